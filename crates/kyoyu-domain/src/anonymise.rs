@@ -1,0 +1,196 @@
+//! Scrubbing what identifies an operator from a report (domain.md §6, anonymised route).
+//!
+//! The profile holds the operator's names, aliases, domains, e-mail addresses, phone and fax
+//! numbers, and its users' names, logins and e-mail addresses. Text is matched without regard
+//! to case or full-width forms; phone numbers match whatever separators sit between digits.
+
+use crate::report::ReportContent;
+use regex::{Regex, RegexBuilder};
+use serde::Serialize;
+
+/// What replaces an identifying string: no letters or digits, so it can never itself match
+/// an identifying string (which must hold at least one).
+pub const REDACTED: &str = "■■■";
+
+/// Strings shorter than this are too common to scrub safely.
+const MIN_LEN: usize = 2;
+/// Fewer digits than this are not a phone number.
+const MIN_PHONE_DIGITS: usize = 6;
+
+/// Everything that identifies one operator.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityProfile {
+    pub texts: Vec<String>,
+    pub phones: Vec<String>,
+}
+
+/// One kind of string removed from one field; the secretariat sees these before it sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Removal {
+    pub field: String,
+    pub text: String,
+    pub count: usize,
+}
+
+pub struct Scrubber {
+    pattern: Option<Regex>,
+}
+
+impl Scrubber {
+    pub fn new(profile: &IdentityProfile) -> Scrubber {
+        let mut alternatives: Vec<(usize, String)> = Vec::new();
+        for t in &profile.texts {
+            let t = fold_width(t.trim());
+            if t.chars().count() >= MIN_LEN && t.chars().any(char::is_alphanumeric) {
+                alternatives.push((t.chars().count(), regex::escape(&t)));
+            }
+        }
+        for p in &profile.phones {
+            if let Some(re) = phone_pattern(p) {
+                alternatives.push((usize::MAX, re));
+            }
+        }
+        // Longest first, so "Tokai Power Co." is removed whole rather than leaving "Co.".
+        alternatives.sort_by(|a, b| b.0.cmp(&a.0));
+        alternatives.dedup_by(|a, b| a.1 == b.1);
+        let pattern = (!alternatives.is_empty()).then(|| {
+            let joined: Vec<String> = alternatives.into_iter().map(|(_, r)| r).collect();
+            RegexBuilder::new(&joined.join("|"))
+                .case_insensitive(true)
+                .size_limit(64 << 20)
+                .build()
+                .expect("escaped alternatives always compile")
+        });
+        Scrubber { pattern }
+    }
+
+    /// Removes every identifying string from every text field, and the operator name. Returns
+    /// what was removed, field by field.
+    pub fn scrub(&self, content: &mut ReportContent) -> Vec<Removal> {
+        let mut removals = Vec::new();
+        if let Some(name) = content.operator_name.take() {
+            removals.push(Removal { field: "operator_name".into(), text: name, count: 1 });
+        }
+        content.for_each_text_mut(|field, text| {
+            let folded = fold_width(text);
+            let Some(re) = &self.pattern else {
+                *text = folded;
+                return;
+            };
+            let mut found: Vec<Removal> = Vec::new();
+            for m in re.find_iter(&folded) {
+                match found.iter_mut().find(|r| r.text == m.as_str()) {
+                    Some(r) => r.count += 1,
+                    None => found.push(Removal { field: field.to_string(), text: m.as_str().to_string(), count: 1 }),
+                }
+            }
+            *text = re.replace_all(&folded, REDACTED).into_owned();
+            removals.extend(found);
+        });
+        removals
+    }
+
+    /// Counts identifying strings left in each field (empty when the content is clean).
+    pub fn matches(&self, content: &ReportContent) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        let Some(re) = &self.pattern else { return out };
+        content.clone().for_each_text_mut(|field, text| {
+            let n = re.find_iter(&fold_width(text)).count();
+            if n > 0 {
+                out.push((field.to_string(), n));
+            }
+        });
+        out
+    }
+}
+
+/// Full-width ASCII and the ideographic space become their ASCII forms.
+pub fn fold_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect()
+}
+
+/// A phone number as a pattern that allows any separators, and +81 for a leading 0.
+fn phone_pattern(phone: &str) -> Option<String> {
+    let digits: Vec<char> = fold_width(phone).chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() < MIN_PHONE_DIGITS {
+        return None;
+    }
+    let sep = r"[\s\-‐‑–—−ー().]*";
+    let body = |ds: &[char]| ds.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(sep);
+    Some(if digits[0] == '0' {
+        format!(r"(?:(?:\+?81{sep})|0){sep}{}", body(&digits[1..]))
+    } else {
+        body(&digits)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::ReportInput;
+    use proptest::prelude::*;
+
+    fn content(description: &str) -> ReportContent {
+        let input: ReportInput = serde_json::from_value(serde_json::json!({
+            "route": "anonymised", "statutory": false, "tlp": "AMBER", "has_attachments": false,
+            "sector": "gas", "operator_name": "東都ガス株式会社",
+            "summary": {"description": description},
+            "timeline": [{"at": "2026-01-01T00:00:00+09:00", "text": description}]
+        }))
+        .unwrap();
+        input.into_new_report().unwrap().content
+    }
+
+    fn profile() -> IdentityProfile {
+        IdentityProfile {
+            texts: vec!["東都ガス株式会社".into(), "東都ガス".into(), "toto-gas.example.jp".into(), "Toto Gas".into()],
+            phones: vec!["03-1234-5678".into()],
+        }
+    }
+
+    #[test]
+    fn scrubs_names_domains_and_phones_everywhere() {
+        let s = Scrubber::new(&profile());
+        let mut c = content("東都ガスのサーバ(www.TOTO-GAS.example.jp)が停止。連絡先 +81 3 1234 5678、ＴＯＴＯ ＧＡＳ");
+        let removed = s.scrub(&mut c);
+        assert!(s.matches(&c).is_empty(), "{c:?}");
+        assert_eq!(c.operator_name, None);
+        let d = c.summary.description.unwrap();
+        assert!(d.contains("のサーバ(www.") && d.contains(REDACTED), "{d}");
+        assert!(removed.iter().any(|r| r.field == "timeline[0].text"));
+    }
+
+    #[test]
+    fn short_strings_are_not_scrubbed() {
+        let s = Scrubber::new(&IdentityProfile { texts: vec!["A".into()], phones: vec!["110".into()] });
+        let mut c = content("A 110");
+        s.scrub(&mut c);
+        assert_eq!(c.summary.description.as_deref(), Some("A 110"));
+    }
+
+    proptest! {
+        #[test]
+        fn nothing_identifying_survives(
+            name in "[A-Za-z\u{3041}-\u{3093}\u{4e00}-\u{4e50}]{2,12}",
+            alias in "[A-Za-z]{2,8}",
+            phone in "0[0-9]{1,3}-[0-9]{2,4}-[0-9]{4}",
+            filler in "[a-z \u{3041}-\u{3093}]{0,20}",
+        ) {
+            let p = IdentityProfile { texts: vec![name.clone(), alias.clone()], phones: vec![phone.clone()] };
+            let s = Scrubber::new(&p);
+            let text = format!("{filler}{name}{filler}{}{filler}{phone}{}", alias.to_uppercase(), phone.replace('-', " "));
+            let mut c = content(&text);
+            s.scrub(&mut c);
+            prop_assert!(s.matches(&c).is_empty());
+            let all = c.search_text();
+            prop_assert!(!all.contains(&name.to_lowercase()));
+            prop_assert!(!all.contains(&alias.to_lowercase()));
+        }
+    }
+}

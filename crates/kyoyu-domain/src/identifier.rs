@@ -22,6 +22,24 @@ pub fn report_identifier(chain: &str, sequence: i64) -> String {
     }
 }
 
+/// Splits `R2026-0001-2` into the chain identifier and the sequence; `R2026-0001` has none.
+pub fn parse_report_identifier(s: &str) -> Option<(String, Option<i64>)> {
+    let parts: Vec<&str> = s.trim().split('-').collect();
+    let valid_head = parts.len() >= 2
+        && parts[0].len() == 5
+        && parts[0][1..].chars().all(|c| c.is_ascii_digit())
+        && parts[1].chars().all(|c| c.is_ascii_digit())
+        && !parts[1].is_empty();
+    match parts.len() {
+        2 if valid_head => Some((s.trim().to_string(), None)),
+        3 if valid_head => {
+            let seq = parts[2].parse().ok()?;
+            Some((format!("{}-{}", parts[0], parts[1]), Some(seq)))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,6 +51,14 @@ mod tests {
         assert_eq!(chain_identifier('R', 2026, 12345), "R2026-12345");
         assert_eq!(report_identifier("R2026-0001", 1), "R2026-0001");
         assert_eq!(report_identifier("R2026-0001", 3), "R2026-0001-3");
+    }
+
+    #[test]
+    fn parses_identifiers() {
+        assert_eq!(parse_report_identifier("R2026-0001"), Some(("R2026-0001".into(), None)));
+        assert_eq!(parse_report_identifier("R2026-0001-3"), Some(("R2026-0001".into(), Some(3))));
+        assert_eq!(parse_report_identifier("R2026"), None);
+        assert_eq!(parse_report_identifier("R2026-0001-x"), None);
     }
 
     #[test]

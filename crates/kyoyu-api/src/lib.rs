@@ -1,0 +1,80 @@
+//! The HTTP layer of kyoyu: the JSON API under `/api/v1` and its OpenAPI document.
+//!
+//! [`serve`] builds the app on a listener it is given, so tests start the real server on
+//! port 0 exactly as production does.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod reports;
+pub mod seed;
+pub mod view;
+pub mod world;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, patch, post, put};
+use axum::Router;
+use kyoyu_store::Store;
+use std::future::Future;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+/// The largest request body accepted, in bytes (documented in the OpenAPI description).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+const OPENAPI: &str = include_str!("../openapi.json");
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+}
+
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/v1/session", post(admin::create_session))
+        .route("/v1/me", get(admin::get_me))
+        .route("/v1/public/reports", get(reports::list_published))
+        .route("/v1/reports", post(reports::create_report).get(reports::list_reports))
+        .route("/v1/reports/count", get(reports::count_reports))
+        .route("/v1/reports/{id}", get(reports::get_report))
+        .route("/v1/reports/{id}/forward", post(reports::forward_report))
+        .route("/v1/reports/{id}/forward-preview", post(reports::preview_forward))
+        .route("/v1/reports/{id}/follow-ups", post(reports::create_follow_up))
+        .route("/v1/reports/{id}/shares", post(reports::share_report))
+        .route("/v1/reports/{id}/disclosure-consent", post(reports::record_disclosure_consent))
+        .route("/v1/reports/{id}/publish", post(reports::publish_report))
+        .route("/v1/orgs", get(admin::list_orgs))
+        .route("/v1/sectors", get(admin::list_sectors))
+        .route("/v1/service-level-rules", get(admin::list_service_level_rules))
+        .route("/v1/sector-dependencies", get(admin::list_dependencies))
+        .route("/v1/admin/orgs", post(admin::create_org))
+        .route("/v1/admin/orgs/{id}", patch(admin::update_org))
+        .route("/v1/admin/users", get(admin::list_users).post(admin::create_user))
+        .route("/v1/admin/users/{id}", patch(admin::update_user))
+        .route("/v1/admin/users/{id}/tokens", get(admin::list_tokens).post(admin::create_token))
+        .route("/v1/admin/users/{id}/tokens/{token_id}", axum::routing::delete(admin::revoke_token))
+        .route("/v1/admin/sectors/{code}", put(admin::put_sector))
+        .route("/v1/admin/service-level-rules/{id}", put(admin::put_service_level_rule))
+        .route("/v1/admin/sector-dependencies", put(admin::put_dependencies))
+        .route("/v1/admin/audit", get(admin::list_audit));
+    Router::new()
+        .nest("/api", api)
+        .fallback(|| async { error::ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn openapi() -> impl IntoResponse {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn serve(listener: TcpListener, store: Store, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let app = app(AppState { store });
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

@@ -1,1 +1,157 @@
-fn main() {}
+//! The `kyoyu` command. Thin: everything it runs lives in the library crates.
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use kyoyu_api::seed::{self, Credential};
+use kyoyu_store::Store;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(name = "kyoyu", version, about = "kyoyu（共有）: critical-infrastructure cybersecurity information sharing / 重要インフラ情報共有サーバ")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API on an installation (created on first start) / サーバを起動する
+    Serve {
+        /// Where the database lives
+        #[arg(long, default_value = "./kyoyu-data")]
+        data_dir: PathBuf,
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Build and serve a demo installation with sample organisations for every sector / デモを起動する
+    Demo {
+        /// Where the demo database lives (default: a fresh temporary directory)
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Also write the log-ins as JSON to this file
+        #[arg(long)]
+        credentials_out: Option<PathBuf>,
+    },
+    /// Audit log tools / 監査ログ
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exits non-zero naming the first bad entry / ハッシュ連鎖を検証する
+    Verify {
+        #[arg(long, default_value = "./kyoyu-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "kyoyu=info,tower_http=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { data_dir, listen } => serve(&data_dir, listen).await,
+        Command::Demo { data_dir, listen, credentials_out } => demo(data_dir, listen, credentials_out).await,
+        Command::Audit { command: AuditCommand::Verify { data_dir } } => verify(&data_dir).await,
+    }
+}
+
+async fn open(data_dir: &Path) -> anyhow::Result<Store> {
+    Store::open(data_dir).await.with_context(|| format!("cannot open the database in {}", data_dir.display()))
+}
+
+async fn listen_and_serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    eprintln!("kyoyu: serving on http://{} (Ctrl-C stops)", listener.local_addr()?);
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    kyoyu_api::serve(listener, store, shutdown).await?;
+    Ok(())
+}
+
+async fn serve(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
+    let store = open(data_dir).await?;
+    if seed::install_reference(&store).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        eprintln!("kyoyu: installed the reference data in {}", data_dir.display());
+    }
+    if let Some(admin) = seed::bootstrap_admin(&store).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        eprintln!("kyoyu: first start; system administrator (shown once):");
+        eprintln!("  login: {}  password: {}  token: {}", admin.login, admin.password, admin.token);
+    }
+    listen_and_serve(store, listen).await
+}
+
+async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr, credentials_out: Option<PathBuf>) -> anyhow::Result<()> {
+    let temp = match data_dir {
+        Some(_) => None,
+        None => Some(tempfile::Builder::new().prefix("kyoyu-demo-").tempdir()?),
+    };
+    let dir = data_dir.unwrap_or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()).unwrap_or_default());
+    let store = open(&dir).await?;
+    if !store.is_empty().await? {
+        bail!("{} already holds an installation; use `kyoyu serve --data-dir {}` for it, or a fresh directory", dir.display(), dir.display());
+    }
+    let bar = indicatif::ProgressBar::new_spinner().with_message("building the demo installation (hashing passwords)…");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let users = seed::seed_demo(&store, seed::Passwords::Generate).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    let base_url = format!("http://{listen}");
+    print_logins(&base_url, &dir, &users);
+    if let Some(path) = credentials_out {
+        let json = serde_json::json!({"base_url": base_url, "users": users});
+        std::fs::write(&path, serde_json::to_vec_pretty(&json)?).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("Log-ins written to {}", path.display());
+    }
+    listen_and_serve(store, listen).await
+}
+
+fn print_logins(base_url: &str, dir: &Path, users: &[Credential]) {
+    println!("kyoyu demo / デモ環境  {base_url}  (data: {})", dir.display());
+    println!("API: {base_url}/api/openapi.json   Authorization: Bearer <token>");
+    println!("{:<34} {:<18} {:<22} {:<4} {:<20} token", "login", "password", "org kind / sector", "NTK", "roles");
+    for u in users {
+        let kind = match &u.sector {
+            Some(s) => format!("{}/{}", u.org_kind, s),
+            None => u.org_kind.to_string(),
+        };
+        let roles: Vec<&str> = u.roles.iter().map(|r| r.code()).collect();
+        let ntk = if u.need_to_know { "yes" } else { "no" };
+        println!("{:<34} {:<18} {:<22} {:<4} {:<20} {}", u.login, u.password, kind, ntk, roles.join(","), u.token);
+    }
+}
+
+async fn verify(data_dir: &Path) -> anyhow::Result<()> {
+    if !data_dir.join("kyoyu.db").exists() {
+        bail!("no kyoyu database in {}", data_dir.display());
+    }
+    let store = open(data_dir).await?;
+    let bar = indicatif::ProgressBar::new(0);
+    let result = store
+        .verify_audit(|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await?;
+    bar.finish_and_clear();
+    match result {
+        Ok(n) => {
+            println!("audit log OK: {n} entries, chain intact / 監査ログは正常です（{n} 件）");
+            Ok(())
+        }
+        Err(p) => {
+            eprintln!("audit log BROKEN at entry {}: {} / 監査ログの改ざんを検出しました（{} 件目）", p.seq, p.reason, p.seq);
+            std::process::exit(1);
+        }
+    }
+}

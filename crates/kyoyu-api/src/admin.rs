@@ -1,0 +1,532 @@
+//! Who is who, and the reference data: organisations, users, roles, need-to-know, API tokens,
+//! sectors and jurisdiction, service-level rules and sector dependencies. Every change is
+//! audited in the transaction that makes it.
+
+use crate::auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, JsonBody};
+use crate::world::{Hop, World};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use kyoyu_domain::codes::{OrgKind, Role};
+use kyoyu_domain::{FieldError, ValidationErrors};
+use kyoyu_store::{new_id, now, OrgIdentity, OrgRow, SectorRow, ServiceLevelRuleRow, TokenRow, Tx, UserRow};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+fn require_system_admin(caller: &Caller) -> ApiResult<()> {
+    if caller.principal.has_role(Role::SystemAdmin) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("システム管理者の権限が必要です", "system administrator role required"))
+    }
+}
+
+/// A system admin manages every organisation's users; an organisation's admin its own.
+fn require_user_admin(caller: &Caller, org_id: &str) -> ApiResult<()> {
+    let own = caller.principal.has_role(Role::Admin) && caller.org.id == org_id;
+    if own || caller.principal.has_role(Role::SystemAdmin) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("この組織の管理者権限が必要です", "administrator role for this organisation required"))
+    }
+}
+
+/// Recomputes every rendition's readers after a change to who is where: an organisation's
+/// kind or sector, or a sector's ministry.
+async fn recompute_access(tx: &mut Tx) -> ApiResult<()> {
+    let world = World::load(tx).await?;
+    for f in tx.all_access_facts().await? {
+        let hop = Hop { sender: &f.sender_org_id, receiver: &f.receiver_org_id, originator: &f.originator_org_id };
+        let content_facts = kyoyu_policy::RenditionFacts {
+            tlp: f.tlp,
+            sector: &f.sector,
+            jurisdiction: world.ministry_of(&f.sector),
+            sender: hop.sender,
+            receiver: hop.receiver,
+            originator: hop.originator,
+            extras: &f.extras,
+            shared_to: &f.shared_to,
+        };
+        let grants = kyoyu_policy::access_grants(&content_facts, world.facts_of());
+        tx.replace_access(&f.report_id, &grants).await?;
+    }
+    Ok(())
+}
+
+pub async fn get_me(caller: Caller) -> Json<Value> {
+    Json(json!({
+        "user": caller.user,
+        "org": org_public(&caller.org),
+        "relay_officer": caller.principal.is_relay_officer(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    login: Option<String>,
+    password: Option<String>,
+}
+
+/// Exchanges a login and password for a token valid for 12 hours.
+pub async fn create_session(State(state): State<AppState>, JsonBody(body): JsonBody<LoginBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let login = body.login.ok_or_else(|| FieldError::required("login"))?;
+    let password = body.password.ok_or_else(|| FieldError::required("password"))?;
+    let user = state.store.find_user_by_login(&login).await?.filter(|u| u.active);
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    if !auth::verify_password(password, stored).await? {
+        return Err(ApiError::Unauthorized);
+    }
+    let user = user.ok_or(ApiError::Unauthorized)?;
+    let expires = kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::hours(12));
+    let mut tx = state.store.begin(kyoyu_store::Actor { user_id: Some(user.id.clone()), org_id: Some(user.org_id.clone()) }).await?;
+    let (token, row) = issue_token(&mut tx, &user.id, "session", Some(expires)).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!({"token": token, "expires_at": row.expires_at}))))
+}
+
+async fn issue_token(tx: &mut Tx, user_id: &str, label: &str, expires_at: Option<String>) -> ApiResult<(String, TokenRow)> {
+    let token = auth::new_token();
+    let row = TokenRow {
+        id: new_id(),
+        user_id: user_id.into(),
+        label: label.into(),
+        expires_at,
+        revoked_at: None,
+        created_at: now(),
+    };
+    tx.insert_token(&row, &auth::token_hash(&token)).await?;
+    tx.audit("token.create", "user", user_id, json!({"token_id": row.id, "label": label})).await?;
+    Ok((token, row))
+}
+
+fn org_public(o: &OrgRow) -> Value {
+    json!({"id": o.id, "kind": o.kind, "name_ja": o.name_ja, "name_en": o.name_en, "sector": o.sector})
+}
+
+/// The directory of organisations, so senders can name receivers. What identifies an
+/// organisation beyond its names is for system administrators only.
+pub async fn list_orgs(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let full = caller.principal.has_role(Role::SystemAdmin);
+    let orgs: Vec<Value> = state
+        .store
+        .list_orgs()
+        .await?
+        .iter()
+        .map(|o| if full { serde_json::to_value(o).unwrap_or(Value::Null) } else { org_public(o) })
+        .collect();
+    Ok(Json(json!({"items": orgs})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgBody {
+    kind: Option<OrgKind>,
+    name_ja: Option<String>,
+    name_en: Option<String>,
+    sector: Option<Option<String>>,
+    analysis_partner: Option<bool>,
+    identity: Option<OrgIdentity>,
+}
+
+fn check_org(o: &OrgRow, world_sectors: &[SectorRow]) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    for (field, v) in [("name_ja", &o.name_ja), ("name_en", &o.name_en)] {
+        if v.trim().is_empty() {
+            errors.push(FieldError::required(field));
+        }
+    }
+    match (&o.sector, o.kind.has_sector()) {
+        (None, true) => errors.push(FieldError::new("sector", "この種別には分野が必要です", "this kind of organisation needs a sector")),
+        (Some(_), false) => errors.push(FieldError::new("sector", "この種別に分野は指定できません", "this kind of organisation has no sector")),
+        (Some(s), true) if !world_sectors.iter().any(|x| &x.code == s) => errors.push(FieldError::unknown_code("sector", s)),
+        _ => {}
+    }
+    if o.analysis_partner && o.kind != OrgKind::SecurityInstitution {
+        errors.push(FieldError::new(
+            "analysis_partner",
+            "分析協力先に指定できるのはサイバーセキュリティ関係機関だけです",
+            "only a security institution can be an analysis partner",
+        ));
+    }
+    errors.into_result(())
+}
+
+pub async fn create_org(State(state): State<AppState>, caller: Caller, JsonBody(b): JsonBody<OrgBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+    require_system_admin(&caller)?;
+    let kind = b.kind.ok_or_else(|| FieldError::required("kind"))?;
+    let org = OrgRow {
+        id: new_id(),
+        kind,
+        name_ja: b.name_ja.unwrap_or_default(),
+        name_en: b.name_en.unwrap_or_default(),
+        sector: b.sector.flatten(),
+        analysis_partner: b.analysis_partner.unwrap_or(false),
+        identity: b.identity.unwrap_or_default(),
+        created_at: now(),
+    };
+    let mut tx = state.store.begin(caller.actor()).await?;
+    check_org(&org, &tx.list_sectors().await?)?;
+    tx.insert_org(&org).await?;
+    tx.audit("org.create", "org", &org.id, serde_json::to_value(&org).unwrap_or_default()).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(&org).unwrap_or_default())))
+}
+
+pub async fn update_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<OrgBody>,
+) -> ApiResult<Json<Value>> {
+    require_system_admin(&caller)?;
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let before = tx.get_org(&id).await?.ok_or(ApiError::NotFound)?;
+    let mut org = before.clone();
+    org.kind = b.kind.unwrap_or(org.kind);
+    org.name_ja = b.name_ja.unwrap_or(org.name_ja);
+    org.name_en = b.name_en.unwrap_or(org.name_en);
+    org.sector = b.sector.unwrap_or(org.sector);
+    org.analysis_partner = b.analysis_partner.unwrap_or(org.analysis_partner);
+    org.identity = b.identity.unwrap_or(org.identity);
+    check_org(&org, &tx.list_sectors().await?)?;
+    tx.update_org(&org).await?;
+    if org.facts() != before.facts() {
+        recompute_access(&mut tx).await?;
+    }
+    tx.audit("org.update", "org", &id, json!({"before": before, "after": org})).await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::to_value(&org).unwrap_or_default()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    org_id: Option<String>,
+    login: Option<String>,
+    display_name: Option<String>,
+    email: Option<Option<String>>,
+    phone: Option<Option<String>>,
+    password: Option<String>,
+    roles: Option<Vec<Role>>,
+    need_to_know: Option<bool>,
+    active: Option<bool>,
+}
+
+/// Roles fit the kind of organisation, and only a system admin grants system admin.
+fn check_roles(caller: &Caller, kind: OrgKind, roles: &[Role]) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    for (i, role) in roles.iter().enumerate() {
+        let fits = match role {
+            Role::Liaison => kind == OrgKind::Ministry,
+            Role::Secretariat => kind == OrgKind::Ceptoar,
+            Role::CipDesk => kind == OrgKind::Coordinator,
+            Role::SystemAdmin => caller.principal.has_role(Role::SystemAdmin),
+            Role::Admin | Role::Member => true,
+        };
+        if !fits {
+            errors.push(FieldError::new(
+                format!("roles[{i}]"),
+                format!("役割 {} はこの組織・権限では付与できません", role.code()),
+                format!("role {} cannot be granted here", role.code()),
+            ));
+        }
+    }
+    errors.into_result(())
+}
+
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let org_id = q.get("org_id").cloned().unwrap_or_else(|| caller.org.id.clone());
+    require_user_admin(&caller, &org_id)?;
+    let users = state.store.list_users(Some(&org_id)).await?;
+    Ok(Json(json!({"items": users})))
+}
+
+pub async fn create_user(State(state): State<AppState>, caller: Caller, JsonBody(b): JsonBody<UserBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut errors = ValidationErrors::default();
+    for (field, missing) in [
+        ("org_id", b.org_id.is_none()),
+        ("login", b.login.as_deref().is_none_or(|l| l.trim().is_empty())),
+        ("display_name", b.display_name.is_none()),
+    ] {
+        if missing {
+            errors.push(FieldError::required(field));
+        }
+    }
+    errors.into_result(())?;
+    let org_id = b.org_id.unwrap_or_default();
+    require_user_admin(&caller, &org_id)?;
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let org = tx.get_org(&org_id).await?.ok_or_else(|| FieldError::unknown_code("org_id", &org_id))?;
+    let roles = b.roles.unwrap_or_else(|| vec![Role::Member]);
+    check_roles(&caller, org.kind, &roles)?;
+    let password_hash = match b.password {
+        Some(p) => Some(auth::hash_password(p).await?),
+        None => None,
+    };
+    let user = UserRow {
+        id: new_id(),
+        org_id,
+        login: b.login.unwrap_or_default().trim().to_string(),
+        display_name: b.display_name.unwrap_or_default(),
+        email: b.email.flatten(),
+        phone: b.phone.flatten(),
+        password_hash,
+        roles,
+        need_to_know: b.need_to_know.unwrap_or(false),
+        active: b.active.unwrap_or(true),
+        created_at: now(),
+    };
+    tx.insert_user(&user).await?;
+    tx.audit("user.create", "user", &user.id, serde_json::to_value(&user).unwrap_or_default()).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(&user).unwrap_or_default())))
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<UserBody>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let before = tx.get_user(&id).await?.ok_or(ApiError::NotFound)?;
+    require_user_admin(&caller, &before.org_id)?;
+    let mut errors = ValidationErrors::default();
+    for (field, given) in [("org_id", b.org_id.is_some()), ("login", b.login.is_some())] {
+        if given {
+            errors.push(FieldError::new(field, "変更できません", "cannot be changed"));
+        }
+    }
+    errors.into_result(())?;
+    let org = tx.get_org(&before.org_id).await?.ok_or(ApiError::NotFound)?;
+    let mut user = before.clone();
+    if let Some(roles) = b.roles {
+        check_roles(&caller, org.kind, &roles)?;
+        user.roles = roles;
+    }
+    user.display_name = b.display_name.unwrap_or(user.display_name);
+    user.email = b.email.unwrap_or(user.email);
+    user.phone = b.phone.unwrap_or(user.phone);
+    user.need_to_know = b.need_to_know.unwrap_or(user.need_to_know);
+    user.active = b.active.unwrap_or(user.active);
+    if let Some(p) = b.password {
+        user.password_hash = Some(auth::hash_password(p).await?);
+    }
+    tx.update_user(&user).await?;
+    tx.audit("user.update", "user", &id, json!({"before": before, "after": user})).await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::to_value(&user).unwrap_or_default()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    label: Option<String>,
+    expires_in_days: Option<u32>,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    JsonBody(b): JsonBody<TokenBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let user = tx.get_user(&user_id).await?.ok_or(ApiError::NotFound)?;
+    if user.id != caller.user.id {
+        require_user_admin(&caller, &user.org_id)?;
+    }
+    let expires = b
+        .expires_in_days
+        .map(|d| kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::days(i64::from(d.clamp(1, 3650)))));
+    let (token, row) = issue_token(&mut tx, &user.id, b.label.as_deref().unwrap_or("api"), expires).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": row.id, "token": token, "label": row.label, "expires_at": row.expires_at}))))
+}
+
+pub async fn list_tokens(State(state): State<AppState>, caller: Caller, Path(user_id): Path<String>) -> ApiResult<Json<Value>> {
+    let user = state.store.get_user(&user_id).await?.ok_or(ApiError::NotFound)?;
+    if user.id != caller.user.id {
+        require_user_admin(&caller, &user.org_id)?;
+    }
+    Ok(Json(json!({"items": state.store.list_tokens(&user.id).await?})))
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((user_id, token_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let user = tx.get_user(&user_id).await?.ok_or(ApiError::NotFound)?;
+    if user.id != caller.user.id {
+        require_user_admin(&caller, &user.org_id)?;
+    }
+    tx.revoke_token(&token_id, &user.id, &now()).await?;
+    tx.audit("token.revoke", "user", &user.id, json!({"token_id": token_id})).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_sectors(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"items": state.store.list_sectors().await?})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectorBody {
+    name_ja: Option<String>,
+    name_en: Option<String>,
+    ministry_org_id: Option<Option<String>>,
+    position: Option<i64>,
+}
+
+/// Creates or edits a sector, including which ministry has jurisdiction over it.
+pub async fn put_sector(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    JsonBody(b): JsonBody<SectorBody>,
+) -> ApiResult<Json<Value>> {
+    require_system_admin(&caller)?;
+    if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        return Err(FieldError::new("code", "分野コードは英小文字と _ で指定してください", "sector codes are lower-case ASCII and _").into());
+    }
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let sectors = tx.list_sectors().await?;
+    let before = sectors.iter().find(|s| s.code == code).cloned();
+    let mut s = before.clone().unwrap_or(SectorRow {
+        code: code.clone(),
+        name_ja: String::new(),
+        name_en: String::new(),
+        ministry_org_id: None,
+        position: sectors.len() as i64,
+    });
+    s.name_ja = b.name_ja.unwrap_or(s.name_ja);
+    s.name_en = b.name_en.unwrap_or(s.name_en);
+    s.ministry_org_id = b.ministry_org_id.unwrap_or(s.ministry_org_id);
+    s.position = b.position.unwrap_or(s.position);
+    let mut errors = ValidationErrors::default();
+    if s.name_ja.trim().is_empty() {
+        errors.push(FieldError::required("name_ja"));
+    }
+    if s.name_en.trim().is_empty() {
+        errors.push(FieldError::required("name_en"));
+    }
+    if let Some(m) = &s.ministry_org_id {
+        if tx.get_org(m).await?.is_none_or(|o| o.kind != OrgKind::Ministry) {
+            errors.push(FieldError::new("ministry_org_id", "所管省庁の組織を指定してください", "must name a ministry organisation"));
+        }
+    }
+    errors.into_result(())?;
+    tx.upsert_sector(&s).await?;
+    if before.as_ref().map(|b| &b.ministry_org_id) != Some(&s.ministry_org_id) {
+        recompute_access(&mut tx).await?;
+    }
+    tx.audit("sector.put", "sector", &code, json!({"before": before, "after": s})).await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::to_value(&s).unwrap_or_default()))
+}
+
+pub async fn list_service_level_rules(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"items": state.store.list_service_level_rules().await?})))
+}
+
+pub async fn put_service_level_rule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(mut rule): JsonBody<Option<ServiceLevelRuleRow>>,
+) -> ApiResult<Json<Value>> {
+    require_system_admin(&caller)?;
+    let rule = rule.take().ok_or_else(|| FieldError::required("rule"))?;
+    let mut errors = ValidationErrors::default();
+    if rule.id != id {
+        errors.push(FieldError::new("id", "URL の ID と一致しません", "does not match the id in the URL"));
+    }
+    for (field, v) in [("statute", &rule.statute), ("service", &rule.service), ("condition_ja", &rule.condition_ja)] {
+        if v.trim().is_empty() {
+            errors.push(FieldError::required(field));
+        }
+    }
+    let mut tx = state.store.begin(caller.actor()).await?;
+    if !tx.list_sectors().await?.iter().any(|s| s.code == rule.sector) {
+        errors.push(FieldError::unknown_code("sector", &rule.sector));
+    }
+    errors.into_result(())?;
+    tx.upsert_service_level_rule(&rule).await?;
+    tx.audit("service_level_rule.put", "service_level_rule", &id, serde_json::to_value(&rule).unwrap_or_default()).await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::to_value(&rule).unwrap_or_default()))
+}
+
+pub async fn list_dependencies(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
+    let edges: Vec<Value> = state
+        .store
+        .list_dependencies()
+        .await?
+        .into_iter()
+        .map(|(s, d)| json!({"sector": s, "depends_on": d}))
+        .collect();
+    Ok(Json(json!({"items": edges})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependenciesBody {
+    items: Option<Vec<Edge>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edge {
+    sector: String,
+    depends_on: String,
+}
+
+pub async fn put_dependencies(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(b): JsonBody<DependenciesBody>,
+) -> ApiResult<Json<Value>> {
+    require_system_admin(&caller)?;
+    let items = b.items.ok_or_else(|| FieldError::required("items"))?;
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let sectors = tx.list_sectors().await?;
+    let mut errors = ValidationErrors::default();
+    for (i, e) in items.iter().enumerate() {
+        for (name, code) in [("sector", &e.sector), ("depends_on", &e.depends_on)] {
+            if !sectors.iter().any(|s| &s.code == code) {
+                errors.push(FieldError::unknown_code(&format!("items[{i}].{name}"), code));
+            }
+        }
+    }
+    errors.into_result(())?;
+    tx.clear_dependencies().await?;
+    for e in &items {
+        tx.insert_dependency(&e.sector, &e.depends_on).await?;
+    }
+    let edges: Vec<Value> = items.iter().map(|e| json!({"sector": e.sector, "depends_on": e.depends_on})).collect();
+    tx.audit("sector_dependencies.put", "sector_dependencies", "all", json!({"items": edges})).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"items": edges})))
+}
+
+pub async fn list_audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    require_system_admin(&caller)?;
+    let num = |k: &str, d: i64| q.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+    Ok(Json(json!({"items": state.store.list_audit(num("limit", 50), num("offset", 0)).await?})))
+}

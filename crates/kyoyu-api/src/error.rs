@@ -1,0 +1,136 @@
+//! The one HTTP error type. Internal causes are logged, never returned. Every message is in
+//! Japanese and English, and validation errors name their fields.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kyoyu_domain::{FieldError, ValidationErrors};
+use kyoyu_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    #[error("validation failed: {0}")]
+    Validation(ValidationErrors),
+    #[error("unauthorised")]
+    Unauthorized,
+    #[error("forbidden: {en}")]
+    Forbidden { ja: String, en: String },
+    /// Also what every item the caller may not read answers, so existence never shows.
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {en}")]
+    Conflict { ja: String, en: String },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn field(field: &str, ja: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::Validation(FieldError::new(field, ja, en).into())
+    }
+
+    pub fn forbidden(ja: &str, en: &str) -> ApiError {
+        ApiError::Forbidden { ja: ja.into(), en: en.into() }
+    }
+
+    pub fn conflict(ja: &str, en: &str) -> ApiError {
+        ApiError::Conflict { ja: ja.into(), en: en.into() }
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        ApiError::Validation(e)
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::Validation(e.into())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(what) => ApiError::Conflict {
+                ja: format!("既に存在します: {what}"),
+                en: format!("already exists: {what}"),
+            },
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, ja, en, fields) = match &self {
+            ApiError::Malformed(detail) => (
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                format!("リクエストの形式が正しくありません（JSON として読めません）: {detail}"),
+                format!("the request is malformed (not valid JSON): {detail}"),
+                vec![],
+            ),
+            ApiError::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "入力内容に誤りがあります".into(),
+                "the request has invalid fields".into(),
+                errors.0.clone(),
+            ),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "認証が必要です。有効なトークンを Authorization: Bearer で送ってください".into(),
+                "authentication required: send a valid token as Authorization: Bearer".into(),
+                vec![],
+            ),
+            ApiError::Forbidden { ja, en } => (StatusCode::FORBIDDEN, "forbidden", ja.clone(), en.clone(), vec![]),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "見つかりません".into(),
+                "not found".into(),
+                vec![],
+            ),
+            ApiError::Conflict { ja, en } => (StatusCode::CONFLICT, "conflict", ja.clone(), en.clone(), vec![]),
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("リクエストが大きすぎます（上限 {} バイト）", crate::BODY_LIMIT),
+                format!("the request body is over the limit of {} bytes", crate::BODY_LIMIT),
+                vec![],
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Content-Type は application/json にしてください".into(),
+                "Content-Type must be application/json".into(),
+                vec![],
+            ),
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "サーバ内部でエラーが発生しました。変更は保存されていません".into(),
+                    "internal server error; nothing was changed".into(),
+                    vec![],
+                )
+            }
+        };
+        let body = json!({"error": {"code": code, "message": {"ja": ja, "en": en}, "fields": fields}});
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,129 @@
+//! Extractors: JSON bodies whose errors name the field, and the authenticated caller.
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use kyoyu_domain::FieldError;
+use kyoyu_policy::{OrgFacts, Principal, ReadScope};
+use kyoyu_store::{OrgRow, UserRow};
+use serde::de::DeserializeOwned;
+
+/// A JSON body. Syntax errors answer 400; a value of the wrong type or code answers 422
+/// naming its path; an empty body is `T::default()`.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.starts_with("application/json"));
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::Malformed(e.body_text())
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonBody(T::default()));
+        }
+        if json_type == Some(false) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON; public for the handlers that read bodies another way.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::Malformed(inner.to_string());
+        }
+        ApiError::Validation(data_error(&path, &inner.to_string()).into())
+    })?;
+    de.end().map_err(|e| ApiError::Malformed(e.to_string()))?;
+    Ok(value)
+}
+
+/// Turns a serde data error into a field error with a bilingual reason.
+fn data_error(path: &str, message: &str) -> FieldError {
+    let quoted = message.split('`').nth(1).unwrap_or_default();
+    let join = |name: &str| if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+    let field = if path == "." { String::new() } else { path.to_string() };
+    let short = message.split(" at line").next().unwrap_or(message);
+    if message.starts_with("unknown variant") {
+        FieldError::new(field, format!("不明なコードです: {quoted}"), short)
+    } else if message.starts_with("unknown field") {
+        FieldError::new(join(quoted), "不明な項目です", "unknown field")
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        FieldError::new(field, format!("値の型が正しくありません（{short}）"), short)
+    } else if message.starts_with("premature end") || message.contains("input contains invalid characters") {
+        FieldError::new(field, "日時は RFC 3339 形式で指定してください", "times must be RFC 3339")
+    } else {
+        FieldError::new(field, format!("値が正しくありません（{short}）"), short)
+    }
+}
+
+/// The authenticated user. Any handler that takes one cannot run without a valid token, and
+/// the read scope it yields is the only key to item queries.
+pub struct Caller {
+    pub principal: Principal,
+    pub user: UserRow,
+    pub org: OrgRow,
+}
+
+impl Caller {
+    pub fn scope(&self) -> ReadScope {
+        kyoyu_policy::read_scope(&self.principal)
+    }
+
+    pub fn actor(&self) -> kyoyu_store::Actor {
+        kyoyu_store::Actor { user_id: Some(self.user.id.clone()), org_id: Some(self.org.id.clone()) }
+    }
+
+    pub fn org_id(&self) -> &str {
+        &self.org.id
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        let hash = crate::auth::token_hash(token.trim());
+        let (user, org) = state
+            .store
+            .user_by_token_hash(&hash, &kyoyu_store::now())
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let principal = Principal {
+            user_id: user.id.clone(),
+            org: OrgFacts {
+                id: org.id.clone(),
+                kind: org.kind,
+                sector: org.sector.clone(),
+                analysis_partner: org.analysis_partner,
+            },
+            roles: user.roles.clone(),
+            need_to_know: user.need_to_know,
+        };
+        Ok(Caller { principal, user, org })
+    }
+}

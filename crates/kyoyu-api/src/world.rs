@@ -1,0 +1,148 @@
+//! The organisations and sectors a write consults: who receives on each route, who has
+//! jurisdiction, what identifies an operator. Loaded inside the write's transaction.
+
+use crate::error::{ApiError, ApiResult};
+use kyoyu_domain::anonymise::IdentityProfile;
+use kyoyu_domain::codes::{OrgKind, Route};
+use kyoyu_policy::{OrgFacts, RenditionFacts};
+use kyoyu_domain::report::ReportContent;
+use kyoyu_store::{OrgRow, ReportRow, SectorRow, Tx};
+use std::collections::HashMap;
+
+/// The ends of one hop and the operator the chain started from.
+#[derive(Debug, Clone, Copy)]
+pub struct Hop<'a> {
+    pub sender: &'a str,
+    pub receiver: &'a str,
+    pub originator: &'a str,
+}
+
+pub struct World {
+    pub orgs: HashMap<String, OrgRow>,
+    pub sectors: Vec<SectorRow>,
+}
+
+impl World {
+    pub async fn load(tx: &mut Tx) -> ApiResult<World> {
+        let orgs = tx.list_orgs().await?.into_iter().map(|o| (o.id.clone(), o)).collect();
+        let sectors = tx.list_sectors().await?;
+        Ok(World { orgs, sectors })
+    }
+
+    pub fn org(&self, id: &str) -> Option<&OrgRow> {
+        self.orgs.get(id)
+    }
+
+    pub fn facts_of(&self) -> impl Fn(&str) -> Option<OrgFacts> + '_ {
+        |id| self.orgs.get(id).map(OrgRow::facts)
+    }
+
+    pub fn sector(&self, code: &str) -> Option<&SectorRow> {
+        self.sectors.iter().find(|s| s.code == code)
+    }
+
+    pub fn ministry_of(&self, sector: &str) -> Option<&str> {
+        self.sector(sector).and_then(|s| s.ministry_org_id.as_deref())
+    }
+
+    fn first_of(&self, kind: OrgKind, sector: Option<&str>) -> Option<&OrgRow> {
+        let mut found: Vec<&OrgRow> = self
+            .orgs
+            .values()
+            .filter(|o| o.kind == kind && (sector.is_none() || o.sector.as_deref() == sector))
+            .collect();
+        found.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        found.first().copied()
+    }
+
+    pub fn coordinator(&self) -> ApiResult<&str> {
+        self.first_of(OrgKind::Coordinator, None).map(|o| o.id.as_str()).ok_or_else(|| {
+            ApiError::field("route", "調整機関（NISC）が登録されていません", "no coordinator organisation is registered")
+        })
+    }
+
+    pub fn ceptoar_of(&self, sector: &str) -> Option<&str> {
+        self.first_of(OrgKind::Ceptoar, Some(sector)).map(|o| o.id.as_str())
+    }
+
+    fn require_ministry(&self, sector: &str) -> ApiResult<&str> {
+        self.ministry_of(sector).ok_or_else(|| {
+            ApiError::field(
+                "sector",
+                format!("分野 {sector} を所管する省庁が設定されていません"),
+                format!("no ministry has jurisdiction over sector {sector}"),
+            )
+        })
+    }
+
+    /// The receivers of a report's first hop on each route (domain.md §6).
+    pub fn first_receivers(&self, route: Route, sector: &str) -> ApiResult<Vec<String>> {
+        Ok(match route {
+            Route::Direct => vec![self.require_ministry(sector)?.to_string()],
+            Route::Urgent => vec![self.require_ministry(sector)?.to_string(), self.coordinator()?.to_string()],
+            Route::Anonymised => vec![self
+                .ceptoar_of(sector)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "route",
+                        format!("分野 {sector} のセプターが登録されていません"),
+                        format!("sector {sector} has no CEPTOAR to anonymise the report"),
+                    )
+                })?
+                .to_string()],
+        })
+    }
+
+    /// Where the receiver of a rendition forwards it: a CEPTOAR to the ministry, a ministry
+    /// to the coordinator.
+    pub fn next_receiver(&self, receiver: &str, sector: &str) -> ApiResult<String> {
+        let kind = self.org(receiver).map(|o| o.kind);
+        match kind {
+            Some(OrgKind::Ceptoar) => Ok(self.require_ministry(sector)?.to_string()),
+            Some(OrgKind::Ministry) => Ok(self.coordinator()?.to_string()),
+            _ => Err(ApiError::conflict(
+                "この報告の転送先はありません（連絡経路の終点です）",
+                "there is no one further up the chain to forward this report to",
+            )),
+        }
+    }
+
+    /// Everything that identifies an operator: names, aliases, domains, addresses and numbers,
+    /// and its users' names, logins and addresses.
+    pub fn identity_profile(&self, org_id: &str, users: &[kyoyu_store::UserRow]) -> IdentityProfile {
+        let mut p = IdentityProfile::default();
+        if let Some(o) = self.org(org_id) {
+            p.texts.extend([o.name_ja.clone(), o.name_en.clone()]);
+            p.texts.extend(o.identity.aliases.iter().cloned());
+            p.texts.extend(o.identity.domains.iter().cloned());
+            p.texts.extend(o.identity.emails.iter().cloned());
+            p.phones.extend(o.identity.phones.iter().cloned());
+        }
+        for u in users {
+            p.texts.extend([u.display_name.clone(), u.login.clone()]);
+            p.texts.extend(u.email.iter().cloned());
+            p.phones.extend(u.phone.iter().cloned());
+        }
+        p
+    }
+
+    /// The facts the policy decides a rendition's readers by.
+    pub fn facts<'a>(&'a self, hop: Hop<'a>, content: &'a ReportContent, shared_to: &'a [String]) -> RenditionFacts<'a> {
+        RenditionFacts {
+            tlp: content.tlp,
+            sector: &content.sector,
+            jurisdiction: self.ministry_of(&content.sector),
+            sender: hop.sender,
+            receiver: hop.receiver,
+            originator: hop.originator,
+            extras: &content.extra_recipient_org_ids,
+            shared_to,
+        }
+    }
+
+    /// The facts of a stored rendition.
+    pub fn row_facts<'a>(&'a self, row: &'a ReportRow, shared_to: &'a [String]) -> RenditionFacts<'a> {
+        let hop = Hop { sender: &row.sender_org_id, receiver: &row.receiver_org_id, originator: &row.chain.originator_org_id };
+        self.facts(hop, &row.content, shared_to)
+    }
+}

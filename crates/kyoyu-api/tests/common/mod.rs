@@ -1,0 +1,159 @@
+//! Starts the real server on port 0 with a fresh database, and talks HTTP to it.
+#![allow(dead_code)]
+
+use kyoyu_api::seed::{self, Credential, Passwords};
+use kyoyu_store::Store;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub struct TestApp {
+    pub base: String,
+    pub users: HashMap<String, Credential>,
+    pub client: reqwest::Client,
+    pub data_dir: tempfile::TempDir,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(kyoyu_api::serve(listener, store, async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        users: users.into_iter().map(|u| (u.login.clone(), u)).collect(),
+        client: reqwest::Client::new(),
+        data_dir: dir,
+        _shutdown: tx,
+    }
+}
+
+/// The demo world (every sector, CEPTOARs, two operators each), with tokens but no passwords.
+pub async fn spawn_demo() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let users = seed::seed_demo(&store, Passwords::TokensOnly).await.unwrap();
+    start(dir, store, users).await
+}
+
+/// Reference data and one system administrator, logged in as "admin".
+pub async fn spawn_bare() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    seed::install_reference(&store).await.unwrap();
+    let admin = seed::bootstrap_admin(&store).await.unwrap().unwrap();
+    start(dir, store, vec![admin]).await
+}
+
+impl TestApp {
+    pub fn user(&self, login: &str) -> &Credential {
+        self.users.get(login).unwrap_or_else(|| panic!("no user {login}"))
+    }
+
+    pub fn org(&self, login: &str) -> String {
+        self.user(login).org_id.clone()
+    }
+
+    pub async fn request(&self, method: Method, path: &str, login: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let token = login.map(|l| self.user(l).token.clone());
+        self.request_with_token(method, path, token.as_deref(), body).await
+    }
+
+    pub async fn request_with_token(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str, login: &str) -> (u16, Value) {
+        self.request(Method::GET, path, Some(login), None).await
+    }
+
+    pub async fn post(&self, path: &str, login: &str, body: Value) -> (u16, Value) {
+        self.request(Method::POST, path, Some(login), Some(body)).await
+    }
+
+    /// Files a report, expecting success.
+    pub async fn file(&self, login: &str, route: &str, tlp: &str, extra: Value) -> Value {
+        let (status, body) = self.post("/api/v1/reports", login, report_body(self.user(login).sector.as_deref().unwrap(), route, tlp, extra)).await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    pub async fn forward(&self, id: &str, login: &str, edits: Value) -> Value {
+        let (status, body) = self.post(&format!("/api/v1/reports/{id}/forward"), login, edits).await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    /// The ids of every rendition a user's list returns (all pages) for a query string.
+    pub async fn list_ids(&self, login: &str, query: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut offset = 0;
+        loop {
+            let sep = if query.is_empty() { "" } else { "&" };
+            let (status, body) = self.get(&format!("/api/v1/reports?limit=100&offset={offset}{sep}{query}"), login).await;
+            assert_eq!(status, 200, "{body}");
+            let items = body["items"].as_array().unwrap();
+            ids.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_string()));
+            if items.len() < 100 {
+                return ids;
+            }
+            offset += 100;
+        }
+    }
+
+    pub async fn count(&self, login: &str, query: &str) -> i64 {
+        let (status, body) = self.get(&format!("/api/v1/reports/count?{query}"), login).await;
+        assert_eq!(status, 200, "{body}");
+        body["count"].as_i64().unwrap()
+    }
+
+    pub async fn audit_len(&self) -> usize {
+        let (_, body) = self.get("/api/v1/admin/audit?limit=1", "nisc.admin").await;
+        body["items"][0]["seq"].as_u64().unwrap_or(0) as usize
+    }
+}
+
+/// A complete report body for a sector.
+pub fn report_body(sector: &str, route: &str, tlp: &str, extra: Value) -> Value {
+    let mut body = json!({
+        "route": route,
+        "statutory": false,
+        "severity": "warning",
+        "tlp": tlp,
+        "tlp_note": "",
+        "has_attachments": false,
+        "event_type": "malware_infection",
+        "causes": ["suspicious_email"],
+        "sector": sector,
+        "summary": {
+            "description": "業務端末でマルウェア感染を検知",
+            "discovered_at": "2026-04-01T10:00:00+09:00",
+            "occurred_at": "2026-04-01T09:30:00+09:00",
+            "occurred_note": "サーバログから推定",
+            "affected_system": "業務系端末"
+        },
+        "impact": {"service_level_deviation": false, "spread_possible": true, "system_status": "partial", "notes": ""},
+        "timeline": [{"at": "2026-04-01T09:30:00+09:00", "text": "不審メール受信"}],
+        "outlook": "investigating",
+        "lessons": "",
+        "press": {"status": "none"},
+        "notified_parties": ["都道府県警察"]
+    });
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    body
+}

@@ -59,7 +59,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// Turns a serde data error into a field error with a bilingual reason.
 fn data_error(path: &str, message: &str) -> FieldError {
     let quoted = message.split('`').nth(1).unwrap_or_default();
-    let join = |name: &str| if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+    // serde_path_to_error already ends the path with an unknown field's name.
+    let join = |name: &str| match path {
+        "." | "" => name.to_string(),
+        p if p == name || p.ends_with(&format!(".{name}")) => p.to_string(),
+        p => format!("{p}.{name}"),
+    };
     let field = if path == "." { String::new() } else { path.to_string() };
     let short = message.split(" at line").next().unwrap_or(message);
     if message.starts_with("unknown variant") {

@@ -1,0 +1,101 @@
+//! Regression tests named after the leak classes peer platforms suffered. Anything a user may
+//! not read must answer exactly as if it did not exist.
+
+mod common;
+
+use common::{report_body, spawn_demo};
+use serde_json::json;
+
+#[tokio::test]
+async fn leak_search_or_filter_reveals_an_unreadable_item() {
+    let app = spawn_demo().await;
+    let marker = "ZEBRAFISH-7731";
+    let red = app.file("gas-a.ntk", "direct", "RED", json!({"lessons": marker})).await;
+    let fwd = app.forward(red["id"].as_str().unwrap(), "meti.liaison", json!({})).await;
+    let ident = fwd["identifier"].as_str().unwrap();
+    // A same-sector operator and an unrelated ministry probe with every filter.
+    for prober in ["gas-b.ntk", "fsa.liaison", "gas-ceptoar.secretariat", "meti.member"] {
+        for query in [
+            format!("q={marker}"),
+            format!("q={}", marker.to_lowercase()),
+            format!("identifier={ident}"),
+            "tlp=RED".to_string(),
+            "sector=gas".to_string(),
+            "event_type=malware_infection".to_string(),
+            "status=forwarded".to_string(),
+            format!("chain_id={}", fwd["chain_id"].as_str().unwrap()),
+        ] {
+            assert_eq!(app.count(prober, &query).await, 0, "{prober} counts {query}");
+            assert!(app.list_ids(prober, &query).await.is_empty(), "{prober} lists {query}");
+        }
+        let (status, body) = app.get(&format!("/api/v1/reports/{}", fwd["id"].as_str().unwrap()), prober).await;
+        assert_eq!(status, 404);
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+    // The same filters do find it for a reader, so the probes above could have failed.
+    assert_eq!(app.count("nisc.cip", &format!("q={marker}")).await, 1);
+    assert_eq!(app.count("nisc.cip", &format!("identifier={ident}")).await, 1);
+    // An unknown id and an unreadable one answer the same.
+    let (s1, b1) = app.get("/api/v1/reports/00000000-0000-0000-0000-000000000000", "gas-b.ntk").await;
+    let (s2, b2) = app.get(&format!("/api/v1/reports/{}", red["id"].as_str().unwrap()), "gas-b.ntk").await;
+    assert_eq!((s1, b1), (s2, b2));
+}
+
+#[tokio::test]
+async fn leak_write_by_id_to_a_chain_the_caller_does_not_hold() {
+    let app = spawn_demo().await;
+    let report = app.file("aviation-a.ntk", "direct", "AMBER", json!({})).await;
+    let rid = report["id"].as_str().unwrap();
+    let before = app.audit_len().await;
+    let body = report_body("aviation", "direct", "AMBER", json!({}));
+    for intruder in ["aviation-b.admin", "meti.liaison", "aviation-ceptoar.secretariat", "vendor.admin"] {
+        for (path, b) in [
+            ("forward", json!({})),
+            ("forward-preview", json!({})),
+            ("follow-ups", body.clone()),
+            ("shares", json!({"org_ids": [app.org(intruder)]})),
+            ("disclosure-consent", json!({})),
+            ("publish", json!({})),
+        ] {
+            let (status, _) = app.post(&format!("/api/v1/reports/{rid}/{path}"), intruder, b).await;
+            assert_eq!(status, 404, "{intruder} {path}");
+        }
+    }
+    assert_eq!(app.audit_len().await, before, "nothing was written");
+    let (_, held) = app.get(&format!("/api/v1/reports/{rid}"), "mlit.liaison").await;
+    assert_eq!(held["status"], "sent");
+    assert_eq!(app.count("aviation-b.ntk", "").await, 0);
+}
+
+#[tokio::test]
+async fn leak_relay_loosens_the_tlp() {
+    let app = spawn_demo().await;
+    let red = app.file("credit-a.ntk", "direct", "RED", json!({})).await;
+    for loose in ["AMBER", "AMBER+STRICT", "GREEN", "WHITE", "CLEAR"] {
+        let (status, err) = app.post(&format!("/api/v1/reports/{}/forward", red["id"].as_str().unwrap()), "meti.liaison", json!({"tlp": loose})).await;
+        assert_eq!(status, 422, "{loose}");
+        assert_eq!(err["error"]["fields"][0]["field"], "tlp");
+    }
+    assert_eq!(app.count("nisc.cip", "").await, 0);
+    // Anonymised: the secretariat cannot loosen either.
+    let amber = app.file("credit-a.ntk", "anonymised", "AMBER", json!({})).await;
+    let (status, _) = app.post(&format!("/api/v1/reports/{}/forward", amber["id"].as_str().unwrap()), "credit-ceptoar.secretariat", json!({"tlp": "GREEN"})).await;
+    assert_eq!(status, 422);
+    assert_eq!(app.count("meti.liaison", "").await, 1, "only the RED direct report");
+}
+
+#[tokio::test]
+async fn leak_non_participating_organisation_lists_everything() {
+    let app = spawn_demo().await;
+    for (login, tlp) in [("gas-a.ntk", "GREEN"), ("water-a.ntk", "WHITE"), ("telecom-a.ntk", "AMBER"), ("port-b.ntk", "RED")] {
+        let r = app.file(login, "urgent", tlp, json!({})).await;
+        assert_eq!(r["receiver_org_id"].as_str().is_some(), true);
+    }
+    for outsider in ["police.ntk", "vendor.ntk", "institute.ntk", "finance-a.ntk", "finance-ceptoar.secretariat", "fsa.liaison"] {
+        assert!(app.list_ids(outsider, "").await.is_empty(), "{outsider}");
+        assert_eq!(app.count(outsider, "").await, 0, "{outsider}");
+        assert_eq!(app.count(outsider, "tlp=GREEN").await, 0, "{outsider}");
+    }
+    // The coordinator received all four urgent copies.
+    assert_eq!(app.count("nisc.cip", "").await, 4);
+}

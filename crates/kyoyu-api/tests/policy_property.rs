@@ -1,0 +1,401 @@
+//! Property test of the access rule over HTTP. Random worlds (organisations of every kind,
+//! users with and without need-to-know, reports on every route with random TLPs, forwards,
+//! follow-ups and shares) are built through the API; then, for every user and every read
+//! endpoint (get, list with filters, count), what comes back must be exactly what the rule of
+//! domain.md §7 allows. The oracle below is written from the rule's table, not from the code.
+
+mod common;
+
+use common::{report_body, spawn_bare, TestApp};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::{BTreeSet, HashMap};
+
+const SECTOR_POOL: [&str; 4] = ["gas", "water", "finance", "railway"];
+const TLPS: [&str; 6] = ["RED", "AMBER+STRICT", "AMBER", "GREEN", "WHITE", "CLEAR"];
+const ROUTES: [&str; 3] = ["direct", "anonymised", "urgent"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    File { operator: usize, route: usize, tlp: usize },
+    Forward { rendition: usize, tighten: usize },
+    Share { rendition: usize, by_receiver: bool, target: usize },
+    FollowUp { rendition: usize },
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    sectors: usize,
+    operators: Vec<usize>,
+    partner: bool,
+    ntk: Vec<(bool, bool)>,
+    ops: Vec<Op>,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..8usize, 0..3usize, 0..6usize).prop_map(|(operator, route, tlp)| Op::File { operator, route, tlp }),
+        4 => (0..64usize, 0..3usize).prop_map(|(rendition, tighten)| Op::Forward { rendition, tighten }),
+        5 => (0..64usize, any::<bool>(), 0..32usize).prop_map(|(rendition, by_receiver, target)| Op::Share { rendition, by_receiver, target }),
+        1 => (0..64usize).prop_map(|rendition| Op::FollowUp { rendition }),
+    ]
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        1..=3usize,
+        prop::collection::vec(1..=2usize, 3),
+        any::<bool>(),
+        prop::collection::vec(any::<(bool, bool)>(), 32),
+        prop::collection::vec(op(), 6..22),
+    )
+        .prop_map(|(sectors, operators, partner, ntk, ops)| Spec { sectors, operators, partner, ntk, ops })
+}
+
+#[derive(Debug, Clone)]
+struct Org {
+    id: String,
+    kind: String,
+    sector: Option<String>,
+    partner: bool,
+}
+
+#[derive(Debug, Clone)]
+struct User {
+    login: String,
+    org: usize,
+    ntk: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Rendition {
+    id: String,
+    chain_id: String,
+    route: String,
+    sender: String,
+    receiver: String,
+    originator: String,
+    tlp: String,
+    sector: String,
+    shares: BTreeSet<String>,
+    forwarded: bool,
+    marker: String,
+}
+
+struct World {
+    app: TestApp,
+    orgs: Vec<Org>,
+    users: Vec<User>,
+    jurisdiction: HashMap<String, String>,
+    renditions: Vec<Rendition>,
+}
+
+fn secret(tlp: &str) -> bool {
+    matches!(tlp, "RED" | "AMBER" | "AMBER+STRICT")
+}
+
+fn rank(tlp: &str) -> usize {
+    match tlp {
+        "RED" => 4,
+        "AMBER+STRICT" => 3,
+        "AMBER" => 2,
+        "GREEN" => 1,
+        _ => 0,
+    }
+}
+
+impl World {
+    fn org(&self, id: &str) -> &Org {
+        self.orgs.iter().find(|o| o.id == id).unwrap()
+    }
+
+    fn of_kind(&self, kind: &str, sector: Option<&str>) -> Option<&Org> {
+        self.orgs.iter().find(|o| o.kind == kind && (sector.is_none() || o.sector.as_deref() == sector))
+    }
+
+    /// The TLP ceiling of a report (domain.md §7, the table "Scope of a report").
+    fn inside(&self, org: &Org, r: &Rendition) -> bool {
+        if [&r.sender, &r.receiver, &r.originator].contains(&&org.id) {
+            return true;
+        }
+        let coordinator = org.kind == "coordinator";
+        let ministry = org.kind == "ministry" && self.jurisdiction.get(&r.sector) == Some(&org.id);
+        let partner = org.kind == "security_institution" && org.partner;
+        let same_sector = org.sector.as_deref() == Some(r.sector.as_str());
+        match r.tlp.as_str() {
+            "RED" => coordinator || ministry || partner,
+            "AMBER+STRICT" => coordinator || ministry || partner || (org.kind == "ceptoar" && same_sector),
+            "AMBER" => coordinator || ministry || partner || ((org.kind == "ceptoar" || org.kind == "operator") && same_sector),
+            _ => true,
+        }
+    }
+
+    /// The rule: took part (sender, receiver, originator, or shared to) and inside the ceiling;
+    /// RED and AMBER only for need-to-know users.
+    fn may_read(&self, user: &User, r: &Rendition) -> bool {
+        let org = &self.orgs[user.org];
+        let took_part = [&r.sender, &r.receiver, &r.originator].contains(&&org.id) || r.shares.contains(&org.id);
+        took_part && self.inside(org, r) && (!secret(&r.tlp) || user.ntk)
+    }
+
+    /// The user of an organisation who relays for it, with need-to-know.
+    fn officer(&self, org_id: &str) -> &User {
+        let idx = self.orgs.iter().position(|o| o.id == org_id).unwrap();
+        self.users.iter().find(|u| u.org == idx && u.login.ends_with("officer")).unwrap()
+    }
+
+    fn share_pattern_allows(&self, sharer: &Org, target: &Org) -> bool {
+        let same = sharer.sector.is_some() && sharer.sector == target.sector;
+        match sharer.kind.as_str() {
+            "coordinator" => true,
+            "ministry" => target.kind == "ceptoar",
+            "ceptoar" => target.kind == "operator" && same,
+            "operator" => (target.kind == "ceptoar" || target.kind == "operator") && same,
+            _ => false,
+        }
+    }
+}
+
+async fn build(spec: &Spec) -> World {
+    let app = spawn_bare().await;
+    let (_, orgs) = app.get("/api/v1/orgs", "admin").await;
+    let mut world_orgs: Vec<Org> = orgs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| Org { id: o["id"].as_str().unwrap().into(), kind: o["kind"].as_str().unwrap().into(), sector: None, partner: false })
+        .collect();
+    let (_, sectors) = app.get("/api/v1/sectors", "admin").await;
+    let jurisdiction = sectors["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["code"].as_str().unwrap().to_string(), s["ministry_org_id"].as_str().unwrap().to_string()))
+        .collect();
+    let mut to_create: Vec<(String, Option<String>, bool)> = Vec::new();
+    for (i, sector) in SECTOR_POOL.iter().take(spec.sectors).enumerate() {
+        to_create.push(("ceptoar".into(), Some(sector.to_string()), false));
+        for _ in 0..spec.operators[i] {
+            to_create.push(("operator".into(), Some(sector.to_string()), false));
+        }
+    }
+    to_create.push(("security_institution".into(), None, spec.partner));
+    to_create.push(("cyberspace_vendor".into(), None, false));
+    to_create.push(("response_agency".into(), None, false));
+    for (n, (kind, sector, partner)) in to_create.into_iter().enumerate() {
+        let body = json!({"kind": kind, "name_ja": format!("組織{n}"), "name_en": format!("Org {n} {kind}"), "sector": sector, "analysis_partner": partner});
+        let (status, org) = app.post("/api/v1/admin/orgs", "admin", body).await;
+        assert_eq!(status, 201, "{org}");
+        world_orgs.push(Org { id: org["id"].as_str().unwrap().into(), kind, sector, partner });
+    }
+    let mut app = app;
+    let mut users = Vec::new();
+    for (i, org) in world_orgs.iter().enumerate() {
+        let officer_role = match org.kind.as_str() {
+            "ministry" => "liaison",
+            "ceptoar" => "secretariat",
+            "coordinator" => "cip_desk",
+            _ => "admin",
+        };
+        let (ntk1, ntk2) = spec.ntk[i % spec.ntk.len()];
+        for (suffix, role, ntk) in [("officer", officer_role, true), ("m1", "member", ntk1), ("m2", "member", ntk2)] {
+            let login = format!("o{i}-{suffix}");
+            let body = json!({"org_id": org.id, "login": login, "display_name": login, "roles": [role], "need_to_know": ntk});
+            let (status, user) = app.post("/api/v1/admin/users", "admin", body).await;
+            assert_eq!(status, 201, "{user}");
+            let (status, token) = app.post(&format!("/api/v1/admin/users/{}/tokens", user["id"].as_str().unwrap()), "admin", json!({})).await;
+            assert_eq!(status, 201);
+            let mut cred = app.user("admin").clone();
+            cred.login = login.clone();
+            cred.token = token["token"].as_str().unwrap().into();
+            app.users.insert(login.clone(), cred);
+            users.push(User { login, org: i, ntk });
+        }
+    }
+    World { app, orgs: world_orgs, users, jurisdiction, renditions: Vec::new() }
+}
+
+/// Learns the renditions a filing created, from the originator's own view of the chain.
+async fn learn_new_renditions(w: &mut World, first: &Value, originator: &str, marker: &str) -> Result<(), TestCaseError> {
+    let chain_id = first["chain_id"].as_str().unwrap().to_string();
+    let route = first["route"].as_str().unwrap().to_string();
+    let officer = w.officer(originator).login.clone();
+    let (_, list) = w.app.get(&format!("/api/v1/reports?chain_id={chain_id}&limit=100"), &officer).await;
+    let sequence = first["sequence"].as_i64().unwrap();
+    let mut receivers = Vec::new();
+    for item in list["items"].as_array().unwrap() {
+        if item["sequence"].as_i64() != Some(sequence) || item["sender_org_id"].as_str() != Some(originator) {
+            continue;
+        }
+        let id = item["id"].as_str().unwrap().to_string();
+        if w.renditions.iter().any(|r| r.id == id) {
+            continue;
+        }
+        receivers.push(item["receiver_org_id"].as_str().unwrap().to_string());
+        w.renditions.push(Rendition {
+            id,
+            chain_id: chain_id.clone(),
+            route: route.clone(),
+            sender: originator.into(),
+            receiver: item["receiver_org_id"].as_str().unwrap().into(),
+            originator: originator.into(),
+            tlp: item["tlp"].as_str().unwrap().into(),
+            sector: item["sector"].as_str().unwrap().into(),
+            shares: BTreeSet::new(),
+            forwarded: false,
+            marker: marker.into(),
+        });
+    }
+    let sector = first["sector"].as_str().unwrap();
+    let ministry = w.jurisdiction[sector].clone();
+    let mut expected = match route.as_str() {
+        "direct" => vec![ministry],
+        "urgent" => vec![ministry, w.of_kind("coordinator", None).unwrap().id.clone()],
+        _ => vec![w.of_kind("ceptoar", Some(sector)).unwrap().id.clone()],
+    };
+    expected.sort();
+    receivers.sort();
+    prop_assert_eq!(receivers, expected, "first hops of route {}", route);
+    Ok(())
+}
+
+async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
+    let operators: Vec<Org> = w.orgs.iter().filter(|o| o.kind == "operator").cloned().collect();
+    match *op {
+        Op::File { operator, route, tlp } => {
+            let org = &operators[operator % operators.len()];
+            let marker = format!("MK{n}X");
+            let body = report_body(org.sector.as_deref().unwrap(), ROUTES[route], TLPS[tlp], json!({"summary": {"description": format!("incident {marker}")}}));
+            let login = w.officer(&org.id).login.clone();
+            let (status, first) = w.app.post("/api/v1/reports", &login, body).await;
+            prop_assert_eq!(status, 201, "{}", first);
+            learn_new_renditions(w, &first, &org.id.clone(), &marker).await?;
+        }
+        Op::FollowUp { rendition } if !w.renditions.is_empty() => {
+            let r = w.renditions[rendition % w.renditions.len()].clone();
+            let user = w.officer(&r.originator).clone();
+            let body = report_body(&r.sector, &r.route, "AMBER", json!({"summary": {"description": format!("follow-up {}", r.marker)}}));
+            let (status, first) = w.app.post(&format!("/api/v1/reports/{}/follow-ups", r.id), &user.login, body).await;
+            let expected = if w.may_read(&user, &r) { 201 } else { 404 };
+            prop_assert_eq!(status, expected, "follow-up on {:?}: {}", r, first);
+            if status == 201 {
+                learn_new_renditions(w, &first, &r.originator, &r.marker).await?;
+            }
+        }
+        Op::Forward { rendition, tighten } if !w.renditions.is_empty() => {
+            let idx = rendition % w.renditions.len();
+            let r = w.renditions[idx].clone();
+            let user = w.officer(&r.receiver).clone();
+            let new_tlp = TLPS.iter().copied().filter(|t| rank(t) >= rank(&r.tlp)).nth(tighten).unwrap_or(r.tlp.as_str()).to_string();
+            let (status, body) = w.app.post(&format!("/api/v1/reports/{}/forward", r.id), &user.login, json!({"tlp": new_tlp})).await;
+            let receiver_kind = w.org(&r.receiver).kind.clone();
+            let expected = if !w.may_read(&user, &r) {
+                404
+            } else if r.forwarded || !(receiver_kind == "ceptoar" || receiver_kind == "ministry") {
+                409
+            } else {
+                201
+            };
+            prop_assert_eq!(status, expected, "forward of {:?}: {}", r, body);
+            if status == 201 {
+                w.renditions[idx].forwarded = true;
+                let next = if receiver_kind == "ceptoar" { w.jurisdiction[&r.sector].clone() } else { w.of_kind("coordinator", None).unwrap().id.clone() };
+                prop_assert_eq!(body["receiver_org_id"].as_str(), Some(next.as_str()));
+                w.renditions.push(Rendition {
+                    id: body["id"].as_str().unwrap().into(),
+                    sender: r.receiver.clone(),
+                    receiver: next,
+                    tlp: new_tlp,
+                    shares: BTreeSet::new(),
+                    forwarded: false,
+                    ..r
+                });
+            }
+        }
+        Op::Share { rendition, by_receiver, target } if !w.renditions.is_empty() => {
+            let idx = rendition % w.renditions.len();
+            let r = w.renditions[idx].clone();
+            let sharer_org = if by_receiver { r.receiver.clone() } else { r.sender.clone() };
+            let user = w.officer(&sharer_org).clone();
+            let target = w.orgs[target % w.orgs.len()].clone();
+            let (status, body) = w.app.post(&format!("/api/v1/reports/{}/shares", r.id), &user.login, json!({"org_ids": [target.id]})).await;
+            let names_operator = r.route == "anonymised" && r.sender == r.originator;
+            let expected = if !w.may_read(&user, &r) {
+                404
+            } else if (names_operator && sharer_org != r.originator)
+                || !w.share_pattern_allows(w.org(&sharer_org), &target)
+                || !w.inside(&target, &r)
+            {
+                422
+            } else {
+                200
+            };
+            prop_assert_eq!(status, expected, "share of {:?} by {} to {:?}: {}", r, user.login, target, body);
+            if status == 200 {
+                w.renditions[idx].shares.insert(target.id);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Every user, every read endpoint: exactly what the rule allows.
+async fn check(w: &World) -> Result<(), TestCaseError> {
+    let markers: BTreeSet<&str> = w.renditions.iter().map(|r| r.marker.as_str()).take(3).collect();
+    for user in &w.users {
+        let allowed: BTreeSet<&str> = w.renditions.iter().filter(|r| w.may_read(user, r)).map(|r| r.id.as_str()).collect();
+        for r in &w.renditions {
+            let (status, _) = w.app.get(&format!("/api/v1/reports/{}", r.id), &user.login).await;
+            prop_assert_eq!(status == 200, allowed.contains(r.id.as_str()), "GET {:?} as {:?}", r, user);
+            prop_assert!(status == 200 || status == 404);
+        }
+        let listed = w.app.list_ids(&user.login, "").await;
+        prop_assert_eq!(listed.iter().map(String::as_str).collect::<BTreeSet<_>>(), allowed.clone(), "list as {:?}", user);
+        prop_assert_eq!(w.app.count(&user.login, "").await as usize, allowed.len());
+        let mut filters: Vec<(String, Box<dyn Fn(&Rendition) -> bool>)> = Vec::new();
+        for tlp in ["RED", "AMBER", "GREEN", "CLEAR"] {
+            filters.push((format!("tlp={}", tlp.replace('+', "%2B")), Box::new(move |r: &Rendition| r.tlp == tlp)));
+        }
+        for sector in SECTOR_POOL {
+            filters.push((format!("sector={sector}"), Box::new(move |r: &Rendition| r.sector == sector)));
+        }
+        for m in &markers {
+            let m = m.to_string();
+            filters.push((format!("q={}", m.to_lowercase()), Box::new(move |r: &Rendition| r.marker == m)));
+        }
+        for (query, keep) in &filters {
+            let expected: BTreeSet<&str> = w.renditions.iter().filter(|r| allowed.contains(r.id.as_str()) && keep(r)).map(|r| r.id.as_str()).collect();
+            let listed = w.app.list_ids(&user.login, query).await;
+            prop_assert_eq!(listed.iter().map(String::as_str).collect::<BTreeSet<_>>(), expected.clone(), "{} as {:?}", query, user);
+            prop_assert_eq!(w.app.count(&user.login, query).await as usize, expected.len(), "count {}", query);
+        }
+        // Each chain in order, only what the user may read of it.
+        for chain in w.renditions.iter().map(|r| r.chain_id.as_str()).collect::<BTreeSet<_>>() {
+            let expected = w.renditions.iter().filter(|r| r.chain_id == chain && allowed.contains(r.id.as_str())).count();
+            prop_assert_eq!(w.app.count(&user.login, &format!("chain_id={chain}")).await as usize, expected);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_read_endpoint_returns_exactly_what_the_rule_allows() {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(16);
+    let mut runner = TestRunner::new(Config { cases, max_shrink_iters: 64, ..Config::default() });
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    runner
+        .run(&spec(), |spec| {
+            rt.block_on(async {
+                let mut w = build(&spec).await;
+                for (n, op) in spec.ops.iter().enumerate() {
+                    apply(&mut w, n, op).await?;
+                }
+                check(&w).await
+            })
+        })
+        .unwrap();
+    let _ = Method::GET;
+}

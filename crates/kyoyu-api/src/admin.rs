@@ -73,7 +73,10 @@ pub struct LoginBody {
 }
 
 /// Exchanges a login and password for a token valid for 12 hours.
-pub async fn create_session(State(state): State<AppState>, JsonBody(body): JsonBody<LoginBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn create_session(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let login = body.login.ok_or_else(|| FieldError::required("login"))?;
     let password = body.password.ok_or_else(|| FieldError::required("password"))?;
     let user = state.store.find_user_by_login(&login).await?.filter(|u| u.active);
@@ -83,13 +86,21 @@ pub async fn create_session(State(state): State<AppState>, JsonBody(body): JsonB
     }
     let user = user.ok_or(ApiError::Unauthorized)?;
     let expires = kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::hours(12));
-    let mut tx = state.store.begin(kyoyu_store::Actor { user_id: Some(user.id.clone()), org_id: Some(user.org_id.clone()) }).await?;
+    let mut tx = state
+        .store
+        .begin(kyoyu_store::Actor { user_id: Some(user.id.clone()), org_id: Some(user.org_id.clone()) })
+        .await?;
     let (token, row) = issue_token(&mut tx, &user.id, "session", Some(expires)).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(json!({"token": token, "expires_at": row.expires_at}))))
 }
 
-async fn issue_token(tx: &mut Tx, user_id: &str, label: &str, expires_at: Option<String>) -> ApiResult<(String, TokenRow)> {
+async fn issue_token(
+    tx: &mut Tx,
+    user_id: &str,
+    label: &str,
+    expires_at: Option<String>,
+) -> ApiResult<(String, TokenRow)> {
     let token = auth::new_token();
     let row = TokenRow {
         id: new_id(),
@@ -141,9 +152,19 @@ fn check_org(o: &OrgRow, world_sectors: &[SectorRow]) -> Result<(), ValidationEr
         }
     }
     match (&o.sector, o.kind.has_sector()) {
-        (None, true) => errors.push(FieldError::new("sector", "この種別には分野が必要です", "this kind of organisation needs a sector")),
-        (Some(_), false) => errors.push(FieldError::new("sector", "この種別に分野は指定できません", "this kind of organisation has no sector")),
-        (Some(s), true) if !world_sectors.iter().any(|x| &x.code == s) => errors.push(FieldError::unknown_code("sector", s)),
+        (None, true) => errors.push(FieldError::new(
+            "sector",
+            "この種別には分野が必要です",
+            "this kind of organisation needs a sector",
+        )),
+        (Some(_), false) => errors.push(FieldError::new(
+            "sector",
+            "この種別に分野は指定できません",
+            "this kind of organisation has no sector",
+        )),
+        (Some(s), true) if !world_sectors.iter().any(|x| &x.code == s) => {
+            errors.push(FieldError::unknown_code("sector", s))
+        }
         _ => {}
     }
     if o.analysis_partner && o.kind != OrgKind::SecurityInstitution {
@@ -156,7 +177,11 @@ fn check_org(o: &OrgRow, world_sectors: &[SectorRow]) -> Result<(), ValidationEr
     errors.into_result(())
 }
 
-pub async fn create_org(State(state): State<AppState>, caller: Caller, JsonBody(b): JsonBody<OrgBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn create_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(b): JsonBody<OrgBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     require_system_admin(&caller)?;
     let kind = b.kind.ok_or_else(|| FieldError::required("kind"))?;
     let org = OrgRow {
@@ -250,7 +275,11 @@ pub async fn list_users(
     Ok(Json(json!({"items": users})))
 }
 
-pub async fn create_user(State(state): State<AppState>, caller: Caller, JsonBody(b): JsonBody<UserBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(b): JsonBody<UserBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let mut errors = ValidationErrors::default();
     for (field, missing) in [
         ("org_id", b.org_id.is_none()),
@@ -350,10 +379,17 @@ pub async fn create_token(
         .map(|d| kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::days(i64::from(d.clamp(1, 3650)))));
     let (token, row) = issue_token(&mut tx, &user.id, b.label.as_deref().unwrap_or("api"), expires).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": row.id, "token": token, "label": row.label, "expires_at": row.expires_at}))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": row.id, "token": token, "label": row.label, "expires_at": row.expires_at})),
+    ))
 }
 
-pub async fn list_tokens(State(state): State<AppState>, caller: Caller, Path(user_id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let user = state.store.get_user(&user_id).await?.ok_or(ApiError::NotFound)?;
     if user.id != caller.user.id {
         require_user_admin(&caller, &user.org_id)?;
@@ -399,7 +435,12 @@ pub async fn put_sector(
 ) -> ApiResult<Json<Value>> {
     require_system_admin(&caller)?;
     if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-        return Err(FieldError::new("code", "分野コードは英小文字と _ で指定してください", "sector codes are lower-case ASCII and _").into());
+        return Err(FieldError::new(
+            "code",
+            "分野コードは英小文字と _ で指定してください",
+            "sector codes are lower-case ASCII and _",
+        )
+        .into());
     }
     let mut tx = state.store.begin(caller.actor()).await?;
     let sectors = tx.list_sectors().await?;
@@ -424,7 +465,11 @@ pub async fn put_sector(
     }
     if let Some(m) = &s.ministry_org_id {
         if tx.get_org(m).await?.is_none_or(|o| o.kind != OrgKind::Ministry) {
-            errors.push(FieldError::new("ministry_org_id", "所管省庁の組織を指定してください", "must name a ministry organisation"));
+            errors.push(FieldError::new(
+                "ministry_org_id",
+                "所管省庁の組織を指定してください",
+                "must name a ministry organisation",
+            ));
         }
     }
     errors.into_result(())?;
@@ -464,7 +509,8 @@ pub async fn put_service_level_rule(
     }
     errors.into_result(())?;
     tx.upsert_service_level_rule(&rule).await?;
-    tx.audit("service_level_rule.put", "service_level_rule", &id, serde_json::to_value(&rule).unwrap_or_default()).await?;
+    tx.audit("service_level_rule.put", "service_level_rule", &id, serde_json::to_value(&rule).unwrap_or_default())
+        .await?;
     tx.commit().await?;
     Ok(Json(serde_json::to_value(&rule).unwrap_or_default()))
 }

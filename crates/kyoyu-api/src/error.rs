@@ -97,13 +97,9 @@ impl IntoResponse for ApiError {
                 vec![],
             ),
             ApiError::Forbidden { ja, en } => (StatusCode::FORBIDDEN, "forbidden", ja.clone(), en.clone(), vec![]),
-            ApiError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "見つかりません".into(),
-                "not found".into(),
-                vec![],
-            ),
+            ApiError::NotFound => {
+                (StatusCode::NOT_FOUND, "not_found", "見つかりません".into(), "not found".into(), vec![])
+            }
             ApiError::Conflict { ja, en } => (StatusCode::CONFLICT, "conflict", ja.clone(), en.clone(), vec![]),
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -113,11 +113,8 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthorized)?;
         let hash = crate::auth::token_hash(token.trim());
-        let (user, org) = state
-            .store
-            .user_by_token_hash(&hash, &kyoyu_store::now())
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let (user, org) =
+            state.store.user_by_token_hash(&hash, &kyoyu_store::now()).await?.ok_or(ApiError::Unauthorized)?;
         let principal = Principal {
             user_id: user.id.clone(),
             org: OrgFacts {

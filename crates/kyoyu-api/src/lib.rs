@@ -74,7 +74,11 @@ async fn openapi() -> impl IntoResponse {
 }
 
 /// Serves on `listener` until `shutdown` completes.
-pub async fn serve(listener: TcpListener, store: Store, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let app = app(AppState { store });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

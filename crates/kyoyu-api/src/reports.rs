@@ -42,18 +42,25 @@ fn require_relay_officer(caller: &Caller) -> ApiResult<()> {
     }
 }
 
+/// Where a new rendition sits: its chain, its report's sequence, the rendition it forwards,
+/// and the ends of its hop.
+struct Placement<'a> {
+    chain: &'a ChainRow,
+    sequence: i64,
+    parent_id: Option<&'a str>,
+    hop: Hop<'a>,
+}
+
 /// Inserts one hop with exactly the readers the policy grants, and numbers the chain on the
 /// coordinator's first receipt.
 async fn insert_hop(
     tx: &mut Tx,
     world: &World,
-    chain: &ChainRow,
-    sequence: i64,
-    parent_id: Option<&str>,
-    hop: Hop<'_>,
+    at: Placement<'_>,
     content: ReportContent,
     caller: &Caller,
 ) -> ApiResult<String> {
+    let Placement { chain, sequence, parent_id, hop } = at;
     let identifies_operator = chain.route == Route::Anonymised && content.operator_name.is_some();
     let grants = kyoyu_policy::access_grants(&world.facts(hop, &content, &[]), world.facts_of());
     let rendition = NewRendition {
@@ -125,7 +132,8 @@ async fn file_report(
     let mut ids = Vec::new();
     for receiver in &receivers {
         let hop = Hop { sender: caller.org_id(), receiver, originator: &chain.originator_org_id };
-        ids.push(insert_hop(tx, world, chain, sequence, None, hop, content.clone(), caller).await?);
+        let at = Placement { chain, sequence, parent_id: None, hop };
+        ids.push(insert_hop(tx, world, at, content.clone(), caller).await?);
     }
     tx.audit(
         "report.file",
@@ -189,7 +197,11 @@ pub async fn create_follow_up(
         ("statutory", input.statutory.is_some_and(|s| s != chain.statutory)),
     ] {
         if differs {
-            errors.push(FieldError::new(field, "続報は第1報と同じ経路で送ります", "a follow-up takes the route of the first report"));
+            errors.push(FieldError::new(
+                field,
+                "続報は第1報と同じ経路で送ります",
+                "a follow-up takes the route of the first report",
+            ));
         }
     }
     errors.into_result(())?;
@@ -219,7 +231,10 @@ async fn prepare_forward(
     edits: ReportInput,
 ) -> ApiResult<Forward> {
     if row.receiver_org_id != caller.org.id {
-        return Err(ApiError::forbidden("転送できるのはこの報告の受信者です", "only the receiver of this report may forward it"));
+        return Err(ApiError::forbidden(
+            "転送できるのはこの報告の受信者です",
+            "only the receiver of this report may forward it",
+        ));
     }
     require_relay_officer(caller)?;
     if row.status == ReportStatus::Forwarded {
@@ -255,7 +270,14 @@ pub async fn forward_report(
     let world = World::load(&mut tx).await?;
     let fwd = prepare_forward(&mut tx, &world, &caller, &row, edits).await?;
     let hop = Hop { sender: caller.org_id(), receiver: &fwd.receiver, originator: &row.chain.originator_org_id };
-    let new_id = insert_hop(&mut tx, &world, &row.chain, row.sequence, Some(&row.id), hop, fwd.content, &caller).await?;
+    let new_id = insert_hop(
+        &mut tx,
+        &world,
+        Placement { chain: &row.chain, sequence: row.sequence, parent_id: Some(&row.id), hop },
+        fwd.content,
+        &caller,
+    )
+    .await?;
     tx.set_status(&row.id, ReportStatus::Forwarded).await?;
     tx.audit(
         "report.forward",
@@ -316,7 +338,9 @@ pub async fn share_report(
                     format!("組織 {target} は登録されていません"),
                     format!("organisation {target} does not exist"),
                 )),
-                Some(org) => kyoyu_policy::check_share(&caller.principal, &org.facts(), &facts, row.identifies_operator),
+                Some(org) => {
+                    kyoyu_policy::check_share(&caller.principal, &org.facts(), &facts, row.identifies_operator)
+                }
             };
             if let Err(e) = result {
                 errors.push(e);
@@ -374,7 +398,11 @@ pub async fn publish_report(
     require_relay_officer(&caller)?;
     let mut errors = ValidationErrors::default();
     if !matches!(row.content.tlp, Tlp::White | Tlp::Clear) {
-        errors.push(FieldError::new("tlp", "公開できるのは TLP:WHITE／CLEAR の報告だけです", "only TLP:WHITE or CLEAR reports may be published"));
+        errors.push(FieldError::new(
+            "tlp",
+            "公開できるのは TLP:WHITE／CLEAR の報告だけです",
+            "only TLP:WHITE or CLEAR reports may be published",
+        ));
     }
     if row.chain.disclosure_consent_at.is_none() {
         errors.push(FieldError::new(
@@ -384,7 +412,11 @@ pub async fn publish_report(
         ));
     }
     if row.identifies_operator {
-        errors.push(FieldError::new("operator_name", "匿名化前の報告は公開できません", "this rendition identifies an anonymous operator"));
+        errors.push(FieldError::new(
+            "operator_name",
+            "匿名化前の報告は公開できません",
+            "this rendition identifies an anonymous operator",
+        ));
     }
     errors.into_result(())?;
     tx.set_published(&row.id, &now()).await?;
@@ -405,7 +437,11 @@ async fn audit_secret_reads(state: &AppState, caller: &Caller, rows: &[ReportRow
     Ok(())
 }
 
-pub async fn get_report(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn get_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let row = state.store.get_report(&caller.scope(), &id).await?.ok_or(ApiError::NotFound)?;
     audit_secret_reads(&state, &caller, std::slice::from_ref(&row), "report.read").await?;
     Ok(Json(view::report(&row, Some(caller.org_id()))))
@@ -445,7 +481,11 @@ fn parse_filter(params: &HashMap<String, String>) -> ApiResult<(ReportFilter, i6
             },
             "offset" => match value.parse::<i64>() {
                 Ok(n) if (0..=1_000_000).contains(&n) => offset = n,
-                _ => errors.push(FieldError::new("offset", "0 以上の整数で指定してください", "must be a non-negative integer")),
+                _ => errors.push(FieldError::new(
+                    "offset",
+                    "0 以上の整数で指定してください",
+                    "must be a non-negative integer",
+                )),
             },
             _ => errors.push(FieldError::new(key, "不明な検索条件です", "unknown query parameter")),
         }

@@ -5,7 +5,9 @@ use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use kyoyu_domain::codes::{OrgKind, Role};
 use kyoyu_domain::reference::{default_dependencies, MINISTRIES, SECTORS, SERVICE_LEVELS};
-use kyoyu_store::{new_id, now, Actor, OrgIdentity, OrgRow, SectorRow, ServiceLevelRuleRow, Store, TokenRow, Tx, UserRow};
+use kyoyu_store::{
+    new_id, now, Actor, OrgIdentity, OrgRow, SectorRow, ServiceLevelRuleRow, Store, TokenRow, Tx, UserRow,
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -126,7 +128,13 @@ async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passw
             .iter()
             .map(|p| {
                 let p = p.clone();
-                tokio::spawn(async move { if p.is_empty() { Ok(None) } else { auth::hash_password(p).await.map(Some) } })
+                tokio::spawn(async move {
+                    if p.is_empty() {
+                        Ok(None)
+                    } else {
+                        auth::hash_password(p).await.map(Some)
+                    }
+                })
             })
             .collect();
         for t in tasks {
@@ -218,7 +226,13 @@ fn accounts_for(o: &OrgRow, slug: &str, label: &str) -> Vec<Account> {
     list.push((format!("{slug}.ntk"), format!("{label} 担当者（要知）"), vec![Role::Member], true));
     list.push((format!("{slug}.member"), format!("{label} 一般職員"), vec![Role::Member], false));
     list.into_iter()
-        .map(|(login, display_name, roles, need_to_know)| Account { org: o.clone(), login, display_name, roles, need_to_know })
+        .map(|(login, display_name, roles, need_to_know)| Account {
+            org: o.clone(),
+            login,
+            display_name,
+            roles,
+            need_to_know,
+        })
         .collect()
 }
 
@@ -243,7 +257,8 @@ pub async fn seed_demo(store: &Store, passwords: Passwords) -> ApiResult<Vec<Cre
         accounts.extend(accounts_for(o, &slug, &o.name_ja));
     }
     for (n, s) in SECTORS.iter().enumerate() {
-        let c = org(OrgKind::Ceptoar, &format!("{}セプター", s.name_ja), &format!("{} CEPTOAR", s.name_en), Some(s.code));
+        let c =
+            org(OrgKind::Ceptoar, &format!("{}セプター", s.name_ja), &format!("{} CEPTOAR", s.name_en), Some(s.code));
         add_org(&mut tx, &c).await?;
         accounts.extend(accounts_for(&c, &format!("{}-ceptoar", s.code), &c.name_ja));
         for (i, (ja, en, letter)) in OPERATOR_NAMES.iter().enumerate() {
@@ -264,7 +279,12 @@ pub async fn seed_demo(store: &Store, passwords: Passwords) -> ApiResult<Vec<Cre
             accounts.extend(accounts_for(&op, &format!("{}-{letter}", s.code), &op.name_ja));
         }
     }
-    let mut partner = org(OrgKind::SecurityInstitution, "サイバーセキュリティ分析機関（分析協力先）", "Security analysis institute (analysis partner)", None);
+    let mut partner = org(
+        OrgKind::SecurityInstitution,
+        "サイバーセキュリティ分析機関（分析協力先）",
+        "Security analysis institute (analysis partner)",
+        None,
+    );
     partner.analysis_partner = true;
     let agency = org(OrgKind::ResponseAgency, "事案対処省庁（警察）", "Response agency (police)", None);
     let vendor = org(OrgKind::CyberspaceVendor, "クラウド事業者", "Cloud vendor", None);

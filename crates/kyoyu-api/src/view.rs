@@ -8,11 +8,8 @@ use serde_json::{json, Map, Value};
 /// The banner every item shows: its TLP and severity at a glance (別添 3.2(1)).
 pub fn banner(row: &ReportRow) -> Value {
     let tlp = row.content.tlp;
-    let (sev_ja, sev_en) = row
-        .content
-        .severity
-        .map(|s| (s.label_ja(), s.code()))
-        .unwrap_or(("重要度未設定", "no severity"));
+    let (sev_ja, sev_en) =
+        row.content.severity.map(|s| (s.label_ja(), s.code())).unwrap_or(("重要度未設定", "no severity"));
     json!({
         "ja": format!("TLP:{} {}／{}", tlp.code(), tlp.label_ja(), sev_ja),
         "en": format!("TLP:{} / {}", tlp.code(), sev_en),

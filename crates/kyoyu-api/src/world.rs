@@ -4,8 +4,8 @@
 use crate::error::{ApiError, ApiResult};
 use kyoyu_domain::anonymise::IdentityProfile;
 use kyoyu_domain::codes::{OrgKind, Route};
-use kyoyu_policy::{OrgFacts, RenditionFacts};
 use kyoyu_domain::report::ReportContent;
+use kyoyu_policy::{OrgFacts, RenditionFacts};
 use kyoyu_store::{OrgRow, ReportRow, SectorRow, Tx};
 use std::collections::HashMap;
 
@@ -57,7 +57,11 @@ impl World {
 
     pub fn coordinator(&self) -> ApiResult<&str> {
         self.first_of(OrgKind::Coordinator, None).map(|o| o.id.as_str()).ok_or_else(|| {
-            ApiError::field("route", "調整機関（NISC）が登録されていません", "no coordinator organisation is registered")
+            ApiError::field(
+                "route",
+                "調整機関（NISC）が登録されていません",
+                "no coordinator organisation is registered",
+            )
         })
     }
 
@@ -127,7 +131,12 @@ impl World {
     }
 
     /// The facts the policy decides a rendition's readers by.
-    pub fn facts<'a>(&'a self, hop: Hop<'a>, content: &'a ReportContent, shared_to: &'a [String]) -> RenditionFacts<'a> {
+    pub fn facts<'a>(
+        &'a self,
+        hop: Hop<'a>,
+        content: &'a ReportContent,
+        shared_to: &'a [String],
+    ) -> RenditionFacts<'a> {
         RenditionFacts {
             tlp: content.tlp,
             sector: &content.sector,
@@ -142,7 +151,11 @@ impl World {
 
     /// The facts of a stored rendition.
     pub fn row_facts<'a>(&'a self, row: &'a ReportRow, shared_to: &'a [String]) -> RenditionFacts<'a> {
-        let hop = Hop { sender: &row.sender_org_id, receiver: &row.receiver_org_id, originator: &row.chain.originator_org_id };
+        let hop = Hop {
+            sender: &row.sender_org_id,
+            receiver: &row.receiver_org_id,
+            originator: &row.chain.originator_org_id,
+        };
         self.facts(hop, &row.content, shared_to)
     }
 }

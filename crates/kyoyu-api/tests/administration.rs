@@ -26,7 +26,8 @@ async fn system_admin_manages_organisations_users_and_tokens() {
     let (status, org) = app.post("/api/v1/admin/orgs", "nisc.admin", body).await;
     assert_eq!(status, 201, "{org}");
     let org_id = org["id"].as_str().unwrap();
-    let (status, err) = app.post("/api/v1/admin/orgs", "nisc.admin", json!({"kind": "operator", "name_ja": "x", "name_en": "x"})).await;
+    let (status, err) =
+        app.post("/api/v1/admin/orgs", "nisc.admin", json!({"kind": "operator", "name_ja": "x", "name_en": "x"})).await;
     assert_eq!((status, err["error"]["fields"][0]["field"].as_str()), (422, Some("sector")));
 
     let (status, user) = app
@@ -35,23 +36,41 @@ async fn system_admin_manages_organisations_users_and_tokens() {
     assert_eq!(status, 201, "{user}");
     assert!(user.get("password_hash").is_none());
     let (status, err) = app
-        .post("/api/v1/admin/users", "nisc.admin", json!({"org_id": org_id, "login": "hokushin.x", "display_name": "x", "roles": ["liaison"]}))
+        .post(
+            "/api/v1/admin/users",
+            "nisc.admin",
+            json!({"org_id": org_id, "login": "hokushin.x", "display_name": "x", "roles": ["liaison"]}),
+        )
         .await;
     assert_eq!((status, err["error"]["fields"][0]["field"].as_str()), (422, Some("roles[0]")));
     let (status, _) = app
-        .post("/api/v1/admin/users", "nisc.admin", json!({"org_id": org_id, "login": "hokushin.csirt", "display_name": "dup"}))
+        .post(
+            "/api/v1/admin/users",
+            "nisc.admin",
+            json!({"org_id": org_id, "login": "hokushin.csirt", "display_name": "dup"}),
+        )
         .await;
     assert_eq!(status, 409);
 
     // Log in with the password, then file a report with the session token.
-    let (status, session) = app.request(Method::POST, "/api/v1/session", None, Some(json!({"login": "hokushin.csirt", "password": "pass-word-123"}))).await;
+    let (status, session) = app
+        .request(
+            Method::POST,
+            "/api/v1/session",
+            None,
+            Some(json!({"login": "hokushin.csirt", "password": "pass-word-123"})),
+        )
+        .await;
     assert_eq!(status, 201, "{session}");
     let token = session["token"].as_str().unwrap();
     let (status, me) = app.request_with_token(Method::GET, "/api/v1/me", Some(token), None).await;
     assert_eq!((status, me["org"]["id"].as_str()), (200, Some(org_id)));
-    let (status, _) = app.request(Method::POST, "/api/v1/session", None, Some(json!({"login": "hokushin.csirt", "password": "wrong"}))).await;
+    let (status, _) = app
+        .request(Method::POST, "/api/v1/session", None, Some(json!({"login": "hokushin.csirt", "password": "wrong"})))
+        .await;
     assert_eq!(status, 401);
-    let (status, _) = app.request(Method::POST, "/api/v1/session", None, Some(json!({"login": "nobody", "password": "wrong"}))).await;
+    let (status, _) =
+        app.request(Method::POST, "/api/v1/session", None, Some(json!({"login": "nobody", "password": "wrong"}))).await;
     assert_eq!(status, 401);
 
     let actions = audit_actions(&app).await;
@@ -67,15 +86,45 @@ async fn need_to_know_and_roles_are_granted_by_the_organisations_admin() {
     let path = format!("/api/v1/reports/{}", amber["id"].as_str().unwrap());
     assert_eq!(app.get(&path, "meti.member").await.0, 404);
     let member = user_id(&app, "meti.admin", "meti.member").await;
-    assert_eq!(app.request(Method::PATCH, &format!("/api/v1/admin/users/{member}"), Some("gas-a.admin"), Some(json!({"need_to_know": true}))).await.0, 403);
-    let (status, _) = app.request(Method::PATCH, &format!("/api/v1/admin/users/{member}"), Some("meti.admin"), Some(json!({"need_to_know": true}))).await;
+    assert_eq!(
+        app.request(
+            Method::PATCH,
+            &format!("/api/v1/admin/users/{member}"),
+            Some("gas-a.admin"),
+            Some(json!({"need_to_know": true}))
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, _) = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/users/{member}"),
+            Some("meti.admin"),
+            Some(json!({"need_to_know": true})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(app.get(&path, "meti.member").await.0, 200);
     // An organisation's admin cannot make anyone a system administrator.
-    let (status, _) = app.request(Method::PATCH, &format!("/api/v1/admin/users/{member}"), Some("meti.admin"), Some(json!({"roles": ["system_admin"]}))).await;
+    let (status, _) = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/users/{member}"),
+            Some("meti.admin"),
+            Some(json!({"roles": ["system_admin"]})),
+        )
+        .await;
     assert_eq!(status, 422);
     // A deactivated user's token stops working.
-    app.request(Method::PATCH, &format!("/api/v1/admin/users/{member}"), Some("meti.admin"), Some(json!({"active": false}))).await;
+    app.request(
+        Method::PATCH,
+        &format!("/api/v1/admin/users/{member}"),
+        Some("meti.admin"),
+        Some(json!({"active": false})),
+    )
+    .await;
     assert_eq!(app.get("/api/v1/me", "meti.member").await.0, 401);
     assert!(audit_actions(&app).await.iter().any(|a| a == "user.update"));
 }
@@ -90,7 +139,14 @@ async fn moving_an_organisation_or_jurisdiction_moves_read_rights() {
     assert_eq!(status, 200);
     assert_eq!(app.get(&path, "gas-ceptoar.ntk").await.0, 200);
     // The CEPTOAR moves to another sector: it leaves the AMBER ceiling, and its share with it.
-    let (status, _) = app.request(Method::PATCH, &format!("/api/v1/admin/orgs/{ceptoar}"), Some("nisc.admin"), Some(json!({"sector": "water"}))).await;
+    let (status, _) = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/orgs/{ceptoar}"),
+            Some("nisc.admin"),
+            Some(json!({"sector": "water"})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(app.get(&path, "gas-ceptoar.ntk").await.0, 404);
     assert_eq!(app.count("gas-ceptoar.ntk", "").await, 0);
@@ -98,7 +154,9 @@ async fn moving_an_organisation_or_jurisdiction_moves_read_rights() {
 
     // Jurisdiction over gas moves to MIC: new reports go there.
     let mic = app.org("mic.liaison");
-    let (status, sector) = app.request(Method::PUT, "/api/v1/admin/sectors/gas", Some("nisc.admin"), Some(json!({"ministry_org_id": mic}))).await;
+    let (status, sector) = app
+        .request(Method::PUT, "/api/v1/admin/sectors/gas", Some("nisc.admin"), Some(json!({"ministry_org_id": mic})))
+        .await;
     assert_eq!(status, 200, "{sector}");
     let next = app.file("gas-a.ntk", "direct", "AMBER", json!({})).await;
     assert_eq!(next["receiver_org_id"], mic);
@@ -106,7 +164,14 @@ async fn moving_an_organisation_or_jurisdiction_moves_read_rights() {
     let (_, sectors) = app.get("/api/v1/sectors", "gas-a.member").await;
     let gas = sectors["items"].as_array().unwrap().iter().find(|s| s["code"] == "gas").unwrap().clone();
     assert_eq!(gas["ministry_org_id"], mic);
-    let (status, err) = app.request(Method::PUT, "/api/v1/admin/sectors/gas", Some("nisc.admin"), Some(json!({"ministry_org_id": app.org("gas-a.admin")}))).await;
+    let (status, err) = app
+        .request(
+            Method::PUT,
+            "/api/v1/admin/sectors/gas",
+            Some("nisc.admin"),
+            Some(json!({"ministry_org_id": app.org("gas-a.admin")})),
+        )
+        .await;
     assert_eq!((status, err["error"]["fields"][0]["field"].as_str()), (422, Some("ministry_org_id")));
     assert!(audit_actions(&app).await.iter().any(|a| a == "sector.put"));
 }
@@ -132,15 +197,27 @@ async fn service_level_rules_and_dependencies_are_editable_reference_data() {
     let (_, deps) = app.get("/api/v1/sector-dependencies", "gas-a.member").await;
     assert!(deps["items"].as_array().unwrap().iter().any(|e| e["sector"] == "medical" && e["depends_on"] == "water"));
     let (status, err) = app
-        .request(Method::PUT, "/api/v1/admin/sector-dependencies", Some("nisc.admin"), Some(json!({"items": [{"sector": "gas", "depends_on": "moon"}]})))
+        .request(
+            Method::PUT,
+            "/api/v1/admin/sector-dependencies",
+            Some("nisc.admin"),
+            Some(json!({"items": [{"sector": "gas", "depends_on": "moon"}]})),
+        )
         .await;
     assert_eq!((status, err["error"]["fields"][0]["field"].as_str()), (422, Some("items[0].depends_on")));
     let (status, _) = app
-        .request(Method::PUT, "/api/v1/admin/sector-dependencies", Some("nisc.admin"), Some(json!({"items": [{"sector": "gas", "depends_on": "electricity"}]})))
+        .request(
+            Method::PUT,
+            "/api/v1/admin/sector-dependencies",
+            Some("nisc.admin"),
+            Some(json!({"items": [{"sector": "gas", "depends_on": "electricity"}]})),
+        )
         .await;
     assert_eq!(status, 200);
     let (_, deps) = app.get("/api/v1/sector-dependencies", "gas-a.member").await;
     assert_eq!(deps["items"].as_array().unwrap().len(), 1);
     let actions = audit_actions(&app).await;
-    assert!(actions.iter().any(|a| a == "service_level_rule.put") && actions.iter().any(|a| a == "sector_dependencies.put"));
+    assert!(
+        actions.iter().any(|a| a == "service_level_rule.put") && actions.iter().any(|a| a == "sector_dependencies.put")
+    );
 }

@@ -86,10 +86,24 @@ async fn run(p: Profile) -> Result<(), TestCaseError> {
         "identity": {"aliases": [p.alias], "domains": [p.domain], "emails": [format!("csirt@{}", p.domain)], "phones": [p.phone]}});
     let (_, op) = app.post("/api/v1/admin/orgs", "admin", org_body).await;
     let op_id = op["id"].as_str().unwrap().to_string();
-    let (_, cep) = app.post("/api/v1/admin/orgs", "admin", json!({"kind": "ceptoar", "name_ja": "ガスセプター", "name_en": "Gas CEPTOAR", "sector": "gas"})).await;
+    let (_, cep) = app
+        .post(
+            "/api/v1/admin/orgs",
+            "admin",
+            json!({"kind": "ceptoar", "name_ja": "ガスセプター", "name_en": "Gas CEPTOAR", "sector": "gas"}),
+        )
+        .await;
     let (_, orgs) = app.get("/api/v1/orgs", "admin").await;
     let find = |kind: &str, name: &str| {
-        orgs["items"].as_array().unwrap().iter().find(|o| o["kind"] == kind && o["name_ja"].as_str().unwrap().contains(name)).unwrap()["id"].as_str().unwrap().to_string()
+        orgs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == kind && o["name_ja"].as_str().unwrap().contains(name))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     let meti = find("ministry", "経済産業省");
     let nisc = find("coordinator", "内閣");
@@ -104,7 +118,8 @@ async fn run(p: Profile) -> Result<(), TestCaseError> {
             .post("/api/v1/admin/users", "admin", json!({"org_id": org, "login": login, "display_name": name, "roles": [role], "need_to_know": true, "phone": p.phone}))
             .await;
         prop_assert_eq!(status, 201, "{}", u);
-        let (_, t) = app.post(&format!("/api/v1/admin/users/{}/tokens", u["id"].as_str().unwrap()), "admin", json!({})).await;
+        let (_, t) =
+            app.post(&format!("/api/v1/admin/users/{}/tokens", u["id"].as_str().unwrap()), "admin", json!({})).await;
         let mut cred = app.user("admin").clone();
         cred.token = t["token"].as_str().unwrap().into();
         cred.sector = Some("gas".into());
@@ -124,18 +139,29 @@ async fn run(p: Profile) -> Result<(), TestCaseError> {
         "notified_parties": [text(8)],
         "sender_contact": {"name": p.person, "phone": p.phone, "email": format!("{}@{}", p.login, p.domain)},
     });
-    let (status, first) = app.post("/api/v1/reports", "op", report_body("gas", "anonymised", "AMBER", extra.clone())).await;
+    let (status, first) =
+        app.post("/api/v1/reports", "op", report_body("gas", "anonymised", "AMBER", extra.clone())).await;
     prop_assert_eq!(status, 201, "{}", first);
     let fid = first["id"].as_str().unwrap();
     let (status, to_ministry) = app.post(&format!("/api/v1/reports/{fid}/forward"), "sec", json!({})).await;
     prop_assert_eq!(status, 201, "{}", to_ministry);
-    let (status, to_nisc) = app.post(&format!("/api/v1/reports/{}/forward", to_ministry["id"].as_str().unwrap()), "meti", json!({})).await;
+    let (status, to_nisc) =
+        app.post(&format!("/api/v1/reports/{}/forward", to_ministry["id"].as_str().unwrap()), "meti", json!({})).await;
     prop_assert_eq!(status, 201, "{}", to_nisc);
     // A follow-up written the same way, forwarded with the ministry's own edits.
-    let (status, follow) = app.post(&format!("/api/v1/reports/{fid}/follow-ups"), "op", report_body("gas", "anonymised", "AMBER", extra)).await;
+    let (status, follow) = app
+        .post(&format!("/api/v1/reports/{fid}/follow-ups"), "op", report_body("gas", "anonymised", "AMBER", extra))
+        .await;
     prop_assert_eq!(status, 201, "{}", follow);
-    let (_, f2) = app.post(&format!("/api/v1/reports/{}/forward", follow["id"].as_str().unwrap()), "sec", json!({})).await;
-    let (_, _f3) = app.post(&format!("/api/v1/reports/{}/forward", f2["id"].as_str().unwrap()), "meti", json!({"lessons": "省庁の所見"})).await;
+    let (_, f2) =
+        app.post(&format!("/api/v1/reports/{}/forward", follow["id"].as_str().unwrap()), "sec", json!({})).await;
+    let (_, _f3) = app
+        .post(
+            &format!("/api/v1/reports/{}/forward", f2["id"].as_str().unwrap()),
+            "meti",
+            json!({"lessons": "省庁の所見"}),
+        )
+        .await;
 
     for reader in ["meti", "nisc"] {
         let mut responses: Vec<Value> = vec![];

@@ -27,7 +27,10 @@ fn fields(err: &Value) -> Vec<String> {
 
 fn assert_bilingual(err: &Value) {
     let m = &err["error"]["message"];
-    assert!(m["ja"].as_str().is_some_and(|s| !s.is_empty()) && m["en"].as_str().is_some_and(|s| !s.is_empty()), "{err}");
+    assert!(
+        m["ja"].as_str().is_some_and(|s| !s.is_empty()) && m["en"].as_str().is_some_and(|s| !s.is_empty()),
+        "{err}"
+    );
     for f in err["error"]["fields"].as_array().unwrap() {
         assert!(f["ja"].as_str().is_some() && f["en"].as_str().is_some(), "{f}");
     }
@@ -44,25 +47,36 @@ async fn every_malformed_request_names_its_field_and_writes_nothing() {
     assert_eq!(fields(&err), ["statutory", "tlp", "has_attachments", "sector"]);
     assert_bilingual(&err);
 
-    let (status, err) = app.post("/api/v1/reports", op, report_body("gas", "direct", "AMBER", json!({"event_type": "alien_invasion"}))).await;
+    let (status, err) = app
+        .post("/api/v1/reports", op, report_body("gas", "direct", "AMBER", json!({"event_type": "alien_invasion"})))
+        .await;
     assert_eq!(status, 422);
     assert_eq!(fields(&err), ["event_type"]);
     assert_bilingual(&err);
 
-    let (status, err) = app.post("/api/v1/reports", op, report_body("gas", "direct", "AMBER", json!({"causes": ["dos", "bad"]}))).await;
+    let (status, err) =
+        app.post("/api/v1/reports", op, report_body("gas", "direct", "AMBER", json!({"causes": ["dos", "bad"]}))).await;
     assert_eq!((status, fields(&err)), (422, vec!["causes[1]".to_string()]));
 
     let (status, err) = app.post("/api/v1/reports", op, report_body("gas", "direct", "PURPLE", json!({}))).await;
     assert_eq!((status, fields(&err)), (422, vec!["tlp".to_string()]));
 
-    let times = json!({"summary": {"discovered_at": "2026-04-01T10:00:00+09:00", "occurred_at": "2026-04-02T10:00:00+09:00"}});
+    let times =
+        json!({"summary": {"discovered_at": "2026-04-01T10:00:00+09:00", "occurred_at": "2026-04-02T10:00:00+09:00"}});
     let (status, err) = app.post("/api/v1/reports", op, report_body("gas", "direct", "AMBER", times)).await;
     assert_eq!((status, fields(&err)), (422, vec!["summary.occurred_at".to_string()]));
 
-    let (status, err) = app.post("/api/v1/reports", op, report_body("gas", "direct", "AMBER", json!({"summary": {"discovered_at": "yesterday"}}))).await;
+    let (status, err) = app
+        .post(
+            "/api/v1/reports",
+            op,
+            report_body("gas", "direct", "AMBER", json!({"summary": {"discovered_at": "yesterday"}})),
+        )
+        .await;
     assert_eq!((status, fields(&err)), (422, vec!["summary.discovered_at".to_string()]));
 
-    let (status, err) = app.post("/api/v1/reports", op, report_body("gas", "direct", "AMBER", json!({"colour": "blue"}))).await;
+    let (status, err) =
+        app.post("/api/v1/reports", op, report_body("gas", "direct", "AMBER", json!({"colour": "blue"}))).await;
     assert_eq!((status, fields(&err)), (422, vec!["colour".to_string()]));
 
     let (status, err) = app.post("/api/v1/reports", op, report_body("water", "direct", "AMBER", json!({}))).await;
@@ -106,12 +120,18 @@ async fn unknown_revoked_or_missing_tokens_answer_401() {
     let (_, users) = app.get("/api/v1/admin/users", "gas-a.admin").await;
     let member = users["items"].as_array().unwrap().iter().find(|u| u["login"] == user.login.as_str()).unwrap().clone();
     let uid = member["id"].as_str().unwrap();
-    let (status, tok) = app.post(&format!("/api/v1/admin/users/{uid}/tokens"), "gas-a.admin", json!({"label": "script"})).await;
+    let (status, tok) =
+        app.post(&format!("/api/v1/admin/users/{uid}/tokens"), "gas-a.admin", json!({"label": "script"})).await;
     assert_eq!(status, 201);
     let token = tok["token"].as_str().unwrap();
     assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(token), None).await.0, 200);
     let (status, _) = app
-        .request(Method::DELETE, &format!("/api/v1/admin/users/{uid}/tokens/{}", tok["id"].as_str().unwrap()), Some("gas-a.admin"), None)
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/admin/users/{uid}/tokens/{}", tok["id"].as_str().unwrap()),
+            Some("gas-a.admin"),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
     assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(token), None).await.0, 401);

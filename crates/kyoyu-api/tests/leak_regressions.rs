@@ -72,14 +72,26 @@ async fn leak_relay_loosens_the_tlp() {
     let app = spawn_demo().await;
     let red = app.file("credit-a.ntk", "direct", "RED", json!({})).await;
     for loose in ["AMBER", "AMBER+STRICT", "GREEN", "WHITE", "CLEAR"] {
-        let (status, err) = app.post(&format!("/api/v1/reports/{}/forward", red["id"].as_str().unwrap()), "meti.liaison", json!({"tlp": loose})).await;
+        let (status, err) = app
+            .post(
+                &format!("/api/v1/reports/{}/forward", red["id"].as_str().unwrap()),
+                "meti.liaison",
+                json!({"tlp": loose}),
+            )
+            .await;
         assert_eq!(status, 422, "{loose}");
         assert_eq!(err["error"]["fields"][0]["field"], "tlp");
     }
     assert_eq!(app.count("nisc.cip", "").await, 0);
     // Anonymised: the secretariat cannot loosen either.
     let amber = app.file("credit-a.ntk", "anonymised", "AMBER", json!({})).await;
-    let (status, _) = app.post(&format!("/api/v1/reports/{}/forward", amber["id"].as_str().unwrap()), "credit-ceptoar.secretariat", json!({"tlp": "GREEN"})).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/reports/{}/forward", amber["id"].as_str().unwrap()),
+            "credit-ceptoar.secretariat",
+            json!({"tlp": "GREEN"}),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_eq!(app.count("meti.liaison", "").await, 1, "only the RED direct report");
 }
@@ -87,11 +99,14 @@ async fn leak_relay_loosens_the_tlp() {
 #[tokio::test]
 async fn leak_non_participating_organisation_lists_everything() {
     let app = spawn_demo().await;
-    for (login, tlp) in [("gas-a.ntk", "GREEN"), ("water-a.ntk", "WHITE"), ("telecom-a.ntk", "AMBER"), ("port-b.ntk", "RED")] {
-        let r = app.file(login, "urgent", tlp, json!({})).await;
-        assert_eq!(r["receiver_org_id"].as_str().is_some(), true);
+    for (login, tlp) in
+        [("gas-a.ntk", "GREEN"), ("water-a.ntk", "WHITE"), ("telecom-a.ntk", "AMBER"), ("port-b.ntk", "RED")]
+    {
+        app.file(login, "urgent", tlp, json!({})).await;
     }
-    for outsider in ["police.ntk", "vendor.ntk", "institute.ntk", "finance-a.ntk", "finance-ceptoar.secretariat", "fsa.liaison"] {
+    for outsider in
+        ["police.ntk", "vendor.ntk", "institute.ntk", "finance-a.ntk", "finance-ceptoar.secretariat", "fsa.liaison"]
+    {
         assert!(app.list_ids(outsider, "").await.is_empty(), "{outsider}");
         assert_eq!(app.count(outsider, "").await, 0, "{outsider}");
         assert_eq!(app.count(outsider, "tlp=GREEN").await, 0, "{outsider}");

@@ -100,9 +100,12 @@ async fn anonymised_route_hides_the_operator_from_ministry_and_coordinator() {
     let (status, held) = app.get(&format!("/api/v1/reports/{}", id(&first)), "electricity-ceptoar.secretariat").await;
     assert_eq!(status, 200);
     assert_eq!(held["sender_org_id"], app.org(login));
-    let (status, preview) = app.post(&format!("/api/v1/reports/{}/forward-preview", id(&first)), "electricity-ceptoar.secretariat", json!({})).await;
+    let (status, preview) = app
+        .post(&format!("/api/v1/reports/{}/forward-preview", id(&first)), "electricity-ceptoar.secretariat", json!({}))
+        .await;
     assert_eq!(status, 200, "{preview}");
-    let removed: Vec<String> = preview["removed"].as_array().unwrap().iter().map(|r| r["field"].as_str().unwrap().to_string()).collect();
+    let removed: Vec<String> =
+        preview["removed"].as_array().unwrap().iter().map(|r| r["field"].as_str().unwrap().to_string()).collect();
     for field in ["operator_name", "summary.description", "timeline[0].text", "lessons"] {
         assert!(removed.iter().any(|f| f == field), "{field} not in {removed:?}");
     }
@@ -127,7 +130,11 @@ async fn anonymised_route_hides_the_operator_from_ministry_and_coordinator() {
 
     // A follow-up takes the same route and keeps the chain; only the secretariat knows who.
     let (status, follow) = app
-        .post(&format!("/api/v1/reports/{}/follow-ups", id(&first)), login, report_body("electricity", "anonymised", "AMBER", json!({})))
+        .post(
+            &format!("/api/v1/reports/{}/follow-ups", id(&first)),
+            login,
+            report_body("electricity", "anonymised", "AMBER", json!({})),
+        )
         .await;
     assert_eq!(status, 201, "{follow}");
     assert_eq!(follow["sequence"], 2);
@@ -148,7 +155,11 @@ async fn follow_ups_are_numbered_and_seen_in_order() {
     let ident = fwd["identifier"].as_str().unwrap().to_string();
     for n in 2..=3 {
         let (status, f) = app
-            .post(&format!("/api/v1/reports/{}/follow-ups", id(&first)), "finance-a.ntk", report_body("finance", "direct", "AMBER", json!({})))
+            .post(
+                &format!("/api/v1/reports/{}/follow-ups", id(&first)),
+                "finance-a.ntk",
+                report_body("finance", "direct", "AMBER", json!({})),
+            )
             .await;
         assert_eq!(status, 201, "{f}");
         assert_eq!(f["sequence"], n);
@@ -158,7 +169,8 @@ async fn follow_ups_are_numbered_and_seen_in_order() {
     let chain = fwd["chain_id"].as_str().unwrap();
     for reader in ["nisc.cip", "fsa.liaison", "finance-a.ntk"] {
         let (_, list) = app.get(&format!("/api/v1/reports?chain_id={chain}"), reader).await;
-        let seqs: Vec<i64> = list["items"].as_array().unwrap().iter().map(|i| i["sequence"].as_i64().unwrap()).collect();
+        let seqs: Vec<i64> =
+            list["items"].as_array().unwrap().iter().map(|i| i["sequence"].as_i64().unwrap()).collect();
         let mut sorted = seqs.clone();
         sorted.sort();
         assert_eq!(seqs, sorted, "{reader}");
@@ -166,7 +178,10 @@ async fn follow_ups_are_numbered_and_seen_in_order() {
     }
     // Only the original sender files follow-ups.
     let body = report_body("finance", "direct", "AMBER", json!({}));
-    assert_eq!(app.post(&format!("/api/v1/reports/{}/follow-ups", id(&first)), "fsa.liaison", body.clone()).await.0, 403);
+    assert_eq!(
+        app.post(&format!("/api/v1/reports/{}/follow-ups", id(&first)), "fsa.liaison", body.clone()).await.0,
+        403
+    );
     assert_eq!(app.post(&format!("/api/v1/reports/{}/follow-ups", id(&first)), "finance-b.ntk", body).await.0, 404);
 }
 
@@ -174,11 +189,13 @@ async fn follow_ups_are_numbered_and_seen_in_order() {
 async fn a_forward_may_tighten_the_tlp_but_never_loosen_it() {
     let app = spawn_demo().await;
     let first = app.file("gas-a.ntk", "direct", "AMBER", json!({})).await;
-    let (status, err) = app.post(&format!("/api/v1/reports/{}/forward", id(&first)), "meti.liaison", json!({"tlp": "GREEN"})).await;
+    let (status, err) =
+        app.post(&format!("/api/v1/reports/{}/forward", id(&first)), "meti.liaison", json!({"tlp": "GREEN"})).await;
     assert_eq!(status, 422);
     assert_eq!(err["error"]["fields"][0]["field"], "tlp");
     assert_eq!(app.list_ids("nisc.cip", "").await.len(), 0, "a refused forward writes nothing");
-    let fwd = app.forward(&id(&first), "meti.liaison", json!({"tlp": "RED", "summary": {"description": "省庁で要約"}})).await;
+    let fwd =
+        app.forward(&id(&first), "meti.liaison", json!({"tlp": "RED", "summary": {"description": "省庁で要約"}})).await;
     assert_eq!(fwd["tlp"], "RED");
     assert_eq!(fwd["summary"]["description"], "省庁で要約");
     // Only the receiver's liaison forwards.
@@ -194,34 +211,78 @@ async fn shares_reach_only_organisations_inside_the_ceiling() {
     let rid = id(&amber);
     let share = |org: String| json!({"org_ids": [org]});
     // Ministry -> the CEPTOAR of the concerned sector.
-    let (status, body) = app.post(&format!("/api/v1/reports/{rid}/shares"), "meti.liaison", share(app.org("gas-ceptoar.secretariat"))).await;
+    let (status, body) = app
+        .post(&format!("/api/v1/reports/{rid}/shares"), "meti.liaison", share(app.org("gas-ceptoar.secretariat")))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(app.get(&format!("/api/v1/reports/{rid}"), "gas-ceptoar.ntk").await.0, 200);
-    assert_eq!(app.get(&format!("/api/v1/reports/{rid}"), "gas-ceptoar.member").await.0, 404, "AMBER needs need-to-know");
+    assert_eq!(
+        app.get(&format!("/api/v1/reports/{rid}"), "gas-ceptoar.member").await.0,
+        404,
+        "AMBER needs need-to-know"
+    );
     // A CEPTOAR of another sector is outside AMBER.
-    let (status, err) = app.post(&format!("/api/v1/reports/{rid}/shares"), "meti.liaison", share(app.org("water-ceptoar.secretariat"))).await;
+    let (status, err) = app
+        .post(&format!("/api/v1/reports/{rid}/shares"), "meti.liaison", share(app.org("water-ceptoar.secretariat")))
+        .await;
     assert_eq!(status, 422);
     assert_eq!(err["error"]["fields"][0]["field"], "org_ids");
     // The CEPTOAR relays to a member operator.
     assert_eq!(app.get(&format!("/api/v1/reports/{rid}"), "gas-b.ntk").await.0, 404);
-    assert_eq!(app.post(&format!("/api/v1/reports/{rid}/shares"), "gas-ceptoar.secretariat", share(app.org("gas-b.ntk"))).await.0, 200);
+    assert_eq!(
+        app.post(&format!("/api/v1/reports/{rid}/shares"), "gas-ceptoar.secretariat", share(app.org("gas-b.ntk")))
+            .await
+            .0,
+        200
+    );
     assert_eq!(app.get(&format!("/api/v1/reports/{rid}"), "gas-b.ntk").await.0, 200);
 
     // RED reaches the two ends only, but the coordinator may share with an analysis partner.
     let red = app.file("gas-a.ntk", "direct", "RED", json!({})).await;
-    assert_eq!(app.post(&format!("/api/v1/reports/{}/shares", id(&red)), "meti.liaison", share(app.org("gas-ceptoar.secretariat"))).await.0, 422);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/reports/{}/shares", id(&red)),
+            "meti.liaison",
+            share(app.org("gas-ceptoar.secretariat"))
+        )
+        .await
+        .0,
+        422
+    );
     let fwd = app.forward(&id(&red), "meti.liaison", json!({})).await;
-    assert_eq!(app.post(&format!("/api/v1/reports/{}/shares", id(&fwd)), "nisc.cip", share(app.org("vendor.admin"))).await.0, 422);
-    assert_eq!(app.post(&format!("/api/v1/reports/{}/shares", id(&fwd)), "nisc.cip", share(app.org("institute.admin"))).await.0, 200);
+    assert_eq!(
+        app.post(&format!("/api/v1/reports/{}/shares", id(&fwd)), "nisc.cip", share(app.org("vendor.admin"))).await.0,
+        422
+    );
+    assert_eq!(
+        app.post(&format!("/api/v1/reports/{}/shares", id(&fwd)), "nisc.cip", share(app.org("institute.admin")))
+            .await
+            .0,
+        200
+    );
     assert_eq!(app.get(&format!("/api/v1/reports/{}", id(&fwd)), "institute.ntk").await.0, 200);
     assert_eq!(app.get(&format!("/api/v1/reports/{}", id(&fwd)), "institute.member").await.0, 404);
 
     // An operator shares a GREEN report within its own CEPTOAR, not beyond it.
     let green = app.file("water-a.ntk", "direct", "GREEN", json!({})).await;
     let gid = id(&green);
-    assert_eq!(app.post(&format!("/api/v1/reports/{gid}/shares"), "water-a.member", share(app.org("water-ceptoar.admin"))).await.0, 200);
-    assert_eq!(app.get(&format!("/api/v1/reports/{gid}"), "water-ceptoar.member").await.0, 200, "GREEN reaches every user");
-    assert_eq!(app.post(&format!("/api/v1/reports/{gid}/shares"), "water-a.member", share(app.org("gas-ceptoar.admin"))).await.0, 422);
+    assert_eq!(
+        app.post(&format!("/api/v1/reports/{gid}/shares"), "water-a.member", share(app.org("water-ceptoar.admin")))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/reports/{gid}"), "water-ceptoar.member").await.0,
+        200,
+        "GREEN reaches every user"
+    );
+    assert_eq!(
+        app.post(&format!("/api/v1/reports/{gid}/shares"), "water-a.member", share(app.org("gas-ceptoar.admin")))
+            .await
+            .0,
+        422
+    );
     // All or nothing.
     let both = json!({"org_ids": [app.org("water-b.admin"), app.org("gas-b.admin")]});
     assert_eq!(app.post(&format!("/api/v1/reports/{gid}/shares"), "water-a.member", both).await.0, 422);
@@ -235,7 +296,13 @@ async fn named_extra_recipients_read_beyond_the_scope() {
     let red = app.file("port-a.ntk", "direct", "RED", json!({"extra_recipient_org_ids": [police]})).await;
     assert_eq!(app.get(&format!("/api/v1/reports/{}", id(&red)), "police.ntk").await.0, 200);
     assert_eq!(app.get(&format!("/api/v1/reports/{}", id(&red)), "police.member").await.0, 404);
-    let (status, err) = app.post("/api/v1/reports", "port-a.ntk", report_body("port", "direct", "RED", json!({"extra_recipient_org_ids": ["nope"]}))).await;
+    let (status, err) = app
+        .post(
+            "/api/v1/reports",
+            "port-a.ntk",
+            report_body("port", "direct", "RED", json!({"extra_recipient_org_ids": ["nope"]})),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_eq!(err["error"]["fields"][0]["field"], "extra_recipient_org_ids[0]");
 }

@@ -8,7 +8,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
-#[command(name = "kyoyu", version, about = "kyoyu（共有）: critical-infrastructure cybersecurity information sharing / 重要インフラ情報共有サーバ")]
+#[command(
+    name = "kyoyu",
+    version,
+    about = "kyoyu（共有）: critical-infrastructure cybersecurity information sharing / 重要インフラ情報共有サーバ"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -56,7 +60,10 @@ enum AuditCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "kyoyu=info,tower_http=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "kyoyu=info,tower_http=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
@@ -100,7 +107,11 @@ async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr, credentials_out: Op
     let dir = data_dir.unwrap_or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()).unwrap_or_default());
     let store = open(&dir).await?;
     if !store.is_empty().await? {
-        bail!("{} already holds an installation; use `kyoyu serve --data-dir {}` for it, or a fresh directory", dir.display(), dir.display());
+        bail!(
+            "{} already holds an installation; use `kyoyu serve --data-dir {}` for it, or a fresh directory",
+            dir.display(),
+            dir.display()
+        );
     }
     let bar = indicatif::ProgressBar::new_spinner().with_message("building the demo installation (hashing passwords)…");
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -110,7 +121,8 @@ async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr, credentials_out: Op
     print_logins(&base_url, &dir, &users);
     if let Some(path) = credentials_out {
         let json = serde_json::json!({"base_url": base_url, "users": users});
-        std::fs::write(&path, serde_json::to_vec_pretty(&json)?).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, serde_json::to_vec_pretty(&json)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         println!("Log-ins written to {}", path.display());
     }
     listen_and_serve(store, listen).await
@@ -150,7 +162,10 @@ async fn verify(data_dir: &Path) -> anyhow::Result<()> {
             Ok(())
         }
         Err(p) => {
-            eprintln!("audit log BROKEN at entry {}: {} / 監査ログの改ざんを検出しました（{} 件目）", p.seq, p.reason, p.seq);
+            eprintln!(
+                "audit log BROKEN at entry {}: {} / 監査ログの改ざんを検出しました（{} 件目）",
+                p.seq, p.reason, p.seq
+            );
             std::process::exit(1);
         }
     }

@@ -51,7 +51,7 @@ impl Scrubber {
             }
         }
         // Longest first, so "Tokai Power Co." is removed whole rather than leaving "Co.".
-        alternatives.sort_by(|a, b| b.0.cmp(&a.0));
+        alternatives.sort_by_key(|a| std::cmp::Reverse(a.0));
         alternatives.dedup_by(|a, b| a.1 == b.1);
         let pattern = (!alternatives.is_empty()).then(|| {
             let joined: Vec<String> = alternatives.into_iter().map(|(_, r)| r).collect();
@@ -123,11 +123,7 @@ fn phone_pattern(phone: &str) -> Option<String> {
     }
     let sep = r"[\s\-‐‑–—−ー().]*";
     let body = |ds: &[char]| ds.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(sep);
-    Some(if digits[0] == '0' {
-        format!(r"(?:(?:\+?81{sep})|0){sep}{}", body(&digits[1..]))
-    } else {
-        body(&digits)
-    })
+    Some(if digits[0] == '0' { format!(r"(?:(?:\+?81{sep})|0){sep}{}", body(&digits[1..])) } else { body(&digits) })
 }
 
 #[cfg(test)]

@@ -20,11 +20,7 @@ impl FieldError {
     }
 
     pub fn unknown_code(field: &str, code: &str) -> Self {
-        Self::new(
-            field,
-            format!("不明なコードです: {code}"),
-            format!("unknown code: {code}"),
-        )
+        Self::new(field, format!("不明なコードです: {code}"), format!("unknown code: {code}"))
     }
 }
 

@@ -93,10 +93,7 @@ pub struct RenditionFacts<'a> {
 
 impl RenditionFacts<'_> {
     fn is_named(&self, org: &str) -> bool {
-        org == self.sender
-            || org == self.receiver
-            || org == self.originator
-            || self.extras.iter().any(|e| e == org)
+        org == self.sender || org == self.receiver || org == self.originator || self.extras.iter().any(|e| e == org)
     }
 }
 
@@ -146,12 +143,8 @@ pub fn access_grants(r: &RenditionFacts, org_of: impl Fn(&str) -> Option<OrgFact
     ids.sort_unstable();
     ids.dedup();
     let ntk = r.tlp.needs_need_to_know();
-    let rows = ids
-        .into_iter()
-        .filter_map(|id| org_of(id))
-        .filter(|org| inside_ceiling(org, r))
-        .map(|org| (org.id, ntk))
-        .collect();
+    let rows =
+        ids.into_iter().filter_map(org_of).filter(|org| inside_ceiling(org, r)).map(|org| (org.id, ntk)).collect();
     AccessGrants { rows }
 }
 
@@ -208,7 +201,12 @@ pub fn check_share(
 
 /// Whether a reader may learn who sent a rendition. In an anonymised chain only the operator
 /// itself and its secretariat know the operator.
-pub fn may_know_sender(reader_org: &str, sender: &str, anonymous_originator: Option<&str>, secretariat: Option<&str>) -> bool {
+pub fn may_know_sender(
+    reader_org: &str,
+    sender: &str,
+    anonymous_originator: Option<&str>,
+    secretariat: Option<&str>,
+) -> bool {
     match anonymous_originator {
         Some(op) if op == sender => reader_org == op || Some(reader_org) == secretariat,
         _ => true,

@@ -50,10 +50,15 @@ fn entry_hash(e: &AuditEntry) -> String {
 
 impl Tx {
     /// Appends one entry in this transaction: it commits with the change it records.
-    pub async fn audit(&mut self, action: &str, object_type: &str, object_id: &str, detail: serde_json::Value) -> Result<()> {
-        let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_optional(&mut *self.inner)
-            .await?;
+    pub async fn audit(
+        &mut self,
+        action: &str,
+        object_type: &str,
+        object_id: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *self.inner).await?;
         let (last_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
         let mut e = AuditEntry {
             seq: last_seq + 1,

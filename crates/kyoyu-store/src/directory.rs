@@ -155,7 +155,8 @@ impl Store {
     }
 
     pub async fn list_service_level_rules(&self) -> Result<Vec<ServiceLevelRuleRow>> {
-        let rows = sqlx::query("SELECT * FROM service_level_rules ORDER BY position, id").fetch_all(&self.reader).await?;
+        let rows =
+            sqlx::query("SELECT * FROM service_level_rules ORDER BY position, id").fetch_all(&self.reader).await?;
         Ok(rows.iter().map(rule_from_row).collect())
     }
 
@@ -293,12 +294,13 @@ impl Tx {
 
     /// Revokes a token of one of `user_ids`; NotFound for anyone else's.
     pub async fn revoke_token(&mut self, token_id: &str, user_id: &str, at: &str) -> Result<()> {
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
-            .bind(at)
-            .bind(token_id)
-            .bind(user_id)
-            .execute(&mut *self.inner)
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+                .bind(at)
+                .bind(token_id)
+                .bind(user_id)
+                .execute(&mut *self.inner)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

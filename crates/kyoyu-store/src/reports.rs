@@ -135,7 +135,13 @@ impl Store {
     }
 
     /// A page of what the scope may read, newest first (in chain order with `chain_id`).
-    pub async fn list_reports(&self, scope: &ReadScope, f: &ReportFilter, limit: i64, offset: i64) -> Result<Vec<ReportRow>> {
+    pub async fn list_reports(
+        &self,
+        scope: &ReadScope,
+        f: &ReportFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ReportRow>> {
         let mut qb = scoped(COLUMNS, scope);
         push_filter(&mut qb, f);
         if f.chain_id.is_some() {
@@ -342,8 +348,8 @@ impl Tx {
         rows.iter()
             .map(|r| {
                 let tlp: String = r.get("tlp");
-                let content: ReportContent = serde_json::from_str(r.get("content"))
-                    .map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
+                let content: ReportContent =
+                    serde_json::from_str(r.get("content")).map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
                 let shared: String = r.get("shared");
                 Ok(AccessFactsRow {
                     report_id: r.get("id"),
@@ -353,7 +359,8 @@ impl Tx {
                     receiver_org_id: r.get("receiver_org_id"),
                     originator_org_id: r.get("originator_org_id"),
                     extras: content.extra_recipient_org_ids,
-                    shared_to: serde_json::from_str(&shared).map_err(|e| StoreError::Corrupt(format!("shares: {e}")))?,
+                    shared_to: serde_json::from_str(&shared)
+                        .map_err(|e| StoreError::Corrupt(format!("shares: {e}")))?,
                 })
             })
             .collect()

@@ -62,7 +62,13 @@ impl TestApp {
         self.request_with_token(method, path, token.as_deref(), body).await
     }
 
-    pub async fn request_with_token(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn request_with_token(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self.client.request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -86,7 +92,9 @@ impl TestApp {
 
     /// Files a report, expecting success.
     pub async fn file(&self, login: &str, route: &str, tlp: &str, extra: Value) -> Value {
-        let (status, body) = self.post("/api/v1/reports", login, report_body(self.user(login).sector.as_deref().unwrap(), route, tlp, extra)).await;
+        let (status, body) = self
+            .post("/api/v1/reports", login, report_body(self.user(login).sector.as_deref().unwrap(), route, tlp, extra))
+            .await;
         assert_eq!(status, 201, "{body}");
         body
     }
@@ -103,7 +111,8 @@ impl TestApp {
         let mut offset = 0;
         loop {
             let sep = if query.is_empty() { "" } else { "&" };
-            let (status, body) = self.get(&format!("/api/v1/reports?limit=100&offset={offset}{sep}{query}"), login).await;
+            let (status, body) =
+                self.get(&format!("/api/v1/reports?limit=100&offset={offset}{sep}{query}"), login).await;
             assert_eq!(status, 200, "{body}");
             let items = body["items"].as_array().unwrap();
             ids.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_string()));

@@ -314,7 +314,7 @@ pub async fn create_user(
         active: b.active.unwrap_or(true),
         created_at: now(),
     };
-    tx.insert_user(&user).await?;
+    tx.save_user(&user).await?;
     tx.audit("user.create", "user", &user.id, serde_json::to_value(&user).unwrap_or_default()).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(&user).unwrap_or_default())))
@@ -350,7 +350,7 @@ pub async fn update_user(
     if let Some(p) = b.password {
         user.password_hash = Some(auth::hash_password(p).await?);
     }
-    tx.update_user(&user).await?;
+    tx.save_user(&user).await?;
     tx.audit("user.update", "user", &id, json!({"before": before, "after": user})).await?;
     tx.commit().await?;
     Ok(Json(serde_json::to_value(&user).unwrap_or_default()))

@@ -157,7 +157,7 @@ async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passw
             active: true,
             created_at: now(),
         };
-        tx.insert_user(&user).await?;
+        tx.save_user(&user).await?;
         tx.audit("user.create", "user", &user.id, json!({"login": user.login})).await?;
         let token = auth::new_token();
         let t = TokenRow {

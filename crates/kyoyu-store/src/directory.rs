@@ -237,10 +237,14 @@ impl Tx {
         rows.iter().map(user_from_row).collect()
     }
 
-    pub async fn insert_user(&mut self, u: &UserRow) -> Result<()> {
+    /// Creates or updates a user; a login taken by another user is a conflict.
+    pub async fn save_user(&mut self, u: &UserRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO users (id, org_id, login, display_name, email, phone, password_hash, roles, need_to_know, active, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, email = excluded.email,
+               phone = excluded.phone, password_hash = excluded.password_hash, roles = excluded.roles,
+               need_to_know = excluded.need_to_know, active = excluded.active",
         )
         .bind(&u.id)
         .bind(&u.org_id)
@@ -256,24 +260,6 @@ impl Tx {
         .execute(&mut *self.inner)
         .await
         .map_err(conflict_on_unique("login"))?;
-        Ok(())
-    }
-
-    pub async fn update_user(&mut self, u: &UserRow) -> Result<()> {
-        sqlx::query(
-            "UPDATE users SET display_name = ?, email = ?, phone = ?, password_hash = ?, roles = ?, need_to_know = ?, active = ?
-             WHERE id = ?",
-        )
-        .bind(&u.display_name)
-        .bind(&u.email)
-        .bind(&u.phone)
-        .bind(&u.password_hash)
-        .bind(roles_json(&u.roles))
-        .bind(u.need_to_know)
-        .bind(u.active)
-        .bind(&u.id)
-        .execute(&mut *self.inner)
-        .await?;
         Ok(())
     }
 
@@ -362,5 +348,80 @@ impl Tx {
     pub async fn clear_dependencies(&mut self) -> Result<()> {
         sqlx::query("DELETE FROM sector_dependencies").execute(&mut *self.inner).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::*;
+
+    async fn store_with_user() -> (tempfile::TempDir, Store, UserRow) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let org = OrgRow {
+            id: new_id(),
+            kind: kyoyu_domain::codes::OrgKind::Operator,
+            name_ja: "事業者".into(),
+            name_en: "Operator".into(),
+            sector: Some("gas".into()),
+            analysis_partner: false,
+            identity: OrgIdentity::default(),
+            created_at: now(),
+        };
+        let user = UserRow {
+            id: new_id(),
+            org_id: org.id.clone(),
+            login: "op.user".into(),
+            display_name: "User".into(),
+            email: None,
+            phone: None,
+            password_hash: None,
+            roles: vec![],
+            need_to_know: false,
+            active: true,
+            created_at: now(),
+        };
+        let mut tx = store.begin(Actor::default()).await.unwrap();
+        tx.insert_org(&org).await.unwrap();
+        tx.save_user(&user).await.unwrap();
+        tx.commit().await.unwrap();
+        (dir, store, user)
+    }
+
+    async fn token(store: &Store, user: &UserRow, hash: &str, expires_at: Option<String>) {
+        let t = TokenRow {
+            id: new_id(),
+            user_id: user.id.clone(),
+            label: "t".into(),
+            expires_at,
+            revoked_at: None,
+            created_at: now(),
+        };
+        let mut tx = store.begin(Actor::default()).await.unwrap();
+        tx.insert_token(&t, hash).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn expired_tokens_find_no_one() {
+        let (_dir, store, user) = store_with_user().await;
+        let past = timestamp(chrono::Utc::now() - chrono::Duration::minutes(1));
+        let future = timestamp(chrono::Utc::now() + chrono::Duration::hours(1));
+        token(&store, &user, "expired", Some(past)).await;
+        token(&store, &user, "valid", Some(future)).await;
+        assert!(store.user_by_token_hash("expired", &now()).await.unwrap().is_none());
+        assert_eq!(store.user_by_token_hash("valid", &now()).await.unwrap().unwrap().0.id, user.id);
+    }
+
+    #[tokio::test]
+    async fn a_taken_login_is_a_conflict_and_a_rolled_back_write_leaves_nothing() {
+        let (_dir, store, user) = store_with_user().await;
+        let mut tx = store.begin(Actor::default()).await.unwrap();
+        tx.audit("user.create", "user", "x", serde_json::json!({})).await.unwrap();
+        let dup = UserRow { id: new_id(), ..user.clone() };
+        assert!(matches!(tx.save_user(&dup).await, Err(StoreError::Conflict(_))));
+        drop(tx);
+        assert_eq!(store.list_users(None).await.unwrap().len(), 1);
+        assert!(store.list_audit(10, 0).await.unwrap().is_empty(), "the audit entry rolled back with it");
     }
 }

@@ -303,7 +303,11 @@ pub async fn preview_forward(
     let row = readable(&mut tx, &caller, &id).await?;
     let world = World::load(&mut tx).await?;
     let fwd = prepare_forward(&mut tx, &world, &caller, &row, edits).await?;
-    // Nothing is written: the transaction is dropped and rolls back.
+    // Nothing is written but the audit entry of reading a secret item.
+    if row.content.tlp.needs_need_to_know() {
+        tx.audit("report.preview", "report", &row.id, json!({})).await?;
+        tx.commit().await?;
+    }
     Ok(Json(json!({
         "receiver_org_id": fwd.receiver,
         "rendition": fwd.content,

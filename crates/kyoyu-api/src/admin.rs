@@ -5,7 +5,7 @@
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody};
-use crate::world::{Hop, World};
+use crate::world::World;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -40,19 +40,21 @@ fn require_user_admin(caller: &Caller, org_id: &str) -> ApiResult<()> {
 async fn recompute_access(tx: &mut Tx) -> ApiResult<()> {
     let world = World::load(tx).await?;
     for f in tx.all_access_facts().await? {
-        let hop = Hop { sender: &f.sender_org_id, receiver: &f.receiver_org_id, originator: &f.originator_org_id };
         let content_facts = kyoyu_policy::RenditionFacts {
             tlp: f.tlp,
             sector: &f.sector,
             jurisdiction: world.ministry_of(&f.sector),
-            sender: hop.sender,
-            receiver: hop.receiver,
-            originator: hop.originator,
+            sender: &f.sender_org_id,
+            receiver: &f.receiver_org_id,
+            originator: &f.originator_org_id,
             extras: &f.extras,
             shared_to: &f.shared_to,
         };
         let grants = kyoyu_policy::access_grants(&content_facts, world.facts_of());
         tx.replace_access(&f.report_id, &grants).await?;
+    }
+    for (id, draft) in tx.all_advisory_forms().await? {
+        crate::advisories::regrant(tx, &world, &id, &draft).await?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use kyoyu_domain::FieldError;
-use kyoyu_policy::{OrgFacts, Principal, ReadScope};
+use kyoyu_policy::{Principal, ReadScope};
 use kyoyu_store::{OrgRow, UserRow};
 use serde::de::DeserializeOwned;
 
@@ -102,6 +102,11 @@ impl Caller {
     }
 }
 
+/// The policy's view of a user.
+pub fn principal(user: &UserRow, org: &OrgRow) -> Principal {
+    Principal { user_id: user.id.clone(), org: org.facts(), roles: user.roles.clone(), need_to_know: user.need_to_know }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -115,17 +120,6 @@ impl FromRequestParts<AppState> for Caller {
         let hash = crate::auth::token_hash(token.trim());
         let (user, org) =
             state.store.user_by_token_hash(&hash, &kyoyu_store::now()).await?.ok_or(ApiError::Unauthorized)?;
-        let principal = Principal {
-            user_id: user.id.clone(),
-            org: OrgFacts {
-                id: org.id.clone(),
-                kind: org.kind,
-                sector: org.sector.clone(),
-                analysis_partner: org.analysis_partner,
-            },
-            roles: user.roles.clone(),
-            need_to_know: user.need_to_know,
-        };
-        Ok(Caller { principal, user, org })
+        Ok(Caller { principal: principal(&user, &org), user, org })
     }
 }

@@ -4,9 +4,12 @@
 //! port 0 exactly as production does.
 
 pub mod admin;
+pub mod advisories;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod notifications;
+pub mod notify;
 pub mod reports;
 pub mod seed;
 pub mod view;
@@ -30,6 +33,7 @@ const OPENAPI: &str = include_str!("../openapi.json");
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub mail: notify::MailConfig,
 }
 
 pub fn app(state: AppState) -> Router {
@@ -47,6 +51,23 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/reports/{id}/shares", post(reports::share_report))
         .route("/v1/reports/{id}/disclosure-consent", post(reports::record_disclosure_consent))
         .route("/v1/reports/{id}/publish", post(reports::publish_report))
+        .route("/v1/reports/{id}/suggested-recipients", get(notifications::suggest_recipients))
+        .route("/v1/advisories", post(advisories::create_advisory).get(advisories::list_advisories))
+        .route("/v1/advisories/count", get(advisories::count_advisories))
+        .route("/v1/advisories/{id}", get(advisories::get_advisory).patch(advisories::update_advisory))
+        .route("/v1/advisories/{id}/issue", post(advisories::issue_advisory))
+        .route("/v1/advisories/{id}/relay", post(advisories::relay_advisory))
+        .route("/v1/advisories/{id}/acknowledgments", post(advisories::acknowledge_advisory))
+        .route("/v1/advisories/{id}/follow-ups", post(advisories::create_follow_up))
+        .route("/v1/advisories/{id}/questions", post(advisories::ask_question).get(advisories::list_questions))
+        .route("/v1/advisories/{id}/scope-widenings", post(advisories::request_scope_widening))
+        .route("/v1/scope-widenings", get(advisories::list_scope_widenings))
+        .route("/v1/scope-widenings/{id}/relay", post(advisories::relay_scope_widening))
+        .route("/v1/scope-widenings/{id}/answer", post(advisories::answer_scope_widening))
+        .route("/v1/notifications", get(notifications::list_notifications))
+        .route("/v1/notifications/read", post(notifications::mark_all_read))
+        .route("/v1/admin/mail-outbox", get(notifications::list_outbox))
+        .route("/v1/admin/digests", post(notifications::send_digests))
         .route("/v1/orgs", get(admin::list_orgs))
         .route("/v1/sectors", get(admin::list_sectors))
         .route("/v1/service-level-rules", get(admin::list_service_level_rules))
@@ -73,12 +94,14 @@ async fn openapi() -> impl IntoResponse {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-/// Serves on `listener` until `shutdown` completes.
+/// Serves on `listener` until `shutdown` completes, with the mail worker beside it.
 pub async fn serve(
     listener: TcpListener,
     store: Store,
+    mail: notify::MailConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(AppState { store });
+    notify::spawn_worker(store.clone(), mail.clone());
+    let app = app(AppState { store, mail });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

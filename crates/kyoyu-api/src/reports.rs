@@ -61,6 +61,8 @@ async fn insert_hop(
     caller: &Caller,
 ) -> ApiResult<String> {
     let Placement { chain, sequence, parent_id, hop } = at;
+    let mut content = content;
+    content.service_level_evaluation = world.evaluate_service_level(&content);
     let identifies_operator = chain.route == Route::Anonymised && content.operator_name.is_some();
     let grants = kyoyu_policy::access_grants(&world.facts(hop, &content, &[]), world.facts_of());
     let rendition = NewRendition {

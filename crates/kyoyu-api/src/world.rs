@@ -5,8 +5,9 @@ use crate::error::{ApiError, ApiResult};
 use kyoyu_domain::anonymise::IdentityProfile;
 use kyoyu_domain::codes::{OrgKind, Route};
 use kyoyu_domain::report::ReportContent;
+use kyoyu_domain::service_level::{deviates, Evaluation, Thresholds};
 use kyoyu_policy::{OrgFacts, RenditionFacts};
-use kyoyu_store::{OrgRow, ReportRow, SectorRow, Tx};
+use kyoyu_store::{OrgRow, ReportRow, SectorRow, ServiceLevelRuleRow, Tx};
 use std::collections::HashMap;
 
 /// The ends of one hop and the operator the chain started from.
@@ -20,13 +21,15 @@ pub struct Hop<'a> {
 pub struct World {
     pub orgs: HashMap<String, OrgRow>,
     pub sectors: Vec<SectorRow>,
+    pub rules: Vec<ServiceLevelRuleRow>,
 }
 
 impl World {
     pub async fn load(tx: &mut Tx) -> ApiResult<World> {
         let orgs = tx.list_orgs().await?.into_iter().map(|o| (o.id.clone(), o)).collect();
         let sectors = tx.list_sectors().await?;
-        Ok(World { orgs, sectors })
+        let rules = tx.list_service_level_rules().await?;
+        Ok(World { orgs, sectors, rules })
     }
 
     pub fn org(&self, id: &str) -> Option<&OrgRow> {
@@ -157,5 +160,28 @@ impl World {
             originator: &row.chain.originator_org_id,
         };
         self.facts(hop, &row.content, shared_to)
+    }
+
+    /// Judges the report's impact figures against its sector's service-level rule (the rule
+    /// naming the figures' service, else the sector's first). None without figures or rule.
+    pub fn evaluate_service_level(&self, content: &ReportContent) -> Option<Evaluation> {
+        let figures = content.impact.figures.as_ref()?;
+        let rules: Vec<&ServiceLevelRuleRow> = self.rules.iter().filter(|r| r.sector == content.sector).collect();
+        let named = figures.service.as_deref().and_then(|s| rules.iter().find(|r| r.service.contains(s)).copied());
+        let rule = named.or(rules.first().copied())?;
+        let thresholds = Thresholds {
+            min_users: rule.min_users,
+            min_duration_minutes: rule.min_duration_minutes,
+            min_interrupted_kw: rule.min_interrupted_kw,
+            min_households: rule.min_households,
+        };
+        Some(Evaluation {
+            deviated: deviates(&thresholds, figures, content.impact.system_status),
+            rule: rule.id.clone(),
+            service: rule.service.clone(),
+            condition_ja: rule.condition_ja.clone(),
+            condition_en: rule.condition_en.clone(),
+            statute: rule.statute.clone(),
+        })
     }
 }

@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use kyoyu_api::notify::MailConfig;
 use kyoyu_api::seed::{self, Credential};
 use kyoyu_store::Store;
 use std::net::SocketAddr;
@@ -18,6 +19,56 @@ struct Cli {
     command: Command,
 }
 
+/// Where notification mail goes. Without --smtp-host, notifications stay in the app.
+#[derive(clap::Args, Clone)]
+struct MailArgs {
+    /// Base URL that links in mail point to
+    #[arg(long)]
+    public_url: Option<String>,
+    /// SMTP server host
+    #[arg(long)]
+    smtp_host: Option<String>,
+    /// SMTP server port
+    #[arg(long, default_value_t = 587)]
+    smtp_port: u16,
+    /// none, starttls or tls
+    #[arg(long, default_value = "starttls")]
+    smtp_tls: kyoyu_api::notify::SmtpTls,
+    /// SMTP user name
+    #[arg(long)]
+    smtp_user: Option<String>,
+    /// SMTP password
+    #[arg(long, env = "KYOYU_SMTP_PASSWORD", hide_env_values = true)]
+    smtp_password: Option<String>,
+    /// Sender address of notification mail
+    #[arg(long, default_value = "kyoyu <kyoyu@localhost>")]
+    smtp_from: String,
+    /// Seconds before the first retry of a failed mail (doubling up to an hour)
+    #[arg(long, default_value_t = 30)]
+    mail_retry_seconds: u64,
+    /// How often the outbox is checked, in seconds
+    #[arg(long, default_value_t = 5)]
+    mail_poll_seconds: u64,
+}
+
+impl MailArgs {
+    fn config(&self, listen: SocketAddr) -> kyoyu_api::notify::MailConfig {
+        kyoyu_api::notify::MailConfig {
+            public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{listen}")),
+            smtp: self.smtp_host.clone().map(|host| kyoyu_api::notify::SmtpConfig {
+                host,
+                port: self.smtp_port,
+                tls: self.smtp_tls,
+                username: self.smtp_user.clone(),
+                password: self.smtp_password.clone(),
+                from: self.smtp_from.clone(),
+            }),
+            retry_base: std::time::Duration::from_secs(self.mail_retry_seconds.max(1)),
+            poll_every: std::time::Duration::from_secs(self.mail_poll_seconds.max(1)),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API on an installation (created on first start) / サーバを起動する
@@ -28,6 +79,8 @@ enum Command {
         /// Address to listen on
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Build and serve a demo installation with sample organisations for every sector / デモを起動する
     Demo {
@@ -40,6 +93,8 @@ enum Command {
         /// Also write the log-ins as JSON to this file
         #[arg(long)]
         credentials_out: Option<PathBuf>,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Audit log tools / 監査ログ
     Audit {
@@ -67,8 +122,10 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, listen } => serve(&data_dir, listen).await,
-        Command::Demo { data_dir, listen, credentials_out } => demo(data_dir, listen, credentials_out).await,
+        Command::Serve { data_dir, listen, mail } => serve(&data_dir, listen, mail.config(listen)).await,
+        Command::Demo { data_dir, listen, credentials_out, mail } => {
+            demo(data_dir, listen, credentials_out, mail.config(listen)).await
+        }
         Command::Audit { command: AuditCommand::Verify { data_dir } } => verify(&data_dir).await,
     }
 }
@@ -77,17 +134,17 @@ async fn open(data_dir: &Path) -> anyhow::Result<Store> {
     Store::open(data_dir).await.with_context(|| format!("cannot open the database in {}", data_dir.display()))
 }
 
-async fn listen_and_serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
+async fn listen_and_serve(store: Store, listen: SocketAddr, mail: MailConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     eprintln!("kyoyu: serving on http://{} (Ctrl-C stops)", listener.local_addr()?);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    kyoyu_api::serve(listener, store, shutdown).await?;
+    kyoyu_api::serve(listener, store, mail, shutdown).await?;
     Ok(())
 }
 
-async fn serve(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
+async fn serve(data_dir: &Path, listen: SocketAddr, mail: MailConfig) -> anyhow::Result<()> {
     let store = open(data_dir).await?;
     if seed::install_reference(&store).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         eprintln!("kyoyu: installed the reference data in {}", data_dir.display());
@@ -96,10 +153,15 @@ async fn serve(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
         eprintln!("kyoyu: first start; system administrator (shown once):");
         eprintln!("  login: {}  password: {}  token: {}", admin.login, admin.password, admin.token);
     }
-    listen_and_serve(store, listen).await
+    listen_and_serve(store, listen, mail).await
 }
 
-async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr, credentials_out: Option<PathBuf>) -> anyhow::Result<()> {
+async fn demo(
+    data_dir: Option<PathBuf>,
+    listen: SocketAddr,
+    credentials_out: Option<PathBuf>,
+    mail: MailConfig,
+) -> anyhow::Result<()> {
     let temp = match data_dir {
         Some(_) => None,
         None => Some(tempfile::Builder::new().prefix("kyoyu-demo-").tempdir()?),
@@ -125,7 +187,7 @@ async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr, credentials_out: Op
             .with_context(|| format!("cannot write {}", path.display()))?;
         println!("Log-ins written to {}", path.display());
     }
-    listen_and_serve(store, listen).await
+    listen_and_serve(store, listen, mail).await
 }
 
 fn print_logins(base_url: &str, dir: &Path, users: &[Credential]) {

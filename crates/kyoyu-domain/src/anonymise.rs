@@ -93,14 +93,18 @@ impl Scrubber {
     /// Counts identifying strings left in each field (empty when the content is clean).
     pub fn matches(&self, content: &ReportContent) -> Vec<(String, usize)> {
         let mut out = Vec::new();
-        let Some(re) = &self.pattern else { return out };
         content.clone().for_each_text_mut(|field, text| {
-            let n = re.find_iter(&fold_width(text)).count();
+            let n = self.count_in(text);
             if n > 0 {
                 out.push((field.to_string(), n));
             }
         });
         out
+    }
+
+    /// How many identifying strings one text holds.
+    pub fn count_in(&self, text: &str) -> usize {
+        self.pattern.as_ref().map_or(0, |re| re.find_iter(&fold_width(text)).count())
     }
 }
 

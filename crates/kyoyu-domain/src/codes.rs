@@ -159,6 +159,15 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// How a receiving organisation acknowledges an advisory.
+    AckStatus {
+        Received = "received" / "受領",
+        Acted = "acted" / "対応済",
+        NotApplicable = "not_applicable" / "該当なし",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

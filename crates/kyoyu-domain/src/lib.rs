@@ -3,12 +3,14 @@
 //!
 //! Nothing here touches storage or HTTP; the access rule lives in `kyoyu-policy`.
 
+pub mod advisory;
 pub mod anonymise;
 pub mod codes;
 pub mod error;
 pub mod identifier;
 pub mod reference;
 pub mod report;
+pub mod service_level;
 pub mod tlp;
 
 pub use error::{FieldError, ValidationErrors};

@@ -3,6 +3,7 @@
 
 use crate::codes::{Cause, EventType, Outlook, PressStatus, Route, Severity, SystemStatus};
 use crate::error::{FieldError, ValidationErrors};
+use crate::service_level::{Evaluation, ImpactFigures};
 use crate::tlp::Tlp;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,8 @@ pub struct Impact {
     pub system_status: Option<SystemStatus>,
     pub recovered_at: Option<Time>,
     pub notes: Option<String>,
+    /// Structured figures the system evaluates against the sector's service level.
+    pub figures: Option<ImpactFigures>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +82,13 @@ pub struct ReportContent {
     pub press: Option<Press>,
     pub notified_parties: Vec<String>,
     pub sender_contact: Option<Contact>,
+    /// May be shared with other sectors once identifying details are removed (表5 特記事項,
+    /// as a structured permission beside the free-text note).
+    #[serde(default)]
+    pub sanitised_wider_use: bool,
+    /// Set by the system from `impact.figures`; never by the sender.
+    #[serde(default)]
+    pub service_level_evaluation: Option<Evaluation>,
 }
 
 /// A report as a client sends it: to create one (every required field), or as the edits of a
@@ -106,6 +116,7 @@ pub struct ReportInput {
     pub press: Option<Press>,
     pub notified_parties: Option<Vec<String>>,
     pub sender_contact: Option<Contact>,
+    pub sanitised_wider_use: Option<bool>,
 }
 
 /// A validated request to file a new report.
@@ -155,6 +166,8 @@ impl ReportInput {
             press: self.press,
             notified_parties: self.notified_parties.unwrap_or_default(),
             sender_contact: self.sender_contact,
+            sanitised_wider_use: self.sanitised_wider_use.unwrap_or(false),
+            service_level_evaluation: None,
         };
         check_content(&content, &mut errors);
         errors.into_result(NewReport { route, statutory, content })
@@ -195,6 +208,14 @@ impl ReportInput {
         replace(&mut next.press, self.press.map(Some));
         replace(&mut next.notified_parties, self.notified_parties);
         replace(&mut next.sender_contact, self.sender_contact.map(Some));
+        if self.sanitised_wider_use == Some(true) && !previous.sanitised_wider_use {
+            errors.push(FieldError::new(
+                "sanitised_wider_use",
+                "より広い利用を許可できるのは報告した事業者だけです",
+                "only the reporting operator grants wider use",
+            ));
+        }
+        replace(&mut next.sanitised_wider_use, self.sanitised_wider_use);
         check_content(&next, &mut errors);
         errors.into_result(next)
     }

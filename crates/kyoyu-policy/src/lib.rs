@@ -298,3 +298,202 @@ mod tests {
         assert!(may_know_sender("meti", "op1", None, None));
     }
 }
+
+/// The facts that decide who may read an advisory (domain.md §7, "Scope of an advisory").
+#[derive(Debug, Clone)]
+pub struct AdvisoryFacts<'a> {
+    pub tlp: Tlp,
+    pub recipients: &'a [kyoyu_domain::advisory::Recipient],
+    pub coordinator: &'a str,
+}
+
+impl AdvisoryFacts<'_> {
+    fn recipient_ministry(&self, org: &str) -> bool {
+        self.recipients.iter().any(|r| r.ministry_org_id == org)
+    }
+
+    fn recipient_sector(&self, sector: Option<&str>) -> bool {
+        sector.is_some_and(|s| self.recipients.iter().any(|r| r.sector == s))
+    }
+}
+
+/// Whether an organisation lies inside an advisory's TLP ceiling.
+pub fn inside_advisory_ceiling(org: &OrgFacts, a: &AdvisoryFacts) -> bool {
+    if org.id == a.coordinator {
+        return true;
+    }
+    let ministry = org.kind == OrgKind::Ministry && a.recipient_ministry(&org.id);
+    let ceptoar = org.kind == OrgKind::Ceptoar && a.recipient_sector(org.sector.as_deref());
+    let member = org.kind == OrgKind::Operator && a.recipient_sector(org.sector.as_deref());
+    match a.tlp {
+        Tlp::Red => ministry,
+        Tlp::AmberStrict => ministry || ceptoar,
+        Tlp::Amber => ministry || ceptoar || member,
+        Tlp::Green => matches!(org.kind, OrgKind::Ministry | OrgKind::Ceptoar | OrgKind::Operator),
+        Tlp::White | Tlp::Clear => true,
+    }
+}
+
+/// The readers of an advisory: its author and every organisation a hop delivered it to, each
+/// judged against the ceiling at the TLP of its own hop. Only issued advisories have hops; a
+/// draft is the coordinator's alone.
+pub fn advisory_grants(
+    a: &AdvisoryFacts,
+    hops: &[(String, Tlp)],
+    org_of: impl Fn(&str) -> Option<OrgFacts>,
+) -> AccessGrants {
+    let mut rows: Vec<(String, bool)> = vec![(a.coordinator.to_string(), a.tlp.needs_need_to_know())];
+    for (org_id, tlp) in hops {
+        if rows.iter().any(|(id, _)| id == org_id) {
+            continue;
+        }
+        let facts = AdvisoryFacts { tlp: *tlp, ..a.clone() };
+        if org_of(org_id).is_some_and(|org| inside_advisory_ceiling(&org, &facts)) {
+            rows.push((org_id.clone(), tlp.needs_need_to_know()));
+        }
+    }
+    AccessGrants { rows }
+}
+
+/// Whether `relayer` may pass an advisory on to `target` at the relay's TLP: a ministry to the
+/// CEPTOARs or operators of its recipient sectors, a CEPTOAR to its member operators, the
+/// coordinator to any recipient. The target must lie inside the ceiling.
+pub fn check_relay(relayer: &Principal, target: &OrgFacts, a: &AdvisoryFacts) -> Result<(), FieldError> {
+    let field = "org_ids";
+    if !relayer.is_relay_officer() {
+        return Err(FieldError::new(
+            field,
+            "伝達できるのは組織の連絡担当者（リエゾン、事務局、防護担当）または管理者です",
+            "only the organisation's liaison, secretariat, CIP desk or admin may relay",
+        ));
+    }
+    let ministry_sector = |sector: Option<&str>| {
+        a.recipients.iter().any(|r| r.ministry_org_id == relayer.org.id && Some(r.sector.as_str()) == sector)
+    };
+    let allowed = match relayer.org.kind {
+        OrgKind::Coordinator => true,
+        OrgKind::Ministry => {
+            matches!(target.kind, OrgKind::Ceptoar | OrgKind::Operator) && ministry_sector(target.sector.as_deref())
+        }
+        OrgKind::Ceptoar => {
+            target.kind == OrgKind::Operator && target.sector.is_some() && target.sector == relayer.org.sector
+        }
+        _ => false,
+    };
+    if !allowed {
+        return Err(FieldError::new(
+            field,
+            format!("{} から組織 {} へは伝達できません", relayer.org.kind.label_ja(), target.id),
+            format!("a {} may not relay to organisation {}", relayer.org.kind.code(), target.id),
+        ));
+    }
+    if !inside_advisory_ceiling(target, a) {
+        return Err(FieldError::new(
+            field,
+            format!("組織 {} は TLP:{} の提供範囲外です", target.id, a.tlp.code()),
+            format!("organisation {} is outside the TLP:{} scope", target.id, a.tlp.code()),
+        ));
+    }
+    Ok(())
+}
+
+/// What a source report allows an advisory drawn on it to reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceAllowance {
+    /// Its own TLP ceiling.
+    Ceiling,
+    /// Any audience of the community once identifying details are removed (the structured
+    /// permission beside the special note).
+    SanitisedWiderUse,
+    /// The originator consented to widening for this advisory.
+    Widened,
+}
+
+/// Whether an advisory's audience lies inside what one source allowed. The audience is every
+/// organisation inside the advisory's ceiling; `public` when it is WHITE or CLEAR.
+pub fn source_allows(audience: &[OrgFacts], public: bool, source: &RenditionFacts, allowance: SourceAllowance) -> bool {
+    match allowance {
+        SourceAllowance::Widened => true,
+        SourceAllowance::SanitisedWiderUse => !public || matches!(source.tlp, Tlp::White | Tlp::Clear),
+        SourceAllowance::Ceiling => {
+            (!public || matches!(source.tlp, Tlp::White | Tlp::Clear))
+                && audience.iter().all(|org| inside_ceiling(org, source))
+        }
+    }
+}
+
+#[cfg(test)]
+mod advisory_tests {
+    use super::*;
+    use kyoyu_domain::advisory::Recipient;
+
+    fn org(id: &str, kind: OrgKind, sector: Option<&str>) -> OrgFacts {
+        OrgFacts { id: id.into(), kind, sector: sector.map(Into::into), analysis_partner: false }
+    }
+
+    fn recipients() -> Vec<Recipient> {
+        vec![Recipient { ministry_org_id: "meti".into(), sector: "gas".into() }]
+    }
+
+    #[test]
+    fn advisory_ceilings_follow_the_table() {
+        let r = recipients();
+        let at = |tlp| AdvisoryFacts { tlp, recipients: &r, coordinator: "nisc" };
+        let meti = org("meti", OrgKind::Ministry, None);
+        let fsa = org("fsa", OrgKind::Ministry, None);
+        let gas_c = org("gc", OrgKind::Ceptoar, Some("gas"));
+        let gas_op = org("go", OrgKind::Operator, Some("gas"));
+        let water_op = org("wo", OrgKind::Operator, Some("water"));
+        let vendor = org("v", OrgKind::CyberspaceVendor, None);
+        assert!(inside_advisory_ceiling(&meti, &at(Tlp::Red)) && !inside_advisory_ceiling(&gas_c, &at(Tlp::Red)));
+        assert!(
+            inside_advisory_ceiling(&gas_c, &at(Tlp::AmberStrict))
+                && !inside_advisory_ceiling(&gas_op, &at(Tlp::AmberStrict))
+        );
+        assert!(
+            inside_advisory_ceiling(&gas_op, &at(Tlp::Amber)) && !inside_advisory_ceiling(&water_op, &at(Tlp::Amber))
+        );
+        assert!(!inside_advisory_ceiling(&fsa, &at(Tlp::Amber)) && inside_advisory_ceiling(&fsa, &at(Tlp::Green)));
+        assert!(
+            inside_advisory_ceiling(&water_op, &at(Tlp::Green)) && !inside_advisory_ceiling(&vendor, &at(Tlp::Green))
+        );
+        assert!(inside_advisory_ceiling(&vendor, &at(Tlp::White)));
+    }
+
+    #[test]
+    fn relays_follow_the_route() {
+        let r = recipients();
+        let a = AdvisoryFacts { tlp: Tlp::Amber, recipients: &r, coordinator: "nisc" };
+        let liaison = Principal {
+            user_id: "u".into(),
+            org: org("meti", OrgKind::Ministry, None),
+            roles: vec![Role::Liaison],
+            need_to_know: true,
+        };
+        assert!(check_relay(&liaison, &org("gc", OrgKind::Ceptoar, Some("gas")), &a).is_ok());
+        assert!(check_relay(&liaison, &org("wc", OrgKind::Ceptoar, Some("water")), &a).is_err());
+        let strict = AdvisoryFacts { tlp: Tlp::AmberStrict, ..a.clone() };
+        assert!(check_relay(&liaison, &org("go", OrgKind::Operator, Some("gas")), &strict).is_err());
+    }
+
+    #[test]
+    fn an_amber_source_does_not_allow_a_green_audience_without_consent() {
+        let source = RenditionFacts {
+            tlp: Tlp::Amber,
+            sector: "gas",
+            jurisdiction: Some("meti"),
+            sender: "op",
+            receiver: "meti",
+            originator: "op",
+            extras: &[],
+            shared_to: &[],
+        };
+        let inside = [org("meti", OrgKind::Ministry, None), org("go", OrgKind::Operator, Some("gas"))];
+        let wider = [org("fsa", OrgKind::Ministry, None)];
+        assert!(source_allows(&inside, false, &source, SourceAllowance::Ceiling));
+        assert!(!source_allows(&wider, false, &source, SourceAllowance::Ceiling));
+        assert!(source_allows(&wider, false, &source, SourceAllowance::SanitisedWiderUse));
+        assert!(!source_allows(&wider, true, &source, SourceAllowance::SanitisedWiderUse));
+        assert!(source_allows(&wider, true, &source, SourceAllowance::Widened));
+    }
+}

@@ -89,6 +89,11 @@ pub(crate) async fn list_sectors(c: &mut SqliteConnection) -> Result<Vec<SectorR
         .collect())
 }
 
+pub(crate) async fn list_service_level_rules(c: &mut SqliteConnection) -> Result<Vec<ServiceLevelRuleRow>> {
+    let rows = sqlx::query("SELECT * FROM service_level_rules ORDER BY position, id").fetch_all(c).await?;
+    Ok(rows.iter().map(rule_from_row).collect())
+}
+
 impl Store {
     pub async fn get_org(&self, id: &str) -> Result<Option<OrgRow>> {
         get_org(&mut *self.reader.acquire().await?, id).await
@@ -128,8 +133,12 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?;
         let Some(user) = row.as_ref().map(user_from_row).transpose()? else { return Ok(None) };
-        let org = self.get_org(&user.org_id).await?.ok_or(StoreError::Corrupt("user without org".into()))?;
-        Ok(Some((user, org)))
+        self.user_with_org(&user.id).await
+    }
+
+    pub async fn user_with_org(&self, user_id: &str) -> Result<Option<(UserRow, OrgRow)>> {
+        let Some(user) = self.get_user(user_id).await? else { return Ok(None) };
+        Ok(self.get_org(&user.org_id).await?.map(|org| (user, org)))
     }
 
     pub async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRow>> {
@@ -185,6 +194,10 @@ impl Tx {
 
     pub async fn list_sectors(&mut self) -> Result<Vec<SectorRow>> {
         list_sectors(&mut self.inner).await
+    }
+
+    pub async fn list_service_level_rules(&mut self) -> Result<Vec<ServiceLevelRuleRow>> {
+        list_service_level_rules(&mut self.inner).await
     }
 
     pub async fn insert_org(&mut self, o: &OrgRow) -> Result<()> {

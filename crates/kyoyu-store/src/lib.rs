@@ -9,12 +9,16 @@
 //! Domain and policy code know nothing of SQL: a PostgreSQL backend is another
 //! implementation of these same functions.
 
+mod advisories;
 mod audit;
 mod directory;
+mod notify;
 mod reports;
 mod rows;
 
+pub use advisories::{AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, WideningRow};
 pub use audit::{AuditEntry, AuditProblem};
+pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ReportFilter, MAX_PAGE};
 pub use rows::*;
 
@@ -42,7 +46,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`], so the HTTP layer can
 /// answer 409 rather than 500.
-fn conflict_on_unique(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+pub(crate) fn conflict_on_unique(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_string()),
         _ => StoreError::Database(e),

@@ -19,7 +19,7 @@ async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(kyoyu_api::serve(listener, store, async {
+    tokio::spawn(kyoyu_api::serve(listener, store, mail_config(), async {
         let _ = rx.await;
     }));
     TestApp {
@@ -29,6 +29,31 @@ async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> 
         data_dir: dir,
         _shutdown: tx,
     }
+}
+
+/// Mail goes to the SMTP server a test names in KYOYU_TEST_SMTP_PORT (see `mail.rs`).
+fn mail_config() -> kyoyu_api::notify::MailConfig {
+    let mut config = kyoyu_api::notify::MailConfig {
+        retry_base: std::time::Duration::from_millis(200),
+        poll_every: std::time::Duration::from_millis(100),
+        ..Default::default()
+    };
+    if let Some(port) = MAIL_PORT.with(|p| *p.borrow()) {
+        config.smtp = Some(kyoyu_api::notify::SmtpConfig {
+            host: "127.0.0.1".into(),
+            port,
+            tls: kyoyu_api::notify::SmtpTls::None,
+            username: None,
+            password: None,
+            from: "kyoyu <kyoyu@example.jp>".into(),
+        });
+    }
+    config
+}
+
+thread_local! {
+    /// The SMTP port the next server started on this thread sends to.
+    pub static MAIL_PORT: std::cell::RefCell<Option<u16>> = const { std::cell::RefCell::new(None) };
 }
 
 /// The demo world (every sector, CEPTOARs, two operators each), with tokens but no passwords.

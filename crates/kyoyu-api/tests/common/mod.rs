@@ -154,6 +154,12 @@ impl TestApp {
         body["count"].as_i64().unwrap()
     }
 
+    pub async fn count_advisories(&self, login: &str) -> i64 {
+        let (status, body) = self.get("/api/v1/advisories/count", login).await;
+        assert_eq!(status, 200, "{body}");
+        body["count"].as_i64().unwrap()
+    }
+
     pub async fn audit_len(&self) -> usize {
         let (_, body) = self.get("/api/v1/admin/audit?limit=1", "nisc.admin").await;
         body["items"][0]["seq"].as_u64().unwrap_or(0) as usize

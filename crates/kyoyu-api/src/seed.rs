@@ -103,6 +103,8 @@ pub async fn install_reference(store: &Store) -> ApiResult<bool> {
 /// A user to create, with the password and token to print.
 struct Account {
     org: OrgRow,
+    /// The mail domain of the organisation.
+    domain: String,
     login: String,
     display_name: String,
     roles: Vec<Role>,
@@ -149,7 +151,7 @@ async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passw
             org_id: a.org.id.clone(),
             login: a.login.clone(),
             display_name: a.display_name,
-            email: a.org.identity.domains.first().map(|d| format!("{}@{d}", a.login.replace('.', "-"))),
+            email: Some(format!("{}@{}", a.login.replace('.', "-"), a.domain)),
             phone: None,
             password_hash: hash,
             roles: a.roles.clone(),
@@ -198,6 +200,7 @@ pub async fn bootstrap_admin(store: &Store) -> ApiResult<Option<Credential>> {
         .ok_or_else(|| ApiError::Internal("no coordinator installed".into()))?;
     let account = Account {
         org: nisc,
+        domain: "nisc.example.go.jp".into(),
         login: "admin".into(),
         display_name: "システム管理者 System administrator".into(),
         roles: vec![Role::SystemAdmin, Role::Admin],
@@ -225,9 +228,11 @@ fn accounts_for(o: &OrgRow, slug: &str, label: &str) -> Vec<Account> {
     }
     list.push((format!("{slug}.ntk"), format!("{label} 担当者（要知）"), vec![Role::Member], true));
     list.push((format!("{slug}.member"), format!("{label} 一般職員"), vec![Role::Member], false));
+    let domain = o.identity.domains.first().cloned().unwrap_or_else(|| format!("{slug}.example.jp"));
     list.into_iter()
         .map(|(login, display_name, roles, need_to_know)| Account {
             org: o.clone(),
+            domain: domain.clone(),
             login,
             display_name,
             roles,

@@ -1,0 +1,173 @@
+//! Notification mail through a real SMTP server on loopback (aiosmtpd from PyPI, installed
+//! into a virtualenv under the target directory on first use).
+
+mod common;
+
+use common::{spawn_demo, MAIL_PORT};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// A Python with aiosmtpd: KYOYU_TEST_PYTHON if set, else a virtualenv made once.
+fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("KYOYU_TEST_PYTHON") {
+        return p.into();
+    }
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-aiosmtpd");
+    let py = venv.join("bin/python");
+    let ready = Command::new(&py).args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success());
+    if !ready {
+        assert!(Command::new("python3").arg("-m").arg("venv").arg(&venv).status().unwrap().success());
+        let pip = Command::new(&py).args(["-m", "pip", "install", "--quiet", "aiosmtpd"]).status().unwrap();
+        assert!(pip.success(), "pip install aiosmtpd failed");
+    }
+    py
+}
+
+struct SmtpServer {
+    child: Child,
+    maildir: tempfile::TempDir,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start_smtp(port: u16) -> SmtpServer {
+    let maildir = tempfile::tempdir().unwrap();
+    let child = Command::new(python())
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir.path().join("box"))
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "aiosmtpd did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    SmtpServer { child, maildir }
+}
+
+/// The messages received so far, decoded by Python's own mail parser.
+fn received(server: &SmtpServer) -> Vec<Value> {
+    let script = r#"
+import mailbox, json, sys
+from email.header import decode_header, make_header
+out = []
+for m in mailbox.Maildir(sys.argv[1], create=False):
+    body = m.get_payload(decode=True).decode(m.get_content_charset() or 'utf-8')
+    out.append({"to": m["To"], "subject": str(make_header(decode_header(m["Subject"]))), "body": body})
+print(json.dumps(out, ensure_ascii=False))
+"#;
+    let dir = server.maildir.path().join("box");
+    if !dir.exists() {
+        return vec![];
+    }
+    let out = Command::new(python()).args(["-c", script]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn issue(app: &common::TestApp, tlp: &str, summary: &str) -> Value {
+    let body = json!({
+        "severity": "alert", "tlp": tlp, "has_attachments": false,
+        "recipients": [{"ministry_org_id": app.org("meti.liaison"), "sector": "gas"}],
+        "content": {"summary": summary}
+    });
+    let (status, a) = app.post("/api/v1/advisories", "nisc.cip", body).await;
+    assert_eq!(status, 201, "{a}");
+    let (status, a) = app.post(&format!("/api/v1/advisories/{}/issue", a["id"].as_str().unwrap()), "nisc.cip", json!({})).await;
+    assert_eq!(status, 200, "{a}");
+    a
+}
+
+#[tokio::test]
+async fn subjects_carry_the_banner_and_red_or_amber_mail_carries_no_content() {
+    let port = free_port();
+    let smtp = start_smtp(port);
+    MAIL_PORT.with(|p| *p.borrow_mut() = Some(port));
+    let app = spawn_demo().await;
+
+    let amber = issue(&app, "AMBER", "AMBER-SECRET-CONTENT").await;
+    let green = issue(&app, "GREEN", "GREEN-SHARED-CONTENT").await;
+    // METI users with need-to-know: admin, liaison and ntk get AMBER; GREEN reaches all four.
+    let mails = wait_for("7 mails", || Some(received(&smtp)).filter(|m| m.len() >= 7)).await;
+    let amber_ident = amber["identifier"].as_str().unwrap();
+    let green_ident = green["identifier"].as_str().unwrap();
+    let amber_mail: Vec<&Value> = mails.iter().filter(|m| m["subject"].as_str().unwrap().contains(amber_ident)).collect();
+    let green_mail: Vec<&Value> = mails.iter().filter(|m| m["subject"].as_str().unwrap().contains(green_ident)).collect();
+    assert_eq!(amber_mail.len(), 3, "{mails:?}");
+    assert_eq!(green_mail.len(), 4, "{mails:?}");
+    for m in &amber_mail {
+        assert_eq!(m["subject"], format!("[TLP:AMBER][警報/alert] {amber_ident} 情報提供 / advisory"));
+        let body = m["body"].as_str().unwrap();
+        assert!(!body.contains("AMBER-SECRET-CONTENT"), "{body}");
+        assert!(body.contains(&format!("/api/v1/advisories/{}", amber["id"].as_str().unwrap())), "{body}");
+        assert!(!m["to"].as_str().unwrap().starts_with("meti-member"), "a member without need-to-know gets no AMBER mail");
+    }
+    for m in &green_mail {
+        assert!(m["subject"].as_str().unwrap().starts_with("[TLP:GREEN][警報/alert]"));
+        assert!(m["body"].as_str().unwrap().contains("GREEN-SHARED-CONTENT"));
+    }
+    assert!(mails.iter().all(|m| m["to"].as_str().unwrap().ends_with("@meti.example.jp")), "only the recipient ministry");
+}
+
+#[tokio::test]
+async fn a_mail_failure_is_retried_with_back_off_and_shown_to_the_coordinator() {
+    let port = free_port();
+    MAIL_PORT.with(|p| *p.borrow_mut() = Some(port));
+    let app = spawn_demo().await;
+    let a = issue(&app, "RED", "RED-CONTENT").await;
+    let outbox = |app: &common::TestApp| {
+        let app_base = app.base.clone();
+        let token = app.user("nisc.cip").token.clone();
+        async move {
+            let client = reqwest::Client::new();
+            let resp = client.get(format!("{app_base}/api/v1/admin/mail-outbox?unsent=true")).bearer_auth(token).send().await.unwrap();
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    // Nothing listens yet: the mail stays, with its error, for the coordinator to see.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let failed = loop {
+        let o = outbox(&app).await;
+        let items = o["items"].as_array().unwrap().clone();
+        if !items.is_empty() && items.iter().all(|m| m["attempts"].as_i64().unwrap() >= 1 && m["last_error"].is_string()) {
+            break items;
+        }
+        assert!(Instant::now() < deadline, "no failed attempt recorded: {o}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(failed.len(), 3, "RED: the liaison, admin and ntk user of METI");
+    assert!(failed[0]["subject"].as_str().unwrap().contains(a["identifier"].as_str().unwrap()));
+    assert_eq!(app.get("/api/v1/admin/mail-outbox", "gas-a.admin").await.0, 403);
+    // The server comes up: the retries deliver every mail, nothing lost.
+    let smtp = start_smtp(port);
+    let mails = wait_for("3 mails after retry", || Some(received(&smtp)).filter(|m| m.len() >= 3)).await;
+    assert_eq!(mails.len(), 3);
+    assert!(mails.iter().all(|m| !m["body"].as_str().unwrap().contains("RED-CONTENT")));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !outbox(&app).await["items"].as_array().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the outbox did not empty");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -95,7 +95,8 @@ async fn issue(app: &common::TestApp, tlp: &str, summary: &str) -> Value {
     });
     let (status, a) = app.post("/api/v1/advisories", "nisc.cip", body).await;
     assert_eq!(status, 201, "{a}");
-    let (status, a) = app.post(&format!("/api/v1/advisories/{}/issue", a["id"].as_str().unwrap()), "nisc.cip", json!({})).await;
+    let (status, a) =
+        app.post(&format!("/api/v1/advisories/{}/issue", a["id"].as_str().unwrap()), "nisc.cip", json!({})).await;
     assert_eq!(status, 200, "{a}");
     a
 }
@@ -113,8 +114,10 @@ async fn subjects_carry_the_banner_and_red_or_amber_mail_carries_no_content() {
     let mails = wait_for("7 mails", || Some(received(&smtp)).filter(|m| m.len() >= 7)).await;
     let amber_ident = amber["identifier"].as_str().unwrap();
     let green_ident = green["identifier"].as_str().unwrap();
-    let amber_mail: Vec<&Value> = mails.iter().filter(|m| m["subject"].as_str().unwrap().contains(amber_ident)).collect();
-    let green_mail: Vec<&Value> = mails.iter().filter(|m| m["subject"].as_str().unwrap().contains(green_ident)).collect();
+    let amber_mail: Vec<&Value> =
+        mails.iter().filter(|m| m["subject"].as_str().unwrap().contains(amber_ident)).collect();
+    let green_mail: Vec<&Value> =
+        mails.iter().filter(|m| m["subject"].as_str().unwrap().contains(green_ident)).collect();
     assert_eq!(amber_mail.len(), 3, "{mails:?}");
     assert_eq!(green_mail.len(), 4, "{mails:?}");
     for m in &amber_mail {
@@ -122,13 +125,19 @@ async fn subjects_carry_the_banner_and_red_or_amber_mail_carries_no_content() {
         let body = m["body"].as_str().unwrap();
         assert!(!body.contains("AMBER-SECRET-CONTENT"), "{body}");
         assert!(body.contains(&format!("/api/v1/advisories/{}", amber["id"].as_str().unwrap())), "{body}");
-        assert!(!m["to"].as_str().unwrap().starts_with("meti-member"), "a member without need-to-know gets no AMBER mail");
+        assert!(
+            !m["to"].as_str().unwrap().starts_with("meti-member"),
+            "a member without need-to-know gets no AMBER mail"
+        );
     }
     for m in &green_mail {
         assert!(m["subject"].as_str().unwrap().starts_with("[TLP:GREEN][警報/alert]"));
         assert!(m["body"].as_str().unwrap().contains("GREEN-SHARED-CONTENT"));
     }
-    assert!(mails.iter().all(|m| m["to"].as_str().unwrap().ends_with("@meti.example.jp")), "only the recipient ministry");
+    assert!(
+        mails.iter().all(|m| m["to"].as_str().unwrap().ends_with("@meti.example.jp")),
+        "only the recipient ministry"
+    );
 }
 
 #[tokio::test]
@@ -142,7 +151,12 @@ async fn a_mail_failure_is_retried_with_back_off_and_shown_to_the_coordinator() 
         let token = app.user("nisc.cip").token.clone();
         async move {
             let client = reqwest::Client::new();
-            let resp = client.get(format!("{app_base}/api/v1/admin/mail-outbox?unsent=true")).bearer_auth(token).send().await.unwrap();
+            let resp = client
+                .get(format!("{app_base}/api/v1/admin/mail-outbox?unsent=true"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
             resp.json::<Value>().await.unwrap()
         }
     };
@@ -151,7 +165,9 @@ async fn a_mail_failure_is_retried_with_back_off_and_shown_to_the_coordinator() 
     let failed = loop {
         let o = outbox(&app).await;
         let items = o["items"].as_array().unwrap().clone();
-        if !items.is_empty() && items.iter().all(|m| m["attempts"].as_i64().unwrap() >= 1 && m["last_error"].is_string()) {
+        if !items.is_empty()
+            && items.iter().all(|m| m["attempts"].as_i64().unwrap() >= 1 && m["last_error"].is_string())
+        {
             break items;
         }
         assert!(Instant::now() < deadline, "no failed attempt recorded: {o}");

@@ -22,6 +22,9 @@ enum Op {
     Forward { rendition: usize, tighten: usize },
     Share { rendition: usize, by_receiver: bool, target: usize },
     FollowUp { rendition: usize },
+    Advise { recipients: u8, tlp: usize, urgent: bool },
+    RelayAdvisory { advisory: usize, by: usize, target: usize, tighten: usize },
+    ToggleNeedToKnow { user: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +42,10 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..64usize, 0..3usize).prop_map(|(rendition, tighten)| Op::Forward { rendition, tighten }),
         5 => (0..64usize, any::<bool>(), 0..32usize).prop_map(|(rendition, by_receiver, target)| Op::Share { rendition, by_receiver, target }),
         1 => (0..64usize).prop_map(|rendition| Op::FollowUp { rendition }),
+        2 => (1..8u8, 0..6usize, any::<bool>()).prop_map(|(recipients, tlp, urgent)| Op::Advise { recipients, tlp, urgent }),
+        4 => (0..16usize, 0..8usize, 0..32usize, 0..3usize)
+            .prop_map(|(advisory, by, target, tighten)| Op::RelayAdvisory { advisory, by, target, tighten }),
+        1 => (0..96usize).prop_map(|user| Op::ToggleNeedToKnow { user }),
     ]
 }
 
@@ -63,6 +70,7 @@ struct Org {
 
 #[derive(Debug, Clone)]
 struct User {
+    id: String,
     login: String,
     org: usize,
     ntk: bool,
@@ -83,12 +91,25 @@ struct Rendition {
     marker: String,
 }
 
+#[derive(Debug, Clone)]
+struct Advisory {
+    id: String,
+    tlp: String,
+    /// (ministry, sector) pairs.
+    recipients: Vec<(String, String)>,
+    /// (from, to, tlp) of every delivery.
+    hops: Vec<(String, String, String)>,
+}
+
 struct World {
     app: TestApp,
     orgs: Vec<Org>,
     users: Vec<User>,
     jurisdiction: HashMap<String, String>,
     renditions: Vec<Rendition>,
+    advisories: Vec<Advisory>,
+    /// (login, advisory id) of every delivery notification, as the rule allowed at the time.
+    notified: BTreeSet<(String, String)>,
 }
 
 fn secret(tlp: &str) -> bool {
@@ -145,6 +166,55 @@ impl World {
     fn officer(&self, org_id: &str) -> &User {
         let idx = self.orgs.iter().position(|o| o.id == org_id).unwrap();
         self.users.iter().find(|u| u.org == idx && u.login.ends_with("officer")).unwrap()
+    }
+
+    /// The TLP ceiling of an advisory (domain.md §7, "Scope of an advisory").
+    fn inside_advisory(&self, org: &Org, a: &Advisory, tlp: &str) -> bool {
+        let ministry = org.kind == "ministry" && a.recipients.iter().any(|(m, _)| *m == org.id);
+        let in_sector = a.recipients.iter().any(|(_, s)| Some(s) == org.sector.as_ref());
+        match tlp {
+            "RED" => ministry,
+            "AMBER+STRICT" => ministry || (org.kind == "ceptoar" && in_sector),
+            "AMBER" => ministry || ((org.kind == "ceptoar" || org.kind == "operator") && in_sector),
+            "GREEN" => ["ministry", "ceptoar", "operator"].contains(&org.kind.as_str()),
+            _ => true,
+        }
+    }
+
+    /// The author reads; every other organisation through the hop that reached it.
+    fn may_read_advisory(&self, user: &User, a: &Advisory) -> bool {
+        let org = &self.orgs[user.org];
+        if org.kind == "coordinator" {
+            return !secret(&a.tlp) || user.ntk;
+        }
+        a.hops
+            .iter()
+            .find(|(_, to, _)| *to == org.id)
+            .is_some_and(|(_, _, tlp)| self.inside_advisory(org, a, tlp) && (!secret(tlp) || user.ntk))
+    }
+
+    /// Records the notifications a delivery to `org_id` sends: to its users who may read.
+    fn record_notifications(&mut self, advisory: usize, org_id: &str) {
+        let a = &self.advisories[advisory];
+        let readers: Vec<(String, String)> = self
+            .users
+            .iter()
+            .filter(|u| self.orgs[u.org].id == org_id && self.may_read_advisory(u, a))
+            .map(|u| (u.login.clone(), a.id.clone()))
+            .collect();
+        self.notified.extend(readers);
+    }
+
+    fn relay_pattern_allows(&self, relayer: &Org, target: &Org, a: &Advisory) -> bool {
+        match relayer.kind.as_str() {
+            "coordinator" => true,
+            "ministry" => {
+                (target.kind == "ceptoar" || target.kind == "operator")
+                    && a.recipients.iter().any(|(m, s)| *m == relayer.id && Some(s) == target.sector.as_ref())
+            }
+            "ceptoar" => target.kind == "operator" && target.sector.is_some() && target.sector == relayer.sector,
+            _ => false,
+        }
     }
 
     fn share_pattern_allows(&self, sharer: &Org, target: &Org) -> bool {
@@ -220,10 +290,18 @@ async fn build(spec: &Spec) -> World {
             cred.login = login.clone();
             cred.token = token["token"].as_str().unwrap().into();
             app.users.insert(login.clone(), cred);
-            users.push(User { login, org: i, ntk });
+            users.push(User { id: user["id"].as_str().unwrap().into(), login, org: i, ntk });
         }
     }
-    World { app, orgs: world_orgs, users, jurisdiction, renditions: Vec::new() }
+    World {
+        app,
+        orgs: world_orgs,
+        users,
+        jurisdiction,
+        renditions: Vec::new(),
+        advisories: Vec::new(),
+        notified: BTreeSet::new(),
+    }
 }
 
 /// Learns the renditions a filing created, from the originator's own view of the chain.
@@ -375,6 +453,130 @@ async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
                 w.renditions[idx].shares.insert(target.id);
             }
         }
+        Op::Advise { recipients, tlp, urgent } => {
+            let sectors: Vec<String> =
+                w.orgs.iter().filter(|o| o.kind == "ceptoar").filter_map(|o| o.sector.clone()).collect();
+            let chosen: Vec<(String, String)> = sectors
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| recipients & (1 << i) != 0)
+                .map(|(_, s)| (w.jurisdiction[s].clone(), s.clone()))
+                .collect();
+            if chosen.is_empty() {
+                return Ok(());
+            }
+            let body = json!({
+                "tlp": TLPS[tlp], "has_attachments": false, "urgent": urgent,
+                "recipients": chosen.iter().map(|(m, s)| json!({"ministry_org_id": m, "sector": s})).collect::<Vec<_>>(),
+                "content": {"summary": format!("advisory {n}")}
+            });
+            let coordinator = w.of_kind("coordinator", None).unwrap().id.clone();
+            let officer = w.officer(&coordinator).login.clone();
+            let (status, a) = w.app.post("/api/v1/advisories", &officer, body).await;
+            prop_assert_eq!(status, 201, "{}", a);
+            let (status, a) = w
+                .app
+                .post(&format!("/api/v1/advisories/{}/issue", a["id"].as_str().unwrap()), &officer, json!({}))
+                .await;
+            prop_assert_eq!(status, 200, "{}", a);
+            let mut ministries: Vec<String> = chosen.iter().map(|(m, _)| m.clone()).collect();
+            ministries.sort();
+            ministries.dedup();
+            let mut hops: Vec<(String, String, String)> = Vec::new();
+            if urgent {
+                for (_, s) in &chosen {
+                    hops.push((
+                        coordinator.clone(),
+                        w.of_kind("ceptoar", Some(s)).unwrap().id.clone(),
+                        TLPS[tlp].into(),
+                    ));
+                }
+            }
+            hops.extend(ministries.into_iter().map(|m| (coordinator.clone(), m, TLPS[tlp].to_string())));
+            let mut seen: Vec<String> = a["deliveries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["to_org_id"].as_str().unwrap().to_string())
+                .collect();
+            let mut expected: Vec<String> = hops.iter().map(|h| h.1.clone()).collect();
+            seen.sort();
+            expected.sort();
+            prop_assert_eq!(seen, expected, "first hops of the advisory");
+            let receivers: Vec<String> = hops.iter().map(|h| h.1.clone()).collect();
+            w.advisories.push(Advisory {
+                id: a["id"].as_str().unwrap().into(),
+                tlp: TLPS[tlp].into(),
+                recipients: chosen,
+                hops,
+            });
+            for org in receivers {
+                w.record_notifications(w.advisories.len() - 1, &org);
+            }
+        }
+        Op::RelayAdvisory { advisory, by, target, tighten } if !w.advisories.is_empty() => {
+            let idx = advisory % w.advisories.len();
+            let a = w.advisories[idx].clone();
+            let (_, relayer_org, received_tlp) = a.hops[by % a.hops.len()].clone();
+            let user = w.officer(&relayer_org).clone();
+            let target = w.orgs[target % w.orgs.len()].clone();
+            let tlp = TLPS
+                .iter()
+                .copied()
+                .filter(|t| rank(t) >= rank(&received_tlp))
+                .nth(tighten)
+                .unwrap_or(received_tlp.as_str())
+                .to_string();
+            let (status, body) = w
+                .app
+                .post(
+                    &format!("/api/v1/advisories/{}/relay", a.id),
+                    &user.login,
+                    json!({"org_ids": [target.id], "tlp": tlp}),
+                )
+                .await;
+            let expected = if !w.may_read_advisory(&user, &a) {
+                404
+            } else if a.hops.iter().any(|h| h.1 == target.id)
+                || !w.relay_pattern_allows(w.org(&relayer_org), &target, &a)
+                || !w.inside_advisory(&target, &a, &tlp)
+            {
+                422
+            } else {
+                200
+            };
+            prop_assert_eq!(
+                status,
+                expected,
+                "relay of {:?} by {} to {:?} at {}: {}",
+                a,
+                user.login,
+                target,
+                tlp,
+                body
+            );
+            if status == 200 {
+                w.advisories[idx].hops.push((relayer_org, target.id.clone(), tlp));
+                w.record_notifications(idx, &target.id);
+            }
+        }
+        Op::ToggleNeedToKnow { user } => {
+            // Officers keep need-to-know so that every step above has someone to act.
+            let members: Vec<usize> = (0..w.users.len()).filter(|i| !w.users[*i].login.ends_with("officer")).collect();
+            let i = members[user % members.len()];
+            let ntk = !w.users[i].ntk;
+            let (status, body) = w
+                .app
+                .request(
+                    reqwest::Method::PATCH,
+                    &format!("/api/v1/admin/users/{}", w.users[i].id),
+                    Some("admin"),
+                    Some(json!({"need_to_know": ntk})),
+                )
+                .await;
+            prop_assert_eq!(status, 200, "{}", body);
+            w.users[i].ntk = ntk;
+        }
         _ => {}
     }
     Ok(())
@@ -430,6 +632,33 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
             );
             prop_assert_eq!(w.app.count(&user.login, query).await as usize, expected.len(), "count {}", query);
         }
+        // Advisories: get, list, count; and the delivery notifications follow the same rule.
+        let readable: BTreeSet<&str> =
+            w.advisories.iter().filter(|a| w.may_read_advisory(user, a)).map(|a| a.id.as_str()).collect();
+        for a in &w.advisories {
+            let (status, _) = w.app.get(&format!("/api/v1/advisories/{}", a.id), &user.login).await;
+            prop_assert_eq!(status == 200, readable.contains(a.id.as_str()), "GET advisory {:?} as {:?}", a, user);
+        }
+        let (_, list) = w.app.get("/api/v1/advisories?limit=100", &user.login).await;
+        let listed: BTreeSet<&str> =
+            list["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+        prop_assert_eq!(&listed, &readable, "advisories as {:?}", user);
+        prop_assert_eq!(w.app.count_advisories(&user.login).await as usize, readable.len());
+        let (_, notes) = w.app.get("/api/v1/notifications", &user.login).await;
+        let notified: BTreeSet<&str> = notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "advisory.delivered")
+            .map(|n| n["object_id"].as_str().unwrap())
+            .collect();
+        let delivered: BTreeSet<&str> = w
+            .advisories
+            .iter()
+            .filter(|a| w.notified.contains(&(user.login.clone(), a.id.clone())) && readable.contains(a.id.as_str()))
+            .map(|a| a.id.as_str())
+            .collect();
+        prop_assert_eq!(notified, delivered, "notifications of {:?}", user);
         // Each chain in order, only what the user may read of it.
         for chain in w.renditions.iter().map(|r| r.chain_id.as_str()).collect::<BTreeSet<_>>() {
             let expected =

@@ -36,6 +36,19 @@ async fn the_document_holds_the_contract_and_matches_the_router() {
         "shareReport",
         "createFollowUp",
         "recordDisclosureConsent",
+        "createAdvisory",
+        "updateAdvisory",
+        "issueAdvisory",
+        "getAdvisory",
+        "listAdvisories",
+        "relayAdvisory",
+        "acknowledgeAdvisory",
+        "createAdvisoryFollowUp",
+        "requestScopeWidening",
+        "answerScopeWidening",
+        "askAdvisoryQuestion",
+        "listNotifications",
+        "suggestRecipients",
     ] {
         assert!(ids.iter().any(|i| i == required), "{required} missing");
     }

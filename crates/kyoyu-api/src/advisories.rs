@@ -82,9 +82,10 @@ async fn view(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Value> {
     let hops = state.store.hops_of(&scope, id).await?;
     let acks = state.store.acks_of(&scope, id).await?;
     let coordinator = caller.org.kind == OrgKind::Coordinator;
+    let downstream = downstream_of(&hops, &caller.org.id);
     let deliveries: Vec<Value> = hops
         .iter()
-        .filter(|h| coordinator || h.from_org_id == caller.org.id || h.to_org_id == caller.org.id)
+        .filter(|h| coordinator || downstream.contains(&h.from_org_id) || h.to_org_id == caller.org.id)
         .map(|h| delivery(h, acks.iter().find(|k| k.org_id == h.to_org_id)))
         .collect();
     let d = &a.draft;
@@ -111,6 +112,20 @@ async fn view(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Value> {
         "deliveries": deliveries,
         "acknowledged": acks.iter().any(|k| k.org_id == caller.org.id),
     }))
+}
+
+/// The organisation and everyone its relays reached, directly or further down.
+fn downstream_of(hops: &[HopRow], org: &str) -> std::collections::BTreeSet<String> {
+    let mut seen = std::collections::BTreeSet::from([org.to_string()]);
+    let mut frontier = vec![org.to_string()];
+    while let Some(o) = frontier.pop() {
+        for h in hops.iter().filter(|h| h.from_org_id == o) {
+            if seen.insert(h.to_org_id.clone()) {
+                frontier.push(h.to_org_id.clone());
+            }
+        }
+    }
+    seen
 }
 
 fn delivery(h: &HopRow, ack: Option<&AckRow>) -> Value {
@@ -634,8 +649,11 @@ pub async fn list_questions(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let mut tx = state.store.begin(caller.actor()).await?;
-    thread_member(&mut tx, &caller, &id).await?;
-    drop(tx);
+    let a = thread_member(&mut tx, &caller, &id).await?;
+    if a.draft.tlp.needs_need_to_know() {
+        tx.audit("advisory.questions.read", "advisory", &a.id, json!({})).await?;
+        tx.commit().await?;
+    }
     Ok(Json(json!({"items": state.store.questions_of(&caller.scope(), &id).await?})))
 }
 

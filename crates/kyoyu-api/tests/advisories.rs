@@ -144,7 +144,9 @@ async fn an_advisory_is_issued_relayed_hop_by_hop_and_acknowledged() {
     assert!(cep["acknowledgment"]["seconds_to_acknowledge"].as_i64().unwrap() >= 0);
     assert_eq!(to(app.org("gas-b.admin"))["acknowledgment"], Value::Null, "gas-b has not acknowledged");
     let (_, ministry_view) = app.get(&path, "meti.liaison").await;
-    assert_eq!(ministry_view["deliveries"].as_array().unwrap().len(), 2, "its own hop in and the hop it sent");
+    assert_eq!(ministry_view["deliveries"].as_array().unwrap().len(), 3, "its own hop in, and every hop down from it");
+    let (_, ceptoar_view) = app.get(&path, "gas-ceptoar.ntk").await;
+    assert_eq!(ceptoar_view["deliveries"].as_array().unwrap().len(), 2, "not the coordinator's hop to the ministry");
     let (_, member_view) = app.get(&path, "gas-b.ntk").await;
     assert_eq!(member_view["source_report_ids"], json!([]), "sources stay with the coordinator");
 
@@ -407,4 +409,40 @@ async fn recipients_are_suggested_from_the_dependency_graph() {
     let (_, s) = app.get(&format!("/api/v1/reports/{}/suggested-recipients", id(&r)), "nisc.cip").await;
     assert_eq!(s["sectors"], json!([]), "nothing stopped");
     assert_eq!(app.get(&format!("/api/v1/reports/{}/suggested-recipients", id(&r)), "water-a.ntk").await.0, 404);
+}
+
+#[tokio::test]
+async fn malformed_advisories_name_their_fields_and_refusals_write_nothing() {
+    let app = spawn_demo().await;
+    let (status, err) = app.post("/api/v1/advisories", "nisc.cip", json!({"tlp": "BLUE"})).await;
+    assert_eq!((status, fields(&err)), (422, vec!["tlp".to_string()]));
+    let (status, err) = app.post("/api/v1/advisories", "nisc.cip", json!({})).await;
+    assert_eq!((status, fields(&err)), (422, vec!["tlp".to_string()]));
+    let body = advisory_body(&app, &[("meti", "moon")], "AMBER", json!({}));
+    let (status, err) = app.post("/api/v1/advisories", "nisc.cip", body).await;
+    assert_eq!((status, fields(&err)), (422, vec!["recipients[0].sector".to_string()]));
+    let body = advisory_body(&app, &[("fsa", "gas")], "AMBER", json!({}));
+    let (status, err) = app.post("/api/v1/advisories", "nisc.cip", body).await;
+    assert_eq!((status, fields(&err)), (422, vec!["recipients[0].ministry_org_id".to_string()]));
+    let body = advisory_body(&app, &[("meti", "gas")], "AMBER", json!({"source_report_ids": ["not-a-report"]}));
+    let (status, err) = app.post("/api/v1/advisories", "nisc.cip", body).await;
+    assert_eq!((status, fields(&err)), (422, vec!["source_report_ids[0]".to_string()]));
+    let (status, _) = app.post("/api/v1/advisories", "nisc.cip", json!({"tlp": "AMBER", "urgent": "yes"})).await;
+    assert_eq!(status, 422);
+
+    // A refused issue leaves the draft as it was: no number, no delivery, no audit entry.
+    let source = report_at_coordinator(&app, "gas-a.ntk", "direct", "RED", json!({})).await;
+    let a = draft(&app, advisory_body(&app, &[("meti", "gas")], "AMBER", json!({"source_report_ids": [id(&source)]})))
+        .await;
+    let before = app.audit_len().await;
+    let (status, err) = issue(&app, &a).await;
+    assert_eq!((status, fields(&err)), (422, vec!["source_report_ids[0]".to_string()]));
+    assert_eq!(app.audit_len().await, before);
+    let (_, still) = app.get(&format!("/api/v1/advisories/{}", id(&a)), "nisc.cip").await;
+    assert_eq!((still["status"].as_str(), still["identifier"].as_str()), (Some("draft"), None));
+    assert!(still["deliveries"].as_array().unwrap().is_empty());
+    assert_eq!(app.count_advisories("meti.liaison").await, 0);
+    let empty = draft(&app, json!({"tlp": "GREEN"})).await;
+    let (status, err) = issue(&app, &empty).await;
+    assert_eq!((status, fields(&err)), (422, vec!["recipients".to_string(), "content.summary".to_string()]));
 }

@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody};
 use crate::notify::{self, Notice};
+use crate::query::{audit_secret_reads, unknown_parameter, Page};
 use crate::world::World;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -15,7 +16,7 @@ use kyoyu_domain::codes::{AckStatus, OrgKind};
 use kyoyu_domain::identifier::{chain_identifier, numbering_year, report_identifier};
 use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
 use kyoyu_policy::{AdvisoryFacts, OrgFacts, SourceAllowance};
-use kyoyu_store::{new_id, now, AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, Tx, MAX_PAGE};
+use kyoyu_store::{new_id, now, AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, Tx};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -515,18 +516,19 @@ pub async fn get_advisory(
 ) -> ApiResult<Json<Value>> {
     let v = view(&state, &caller, &id).await?;
     if v["tlp"].as_str().and_then(Tlp::parse).is_some_and(Tlp::needs_need_to_know) {
-        let mut tx = state.store.begin(caller.actor()).await?;
-        tx.audit("advisory.read", "advisory", &id, json!({})).await?;
-        tx.commit().await?;
+        audit_secret_reads(&state, &caller, "advisory.read", "advisory", &[id.as_str()]).await?;
     }
     Ok(Json(v))
 }
 
-fn parse_filter(params: &HashMap<String, String>) -> ApiResult<(AdvisoryFilter, i64, i64)> {
+fn parse_filter(params: &HashMap<String, String>) -> ApiResult<(AdvisoryFilter, Page)> {
     let mut f = AdvisoryFilter::default();
     let mut errors = ValidationErrors::default();
-    let (mut limit, mut offset) = (50, 0);
+    let mut page = Page::default();
     for (key, value) in params {
+        if page.take(key, value, &mut errors) {
+            continue;
+        }
         match key.as_str() {
             "identifier" => f.identifier = Some(value.clone()),
             "q" => f.q = Some(value.clone()),
@@ -536,26 +538,10 @@ fn parse_filter(params: &HashMap<String, String>) -> ApiResult<(AdvisoryFilter, 
             },
             "status" if value == "draft" || value == "issued" => f.status = Some(value.clone()),
             "status" => errors.push(FieldError::unknown_code(key, value)),
-            "limit" => match value.parse::<i64>() {
-                Ok(n) if (1..=MAX_PAGE).contains(&n) => limit = n,
-                _ => errors.push(FieldError::new(
-                    "limit",
-                    format!("1 から {MAX_PAGE} の整数で指定してください"),
-                    format!("must be an integer from 1 to {MAX_PAGE}"),
-                )),
-            },
-            "offset" => match value.parse::<i64>() {
-                Ok(n) if n >= 0 => offset = n,
-                _ => errors.push(FieldError::new(
-                    "offset",
-                    "0 以上の整数で指定してください",
-                    "must be a non-negative integer",
-                )),
-            },
-            _ => errors.push(FieldError::new(key, "不明な検索条件です", "unknown query parameter")),
+            _ => errors.push(unknown_parameter(key)),
         }
     }
-    errors.into_result((f, limit, offset)).map_err(ApiError::from)
+    errors.into_result((f, page)).map_err(ApiError::from)
 }
 
 pub async fn list_advisories(
@@ -563,14 +549,10 @@ pub async fn list_advisories(
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let (f, limit, offset) = parse_filter(&params)?;
+    let (f, Page { limit, offset }) = parse_filter(&params)?;
     let rows = state.store.list_advisories(&caller.scope(), &f, limit, offset).await?;
     let secret: Vec<&str> = rows.iter().filter(|a| a.draft.tlp.needs_need_to_know()).map(|a| a.id.as_str()).collect();
-    if !secret.is_empty() {
-        let mut tx = state.store.begin(caller.actor()).await?;
-        tx.audit("advisory.list", "advisory", secret[0], json!({"advisory_ids": secret})).await?;
-        tx.commit().await?;
-    }
+    audit_secret_reads(&state, &caller, "advisory.list", "advisory", &secret).await?;
     let mut items = Vec::new();
     for a in &rows {
         items.push(view(&state, &caller, &a.id).await?);
@@ -583,7 +565,7 @@ pub async fn count_advisories(
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let (f, _, _) = parse_filter(&params)?;
+    let (f, _) = parse_filter(&params)?;
     Ok(Json(json!({"count": state.store.count_advisories(&caller.scope(), &f).await?})))
 }
 

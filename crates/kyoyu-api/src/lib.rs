@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod notifications;
 pub mod notify;
+pub mod query;
 pub mod reports;
 pub mod seed;
 pub mod view;

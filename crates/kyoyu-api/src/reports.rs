@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody};
+use crate::query::{unknown_parameter, Page};
 use crate::view;
 use crate::world::{Hop, World};
 use crate::AppState;
@@ -434,13 +435,7 @@ pub async fn publish_report(
 /// Records reads of RED and AMBER items in the audit log.
 async fn audit_secret_reads(state: &AppState, caller: &Caller, rows: &[ReportRow], action: &str) -> ApiResult<()> {
     let secret: Vec<&str> = rows.iter().filter(|r| r.content.tlp.needs_need_to_know()).map(|r| r.id.as_str()).collect();
-    if secret.is_empty() {
-        return Ok(());
-    }
-    let mut tx = state.store.begin(caller.actor()).await?;
-    tx.audit(action, "report", secret[0], json!({"report_ids": secret})).await?;
-    tx.commit().await?;
-    Ok(())
+    crate::query::audit_secret_reads(state, caller, action, "report", &secret).await
 }
 
 pub async fn get_report(
@@ -454,11 +449,14 @@ pub async fn get_report(
 }
 
 /// Parses the list filters; an unknown code or parameter answers 422 naming it.
-fn parse_filter(params: &HashMap<String, String>) -> ApiResult<(ReportFilter, i64, i64)> {
+fn parse_filter(params: &HashMap<String, String>) -> ApiResult<(ReportFilter, Page)> {
     let mut f = ReportFilter::default();
     let mut errors = ValidationErrors::default();
-    let (mut limit, mut offset) = (50, 0);
+    let mut page = Page::default();
     for (key, value) in params {
+        if page.take(key, value, &mut errors) {
+            continue;
+        }
         let bad = |errors: &mut ValidationErrors| errors.push(FieldError::unknown_code(key, value));
         match key.as_str() {
             "identifier" => f.identifier = Some(value.clone()),
@@ -477,26 +475,10 @@ fn parse_filter(params: &HashMap<String, String>) -> ApiResult<(ReportFilter, i6
                 Some(v) => f.status = Some(v),
                 None => bad(&mut errors),
             },
-            "limit" => match value.parse::<i64>() {
-                Ok(n) if (1..=MAX_PAGE).contains(&n) => limit = n,
-                _ => errors.push(FieldError::new(
-                    "limit",
-                    format!("1 から {MAX_PAGE} の整数で指定してください"),
-                    format!("must be an integer from 1 to {MAX_PAGE}"),
-                )),
-            },
-            "offset" => match value.parse::<i64>() {
-                Ok(n) if (0..=1_000_000).contains(&n) => offset = n,
-                _ => errors.push(FieldError::new(
-                    "offset",
-                    "0 以上の整数で指定してください",
-                    "must be a non-negative integer",
-                )),
-            },
-            _ => errors.push(FieldError::new(key, "不明な検索条件です", "unknown query parameter")),
+            _ => errors.push(unknown_parameter(key)),
         }
     }
-    errors.into_result((f, limit, offset)).map_err(ApiError::from)
+    errors.into_result((f, page)).map_err(ApiError::from)
 }
 
 pub async fn list_reports(
@@ -504,7 +486,7 @@ pub async fn list_reports(
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let (filter, limit, offset) = parse_filter(&params)?;
+    let (filter, Page { limit, offset }) = parse_filter(&params)?;
     let rows = state.store.list_reports(&caller.scope(), &filter, limit, offset).await?;
     audit_secret_reads(&state, &caller, &rows, "report.list").await?;
     let items: Vec<Value> = rows.iter().map(|r| view::report(r, Some(caller.org_id()))).collect();
@@ -516,7 +498,7 @@ pub async fn count_reports(
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let (filter, _, _) = parse_filter(&params)?;
+    let (filter, _) = parse_filter(&params)?;
     let count = state.store.count_reports(&caller.scope(), &filter).await?;
     Ok(Json(json!({"count": count})))
 }

@@ -1,0 +1,66 @@
+//! What list endpoints share: paging parameters, and the audit entry for reading secret items.
+
+use crate::error::ApiResult;
+use crate::extract::Caller;
+use crate::AppState;
+use kyoyu_domain::{FieldError, ValidationErrors};
+use kyoyu_store::MAX_PAGE;
+use serde_json::json;
+
+/// `limit` (1 to 100, default 50) and `offset` (0 to 1,000,000).
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page { limit: 50, offset: 0 }
+    }
+}
+
+impl Page {
+    /// Takes `limit` or `offset`; false for any other parameter.
+    pub fn take(&mut self, key: &str, value: &str, errors: &mut ValidationErrors) -> bool {
+        match key {
+            "limit" => match value.parse::<i64>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => self.limit = n,
+                _ => errors.push(FieldError::new(
+                    "limit",
+                    format!("1 から {MAX_PAGE} の整数で指定してください"),
+                    format!("must be an integer from 1 to {MAX_PAGE}"),
+                )),
+            },
+            "offset" => match value.parse::<i64>() {
+                Ok(n) if (0..=1_000_000).contains(&n) => self.offset = n,
+                _ => errors.push(FieldError::new(
+                    "offset",
+                    "0 以上の整数で指定してください",
+                    "must be a non-negative integer",
+                )),
+            },
+            _ => return false,
+        }
+        true
+    }
+}
+
+pub fn unknown_parameter(key: &str) -> FieldError {
+    FieldError::new(key, "不明な検索条件です", "unknown query parameter")
+}
+
+/// Appends one audit entry for the RED and AMBER items a user just read.
+pub async fn audit_secret_reads(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    object_type: &str,
+    ids: &[&str],
+) -> ApiResult<()> {
+    let Some(first) = ids.first() else { return Ok(()) };
+    let mut tx = state.store.begin(caller.actor()).await?;
+    tx.audit(action, object_type, first, json!({"ids": ids})).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -271,6 +271,7 @@ pub async fn list_users(
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
+    crate::query::only(&q, &["org_id"])?;
     let org_id = q.get("org_id").cloned().unwrap_or_else(|| caller.org.id.clone());
     require_user_admin(&caller, &org_id)?;
     let users = state.store.list_users(Some(&org_id)).await?;
@@ -362,7 +363,7 @@ pub async fn update_user(
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     label: Option<String>,
-    expires_in_days: Option<u32>,
+    expires_in_days: Option<u16>,
 }
 
 pub async fn create_token(
@@ -378,7 +379,7 @@ pub async fn create_token(
     }
     let expires = b
         .expires_in_days
-        .map(|d| kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::days(i64::from(d.clamp(1, 3650)))));
+        .map(|d| kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::days(i64::from(d.max(1)))));
     let (token, row) = issue_token(&mut tx, &user.id, b.label.as_deref().unwrap_or("api"), expires).await?;
     tx.commit().await?;
     Ok((
@@ -575,6 +576,6 @@ pub async fn list_audit(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     require_system_admin(&caller)?;
-    let num = |k: &str, d: i64| q.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
-    Ok(Json(json!({"items": state.store.list_audit(num("limit", 50), num("offset", 0)).await?})))
+    let page = crate::query::page_only(&q)?;
+    Ok(Json(json!({"items": state.store.list_audit(page.limit, page.offset).await?})))
 }

@@ -16,7 +16,8 @@ pub async fn list_notifications(
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let unread = q.get("unread").is_some_and(|v| v == "true");
+    crate::query::only(&q, &["unread"])?;
+    let unread = crate::query::flag(&q, "unread")?;
     let items = state.store.list_notifications(&caller.scope(), unread, 100).await?;
     Ok(Json(json!({"items": items})))
 }
@@ -49,7 +50,8 @@ pub async fn list_outbox(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     require_coordinator_or_system_admin(&caller)?;
-    let unsent = q.get("unsent").is_some_and(|v| v == "true");
+    crate::query::only(&q, &["unsent"])?;
+    let unsent = crate::query::flag(&q, "unsent")?;
     let items: Vec<Value> = state
         .store
         .list_outbox(unsent, 100)

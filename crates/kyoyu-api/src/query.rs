@@ -64,3 +64,33 @@ pub async fn audit_secret_reads(
     tx.commit().await?;
     Ok(())
 }
+
+/// Refuses any parameter not named in `allowed`.
+pub fn only(params: &std::collections::HashMap<String, String>, allowed: &[&str]) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    for key in params.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        errors.push(unknown_parameter(key));
+    }
+    errors.into_result(())
+}
+
+/// A `true`/`false` parameter; absent is false.
+pub fn flag(params: &std::collections::HashMap<String, String>, key: &str) -> Result<bool, FieldError> {
+    match params.get(key).map(String::as_str) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(FieldError::new(key, "true または false で指定してください", "must be true or false")),
+    }
+}
+
+/// Only paging parameters.
+pub fn page_only(params: &std::collections::HashMap<String, String>) -> Result<Page, ValidationErrors> {
+    let mut page = Page::default();
+    let mut errors = ValidationErrors::default();
+    for (key, value) in params {
+        if !page.take(key, value, &mut errors) {
+            errors.push(unknown_parameter(key));
+        }
+    }
+    errors.into_result(page)
+}

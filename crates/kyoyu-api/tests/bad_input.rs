@@ -100,6 +100,18 @@ async fn every_malformed_request_names_its_field_and_writes_nothing() {
     let (status, err) = app.get("/api/v1/reports?colour=blue", op).await;
     assert_eq!((status, fields(&err)), (422, vec!["colour".to_string()]));
 
+    for (path, login, field) in [
+        ("/api/v1/notifications?unread=maybe", op, "unread"),
+        ("/api/v1/notifications?colour=blue", op, "colour"),
+        ("/api/v1/admin/audit?offset=-1", "nisc.admin", "offset"),
+        ("/api/v1/admin/audit?limit=0", "nisc.admin", "limit"),
+        ("/api/v1/admin/mail-outbox?unsent=1", "nisc.cip", "unsent"),
+        ("/api/v1/advisories?status=sent", op, "status"),
+    ] {
+        let (status, err) = app.get(path, login).await;
+        assert_eq!((status, fields(&err)), (422, vec![field.to_string()]), "{path}");
+    }
+
     assert_eq!(app.audit_len().await, before, "no failed request wrote anything");
     assert_eq!(app.count("meti.liaison", "").await, 0);
     assert_eq!(app.get("/api/v1/me", op).await.0, 200, "the server keeps serving");

@@ -146,6 +146,36 @@ pub struct OrgBody {
     identity: Option<OrgIdentity>,
 }
 
+/// Names, logins, addresses and identity strings stay short: they are matched in every report
+/// of the anonymised route.
+const MAX_NAME: usize = 200;
+const MAX_IDENTITY_ENTRIES: usize = 100;
+
+fn too_long(field: &str) -> FieldError {
+    FieldError::new(
+        field,
+        format!("長すぎます（{MAX_NAME}文字・{MAX_IDENTITY_ENTRIES}件まで）"),
+        format!("too long (at most {MAX_NAME} characters, {MAX_IDENTITY_ENTRIES} entries)"),
+    )
+}
+
+/// User fields that identify an operator are length-limited like its identity strings.
+fn check_user_fields(u: &UserRow) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let fields = [
+        ("login", Some(&u.login)),
+        ("display_name", Some(&u.display_name)),
+        ("email", u.email.as_ref()),
+        ("phone", u.phone.as_ref()),
+    ];
+    for (field, v) in fields {
+        if v.is_some_and(|v| v.chars().count() > MAX_NAME) {
+            errors.push(too_long(field));
+        }
+    }
+    errors.into_result(())
+}
+
 fn check_org(o: &OrgRow, world_sectors: &[SectorRow]) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::default();
     for (field, v) in [("name_ja", &o.name_ja), ("name_en", &o.name_en)] {
@@ -168,6 +198,22 @@ fn check_org(o: &OrgRow, world_sectors: &[SectorRow]) -> Result<(), ValidationEr
             errors.push(FieldError::unknown_code("sector", s))
         }
         _ => {}
+    }
+    let identity = [
+        ("identity.aliases", &o.identity.aliases),
+        ("identity.domains", &o.identity.domains),
+        ("identity.emails", &o.identity.emails),
+        ("identity.phones", &o.identity.phones),
+    ];
+    for (field, list) in identity {
+        if list.len() > MAX_IDENTITY_ENTRIES || list.iter().any(|v| v.chars().count() > MAX_NAME) {
+            errors.push(too_long(field));
+        }
+    }
+    for (field, v) in [("name_ja", &o.name_ja), ("name_en", &o.name_en)] {
+        if v.chars().count() > MAX_NAME {
+            errors.push(too_long(field));
+        }
     }
     if o.analysis_partner && o.kind != OrgKind::SecurityInstitution {
         errors.push(FieldError::new(
@@ -317,6 +363,7 @@ pub async fn create_user(
         active: b.active.unwrap_or(true),
         created_at: now(),
     };
+    check_user_fields(&user)?;
     tx.save_user(&user).await?;
     tx.audit("user.create", "user", &user.id, serde_json::to_value(&user).unwrap_or_default()).await?;
     tx.commit().await?;
@@ -353,6 +400,7 @@ pub async fn update_user(
     if let Some(p) = b.password {
         user.password_hash = Some(auth::hash_password(p).await?);
     }
+    check_user_fields(&user)?;
     tx.save_user(&user).await?;
     tx.audit("user.update", "user", &id, json!({"before": before, "after": user})).await?;
     tx.commit().await?;

@@ -33,8 +33,13 @@ pub struct Removal {
 }
 
 pub struct Scrubber {
-    pattern: Option<Regex>,
+    /// Alternations of identifying strings, longest first across all of them; applied in turn.
+    patterns: Vec<Regex>,
 }
+
+/// Alternatives per compiled pattern, so that even a large profile compiles within the regex
+/// crate's size limit.
+const PER_PATTERN: usize = 64;
 
 impl Scrubber {
     pub fn new(profile: &IdentityProfile) -> Scrubber {
@@ -53,15 +58,30 @@ impl Scrubber {
         // Longest first, so "Tokai Power Co." is removed whole rather than leaving "Co.".
         alternatives.sort_by_key(|a| std::cmp::Reverse(a.0));
         alternatives.dedup_by(|a, b| a.1 == b.1);
-        let pattern = (!alternatives.is_empty()).then(|| {
-            let joined: Vec<String> = alternatives.into_iter().map(|(_, r)| r).collect();
-            RegexBuilder::new(&joined.join("|"))
-                .case_insensitive(true)
-                .size_limit(64 << 20)
-                .build()
-                .expect("escaped alternatives always compile")
-        });
-        Scrubber { pattern }
+        let patterns = alternatives
+            .chunks(PER_PATTERN)
+            .filter_map(|chunk| {
+                let joined: Vec<&str> = chunk.iter().map(|(_, r)| r.as_str()).collect();
+                let built = RegexBuilder::new(&joined.join("|")).case_insensitive(true).size_limit(64 << 20).build();
+                if let Err(e) = &built {
+                    // Identity strings are length-limited where they are entered; this is a bug.
+                    eprintln!("kyoyu: an identity pattern did not compile: {e}");
+                }
+                built.ok()
+            })
+            .collect();
+        Scrubber { patterns }
+    }
+
+    /// The text with every identifying string replaced, and the strings found.
+    fn scrub_text(&self, text: &str) -> (String, Vec<String>) {
+        let mut out = fold_width(text);
+        let mut found = Vec::new();
+        for re in &self.patterns {
+            found.extend(re.find_iter(&out).map(|m| m.as_str().to_string()));
+            out = re.replace_all(&out, REDACTED).into_owned();
+        }
+        (out, found)
     }
 
     /// Removes every identifying string from every text field, and the operator name. Returns
@@ -72,20 +92,16 @@ impl Scrubber {
             removals.push(Removal { field: "operator_name".into(), text: name, count: 1 });
         }
         content.for_each_text_mut(|field, text| {
-            let folded = fold_width(text);
-            let Some(re) = &self.pattern else {
-                *text = folded;
-                return;
-            };
-            let mut found: Vec<Removal> = Vec::new();
-            for m in re.find_iter(&folded) {
-                match found.iter_mut().find(|r| r.text == m.as_str()) {
+            let (clean, found) = self.scrub_text(text);
+            *text = clean;
+            let mut here: Vec<Removal> = Vec::new();
+            for f in found {
+                match here.iter_mut().find(|r| r.text == f) {
                     Some(r) => r.count += 1,
-                    None => found.push(Removal { field: field.to_string(), text: m.as_str().to_string(), count: 1 }),
+                    None => here.push(Removal { field: field.to_string(), text: f, count: 1 }),
                 }
             }
-            *text = re.replace_all(&folded, REDACTED).into_owned();
-            removals.extend(found);
+            removals.extend(here);
         });
         removals
     }
@@ -104,7 +120,7 @@ impl Scrubber {
 
     /// How many identifying strings one text holds.
     pub fn count_in(&self, text: &str) -> usize {
-        self.pattern.as_ref().map_or(0, |re| re.find_iter(&fold_width(text)).count())
+        self.scrub_text(text).1.len()
     }
 }
 
@@ -164,6 +180,15 @@ mod tests {
         let d = c.summary.description.unwrap();
         assert!(d.contains("のサーバ(www.") && d.contains(REDACTED), "{d}");
         assert!(removed.iter().any(|r| r.field == "timeline[0].text"));
+    }
+
+    #[test]
+    fn a_large_profile_still_scrubs_everything() {
+        let texts: Vec<String> = (0..1000).map(|i| format!("別名{i}号")).collect();
+        let s = Scrubber::new(&IdentityProfile { texts: texts.clone(), phones: vec![] });
+        let mut c = content(&format!("{} と {}", texts[3], texts[999]));
+        s.scrub(&mut c);
+        assert!(s.matches(&c).is_empty(), "{c:?}");
     }
 
     #[test]

@@ -114,3 +114,78 @@ async fn leak_non_participating_organisation_lists_everything() {
     // The coordinator received all four urgent copies.
     assert_eq!(app.count("nisc.cip", "").await, 4);
 }
+
+fn advisory(app: &common::TestApp, tlp: &str, summary: &str) -> serde_json::Value {
+    json!({
+        "tlp": tlp, "severity": "warning", "has_attachments": false,
+        "recipients": [{"ministry_org_id": app.org("meti.liaison"), "sector": "gas"}],
+        "content": {"summary": summary}
+    })
+}
+
+#[tokio::test]
+async fn leak_digest_notification_reveals_an_item_the_user_can_no_longer_read() {
+    let app = spawn_demo().await;
+    let (_, a) = app.post("/api/v1/advisories", "nisc.cip", advisory(&app, "AMBER", "digest-probe")).await;
+    let (status, _) =
+        app.post(&format!("/api/v1/advisories/{}/issue", a["id"].as_str().unwrap()), "nisc.cip", json!({})).await;
+    assert_eq!(status, 200);
+    // meti.ntk loses need-to-know before the digest goes out.
+    let (_, users) = app.get("/api/v1/admin/users", "meti.admin").await;
+    let ntk = users["items"].as_array().unwrap().iter().find(|u| u["login"] == "meti.ntk").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/admin/users/{ntk}"),
+            Some("meti.admin"),
+            Some(json!({"need_to_know": false})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, sent) = app.post("/api/v1/admin/digests", "nisc.cip", json!({})).await;
+    assert_eq!(status, 200, "{sent}");
+    let digests = |body: &serde_json::Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "digest")
+            .map(|n| n["subject"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, kept) = app.get("/api/v1/notifications", "meti.liaison").await;
+    assert_eq!(digests(&kept), ["[kyoyu] 未読 1 件 / 1 unread"], "the reader's digest counts the item");
+    let (_, lost) = app.get("/api/v1/notifications", "meti.ntk").await;
+    assert!(digests(&lost).is_empty(), "no digest, not even a count, for what the user can no longer read: {lost}");
+    assert!(!lost.to_string().contains("digest-probe"));
+}
+
+#[tokio::test]
+async fn leak_advisory_search_reveals_an_unreadable_item() {
+    let app = spawn_demo().await;
+    let (_, a) = app.post("/api/v1/advisories", "nisc.cip", advisory(&app, "RED", "ORCA-5512 攻撃")).await;
+    app.post(&format!("/api/v1/advisories/{}/issue", a["id"].as_str().unwrap()), "nisc.cip", json!({})).await;
+    let ident = {
+        let (_, v) = app.get(&format!("/api/v1/advisories/{}", a["id"].as_str().unwrap()), "nisc.cip").await;
+        v["identifier"].as_str().unwrap().to_string()
+    };
+    for prober in ["fsa.liaison", "gas-ceptoar.secretariat", "gas-a.ntk", "meti.member"] {
+        for query in
+            ["q=orca-5512".to_string(), format!("identifier={ident}"), "tlp=RED".into(), "status=issued".into()]
+        {
+            let (status, body) = app.get(&format!("/api/v1/advisories/count?{query}"), prober).await;
+            assert_eq!((status, body["count"].as_i64()), (200, Some(0)), "{prober} {query}");
+            let (_, list) = app.get(&format!("/api/v1/advisories?{query}"), prober).await;
+            assert!(list["items"].as_array().unwrap().is_empty(), "{prober} {query}");
+        }
+        assert_eq!(
+            app.get(&format!("/api/v1/advisories/{}/questions", a["id"].as_str().unwrap()), prober).await.0,
+            404
+        );
+    }
+    let (_, found) = app.get("/api/v1/advisories/count?q=orca-5512", "meti.liaison").await;
+    assert_eq!(found["count"], 1, "the same search finds it for a reader");
+}

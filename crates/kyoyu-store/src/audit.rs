@@ -1,10 +1,9 @@
 //! The audit log: append-only, each entry carrying the hash of the one before, so that an
 //! altered or deleted row shows when the chain is verified.
 
-use crate::{now, Result, Store, Tx};
+use crate::{now, Conn, Get, Result, Store, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -49,16 +48,16 @@ fn entry_hash(e: &AuditEntry) -> String {
 }
 
 impl Tx {
-    /// Appends one entry in this transaction: it commits with the change it records.
-    pub async fn audit(
-        &mut self,
-        action: &str,
-        object_type: &str,
-        object_id: &str,
-        detail: serde_json::Value,
-    ) -> Result<()> {
-        let head: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *self.inner).await?;
+    /// Appends one entry in this transaction: it commits with the change it records. On
+    /// PostgreSQL the head row is locked first, so appends from several processes queue up
+    /// and the chain stays one.
+    pub async fn audit(&mut self, action: &str, object_type: &str, object_id: &str, detail: serde_json::Value) -> Result<()> {
+        let head: Option<(i64, String)> = match self.conn() {
+            Conn::Sqlite(c) => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?,
+            Conn::Postgres(c) => {
+                sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").fetch_optional(&mut *c).await?
+            }
+        };
         let (last_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
         let mut e = AuditEntry {
             seq: last_seq + 1,
@@ -73,78 +72,74 @@ impl Tx {
             hash: String::new(),
         };
         e.hash = entry_hash(&e);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, detail, prev_hash, hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(e.seq)
-        .bind(&e.at)
-        .bind(&e.actor_user_id)
-        .bind(&e.actor_org_id)
-        .bind(&e.action)
-        .bind(&e.object_type)
-        .bind(&e.object_id)
-        .bind(e.detail.to_string())
-        .bind(&e.prev_hash)
-        .bind(&e.hash)
-        .execute(&mut *self.inner)
-        .await?;
-        sqlx::query("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
+        let sql = "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, detail, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        let detail = e.detail.to_string();
+        on!(self.conn(), c => sqlx::query(sql)
             .bind(e.seq)
+            .bind(&e.at)
+            .bind(&e.actor_user_id)
+            .bind(&e.actor_org_id)
+            .bind(&e.action)
+            .bind(&e.object_type)
+            .bind(&e.object_id)
+            .bind(&detail)
+            .bind(&e.prev_hash)
             .bind(&e.hash)
-            .execute(&mut *self.inner)
-            .await?;
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+        let sql = "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
+        on!(self.conn(), c => sqlx::query(sql).bind(e.seq).bind(&e.hash).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 }
 
-fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> AuditEntry {
-    let detail: String = r.get("detail");
+fn entry_from_row(r: &impl Get) -> AuditEntry {
+    let detail = r.text("detail");
     AuditEntry {
-        seq: r.get("seq"),
-        at: r.get("at"),
-        actor_user_id: r.get("actor_user_id"),
-        actor_org_id: r.get("actor_org_id"),
-        action: r.get("action"),
-        object_type: r.get("object_type"),
-        object_id: r.get("object_id"),
+        seq: r.int("seq"),
+        at: r.text("at"),
+        actor_user_id: r.opt_text("actor_user_id"),
+        actor_org_id: r.opt_text("actor_org_id"),
+        action: r.text("action"),
+        object_type: r.text("object_type"),
+        object_id: r.text("object_id"),
         // A detail that no longer parses was altered; keep it as text so its hash fails.
         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
-        prev_hash: r.get("prev_hash"),
-        hash: r.get("hash"),
+        prev_hash: r.text("prev_hash"),
+        hash: r.text("hash"),
     }
 }
 
 impl Store {
     /// Newest first.
     pub async fn list_audit(&self, limit: i64, offset: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq DESC LIMIT ? OFFSET ?")
-            .bind(limit.clamp(1, crate::MAX_PAGE))
-            .bind(offset.max(0))
-            .fetch_all(&self.reader)
-            .await?;
-        Ok(rows.iter().map(entry_from_row).collect())
+        let sql = "SELECT * FROM audit_log ORDER BY seq DESC LIMIT $1 OFFSET $2";
+        let (limit, offset) = (limit.clamp(1, crate::MAX_PAGE), offset.max(0));
+        on!(self.read().await?.conn(), c => Ok(sqlx::query(sql).bind(limit).bind(offset).fetch_all(&mut *c).await?.iter().map(entry_from_row).collect()))
     }
 
     /// Walks the whole chain. `Ok(Ok(n))` with the number of entries when it holds;
     /// `Ok(Err(problem))` names the first entry that does not.
     pub async fn verify_audit(&self, mut progress: impl FnMut(i64, i64)) -> Result<Result<i64, AuditProblem>> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&self.reader).await?;
+        let mut pooled = self.read().await?;
+        let mut conn = pooled.conn();
+        let total: i64 = on!(conn.re(), c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&mut *c).await?);
         let head: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&self.reader).await?;
+            on!(conn.re(), c => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?);
         let mut expected_prev = GENESIS.to_string();
         let mut expected_seq = 1;
         let mut after = 0i64;
         loop {
-            let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 5000")
-                .bind(after)
-                .fetch_all(&self.reader)
-                .await?;
+            let sql = "SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000";
+            let rows: Vec<AuditEntry> =
+                on!(conn.re(), c => sqlx::query(sql).bind(after).fetch_all(&mut *c).await?.iter().map(entry_from_row).collect());
             if rows.is_empty() {
                 break;
             }
-            for r in &rows {
-                let e = entry_from_row(r);
+            for e in rows {
                 let problem = |reason: &str| Ok(Err(AuditProblem { seq: e.seq, reason: reason.into() }));
                 if e.seq != expected_seq {
                     return Ok(Err(AuditProblem {

@@ -2,10 +2,8 @@
 //! rules, sector dependencies).
 
 use crate::rows::*;
-use crate::{conflict_on_unique, Result, Store, StoreError, Tx};
+use crate::{conflict_on_unique, Conn, Get, Result, Store, StoreError, Tx};
 use kyoyu_domain::codes::{OrgKind, Role};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 
 fn parse_code<T>(what: &str, code: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
     parse(code).ok_or_else(|| StoreError::Corrupt(format!("{what}: {code}")))
@@ -15,49 +13,70 @@ fn json_column<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-fn org_from_row(r: &SqliteRow) -> Result<OrgRow> {
+fn org_from_row(r: &impl Get) -> Result<OrgRow> {
     Ok(OrgRow {
-        id: r.get("id"),
-        kind: parse_code("org kind", r.get("kind"), OrgKind::parse)?,
-        name_ja: r.get("name_ja"),
-        name_en: r.get("name_en"),
-        sector: r.get("sector"),
-        analysis_partner: r.get("analysis_partner"),
-        identity: json_column("org identity", r.get("identity"))?,
-        created_at: r.get("created_at"),
+        id: r.text("id"),
+        kind: parse_code("org kind", &r.text("kind"), OrgKind::parse)?,
+        name_ja: r.text("name_ja"),
+        name_en: r.text("name_en"),
+        sector: r.opt_text("sector"),
+        analysis_partner: r.flag("analysis_partner"),
+        identity: json_column("org identity", &r.text("identity"))?,
+        created_at: r.text("created_at"),
     })
 }
 
-fn user_from_row(r: &SqliteRow) -> Result<UserRow> {
-    let roles: Vec<String> = json_column("roles", r.get("roles"))?;
+fn user_from_row(r: &impl Get) -> Result<UserRow> {
+    let roles: Vec<String> = json_column("roles", &r.text("roles"))?;
     Ok(UserRow {
-        id: r.get("id"),
-        org_id: r.get("org_id"),
-        login: r.get("login"),
-        display_name: r.get("display_name"),
-        email: r.get("email"),
-        phone: r.get("phone"),
-        password_hash: r.get("password_hash"),
+        id: r.text("id"),
+        org_id: r.text("org_id"),
+        login: r.text("login"),
+        display_name: r.text("display_name"),
+        email: r.opt_text("email"),
+        phone: r.opt_text("phone"),
+        password_hash: r.opt_text("password_hash"),
         roles: roles.iter().map(|c| parse_code("role", c, Role::parse)).collect::<Result<_>>()?,
-        need_to_know: r.get("need_to_know"),
-        active: r.get("active"),
-        created_at: r.get("created_at"),
+        need_to_know: r.flag("need_to_know"),
+        active: r.flag("active"),
+        created_at: r.text("created_at"),
     })
 }
 
-fn rule_from_row(r: &SqliteRow) -> ServiceLevelRuleRow {
+fn rule_from_row(r: &impl Get) -> ServiceLevelRuleRow {
     ServiceLevelRuleRow {
-        id: r.get("id"),
-        sector: r.get("sector"),
-        service: r.get("service"),
-        condition_ja: r.get("condition_ja"),
-        condition_en: r.get("condition_en"),
-        statute: r.get("statute"),
-        min_users: r.get("min_users"),
-        min_duration_minutes: r.get("min_duration_minutes"),
-        min_interrupted_kw: r.get("min_interrupted_kw"),
-        min_households: r.get("min_households"),
-        position: r.get("position"),
+        id: r.text("id"),
+        sector: r.text("sector"),
+        service: r.text("service"),
+        condition_ja: r.text("condition_ja"),
+        condition_en: r.text("condition_en"),
+        statute: r.text("statute"),
+        min_users: r.opt_int("min_users"),
+        min_duration_minutes: r.opt_int("min_duration_minutes"),
+        min_interrupted_kw: r.opt_int("min_interrupted_kw"),
+        min_households: r.opt_int("min_households"),
+        position: r.int("position"),
+    }
+}
+
+fn sector_from_row(r: &impl Get) -> SectorRow {
+    SectorRow {
+        code: r.text("code"),
+        name_ja: r.text("name_ja"),
+        name_en: r.text("name_en"),
+        ministry_org_id: r.opt_text("ministry_org_id"),
+        position: r.int("position"),
+    }
+}
+
+fn token_from_row(r: &impl Get) -> TokenRow {
+    TokenRow {
+        id: r.text("id"),
+        user_id: r.text("user_id"),
+        label: r.text("label"),
+        expires_at: r.opt_text("expires_at"),
+        revoked_at: r.opt_text("revoked_at"),
+        created_at: r.text("created_at"),
     }
 }
 
@@ -65,75 +84,65 @@ fn roles_json(roles: &[Role]) -> String {
     serde_json::to_string(&roles.iter().map(|r| r.code()).collect::<Vec<_>>()).expect("codes serialise")
 }
 
-pub(crate) async fn get_org(c: &mut SqliteConnection, id: &str) -> Result<Option<OrgRow>> {
-    let row = sqlx::query("SELECT * FROM orgs WHERE id = ?").bind(id).fetch_optional(c).await?;
-    row.as_ref().map(org_from_row).transpose()
+pub(crate) async fn get_org(c: Conn<'_>, id: &str) -> Result<Option<OrgRow>> {
+    let sql = "SELECT * FROM orgs WHERE id = $1";
+    on!(c, c => sqlx::query(sql).bind(id).fetch_optional(&mut *c).await?.as_ref().map(org_from_row).transpose())
 }
 
-pub(crate) async fn list_orgs(c: &mut SqliteConnection) -> Result<Vec<OrgRow>> {
-    let rows = sqlx::query("SELECT * FROM orgs ORDER BY kind, sector, name_en").fetch_all(c).await?;
-    rows.iter().map(org_from_row).collect()
+pub(crate) async fn list_orgs(c: Conn<'_>) -> Result<Vec<OrgRow>> {
+    let sql = "SELECT * FROM orgs ORDER BY kind, sector, name_en";
+    on!(c, c => sqlx::query(sql).fetch_all(&mut *c).await?.iter().map(org_from_row).collect())
 }
 
-pub(crate) async fn list_sectors(c: &mut SqliteConnection) -> Result<Vec<SectorRow>> {
-    let rows = sqlx::query("SELECT * FROM sectors ORDER BY position, code").fetch_all(c).await?;
-    Ok(rows
-        .iter()
-        .map(|r| SectorRow {
-            code: r.get("code"),
-            name_ja: r.get("name_ja"),
-            name_en: r.get("name_en"),
-            ministry_org_id: r.get("ministry_org_id"),
-            position: r.get("position"),
-        })
-        .collect())
+pub(crate) async fn list_sectors(c: Conn<'_>) -> Result<Vec<SectorRow>> {
+    let sql = "SELECT * FROM sectors ORDER BY position, code";
+    on!(c, c => Ok(sqlx::query(sql).fetch_all(&mut *c).await?.iter().map(sector_from_row).collect()))
 }
 
-pub(crate) async fn list_service_level_rules(c: &mut SqliteConnection) -> Result<Vec<ServiceLevelRuleRow>> {
-    let rows = sqlx::query("SELECT * FROM service_level_rules ORDER BY position, id").fetch_all(c).await?;
-    Ok(rows.iter().map(rule_from_row).collect())
+pub(crate) async fn list_service_level_rules(c: Conn<'_>) -> Result<Vec<ServiceLevelRuleRow>> {
+    let sql = "SELECT * FROM service_level_rules ORDER BY position, id";
+    on!(c, c => Ok(sqlx::query(sql).fetch_all(&mut *c).await?.iter().map(rule_from_row).collect()))
+}
+
+pub(crate) async fn get_user(c: Conn<'_>, id: &str) -> Result<Option<UserRow>> {
+    let sql = "SELECT * FROM users WHERE id = $1";
+    on!(c, c => sqlx::query(sql).bind(id).fetch_optional(&mut *c).await?.as_ref().map(user_from_row).transpose())
 }
 
 impl Store {
     pub async fn get_org(&self, id: &str) -> Result<Option<OrgRow>> {
-        get_org(&mut *self.reader.acquire().await?, id).await
+        get_org(self.read().await?.conn(), id).await
     }
 
     pub async fn list_orgs(&self) -> Result<Vec<OrgRow>> {
-        list_orgs(&mut *self.reader.acquire().await?).await
+        list_orgs(self.read().await?.conn()).await
     }
 
     pub async fn get_user(&self, id: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = ?").bind(id).fetch_optional(&self.reader).await?;
-        row.as_ref().map(user_from_row).transpose()
+        get_user(self.read().await?.conn(), id).await
     }
 
     pub async fn find_user_by_login(&self, login: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query("SELECT * FROM users WHERE login = ?").bind(login).fetch_optional(&self.reader).await?;
-        row.as_ref().map(user_from_row).transpose()
+        let sql = "SELECT * FROM users WHERE login = $1";
+        on!(self.read().await?.conn(), c => sqlx::query(sql).bind(login).fetch_optional(&mut *c).await?.as_ref().map(user_from_row).transpose())
     }
 
     pub async fn list_users(&self, org_id: Option<&str>) -> Result<Vec<UserRow>> {
-        let rows = sqlx::query("SELECT * FROM users WHERE (?1 IS NULL OR org_id = ?1) ORDER BY login")
-            .bind(org_id)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(user_from_row).collect()
+        let sql = "SELECT * FROM users WHERE (CAST($1 AS TEXT) IS NULL OR org_id = $1) ORDER BY login";
+        on!(self.read().await?.conn(), c => sqlx::query(sql).bind(org_id).fetch_all(&mut *c).await?.iter().map(user_from_row).collect())
     }
 
     /// The active user and organisation behind an unrevoked, unexpired token hash.
     pub async fn user_by_token_hash(&self, hash: &str, now: &str) -> Result<Option<(UserRow, OrgRow)>> {
-        let row = sqlx::query(
-            "SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = ? AND t.revoked_at IS NULL
-               AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active = 1",
-        )
-        .bind(hash)
-        .bind(now)
-        .fetch_optional(&self.reader)
-        .await?;
-        let Some(user) = row.as_ref().map(user_from_row).transpose()? else { return Ok(None) };
-        self.user_with_org(&user.id).await
+        let sql = "SELECT u.id FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+               AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active";
+        let id: Option<String> =
+            on!(self.read().await?.conn(), c => sqlx::query_scalar(sql).bind(hash).bind(now).fetch_optional(&mut *c).await?);
+        match id {
+            Some(id) => self.user_with_org(&id).await,
+            None => Ok(None),
+        }
     }
 
     pub async fn user_with_org(&self, user_id: &str) -> Result<Option<(UserRow, OrgRow)>> {
@@ -142,228 +151,204 @@ impl Store {
     }
 
     pub async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRow>> {
-        let rows = sqlx::query("SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at")
-            .bind(user_id)
-            .fetch_all(&self.reader)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| TokenRow {
-                id: r.get("id"),
-                user_id: r.get("user_id"),
-                label: r.get("label"),
-                expires_at: r.get("expires_at"),
-                revoked_at: r.get("revoked_at"),
-                created_at: r.get("created_at"),
-            })
-            .collect())
+        let sql = "SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at";
+        on!(self.read().await?.conn(), c => Ok(sqlx::query(sql).bind(user_id).fetch_all(&mut *c).await?.iter().map(token_from_row).collect()))
     }
 
     pub async fn list_sectors(&self) -> Result<Vec<SectorRow>> {
-        list_sectors(&mut *self.reader.acquire().await?).await
+        list_sectors(self.read().await?.conn()).await
     }
 
     pub async fn list_service_level_rules(&self) -> Result<Vec<ServiceLevelRuleRow>> {
-        let rows =
-            sqlx::query("SELECT * FROM service_level_rules ORDER BY position, id").fetch_all(&self.reader).await?;
-        Ok(rows.iter().map(rule_from_row).collect())
+        list_service_level_rules(self.read().await?.conn()).await
     }
 
     pub async fn list_dependencies(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT sector, depends_on FROM sector_dependencies ORDER BY sector, depends_on")
-            .fetch_all(&self.reader)
-            .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        let sql = "SELECT sector, depends_on FROM sector_dependencies ORDER BY sector, depends_on";
+        on!(self.read().await?.conn(), c => Ok(sqlx::query_as(sql).fetch_all(&mut *c).await?))
     }
 
     /// True when nothing has been installed yet.
     pub async fn is_empty(&self) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sectors").fetch_one(&self.reader).await?;
+        let n: i64 = on!(self.read().await?.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM sectors").fetch_one(&mut *c).await?);
         Ok(n == 0)
     }
 }
 
 impl Tx {
     pub async fn get_org(&mut self, id: &str) -> Result<Option<OrgRow>> {
-        get_org(&mut self.inner, id).await
+        get_org(self.conn(), id).await
     }
 
     pub async fn list_orgs(&mut self) -> Result<Vec<OrgRow>> {
-        list_orgs(&mut self.inner).await
+        list_orgs(self.conn()).await
     }
 
     pub async fn list_sectors(&mut self) -> Result<Vec<SectorRow>> {
-        list_sectors(&mut self.inner).await
+        list_sectors(self.conn()).await
     }
 
     pub async fn list_service_level_rules(&mut self) -> Result<Vec<ServiceLevelRuleRow>> {
-        list_service_level_rules(&mut self.inner).await
+        list_service_level_rules(self.conn()).await
     }
 
     pub async fn insert_org(&mut self, o: &OrgRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO orgs (id, kind, name_ja, name_en, sector, analysis_partner, identity, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&o.id)
-        .bind(o.kind.code())
-        .bind(&o.name_ja)
-        .bind(&o.name_en)
-        .bind(&o.sector)
-        .bind(o.analysis_partner)
-        .bind(serde_json::to_string(&o.identity).expect("identity serialises"))
-        .bind(&o.created_at)
-        .execute(&mut *self.inner)
-        .await
-        .map_err(conflict_on_unique("organisation id"))?;
+        let sql = "INSERT INTO orgs (id, kind, name_ja, name_en, sector, analysis_partner, identity, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let identity = serde_json::to_string(&o.identity).expect("identity serialises");
+        on!(self.conn(), c => sqlx::query(sql)
+            .bind(&o.id)
+            .bind(o.kind.code())
+            .bind(&o.name_ja)
+            .bind(&o.name_en)
+            .bind(&o.sector)
+            .bind(o.analysis_partner)
+            .bind(&identity)
+            .bind(&o.created_at)
+            .execute(&mut *c)
+            .await
+            .map_err(conflict_on_unique("organisation id"))?
+            .rows_affected());
         Ok(())
     }
 
     pub async fn update_org(&mut self, o: &OrgRow) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE orgs SET kind = ?, name_ja = ?, name_en = ?, sector = ?, analysis_partner = ?, identity = ?
-             WHERE id = ?",
-        )
-        .bind(o.kind.code())
-        .bind(&o.name_ja)
-        .bind(&o.name_en)
-        .bind(&o.sector)
-        .bind(o.analysis_partner)
-        .bind(serde_json::to_string(&o.identity).expect("identity serialises"))
-        .bind(&o.id)
-        .execute(&mut *self.inner)
-        .await?;
-        if done.rows_affected() == 0 {
+        let sql = "UPDATE orgs SET kind = $1, name_ja = $2, name_en = $3, sector = $4, analysis_partner = $5, identity = $6
+             WHERE id = $7";
+        let identity = serde_json::to_string(&o.identity).expect("identity serialises");
+        let affected = on!(self.conn(), c => sqlx::query(sql)
+            .bind(o.kind.code())
+            .bind(&o.name_ja)
+            .bind(&o.name_en)
+            .bind(&o.sector)
+            .bind(o.analysis_partner)
+            .bind(&identity)
+            .bind(&o.id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+        if affected == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
     pub async fn get_user(&mut self, id: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = ?").bind(id).fetch_optional(&mut *self.inner).await?;
-        row.as_ref().map(user_from_row).transpose()
+        get_user(self.conn(), id).await
     }
 
     /// Users of one organisation (their names, logins and addresses identify it too).
     pub async fn users_of(&mut self, org_id: &str) -> Result<Vec<UserRow>> {
-        let rows = sqlx::query("SELECT * FROM users WHERE org_id = ?").bind(org_id).fetch_all(&mut *self.inner).await?;
-        rows.iter().map(user_from_row).collect()
+        let sql = "SELECT * FROM users WHERE org_id = $1 ORDER BY login";
+        on!(self.conn(), c => sqlx::query(sql).bind(org_id).fetch_all(&mut *c).await?.iter().map(user_from_row).collect())
     }
 
     /// Creates or updates a user; a login taken by another user is a conflict.
     pub async fn save_user(&mut self, u: &UserRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO users (id, org_id, login, display_name, email, phone, password_hash, roles, need_to_know, active, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        let sql = "INSERT INTO users (id, org_id, login, display_name, email, phone, password_hash, roles, need_to_know, active, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, email = excluded.email,
                phone = excluded.phone, password_hash = excluded.password_hash, roles = excluded.roles,
-               need_to_know = excluded.need_to_know, active = excluded.active",
-        )
-        .bind(&u.id)
-        .bind(&u.org_id)
-        .bind(&u.login)
-        .bind(&u.display_name)
-        .bind(&u.email)
-        .bind(&u.phone)
-        .bind(&u.password_hash)
-        .bind(roles_json(&u.roles))
-        .bind(u.need_to_know)
-        .bind(u.active)
-        .bind(&u.created_at)
-        .execute(&mut *self.inner)
-        .await
-        .map_err(conflict_on_unique("login"))?;
+               need_to_know = excluded.need_to_know, active = excluded.active";
+        let roles = roles_json(&u.roles);
+        on!(self.conn(), c => sqlx::query(sql)
+            .bind(&u.id)
+            .bind(&u.org_id)
+            .bind(&u.login)
+            .bind(&u.display_name)
+            .bind(&u.email)
+            .bind(&u.phone)
+            .bind(&u.password_hash)
+            .bind(&roles)
+            .bind(u.need_to_know)
+            .bind(u.active)
+            .bind(&u.created_at)
+            .execute(&mut *c)
+            .await
+            .map_err(conflict_on_unique("login"))?
+            .rows_affected());
         Ok(())
     }
 
     pub async fn insert_token(&mut self, t: &TokenRow, hash: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, token_hash, label, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&t.id)
-        .bind(&t.user_id)
-        .bind(hash)
-        .bind(&t.label)
-        .bind(&t.expires_at)
-        .bind(&t.created_at)
-        .execute(&mut *self.inner)
-        .await?;
+        let sql = "INSERT INTO api_tokens (id, user_id, token_hash, label, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        on!(self.conn(), c => sqlx::query(sql)
+            .bind(&t.id)
+            .bind(&t.user_id)
+            .bind(hash)
+            .bind(&t.label)
+            .bind(&t.expires_at)
+            .bind(&t.created_at)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
         Ok(())
     }
 
-    /// Revokes a token of one of `user_ids`; NotFound for anyone else's.
+    /// Revokes one of the user's tokens; NotFound for anyone else's.
     pub async fn revoke_token(&mut self, token_id: &str, user_id: &str, at: &str) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
-                .bind(at)
-                .bind(token_id)
-                .bind(user_id)
-                .execute(&mut *self.inner)
-                .await?;
-        if done.rows_affected() == 0 {
+        let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
+        let affected = on!(self.conn(), c => sqlx::query(sql).bind(at).bind(token_id).bind(user_id).execute(&mut *c).await?.rows_affected());
+        if affected == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
     pub async fn upsert_sector(&mut self, s: &SectorRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sectors (code, name_ja, name_en, ministry_org_id, position) VALUES (?, ?, ?, ?, ?)
+        let sql = "INSERT INTO sectors (code, name_ja, name_en, ministry_org_id, position) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (code) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en,
-               ministry_org_id = excluded.ministry_org_id, position = excluded.position",
-        )
-        .bind(&s.code)
-        .bind(&s.name_ja)
-        .bind(&s.name_en)
-        .bind(&s.ministry_org_id)
-        .bind(s.position)
-        .execute(&mut *self.inner)
-        .await?;
+               ministry_org_id = excluded.ministry_org_id, position = excluded.position";
+        on!(self.conn(), c => sqlx::query(sql)
+            .bind(&s.code)
+            .bind(&s.name_ja)
+            .bind(&s.name_en)
+            .bind(&s.ministry_org_id)
+            .bind(s.position)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
         Ok(())
     }
 
     pub async fn upsert_service_level_rule(&mut self, r: &ServiceLevelRuleRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO service_level_rules (id, sector, service, condition_ja, condition_en, statute,
+        let sql = "INSERT INTO service_level_rules (id, sector, service, condition_ja, condition_en, statute,
                min_users, min_duration_minutes, min_interrupted_kw, min_households, position)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (id) DO UPDATE SET sector = excluded.sector, service = excluded.service,
                condition_ja = excluded.condition_ja, condition_en = excluded.condition_en, statute = excluded.statute,
                min_users = excluded.min_users, min_duration_minutes = excluded.min_duration_minutes,
                min_interrupted_kw = excluded.min_interrupted_kw, min_households = excluded.min_households,
-               position = excluded.position",
-        )
-        .bind(&r.id)
-        .bind(&r.sector)
-        .bind(&r.service)
-        .bind(&r.condition_ja)
-        .bind(&r.condition_en)
-        .bind(&r.statute)
-        .bind(r.min_users)
-        .bind(r.min_duration_minutes)
-        .bind(r.min_interrupted_kw)
-        .bind(r.min_households)
-        .bind(r.position)
-        .execute(&mut *self.inner)
-        .await?;
+               position = excluded.position";
+        on!(self.conn(), c => sqlx::query(sql)
+            .bind(&r.id)
+            .bind(&r.sector)
+            .bind(&r.service)
+            .bind(&r.condition_ja)
+            .bind(&r.condition_en)
+            .bind(&r.statute)
+            .bind(r.min_users)
+            .bind(r.min_duration_minutes)
+            .bind(r.min_interrupted_kw)
+            .bind(r.min_households)
+            .bind(r.position)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
         Ok(())
     }
 
     pub async fn insert_dependency(&mut self, sector: &str, depends_on: &str) -> Result<()> {
-        sqlx::query("INSERT OR IGNORE INTO sector_dependencies (sector, depends_on) VALUES (?, ?)")
-            .bind(sector)
-            .bind(depends_on)
-            .execute(&mut *self.inner)
-            .await?;
+        let sql = "INSERT INTO sector_dependencies (sector, depends_on) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        on!(self.conn(), c => sqlx::query(sql).bind(sector).bind(depends_on).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     pub async fn clear_dependencies(&mut self) -> Result<()> {
-        sqlx::query("DELETE FROM sector_dependencies").execute(&mut *self.inner).await?;
+        on!(self.conn(), c => sqlx::query("DELETE FROM sector_dependencies").execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 }
-
 #[cfg(test)]
 mod tests {
     use crate::*;

@@ -1,13 +1,26 @@
-//! Storage of kyoyu on SQLite through sqlx.
+//! Storage of kyoyu through sqlx, on SQLite (embedded, the default) or PostgreSQL.
 //!
 //! * Every write runs inside a [`Tx`], which commits the change together with its audit
 //!   entry or not at all.
 //! * Item reads require a [`kyoyu_policy::ReadScope`] and join on the reader rows that only
 //!   [`kyoyu_policy::AccessGrants`] can write, so the policy runs inside SQL.
-//! * Writes go through one connection (SQLite has one writer anyway); reads use a pool.
+//! * On SQLite, writes go through one connection (SQLite has one writer anyway) and reads use
+//!   a pool. On PostgreSQL one pool serves both, and the audit head row is locked per append so
+//!   several kyoyu processes keep one chain.
 //!
-//! Domain and policy code know nothing of SQL: a PostgreSQL backend is another
-//! implementation of these same functions.
+//! Every statement is written once, in SQL both databases accept (`$N` parameters), and run
+//! on whichever connection [`Conn`] holds through the [`on!`] macro. Each backend has its own
+//! versioned migrations.
+
+/// Runs one statement on whichever database `$conn` is: the body is compiled once per backend.
+macro_rules! on {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::Conn::Sqlite($c) => $body,
+            $crate::Conn::Postgres($c) => $body,
+        }
+    };
+}
 
 mod advisories;
 mod audit;
@@ -22,8 +35,10 @@ pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ReportFilter, MAX_PAGE};
 pub use rows::*;
 
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -67,10 +82,79 @@ pub fn new_id() -> String {
 }
 
 #[derive(Clone)]
-pub struct Store {
-    reader: SqlitePool,
-    writer: SqlitePool,
+enum Backend {
+    Sqlite { reader: SqlitePool, writer: SqlitePool },
+    Postgres(PgPool),
 }
+
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+/// A connection to either database; statements run on it through [`on!`].
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl Conn<'_> {
+    /// Borrows the connection again, for the next statement.
+    pub(crate) fn re(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Sqlite(c) => Conn::Sqlite(&mut **c),
+            Conn::Postgres(c) => Conn::Postgres(&mut **c),
+        }
+    }
+}
+
+/// A read connection taken from the pool.
+pub(crate) enum Pooled {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Pooled {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(c) => Conn::Sqlite(&mut **c),
+            Pooled::Postgres(c) => Conn::Postgres(&mut **c),
+        }
+    }
+}
+
+/// Column access that reads the same on both databases.
+pub(crate) trait Get {
+    fn text(&self, col: &str) -> String;
+    fn opt_text(&self, col: &str) -> Option<String>;
+    fn int(&self, col: &str) -> i64;
+    fn opt_int(&self, col: &str) -> Option<i64>;
+    fn flag(&self, col: &str) -> bool;
+}
+
+macro_rules! impl_get {
+    ($row:ty) => {
+        impl Get for $row {
+            fn text(&self, col: &str) -> String {
+                sqlx::Row::get(self, col)
+            }
+            fn opt_text(&self, col: &str) -> Option<String> {
+                sqlx::Row::get(self, col)
+            }
+            fn int(&self, col: &str) -> i64 {
+                sqlx::Row::get(self, col)
+            }
+            fn opt_int(&self, col: &str) -> Option<i64> {
+                sqlx::Row::get(self, col)
+            }
+            fn flag(&self, col: &str) -> bool {
+                sqlx::Row::get(self, col)
+            }
+        }
+    };
+}
+impl_get!(sqlx::sqlite::SqliteRow);
+impl_get!(sqlx::postgres::PgRow);
 
 /// Who makes a change, for the audit log.
 #[derive(Debug, Clone, Default)]
@@ -80,7 +164,7 @@ pub struct Actor {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in `data_dir` and applies the migrations.
+    /// Opens (creating if needed) the SQLite database in `data_dir` and applies the migrations.
     pub async fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Corrupt(format!("data dir: {e}")))?;
         let url = format!("sqlite://{}", data_dir.join("kyoyu.db").display());
@@ -93,30 +177,82 @@ impl Store {
         let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
-        Ok(Store { reader, writer })
+        Ok(Store { backend: Backend::Sqlite { reader, writer } })
+    }
+
+    /// Connects to PostgreSQL (`postgres://…`) and applies the migrations.
+    pub async fn connect_postgres(url: &str) -> Result<Store> {
+        let options = PgConnectOptions::from_str(url)?;
+        Self::connect_postgres_with(options).await
+    }
+
+    pub async fn connect_postgres_with(options: PgConnectOptions) -> Result<Store> {
+        let pool = PgPoolOptions::new().max_connections(16).connect_with(options).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Store { backend: Backend::Postgres(pool) })
+    }
+
+    /// `postgres://…` connects to PostgreSQL; anything else is an SQLite data directory.
+    pub async fn open_any(database: Option<&str>, data_dir: &Path) -> Result<Store> {
+        match database {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Self::connect_postgres(url).await,
+            Some(other) => Err(StoreError::Corrupt(format!("unsupported database URL {other:?}: use postgres://…"))),
+            None => Self::open(data_dir).await,
+        }
+    }
+
+    pub(crate) async fn read(&self) -> Result<Pooled> {
+        Ok(match &self.backend {
+            Backend::Sqlite { reader, .. } => Pooled::Sqlite(reader.acquire().await?),
+            Backend::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        })
     }
 
     /// Starts a write transaction on behalf of `actor`.
     pub async fn begin(&self, actor: Actor) -> Result<Tx> {
-        Ok(Tx { inner: self.writer.begin().await?, actor })
+        let inner = match &self.backend {
+            Backend::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin().await?),
+            Backend::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx { inner, actor })
     }
 
     pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
+        match &self.backend {
+            Backend::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
     }
+}
+
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
 }
 
 /// One write transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
-    inner: Transaction<'static, Sqlite>,
+    inner: TxInner,
     actor: Actor,
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<()> {
-        self.inner.commit().await?;
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
         Ok(())
+    }
+
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Conn::Sqlite(&mut **t),
+            TxInner::Postgres(t) => Conn::Postgres(&mut **t),
+        }
     }
 
     pub fn actor(&self) -> &Actor {

@@ -2,14 +2,13 @@
 //! reader rows the policy wrote, so what a user cannot read is never loaded.
 
 use crate::rows::*;
-use crate::{Result, Store, StoreError, Tx};
+use crate::{Conn, Get, Result, Store, StoreError, Tx};
 use kyoyu_domain::codes::{EventType, ReportStatus, Route};
 use kyoyu_domain::identifier::parse_report_identifier;
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::Tlp;
 use kyoyu_policy::{AccessGrants, ReadScope};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 /// The largest page a list returns.
 pub const MAX_PAGE: i64 = 100;
@@ -36,7 +35,11 @@ const COLUMNS: &str = "SELECT r.id, r.chain_id, r.sequence, r.parent_id, r.sende
 const FROM_SCOPED: &str =
     " FROM report_access a JOIN reports r ON r.id = a.report_id JOIN chains c ON c.id = r.chain_id WHERE ";
 
-fn scoped(select: &str, scope: &ReadScope) -> QueryBuilder<'static, Sqlite> {
+fn scoped<DB: Database>(select: &str, scope: &ReadScope) -> QueryBuilder<'static, DB>
+where
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> bool: Encode<'a, DB> + Type<DB>,
+{
     let mut qb = QueryBuilder::new(format!("{select}{FROM_SCOPED}"));
     push_scope(&mut qb, scope);
     qb
@@ -44,15 +47,29 @@ fn scoped(select: &str, scope: &ReadScope) -> QueryBuilder<'static, Sqlite> {
 
 /// The access rule as SQL: the reader's organisation holds a grant, and the user has
 /// need-to-know where the grant asks for it.
-fn push_scope(qb: &mut QueryBuilder<'_, Sqlite>, scope: &ReadScope) {
+pub(crate) fn push_scope<DB: Database>(qb: &mut QueryBuilder<'_, DB>, scope: &ReadScope)
+where
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> bool: Encode<'a, DB> + Type<DB>,
+{
     qb.push("a.org_id = ")
         .push_bind(scope.org_id().to_string())
-        .push(" AND (a.need_to_know = 0 OR ")
+        .push(" AND (NOT a.need_to_know OR ")
         .push_bind(scope.need_to_know())
         .push(")");
 }
 
-fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, f: &ReportFilter) {
+/// `LIKE` on the lower-cased search text, with the user's `%` and `_` taken literally.
+pub(crate) fn like_pattern(q: &str) -> String {
+    let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn push_filter<DB: Database>(qb: &mut QueryBuilder<'_, DB>, f: &ReportFilter)
+where
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+{
     if let Some(ident) = &f.identifier {
         match parse_report_identifier(ident) {
             Some((chain, seq)) => {
@@ -62,7 +79,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, f: &ReportFilter) {
                 }
             }
             None => {
-                qb.push(" AND 0");
+                qb.push(" AND FALSE");
             }
         }
     }
@@ -70,68 +87,67 @@ fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, f: &ReportFilter) {
         qb.push(" AND r.sector = ").push_bind(v.clone());
     }
     if let Some(v) = f.event_type {
-        qb.push(" AND r.event_type = ").push_bind(v.code());
+        qb.push(" AND r.event_type = ").push_bind(v.code().to_string());
     }
     if let Some(v) = f.tlp {
-        qb.push(" AND r.tlp = ").push_bind(v.code());
+        qb.push(" AND r.tlp = ").push_bind(v.code().to_string());
     }
     if let Some(v) = f.status {
-        qb.push(" AND r.status = ").push_bind(v.code());
+        qb.push(" AND r.status = ").push_bind(v.code().to_string());
     }
     if let Some(v) = &f.chain_id {
         qb.push(" AND r.chain_id = ").push_bind(v.clone());
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        qb.push(" AND r.search_text LIKE ").push_bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
+        qb.push(" AND r.search_text LIKE ").push_bind(like_pattern(q)).push(" ESCAPE '\\'");
     }
 }
 
-fn chain_from_row(r: &SqliteRow, prefix_created: &str) -> Result<ChainRow> {
-    let route: String = r.get("route");
+fn chain_from_row(r: &impl Get) -> Result<ChainRow> {
+    let route = r.text("route");
     Ok(ChainRow {
-        id: r.get("chain_id"),
+        id: r.text("chain_id"),
         route: Route::parse(&route).ok_or_else(|| StoreError::Corrupt(format!("route {route}")))?,
-        statutory: r.get("statutory"),
-        sector: r.get("chain_sector"),
-        originator_org_id: r.get("originator_org_id"),
-        secretariat_org_id: r.get("secretariat_org_id"),
-        identifier: r.get("identifier"),
-        disclosure_consent_at: r.get("disclosure_consent_at"),
-        disclosure_consent_by: r.get("disclosure_consent_by"),
-        created_at: r.get(prefix_created),
+        statutory: r.flag("statutory"),
+        sector: r.text("chain_sector"),
+        originator_org_id: r.text("originator_org_id"),
+        secretariat_org_id: r.opt_text("secretariat_org_id"),
+        identifier: r.opt_text("identifier"),
+        disclosure_consent_at: r.opt_text("disclosure_consent_at"),
+        disclosure_consent_by: r.opt_text("disclosure_consent_by"),
+        created_at: r.text("chain_created_at"),
     })
 }
 
-fn report_from_row(r: &SqliteRow) -> Result<ReportRow> {
-    let status: String = r.get("status");
-    let content: String = r.get("content");
+fn report_from_row(r: &impl Get) -> Result<ReportRow> {
+    let status = r.text("status");
     Ok(ReportRow {
-        id: r.get("id"),
-        chain: chain_from_row(r, "chain_created_at")?,
-        sequence: r.get("sequence"),
-        parent_id: r.get("parent_id"),
-        sender_org_id: r.get("sender_org_id"),
-        receiver_org_id: r.get("receiver_org_id"),
+        id: r.text("id"),
+        chain: chain_from_row(r)?,
+        sequence: r.int("sequence"),
+        parent_id: r.opt_text("parent_id"),
+        sender_org_id: r.text("sender_org_id"),
+        receiver_org_id: r.text("receiver_org_id"),
         status: ReportStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
-        identifies_operator: r.get("identifies_operator"),
-        content: serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(format!("content: {e}")))?,
-        published_at: r.get("published_at"),
-        created_at: r.get("created_at"),
+        identifies_operator: r.flag("identifies_operator"),
+        content: serde_json::from_str(&r.text("content")).map_err(|e| StoreError::Corrupt(format!("content: {e}")))?,
+        published_at: r.opt_text("published_at"),
+        created_at: r.text("created_at"),
     })
 }
 
-async fn get_report(c: &mut SqliteConnection, scope: &ReadScope, id: &str) -> Result<Option<ReportRow>> {
-    let mut qb = scoped(COLUMNS, scope);
-    qb.push(" AND r.id = ").push_bind(id.to_string());
-    let row = qb.build().fetch_optional(c).await?;
-    row.as_ref().map(report_from_row).transpose()
+async fn get_report(c: Conn<'_>, scope: &ReadScope, id: &str) -> Result<Option<ReportRow>> {
+    on!(c, c => {
+        let mut qb = scoped(COLUMNS, scope);
+        qb.push(" AND r.id = ").push_bind(id.to_string());
+        qb.build().fetch_optional(&mut *c).await?.as_ref().map(report_from_row).transpose()
+    })
 }
 
 impl Store {
     /// One rendition, if the scope may read it.
     pub async fn get_report(&self, scope: &ReadScope, id: &str) -> Result<Option<ReportRow>> {
-        get_report(&mut *self.reader.acquire().await?, scope, id).await
+        get_report(self.read().await?.conn(), scope, id).await
     }
 
     /// A page of what the scope may read, newest first (in chain order with `chain_id`).
@@ -142,32 +158,35 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ReportRow>> {
-        let mut qb = scoped(COLUMNS, scope);
-        push_filter(&mut qb, f);
-        if f.chain_id.is_some() {
-            qb.push(" ORDER BY r.sequence ASC, r.created_at ASC, r.id ASC");
-        } else {
-            qb.push(" ORDER BY r.created_at DESC, r.id DESC");
-        }
-        qb.push(" LIMIT ").push_bind(limit.clamp(1, MAX_PAGE)).push(" OFFSET ").push_bind(offset.max(0));
-        let rows = qb.build().fetch_all(&self.reader).await?;
-        rows.iter().map(report_from_row).collect()
+        on!(self.read().await?.conn(), c => {
+            let mut qb = scoped(COLUMNS, scope);
+            push_filter(&mut qb, f);
+            if f.chain_id.is_some() {
+                qb.push(" ORDER BY r.sequence ASC, r.created_at ASC, r.id ASC");
+            } else {
+                qb.push(" ORDER BY r.created_at DESC, r.id DESC");
+            }
+            qb.push(" LIMIT ").push_bind(limit.clamp(1, MAX_PAGE)).push(" OFFSET ").push_bind(offset.max(0));
+            qb.build().fetch_all(&mut *c).await?.iter().map(report_from_row).collect()
+        })
     }
 
     pub async fn count_reports(&self, scope: &ReadScope, f: &ReportFilter) -> Result<i64> {
-        let mut qb = scoped("SELECT COUNT(*)", scope);
-        push_filter(&mut qb, f);
-        Ok(qb.build_query_scalar().fetch_one(&self.reader).await?)
+        on!(self.read().await?.conn(), c => {
+            let mut qb = scoped("SELECT COUNT(*)", scope);
+            push_filter(&mut qb, f);
+            Ok(qb.build_query_scalar().fetch_one(&mut *c).await?)
+        })
     }
 
     /// Renditions published to everyone (WHITE or CLEAR, with the originator's consent).
     pub async fn list_published(&self, limit: i64, offset: i64) -> Result<Vec<ReportRow>> {
         let sql = format!(
             "{COLUMNS} FROM reports r JOIN chains c ON c.id = r.chain_id
-             WHERE r.published_at IS NOT NULL ORDER BY r.published_at DESC, r.id DESC LIMIT ? OFFSET ?"
+             WHERE r.published_at IS NOT NULL ORDER BY r.published_at DESC, r.id DESC LIMIT $1 OFFSET $2"
         );
-        let rows = sqlx::query(&sql).bind(limit.clamp(1, MAX_PAGE)).bind(offset.max(0)).fetch_all(&self.reader).await?;
-        rows.iter().map(report_from_row).collect()
+        let (limit, offset) = (limit.clamp(1, MAX_PAGE), offset.max(0));
+        on!(self.read().await?.conn(), c => sqlx::query(&sql).bind(limit).bind(offset).fetch_all(&mut *c).await?.iter().map(report_from_row).collect())
     }
 }
 
@@ -186,183 +205,143 @@ pub struct AccessFactsRow {
 
 impl Tx {
     pub async fn get_report(&mut self, scope: &ReadScope, id: &str) -> Result<Option<ReportRow>> {
-        get_report(&mut self.inner, scope, id).await
+        get_report(self.conn(), scope, id).await
     }
 
     pub async fn shares_of(&mut self, report_id: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query_scalar("SELECT org_id FROM report_shares WHERE report_id = ? ORDER BY org_id")
-            .bind(report_id)
-            .fetch_all(&mut *self.inner)
-            .await?;
-        Ok(rows)
+        let sql = "SELECT org_id FROM report_shares WHERE report_id = $1 ORDER BY org_id";
+        on!(self.conn(), c => Ok(sqlx::query_scalar(sql).bind(report_id).fetch_all(&mut *c).await?))
     }
 
-    pub async fn insert_chain(&mut self, c: &ChainRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO chains (id, route, statutory, sector, originator_org_id, secretariat_org_id, identifier, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&c.id)
-        .bind(c.route.code())
-        .bind(c.statutory)
-        .bind(&c.sector)
-        .bind(&c.originator_org_id)
-        .bind(&c.secretariat_org_id)
-        .bind(&c.identifier)
-        .bind(&c.created_at)
-        .execute(&mut *self.inner)
-        .await?;
+    pub async fn insert_chain(&mut self, ch: &ChainRow) -> Result<()> {
+        let sql = "INSERT INTO chains (id, route, statutory, sector, originator_org_id, secretariat_org_id, identifier, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        on!(self.conn(), c => sqlx::query(sql)
+            .bind(&ch.id)
+            .bind(ch.route.code())
+            .bind(ch.statutory)
+            .bind(&ch.sector)
+            .bind(&ch.originator_org_id)
+            .bind(&ch.secretariat_org_id)
+            .bind(&ch.identifier)
+            .bind(&ch.created_at)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
         Ok(())
     }
 
     pub async fn insert_rendition(&mut self, r: &NewRendition, grants: &AccessGrants) -> Result<()> {
-        let content = serde_json::to_string(&r.content).expect("content serialises");
-        sqlx::query(
-            "INSERT INTO reports (id, chain_id, sequence, parent_id, sender_org_id, receiver_org_id, status, tlp, severity,
+        let sql = "INSERT INTO reports (id, chain_id, sequence, parent_id, sender_org_id, receiver_org_id, status, tlp, severity,
                event_type, sector, identifies_operator, content, search_text, created_by, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&r.id)
-        .bind(&r.chain_id)
-        .bind(r.sequence)
-        .bind(&r.parent_id)
-        .bind(&r.sender_org_id)
-        .bind(&r.receiver_org_id)
-        .bind(ReportStatus::Sent.code())
-        .bind(r.content.tlp.code())
-        .bind(r.content.severity.map(|s| s.code()))
-        .bind(r.content.event_type.map(|e| e.code()))
-        .bind(&r.content.sector)
-        .bind(r.identifies_operator)
-        .bind(content)
-        .bind(r.content.search_text())
-        .bind(&r.created_by)
-        .bind(&r.created_at)
-        .execute(&mut *self.inner)
-        .await?;
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+        let content = serde_json::to_string(&r.content).expect("content serialises");
+        let search = r.content.search_text();
+        on!(self.conn(), c => sqlx::query(sql)
+            .bind(&r.id)
+            .bind(&r.chain_id)
+            .bind(r.sequence)
+            .bind(&r.parent_id)
+            .bind(&r.sender_org_id)
+            .bind(&r.receiver_org_id)
+            .bind(ReportStatus::Sent.code())
+            .bind(r.content.tlp.code())
+            .bind(r.content.severity.map(|s| s.code()))
+            .bind(r.content.event_type.map(|e| e.code()))
+            .bind(&r.content.sector)
+            .bind(r.identifies_operator)
+            .bind(&content)
+            .bind(&search)
+            .bind(&r.created_by)
+            .bind(&r.created_at)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
         self.replace_access(&r.id, grants).await
     }
 
     /// Writes exactly the readers the policy granted, replacing any before.
     pub async fn replace_access(&mut self, report_id: &str, grants: &AccessGrants) -> Result<()> {
-        sqlx::query("DELETE FROM report_access WHERE report_id = ?").bind(report_id).execute(&mut *self.inner).await?;
+        on!(self.conn(), c => sqlx::query("DELETE FROM report_access WHERE report_id = $1").bind(report_id).execute(&mut *c).await?.rows_affected());
+        let sql = "INSERT INTO report_access (org_id, report_id, need_to_know) VALUES ($1, $2, $3)";
         for (org_id, ntk) in grants.rows() {
-            sqlx::query("INSERT INTO report_access (org_id, report_id, need_to_know) VALUES (?, ?, ?)")
-                .bind(org_id)
-                .bind(report_id)
-                .bind(ntk)
-                .execute(&mut *self.inner)
-                .await?;
+            on!(self.conn(), c => sqlx::query(sql).bind(org_id).bind(report_id).bind(*ntk).execute(&mut *c).await?.rows_affected());
         }
         Ok(())
     }
 
     pub async fn insert_share(&mut self, report_id: &str, org_id: &str, by_org: &str, at: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT OR IGNORE INTO report_shares (report_id, org_id, shared_by_org_id, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(report_id)
-        .bind(org_id)
-        .bind(by_org)
-        .bind(at)
-        .execute(&mut *self.inner)
-        .await?;
+        let sql = "INSERT INTO report_shares (report_id, org_id, shared_by_org_id, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING";
+        on!(self.conn(), c => sqlx::query(sql).bind(report_id).bind(org_id).bind(by_org).bind(at).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     pub async fn set_status(&mut self, report_id: &str, status: ReportStatus) -> Result<()> {
-        sqlx::query("UPDATE reports SET status = ? WHERE id = ?")
-            .bind(status.code())
-            .bind(report_id)
-            .execute(&mut *self.inner)
-            .await?;
+        let sql = "UPDATE reports SET status = $1 WHERE id = $2";
+        on!(self.conn(), c => sqlx::query(sql).bind(status.code()).bind(report_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     pub async fn max_sequence(&mut self, chain_id: &str) -> Result<i64> {
-        let n: Option<i64> = sqlx::query_scalar("SELECT MAX(sequence) FROM reports WHERE chain_id = ?")
-            .bind(chain_id)
-            .fetch_one(&mut *self.inner)
-            .await?;
+        let sql = "SELECT MAX(sequence) FROM reports WHERE chain_id = $1";
+        let n: Option<i64> = on!(self.conn(), c => sqlx::query_scalar(sql).bind(chain_id).fetch_one(&mut *c).await?);
         Ok(n.unwrap_or(0))
     }
 
-    /// The next number of a series in a year, starting at 1.
+    /// The next number of a series in a year, starting at 1; atomic under concurrent writers.
     pub async fn next_counter(&mut self, series: &str, year: i32) -> Result<i64> {
-        let n = sqlx::query_scalar(
-            "INSERT INTO counters (series, year, last) VALUES (?, ?, 1)
-             ON CONFLICT (series, year) DO UPDATE SET last = last + 1 RETURNING last",
-        )
-        .bind(series)
-        .bind(year)
-        .fetch_one(&mut *self.inner)
-        .await?;
-        Ok(n)
+        let sql = "INSERT INTO counters (series, year, last) VALUES ($1, $2, 1)
+             ON CONFLICT (series, year) DO UPDATE SET last = counters.last + 1 RETURNING last";
+        let year = i64::from(year);
+        on!(self.conn(), c => Ok(sqlx::query_scalar(sql).bind(series).bind(year).fetch_one(&mut *c).await?))
     }
 
     /// Sets the chain's identifier unless it has one; true when this call set it.
     pub async fn assign_chain_identifier(&mut self, chain_id: &str, identifier: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE chains SET identifier = ? WHERE id = ? AND identifier IS NULL")
-            .bind(identifier)
-            .bind(chain_id)
-            .execute(&mut *self.inner)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let sql = "UPDATE chains SET identifier = $1 WHERE id = $2 AND identifier IS NULL";
+        let n = on!(self.conn(), c => sqlx::query(sql).bind(identifier).bind(chain_id).execute(&mut *c).await?.rows_affected());
+        Ok(n == 1)
     }
 
     pub async fn chain_identifier(&mut self, chain_id: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT identifier FROM chains WHERE id = ?")
-            .bind(chain_id)
-            .fetch_one(&mut *self.inner)
-            .await?)
+        let sql = "SELECT identifier FROM chains WHERE id = $1";
+        on!(self.conn(), c => Ok(sqlx::query_scalar(sql).bind(chain_id).fetch_one(&mut *c).await?))
     }
 
     pub async fn set_disclosure_consent(&mut self, chain_id: &str, at: &str, by_user: &str) -> Result<()> {
-        sqlx::query("UPDATE chains SET disclosure_consent_at = ?, disclosure_consent_by = ? WHERE id = ?")
-            .bind(at)
-            .bind(by_user)
-            .bind(chain_id)
-            .execute(&mut *self.inner)
-            .await?;
+        let sql = "UPDATE chains SET disclosure_consent_at = $1, disclosure_consent_by = $2 WHERE id = $3";
+        on!(self.conn(), c => sqlx::query(sql).bind(at).bind(by_user).bind(chain_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     pub async fn set_published(&mut self, report_id: &str, at: &str) -> Result<()> {
-        sqlx::query("UPDATE reports SET published_at = ? WHERE id = ?")
-            .bind(at)
-            .bind(report_id)
-            .execute(&mut *self.inner)
-            .await?;
+        let sql = "UPDATE reports SET published_at = $1 WHERE id = $2";
+        on!(self.conn(), c => sqlx::query(sql).bind(at).bind(report_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     /// The facts of every rendition, for recomputing readers after reference data changed.
     pub async fn all_access_facts(&mut self) -> Result<Vec<AccessFactsRow>> {
-        let rows = sqlx::query(
-            "SELECT r.id, r.tlp, r.sector, r.sender_org_id, r.receiver_org_id, r.content, c.originator_org_id,
-               (SELECT json_group_array(org_id) FROM report_shares s WHERE s.report_id = r.id) AS shared
-             FROM reports r JOIN chains c ON c.id = r.chain_id",
-        )
-        .fetch_all(&mut *self.inner)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let tlp: String = r.get("tlp");
-                let content: ReportContent =
-                    serde_json::from_str(r.get("content")).map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
-                let shared: String = r.get("shared");
-                Ok(AccessFactsRow {
-                    report_id: r.get("id"),
-                    tlp: Tlp::parse(&tlp).ok_or_else(|| StoreError::Corrupt(format!("tlp {tlp}")))?,
-                    sector: r.get("sector"),
-                    sender_org_id: r.get("sender_org_id"),
-                    receiver_org_id: r.get("receiver_org_id"),
-                    originator_org_id: r.get("originator_org_id"),
-                    extras: content.extra_recipient_org_ids,
-                    shared_to: serde_json::from_str(&shared)
-                        .map_err(|e| StoreError::Corrupt(format!("shares: {e}")))?,
-                })
-            })
-            .collect()
+        let sql = "SELECT r.id, r.tlp, r.sector, r.sender_org_id, r.receiver_org_id, r.content, c.originator_org_id
+             FROM reports r JOIN chains c ON c.id = r.chain_id";
+        let rows: Vec<(String, String, String, String, String, String, String)> =
+            on!(self.conn(), c => sqlx::query_as(sql).fetch_all(&mut *c).await?);
+        let mut out = Vec::new();
+        for (id, tlp, sector, sender, receiver, content, originator) in rows {
+            let content: ReportContent =
+                serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
+            out.push(AccessFactsRow {
+                shared_to: self.shares_of(&id).await?,
+                report_id: id,
+                tlp: Tlp::parse(&tlp).ok_or_else(|| StoreError::Corrupt(format!("tlp {tlp}")))?,
+                sector,
+                sender_org_id: sender,
+                receiver_org_id: receiver,
+                originator_org_id: originator,
+                extras: content.extra_recipient_org_ids,
+            });
+        }
+        Ok(out)
     }
 }

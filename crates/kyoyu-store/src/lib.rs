@@ -192,6 +192,17 @@ impl Store {
         Ok(Store { backend: Backend::Postgres(pool) })
     }
 
+    /// A fresh schema in the PostgreSQL database at `url`, migrated and used through
+    /// `search_path`: each test gets an isolated database this way.
+    pub async fn connect_postgres_fresh_schema(url: &str) -> Result<(Store, String)> {
+        let schema = format!("kyoyu_{}", uuid::Uuid::new_v4().simple());
+        let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await?;
+        admin.close().await;
+        let options = PgConnectOptions::from_str(url)?.options([("search_path", schema.as_str())]);
+        Ok((Self::connect_postgres_with(options).await?, schema))
+    }
+
     /// `postgres://…` connects to PostgreSQL; anything else is an SQLite data directory.
     pub async fn open_any(database: Option<&str>, data_dir: &Path) -> Result<Store> {
         match database {

@@ -56,10 +56,19 @@ thread_local! {
     pub static MAIL_PORT: std::cell::RefCell<Option<u16>> = const { std::cell::RefCell::new(None) };
 }
 
+/// The store a test runs on: a fresh PostgreSQL schema when KYOYU_TEST_DATABASE_URL is set
+/// (so the same suite runs on both backends), else SQLite in a fresh directory.
+pub async fn test_store(dir: &std::path::Path) -> Store {
+    match std::env::var("KYOYU_TEST_DATABASE_URL") {
+        Ok(url) => Store::connect_postgres_fresh_schema(&url).await.expect("PostgreSQL for tests").0,
+        Err(_) => Store::open(dir).await.unwrap(),
+    }
+}
+
 /// The demo world (every sector, CEPTOARs, two operators each), with tokens but no passwords.
 pub async fn spawn_demo() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = test_store(dir.path()).await;
     let users = seed::seed_demo(&store, Passwords::TokensOnly).await.unwrap();
     start(dir, store, users).await
 }
@@ -67,7 +76,7 @@ pub async fn spawn_demo() -> TestApp {
 /// Reference data and one system administrator, logged in as "admin".
 pub async fn spawn_bare() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = test_store(dir.path()).await;
     seed::install_reference(&store).await.unwrap();
     let admin = seed::bootstrap_admin(&store).await.unwrap().unwrap();
     start(dir, store, vec![admin]).await

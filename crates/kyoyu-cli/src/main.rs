@@ -73,9 +73,12 @@ impl MailArgs {
 enum Command {
     /// Serve the API on an installation (created on first start) / サーバを起動する
     Serve {
-        /// Where the database lives
+        /// Where the embedded (SQLite) database lives
         #[arg(long, default_value = "./kyoyu-data")]
         data_dir: PathBuf,
+        /// Use PostgreSQL instead: postgres://user@host/database
+        #[arg(long, env = "KYOYU_DATABASE_URL")]
+        database: Option<String>,
         /// Address to listen on
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -87,6 +90,9 @@ enum Command {
         /// Where the demo database lives (default: a fresh temporary directory)
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Use an empty PostgreSQL database instead: postgres://user@host/database
+        #[arg(long, env = "KYOYU_DATABASE_URL")]
+        database: Option<String>,
         /// Address to listen on
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -107,8 +113,12 @@ enum Command {
 enum AuditCommand {
     /// Check the hash chain; exits non-zero naming the first bad entry / ハッシュ連鎖を検証する
     Verify {
+        /// Where the embedded (SQLite) database lives
         #[arg(long, default_value = "./kyoyu-data")]
         data_dir: PathBuf,
+        /// Verify a PostgreSQL database instead
+        #[arg(long, env = "KYOYU_DATABASE_URL")]
+        database: Option<String>,
     },
 }
 
@@ -122,16 +132,33 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, listen, mail } => serve(&data_dir, listen, mail.config(listen)).await,
-        Command::Demo { data_dir, listen, credentials_out, mail } => {
-            demo(data_dir, listen, credentials_out, mail.config(listen)).await
+        Command::Serve { data_dir, database, listen, mail } => {
+            serve(database.as_deref(), &data_dir, listen, mail.config(listen)).await
         }
-        Command::Audit { command: AuditCommand::Verify { data_dir } } => verify(&data_dir).await,
+        Command::Demo { data_dir, database, listen, credentials_out, mail } => {
+            demo(database.as_deref(), data_dir, listen, credentials_out, mail.config(listen)).await
+        }
+        Command::Audit { command: AuditCommand::Verify { data_dir, database } } => {
+            verify(database.as_deref(), &data_dir).await
+        }
     }
 }
 
-async fn open(data_dir: &Path) -> anyhow::Result<Store> {
-    Store::open(data_dir).await.with_context(|| format!("cannot open the database in {}", data_dir.display()))
+async fn open(database: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
+    let place = database.map(redact).unwrap_or_else(|| data_dir.display().to_string());
+    Store::open_any(database, data_dir).await.with_context(|| format!("cannot open the database at {place}"))
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{}@{}", &url[..scheme + 3], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 async fn listen_and_serve(store: Store, listen: SocketAddr, mail: MailConfig) -> anyhow::Result<()> {
@@ -144,10 +171,10 @@ async fn listen_and_serve(store: Store, listen: SocketAddr, mail: MailConfig) ->
     Ok(())
 }
 
-async fn serve(data_dir: &Path, listen: SocketAddr, mail: MailConfig) -> anyhow::Result<()> {
-    let store = open(data_dir).await?;
+async fn serve(database: Option<&str>, data_dir: &Path, listen: SocketAddr, mail: MailConfig) -> anyhow::Result<()> {
+    let store = open(database, data_dir).await?;
     if seed::install_reference(&store).await.map_err(|e| anyhow::anyhow!("{e}"))? {
-        eprintln!("kyoyu: installed the reference data in {}", data_dir.display());
+        eprintln!("kyoyu: installed the reference data");
     }
     if let Some(admin) = seed::bootstrap_admin(&store).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         eprintln!("kyoyu: first start; system administrator (shown once):");
@@ -157,30 +184,28 @@ async fn serve(data_dir: &Path, listen: SocketAddr, mail: MailConfig) -> anyhow:
 }
 
 async fn demo(
+    database: Option<&str>,
     data_dir: Option<PathBuf>,
     listen: SocketAddr,
     credentials_out: Option<PathBuf>,
     mail: MailConfig,
 ) -> anyhow::Result<()> {
-    let temp = match data_dir {
-        Some(_) => None,
-        None => Some(tempfile::Builder::new().prefix("kyoyu-demo-").tempdir()?),
+    let temp = match (&data_dir, database) {
+        (None, None) => Some(tempfile::Builder::new().prefix("kyoyu-demo-").tempdir()?),
+        _ => None,
     };
     let dir = data_dir.unwrap_or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()).unwrap_or_default());
-    let store = open(&dir).await?;
+    let store = open(database, &dir).await?;
     if !store.is_empty().await? {
-        bail!(
-            "{} already holds an installation; use `kyoyu serve --data-dir {}` for it, or a fresh directory",
-            dir.display(),
-            dir.display()
-        );
+        bail!("that database already holds an installation; use `kyoyu serve` for it, or an empty one");
     }
     let bar = indicatif::ProgressBar::new_spinner().with_message("building the demo installation (hashing passwords)…");
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let users = seed::seed_demo(&store, seed::Passwords::Generate).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
     let base_url = format!("http://{listen}");
-    print_logins(&base_url, &dir, &users);
+    let place = database.map(redact).unwrap_or_else(|| dir.display().to_string());
+    print_logins(&base_url, &place, &users);
     if let Some(path) = credentials_out {
         let json = serde_json::json!({"base_url": base_url, "users": users});
         std::fs::write(&path, serde_json::to_vec_pretty(&json)?)
@@ -190,8 +215,8 @@ async fn demo(
     listen_and_serve(store, listen, mail).await
 }
 
-fn print_logins(base_url: &str, dir: &Path, users: &[Credential]) {
-    println!("kyoyu demo / デモ環境  {base_url}  (data: {})", dir.display());
+fn print_logins(base_url: &str, place: &str, users: &[Credential]) {
+    println!("kyoyu demo / デモ環境  {base_url}  (data: {place})");
     println!("API: {base_url}/api/openapi.json   Authorization: Bearer <token>");
     println!("{:<34} {:<18} {:<22} {:<4} {:<20} token", "login", "password", "org kind / sector", "NTK", "roles");
     for u in users {
@@ -205,11 +230,11 @@ fn print_logins(base_url: &str, dir: &Path, users: &[Credential]) {
     }
 }
 
-async fn verify(data_dir: &Path) -> anyhow::Result<()> {
-    if !data_dir.join("kyoyu.db").exists() {
+async fn verify(database: Option<&str>, data_dir: &Path) -> anyhow::Result<()> {
+    if database.is_none() && !data_dir.join("kyoyu.db").exists() {
         bail!("no kyoyu database in {}", data_dir.display());
     }
-    let store = open(data_dir).await?;
+    let store = open(database, data_dir).await?;
     let bar = indicatif::ProgressBar::new(0);
     let result = store
         .verify_audit(|done, total| {

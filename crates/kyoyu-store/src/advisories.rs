@@ -159,8 +159,9 @@ where
     for<'a> String: Encode<'a, DB> + Type<DB>,
     for<'a> bool: Encode<'a, DB> + Type<DB>,
 {
-    let mut qb =
-        QueryBuilder::new(format!("SELECT t.* FROM {table} t JOIN advisory_access a ON a.advisory_id = t.advisory_id WHERE "));
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT t.* FROM {table} t JOIN advisory_access a ON a.advisory_id = t.advisory_id WHERE "
+    ));
     push_scope(&mut qb, scope);
     qb.push(" AND t.advisory_id = ").push_bind(advisory_id.to_string());
     qb
@@ -198,7 +199,13 @@ impl Store {
         get_advisory(self.read().await?.conn(), scope, id).await
     }
 
-    pub async fn list_advisories(&self, scope: &ReadScope, f: &AdvisoryFilter, limit: i64, offset: i64) -> Result<Vec<AdvisoryRow>> {
+    pub async fn list_advisories(
+        &self,
+        scope: &ReadScope,
+        f: &AdvisoryFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AdvisoryRow>> {
         let (limit, offset) = (limit.clamp(1, crate::MAX_PAGE), offset.max(0));
         on!(self.read().await?.conn(), c => {
             let mut qb = scoped(COLUMNS, scope);
@@ -279,7 +286,8 @@ impl Tx {
     /// Every advisory's id and form, for recomputing readers after reference data changed
     /// (not a read path: nothing here reaches a user).
     pub async fn all_advisory_forms(&mut self) -> Result<Vec<(String, AdvisoryDraft)>> {
-        let rows: Vec<(String, String)> = on!(self.conn(), c => sqlx::query_as("SELECT id, draft FROM advisories").fetch_all(&mut *c).await?);
+        let rows: Vec<(String, String)> =
+            on!(self.conn(), c => sqlx::query_as("SELECT id, draft FROM advisories").fetch_all(&mut *c).await?);
         rows.into_iter()
             .map(|(id, draft)| {
                 let d = serde_json::from_str(&draft).map_err(|e| StoreError::Corrupt(format!("advisory: {e}")))?;

@@ -51,11 +51,21 @@ impl Tx {
     /// Appends one entry in this transaction: it commits with the change it records. On
     /// PostgreSQL the head row is locked first, so appends from several processes queue up
     /// and the chain stays one.
-    pub async fn audit(&mut self, action: &str, object_type: &str, object_id: &str, detail: serde_json::Value) -> Result<()> {
+    pub async fn audit(
+        &mut self,
+        action: &str,
+        object_type: &str,
+        object_id: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
         let head: Option<(i64, String)> = match self.conn() {
-            Conn::Sqlite(c) => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?,
+            Conn::Sqlite(c) => {
+                sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?
+            }
             Conn::Postgres(c) => {
-                sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").fetch_optional(&mut *c).await?
+                sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+                    .fetch_optional(&mut *c)
+                    .await?
             }
         };
         let (last_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
@@ -126,16 +136,15 @@ impl Store {
     pub async fn verify_audit(&self, mut progress: impl FnMut(i64, i64)) -> Result<Result<i64, AuditProblem>> {
         let mut pooled = self.read().await?;
         let mut conn = pooled.conn();
-        let total: i64 = on!(conn.re(), c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&mut *c).await?);
-        let head: Option<(i64, String)> =
-            on!(conn.re(), c => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?);
+        let total: i64 =
+            on!(conn.re(), c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&mut *c).await?);
+        let head: Option<(i64, String)> = on!(conn.re(), c => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?);
         let mut expected_prev = GENESIS.to_string();
         let mut expected_seq = 1;
         let mut after = 0i64;
         loop {
             let sql = "SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000";
-            let rows: Vec<AuditEntry> =
-                on!(conn.re(), c => sqlx::query(sql).bind(after).fetch_all(&mut *c).await?.iter().map(entry_from_row).collect());
+            let rows: Vec<AuditEntry> = on!(conn.re(), c => sqlx::query(sql).bind(after).fetch_all(&mut *c).await?.iter().map(entry_from_row).collect());
             if rows.is_empty() {
                 break;
             }

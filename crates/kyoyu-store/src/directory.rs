@@ -137,8 +137,7 @@ impl Store {
         let sql = "SELECT u.id FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL
                AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active";
-        let id: Option<String> =
-            on!(self.read().await?.conn(), c => sqlx::query_scalar(sql).bind(hash).bind(now).fetch_optional(&mut *c).await?);
+        let id: Option<String> = on!(self.read().await?.conn(), c => sqlx::query_scalar(sql).bind(hash).bind(now).fetch_optional(&mut *c).await?);
         match id {
             Some(id) => self.user_with_org(&id).await,
             None => Ok(None),
@@ -213,7 +212,8 @@ impl Tx {
     }
 
     pub async fn update_org(&mut self, o: &OrgRow) -> Result<()> {
-        let sql = "UPDATE orgs SET kind = $1, name_ja = $2, name_en = $3, sector = $4, analysis_partner = $5, identity = $6
+        let sql =
+            "UPDATE orgs SET kind = $1, name_ja = $2, name_en = $3, sector = $4, analysis_partner = $5, identity = $6
              WHERE id = $7";
         let identity = serde_json::to_string(&o.identity).expect("identity serialises");
         let affected = on!(self.conn(), c => sqlx::query(sql)

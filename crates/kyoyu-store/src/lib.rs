@@ -102,8 +102,8 @@ impl Conn<'_> {
     /// Borrows the connection again, for the next statement.
     pub(crate) fn re(&mut self) -> Conn<'_> {
         match self {
-            Conn::Sqlite(c) => Conn::Sqlite(&mut **c),
-            Conn::Postgres(c) => Conn::Postgres(&mut **c),
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+            Conn::Postgres(c) => Conn::Postgres(c),
         }
     }
 }
@@ -117,8 +117,8 @@ pub(crate) enum Pooled {
 impl Pooled {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Pooled::Sqlite(c) => Conn::Sqlite(&mut **c),
-            Pooled::Postgres(c) => Conn::Postgres(&mut **c),
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Postgres(c) => Conn::Postgres(c),
         }
     }
 }
@@ -206,7 +206,9 @@ impl Store {
     /// `postgres://…` connects to PostgreSQL; anything else is an SQLite data directory.
     pub async fn open_any(database: Option<&str>, data_dir: &Path) -> Result<Store> {
         match database {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Self::connect_postgres(url).await,
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Self::connect_postgres(url).await
+            }
             Some(other) => Err(StoreError::Corrupt(format!("unsupported database URL {other:?}: use postgres://…"))),
             None => Self::open(data_dir).await,
         }
@@ -261,8 +263,8 @@ impl Tx {
 
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match &mut self.inner {
-            TxInner::Sqlite(t) => Conn::Sqlite(&mut **t),
-            TxInner::Postgres(t) => Conn::Postgres(&mut **t),
+            TxInner::Sqlite(t) => Conn::Sqlite(t),
+            TxInner::Postgres(t) => Conn::Postgres(t),
         }
     }
 

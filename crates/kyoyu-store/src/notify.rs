@@ -60,7 +60,12 @@ fn notification_from_row(r: &impl Get) -> NotificationRow {
 
 impl Store {
     /// The user's notifications for items they may still read, newest first.
-    pub async fn list_notifications(&self, scope: &ReadScope, unread_only: bool, limit: i64) -> Result<Vec<NotificationRow>> {
+    pub async fn list_notifications(
+        &self,
+        scope: &ReadScope,
+        unread_only: bool,
+        limit: i64,
+    ) -> Result<Vec<NotificationRow>> {
         let sql = "SELECT n.* FROM notifications n
              WHERE n.user_id = $1 AND (NOT $4 OR n.read_at IS NULL) AND (
                (n.object_type = 'advisory' AND EXISTS (SELECT 1 FROM advisory_access a
@@ -103,7 +108,8 @@ impl Tx {
         let sql = "SELECT u.id FROM users u JOIN advisory_access a ON a.org_id = u.org_id
              WHERE a.advisory_id = $1 AND u.org_id = $2 AND u.active AND (NOT a.need_to_know OR u.need_to_know)
              ORDER BY u.login";
-        let ids: Vec<String> = on!(self.conn(), c => sqlx::query_scalar(sql).bind(advisory_id).bind(org_id).fetch_all(&mut *c).await?);
+        let ids: Vec<String> =
+            on!(self.conn(), c => sqlx::query_scalar(sql).bind(advisory_id).bind(org_id).fetch_all(&mut *c).await?);
         let mut users = Vec::new();
         for id in ids {
             users.extend(self.get_user(&id).await?);
@@ -135,7 +141,8 @@ impl Tx {
     }
 
     pub async fn enqueue_mail(&mut self, m: &MailRow, notification_id: Option<&str>) -> Result<()> {
-        let sql = "INSERT INTO mail_outbox (id, notification_id, to_address, subject, body, next_attempt_at, created_at)
+        let sql =
+            "INSERT INTO mail_outbox (id, notification_id, to_address, subject, body, next_attempt_at, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)";
         on!(self.conn(), c => sqlx::query(sql)
             .bind(&m.id)

@@ -1,0 +1,66 @@
+//! Where a CLI test keeps its database: SQLite in a directory, or a fresh PostgreSQL schema
+//! when KYOYU_TEST_DATABASE_URL is set.
+#![allow(dead_code)]
+
+use std::process::Command;
+
+pub struct Target {
+    pub dir: tempfile::TempDir,
+    /// `postgres://…` with the schema in `options`, when on PostgreSQL.
+    pub database: Option<String>,
+}
+
+/// A URL that selects `schema` through the connection's search_path.
+pub fn url_with_schema(url: &str, schema: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}
+
+impl Target {
+    pub async fn new(postgres_url: Option<String>) -> (Target, kyoyu_store::Store) {
+        let dir = tempfile::tempdir().unwrap();
+        match postgres_url {
+            Some(url) => {
+                let (store, schema) =
+                    kyoyu_store::Store::connect_postgres_fresh_schema(&url).await.expect("PostgreSQL for tests");
+                (Target { dir, database: Some(url_with_schema(&url, &schema)) }, store)
+            }
+            None => {
+                let store = kyoyu_store::Store::open(dir.path()).await.unwrap();
+                (Target { dir, database: None }, store)
+            }
+        }
+    }
+
+    pub async fn from_env() -> (Target, kyoyu_store::Store) {
+        Self::new(std::env::var("KYOYU_TEST_DATABASE_URL").ok()).await
+    }
+
+    /// `kyoyu ARGS --data-dir DIR` or `… --database URL`.
+    pub fn kyoyu(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kyoyu"));
+        cmd.args(args);
+        match &self.database {
+            Some(url) => cmd.arg("--database").arg(url),
+            None => cmd.arg("--data-dir").arg(self.dir.path()),
+        };
+        cmd
+    }
+
+    /// Runs raw SQL on the database behind the server's back.
+    pub async fn tamper(&self, sql: &str) {
+        match &self.database {
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            None => {
+                let url = format!("sqlite://{}", self.dir.path().join("kyoyu.db").display());
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! The performance baseline, on SQLite and on PostgreSQL (`bench/RESULTS.md` records runs).
+//!
+//! `cargo bench -p kyoyu --bench baseline -- [--backend sqlite|postgres|both] [--sizes 10000,100000,1000000]
+//!  [--ingest 4000] [--clients 32]`
+//!
+//! Prints, per backend:
+//! 1. report ingestion through the HTTP API (each report its own transaction with its audit
+//!    entry) with N concurrent clients: reports/s, p50/p99;
+//! 2. `listReports` first page for an operator who may read about 1% of the items, at each size;
+//! 3. get by id, for readable and for unreadable items;
+//! 4. the resident memory of the idle server after loading the largest size.
+//!
+//! The server is the real `kyoyu serve` binary in its own process; the world is generated
+//! straight into the store (15 sectors, 150 operators, every TLP and route, forwards,
+//! follow-ups and shares), with the policy computing every item's readers as in production.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::Target;
+use kyoyu_domain::codes::{OrgKind, Role, Route};
+use kyoyu_domain::report::{ReportContent, ReportInput};
+use kyoyu_domain::Tlp;
+use kyoyu_store::{new_id, now, ChainRow, NewRendition, OrgIdentity, OrgRow, Store, TokenRow, UserRow};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const OPERATORS_PER_SECTOR: usize = 10;
+
+struct Args {
+    backends: Vec<String>,
+    sizes: Vec<usize>,
+    ingest: usize,
+    clients: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args { backends: vec!["sqlite".into(), "postgres".into()], sizes: vec![10_000, 100_000, 1_000_000], ingest: 4000, clients: 32 };
+    let argv: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < argv.len() {
+        let value = argv.get(i + 1).cloned().unwrap_or_default();
+        match argv[i].as_str() {
+            "--backend" => a.backends = if value == "both" { a.backends.clone() } else { vec![value] },
+            "--sizes" => a.sizes = value.split(',').map(|s| s.parse().expect("--sizes takes numbers")).collect(),
+            "--ingest" => a.ingest = value.parse().expect("--ingest takes a number"),
+            "--clients" => a.clients = value.parse().expect("--clients takes a number"),
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    a
+}
+
+/// The generated world: organisations, and one need-to-know user's token per organisation.
+struct World {
+    orgs: HashMap<String, OrgRow>,
+    operators: Vec<String>,
+    ceptoar: HashMap<String, String>,
+    ministry: HashMap<String, String>,
+    coordinator: String,
+    tokens: HashMap<String, String>,
+    users: HashMap<String, String>,
+}
+
+async fn build_world(store: &Store) -> World {
+    kyoyu_api::seed::install_reference(store).await.unwrap();
+    let mut tx = store.begin(Default::default()).await.unwrap();
+    let sectors = tx.list_sectors().await.unwrap();
+    for s in &sectors {
+        let c = org(OrgKind::Ceptoar, &format!("{} CEPTOAR", s.name_en), Some(&s.code));
+        tx.insert_org(&c).await.unwrap();
+        for i in 0..OPERATORS_PER_SECTOR {
+            tx.insert_org(&org(OrgKind::Operator, &format!("{} operator {i}", s.name_en), Some(&s.code))).await.unwrap();
+        }
+    }
+    let orgs: HashMap<String, OrgRow> = tx.list_orgs().await.unwrap().into_iter().map(|o| (o.id.clone(), o)).collect();
+    let mut w = World {
+        operators: vec![],
+        ceptoar: HashMap::new(),
+        ministry: sectors.iter().map(|s| (s.code.clone(), s.ministry_org_id.clone().unwrap())).collect(),
+        coordinator: String::new(),
+        tokens: HashMap::new(),
+        users: HashMap::new(),
+        orgs: HashMap::new(),
+    };
+    let mut sorted: Vec<&OrgRow> = orgs.values().collect();
+    sorted.sort_by(|a, b| a.name_en.cmp(&b.name_en));
+    for o in sorted {
+        match o.kind {
+            OrgKind::Operator => w.operators.push(o.id.clone()),
+            OrgKind::Ceptoar => {
+                w.ceptoar.insert(o.sector.clone().unwrap(), o.id.clone());
+            }
+            OrgKind::Coordinator => w.coordinator = o.id.clone(),
+            _ => {}
+        }
+        let role = match o.kind {
+            OrgKind::Ministry => Role::Liaison,
+            OrgKind::Ceptoar => Role::Secretariat,
+            OrgKind::Coordinator => Role::CipDesk,
+            _ => Role::Admin,
+        };
+        let user = UserRow {
+            id: new_id(),
+            org_id: o.id.clone(),
+            login: format!("bench-{}", o.id),
+            display_name: "bench".into(),
+            email: None,
+            phone: None,
+            password_hash: None,
+            roles: vec![role],
+            need_to_know: true,
+            active: true,
+            created_at: now(),
+        };
+        tx.save_user(&user).await.unwrap();
+        let token = kyoyu_api::auth::new_token();
+        let t = TokenRow { id: new_id(), user_id: user.id.clone(), label: "bench".into(), expires_at: None, revoked_at: None, created_at: now() };
+        tx.insert_token(&t, &kyoyu_api::auth::token_hash(&token)).await.unwrap();
+        w.tokens.insert(o.id.clone(), token);
+        w.users.insert(o.id.clone(), user.id);
+    }
+    tx.commit().await.unwrap();
+    w.orgs = orgs;
+    w
+}
+
+fn org(kind: OrgKind, name: &str, sector: Option<&str>) -> OrgRow {
+    OrgRow {
+        id: new_id(),
+        kind,
+        name_ja: name.into(),
+        name_en: name.into(),
+        sector: sector.map(Into::into),
+        analysis_partner: false,
+        identity: OrgIdentity::default(),
+        created_at: now(),
+    }
+}
+
+fn template() -> ReportContent {
+    let input: ReportInput = serde_json::from_value(serde_json::json!({
+        "route": "direct", "statutory": false, "tlp": "AMBER", "has_attachments": false, "sector": "gas",
+        "severity": "warning", "event_type": "malware_infection", "causes": ["suspicious_email"],
+        "summary": {"description": "業務端末でマルウェア感染を検知", "affected_system": "業務系端末"},
+        "impact": {"system_status": "partial"}, "outlook": "investigating"
+    }))
+    .unwrap();
+    input.into_new_report().unwrap().content
+}
+
+const TLPS: [(Tlp, u32); 6] =
+    [(Tlp::Red, 10), (Tlp::Amber, 35), (Tlp::AmberStrict, 5), (Tlp::Green, 35), (Tlp::White, 10), (Tlp::Clear, 5)];
+
+fn pick_tlp(rng: &mut StdRng) -> Tlp {
+    let mut n = rng.gen_range(0..100);
+    for (t, w) in TLPS {
+        if n < w {
+            return t;
+        }
+        n -= w;
+    }
+    Tlp::Green
+}
+
+/// Generates renditions until the store holds `to` of them; returns the ids written.
+async fn load(store: &Store, w: &World, rng: &mut StdRng, from: usize, to: usize, chain_no: &mut usize) -> Vec<String> {
+    let bar = indicatif::ProgressBar::new((to - from) as u64).with_message(format!("loading to {to} items"));
+    bar.set_style(indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} {per_sec} eta {eta}").unwrap());
+    let facts = |id: &str| w.orgs.get(id).map(OrgRow::facts);
+    let base = template();
+    let mut ids = Vec::new();
+    let mut count = from;
+    while count < to {
+        let mut tx = store.begin(Default::default()).await.unwrap();
+        for _ in 0..200 {
+            if count >= to {
+                break;
+            }
+            let operator = &w.operators[rng.gen_range(0..w.operators.len())];
+            let sector = w.orgs[operator].sector.clone().unwrap();
+            let route = match rng.gen_range(0..100) {
+                0..60 => Route::Direct,
+                60..85 => Route::Anonymised,
+                _ => Route::Urgent,
+            };
+            *chain_no += 1;
+            let reaches_coordinator = route == Route::Urgent || rng.gen_bool(0.7);
+            let chain = ChainRow {
+                id: new_id(),
+                route,
+                statutory: false,
+                sector: sector.clone(),
+                originator_org_id: operator.clone(),
+                secretariat_org_id: (route == Route::Anonymised).then(|| w.ceptoar[&sector].clone()),
+                identifier: reaches_coordinator.then(|| format!("R2026-{:07}", *chain_no)),
+                disclosure_consent_at: None,
+                disclosure_consent_by: None,
+                created_at: now(),
+            };
+            tx.insert_chain(&chain).await.unwrap();
+            let sequences = if rng.gen_bool(0.2) { 2 } else { 1 };
+            for sequence in 1..=sequences {
+                let mut content = base.clone();
+                content.tlp = pick_tlp(rng);
+                content.sector = sector.clone();
+                content.summary.description = Some(format!("事象 {} 第{sequence}報 word{}", *chain_no, rng.gen_range(0..10_000)));
+                let ministry = w.ministry[&sector].clone();
+                let mut hops: Vec<(String, String)> = match route {
+                    Route::Direct => vec![(operator.clone(), ministry.clone())],
+                    Route::Anonymised => vec![(operator.clone(), w.ceptoar[&sector].clone()), (w.ceptoar[&sector].clone(), ministry.clone())],
+                    Route::Urgent => vec![(operator.clone(), ministry.clone()), (operator.clone(), w.coordinator.clone())],
+                };
+                if reaches_coordinator && route != Route::Urgent {
+                    hops.push((ministry.clone(), w.coordinator.clone()));
+                }
+                for (sender, receiver) in hops {
+                    let mut shared = Vec::new();
+                    if rng.gen_bool(0.1) {
+                        let candidate = if rng.gen_bool(0.5) {
+                            w.ceptoar[&sector].clone()
+                        } else {
+                            let same: Vec<&String> = w.operators.iter().filter(|o| w.orgs[*o].sector.as_deref() == Some(sector.as_str())).collect();
+                            same[rng.gen_range(0..same.len())].clone()
+                        };
+                        shared.push(candidate);
+                    }
+                    let rendition_facts = kyoyu_policy::RenditionFacts {
+                        tlp: content.tlp,
+                        sector: &sector,
+                        jurisdiction: Some(&ministry),
+                        sender: &sender,
+                        receiver: &receiver,
+                        originator: operator,
+                        extras: &[],
+                        shared_to: &shared,
+                    };
+                    let grants = kyoyu_policy::access_grants(&rendition_facts, facts);
+                    let r = NewRendition {
+                        id: new_id(),
+                        chain_id: chain.id.clone(),
+                        sequence,
+                        parent_id: None,
+                        sender_org_id: sender.clone(),
+                        receiver_org_id: receiver.clone(),
+                        identifies_operator: route == Route::Anonymised && sender == *operator,
+                        content: content.clone(),
+                        created_by: w.users[&sender].clone(),
+                        created_at: now(),
+                    };
+                    tx.insert_rendition(&r, &grants).await.unwrap();
+                    for s in &shared {
+                        tx.insert_share(&r.id, s, &receiver, &now()).await.unwrap();
+                    }
+                    ids.push(r.id);
+                    count += 1;
+                    bar.inc(1);
+                }
+            }
+        }
+        tx.commit().await.unwrap();
+    }
+    bar.finish_and_clear();
+    ids
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let kb: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        kb / 1024.0
+    }
+}
+
+fn start(target: &Target) -> Server {
+    let mut cmd = target.kyoyu(&["serve", "--listen", "127.0.0.1:0"]);
+    let mut child = cmd.env("RUST_LOG", "error").stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("kyoyu serve exited").unwrap();
+        if let Some(rest) = line.split("serving on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn summary(mut d: Vec<Duration>) -> (f64, f64) {
+    d.sort();
+    (percentile(&d, 0.5), percentile(&d, 0.99))
+}
+
+async fn timed_gets(client: &reqwest::Client, url: &str, token: &str, n: usize, expect: u16) -> (f64, f64) {
+    for _ in 0..10 {
+        client.get(url).bearer_auth(token).send().await.unwrap().bytes().await.unwrap();
+    }
+    let mut times = Vec::new();
+    for _ in 0..n {
+        let t = Instant::now();
+        let resp = client.get(url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), expect, "{url}");
+        resp.bytes().await.unwrap();
+        times.push(t.elapsed());
+    }
+    summary(times)
+}
+
+async fn ingest(server: &Server, w: &World, n: usize, clients: usize) -> (f64, f64, f64) {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let per_client = n / clients;
+    for c in 0..clients {
+        let client = client.clone();
+        let base = server.base.clone();
+        let operator = w.operators[c % w.operators.len()].clone();
+        let token = w.tokens[&operator].clone();
+        let sector = w.orgs[&operator].sector.clone().unwrap();
+        tasks.spawn(async move {
+            let body = serde_json::json!({"route": "direct", "statutory": false, "tlp": "GREEN", "has_attachments": false,
+                "sector": sector, "summary": {"description": "ingestion benchmark"}});
+            let mut times = Vec::new();
+            for _ in 0..per_client {
+                let t = Instant::now();
+                let resp = client.post(format!("{base}/api/v1/reports")).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert_eq!(resp.status().as_u16(), 201);
+                resp.bytes().await.unwrap();
+                times.push(t.elapsed());
+            }
+            times
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(t) = tasks.join_next().await {
+        all.extend(t.unwrap());
+    }
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    let (p50, p99) = summary(all);
+    (rate, p50, p99)
+}
+
+async fn run(backend: &str, a: &Args) {
+    let pg = (backend == "postgres")
+        .then(|| std::env::var("KYOYU_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1/test".into()));
+    let (target, store) = Target::new(pg).await;
+    let w = build_world(&store).await;
+    println!("\n## {backend}\n");
+    println!("| measure | value |\n|---|---|");
+
+    let server = start(&target);
+    let (rate, p50, p99) = ingest(&server, &w, a.ingest, a.clients).await;
+    println!("| ingestion, {} reports, {} clients | {rate:.0} reports/s, p50 {p50:.1} ms, p99 {p99:.1} ms |", a.ingest, a.clients);
+    drop(server);
+
+    // The benchmark reader: one operator, who reads its own chains and what was shared to it.
+    let reader = w.operators[0].clone();
+    let token = w.tokens[&reader].clone();
+    let client = reqwest::Client::new();
+    let mut rng = StdRng::seed_from_u64(42);
+    let mut chain_no = 0;
+    let mut loaded = 0;
+    let mut all_ids: Vec<String> = Vec::new();
+    for &size in &a.sizes {
+        let started = Instant::now();
+        all_ids.extend(load(&store, &w, &mut rng, loaded, size, &mut chain_no).await);
+        loaded = size;
+        let load_secs = started.elapsed().as_secs_f64();
+        let server = start(&target);
+        let count: serde_json::Value =
+            client.get(format!("{}/api/v1/reports/count", server.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let readable = count["count"].as_i64().unwrap();
+        let (p50, p99) = timed_gets(&client, &format!("{}/api/v1/reports?limit=50", server.base), &token, 200, 200).await;
+        println!(
+            "| listReports first page at {size} items (reader holds {readable}, {:.2}%; loaded in {load_secs:.0} s) | p50 {p50:.2} ms, p99 {p99:.2} ms |",
+            readable as f64 * 100.0 / size as f64
+        );
+        let page: serde_json::Value =
+            client.get(format!("{}/api/v1/reports?limit=50", server.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let readable_id = page["items"][0]["id"].as_str().unwrap().to_string();
+        let unreadable_id = all_ids
+            .iter()
+            .rev()
+            .find(|id| !page["items"].as_array().unwrap().iter().any(|i| i["id"] == id.as_str()))
+            .cloned()
+            .unwrap();
+        let mut probe = 0;
+        let unreadable_id = loop {
+            let candidate = &all_ids[(all_ids.len() - 1 - probe * 7919 % all_ids.len()) % all_ids.len()];
+            let s = client.get(format!("{}/api/v1/reports/{candidate}", server.base)).bearer_auth(&token).send().await.unwrap().status();
+            if s.as_u16() == 404 {
+                break candidate.clone();
+            }
+            probe += 1;
+            if probe > 50 {
+                break unreadable_id;
+            }
+        };
+        let (g50, g99) = timed_gets(&client, &format!("{}/api/v1/reports/{readable_id}", server.base), &token, 200, 200).await;
+        let (n50, n99) = timed_gets(&client, &format!("{}/api/v1/reports/{unreadable_id}", server.base), &token, 200, 404).await;
+        println!("| getReport at {size} items, readable (200) | p50 {g50:.2} ms, p99 {g99:.2} ms |");
+        println!("| getReport at {size} items, unreadable (404) | p50 {n50:.2} ms, p99 {n99:.2} ms |");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        println!("| server resident memory, idle, at {size} items | {:.1} MB |", server.rss_mb());
+    }
+    store.close().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    println!("# kyoyu baseline\n");
+    println!("machine: {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), std::env::consts::ARCH);
+    for backend in &a.backends {
+        run(backend, &a).await;
+    }
+}

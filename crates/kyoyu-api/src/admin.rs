@@ -245,6 +245,7 @@ pub async fn create_org(
     let mut tx = state.store.begin(caller.actor()).await?;
     check_org(&org, &tx.list_sectors().await?)?;
     tx.insert_org(&org).await?;
+    tx.bump_reference_version().await?;
     tx.audit("org.create", "org", &org.id, serde_json::to_value(&org).unwrap_or_default()).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(&org).unwrap_or_default())))
@@ -268,6 +269,7 @@ pub async fn update_org(
     org.identity = b.identity.unwrap_or(org.identity);
     check_org(&org, &tx.list_sectors().await?)?;
     tx.update_org(&org).await?;
+    tx.bump_reference_version().await?;
     if org.facts() != before.facts() {
         recompute_access(&mut tx).await?;
     }
@@ -525,6 +527,7 @@ pub async fn put_sector(
     }
     errors.into_result(())?;
     tx.upsert_sector(&s).await?;
+    tx.bump_reference_version().await?;
     if before.as_ref().map(|b| &b.ministry_org_id) != Some(&s.ministry_org_id) {
         recompute_access(&mut tx).await?;
     }
@@ -560,6 +563,7 @@ pub async fn put_service_level_rule(
     }
     errors.into_result(())?;
     tx.upsert_service_level_rule(&rule).await?;
+    tx.bump_reference_version().await?;
     tx.audit("service_level_rule.put", "service_level_rule", &id, serde_json::to_value(&rule).unwrap_or_default())
         .await?;
     tx.commit().await?;
@@ -609,6 +613,7 @@ pub async fn put_dependencies(
     }
     errors.into_result(())?;
     tx.clear_dependencies().await?;
+    tx.bump_reference_version().await?;
     for e in &items {
         tx.insert_dependency(&e.sector, &e.depends_on).await?;
     }

@@ -153,7 +153,7 @@ pub async fn create_advisory(
     require_coordinator_officer(&caller)?;
     let draft = input.into_draft()?;
     let mut tx = state.store.begin(caller.actor()).await?;
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     check_draft(&mut tx, &world, &caller, &draft).await?;
     let chain_id = new_id();
     tx.insert_advisory_chain(&chain_id, &now()).await?;
@@ -206,7 +206,7 @@ pub async fn update_advisory(
     require_coordinator_officer(&caller)?;
     require_draft(&a)?;
     a.draft = input.apply_to(&a.draft)?;
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     check_draft(&mut tx, &world, &caller, &a.draft).await?;
     save(&mut tx, &world, &a, &caller).await?;
     tx.audit("advisory.update", "advisory", &a.id, json!({})).await?;
@@ -224,7 +224,7 @@ pub async fn create_follow_up(
     let previous = readable(&mut tx, &caller, &id).await?;
     require_coordinator_officer(&caller)?;
     let draft = input.apply_to(&previous.draft)?;
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     check_draft(&mut tx, &world, &caller, &draft).await?;
     let sequence = tx.max_advisory_sequence(&previous.chain_id).await? + 1;
     let a = new_row(previous.chain_id.clone(), sequence, &caller, draft);
@@ -361,7 +361,7 @@ pub async fn issue_advisory(
     require_coordinator_officer(&caller)?;
     require_draft(&a)?;
     a.draft.check_issuable()?;
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     check_draft(&mut tx, &world, &caller, &a.draft).await?;
     sanitisation_gate(&mut tx, &world, &caller, &a.draft).await?;
     scope_rule(&mut tx, &world, &caller, &a).await?;
@@ -436,7 +436,7 @@ pub async fn relay_advisory(
     if !tlp.keeps_or_tightens(received.tlp) {
         return Err(kyoyu_domain::report::loosening_error("tlp", received.tlp, tlp).into());
     }
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     let f = facts(&world, &a.draft, tlp)?;
     let mut errors = ValidationErrors::default();
     for target in &targets {
@@ -602,7 +602,7 @@ pub async fn ask_question(
     tx.insert_question(&a.id, &q, &caller.user.id).await?;
     tx.audit("advisory.question", "advisory", &a.id, json!({"question_id": q.id})).await?;
     // Everyone in the thread but the author hears of it.
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     let identifier = tx.advisory_chain_identifier(&a.chain_id).await?.map(|c| report_identifier(&c, a.sequence));
     let mut members: Vec<String> = vec![world.coordinator()?.to_string()];
     members.extend(a.draft.recipients.iter().map(|r| r.ministry_org_id.clone()));

@@ -35,6 +35,7 @@ const OPENAPI: &str = include_str!("../openapi.json");
 pub struct AppState {
     pub store: Store,
     pub mail: notify::MailConfig,
+    pub world: std::sync::Arc<world::WorldCache>,
 }
 
 pub fn app(state: AppState) -> Router {
@@ -103,6 +104,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     notify::spawn_worker(store.clone(), mail.clone());
-    let app = app(AppState { store, mail });
+    let app = app(AppState { store, mail, world: Default::default() });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

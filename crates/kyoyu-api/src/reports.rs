@@ -158,7 +158,7 @@ pub async fn create_report(
     }
     let new = input.into_new_report()?;
     let mut tx = state.store.begin(caller.actor()).await?;
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     let chain = ChainRow {
         id: new_id(),
         route: new.route,
@@ -212,7 +212,7 @@ pub async fn create_follow_up(
     input.statutory = Some(chain.statutory);
     input.sector.get_or_insert_with(|| chain.sector.clone());
     let new = input.into_new_report()?;
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     let sequence = tx.max_sequence(&chain.id).await? + 1;
     let ids = file_report(&mut tx, &world, &chain, sequence, new.content, &caller).await?;
     tx.commit().await?;
@@ -270,7 +270,7 @@ pub async fn forward_report(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let mut tx = state.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, &caller, &id).await?;
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     let fwd = prepare_forward(&mut tx, &world, &caller, &row, edits).await?;
     let hop = Hop { sender: caller.org_id(), receiver: &fwd.receiver, originator: &row.chain.originator_org_id };
     let new_id = insert_hop(
@@ -304,7 +304,7 @@ pub async fn preview_forward(
 ) -> ApiResult<Json<Value>> {
     let mut tx = state.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, &caller, &id).await?;
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     let fwd = prepare_forward(&mut tx, &world, &caller, &row, edits).await?;
     // Nothing is written but the audit entry of reading a secret item.
     if row.content.tlp.needs_need_to_know() {
@@ -333,7 +333,7 @@ pub async fn share_report(
     let targets = body.org_ids.filter(|ids| !ids.is_empty()).ok_or_else(|| FieldError::required("org_ids"))?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, &caller, &id).await?;
-    let world = World::load(&mut tx).await?;
+    let world = World::current(&state.world, &mut tx).await?;
     let mut shared = tx.shares_of(&row.id).await?;
     {
         let facts = world.row_facts(&row, &shared);

@@ -24,7 +24,27 @@ pub struct World {
     pub rules: Vec<ServiceLevelRuleRow>,
 }
 
+/// The last world loaded, by reference-data version, shared by every request of a process.
+#[derive(Default)]
+pub struct WorldCache(std::sync::Mutex<Option<(i64, std::sync::Arc<World>)>>);
+
 impl World {
+    /// The reference data as of this transaction: the cached copy while its version holds,
+    /// else loaded afresh. Reading the version inside the write keeps the two consistent.
+    pub async fn current(cache: &WorldCache, tx: &mut Tx) -> ApiResult<std::sync::Arc<World>> {
+        let version = tx.reference_version().await?;
+        if let Some((v, w)) = cache.0.lock().map_err(|_| ApiError::Internal("world cache poisoned".into()))?.as_ref() {
+            if *v == version {
+                return Ok(w.clone());
+            }
+        }
+        let world = std::sync::Arc::new(World::load(tx).await?);
+        *cache.0.lock().map_err(|_| ApiError::Internal("world cache poisoned".into()))? =
+            Some((version, world.clone()));
+        Ok(world)
+    }
+
+    /// Loads the reference data inside a transaction, bypassing the cache.
     pub async fn load(tx: &mut Tx) -> ApiResult<World> {
         let orgs = tx.list_orgs().await?.into_iter().map(|o| (o.id.clone(), o)).collect();
         let sectors = tx.list_sectors().await?;

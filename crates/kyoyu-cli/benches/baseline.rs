@@ -39,7 +39,12 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { backends: vec!["sqlite".into(), "postgres".into()], sizes: vec![10_000, 100_000, 1_000_000], ingest: 4000, clients: 32 };
+    let mut a = Args {
+        backends: vec!["sqlite".into(), "postgres".into()],
+        sizes: vec![10_000, 100_000, 1_000_000],
+        ingest: 4000,
+        clients: 32,
+    };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < argv.len() {
@@ -78,7 +83,9 @@ async fn build_world(store: &Store) -> World {
         let c = org(OrgKind::Ceptoar, &format!("{} CEPTOAR", s.name_en), Some(&s.code));
         tx.insert_org(&c).await.unwrap();
         for i in 0..OPERATORS_PER_SECTOR {
-            tx.insert_org(&org(OrgKind::Operator, &format!("{} operator {i}", s.name_en), Some(&s.code))).await.unwrap();
+            tx.insert_org(&org(OrgKind::Operator, &format!("{} operator {i}", s.name_en), Some(&s.code)))
+                .await
+                .unwrap();
         }
     }
     let orgs: HashMap<String, OrgRow> = tx.list_orgs().await.unwrap().into_iter().map(|o| (o.id.clone(), o)).collect();
@@ -123,7 +130,14 @@ async fn build_world(store: &Store) -> World {
         };
         tx.save_user(&user).await.unwrap();
         let token = kyoyu_api::auth::new_token();
-        let t = TokenRow { id: new_id(), user_id: user.id.clone(), label: "bench".into(), expires_at: None, revoked_at: None, created_at: now() };
+        let t = TokenRow {
+            id: new_id(),
+            user_id: user.id.clone(),
+            label: "bench".into(),
+            expires_at: None,
+            revoked_at: None,
+            created_at: now(),
+        };
         tx.insert_token(&t, &kyoyu_api::auth::token_hash(&token)).await.unwrap();
         w.tokens.insert(o.id.clone(), token);
         w.users.insert(o.id.clone(), user.id);
@@ -212,12 +226,18 @@ async fn load(store: &Store, w: &World, rng: &mut StdRng, from: usize, to: usize
                 let mut content = base.clone();
                 content.tlp = pick_tlp(rng);
                 content.sector = sector.clone();
-                content.summary.description = Some(format!("事象 {} 第{sequence}報 word{}", *chain_no, rng.gen_range(0..10_000)));
+                content.summary.description =
+                    Some(format!("事象 {} 第{sequence}報 word{}", *chain_no, rng.gen_range(0..10_000)));
                 let ministry = w.ministry[&sector].clone();
                 let mut hops: Vec<(String, String)> = match route {
                     Route::Direct => vec![(operator.clone(), ministry.clone())],
-                    Route::Anonymised => vec![(operator.clone(), w.ceptoar[&sector].clone()), (w.ceptoar[&sector].clone(), ministry.clone())],
-                    Route::Urgent => vec![(operator.clone(), ministry.clone()), (operator.clone(), w.coordinator.clone())],
+                    Route::Anonymised => vec![
+                        (operator.clone(), w.ceptoar[&sector].clone()),
+                        (w.ceptoar[&sector].clone(), ministry.clone()),
+                    ],
+                    Route::Urgent => {
+                        vec![(operator.clone(), ministry.clone()), (operator.clone(), w.coordinator.clone())]
+                    }
                 };
                 if reaches_coordinator && route != Route::Urgent {
                     hops.push((ministry.clone(), w.coordinator.clone()));
@@ -228,7 +248,11 @@ async fn load(store: &Store, w: &World, rng: &mut StdRng, from: usize, to: usize
                         let candidate = if rng.gen_bool(0.5) {
                             w.ceptoar[&sector].clone()
                         } else {
-                            let same: Vec<&String> = w.operators.iter().filter(|o| w.orgs[*o].sector.as_deref() == Some(sector.as_str())).collect();
+                            let same: Vec<&String> = w
+                                .operators
+                                .iter()
+                                .filter(|o| w.orgs[*o].sector.as_deref() == Some(sector.as_str()))
+                                .collect();
                             same[rng.gen_range(0..same.len())].clone()
                         };
                         shared.push(candidate);
@@ -371,8 +395,9 @@ async fn ingest(server: &Server, w: &World, n: usize, clients: usize) -> (f64, f
 }
 
 async fn run(backend: &str, a: &Args) {
-    let pg = (backend == "postgres")
-        .then(|| std::env::var("KYOYU_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1/test".into()));
+    let pg = (backend == "postgres").then(|| {
+        std::env::var("KYOYU_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1/test".into())
+    });
     let (target, store) = Target::new(pg).await;
     let w = build_world(&store).await;
     println!("\n## {backend}\n");
@@ -380,7 +405,10 @@ async fn run(backend: &str, a: &Args) {
 
     let server = start(&target);
     let (rate, p50, p99) = ingest(&server, &w, a.ingest, a.clients).await;
-    println!("| ingestion, {} reports, {} clients | {rate:.0} reports/s, p50 {p50:.1} ms, p99 {p99:.1} ms |", a.ingest, a.clients);
+    println!(
+        "| ingestion, {} reports, {} clients | {rate:.0} reports/s, p50 {p50:.1} ms, p99 {p99:.1} ms |",
+        a.ingest, a.clients
+    );
     drop(server);
 
     // The benchmark reader: one operator, who reads its own chains and what was shared to it.
@@ -397,16 +425,31 @@ async fn run(backend: &str, a: &Args) {
         loaded = size;
         let load_secs = started.elapsed().as_secs_f64();
         let server = start(&target);
-        let count: serde_json::Value =
-            client.get(format!("{}/api/v1/reports/count", server.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let count: serde_json::Value = client
+            .get(format!("{}/api/v1/reports/count", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let readable = count["count"].as_i64().unwrap();
-        let (p50, p99) = timed_gets(&client, &format!("{}/api/v1/reports?limit=50", server.base), &token, 200, 200).await;
+        let (p50, p99) =
+            timed_gets(&client, &format!("{}/api/v1/reports?limit=50", server.base), &token, 200, 200).await;
         println!(
             "| listReports first page at {size} items (reader holds {readable}, {:.2}%; loaded in {load_secs:.0} s) | p50 {p50:.2} ms, p99 {p99:.2} ms |",
             readable as f64 * 100.0 / size as f64
         );
-        let page: serde_json::Value =
-            client.get(format!("{}/api/v1/reports?limit=50", server.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let page: serde_json::Value = client
+            .get(format!("{}/api/v1/reports?limit=50", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let readable_id = page["items"][0]["id"].as_str().unwrap().to_string();
         let unreadable_id = all_ids
             .iter()
@@ -417,7 +460,13 @@ async fn run(backend: &str, a: &Args) {
         let mut probe = 0;
         let unreadable_id = loop {
             let candidate = &all_ids[(all_ids.len() - 1 - probe * 7919 % all_ids.len()) % all_ids.len()];
-            let s = client.get(format!("{}/api/v1/reports/{candidate}", server.base)).bearer_auth(&token).send().await.unwrap().status();
+            let s = client
+                .get(format!("{}/api/v1/reports/{candidate}", server.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status();
             if s.as_u16() == 404 {
                 break candidate.clone();
             }
@@ -426,8 +475,10 @@ async fn run(backend: &str, a: &Args) {
                 break unreadable_id;
             }
         };
-        let (g50, g99) = timed_gets(&client, &format!("{}/api/v1/reports/{readable_id}", server.base), &token, 200, 200).await;
-        let (n50, n99) = timed_gets(&client, &format!("{}/api/v1/reports/{unreadable_id}", server.base), &token, 200, 404).await;
+        let (g50, g99) =
+            timed_gets(&client, &format!("{}/api/v1/reports/{readable_id}", server.base), &token, 200, 200).await;
+        let (n50, n99) =
+            timed_gets(&client, &format!("{}/api/v1/reports/{unreadable_id}", server.base), &token, 200, 404).await;
         println!("| getReport at {size} items, readable (200) | p50 {g50:.2} ms, p99 {g99:.2} ms |");
         println!("| getReport at {size} items, unreadable (404) | p50 {n50:.2} ms, p99 {n99:.2} ms |");
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -440,7 +491,11 @@ async fn run(backend: &str, a: &Args) {
 async fn main() {
     let a = args();
     println!("# kyoyu baseline\n");
-    println!("machine: {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), std::env::consts::ARCH);
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::env::consts::ARCH
+    );
     for backend in &a.backends {
         run(backend, &a).await;
     }

@@ -164,7 +164,7 @@ impl Store {
             if f.chain_id.is_some() {
                 qb.push(" ORDER BY r.sequence ASC, r.created_at ASC, r.id ASC");
             } else {
-                qb.push(" ORDER BY r.created_at DESC, r.id DESC");
+                qb.push(" ORDER BY a.created_at DESC, a.report_id DESC");
             }
             qb.push(" LIMIT ").push_bind(limit.clamp(1, MAX_PAGE)).push(" OFFSET ").push_bind(offset.max(0));
             qb.build().fetch_all(&mut *c).await?.iter().map(report_from_row).collect()
@@ -260,13 +260,46 @@ impl Tx {
         self.replace_access(&r.id, grants).await
     }
 
-    /// Writes exactly the readers the policy granted, replacing any before.
+    /// Writes exactly the readers the policy granted, replacing any before. Each reader row
+    /// carries its item's time, so lists walk an index newest first.
     pub async fn replace_access(&mut self, report_id: &str, grants: &AccessGrants) -> Result<()> {
         on!(self.conn(), c => sqlx::query("DELETE FROM report_access WHERE report_id = $1").bind(report_id).execute(&mut *c).await?.rows_affected());
-        let sql = "INSERT INTO report_access (org_id, report_id, need_to_know) VALUES ($1, $2, $3)";
-        for (org_id, ntk) in grants.rows() {
-            on!(self.conn(), c => sqlx::query(sql).bind(org_id).bind(report_id).bind(*ntk).execute(&mut *c).await?.rows_affected());
+        if grants.rows().is_empty() {
+            return Ok(());
         }
+        on!(self.conn(), c => {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO report_access (org_id, report_id, need_to_know, created_at)
+                 SELECT v.column1, r.id, v.column2, r.created_at FROM (",
+            );
+            qb.push_values(grants.rows(), |mut b, (org_id, ntk)| {
+                b.push_bind(org_id.clone()).push_bind(*ntk);
+            });
+            qb.push(") AS v, reports r WHERE r.id = ").push_bind(report_id.to_string());
+            qb.build().execute(&mut *c).await?.rows_affected()
+        });
+        Ok(())
+    }
+
+    /// The version of the reference data, held shared until commit on PostgreSQL so that a
+    /// change to who is where cannot interleave with computing readers.
+    pub async fn reference_version(&mut self) -> Result<i64> {
+        Ok(match self.conn() {
+            Conn::Sqlite(c) => {
+                sqlx::query_scalar("SELECT version FROM reference_version WHERE id = 1").fetch_one(&mut *c).await?
+            }
+            Conn::Postgres(c) => {
+                sqlx::query_scalar("SELECT version FROM reference_version WHERE id = 1 FOR SHARE")
+                    .fetch_one(&mut *c)
+                    .await?
+            }
+        })
+    }
+
+    /// Marks the reference data changed (and, on PostgreSQL, waits for writers using it).
+    pub async fn bump_reference_version(&mut self) -> Result<()> {
+        let sql = "UPDATE reference_version SET version = version + 1 WHERE id = 1";
+        on!(self.conn(), c => sqlx::query(sql).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 

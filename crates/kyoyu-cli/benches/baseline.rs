@@ -485,6 +485,7 @@ async fn run(backend: &str, a: &Args) {
         println!("| server resident memory, idle, at {size} items | {:.1} MB |", server.rss_mb());
     }
     store.close().await;
+    target.drop_schema().await;
 }
 
 #[tokio::main]

@@ -94,4 +94,5 @@ async fn two_processes_number_uniquely_and_keep_one_audit_chain() {
     drop(servers);
     let out = target.kyoyu(&["audit", "verify"]).output().unwrap();
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    target.drop_schema().await;
 }

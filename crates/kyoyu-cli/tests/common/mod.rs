@@ -8,6 +8,8 @@ pub struct Target {
     pub dir: tempfile::TempDir,
     /// `postgres://…` with the schema in `options`, when on PostgreSQL.
     pub database: Option<String>,
+    /// The server URL and the schema, when on PostgreSQL.
+    pub postgres: Option<(String, String)>,
 }
 
 /// A URL that selects `schema` through the connection's search_path.
@@ -23,11 +25,12 @@ impl Target {
             Some(url) => {
                 let (store, schema) =
                     kyoyu_store::Store::connect_postgres_fresh_schema(&url).await.expect("PostgreSQL for tests");
-                (Target { dir, database: Some(url_with_schema(&url, &schema)) }, store)
+                let database = Some(url_with_schema(&url, &schema));
+                (Target { dir, database, postgres: Some((url, schema)) }, store)
             }
             None => {
                 let store = kyoyu_store::Store::open(dir.path()).await.unwrap();
-                (Target { dir, database: None }, store)
+                (Target { dir, database: None, postgres: None }, store)
             }
         }
     }
@@ -45,6 +48,15 @@ impl Target {
             None => cmd.arg("--data-dir").arg(self.dir.path()),
         };
         cmd
+    }
+
+    /// Drops a PostgreSQL schema with everything in it (an SQLite directory goes with `dir`).
+    pub async fn drop_schema(&self) {
+        if let Some((url, schema)) = &self.postgres {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
     }
 
     /// Runs raw SQL on the database behind the server's back.

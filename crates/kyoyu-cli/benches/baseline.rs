@@ -17,7 +17,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::Target;
+use common::{Server, Target};
 use kyoyu_domain::codes::{OrgKind, Role, Route};
 use kyoyu_domain::report::{ReportContent, ReportInput};
 use kyoyu_domain::Tlp;
@@ -25,8 +25,6 @@ use kyoyu_store::{new_id, now, ChainRow, NewRendition, OrgIdentity, OrgRow, Stor
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const OPERATORS_PER_SECTOR: usize = 10;
@@ -296,43 +294,16 @@ async fn load(store: &Store, w: &World, rng: &mut StdRng, from: usize, to: usize
     ids
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let kb: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
-        kb / 1024.0
-    }
-}
-
-fn start(target: &Target) -> Server {
-    let mut cmd = target.kyoyu(&["serve", "--listen", "127.0.0.1:0"]);
-    let mut child = cmd.env("RUST_LOG", "error").stderr(Stdio::piped()).spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("kyoyu serve exited").unwrap();
-        if let Some(rest) = line.split("serving on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
+/// Resident memory of a server process, from /proc.
+fn rss_mb(server: &Server) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -403,7 +374,7 @@ async fn run(backend: &str, a: &Args) {
     println!("\n## {backend}\n");
     println!("| measure | value |\n|---|---|");
 
-    let server = start(&target);
+    let server = target.serve();
     let (rate, p50, p99) = ingest(&server, &w, a.ingest, a.clients).await;
     println!(
         "| ingestion, {} reports, {} clients | {rate:.0} reports/s, p50 {p50:.1} ms, p99 {p99:.1} ms |",
@@ -424,7 +395,7 @@ async fn run(backend: &str, a: &Args) {
         all_ids.extend(load(&store, &w, &mut rng, loaded, size, &mut chain_no).await);
         loaded = size;
         let load_secs = started.elapsed().as_secs_f64();
-        let server = start(&target);
+        let server = target.serve();
         let count: serde_json::Value = client
             .get(format!("{}/api/v1/reports/count", server.base))
             .bearer_auth(&token)
@@ -482,7 +453,7 @@ async fn run(backend: &str, a: &Args) {
         println!("| getReport at {size} items, readable (200) | p50 {g50:.2} ms, p99 {g99:.2} ms |");
         println!("| getReport at {size} items, unreadable (404) | p50 {n50:.2} ms, p99 {n99:.2} ms |");
         tokio::time::sleep(Duration::from_secs(1)).await;
-        println!("| server resident memory, idle, at {size} items | {:.1} MB |", server.rss_mb());
+        println!("| server resident memory, idle, at {size} items | {:.1} MB |", rss_mb(&server));
     }
     store.close().await;
     target.drop_schema().await;

@@ -8,35 +8,6 @@ use common::Target;
 use kyoyu_api::seed::{self, Passwords};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(target: &Target) -> Server {
-    let mut child = target.kyoyu(&["serve", "--listen", "127.0.0.1:0"]).stderr(Stdio::piped()).spawn().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let base = loop {
-        let line = lines.next().expect("kyoyu serve exited").unwrap();
-        if let Some(rest) = line.split("serving on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_number_uniquely_and_keep_one_audit_chain() {
@@ -44,7 +15,7 @@ async fn two_processes_number_uniquely_and_keep_one_audit_chain() {
     let (target, store) = Target::new(Some(url)).await;
     let users = seed::seed_demo(&store, Passwords::TokensOnly).await.unwrap();
     store.close().await;
-    let servers = [start(&target), start(&target)];
+    let servers = [target.serve(), target.serve()];
     let operators: Vec<(String, String)> = users
         .iter()
         .filter(|u| u.login.ends_with(".ntk") && u.org_kind == kyoyu_domain::codes::OrgKind::Operator)

@@ -1,7 +1,7 @@
 //! Advisories (情報提供): drafts, hops of delivery, acknowledgments, questions, scope
 //! widening. Item reads take a [`ReadScope`] and join the reader rows the policy wrote.
 
-use crate::reports::{like_pattern, push_scope};
+use crate::reports::{push_identifier, push_scope, push_search};
 use crate::{Conn, Get, Result, Store, StoreError, Tx};
 use kyoyu_domain::advisory::AdvisoryDraft;
 use kyoyu_domain::Tlp;
@@ -95,17 +95,7 @@ where
     for<'a> i64: Encode<'a, DB> + Type<DB>,
 {
     if let Some(ident) = &f.identifier {
-        match kyoyu_domain::identifier::parse_report_identifier(ident) {
-            Some((chain, seq)) => {
-                qb.push(" AND ch.identifier = ").push_bind(chain);
-                if let Some(seq) = seq {
-                    qb.push(" AND v.sequence = ").push_bind(seq);
-                }
-            }
-            None => {
-                qb.push(" AND FALSE");
-            }
-        }
+        push_identifier(qb, "ch.identifier", "v.sequence", ident);
     }
     if let Some(t) = f.tlp {
         qb.push(" AND v.tlp = ").push_bind(t.code().to_string());
@@ -114,7 +104,7 @@ where
         qb.push(" AND v.status = ").push_bind(s.clone());
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        qb.push(" AND v.search_text LIKE ").push_bind(like_pattern(q)).push(" ESCAPE '\\'");
+        push_search(qb, "v.search_text", q);
     }
 }
 

@@ -71,17 +71,7 @@ where
     for<'a> i64: Encode<'a, DB> + Type<DB>,
 {
     if let Some(ident) = &f.identifier {
-        match parse_report_identifier(ident) {
-            Some((chain, seq)) => {
-                qb.push(" AND c.identifier = ").push_bind(chain);
-                if let Some(seq) = seq {
-                    qb.push(" AND r.sequence = ").push_bind(seq);
-                }
-            }
-            None => {
-                qb.push(" AND FALSE");
-            }
-        }
+        push_identifier(qb, "c.identifier", "r.sequence", ident);
     }
     if let Some(v) = &f.sector {
         qb.push(" AND r.sector = ").push_bind(v.clone());
@@ -99,8 +89,35 @@ where
         qb.push(" AND r.chain_id = ").push_bind(v.clone());
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        qb.push(" AND r.search_text LIKE ").push_bind(like_pattern(q)).push(" ESCAPE '\\'");
+        push_search(qb, "r.search_text", q);
     }
+}
+
+/// `AND chain = …[AND sequence = n]` for `X2026-0001[-n]`; matches nothing when malformed.
+pub(crate) fn push_identifier<DB: Database>(qb: &mut QueryBuilder<'_, DB>, chain_col: &str, seq_col: &str, ident: &str)
+where
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+{
+    match parse_report_identifier(ident) {
+        Some((chain, seq)) => {
+            qb.push(format!(" AND {chain_col} = ")).push_bind(chain);
+            if let Some(seq) = seq {
+                qb.push(format!(" AND {seq_col} = ")).push_bind(seq);
+            }
+        }
+        None => {
+            qb.push(" AND FALSE");
+        }
+    }
+}
+
+/// Free text, matched in the lower-cased text the reader holds.
+pub(crate) fn push_search<DB: Database>(qb: &mut QueryBuilder<'_, DB>, column: &str, q: &str)
+where
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+{
+    qb.push(format!(" AND {column} LIKE ")).push_bind(like_pattern(q)).push(" ESCAPE '\\'");
 }
 
 fn chain_from_row(r: &impl Get) -> Result<ChainRow> {

@@ -2,7 +2,8 @@
 //! when KYOYU_TEST_DATABASE_URL is set.
 #![allow(dead_code)]
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 
 pub struct Target {
     pub dir: tempfile::TempDir,
@@ -74,5 +75,40 @@ impl Target {
                 pool.close().await;
             }
         }
+    }
+}
+
+/// A `kyoyu serve` process on an ephemeral port, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Target {
+    /// Starts `kyoyu serve` on this database and waits until it listens.
+    pub fn serve(&self) -> Server {
+        let mut child = self
+            .kyoyu(&["serve", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "error")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let base = loop {
+            let line = lines.next().expect("kyoyu serve exited").unwrap();
+            if let Some(rest) = line.split("serving on ").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base }
     }
 }

@@ -51,6 +51,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Config(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -166,7 +168,8 @@ pub struct Actor {
 impl Store {
     /// Opens (creating if needed) the SQLite database in `data_dir` and applies the migrations.
     pub async fn open(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Corrupt(format!("data dir: {e}")))?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Config(format!("cannot create the data directory: {e}")))?;
         let url = format!("sqlite://{}", data_dir.join("kyoyu.db").display());
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
@@ -209,7 +212,7 @@ impl Store {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Self::connect_postgres(url).await
             }
-            Some(other) => Err(StoreError::Corrupt(format!("unsupported database URL {other:?}: use postgres://…"))),
+            Some(other) => Err(StoreError::Config(format!("unsupported database URL {other:?}: use postgres://…"))),
             None => Self::open(data_dir).await,
         }
     }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Target;
+use common::{get_json, Target};
 use kyoyu_api::seed::{self, Passwords};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -51,15 +51,7 @@ async fn two_processes_number_uniquely_and_keep_one_audit_chain() {
     // Both processes see the same data.
     let nisc = users.iter().find(|u| u.login == "nisc.cip").unwrap().token.clone();
     for s in &servers {
-        let v: Value = client
-            .get(format!("{}/api/v1/reports/count", s.base))
-            .bearer_auth(&nisc)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = get_json(&client, &format!("{}/api/v1/reports/count", s.base), &nisc).await;
         assert_eq!(v["count"], (REPORTS / 2) as i64, "the coordinator's urgent copies");
     }
     drop(servers);

@@ -112,3 +112,8 @@ impl Target {
         Server { child, base }
     }
 }
+
+/// GET a JSON document with a bearer token.
+pub async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
+    client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}

@@ -573,7 +573,7 @@ pub async fn count_advisories(
 /// for everyone else it does not exist.
 async fn thread_member(tx: &mut Tx, caller: &Caller, id: &str) -> ApiResult<AdvisoryRow> {
     let a = readable(tx, caller, id).await?;
-    if matches!(caller.org.kind, OrgKind::Coordinator | OrgKind::Ministry) && a.status == "issued" {
+    if kyoyu_policy::in_question_thread(&caller.principal.org) && a.status == "issued" {
         Ok(a)
     } else {
         Err(ApiError::NotFound)

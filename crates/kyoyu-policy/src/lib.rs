@@ -397,6 +397,13 @@ pub fn check_relay(relayer: &Principal, target: &OrgFacts, a: &AdvisoryFacts) ->
     Ok(())
 }
 
+/// Whether a reader of an advisory takes part in its question thread: only the coordinator
+/// and the ministries inside its scope (domain.md §8). Everyone else is answered as if the
+/// thread did not exist.
+pub fn in_question_thread(reader: &OrgFacts) -> bool {
+    matches!(reader.kind, OrgKind::Coordinator | OrgKind::Ministry)
+}
+
 /// What a source report allows an advisory drawn on it to reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceAllowance {

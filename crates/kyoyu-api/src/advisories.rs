@@ -51,6 +51,7 @@ pub async fn regrant(tx: &mut Tx, world: &World, id: &str, draft: &AdvisoryDraft
 /// Recipients name a ministry with jurisdiction over the sector; sources are reports the
 /// coordinator holds.
 async fn check_draft(tx: &mut Tx, world: &World, caller: &Caller, d: &AdvisoryDraft) -> ApiResult<()> {
+    crate::stix::check_citations(tx, caller, d).await?;
     let mut errors = ValidationErrors::default();
     for (i, r) in d.recipients.iter().enumerate() {
         if world.sector(&r.sector).is_none() {
@@ -181,6 +182,7 @@ fn new_row(chain_id: String, sequence: i64, caller: &Caller, draft: AdvisoryDraf
 async fn save(tx: &mut Tx, world: &World, a: &AdvisoryRow, caller: &Caller) -> ApiResult<()> {
     let grants = kyoyu_policy::advisory_grants(&facts(world, &a.draft, a.draft.tlp)?, &[], world.facts_of());
     tx.save_advisory(a, &caller.user.id, &grants).await?;
+    crate::stix::keep_advisory(tx, world, a).await?;
     regrant(tx, world, &a.id, &a.draft).await
 }
 

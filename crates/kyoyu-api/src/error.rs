@@ -27,6 +27,12 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// TAXII: the body is not `application/taxii+json;version=2.1`.
+    #[error("unsupported TAXII media type")]
+    UnsupportedTaxiiMediaType,
+    /// TAXII: the client does not accept `application/taxii+json;version=2.1`.
+    #[error("not acceptable")]
+    NotAcceptable,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -72,9 +78,19 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code, ja, en, fields) = match &self {
+/// An error as answered: status, a stable code, the message in both languages, and fields.
+pub struct Answer {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub ja: String,
+    pub en: String,
+    pub fields: Vec<FieldError>,
+}
+
+impl ApiError {
+    /// The one mapping of errors to HTTP, shared by the JSON API and TAXII.
+    pub fn answer(&self) -> Answer {
+        let (status, code, ja, en, fields) = match self {
             ApiError::Malformed(detail) => (
                 StatusCode::BAD_REQUEST,
                 "malformed_request",
@@ -115,6 +131,20 @@ impl IntoResponse for ApiError {
                 "Content-Type must be application/json".into(),
                 vec![],
             ),
+            ApiError::UnsupportedTaxiiMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("Content-Type は {} にしてください", crate::taxii::TAXII_MEDIA_TYPE),
+                format!("Content-Type must be {}", crate::taxii::TAXII_MEDIA_TYPE),
+                vec![],
+            ),
+            ApiError::NotAcceptable => (
+                StatusCode::NOT_ACCEPTABLE,
+                "not_acceptable",
+                format!("Accept に {} を含めてください", crate::taxii::TAXII_MEDIA_TYPE),
+                format!("Accept must allow {}", crate::taxii::TAXII_MEDIA_TYPE),
+                vec![],
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (
@@ -126,6 +156,13 @@ impl IntoResponse for ApiError {
                 )
             }
         };
+        Answer { status, code, ja, en, fields }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let Answer { status, code, ja, en, fields } = self.answer();
         let body = json!({"error": {"code": code, "message": {"ja": ja, "en": en}, "fields": fields}});
         (status, Json(body)).into_response()
     }

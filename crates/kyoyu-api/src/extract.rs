@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use base64::Engine;
 use kyoyu_domain::FieldError;
 use kyoyu_policy::{Principal, ReadScope};
 use kyoyu_store::{OrgRow, UserRow};
@@ -117,9 +118,47 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthorized)?;
-        let hash = crate::auth::token_hash(token.trim());
-        let (user, org) =
-            state.store.user_by_token_hash(&hash, &kyoyu_store::now()).await?.ok_or(ApiError::Unauthorized)?;
-        Ok(Caller { principal: principal(&user, &org), user, org })
+        caller_by_token(state, token).await
     }
+}
+
+async fn caller_by_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let hash = crate::auth::token_hash(token.trim());
+    let (user, org) =
+        state.store.user_by_token_hash(&hash, &kyoyu_store::now()).await?.ok_or(ApiError::Unauthorized)?;
+    Ok(Caller { principal: principal(&user, &org), user, org })
+}
+
+/// A caller authenticated by a bearer token or, for TAXII clients, by HTTP Basic with their
+/// log-in and password. Failures answer in TAXII's error shape.
+pub struct BasicOrBearer(pub Caller);
+
+impl FromRequestParts<AppState> for BasicOrBearer {
+    type Rejection = crate::taxii::TaxiiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(BasicOrBearer(basic_or_bearer(parts, state).await?))
+    }
+}
+
+async fn basic_or_bearer(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
+    if let Some(token) = value.strip_prefix("Bearer ") {
+        return caller_by_token(state, token).await;
+    }
+    let encoded = value.strip_prefix("Basic ").ok_or(ApiError::Unauthorized)?;
+    let decoded =
+        base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| ApiError::Unauthorized)?;
+    let text = String::from_utf8(decoded).map_err(|_| ApiError::Unauthorized)?;
+    let (login, password) = text.split_once(':').ok_or(ApiError::Unauthorized)?;
+    let user = state.store.find_user_by_login(login).await?.filter(|u| u.active);
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    if !crate::auth::verify_password(password.to_string(), stored).await? {
+        return Err(ApiError::Unauthorized);
+    }
+    let (user, org) = match user {
+        Some(u) => state.store.user_with_org(&u.id).await?.ok_or(ApiError::Unauthorized)?,
+        None => return Err(ApiError::Unauthorized),
+    };
+    Ok(Caller { principal: principal(&user, &org), user, org })
 }

@@ -13,6 +13,8 @@ pub mod notify;
 pub mod query;
 pub mod reports;
 pub mod seed;
+pub mod stix;
+pub mod taxii;
 pub mod view;
 pub mod world;
 
@@ -54,6 +56,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/reports/{id}/disclosure-consent", post(reports::record_disclosure_consent))
         .route("/v1/reports/{id}/publish", post(reports::publish_report))
         .route("/v1/reports/{id}/suggested-recipients", get(notifications::suggest_recipients))
+        .route("/v1/reports/{id}/stix", get(stix::report_bundle))
+        .route("/v1/reports/{id}/correlations", get(stix::report_correlations))
+        .route("/v1/advisories/{id}/stix", get(stix::advisory_bundle))
+        .route("/v1/stix/bundles", post(stix::import_bundle))
         .route("/v1/advisories", post(advisories::create_advisory).get(advisories::list_advisories))
         .route("/v1/advisories/count", get(advisories::count_advisories))
         .route("/v1/advisories/{id}", get(advisories::get_advisory).patch(advisories::update_advisory))
@@ -86,6 +92,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/audit", get(admin::list_audit));
     Router::new()
         .nest("/api", api)
+        .merge(taxii::routes())
         .fallback(|| async { error::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
@@ -103,6 +110,7 @@ pub async fn serve(
     mail: notify::MailConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    stix::install_definitions(&store).await.map_err(|e| std::io::Error::other(e.to_string()))?;
     notify::spawn_worker(store.clone(), mail.clone());
     let app = app(AppState { store, mail, world: Default::default() });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await

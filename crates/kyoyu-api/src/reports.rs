@@ -82,6 +82,15 @@ async fn insert_hop(
     if Some(hop.receiver) == world.coordinator().ok() {
         assign_identifier(tx, &chain.id).await?;
     }
+    let place = crate::stix::RenditionPlace {
+        id: &rendition.id,
+        chain,
+        sequence,
+        sender: hop.sender,
+        receiver: hop.receiver,
+        created_at: &rendition.created_at,
+    };
+    crate::stix::keep_rendition(tx, world, place, &rendition.content).await?;
     Ok(rendition.id)
 }
 

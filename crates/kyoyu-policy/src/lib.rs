@@ -429,6 +429,110 @@ pub fn source_allows(audience: &[OrgFacts], public: bool, source: &RenditionFact
     }
 }
 
+/// Who may read an object brought in from outside (a STIX bundle, a TAXII feed, another
+/// kyoyu). Only [`outside_audience`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutsideAudience {
+    org_id: Option<String>,
+    user_id: Option<String>,
+    need_to_know: bool,
+}
+
+impl OutsideAudience {
+    /// `None`: every organisation of this installation.
+    pub fn org_id(&self) -> Option<&str> {
+        self.org_id.as_deref()
+    }
+
+    /// `None`: every reader in the organisation (subject to need-to-know).
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+
+    pub fn need_to_know(&self) -> bool {
+        self.need_to_know
+    }
+}
+
+/// The scope an outside object's TLP marking gives it here. The scope only ever tightens on
+/// the way in: WHITE, CLEAR and GREEN reach the community; AMBER and AMBER+STRICT reach the
+/// importing organisation's need-to-know users; RED reaches the importing user alone. An
+/// object without a TLP marking is held as AMBER.
+pub fn outside_audience(tlp: Option<Tlp>, importer: &Principal) -> OutsideAudience {
+    match tlp {
+        Some(Tlp::White | Tlp::Clear | Tlp::Green) => {
+            OutsideAudience { org_id: None, user_id: None, need_to_know: false }
+        }
+        Some(Tlp::Red) => OutsideAudience {
+            org_id: Some(importer.org.id.clone()),
+            user_id: Some(importer.user_id.clone()),
+            need_to_know: true,
+        },
+        Some(Tlp::Amber | Tlp::AmberStrict) | None => {
+            OutsideAudience { org_id: Some(importer.org.id.clone()), user_id: None, need_to_know: true }
+        }
+    }
+}
+
+/// The scope of kyoyu's own definitions (its identity, its STIX extension, the TLP 2.0 marking
+/// definitions): every user.
+pub fn definitions_audience() -> OutsideAudience {
+    OutsideAudience { org_id: None, user_id: None, need_to_know: false }
+}
+
+/// The scope an unmarked outside object is held at.
+pub const UNMARKED_OUTSIDE_TLP: Tlp = Tlp::Amber;
+
+/// Whether a user may bring outside objects in: any officer of their organisation (liaison,
+/// secretariat, CIP desk, admin), or any user of an operator. Other members only read.
+pub fn may_import(p: &Principal) -> bool {
+    p.is_relay_officer()
+}
+
+/// Whether an object may leave this installation for another (federation): RED and
+/// AMBER+STRICT stay, as MISP keeps "your organisation only" items off its sync.
+pub fn may_federate(tlp: Option<Tlp>) -> bool {
+    !matches!(tlp.unwrap_or(UNMARKED_OUTSIDE_TLP), Tlp::Red | Tlp::AmberStrict)
+}
+
+#[cfg(test)]
+mod outside_tests {
+    use super::*;
+
+    fn importer() -> Principal {
+        Principal {
+            user_id: "u1".into(),
+            org: OrgFacts {
+                id: "isac".into(),
+                kind: OrgKind::Ceptoar,
+                sector: Some("finance".into()),
+                analysis_partner: false,
+            },
+            roles: vec![Role::Secretariat],
+            need_to_know: true,
+        }
+    }
+
+    #[test]
+    fn outside_scopes_never_reach_further_than_their_marking() {
+        let p = importer();
+        let community = outside_audience(Some(Tlp::Green), &p);
+        assert_eq!((community.org_id(), community.need_to_know()), (None, false));
+        for t in [Some(Tlp::Amber), Some(Tlp::AmberStrict), None] {
+            let a = outside_audience(t, &p);
+            assert_eq!((a.org_id(), a.user_id(), a.need_to_know()), (Some("isac"), None, true), "{t:?}");
+        }
+        let red = outside_audience(Some(Tlp::Red), &p);
+        assert_eq!((red.org_id(), red.user_id()), (Some("isac"), Some("u1")));
+    }
+
+    #[test]
+    fn red_and_strict_stay_home() {
+        assert!(may_federate(Some(Tlp::Green)) && may_federate(Some(Tlp::Amber)) && may_federate(None));
+        assert!(!may_federate(Some(Tlp::Red)) && !may_federate(Some(Tlp::AmberStrict)));
+    }
+}
+
 #[cfg(test)]
 mod advisory_tests {
     use super::*;

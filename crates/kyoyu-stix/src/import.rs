@@ -228,7 +228,7 @@ mod tests {
     fn a_good_indicator_passes_with_its_marking_and_values() {
         let c = check_object(&indicator(), "2026-11-22T00:00:00.000000Z").unwrap();
         assert_eq!(c.tlp, Some(Tlp::Amber));
-        assert_eq!(c.object.version, "2026-01-02T00:00:00.000Z");
+        assert_eq!(c.object.version, "2026-01-02T00:00:00.000000Z");
         assert_eq!(c.object.values, vec!["198.51.100.9".to_string(), "bad.example.org".to_string()]);
     }
 

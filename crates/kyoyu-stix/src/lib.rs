@@ -8,7 +8,9 @@ pub mod mapping;
 pub mod markings;
 pub mod observables;
 
-pub use mapping::{advisory_objects, rendition_objects, AdvisoryFacts, OrgRef, RenditionFacts, StixObject};
+pub use mapping::{
+    advisory_objects, normalise_timestamp, rendition_objects, AdvisoryFacts, OrgRef, RenditionFacts, StixObject,
+};
 
 use serde_json::{json, Value};
 

@@ -40,10 +40,21 @@ impl StixObject {
             id: text("id").unwrap_or_default(),
             kind: text("type").unwrap_or_default(),
             spec_version: text("spec_version").unwrap_or_else(|| "2.1".into()),
-            version: text("modified").or_else(|| text("created")).unwrap_or_else(|| added_at.to_string()),
+            version: normalise_timestamp(
+                &text("modified").or_else(|| text("created")).unwrap_or_else(|| added_at.to_string()),
+            ),
             values,
             body,
         }
+    }
+}
+
+/// A timestamp in the one form kyoyu stores and compares: RFC 3339, UTC, microseconds, `Z`.
+/// Text that is not a timestamp is returned unchanged.
+pub fn normalise_timestamp(t: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(t) {
+        Ok(d) => d.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        Err(_) => t.to_string(),
     }
 }
 

@@ -28,12 +28,14 @@ mod directory;
 mod notify;
 mod reports;
 mod rows;
+mod stix;
 
 pub use advisories::{AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, WideningRow};
 pub use audit::{AuditEntry, AuditProblem};
 pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ReportFilter, MAX_PAGE};
 pub use rows::*;
+pub use stix::{AddOutcome, ItemRef, StixQuery, StixRow, VersionMatch};
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -1,0 +1,210 @@
+//! STIX in the JSON API: every report rendition and advisory is kept as STIX objects when it
+//! is written; a reader can take an item's bundle, see what correlates with it, and bring in
+//! bundles from outside. Reads go through the same policy rows as the items themselves.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
+use crate::taxii::{self, ADVISORIES, DEFINITIONS, EXTERNAL, REPORTS};
+use crate::world::World;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use kyoyu_domain::advisory::AdvisoryDraft;
+use kyoyu_domain::codes::Route;
+use kyoyu_domain::report::ReportContent;
+use kyoyu_stix::{OrgRef, StixObject};
+use kyoyu_store::{AdvisoryRow, ChainRow, ItemRef, StixQuery, StixRow, Store, Tx, VersionMatch};
+use serde_json::{json, Value};
+
+fn org_ref<'a>(world: &'a World, id: &str) -> Option<OrgRef<'a>> {
+    world.org(id).map(|o| OrgRef { id: &o.id, name: &o.name_ja })
+}
+
+/// Where a rendition sits, for its STIX objects.
+pub struct RenditionPlace<'a> {
+    pub id: &'a str,
+    pub chain: &'a ChainRow,
+    pub sequence: i64,
+    pub sender: &'a str,
+    pub receiver: &'a str,
+    pub created_at: &'a str,
+}
+
+/// Keeps a new rendition as STIX objects. The operator of an anonymised chain is never named.
+pub async fn keep_rendition(
+    tx: &mut Tx,
+    world: &World,
+    at: RenditionPlace<'_>,
+    content: &ReportContent,
+) -> ApiResult<()> {
+    let hidden = |org: &str| at.chain.route == Route::Anonymised && org == at.chain.originator_org_id;
+    let identifier = tx.chain_identifier(&at.chain.id).await?;
+    let facts = kyoyu_stix::RenditionFacts {
+        rendition_id: at.id,
+        identifier: identifier.as_deref(),
+        sequence: at.sequence,
+        route: at.chain.route,
+        statutory: at.chain.statutory,
+        sender: if hidden(at.sender) { None } else { org_ref(world, at.sender) },
+        receiver: if hidden(at.receiver) { None } else { org_ref(world, at.receiver) },
+        content,
+        created_at: at.created_at,
+    };
+    let objects = kyoyu_stix::rendition_objects(&facts);
+    tx.replace_item_objects(REPORTS, ItemRef::Report(at.id), content.tlp, at.created_at, &objects).await?;
+    Ok(())
+}
+
+/// Keeps an advisory (as saved now) as STIX objects, replacing those of its earlier saves.
+pub async fn keep_advisory(tx: &mut Tx, world: &World, a: &AdvisoryRow) -> ApiResult<()> {
+    let identifier = tx.advisory_chain_identifier(&a.chain_id).await?;
+    let author =
+        org_ref(world, &a.author_org_id).ok_or_else(|| ApiError::Internal("advisory author unknown".into()))?;
+    let saved_at = kyoyu_store::now();
+    let facts = kyoyu_stix::AdvisoryFacts {
+        advisory_id: &a.id,
+        identifier: identifier.as_deref(),
+        sequence: a.sequence,
+        author,
+        draft: &a.draft,
+        status: &a.status,
+        created_at: &saved_at,
+        issued_at: a.issued_at.as_deref(),
+    };
+    let objects = kyoyu_stix::advisory_objects(&facts);
+    tx.replace_item_objects(ADVISORIES, ItemRef::Advisory(&a.id), a.draft.tlp, &saved_at, &objects).await?;
+    Ok(())
+}
+
+/// Keeps kyoyu's own definitions (readable by every user) once, at start-up.
+pub async fn install_definitions(store: &Store) -> ApiResult<()> {
+    let mut tx = store.begin(kyoyu_store::Actor::default()).await?;
+    let objects: Vec<StixObject> = kyoyu_stix::extension::definitions();
+    tx.ensure_shared_objects(DEFINITIONS, &objects, &kyoyu_store::now(), &kyoyu_policy::definitions_audience()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks the STIX ids an advisory cites among its external sources: each must be an outside
+/// object the author may read, and the advisory may not reach further than any of them.
+pub async fn check_citations(tx: &mut Tx, caller: &Caller, draft: &AdvisoryDraft) -> ApiResult<()> {
+    let mut errors = kyoyu_domain::ValidationErrors::default();
+    for (i, cited) in draft.external_sources.iter().enumerate() {
+        if !kyoyu_stix::import::is_stix_id(cited) {
+            continue;
+        }
+        let field = format!("external_sources[{i}]");
+        let q = StixQuery {
+            collection: EXTERNAL.into(),
+            ids: vec![cited.clone()],
+            versions: VersionMatch { last: true, ..Default::default() },
+            limit: 100,
+            ..Default::default()
+        };
+        let rows = tx.stix_page(&caller.scope(), &q).await?;
+        if rows.is_empty() {
+            errors.push(kyoyu_domain::FieldError::new(
+                &field,
+                "外部情報にありません",
+                "is not in the external information you may read",
+            ));
+        } else if let Some(t) = rows.iter().filter_map(|r| r.tlp).find(|t| !draft.tlp.keeps_or_tightens(*t)) {
+            errors.push(kyoyu_domain::FieldError::new(
+                &field,
+                format!("引用元は TLP:{} です。情報提供の TLP をそれより広くできません", t.code()),
+                format!("the cited object is TLP:{}; the advisory may not reach further", t.code()),
+            ));
+        }
+    }
+    errors.into_result(()).map_err(ApiError::from)
+}
+
+fn bundle_of(rows: &[StixRow]) -> Value {
+    let mut objects: Vec<Value> = rows.iter().filter_map(|r| serde_json::from_str(&r.body).ok()).collect();
+    objects.extend(kyoyu_stix::extension::definitions().into_iter().map(|o| o.body));
+    kyoyu_stix::bundle(objects.iter())
+}
+
+async fn item_bundle(state: &AppState, caller: &Caller, item: ItemRef<'_>) -> ApiResult<Json<Value>> {
+    let rows = state.store.stix_of_item(&caller.scope(), item).await?;
+    if rows.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    taxii::audit_secret_reads(state, caller, &rows).await?;
+    Ok(Json(bundle_of(&rows)))
+}
+
+pub async fn report_bundle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    item_bundle(&state, &caller, ItemRef::Report(&id)).await
+}
+
+pub async fn advisory_bundle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    item_bundle(&state, &caller, ItemRef::Advisory(&id)).await
+}
+
+/// What else the caller may read that names the same indicators as a report they may read.
+pub async fn report_correlations(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let item = ItemRef::Report(&id);
+    if state.store.get_report(&caller.scope(), &id).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let values = state.store.stix_values_of_item(item).await?;
+    let found = state.store.stix_correlations(&caller.scope(), &values, item, 200).await?;
+    let items: Vec<Value> = found
+        .iter()
+        .map(|(value, collection, r)| {
+            json!({
+                "value": value,
+                "collection": collection,
+                "id": r.stix_id,
+                "type": r.kind,
+                "version": r.version,
+                "tlp": r.tlp.map(|t| t.code()),
+                "object": serde_json::from_str::<Value>(&r.body).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "values": values, "items": items })))
+}
+
+/// Brings a STIX 2.1 bundle into the external collection. All or nothing: the first bad
+/// object answers 422 with the path of its bad property, and nothing is kept.
+pub async fn import_bundle(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if !kyoyu_policy::may_import(&caller.principal) {
+        return Err(ApiError::forbidden(
+            "外部情報を取り込めるのは組織の担当者です",
+            "only an organisation's officers may bring in outside information",
+        ));
+    }
+    let v: Value = serde_json::from_slice(&body).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    if v.get("type").and_then(Value::as_str) != Some("bundle") {
+        return Err(ApiError::field("type", "bundle でなければなりません", "must be bundle"));
+    }
+    let objects = taxii::objects_of(&body)?;
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let outcome = taxii::offer_objects(&mut tx, &caller, EXTERNAL, &objects).await?;
+    if let Some(problem) = outcome.problems.into_iter().next() {
+        return Err(problem.into());
+    }
+    tx.audit("stix.import", "collection", EXTERNAL, json!({ "objects": outcome.successes.len() })).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!({ "collection": EXTERNAL, "added": outcome.successes }))))
+}

@@ -1,0 +1,686 @@
+//! The TAXII 2.1 Collections Server (OASIS TAXII 2.1 §4–§5, §8.1.2) at `/taxii2/`.
+//!
+//! Collections are views over the policy: every page, filter, version list and `next` token
+//! runs through [`kyoyu_store::Store::stix_page`], which reads only what the caller's
+//! [`kyoyu_policy::ReadScope`] allows. An object the caller may not read answers 404, exactly
+//! like one that does not exist. Reports and advisories are written through their forms and
+//! only read here; the external collection takes objects from outside.
+
+use crate::error::{Answer, ApiError, ApiResult};
+use crate::extract::{BasicOrBearer, Caller};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use base64::Engine;
+use kyoyu_domain::FieldError;
+use kyoyu_store::{AddOutcome, StixQuery, StixRow, VersionMatch};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
+pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
+pub const API_ROOT: &str = "kyoyu";
+/// The largest POST of objects, in bytes (announced as `max_content_length`).
+pub const MAX_CONTENT_LENGTH: usize = 16 * 1024 * 1024;
+pub const DEFAULT_PAGE: i64 = 100;
+pub const MAX_PAGE: i64 = 1000;
+
+/// One collection: a fixed view over kyoyu's items, or the store of outside objects.
+pub struct CollectionDef {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// Outside objects may be added (by users the policy lets import).
+    pub writable: bool,
+}
+
+pub const REPORTS: &str = "5f5b1f8e-3d5a-4f0e-9a43-2f6d1c7b9e01";
+pub const ADVISORIES: &str = "8a4b2c1d-3e5f-4a6b-8c7d-9e0f1a2b3c4d";
+pub const EXTERNAL: &str = "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f";
+pub const DEFINITIONS: &str = "0e1f2a3b-4c5d-4e6f-8a7b-8c9d0e1f2a3b";
+
+pub const COLLECTIONS: [CollectionDef; 4] = [
+    CollectionDef {
+        id: REPORTS,
+        title: "情報連絡 / Reports",
+        description: "報告（情報連絡）を STIX にしたもの。読める報告の分だけ見えます / reports as STIX; you see the ones you may read",
+        writable: false,
+    },
+    CollectionDef {
+        id: ADVISORIES,
+        title: "情報提供 / Advisories",
+        description: "情報提供を STIX にしたもの / advisories as STIX",
+        writable: false,
+    },
+    CollectionDef {
+        id: EXTERNAL,
+        title: "外部情報 / External information",
+        description: "国内外の CERT・ISAC 等から取り込んだ情報。TLP で読める範囲が決まります / information from CERTs, ISACs and other kyoyu instances; its TLP decides who reads it",
+        writable: true,
+    },
+    CollectionDef {
+        id: DEFINITIONS,
+        title: "定義 / Definitions",
+        description: "kyoyu の STIX 拡張の定義、TLP 2.0 のマーキング定義 / kyoyu's STIX extension and the TLP 2.0 marking definitions",
+        writable: false,
+    },
+];
+
+pub fn collection(id: &str) -> ApiResult<&'static CollectionDef> {
+    COLLECTIONS.iter().find(|c| c.id == id).ok_or(ApiError::NotFound)
+}
+
+pub fn routes() -> Router<AppState> {
+    let root = format!("/taxii2/{API_ROOT}");
+    Router::new()
+        .route("/taxii2/", get(discovery))
+        .route(&format!("{root}/"), get(api_root))
+        .route(&format!("{root}/collections/"), get(list_collections))
+        .route(&format!("{root}/collections/{{collection}}/"), get(get_collection))
+        .route(&format!("{root}/collections/{{collection}}/manifest/"), get(manifest))
+        .route(&format!("{root}/collections/{{collection}}/objects/"), get(get_objects).post(add_objects))
+        .route(&format!("{root}/collections/{{collection}}/objects/{{object}}/"), get(get_object).delete(delete_object))
+        .route(&format!("{root}/collections/{{collection}}/objects/{{object}}/versions/"), get(versions))
+        .route(&format!("{root}/status/{{status}}/"), get(status))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_CONTENT_LENGTH))
+}
+
+/// A TAXII answer: the media type, the date-added headers where a page has objects.
+pub struct Taxii {
+    status: StatusCode,
+    body: Value,
+    added: Option<(String, String)>,
+}
+
+impl Taxii {
+    fn ok(body: Value) -> Taxii {
+        Taxii { status: StatusCode::OK, body, added: None }
+    }
+}
+
+impl IntoResponse for Taxii {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, self.body.to_string()).into_response();
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(TAXII_MEDIA_TYPE));
+        if let Some((first, last)) = self.added {
+            if let (Ok(f), Ok(l)) = (HeaderValue::from_str(&first), HeaderValue::from_str(&last)) {
+                h.insert("X-TAXII-Date-Added-First", f);
+                h.insert("X-TAXII-Date-Added-Last", l);
+            }
+        }
+        r
+    }
+}
+
+/// Errors in TAXII's shape (§3.6.1). Bad parameters answer 400, as TAXII asks.
+#[derive(Debug)]
+pub struct TaxiiError(ApiError);
+
+impl From<ApiError> for TaxiiError {
+    fn from(e: ApiError) -> Self {
+        TaxiiError(e)
+    }
+}
+
+impl From<kyoyu_store::StoreError> for TaxiiError {
+    fn from(e: kyoyu_store::StoreError) -> Self {
+        TaxiiError(e.into())
+    }
+}
+
+impl From<FieldError> for TaxiiError {
+    fn from(e: FieldError) -> Self {
+        TaxiiError(e.into())
+    }
+}
+
+impl IntoResponse for TaxiiError {
+    fn into_response(self) -> Response {
+        let Answer { status, code, ja, en, fields } = self.0.answer();
+        let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
+        let detail: Vec<String> = fields.iter().map(|f| format!("{}: {} / {}", f.field, f.ja, f.en)).collect();
+        let body = json!({
+            "title": en,
+            "description": if detail.is_empty() { ja } else { format!("{ja}: {}", detail.join("; ")) },
+            "error_code": code,
+            "http_status": status.as_u16().to_string(),
+        });
+        let mut r = Taxii { status, body, added: None }.into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"kyoyu TAXII\""));
+        }
+        r
+    }
+}
+
+type TaxiiResult = Result<Taxii, TaxiiError>;
+
+/// Refuses a client that cannot take TAXII 2.1 JSON (406). No `Accept` means anything.
+fn check_accept(headers: &HeaderMap) -> Result<(), TaxiiError> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Ok(()) };
+    let fits = accept.split(',').map(|m| m.replace(' ', "").to_ascii_lowercase()).any(|m| {
+        m.starts_with("*/*")
+            || m.starts_with("application/*")
+            || m == "application/taxii+json"
+            || m.starts_with(TAXII_MEDIA_TYPE)
+    });
+    if fits {
+        Ok(())
+    } else {
+        Err(ApiError::NotAcceptable.into())
+    }
+}
+
+/// The authenticated caller, once the client is known to accept TAXII.
+fn caller(headers: &HeaderMap, auth: BasicOrBearer) -> Result<Caller, TaxiiError> {
+    check_accept(headers)?;
+    Ok(auth.0)
+}
+
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
+    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+async fn discovery(headers: HeaderMap, auth: BasicOrBearer) -> TaxiiResult {
+    let root = format!("{}/taxii2/{API_ROOT}/", base_url(&headers));
+    caller(&headers, auth)?;
+    Ok(Taxii::ok(json!({
+        "title": "kyoyu TAXII 2.1",
+        "description": "重要インフラの情報共有 / critical-infrastructure information sharing",
+        "default": root,
+        "api_roots": [root],
+    })))
+}
+
+async fn api_root(headers: HeaderMap, auth: BasicOrBearer) -> TaxiiResult {
+    caller(&headers, auth)?;
+    Ok(Taxii::ok(json!({
+        "title": "kyoyu",
+        "description": "情報連絡・情報提供・外部情報 / reports, advisories and external information",
+        "versions": [TAXII_MEDIA_TYPE],
+        "max_content_length": MAX_CONTENT_LENGTH,
+    })))
+}
+
+fn collection_view(c: &CollectionDef, caller: &Caller) -> Value {
+    json!({
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "can_read": true,
+        "can_write": c.writable && kyoyu_policy::may_import(&caller.principal),
+        "media_types": [STIX_MEDIA_TYPE],
+    })
+}
+
+async fn list_collections(headers: HeaderMap, auth: BasicOrBearer) -> TaxiiResult {
+    let caller = caller(&headers, auth)?;
+    let all: Vec<Value> = COLLECTIONS.iter().map(|c| collection_view(c, &caller)).collect();
+    Ok(Taxii::ok(json!({ "collections": all })))
+}
+
+async fn get_collection(headers: HeaderMap, auth: BasicOrBearer, Path(id): Path<String>) -> TaxiiResult {
+    let caller = caller(&headers, auth)?;
+    Ok(Taxii::ok(collection_view(collection(&id)?, &caller)))
+}
+
+/// Which filters an endpoint takes (§3.4).
+#[derive(Clone, Copy)]
+enum Endpoint {
+    Objects,
+    Object,
+    Versions,
+    Delete,
+}
+
+impl Endpoint {
+    fn allowed(self) -> &'static [&'static str] {
+        match self {
+            Endpoint::Objects => {
+                &["added_after", "limit", "next", "match[id]", "match[type]", "match[version]", "match[spec_version]"]
+            }
+            Endpoint::Object => &["added_after", "limit", "next", "match[version]", "match[spec_version]"],
+            Endpoint::Versions => &["added_after", "limit", "next", "match[spec_version]"],
+            Endpoint::Delete => &["match[version]", "match[spec_version]"],
+        }
+    }
+}
+
+fn bad(param: &str, ja: &str, en: &str) -> TaxiiError {
+    TaxiiError(ApiError::field(param, ja, en))
+}
+
+fn list(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+fn timestamp(param: &str, v: &str) -> Result<String, TaxiiError> {
+    if kyoyu_stix::import::is_timestamp(v) {
+        Ok(kyoyu_stix::normalise_timestamp(v))
+    } else {
+        Err(bad(
+            param,
+            "RFC 3339 の UTC 時刻（末尾 Z）で指定してください",
+            "must be an RFC 3339 UTC timestamp ending in Z",
+        ))
+    }
+}
+
+/// `next` is opaque to clients: the position after the last object of the page.
+fn next_token(row: &StixRow) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}|{}", row.date_added, row.seq))
+}
+
+fn parse_next(v: &str) -> Result<(String, i64), TaxiiError> {
+    let wrong =
+        || bad("next", "前のページが返した値をそのまま指定してください", "must be the value a previous page returned");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(v).map_err(|_| wrong())?;
+    let text = String::from_utf8(bytes).map_err(|_| wrong())?;
+    let (d, s) = text.split_once('|').ok_or_else(wrong)?;
+    if !kyoyu_stix::import::is_timestamp(d) {
+        return Err(wrong());
+    }
+    Ok((d.to_string(), s.parse().map_err(|_| wrong())?))
+}
+
+fn versions_filter(v: &str) -> Result<VersionMatch, TaxiiError> {
+    let mut m = VersionMatch::default();
+    for part in list(v) {
+        match part.as_str() {
+            "all" => m.all = true,
+            "first" => m.first = true,
+            "last" => m.last = true,
+            t => m.at.push(timestamp("match[version]", t)?),
+        }
+    }
+    Ok(m)
+}
+
+/// Reads the filters of one request into a query on `collection`.
+fn query(collection: &str, params: &HashMap<String, String>, endpoint: Endpoint) -> Result<StixQuery, TaxiiError> {
+    crate::query::only(params, endpoint.allowed()).map_err(ApiError::from)?;
+    let mut q = StixQuery {
+        collection: collection.to_string(),
+        limit: DEFAULT_PAGE,
+        versions: VersionMatch { last: true, ..Default::default() },
+        ..Default::default()
+    };
+    if matches!(endpoint, Endpoint::Versions | Endpoint::Delete) {
+        q.versions = VersionMatch { all: true, ..Default::default() };
+    }
+    for (key, v) in params {
+        match key.as_str() {
+            "added_after" => q.added_after = Some(timestamp(key, v)?),
+            "limit" => {
+                let n: i64 =
+                    v.parse().map_err(|_| bad(key, "正の整数で指定してください", "must be a positive integer"))?;
+                if n < 1 {
+                    return Err(bad(key, "正の整数で指定してください", "must be a positive integer"));
+                }
+                q.limit = n.min(MAX_PAGE);
+            }
+            "next" => q.after = Some(parse_next(v)?),
+            "match[id]" => q.ids = list(v),
+            "match[type]" => q.types = list(v),
+            "match[version]" => q.versions = versions_filter(v)?,
+            "match[spec_version]" => q.spec_versions = list(v),
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+/// One page of rows, with `more` and `next` set together, and the date-added range.
+struct PageOf {
+    rows: Vec<StixRow>,
+    more: bool,
+    next: Option<String>,
+}
+
+/// Appends one audit entry for the RED and AMBER objects a user just read.
+pub async fn audit_secret_reads(state: &AppState, caller: &Caller, rows: &[StixRow]) -> ApiResult<()> {
+    let secret: Vec<&str> =
+        rows.iter().filter(|r| r.tlp.is_some_and(|t| t.needs_need_to_know())).map(|r| r.stix_id.as_str()).collect();
+    crate::query::audit_secret_reads(state, caller, "stix.read", "stix", &secret).await
+}
+
+async fn page(state: &AppState, caller: &Caller, q: &StixQuery) -> Result<PageOf, TaxiiError> {
+    let mut rows = state.store.stix_page(&caller.scope(), q).await?;
+    let more = rows.len() as i64 > q.limit;
+    rows.truncate(q.limit as usize);
+    audit_secret_reads(state, caller, &rows).await?;
+    let next = if more { rows.last().map(next_token) } else { None };
+    Ok(PageOf { rows, more, next })
+}
+
+fn envelope(p: PageOf, key: &str, item: impl Fn(&StixRow) -> Value) -> Taxii {
+    let added = match (p.rows.first(), p.rows.last()) {
+        (Some(f), Some(l)) => Some((f.date_added.clone(), l.date_added.clone())),
+        _ => None,
+    };
+    let mut body = json!({ "more": p.more });
+    if let Some(n) = p.next {
+        body["next"] = json!(n);
+    }
+    if !p.rows.is_empty() {
+        body[key] = Value::Array(p.rows.iter().map(item).collect());
+    }
+    Taxii { status: StatusCode::OK, body, added }
+}
+
+fn object_body(row: &StixRow) -> Value {
+    serde_json::from_str(&row.body).unwrap_or(Value::Null)
+}
+
+async fn get_objects(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: BasicOrBearer,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> TaxiiResult {
+    let caller = caller(&headers, auth)?;
+    let q = query(collection(&id)?.id, &params, Endpoint::Objects)?;
+    Ok(envelope(page(&state, &caller, &q).await?, "objects", object_body))
+}
+
+async fn manifest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: BasicOrBearer,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> TaxiiResult {
+    let caller = caller(&headers, auth)?;
+    let q = query(collection(&id)?.id, &params, Endpoint::Objects)?;
+    let p = page(&state, &caller, &q).await?;
+    Ok(envelope(
+        p,
+        "objects",
+        |r| json!({ "id": r.stix_id, "date_added": r.date_added, "version": r.version, "media_type": STIX_MEDIA_TYPE }),
+    ))
+}
+
+/// A query for one object id; `None` when the id is not a STIX id (nothing can match).
+fn object_query(
+    collection_id: &str,
+    object: &str,
+    params: &HashMap<String, String>,
+    e: Endpoint,
+) -> Result<StixQuery, TaxiiError> {
+    let mut q = query(collection(collection_id)?.id, params, e)?;
+    if !kyoyu_stix::import::is_stix_id(object) {
+        return Err(ApiError::NotFound.into());
+    }
+    q.ids = vec![object.to_string()];
+    Ok(q)
+}
+
+async fn get_object(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: BasicOrBearer,
+    Path((id, object)): Path<(String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+) -> TaxiiResult {
+    let caller = caller(&headers, auth)?;
+    let q = object_query(&id, &object, &params, Endpoint::Object)?;
+    let p = page(&state, &caller, &q).await?;
+    if p.rows.is_empty() && q.after.is_none() {
+        return Err(ApiError::NotFound.into());
+    }
+    Ok(envelope(p, "objects", object_body))
+}
+
+async fn versions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: BasicOrBearer,
+    Path((id, object)): Path<(String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+) -> TaxiiResult {
+    let caller = caller(&headers, auth)?;
+    let q = object_query(&id, &object, &params, Endpoint::Versions)?;
+    let p = page(&state, &caller, &q).await?;
+    if p.rows.is_empty() && q.after.is_none() {
+        return Err(ApiError::NotFound.into());
+    }
+    Ok(envelope(p, "versions", |r| json!(r.version)))
+}
+
+fn require_writable(c: &CollectionDef, caller: &Caller) -> Result<(), TaxiiError> {
+    if c.writable && kyoyu_policy::may_import(&caller.principal) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("このコレクションには書き込めません", "you may not write to this collection").into())
+    }
+}
+
+async fn delete_object(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: BasicOrBearer,
+    Path((id, object)): Path<(String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<StatusCode, TaxiiError> {
+    let caller = caller(&headers, auth)?;
+    let q = object_query(&id, &object, &params, Endpoint::Delete)?;
+    // What the caller cannot read does not exist for them, even before the write check.
+    if state.store.stix_page(&caller.scope(), &q).await?.is_empty() {
+        return Err(ApiError::NotFound.into());
+    }
+    require_writable(collection(&id)?, &caller)?;
+    let versions = if q.versions.all { Vec::new() } else { q.versions.at.clone() };
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let deleted = tx.delete_outside_object(&q.collection, caller.org_id(), &object, &versions).await?;
+    if deleted == 0 {
+        // Readable, but held by another organisation: only its owner removes it.
+        return Err(ApiError::forbidden(
+            "他の組織が取り込んだオブジェクトは削除できません",
+            "only the organisation that added an object may delete it",
+        )
+        .into());
+    }
+    tx.audit("stix.delete", "stix", &object, json!({ "collection": q.collection, "versions": deleted })).await?;
+    tx.commit().await?;
+    Ok(StatusCode::OK)
+}
+
+/// The outcome of offering objects, per object, as a TAXII status resource.
+#[derive(Default)]
+pub struct Outcome {
+    pub successes: Vec<Value>,
+    pub failures: Vec<Value>,
+    /// Each failure as a field error, with the path of the bad property.
+    pub problems: Vec<FieldError>,
+}
+
+impl Outcome {
+    fn fail(&mut self, id: &str, version: Option<&str>, problem: FieldError) {
+        let mut f = json!({ "id": id, "message": format!("{}: {} / {}", problem.field, problem.ja, problem.en) });
+        if let Some(v) = version {
+            f["version"] = json!(v);
+        }
+        self.failures.push(f);
+        self.problems.push(problem);
+    }
+}
+
+impl Outcome {
+    fn status(&self, id: &str, at: &str) -> Value {
+        json!({
+            "id": id,
+            "status": "complete",
+            "request_timestamp": at,
+            "total_count": self.successes.len() + self.failures.len(),
+            "success_count": self.successes.len(),
+            "successes": self.successes,
+            "failure_count": self.failures.len(),
+            "failures": self.failures,
+            "pending_count": 0,
+            "pendings": [],
+        })
+    }
+}
+
+/// Keeps each acceptable object of `objects` in `collection` for the caller's organisation.
+/// Bad objects are reported one by one (with the path of the bad property); good ones stay.
+pub async fn offer_objects(
+    tx: &mut kyoyu_store::Tx,
+    caller: &Caller,
+    collection: &str,
+    objects: &[Value],
+) -> ApiResult<Outcome> {
+    let mut out = Outcome::default();
+    let at = kyoyu_store::now();
+    for (i, v) in objects.iter().enumerate() {
+        let id = v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let checked = match kyoyu_stix::import::check_object(v, &at) {
+            Ok(c) => c,
+            Err(p) => {
+                let path = if p.path.is_empty() { format!("objects[{i}]") } else { format!("objects[{i}].{}", p.path) };
+                out.fail(&id, None, FieldError::new(&path, p.ja, p.en));
+                continue;
+            }
+        };
+        let tlp = checked.tlp.unwrap_or(kyoyu_policy::UNMARKED_OUTSIDE_TLP);
+        let audience = kyoyu_policy::outside_audience(checked.tlp, &caller.principal);
+        let o = &checked.object;
+        match tx.add_outside_object(collection, caller.org_id(), o, tlp, &audience, &at).await? {
+            AddOutcome::Added | AddOutcome::AlreadyHeld => {
+                out.successes.push(json!({ "id": o.id, "version": o.version }));
+            }
+            AddOutcome::WouldLoosen { held } => out.fail(
+                &o.id,
+                Some(&o.version),
+                FieldError::new(
+                    format!("objects[{i}].object_marking_refs"),
+                    format!("TLP を {} から {} に広げることはできません", held.code(), tlp.code()),
+                    format!("the scope may not widen from TLP:{} to TLP:{}", held.code(), tlp.code()),
+                ),
+            ),
+        }
+    }
+    Ok(out)
+}
+
+/// Reads `{"objects": [...]}`; anything else answers 400 naming what is wrong.
+pub fn objects_of(bytes: &[u8]) -> ApiResult<Vec<Value>> {
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    match v.get("objects") {
+        Some(Value::Array(a)) => Ok(a.clone()),
+        Some(_) => Err(ApiError::field("objects", "配列でなければなりません", "must be an array")),
+        None => Err(ApiError::field("objects", "必須です", "is required")),
+    }
+}
+
+async fn add_objects(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: BasicOrBearer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> TaxiiResult {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let caller = caller(&headers, auth)?;
+    let c = collection(&id)?;
+    require_writable(c, &caller)?;
+    if !content_type.replace(' ', "").to_ascii_lowercase().starts_with(TAXII_MEDIA_TYPE) {
+        return Err(ApiError::UnsupportedTaxiiMediaType.into());
+    }
+    let objects = objects_of(&body)?;
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let outcome = offer_objects(&mut tx, &caller, c.id, &objects).await?;
+    let status_id = kyoyu_store::new_id();
+    let at = kyoyu_store::now();
+    let status = outcome.status(&status_id, &at);
+    tx.insert_taxii_status(&status_id, caller.org_id(), c.id, &at, &status.to_string()).await?;
+    tx.audit(
+        "stix.add",
+        "collection",
+        c.id,
+        json!({ "status": status_id, "added": outcome.successes.len(), "failed": outcome.failures.len() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Taxii { status: StatusCode::ACCEPTED, body: status, added: None })
+}
+
+async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: BasicOrBearer,
+    Path(id): Path<String>,
+) -> TaxiiResult {
+    let caller = caller(&headers, auth)?;
+    let (_, _, outcome) = state.store.taxii_status(&caller.scope(), &id).await?.ok_or(ApiError::NotFound)?;
+    Ok(Taxii::ok(serde_json::from_str(&outcome).map_err(|e| ApiError::Internal(e.to_string()))?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn filters_are_read_and_bad_ones_named() {
+        let q = query(
+            EXTERNAL,
+            &params(&[
+                ("limit", "5000"),
+                ("match[type]", "indicator,malware"),
+                ("match[version]", "first,2016-11-02T12:34:34.123Z"),
+            ]),
+            Endpoint::Objects,
+        )
+        .unwrap();
+        assert_eq!(q.limit, MAX_PAGE);
+        assert_eq!(q.types, vec!["indicator", "malware"]);
+        assert!(
+            q.versions.first && !q.versions.last && q.versions.at == vec!["2016-11-02T12:34:34.123000Z".to_string()]
+        );
+        for (k, v) in [
+            ("limit", "0"),
+            ("limit", "x"),
+            ("added_after", "yesterday"),
+            ("next", "!!"),
+            ("match[version]", "newest"),
+            ("match[colour]", "red"),
+        ] {
+            let e = query(EXTERNAL, &params(&[(k, v)]), Endpoint::Objects)
+                .err()
+                .unwrap_or_else(|| panic!("{k}={v} accepted"));
+            assert_eq!(e.0.answer().fields[0].field, k, "{k}={v}");
+        }
+        assert!(
+            query(EXTERNAL, &params(&[("match[type]", "x")]), Endpoint::Object).is_err(),
+            "match[type] is not a filter of one object"
+        );
+    }
+
+    #[test]
+    fn next_tokens_round_trip() {
+        let row = StixRow {
+            seq: 42,
+            stix_id: "x".into(),
+            kind: "x".into(),
+            spec_version: "2.1".into(),
+            version: "v".into(),
+            date_added: "2026-11-22T00:00:00.000001Z".into(),
+            tlp: None,
+            owner_org_id: None,
+            body: "{}".into(),
+        };
+        assert_eq!(parse_next(&next_token(&row)).unwrap(), (row.date_added.clone(), 42));
+    }
+}

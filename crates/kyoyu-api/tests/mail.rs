@@ -5,24 +5,12 @@ mod common;
 
 use common::{spawn_demo, MAIL_PORT};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-/// A Python with aiosmtpd: KYOYU_TEST_PYTHON if set, else a virtualenv made once.
 fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("KYOYU_TEST_PYTHON") {
-        return p.into();
-    }
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-aiosmtpd");
-    let py = venv.join("bin/python");
-    let ready = Command::new(&py).args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success());
-    if !ready {
-        assert!(Command::new("python3").arg("-m").arg("venv").arg(&venv).status().unwrap().success());
-        let pip = Command::new(&py).args(["-m", "pip", "install", "--quiet", "aiosmtpd"]).status().unwrap();
-        assert!(pip.success(), "pip install aiosmtpd failed");
-    }
-    py
+    common::python_with("py-aiosmtpd", &["aiosmtpd"], "import aiosmtpd")
 }
 
 struct SmtpServer {

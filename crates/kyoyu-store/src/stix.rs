@@ -175,6 +175,33 @@ where
     qb.push(format!(" COALESCE(o.{column}, '') = ")).push_bind(id.to_string());
 }
 
+/// Objects of the item, or for a report, of any rendition of its chain.
+fn push_same_item<DB: Database>(qb: &mut QueryBuilder<'_, DB>, item: ItemRef<'_>)
+where
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+{
+    match item {
+        ItemRef::Report(id) => {
+            qb.push(" COALESCE(o.report_id, '') IN (SELECT r2.id FROM reports r2 JOIN reports r1 ON r1.chain_id = r2.chain_id WHERE r1.id = ")
+                .push_bind(id.to_string())
+                .push(")");
+        }
+        ItemRef::Advisory(_) => push_item(qb, item),
+    }
+}
+
+/// Where and for whom one object version is kept.
+#[derive(Clone, Copy)]
+struct Placing<'a> {
+    collection: &'a str,
+    date_added: &'a str,
+    tlp: Option<Tlp>,
+    item: Option<ItemRef<'a>>,
+    owner_org_id: Option<&'a str>,
+    audience: Option<&'a OutsideAudience>,
+    latest: bool,
+}
+
 /// The item an object was made from.
 #[derive(Debug, Clone, Copy)]
 pub enum ItemRef<'a> {
@@ -212,8 +239,9 @@ impl Store {
         })
     }
 
-    /// Readable objects in any collection, other than `besides`' own, that name one of
-    /// `values`, newest first: the correlations of an item.
+    /// Readable objects in any collection that name one of `values`, newest first: the
+    /// correlations of an item. Objects of `besides` itself (for a report, of every rendition
+    /// of its chain) are left out.
     pub async fn stix_correlations(
         &self,
         scope: &ReadScope,
@@ -226,7 +254,7 @@ impl Store {
         }
         on!(self.read().await?.conn(), c => {
             let mut qb = QueryBuilder::new("SELECT v.value, o.collection, o.seq, o.stix_id, o.type, o.spec_version, o.version, o.date_added, o.tlp, o.owner_org_id, o.body FROM stix_values v JOIN stix_objects o ON o.seq = v.seq WHERE o.latest AND NOT");
-            push_item(&mut qb, besides);
+            push_same_item(&mut qb, besides);
             qb.push(" AND");
             push_readable(&mut qb, scope);
             push_in(&mut qb, "v.value", values);
@@ -260,17 +288,8 @@ impl Tx {
         page_on(self.conn(), scope, q).await
     }
 
-    async fn insert_object(
-        &mut self,
-        collection: &str,
-        o: &StixObject,
-        date_added: &str,
-        tlp: Option<Tlp>,
-        item: Option<ItemRef<'_>>,
-        owner_org_id: Option<&str>,
-        audience: Option<&OutsideAudience>,
-        latest: bool,
-    ) -> Result<()> {
+    async fn insert_object(&mut self, o: &StixObject, at: &Placing<'_>) -> Result<()> {
+        let Placing { collection, date_added, tlp, item, owner_org_id, audience, latest } = *at;
         let (report, advisory) = match item {
             Some(ItemRef::Report(r)) => (Some(r), None),
             Some(ItemRef::Advisory(a)) => (None, Some(a)),
@@ -322,8 +341,17 @@ impl Tx {
         on!(self.conn(), c => sqlx::query(&values).bind(id).execute(&mut *c).await?.rows_affected());
         let objects_sql = format!("DELETE FROM stix_objects WHERE {column} = $1");
         on!(self.conn(), c => sqlx::query(&objects_sql).bind(id).execute(&mut *c).await?.rows_affected());
+        let at = Placing {
+            collection,
+            date_added,
+            tlp: Some(tlp),
+            item: Some(item),
+            owner_org_id: None,
+            audience: None,
+            latest: true,
+        };
         for o in objects {
-            self.insert_object(collection, o, date_added, Some(tlp), Some(item), None, None, true).await?;
+            self.insert_object(o, &at).await?;
         }
         Ok(())
     }
@@ -358,8 +386,16 @@ impl Tx {
                 "UPDATE stix_objects SET latest = FALSE WHERE collection = $1 AND stix_id = $2 AND owner_org_id = $3";
             on!(self.conn(), c => sqlx::query(sql).bind(collection).bind(&o.id).bind(owner_org_id).execute(&mut *c).await?.rows_affected());
         }
-        self.insert_object(collection, o, date_added, Some(tlp), None, Some(owner_org_id), Some(audience), newest)
-            .await?;
+        let at = Placing {
+            collection,
+            date_added,
+            tlp: Some(tlp),
+            item: None,
+            owner_org_id: Some(owner_org_id),
+            audience: Some(audience),
+            latest: newest,
+        };
+        self.insert_object(o, &at).await?;
         Ok(AddOutcome::Added)
     }
 
@@ -413,7 +449,16 @@ impl Tx {
             let sql = "SELECT COUNT(*) FROM stix_objects WHERE collection = $1 AND stix_id = $2 AND version = $3";
             let n: i64 = on!(self.conn(), c => sqlx::query_scalar(sql).bind(collection).bind(&o.id).bind(&o.version).fetch_one(&mut *c).await?);
             if n == 0 {
-                self.insert_object(collection, o, date_added, None, None, None, Some(audience), true).await?;
+                let at = Placing {
+                    collection,
+                    date_added,
+                    tlp: None,
+                    item: None,
+                    owner_org_id: None,
+                    audience: Some(audience),
+                    latest: true,
+                };
+                self.insert_object(o, &at).await?;
             }
         }
         Ok(())

@@ -1,5 +1,7 @@
 //! The `kyoyu` command. Thin: everything it runs lives in the library crates.
 
+mod taxii;
+
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use kyoyu_api::notify::MailConfig;
@@ -107,6 +109,20 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Exchange with other TAXII 2.1 servers, other kyoyu instances included / TAXII 連携
+    Taxii {
+        #[command(subcommand)]
+        command: TaxiiCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TaxiiCommand {
+    /// Bring objects from a remote TAXII 2.1 collection (--from) into a local one (--to) / 取り込む
+    Pull(taxii::CopyArgs),
+    /// Send a local collection's objects (--from) to a remote TAXII 2.1 collection (--to);
+    /// RED and AMBER+STRICT objects never leave / 送り出す
+    Push(taxii::CopyArgs),
 }
 
 #[derive(Subcommand)]
@@ -149,6 +165,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Audit { command: AuditCommand::Verify { data_dir, database } } => {
             verify(database.as_deref(), &data_dir).await
         }
+        Command::Taxii { command: TaxiiCommand::Pull(args) | TaxiiCommand::Push(args) } => taxii::run(args).await,
     }
 }
 

@@ -540,22 +540,28 @@ pub async fn offer_objects(
 ) -> ApiResult<Outcome> {
     let mut out = Outcome::default();
     let at = kyoyu_store::now();
+    let mut offered = Vec::with_capacity(objects.len());
+    let mut index_of = Vec::with_capacity(objects.len());
     for (i, v) in objects.iter().enumerate() {
-        let id = v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        let checked = match kyoyu_stix::import::check_object(v, &at) {
-            Ok(c) => c,
-            Err(p) => {
-                let path = if p.path.is_empty() { format!("objects[{i}]") } else { format!("objects[{i}].{}", p.path) };
-                out.fail(&id, None, FieldError::new(&path, p.ja, p.en));
-                continue;
+        match kyoyu_stix::import::check_object(v, &at) {
+            Ok(c) => {
+                let tlp = c.tlp.unwrap_or(kyoyu_policy::UNMARKED_OUTSIDE_TLP);
+                let audience = kyoyu_policy::outside_audience(c.tlp, &caller.principal);
+                offered.push((c.object, tlp, audience));
+                index_of.push(i);
             }
-        };
-        let tlp = checked.tlp.unwrap_or(kyoyu_policy::UNMARKED_OUTSIDE_TLP);
-        let audience = kyoyu_policy::outside_audience(checked.tlp, &caller.principal);
-        let o = &checked.object;
-        match tx.add_outside_object(collection, caller.org_id(), o, tlp, &audience, &at).await? {
+            Err(p) => {
+                let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
+                let path = if p.path.is_empty() { format!("objects[{i}]") } else { format!("objects[{i}].{}", p.path) };
+                out.fail(id, None, FieldError::new(&path, p.ja, p.en));
+            }
+        }
+    }
+    let outcomes = tx.add_outside_objects(collection, caller.org_id(), &offered, &at).await?;
+    for ((o, tlp, _), (outcome, i)) in offered.iter().zip(outcomes.into_iter().zip(index_of)) {
+        match outcome {
             AddOutcome::Added | AddOutcome::AlreadyHeld => {
-                out.successes.push(json!({ "id": o.id, "version": o.version }));
+                out.successes.push(json!({ "id": o.id, "version": o.version }))
             }
             AddOutcome::WouldLoosen { held } => out.fail(
                 &o.id,

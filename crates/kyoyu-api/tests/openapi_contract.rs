@@ -49,6 +49,10 @@ async fn the_document_holds_the_contract_and_matches_the_router() {
         "askAdvisoryQuestion",
         "listNotifications",
         "suggestRecipients",
+        "getReportStix",
+        "getReportCorrelations",
+        "getAdvisoryStix",
+        "importStixBundle",
     ] {
         assert!(ids.iter().any(|i| i == required), "{required} missing");
     }

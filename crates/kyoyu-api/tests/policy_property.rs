@@ -586,6 +586,25 @@ async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
 type Keep = Box<dyn Fn(&Rendition) -> bool>;
 
 /// Every user, every read endpoint: exactly what the rule allows.
+const REPORTS_COLLECTION: &str = "5f5b1f8e-3d5a-4f0e-9a43-2f6d1c7b9e01";
+const ADVISORIES_COLLECTION: &str = "8a4b2c1d-3e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+/// The ids of the `report` objects in a bundle or TAXII envelope.
+fn stix_reports(v: &serde_json::Value) -> BTreeSet<String> {
+    let objects = v["objects"].as_array().cloned().unwrap_or_default();
+    objects.iter().filter(|o| o["type"] == "report").map(|o| o["id"].as_str().unwrap().to_string()).collect()
+}
+
+async fn taxii_page(w: &World, login: &str, collection: &str) -> serde_json::Value {
+    let (status, page) = w
+        .app
+        .get(&format!("/taxii2/kyoyu/collections/{collection}/objects/?match[type]=report&limit=1000"), login)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["more"], false, "one page holds a test world");
+    page
+}
+
 async fn check(w: &World) -> Result<(), TestCaseError> {
     let markers: BTreeSet<&str> = w.renditions.iter().map(|r| r.marker.as_str()).take(3).collect();
     for user in &w.users {
@@ -632,6 +651,17 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
             );
             prop_assert_eq!(w.app.count(&user.login, query).await as usize, expected.len(), "count {}", query);
         }
+        // STIX and TAXII: a rendition's bundle answers as its get does, and the reports
+        // collection holds exactly one `report` object per readable rendition.
+        let mut bundled: BTreeSet<String> = BTreeSet::new();
+        for r in &w.renditions {
+            let (status, bundle) = w.app.get(&format!("/api/v1/reports/{}/stix", r.id), &user.login).await;
+            prop_assert_eq!(status == 200, allowed.contains(r.id.as_str()), "STIX of {:?} as {:?}", r, user);
+            bundled.extend(stix_reports(&bundle));
+        }
+        let taxii_reports = stix_reports(&taxii_page(w, &user.login, REPORTS_COLLECTION).await);
+        prop_assert_eq!(taxii_reports.len(), allowed.len(), "TAXII reports as {:?}", user);
+        prop_assert_eq!(&taxii_reports, &bundled);
         // Advisories: get, list, count; and the delivery notifications follow the same rule.
         let readable: BTreeSet<&str> =
             w.advisories.iter().filter(|a| w.may_read_advisory(user, a)).map(|a| a.id.as_str()).collect();
@@ -644,6 +674,8 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
             list["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
         prop_assert_eq!(&listed, &readable, "advisories as {:?}", user);
         prop_assert_eq!(w.app.count_advisories(&user.login).await as usize, readable.len());
+        let taxii_advisories = stix_reports(&taxii_page(w, &user.login, ADVISORIES_COLLECTION).await);
+        prop_assert_eq!(taxii_advisories.len(), readable.len(), "TAXII advisories as {:?}", user);
         let (_, notes) = w.app.get("/api/v1/notifications", &user.login).await;
         let notified: BTreeSet<&str> = notes["items"]
             .as_array()

@@ -10,6 +10,7 @@ use kyoyu_domain::Tlp;
 use kyoyu_policy::{OutsideAudience, ReadScope};
 use kyoyu_stix::StixObject;
 use sqlx::{Database, Encode, QueryBuilder, Type};
+use std::collections::HashMap;
 
 /// One stored version of one object.
 #[derive(Debug, Clone, PartialEq)]
@@ -288,38 +289,60 @@ impl Tx {
         page_on(self.conn(), scope, q).await
     }
 
-    async fn insert_object(&mut self, o: &StixObject, at: &Placing<'_>) -> Result<()> {
-        let Placing { collection, date_added, tlp, item, owner_org_id, audience, latest } = *at;
-        let (report, advisory) = match item {
-            Some(ItemRef::Report(r)) => (Some(r), None),
-            Some(ItemRef::Advisory(a)) => (None, Some(a)),
-            None => (None, None),
-        };
-        let sql = "INSERT INTO stix_objects (collection, stix_id, type, spec_version, version, date_added, tlp, body,
-                report_id, advisory_id, owner_org_id, audience_org_id, audience_user_id, need_to_know, latest)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING seq";
-        let body = o.body.to_string();
-        let seq: i64 = on!(self.conn(), c => sqlx::query_scalar(sql)
-            .bind(collection)
-            .bind(&o.id)
-            .bind(&o.kind)
-            .bind(&o.spec_version)
-            .bind(&o.version)
-            .bind(date_added)
-            .bind(tlp.map(|t| t.code()))
-            .bind(&body)
-            .bind(report)
-            .bind(advisory)
-            .bind(owner_org_id)
-            .bind(audience.and_then(|a| a.org_id()))
-            .bind(audience.and_then(|a| a.user_id()))
-            .bind(audience.is_some_and(|a| a.need_to_know()))
-            .bind(latest)
-            .fetch_one(&mut *c)
-            .await?);
-        for v in &o.values {
-            let sql = "INSERT INTO stix_values (value, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-            on!(self.conn(), c => sqlx::query(sql).bind(v).bind(seq).execute(&mut *c).await?.rows_affected());
+    /// Inserts object versions in a few multi-row statements, with their observable values.
+    async fn insert_objects(&mut self, rows: &[(&StixObject, Placing<'_>)]) -> Result<()> {
+        // Parameters per statement stay well under SQLite's and PostgreSQL's limits.
+        for chunk in rows.chunks(500) {
+            let returned: Vec<(i64, String, String)> = on!(self.conn(), c => {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO stix_objects (collection, stix_id, type, spec_version, version, date_added, tlp, body,
+                     report_id, advisory_id, owner_org_id, audience_org_id, audience_user_id, need_to_know, latest) ",
+                );
+                qb.push_values(chunk, |mut b, (o, at)| {
+                    let (report, advisory) = match at.item {
+                        Some(ItemRef::Report(r)) => (Some(r.to_string()), None),
+                        Some(ItemRef::Advisory(a)) => (None, Some(a.to_string())),
+                        None => (None, None),
+                    };
+                    b.push_bind(at.collection.to_string())
+                        .push_bind(o.id.clone())
+                        .push_bind(o.kind.clone())
+                        .push_bind(o.spec_version.clone())
+                        .push_bind(o.version.clone())
+                        .push_bind(at.date_added.to_string())
+                        .push_bind(at.tlp.map(|t| t.code().to_string()))
+                        .push_bind(o.body.to_string())
+                        .push_bind(report)
+                        .push_bind(advisory)
+                        .push_bind(at.owner_org_id.map(str::to_string))
+                        .push_bind(at.audience.and_then(|a| a.org_id()).map(str::to_string))
+                        .push_bind(at.audience.and_then(|a| a.user_id()).map(str::to_string))
+                        .push_bind(at.audience.is_some_and(|a| a.need_to_know()))
+                        .push_bind(at.latest);
+                });
+                qb.push(" RETURNING seq, stix_id, version");
+                qb.build_query_as().fetch_all(&mut *c).await?
+            });
+            // RETURNING need not keep the VALUES order; match rows back by id and version.
+            let seq_of: std::collections::HashMap<(&str, &str), i64> =
+                returned.iter().map(|(seq, id, v)| ((id.as_str(), v.as_str()), *seq)).collect();
+            let values: Vec<(String, i64)> = chunk
+                .iter()
+                .flat_map(|(o, _)| {
+                    let seq = seq_of.get(&(o.id.as_str(), o.version.as_str())).copied().unwrap_or_default();
+                    o.values.iter().map(move |v| (v.clone(), seq))
+                })
+                .collect();
+            for part in values.chunks(2000) {
+                on!(self.conn(), c => {
+                    let mut qb = QueryBuilder::new("INSERT INTO stix_values (value, seq) ");
+                    qb.push_values(part, |mut b, (v, seq)| {
+                        b.push_bind(v.clone()).push_bind(*seq);
+                    });
+                    qb.push(" ON CONFLICT DO NOTHING");
+                    qb.build().execute(&mut *c).await?.rows_affected()
+                });
+            }
         }
         Ok(())
     }
@@ -350,53 +373,91 @@ impl Tx {
             audience: None,
             latest: true,
         };
-        for o in objects {
-            self.insert_object(o, &at).await?;
-        }
-        Ok(())
+        let rows: Vec<(&StixObject, Placing)> = objects.iter().map(|o| (o, at)).collect();
+        self.insert_objects(&rows).await
     }
 
-    /// Adds one version of an outside object for `owner_org_id`. Versions of an object are
-    /// kept per owner, so no organisation learns what another holds; a version that would
-    /// reach further than one the owner already holds is refused.
-    pub async fn add_outside_object(
+    /// Adds versions of outside objects for `owner_org_id`, each with its TLP and audience,
+    /// answering per object. Versions of an object are kept per owner, so no organisation
+    /// learns what another holds; a version that would reach further than one the owner already
+    /// holds is refused.
+    pub async fn add_outside_objects(
         &mut self,
         collection: &str,
         owner_org_id: &str,
-        o: &StixObject,
-        tlp: Tlp,
-        audience: &OutsideAudience,
+        offered: &[(StixObject, Tlp, OutsideAudience)],
         date_added: &str,
-    ) -> Result<AddOutcome> {
-        let sql = "SELECT version, tlp FROM stix_objects WHERE collection = $1 AND stix_id = $2 AND owner_org_id = $3";
-        let held: Vec<(String, Option<String>)> = on!(self.conn(), c => sqlx::query_as(sql).bind(collection).bind(&o.id).bind(owner_org_id).fetch_all(&mut *c).await?);
-        if held.iter().any(|(v, _)| *v == o.version) {
-            return Ok(AddOutcome::AlreadyHeld);
-        }
-        if let Some(tightest) =
-            held.iter().filter_map(|(_, t)| t.as_deref().and_then(Tlp::parse)).max_by_key(|t| t.rank())
-        {
-            if !tlp.keeps_or_tightens(tightest) {
-                return Ok(AddOutcome::WouldLoosen { held: tightest });
+    ) -> Result<Vec<AddOutcome>> {
+        let mut held: HashMap<String, Vec<(String, Option<Tlp>)>> = HashMap::new();
+        let ids: Vec<String> = offered.iter().map(|(o, _, _)| o.id.clone()).collect();
+        for part in ids.chunks(500) {
+            let rows: Vec<(String, String, Option<String>)> = on!(self.conn(), c => {
+                let mut qb = QueryBuilder::new("SELECT o.stix_id, o.version, o.tlp FROM stix_objects o WHERE o.collection = ");
+                qb.push_bind(collection.to_string()).push(" AND o.owner_org_id = ").push_bind(owner_org_id.to_string());
+                push_in(&mut qb, "o.stix_id", part);
+                qb.build_query_as().fetch_all(&mut *c).await?
+            });
+            for (id, version, tlp) in rows {
+                held.entry(id).or_default().push((version, tlp.as_deref().and_then(Tlp::parse)));
             }
         }
-        let newest = held.iter().all(|(v, _)| *v < o.version);
-        if newest {
-            let sql =
-                "UPDATE stix_objects SET latest = FALSE WHERE collection = $1 AND stix_id = $2 AND owner_org_id = $3";
-            on!(self.conn(), c => sqlx::query(sql).bind(collection).bind(&o.id).bind(owner_org_id).execute(&mut *c).await?.rows_affected());
+        let mut outcomes = Vec::with_capacity(offered.len());
+        let mut accepted: Vec<usize> = Vec::new();
+        for (i, (o, tlp, _)) in offered.iter().enumerate() {
+            let versions = held.entry(o.id.clone()).or_default();
+            let outcome = if versions.iter().any(|(v, _)| *v == o.version) {
+                AddOutcome::AlreadyHeld
+            } else if let Some(tightest) =
+                versions.iter().filter_map(|(_, t)| *t).max_by_key(|t| t.rank()).filter(|t| !tlp.keeps_or_tightens(*t))
+            {
+                AddOutcome::WouldLoosen { held: tightest }
+            } else {
+                versions.push((o.version.clone(), Some(*tlp)));
+                accepted.push(i);
+                AddOutcome::Added
+            };
+            outcomes.push(outcome);
         }
-        let at = Placing {
-            collection,
-            date_added,
-            tlp: Some(tlp),
-            item: None,
-            owner_org_id: Some(owner_org_id),
-            audience: Some(audience),
-            latest: newest,
-        };
-        self.insert_object(o, &at).await?;
-        Ok(AddOutcome::Added)
+        // Each object's newest version, old or new, is its latest.
+        let newest = |id: &str| held.get(id).and_then(|v| v.iter().map(|(v, _)| v.clone()).max()).unwrap_or_default();
+        let superseded: Vec<String> =
+            accepted.iter().map(|i| offered[*i].0.id.clone()).filter(|id| held[id].len() > 1).collect();
+        for part in superseded.chunks(500) {
+            on!(self.conn(), c => {
+                let mut qb = QueryBuilder::new("UPDATE stix_objects SET latest = FALSE WHERE collection = ");
+                qb.push_bind(collection.to_string()).push(" AND owner_org_id = ").push_bind(owner_org_id.to_string());
+                push_in(&mut qb, "stix_id", part);
+                qb.build().execute(&mut *c).await?.rows_affected()
+            });
+        }
+        let rows: Vec<(&StixObject, Placing)> = accepted
+            .iter()
+            .map(|i| {
+                let (o, tlp, audience) = &offered[*i];
+                let at = Placing {
+                    collection,
+                    date_added,
+                    tlp: Some(*tlp),
+                    item: None,
+                    owner_org_id: Some(owner_org_id),
+                    audience: Some(audience),
+                    latest: o.version == newest(&o.id),
+                };
+                (o, at)
+            })
+            .collect();
+        self.insert_objects(&rows).await?;
+        // A held version that stays newest keeps its flag.
+        for part in superseded.chunks(500) {
+            on!(self.conn(), c => {
+                let mut qb = QueryBuilder::new("UPDATE stix_objects SET latest = TRUE WHERE seq IN (SELECT MAX(seq) FROM stix_objects o WHERE o.collection = ");
+                qb.push_bind(collection.to_string()).push(" AND o.owner_org_id = ").push_bind(owner_org_id.to_string());
+                push_in(&mut qb, "o.stix_id", part);
+                qb.push(" AND o.version = (SELECT MAX(f.version) FROM stix_objects f WHERE ").push(SAME_OBJECT).push(") GROUP BY o.stix_id)");
+                qb.build().execute(&mut *c).await?.rows_affected()
+            });
+        }
+        Ok(outcomes)
     }
 
     /// Deletes the owner's versions of an object (all, or those in `versions`), keeping the
@@ -458,7 +519,7 @@ impl Tx {
                     audience: Some(audience),
                     latest: true,
                 };
-                self.insert_object(o, &at).await?;
+                self.insert_objects(&[(o, at)]).await?;
             }
         }
         Ok(())

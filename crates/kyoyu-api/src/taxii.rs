@@ -92,19 +92,24 @@ pub fn routes() -> Router<AppState> {
 /// A TAXII answer: the media type, the date-added headers where a page has objects.
 pub struct Taxii {
     status: StatusCode,
-    body: Value,
+    /// JSON text: pages splice stored objects in as they are, without parsing them again.
+    body: String,
     added: Option<(String, String)>,
 }
 
 impl Taxii {
     fn ok(body: Value) -> Taxii {
-        Taxii { status: StatusCode::OK, body, added: None }
+        Taxii::with_status(StatusCode::OK, body)
+    }
+
+    fn with_status(status: StatusCode, body: Value) -> Taxii {
+        Taxii { status, body: body.to_string(), added: None }
     }
 }
 
 impl IntoResponse for Taxii {
     fn into_response(self) -> Response {
-        let mut r = (self.status, self.body.to_string()).into_response();
+        let mut r = (self.status, self.body).into_response();
         let h = r.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(TAXII_MEDIA_TYPE));
         if let Some((first, last)) = self.added {
@@ -150,7 +155,7 @@ impl IntoResponse for TaxiiError {
             "error_code": code,
             "http_status": status.as_u16().to_string(),
         });
-        let mut r = Taxii { status, body, added: None }.into_response();
+        let mut r = Taxii::with_status(status, body).into_response();
         if status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"kyoyu TAXII\""));
         }
@@ -360,23 +365,29 @@ async fn page(state: &AppState, caller: &Caller, q: &StixQuery) -> Result<PageOf
     Ok(PageOf { rows, more, next })
 }
 
-fn envelope(p: PageOf, key: &str, item: impl Fn(&StixRow) -> Value) -> Taxii {
+fn envelope<T: serde::Serialize>(p: &PageOf, key: &str, items: &[T]) -> Taxii {
     let added = match (p.rows.first(), p.rows.last()) {
         (Some(f), Some(l)) => Some((f.date_added.clone(), l.date_added.clone())),
         _ => None,
     };
-    let mut body = json!({ "more": p.more });
-    if let Some(n) = p.next {
-        body["next"] = json!(n);
+    // serde_json cannot fail on strings, lists of them and raw JSON.
+    fn text<T: serde::Serialize + ?Sized>(v: &T) -> String {
+        serde_json::to_string(v).unwrap_or_default()
     }
-    if !p.rows.is_empty() {
-        body[key] = Value::Array(p.rows.iter().map(item).collect());
+    let mut body = format!("{{\"more\":{}", p.more);
+    if let Some(n) = &p.next {
+        body.push_str(&format!(",\"next\":{}", text(n)));
     }
+    if !items.is_empty() {
+        body.push_str(&format!(",\"{key}\":{}", text(items)));
+    }
+    body.push('}');
     Taxii { status: StatusCode::OK, body, added }
 }
 
-fn object_body(row: &StixRow) -> Value {
-    serde_json::from_str(&row.body).unwrap_or(Value::Null)
+/// The stored objects of a page as JSON, spliced in unparsed.
+fn bodies(p: &PageOf) -> Vec<&serde_json::value::RawValue> {
+    p.rows.iter().filter_map(|r| serde_json::from_str(&r.body).ok()).collect()
 }
 
 async fn get_objects(
@@ -388,7 +399,8 @@ async fn get_objects(
 ) -> TaxiiResult {
     let caller = caller(&headers, auth)?;
     let q = query(collection(&id)?.id, &params, Endpoint::Objects)?;
-    Ok(envelope(page(&state, &caller, &q).await?, "objects", object_body))
+    let p = page(&state, &caller, &q).await?;
+    Ok(envelope(&p, "objects", &bodies(&p)))
 }
 
 async fn manifest(
@@ -401,11 +413,12 @@ async fn manifest(
     let caller = caller(&headers, auth)?;
     let q = query(collection(&id)?.id, &params, Endpoint::Objects)?;
     let p = page(&state, &caller, &q).await?;
-    Ok(envelope(
-        p,
-        "objects",
-        |r| json!({ "id": r.stix_id, "date_added": r.date_added, "version": r.version, "media_type": STIX_MEDIA_TYPE }),
-    ))
+    let entries: Vec<Value> = p
+        .rows
+        .iter()
+        .map(|r| json!({ "id": r.stix_id, "date_added": r.date_added, "version": r.version, "media_type": STIX_MEDIA_TYPE }))
+        .collect();
+    Ok(envelope(&p, "objects", &entries))
 }
 
 /// A query for one object id; `None` when the id is not a STIX id (nothing can match).
@@ -436,7 +449,7 @@ async fn get_object(
     if p.rows.is_empty() && q.after.is_none() {
         return Err(ApiError::NotFound.into());
     }
-    Ok(envelope(p, "objects", object_body))
+    Ok(envelope(&p, "objects", &bodies(&p)))
 }
 
 async fn versions(
@@ -452,7 +465,8 @@ async fn versions(
     if p.rows.is_empty() && q.after.is_none() {
         return Err(ApiError::NotFound.into());
     }
-    Ok(envelope(p, "versions", |r| json!(r.version)))
+    let versions: Vec<&str> = p.rows.iter().map(|r| r.version.as_str()).collect();
+    Ok(envelope(&p, "versions", &versions))
 }
 
 fn require_writable(c: &CollectionDef, caller: &Caller) -> Result<(), TaxiiError> {
@@ -616,7 +630,7 @@ async fn add_objects(
     )
     .await?;
     tx.commit().await?;
-    Ok(Taxii { status: StatusCode::ACCEPTED, body: status, added: None })
+    Ok(Taxii::with_status(StatusCode::ACCEPTED, status))
 }
 
 async fn status(

@@ -242,21 +242,36 @@ async fn main() {
     let mut post_time = [Duration::ZERO, Duration::ZERO];
     for &size in &a.peer_sizes {
         let batch: Vec<Value> = (loaded..size).map(indicator).collect();
+        let mut step = [Duration::ZERO, Duration::ZERO];
         for (i, p) in [&kyoyu, &peer].iter().enumerate() {
             let t = Instant::now();
             for chunk in batch.chunks(250) {
                 p.post(&client, chunk).await;
             }
-            post_time[i] += t.elapsed();
+            step[i] = t.elapsed();
+            post_time[i] += step[i];
         }
+        let step_rate = |t: Duration| batch.len() as f64 / t.as_secs_f64();
         loaded = size;
         let k_obj = kyoyu.latency(&client, "objects/?limit=100", a.samples).await;
         let m_obj = peer.latency(&client, "objects/?limit=100", a.samples).await;
         let k_man = kyoyu.latency(&client, "manifest/?limit=100", a.samples).await;
         let m_man = peer.latency(&client, "manifest/?limit=100", a.samples).await;
         println!(
-            "{size:>9} | {:>9.2} / {:>9.2} | {:>9.2} / {:>9.2} | {:>9.2} / {:>9.2} | {:>9.2} / {:>9.2}   ratio (p50) objects {:.0}x, manifest {:.0}x",
-            k_obj.0, k_obj.1, m_obj.0, m_obj.1, k_man.0, k_man.1, m_man.0, m_man.1, m_obj.0 / k_obj.0, m_man.0 / k_man.0
+            "{size:>9} | {:>9.2} / {:>9.2} | {:>9.2} / {:>9.2} | {:>9.2} / {:>9.2} | {:>9.2} / {:>9.2} | {:>7.0} / {:>7.0} ({:.1}x)   ratio (p50) objects {:.0}x, manifest {:.0}x",
+            k_obj.0,
+            k_obj.1,
+            m_obj.0,
+            m_obj.1,
+            k_man.0,
+            k_man.1,
+            m_man.0,
+            m_man.1,
+            step_rate(step[0]),
+            step_rate(step[1]),
+            step[1].as_secs_f64() / step[0].as_secs_f64(),
+            m_obj.0 / k_obj.0,
+            m_man.0 / k_man.0
         );
     }
     let rate = |t: Duration| loaded as f64 / t.as_secs_f64();

@@ -109,6 +109,11 @@ pub(crate) async fn get_user(c: Conn<'_>, id: &str) -> Result<Option<UserRow>> {
     on!(c, c => sqlx::query(sql).bind(id).fetch_optional(&mut *c).await?.as_ref().map(user_from_row).transpose())
 }
 
+async fn user_with_org(mut c: Conn<'_>, user_id: &str) -> Result<Option<(UserRow, OrgRow)>> {
+    let Some(user) = get_user(c.re(), user_id).await? else { return Ok(None) };
+    Ok(get_org(c, &user.org_id).await?.map(|org| (user, org)))
+}
+
 impl Store {
     pub async fn get_org(&self, id: &str) -> Result<Option<OrgRow>> {
         get_org(self.read().await?.conn(), id).await
@@ -137,16 +142,18 @@ impl Store {
         let sql = "SELECT u.id FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL
                AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active";
-        let id: Option<String> = on!(self.read().await?.conn(), c => sqlx::query_scalar(sql).bind(hash).bind(now).fetch_optional(&mut *c).await?);
+        // One connection for the three reads: every authenticated request pays for this.
+        let mut conn = self.read().await?;
+        let id: Option<String> =
+            on!(conn.conn(), c => sqlx::query_scalar(sql).bind(hash).bind(now).fetch_optional(&mut *c).await?);
         match id {
-            Some(id) => self.user_with_org(&id).await,
+            Some(id) => user_with_org(conn.conn(), &id).await,
             None => Ok(None),
         }
     }
 
     pub async fn user_with_org(&self, user_id: &str) -> Result<Option<(UserRow, OrgRow)>> {
-        let Some(user) = self.get_user(user_id).await? else { return Ok(None) };
-        Ok(self.get_org(&user.org_id).await?.map(|org| (user, org)))
+        user_with_org(self.read().await?.conn(), user_id).await
     }
 
     pub async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRow>> {

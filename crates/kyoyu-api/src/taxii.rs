@@ -411,14 +411,28 @@ async fn manifest(
     Query(params): Query<HashMap<String, String>>,
 ) -> TaxiiResult {
     let caller = caller(&headers, auth)?;
-    let q = query(collection(&id)?.id, &params, Endpoint::Objects)?;
+    let q = StixQuery { without_bodies: true, ..query(collection(&id)?.id, &params, Endpoint::Objects)? };
     let p = page(&state, &caller, &q).await?;
-    let entries: Vec<Value> = p
+    let entries: Vec<ManifestEntry> = p
         .rows
         .iter()
-        .map(|r| json!({ "id": r.stix_id, "date_added": r.date_added, "version": r.version, "media_type": STIX_MEDIA_TYPE }))
+        .map(|r| ManifestEntry {
+            id: &r.stix_id,
+            date_added: &r.date_added,
+            version: &r.version,
+            media_type: STIX_MEDIA_TYPE,
+        })
         .collect();
     Ok(envelope(&p, "objects", &entries))
+}
+
+/// One manifest entry (§5.3).
+#[derive(serde::Serialize)]
+struct ManifestEntry<'a> {
+    id: &'a str,
+    date_added: &'a str,
+    version: &'a str,
+    media_type: &'a str,
 }
 
 /// A query for one object id; `None` when the id is not a STIX id (nothing can match).
@@ -460,7 +474,7 @@ async fn versions(
     Query(params): Query<HashMap<String, String>>,
 ) -> TaxiiResult {
     let caller = caller(&headers, auth)?;
-    let q = object_query(&id, &object, &params, Endpoint::Versions)?;
+    let q = StixQuery { without_bodies: true, ..object_query(&id, &object, &params, Endpoint::Versions)? };
     let p = page(&state, &caller, &q).await?;
     if p.rows.is_empty() && q.after.is_none() {
         return Err(ApiError::NotFound.into());

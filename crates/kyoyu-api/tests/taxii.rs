@@ -338,10 +338,14 @@ async fn every_filter_paging_and_version_endpoint() {
     let app = spawn_demo().await;
     let who = "nisc.cip";
     let id = format!("indicator--{}", uuid());
-    let versions = ["2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"];
+    let versions = ["2026-01-15T00:00:00.000Z", "2026-02-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"];
     for v in versions {
         add(&app, who, vec![indicator(&id, v, Some(GREEN), "203.0.113.9")]).await;
     }
+    // An older version arriving late is the first, not the last.
+    let oldest = "2026-01-01T00:00:00.000Z";
+    let late = add(&app, who, vec![indicator(&id, oldest, Some(GREEN), "203.0.113.9")]).await;
+    assert_eq!(late["success_count"], 1, "{late}");
     let mut others = Vec::new();
     for i in 0..7 {
         let o = format!("indicator--{}", uuid());
@@ -355,9 +359,9 @@ async fn every_filter_paging_and_version_endpoint() {
     let last = objects(&app, EXTERNAL, who, &format!("match[id]={id}")).await;
     assert_eq!(last.len(), 1);
     assert_eq!(last[0]["modified"], versions[2]);
-    assert_eq!(objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=all")).await.len(), 3);
+    assert_eq!(objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=all")).await.len(), 4);
     let first = objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=first")).await;
-    assert_eq!(first[0]["modified"], versions[0]);
+    assert_eq!(first[0]["modified"], oldest);
     let exact = objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=2026-02-01T00:00:00Z")).await;
     assert_eq!(exact[0]["modified"], versions[1]);
     let both = objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=first,last")).await;
@@ -399,7 +403,7 @@ async fn every_filter_paging_and_version_endpoint() {
     assert_eq!(manifest.body["objects"][0]["media_type"], "application/stix+json;version=2.1");
     // Versions, one object, delete of one version then all.
     let v = taxii(&app, Method::GET, &format!("collections/{EXTERNAL}/objects/{id}/versions/"), who, None).await;
-    assert_eq!(v.body["versions"].as_array().unwrap().len(), 3);
+    assert_eq!(v.body["versions"].as_array().unwrap().len(), 4);
     let one = taxii(&app, Method::GET, &format!("collections/{EXTERNAL}/objects/{id}/"), who, None).await;
     assert_eq!(one.body["objects"].as_array().unwrap().len(), 1);
     let d = taxii(
@@ -457,6 +461,8 @@ async fn malformed_requests_are_refused_with_the_reason() {
     assert_eq!(r.status(), 401);
     let r = taxii(&app, Method::GET, "collections/00000000-0000-4000-8000-000000000000/objects/", who, None).await;
     assert_eq!(r.status, 404);
+    let r = app.client.get(format!("{}/taxii2/trustgroup2/", app.base)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 404, "an API root that does not exist");
     // A bad object in a TAXII POST fails alone, with the path of the bad property.
     let good = indicator(&format!("indicator--{}", uuid()), "2026-01-01T00:00:00.000Z", Some(GREEN), "198.51.100.8");
     let mut bad = good.clone();

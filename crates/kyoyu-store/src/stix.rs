@@ -49,6 +49,8 @@ pub struct StixQuery {
     pub spec_versions: Vec<String>,
     pub versions: VersionMatch,
     pub limit: i64,
+    /// Leave the objects' bodies out (manifests and version lists need only ids and times).
+    pub without_bodies: bool,
 }
 
 /// What became of one object offered for a collection.
@@ -64,6 +66,7 @@ pub enum AddOutcome {
 }
 
 const COLUMNS: &str = "SELECT o.seq, o.stix_id, o.type, o.spec_version, o.version, o.date_added, o.tlp, o.owner_org_id, o.body FROM stix_objects o";
+const COLUMNS_WITHOUT_BODY: &str = "SELECT o.seq, o.stix_id, o.type, o.spec_version, o.version, o.date_added, o.tlp, o.owner_org_id, '' AS body FROM stix_objects o";
 
 /// The read rule for STIX objects, as SQL on `o`.
 pub(crate) fn push_readable<DB: Database>(qb: &mut QueryBuilder<'_, DB>, scope: &ReadScope)
@@ -276,7 +279,7 @@ impl Store {
 
 async fn page_on(c: Conn<'_>, scope: &ReadScope, q: &StixQuery) -> Result<Vec<StixRow>> {
     on!(c, c => {
-        let mut qb = QueryBuilder::new(COLUMNS);
+        let mut qb = QueryBuilder::new(if q.without_bodies { COLUMNS_WITHOUT_BODY } else { COLUMNS });
         push_query(&mut qb, scope, q);
         qb.push(" ORDER BY o.date_added, o.seq LIMIT ").push_bind(q.limit + 1);
         Ok(qb.build().fetch_all(&mut *c).await?.iter().map(row_from).collect())

@@ -79,12 +79,15 @@ async fn insert_hop(
         created_at: now(),
     };
     tx.insert_rendition(&rendition, &grants).await?;
-    if Some(hop.receiver) == world.coordinator().ok() {
-        assign_identifier(tx, &chain.id).await?;
-    }
+    let identifier = if Some(hop.receiver) == world.coordinator().ok() {
+        Some(assign_identifier(tx, &chain.id).await?)
+    } else {
+        chain.identifier.clone()
+    };
     let place = crate::stix::RenditionPlace {
         id: &rendition.id,
         chain,
+        identifier: identifier.as_deref(),
         sequence,
         sender: hop.sender,
         receiver: hop.receiver,
@@ -94,16 +97,17 @@ async fn insert_hop(
     Ok(rendition.id)
 }
 
-async fn assign_identifier(tx: &mut Tx, chain_id: &str) -> ApiResult<()> {
-    if tx.chain_identifier(chain_id).await?.is_some() {
-        return Ok(());
+/// The chain's identifier, given on the coordinator's first receipt.
+async fn assign_identifier(tx: &mut Tx, chain_id: &str) -> ApiResult<String> {
+    if let Some(identifier) = tx.chain_identifier(chain_id).await? {
+        return Ok(identifier);
     }
     let year = numbering_year(chrono::Utc::now());
     let seq = tx.next_counter("R", year).await?;
     let identifier = chain_identifier('R', year, seq);
     tx.assign_chain_identifier(chain_id, &identifier).await?;
     tx.audit("report.number", "chain", chain_id, json!({"identifier": identifier})).await?;
-    Ok(())
+    Ok(identifier)
 }
 
 fn check_extras(world: &World, content: &ReportContent, errors: &mut ValidationErrors) {

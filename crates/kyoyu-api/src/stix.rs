@@ -26,6 +26,7 @@ fn org_ref<'a>(world: &'a World, id: &str) -> Option<OrgRef<'a>> {
 pub struct RenditionPlace<'a> {
     pub id: &'a str,
     pub chain: &'a ChainRow,
+    pub identifier: Option<&'a str>,
     pub sequence: i64,
     pub sender: &'a str,
     pub receiver: &'a str,
@@ -40,10 +41,9 @@ pub async fn keep_rendition(
     content: &ReportContent,
 ) -> ApiResult<()> {
     let hidden = |org: &str| at.chain.route == Route::Anonymised && org == at.chain.originator_org_id;
-    let identifier = tx.chain_identifier(&at.chain.id).await?;
     let facts = kyoyu_stix::RenditionFacts {
         rendition_id: at.id,
-        identifier: identifier.as_deref(),
+        identifier: at.identifier,
         sequence: at.sequence,
         route: at.chain.route,
         statutory: at.chain.statutory,
@@ -53,7 +53,7 @@ pub async fn keep_rendition(
         created_at: at.created_at,
     };
     let objects = kyoyu_stix::rendition_objects(&facts);
-    tx.replace_item_objects(REPORTS, ItemRef::Report(at.id), content.tlp, at.created_at, &objects).await?;
+    tx.insert_item_objects(REPORTS, ItemRef::Report(at.id), content.tlp, at.created_at, &objects).await?;
     Ok(())
 }
 

@@ -296,6 +296,7 @@ impl Tx {
     async fn insert_objects(&mut self, rows: &[(&StixObject, Placing<'_>)]) -> Result<()> {
         // Parameters per statement stay well under SQLite's and PostgreSQL's limits.
         for chunk in rows.chunks(500) {
+            let named = chunk.iter().any(|(o, _)| !o.values.is_empty());
             let returned: Vec<(i64, String, String)> = on!(self.conn(), c => {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO stix_objects (collection, stix_id, type, spec_version, version, date_added, tlp, body,
@@ -323,8 +324,14 @@ impl Tx {
                         .push_bind(at.audience.is_some_and(|a| a.need_to_know()))
                         .push_bind(at.latest);
                 });
-                qb.push(" RETURNING seq, stix_id, version");
-                qb.build_query_as().fetch_all(&mut *c).await?
+                if named {
+                    qb.push(" RETURNING seq, stix_id, version");
+                    qb.build_query_as().fetch_all(&mut *c).await?
+                } else {
+                    // Nothing to index for correlation: no need for the new rows' numbers.
+                    qb.build().execute(&mut *c).await?;
+                    Vec::new()
+                }
             });
             // RETURNING need not keep the VALUES order; match rows back by id and version.
             let seq_of: std::collections::HashMap<(&str, &str), i64> =
@@ -367,6 +374,18 @@ impl Tx {
         on!(self.conn(), c => sqlx::query(&values).bind(id).execute(&mut *c).await?.rows_affected());
         let objects_sql = format!("DELETE FROM stix_objects WHERE {column} = $1");
         on!(self.conn(), c => sqlx::query(&objects_sql).bind(id).execute(&mut *c).await?.rows_affected());
+        self.insert_item_objects(collection, item, tlp, date_added, objects).await
+    }
+
+    /// Keeps the objects made from a new report rendition or advisory.
+    pub async fn insert_item_objects(
+        &mut self,
+        collection: &str,
+        item: ItemRef<'_>,
+        tlp: Tlp,
+        date_added: &str,
+        objects: &[StixObject],
+    ) -> Result<()> {
         let at = Placing {
             collection,
             date_added,

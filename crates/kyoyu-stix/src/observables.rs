@@ -46,18 +46,23 @@ struct Patterns {
     cve: Regex,
 }
 
+/// Word boundaries are ASCII ones (`(?-u:\b)`): the values are ASCII, and Unicode boundaries
+/// would keep the regex engine off its fast path on Japanese text.
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| Patterns {
-        url: Regex::new(r#"(?i)\bhttps?://[^\s"'<>、。）)」\]]+"#).expect("url pattern"),
-        email: Regex::new(r"(?i)\b[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b").expect("email pattern"),
-        ipv4: Regex::new(r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b")
-            .expect("ipv4 pattern"),
-        ipv6: Regex::new(r"(?i)\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b").expect("ipv6 pattern"),
-        domain: Regex::new(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,24})\b")
+        url: Regex::new(r#"(?i)(?-u:\b)https?://[^\s"'<>、。）)」\]]+"#).expect("url pattern"),
+        email: Regex::new(r"(?i)(?-u:\b)[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?-u:\b)")
+            .expect("email pattern"),
+        ipv4: Regex::new(
+            r"(?-u:\b)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?-u:\b)",
+        )
+        .expect("ipv4 pattern"),
+        ipv6: Regex::new(r"(?i)(?-u:\b)(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?-u:\b)").expect("ipv6 pattern"),
+        domain: Regex::new(r"(?i)(?-u:\b)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,24})(?-u:\b)")
             .expect("domain pattern"),
-        hash: Regex::new(r"(?i)\b(?:[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})\b").expect("hash pattern"),
-        cve: Regex::new(r"(?i)\bCVE-\d{4}-\d{4,7}\b").expect("cve pattern"),
+        hash: Regex::new(r"(?i)(?-u:\b)(?:[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?-u:\b)").expect("hash pattern"),
+        cve: Regex::new(r"(?i)(?-u:\b)CVE-\d{4}-\d{4,7}(?-u:\b)").expect("cve pattern"),
     })
 }
 

@@ -121,9 +121,21 @@ pub async fn check_citations(tx: &mut Tx, caller: &Caller, draft: &AdvisoryDraft
     errors.into_result(()).map_err(ApiError::from)
 }
 
+/// The item's objects with the definitions they refer to. A marking definition goes in only
+/// where an object carries it: importers such as MISP's misp-stix tag the whole event with
+/// every TLP definition a bundle holds.
 fn bundle_of(rows: &[StixRow]) -> Value {
     let mut objects: Vec<Value> = rows.iter().filter_map(|r| serde_json::from_str(&r.body).ok()).collect();
-    objects.extend(kyoyu_stix::extension::definitions().into_iter().map(|o| o.body));
+    let used: std::collections::HashSet<String> = objects
+        .iter()
+        .flat_map(|o| o["object_marking_refs"].as_array().cloned().unwrap_or_default())
+        .filter_map(|m| m.as_str().map(str::to_string))
+        .collect();
+    let definitions = kyoyu_stix::extension::definitions().into_iter().map(|o| o.body);
+    objects.extend(
+        definitions
+            .filter(|d| d["type"] != "marking-definition" || d["id"].as_str().is_some_and(|id| used.contains(id))),
+    );
     kyoyu_stix::bundle(objects.iter())
 }
 

@@ -22,8 +22,8 @@ const WHITE: &str = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9";
 fn python() -> PathBuf {
     python_with(
         "py-stix",
-        &["stix2-validator==3.2.0", "taxii2-client", "stix2"],
-        "import stix2validator, taxii2client, stix2",
+        &["stix2-validator==3.2.0", "taxii2-client", "stix2", "misp-stix"],
+        "import stix2validator, taxii2client, stix2, misp_stix_converter",
     )
 }
 
@@ -170,6 +170,33 @@ async fn every_bundle_kyoyu_emits_passes_the_strict_validator() {
         ));
     }
     validate(&bundles);
+}
+
+#[tokio::test]
+async fn misp_reads_the_tlp_of_every_bundle_right() {
+    let app = spawn_demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for tlp in ["RED", "AMBER+STRICT", "AMBER", "GREEN", "WHITE", "CLEAR"] {
+        let fwd = numbered_report(&app, "gas-a.ntk", tlp, "203.0.113.80 から不審な通信").await;
+        let (s, bundle) = app.get(&format!("/api/v1/reports/{}/stix", fwd["id"].as_str().unwrap()), "nisc.cip").await;
+        assert_eq!(s, 200);
+        let file = dir.path().join(format!("{tlp}.json"));
+        std::fs::write(&file, bundle.to_string()).unwrap();
+        files.push(file);
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/misp_reads_markings.py");
+    let out = Command::new(python()).arg(script).args(&files).output().unwrap();
+    assert!(out.status.success(), "misp-stix failed: {}", String::from_utf8_lossy(&out.stderr));
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for tlp in ["RED", "AMBER+STRICT", "AMBER", "GREEN", "WHITE", "CLEAR"] {
+        assert_eq!(
+            seen[format!("{tlp}.json")],
+            json!([format!("tlp:{}", tlp.to_lowercase())]),
+            "MISP reads {tlp} as {}",
+            seen
+        );
+    }
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{python_with, spawn_demo, TestApp};
+use common::{python_with, spawn_bare, spawn_demo, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -170,6 +170,28 @@ async fn every_bundle_kyoyu_emits_passes_the_strict_validator() {
         ));
     }
     validate(&bundles);
+}
+
+#[tokio::test]
+async fn http_basic_with_a_log_in_and_password_works_as_a_token_does() {
+    let app = spawn_bare().await;
+    let admin = app.user("admin");
+    let url = format!("{}/taxii2/", app.base);
+    let r = app
+        .client
+        .get(&url)
+        .basic_auth(&admin.login, Some(&admin.password))
+        .header("Accept", MEDIA)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let discovery: Value = r.json().await.unwrap();
+    assert!(discovery["api_roots"][0].as_str().unwrap().ends_with("/taxii2/kyoyu/"));
+    let r = app.client.get(&url).basic_auth(&admin.login, Some("not the password")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = app.client.get(&url).basic_auth("nobody", Some(&admin.password)).send().await.unwrap();
+    assert_eq!(r.status(), 401, "an unknown log-in answers like a wrong password");
 }
 
 #[tokio::test]

@@ -173,6 +173,29 @@ async fn every_bundle_kyoyu_emits_passes_the_strict_validator() {
 }
 
 #[tokio::test]
+async fn a_relayed_advisory_reaches_a_poller_that_asks_only_for_what_is_new() {
+    let app = spawn_demo().await;
+    let body = json!({
+        "severity": "warning", "tlp": "GREEN", "tlp_note": "", "has_attachments": false,
+        "recipients": [{"ministry_org_id": app.org("meti.liaison"), "sector": "gas"}],
+        "content": {"summary": "198.51.100.90 からの攻撃に注意", "targets": "ガス制御系", "countermeasures": "遮断", "other": ""},
+        "contact": {"name": "NISC", "phone": "03-0000-0000", "fax": "", "email": "cip@example.go.jp"}
+    });
+    let (s, a) = app.post("/api/v1/advisories", "nisc.cip", body).await;
+    assert_eq!(s, 201, "{a}");
+    let path = format!("/api/v1/advisories/{}", a["id"].as_str().unwrap());
+    assert_eq!(app.post(&format!("{path}/issue"), "nisc.cip", json!({})).await.0, 200);
+    // The ministry has it; the CEPTOAR has polled and seen nothing yet.
+    let page = taxii(&app, Method::GET, &format!("collections/{ADVISORIES}/objects/"), "meti.liaison", None).await;
+    let polled = page.headers["X-TAXII-Date-Added-Last"].to_str().unwrap().to_string();
+    assert!(objects(&app, ADVISORIES, "gas-ceptoar.secretariat", "").await.is_empty());
+    let relay = json!({"org_ids": [app.org("gas-ceptoar.admin")]});
+    assert_eq!(app.post(&format!("{path}/relay"), "meti.liaison", relay).await.0, 200);
+    let new = objects(&app, ADVISORIES, "gas-ceptoar.secretariat", &format!("added_after={polled}")).await;
+    assert!(new.iter().any(|o| o["type"] == "report"), "the relayed advisory is new to the CEPTOAR's poller");
+}
+
+#[tokio::test]
 async fn http_basic_with_a_log_in_and_password_works_as_a_token_does() {
     let app = spawn_bare().await;
     let admin = app.user("admin");

@@ -340,6 +340,12 @@ impl Tx {
     }
 
     pub async fn replace_advisory_access(&mut self, advisory_id: &str, grants: &AccessGrants) -> Result<()> {
+        let sql = "SELECT org_id FROM advisory_access WHERE advisory_id = $1";
+        let before: Vec<String> =
+            on!(self.conn(), c => sqlx::query_scalar(sql).bind(advisory_id).fetch_all(&mut *c).await?);
+        if grants.rows().iter().any(|(org, _)| !before.contains(org)) {
+            self.redate_item_objects(crate::ItemRef::Advisory(advisory_id)).await?;
+        }
         on!(self.conn(), c => sqlx::query("DELETE FROM advisory_access WHERE advisory_id = $1").bind(advisory_id).execute(&mut *c).await?.rows_affected());
         let sql = "INSERT INTO advisory_access (org_id, advisory_id, need_to_know) VALUES ($1, $2, $3)";
         for (org_id, ntk) in grants.rows() {

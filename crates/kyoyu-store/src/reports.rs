@@ -280,6 +280,10 @@ impl Tx {
     /// Writes exactly the readers the policy granted, replacing any before. Each reader row
     /// carries its item's time, so lists walk an index newest first.
     pub async fn replace_access(&mut self, report_id: &str, grants: &AccessGrants) -> Result<()> {
+        let before: Vec<String> = on!(self.conn(), c => sqlx::query_scalar("SELECT org_id FROM report_access WHERE report_id = $1").bind(report_id).fetch_all(&mut *c).await?);
+        if grants.rows().iter().any(|(org, _)| !before.contains(org)) {
+            self.redate_item_objects(crate::ItemRef::Report(report_id)).await?;
+        }
         on!(self.conn(), c => sqlx::query("DELETE FROM report_access WHERE report_id = $1").bind(report_id).execute(&mut *c).await?.rows_affected());
         if grants.rows().is_empty() {
             return Ok(());

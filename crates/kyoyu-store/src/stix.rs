@@ -176,7 +176,7 @@ where
         ItemRef::Report(r) => ("report_id", r),
         ItemRef::Advisory(a) => ("advisory_id", a),
     };
-    qb.push(format!(" COALESCE(o.{column}, '') = ")).push_bind(id.to_string());
+    qb.push(format!(" o.{column} = ")).push_bind(id.to_string());
 }
 
 /// Objects of the item, or for a report, of any rendition of its chain.
@@ -190,7 +190,9 @@ where
                 .push_bind(id.to_string())
                 .push(")");
         }
-        ItemRef::Advisory(_) => push_item(qb, item),
+        ItemRef::Advisory(id) => {
+            qb.push(" COALESCE(o.advisory_id, '') = ").push_bind(id.to_string());
+        }
     }
 }
 
@@ -375,6 +377,18 @@ impl Tx {
         let objects_sql = format!("DELETE FROM stix_objects WHERE {column} = $1");
         on!(self.conn(), c => sqlx::query(&objects_sql).bind(id).execute(&mut *c).await?.rows_affected());
         self.insert_item_objects(collection, item, tlp, date_added, objects).await
+    }
+
+    /// Marks an item's objects added now: called when the item gains a reader, so that
+    /// reader's TAXII client, polling with `added_after`, sees them.
+    pub async fn redate_item_objects(&mut self, item: ItemRef<'_>) -> Result<()> {
+        on!(self.conn(), c => {
+            let mut qb = QueryBuilder::new("UPDATE stix_objects AS o SET date_added = ");
+            qb.push_bind(crate::now()).push(" WHERE");
+            push_item(&mut qb, item);
+            qb.build().execute(&mut *c).await?.rows_affected()
+        });
+        Ok(())
     }
 
     /// Keeps the objects made from a new report rendition or advisory.

@@ -435,7 +435,7 @@ struct ManifestEntry<'a> {
     media_type: &'a str,
 }
 
-/// A query for one object id; `None` when the id is not a STIX id (nothing can match).
+/// A query for one object id; an id that is not a STIX id answers 404 (nothing can match).
 fn object_query(
     collection_id: &str,
     object: &str,
@@ -450,6 +450,16 @@ fn object_query(
     Ok(q)
 }
 
+/// A page of one object's versions; 404 when the caller may read none of them (a later page,
+/// reached with `next`, may be empty).
+async fn object_page(state: &AppState, caller: &Caller, q: &StixQuery) -> Result<PageOf, TaxiiError> {
+    let p = page(state, caller, q).await?;
+    if p.rows.is_empty() && q.after.is_none() {
+        return Err(ApiError::NotFound.into());
+    }
+    Ok(p)
+}
+
 async fn get_object(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -459,10 +469,7 @@ async fn get_object(
 ) -> TaxiiResult {
     let caller = caller(&headers, auth)?;
     let q = object_query(&id, &object, &params, Endpoint::Object)?;
-    let p = page(&state, &caller, &q).await?;
-    if p.rows.is_empty() && q.after.is_none() {
-        return Err(ApiError::NotFound.into());
-    }
+    let p = object_page(&state, &caller, &q).await?;
     Ok(envelope(&p, "objects", &bodies(&p)))
 }
 
@@ -475,10 +482,7 @@ async fn versions(
 ) -> TaxiiResult {
     let caller = caller(&headers, auth)?;
     let q = StixQuery { without_bodies: true, ..object_query(&id, &object, &params, Endpoint::Versions)? };
-    let p = page(&state, &caller, &q).await?;
-    if p.rows.is_empty() && q.after.is_none() {
-        return Err(ApiError::NotFound.into());
-    }
+    let p = object_page(&state, &caller, &q).await?;
     let versions: Vec<&str> = p.rows.iter().map(|r| r.version.as_str()).collect();
     Ok(envelope(&p, "versions", &versions))
 }

@@ -16,12 +16,14 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../../kyoyu-api/tests/common/python.rs"]
+mod python;
 
 use common::Target;
 use kyoyu_api::seed::{self, Passwords};
 use kyoyu_api::taxii::EXTERNAL;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -126,13 +128,7 @@ impl Drop for Medallion {
 }
 
 fn venv_python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-medallion");
-    let py = venv.join("bin/python");
-    if !Command::new(&py).args(["-c", "import medallion"]).status().is_ok_and(|s| s.success()) {
-        assert!(Command::new("python3").arg("-m").arg("venv").arg(&venv).status().unwrap().success());
-        assert!(Command::new(&py).args(["-m", "pip", "install", "--quiet", "medallion"]).status().unwrap().success());
-    }
-    py
+    python::python_with("py-medallion", &["medallion"], "import medallion")
 }
 
 fn free_port() -> u16 {

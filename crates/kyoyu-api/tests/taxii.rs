@@ -535,6 +535,19 @@ async fn malformed_requests_are_refused_with_the_reason() {
     assert_eq!(r.status, 404);
     let r = app.client.get(format!("{}/taxii2/trustgroup2/", app.base)).bearer_auth(token).send().await.unwrap();
     assert_eq!(r.status(), 404, "an API root that does not exist");
+    // A TAXII POST may be larger than the JSON API's 1 MiB.
+    let big: Vec<Value> = (0..3000)
+        .map(|i| {
+            indicator(
+                &format!("indicator--{}", uuid()),
+                "2026-01-01T00:00:00.000Z",
+                Some(GREEN),
+                &format!("10.9.{}.{}", i / 256, i % 256),
+            )
+        })
+        .collect();
+    assert!(json!({ "objects": big }).to_string().len() > kyoyu_api::BODY_LIMIT);
+    assert_eq!(add(&app, who, big).await["success_count"], 3000);
     // A bad object in a TAXII POST fails alone, with the path of the bad property.
     let good = indicator(&format!("indicator--{}", uuid()), "2026-01-01T00:00:00.000Z", Some(GREEN), "198.51.100.8");
     let mut bad = good.clone();

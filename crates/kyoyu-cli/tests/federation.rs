@@ -96,6 +96,16 @@ fn indicator(n: u32, marking: Option<&str>) -> Value {
     o
 }
 
+/// A `kyoyu taxii pull --every` process, stopped when dropped.
+struct Poller(std::process::Child);
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Runs `kyoyu taxii ARGS` and returns its summary line.
 async fn kyoyu_taxii(args: Vec<String>) -> String {
     let out = tokio::task::spawn_blocking(move || {
@@ -180,6 +190,27 @@ async fn two_instances_federate_and_the_scope_only_tightens() {
     pull[0] = "pull".into();
     let pulled = kyoyu_taxii(pull).await;
     assert_eq!((count(&pulled, "read"), count(&pulled, "sent")), (1, 1), "{pulled}");
+
+    // Scheduled polling: a new object at the source arrives without another command.
+    let mut poll = push(&isac, sender, &coordinator, receiver, &["--every", "1"]);
+    poll[0] = "pull".into();
+    let mut poller = Poller(
+        Command::new(env!("CARGO_BIN_EXE_kyoyu"))
+            .arg("taxii")
+            .args(&poll)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let late = indicator(30, Some(MARKINGS[0].1));
+    isac.add(sender, vec![late.clone()]).await;
+    let waited = std::time::Instant::now();
+    while !coordinator.readable(receiver).await.contains_key(late["id"].as_str().unwrap()) {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(20), "the poller never brought the new object");
+        assert!(poller.0.try_wait().unwrap().is_none(), "the poller exited");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    drop(poller);
 
     // A wrong token at either end is a clear error and a non-zero exit.
     let mut bad = push(&isac, sender, &coordinator, receiver, &[]);

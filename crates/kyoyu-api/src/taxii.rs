@@ -503,16 +503,19 @@ async fn delete_object(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<StatusCode, TaxiiError> {
     let caller = caller(&headers, auth)?;
-    let q = object_query(&id, &object, &params, Endpoint::Delete)?;
-    // What the caller cannot read does not exist for them, even before the write check.
-    if state.store.stix_page(&caller.scope(), &q).await?.is_empty() {
+    let q = StixQuery { limit: MAX_PAGE, ..object_query(&id, &object, &params, Endpoint::Delete)? };
+    // Only versions the caller may read are touched; none readable is as if none existed.
+    let readable = state.store.stix_page(&caller.scope(), &q).await?;
+    if readable.is_empty() {
         return Err(ApiError::NotFound.into());
     }
     require_writable(collection(&id)?, &caller)?;
-    let versions = if q.versions.all { Vec::new() } else { q.versions.at.clone() };
-    let mut tx = state.store.begin(caller.actor()).await?;
-    let deleted = tx.delete_outside_object(&q.collection, caller.org_id(), &object, &versions).await?;
-    if deleted == 0 {
+    let owned: Vec<String> = readable
+        .iter()
+        .filter(|r| r.owner_org_id.as_deref() == Some(caller.org_id()))
+        .map(|r| r.version.clone())
+        .collect();
+    if owned.is_empty() {
         // Readable, but held by another organisation: only its owner removes it.
         return Err(ApiError::forbidden(
             "他の組織が取り込んだオブジェクトは削除できません",
@@ -520,6 +523,8 @@ async fn delete_object(
         )
         .into());
     }
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let deleted = tx.delete_outside_object(&q.collection, caller.org_id(), &object, &owned).await?;
     tx.audit("stix.delete", "stix", &object, json!({ "collection": q.collection, "versions": deleted })).await?;
     tx.commit().await?;
     Ok(StatusCode::OK)

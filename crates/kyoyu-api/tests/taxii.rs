@@ -385,6 +385,35 @@ async fn outside_markings_are_kept_and_enforced() {
     assert_eq!(r.status, 404);
     let r = taxii(&app, Method::DELETE, &format!("collections/{EXTERNAL}/objects/{green}/"), "nisc.cip", None).await;
     assert_eq!(r.status, 403);
+    // A colleague's delete reaches only the versions the colleague may read: a RED version
+    // (the importing user's alone) stays.
+    let tightened = format!("indicator--{}", uuid());
+    add(
+        &app,
+        "finance-ceptoar.secretariat",
+        vec![indicator(&tightened, "2026-01-01T00:00:00.000Z", Some(GREEN), "198.51.100.5")],
+    )
+    .await;
+    add(
+        &app,
+        "finance-ceptoar.secretariat",
+        vec![indicator(&tightened, "2026-02-01T00:00:00.000Z", Some(RED), "198.51.100.5")],
+    )
+    .await;
+    let r = taxii(
+        &app,
+        Method::DELETE,
+        &format!("collections/{EXTERNAL}/objects/{tightened}/"),
+        "finance-ceptoar.admin",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let left =
+        objects(&app, EXTERNAL, "finance-ceptoar.secretariat", &format!("match[id]={tightened}&match[version]=all"))
+            .await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["object_marking_refs"], json!([RED]));
     // The same id from another organisation is its own object: no one learns what others hold.
     let same =
         add(&app, "nisc.cip", vec![indicator(&amber, "2026-01-01T00:00:00.000Z", Some(GREEN), "198.51.100.2")]).await;
@@ -478,6 +507,14 @@ async fn every_filter_paging_and_version_endpoint() {
     assert_eq!(v.body["versions"].as_array().unwrap().len(), 4);
     let one = taxii(&app, Method::GET, &format!("collections/{EXTERNAL}/objects/{id}/"), who, None).await;
     assert_eq!(one.body["objects"].as_array().unwrap().len(), 1);
+    // `first` deletes the oldest version only (the late one, 2026-01-01).
+    let d =
+        taxii(&app, Method::DELETE, &format!("collections/{EXTERNAL}/objects/{id}/?match[version]=first"), who, None)
+            .await;
+    assert_eq!(d.status, 200);
+    let first = objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=first")).await;
+    assert_eq!(first[0]["modified"], versions[0], "only the first version went");
+    assert_eq!(objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=all")).await.len(), 3);
     let d = taxii(
         &app,
         Method::DELETE,

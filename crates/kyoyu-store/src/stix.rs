@@ -496,8 +496,8 @@ impl Tx {
         Ok(outcomes)
     }
 
-    /// Deletes the owner's versions of an object (all, or those in `versions`), keeping the
-    /// newest remaining version marked latest. Returns how many were deleted.
+    /// Deletes the owner's `versions` of an object, keeping the newest remaining version marked
+    /// latest. Returns how many were deleted.
     pub async fn delete_outside_object(
         &mut self,
         collection: &str,
@@ -509,7 +509,7 @@ impl Tx {
         let sql = "SELECT seq, version FROM stix_objects WHERE collection = $1 AND stix_id = $2 AND owner_org_id = $3";
         let held: Vec<(i64, String)> = on!(self.conn(), c => sqlx::query_as(sql).bind(collection).bind(stix_id).bind(owner_org_id).fetch_all(&mut *c).await?);
         for (seq, version) in &held {
-            if versions.is_empty() || versions.contains(version) {
+            if versions.contains(version) {
                 on!(self.conn(), c => sqlx::query("DELETE FROM stix_values WHERE seq = $1").bind(*seq).execute(&mut *c).await?.rows_affected());
                 deleted += on!(self.conn(), c => sqlx::query("DELETE FROM stix_objects WHERE seq = $1").bind(*seq).execute(&mut *c).await?.rows_affected());
             }

@@ -72,29 +72,32 @@ pub async fn get_me(caller: Caller) -> Json<Value> {
 pub struct LoginBody {
     login: Option<String>,
     password: Option<String>,
+    /// The TOTP code, for users who enrolled a second factor.
+    totp: Option<String>,
 }
 
-/// Exchanges a login and password for a token valid for 12 hours.
+/// Exchanges a login and password (and TOTP code, if enrolled) for a token valid for 12 hours.
 pub async fn create_session(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let login = body.login.ok_or_else(|| FieldError::required("login"))?;
     let password = body.password.ok_or_else(|| FieldError::required("password"))?;
-    let user = state.store.find_user_by_login(&login).await?.filter(|u| u.active);
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    if !auth::verify_password(password, stored).await? {
-        return Err(ApiError::Unauthorized);
-    }
-    let user = user.ok_or(ApiError::Unauthorized)?;
+    let (user, _) = crate::login::authenticate(&state.store, &login, &password, body.totp.as_deref()).await?;
+    let (token, row) = open_session(&state, &user, "session").await?;
+    Ok((StatusCode::CREATED, Json(json!({"token": token, "expires_at": row.expires_at}))))
+}
+
+/// Issues a 12-hour session token to a user who has just logged in.
+pub async fn open_session(state: &AppState, user: &UserRow, label: &str) -> ApiResult<(String, TokenRow)> {
     let expires = kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::hours(12));
     let mut tx = state
         .store
         .begin(kyoyu_store::Actor { user_id: Some(user.id.clone()), org_id: Some(user.org_id.clone()) })
         .await?;
-    let (token, row) = issue_token(&mut tx, &user.id, "session", Some(expires)).await?;
+    let issued = issue_token(&mut tx, &user.id, label, Some(expires)).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({"token": token, "expires_at": row.expires_at}))))
+    Ok(issued)
 }
 
 async fn issue_token(

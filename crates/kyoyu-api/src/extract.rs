@@ -83,6 +83,7 @@ fn data_error(path: &str, message: &str) -> FieldError {
 
 /// The authenticated user. Any handler that takes one cannot run without a valid token, and
 /// the read scope it yields is the only key to item queries.
+#[derive(Clone)]
 pub struct Caller {
     pub principal: Principal,
     pub user: UserRow,
@@ -122,7 +123,8 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-async fn caller_by_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+/// The caller behind a session or API token (the web UI keeps its token in a cookie).
+pub async fn caller_by_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let hash = crate::auth::token_hash(token.trim());
     let (user, org) =
         state.store.user_by_token_hash(&hash, &kyoyu_store::now()).await?.ok_or(ApiError::Unauthorized)?;
@@ -151,14 +153,6 @@ async fn basic_or_bearer(parts: &mut Parts, state: &AppState) -> Result<Caller, 
         base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| ApiError::Unauthorized)?;
     let text = String::from_utf8(decoded).map_err(|_| ApiError::Unauthorized)?;
     let (login, password) = text.split_once(':').ok_or(ApiError::Unauthorized)?;
-    let user = state.store.find_user_by_login(login).await?.filter(|u| u.active);
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    if !crate::auth::verify_password(password.to_string(), stored).await? {
-        return Err(ApiError::Unauthorized);
-    }
-    let (user, org) = match user {
-        Some(u) => state.store.user_with_org(&u.id).await?.ok_or(ApiError::Unauthorized)?,
-        None => return Err(ApiError::Unauthorized),
-    };
+    let (user, org) = crate::login::authenticate(&state.store, login, password, None).await?;
     Ok(Caller { principal: principal(&user, &org), user, org })
 }

@@ -8,6 +8,7 @@ pub mod advisories;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod login;
 pub mod notifications;
 pub mod notify;
 pub mod query;
@@ -41,6 +42,11 @@ pub struct AppState {
 }
 
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The app with `extra` routes (the web UI) beside the JSON API and TAXII.
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(openapi))
         .route("/v1/session", post(admin::create_session))
@@ -93,6 +99,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .merge(taxii::routes())
+        .merge(extra)
         .fallback(|| async { error::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
@@ -110,8 +117,19 @@ pub async fn serve(
     mail: notify::MailConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, store, mail, Router::new(), shutdown).await
+}
+
+/// As [`serve`], with `extra` routes (the web UI) beside the API.
+pub async fn serve_with(
+    listener: TcpListener,
+    store: Store,
+    mail: notify::MailConfig,
+    extra: Router<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     stix::install_definitions(&store).await.map_err(|e| std::io::Error::other(e.to_string()))?;
     notify::spawn_worker(store.clone(), mail.clone());
-    let app = app(AppState { store, mail, world: Default::default() });
+    let app = app_with(AppState { store, mail, world: Default::default() }, extra);
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -116,12 +116,18 @@ struct Account {
 pub enum Passwords {
     Generate,
     TokensOnly,
+    /// Passwords for these logins only (browser tests log in as a few users).
+    For(&'static [&'static str]),
 }
 
 async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passwords) -> ApiResult<Vec<Credential>> {
     let passwords: Vec<String> = match passwords {
         Passwords::Generate => accounts.iter().map(|_| auth::new_password()).collect(),
         Passwords::TokensOnly => accounts.iter().map(|_| String::new()).collect(),
+        Passwords::For(logins) => accounts
+            .iter()
+            .map(|a| if logins.contains(&a.login.as_str()) { auth::new_password() } else { String::new() })
+            .collect(),
     };
     let mut hashes: Vec<Option<String>> = Vec::new();
     // Two at a time keeps both cores busy without starving the server.

@@ -192,7 +192,7 @@ async fn listen_and_serve(store: Store, listen: SocketAddr, mail: MailConfig) ->
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    kyoyu_api::serve(listener, store, mail, shutdown).await?;
+    kyoyu_web::serve(listener, store, mail, shutdown).await?;
     Ok(())
 }
 
@@ -242,6 +242,7 @@ async fn demo(
 
 fn print_logins(base_url: &str, place: &str, users: &[Credential]) {
     println!("kyoyu demo / デモ環境  {base_url}  (data: {place})");
+    println!("Web UI / ウェブ画面: {base_url}/   (log in with a login and password below / 下記のログイン名とパスワードでログイン)");
     println!("API: {base_url}/api/openapi.json   Authorization: Bearer <token>");
     println!("{:<34} {:<18} {:<22} {:<4} {:<20} token", "login", "password", "org kind / sector", "NTK", "roles");
     for u in users {

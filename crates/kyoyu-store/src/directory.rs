@@ -302,6 +302,13 @@ impl Tx {
         Ok(())
     }
 
+    /// Ends a session: revokes the token with this hash (log-out).
+    pub async fn revoke_token_by_hash(&mut self, hash: &str, at: &str) -> Result<()> {
+        let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
+        on!(self.conn(), c => sqlx::query(sql).bind(at).bind(hash).execute(&mut *c).await.map(|_| ())?);
+        Ok(())
+    }
+
     pub async fn upsert_sector(&mut self, s: &SectorRow) -> Result<()> {
         let sql = "INSERT INTO sectors (code, name_ja, name_en, ministry_org_id, position) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (code) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en,

@@ -25,6 +25,7 @@ macro_rules! on {
 mod advisories;
 mod audit;
 mod directory;
+mod login;
 mod notify;
 mod reports;
 mod rows;
@@ -32,6 +33,7 @@ mod stix;
 
 pub use advisories::{AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, WideningRow};
 pub use audit::{AuditEntry, AuditProblem};
+pub use login::LoginGuard;
 pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ReportFilter, MAX_PAGE};
 pub use rows::*;

@@ -1,0 +1,53 @@
+//! The web pages call the JSON API's own handlers in-process, so every read and write goes
+//! through the same policy, validation, transactions and audit as an API client's.
+
+use kyoyu_api::error::ApiError;
+use kyoyu_api::extract::{parse_json, JsonBody};
+use kyoyu_api::AppState;
+use kyoyu_domain::codes::OrgKind;
+use kyoyu_store::OrgRow;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// A JSON body for a handler, parsed exactly as a client's would be (errors name the field).
+pub fn body<T: DeserializeOwned>(v: &Value) -> Result<JsonBody<T>, ApiError> {
+    let bytes = serde_json::to_vec(v).map_err(|e| ApiError::Internal(e.to_string()))?;
+    parse_json(&bytes).map(JsonBody)
+}
+
+/// Query parameters for a list handler.
+pub fn params(pairs: &[(&str, &str)]) -> axum::extract::Query<HashMap<String, String>> {
+    axum::extract::Query(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+}
+
+/// The items of a list answer.
+pub fn items(v: &Value) -> Vec<Value> {
+    v["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// Organisation names for display (the directory every user may read).
+pub struct Names(HashMap<String, OrgRow>);
+
+impl Names {
+    pub async fn load(state: &AppState) -> Result<Names, ApiError> {
+        let orgs = state.store.list_orgs().await?;
+        Ok(Names(orgs.into_iter().map(|o| (o.id.clone(), o)).collect()))
+    }
+
+    pub fn name(&self, id: Option<&str>, lang: crate::i18n::Lang) -> String {
+        match id.and_then(|id| self.0.get(id)) {
+            Some(o) => lang.t(&o.name_ja, &o.name_en).to_string(),
+            None if id.is_none() => lang.t("（匿名）", "(anonymous)").to_string(),
+            None => id.unwrap_or_default().to_string(),
+        }
+    }
+
+    pub fn kind(&self, id: &str) -> Option<OrgKind> {
+        self.0.get(id).map(|o| o.kind)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &OrgRow> {
+        self.0.values()
+    }
+}

@@ -1,0 +1,58 @@
+//! The web UI of kyoyu: server-rendered pages for every role, Japanese first, English second.
+//!
+//! Pages never reach the store on their own for items: they call the JSON API's handlers
+//! in-process ([`call`]), so the policy, validation, transactions and audit are the API's.
+
+pub mod call;
+pub mod form;
+pub mod i18n;
+pub mod layout;
+pub mod pages;
+pub mod session;
+pub mod widgets;
+
+use axum::routing::{get, post};
+use axum::Router;
+use kyoyu_api::AppState;
+use pages::{admin, advisories, home, login, print, reports, statistics};
+
+/// The web UI's routes, merged beside the JSON API and TAXII.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/static/style.css", get(|| async { layout::css() }))
+        .route("/static/app.js", get(|| async { layout::js() }))
+        .route("/login", get(login::show_login).post(login::submit_login))
+        .route("/logout", post(login::logout))
+        .route("/lang/{code}", get(login::switch_lang))
+        .route("/account", get(login::account))
+        .route("/account/totp", post(login::enrol_totp))
+        .route("/account/totp/remove", post(login::remove_totp))
+        .route("/reports", get(reports::list))
+        .route("/reports/new", get(reports::new_form).post(reports::submit_new))
+        .route("/reports/{id}", get(reports::view))
+        .route("/reports/{id}/forward", get(reports::forward_form).post(reports::submit_forward))
+        .route("/reports/{id}/print", get(print::report_print))
+        .route("/reports/{id}/pdf", get(print::report_pdf))
+        .route("/advisories", get(advisories::list))
+        .route("/advisories/new", get(advisories::new_form).post(advisories::submit_new))
+        .route("/advisories/{id}", get(advisories::view).post(advisories::submit_draft))
+        .route("/advisories/{id}/widening", post(advisories::request_widening))
+        .route("/advisories/{id}/ack", post(advisories::acknowledge))
+        .route("/advisories/{id}/relay", post(advisories::relay))
+        .route("/advisories/{id}/questions", post(advisories::ask))
+        .route("/advisories/{id}/print", get(print::advisory_print))
+        .route("/advisories/{id}/pdf", get(print::advisory_pdf))
+        .merge(statistics::routes())
+        .merge(admin::routes())
+}
+
+/// Serves the JSON API, TAXII and the web UI on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: kyoyu_store::Store,
+    mail: kyoyu_api::notify::MailConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    kyoyu_api::serve_with(listener, store, mail, routes(), shutdown).await
+}

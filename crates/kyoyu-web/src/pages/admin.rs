@@ -1,0 +1,6 @@
+//! Administration pages.
+use axum::Router;
+use kyoyu_api::AppState;
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

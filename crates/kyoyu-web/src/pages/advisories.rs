@@ -1,0 +1,570 @@
+//! Advisory pages (情報提供, 図7/図8): authoring with sources, recipient suggestions,
+//! sanitisation and scope checks and widening requests; reading with banners,
+//! acknowledgments, relays and questions.
+
+use super::report_form::shown_time;
+use crate::call::{body, items, params, Names};
+use crate::form::{to_body, FormData, FormState, Kind};
+use crate::i18n::{label_of, Label, Lang};
+use crate::layout::{banner, csrf, field_errors, form_alert, multiline, ok, page, see_other, WebResult};
+use crate::session::Web;
+use crate::widgets::{area, checks, choose, f, lines, radio_codes, req, text, yes_no};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
+use axum::Json;
+use kyoyu_api::advisories as api;
+use kyoyu_api::error::ApiError;
+use kyoyu_api::AppState;
+use kyoyu_domain::codes::{AckStatus, OrgKind, Severity};
+use kyoyu_domain::Tlp;
+use maud::{html, Markup};
+use serde_json::{json, Value};
+use std::collections::{BTreeSet, HashMap};
+
+const KINDS: &[(&str, Kind)] = &[
+    ("tlp", Kind::Code),
+    ("severity", Kind::Code),
+    ("has_attachments", Kind::Bool),
+    ("urgent", Kind::Bool),
+    ("source_report_ids", Kind::Many),
+    ("external_sources", Kind::Lines),
+];
+
+/// The value of a recipient checkbox: ministry and sector.
+fn recipient_value(ministry: &str, sector: &str) -> String {
+    format!("{ministry}|{sector}")
+}
+
+/// The JSON body of the authoring form: recipients come from `_recipient` pairs.
+fn draft_body(form: &FormData) -> Value {
+    let mut v = to_body(form, KINDS);
+    let recipients: Vec<Value> = form
+        .all("_recipient")
+        .iter()
+        .filter_map(|r| r.split_once('|'))
+        .map(|(m, s)| json!({"ministry_org_id": m, "sector": s}))
+        .collect();
+    v["recipients"] = Value::Array(recipients);
+    v
+}
+
+pub async fn fetch(state: &AppState, web: &Web, id: &str) -> Result<Value, ApiError> {
+    let Json(v) = api::get_advisory(State(state.clone()), web.caller.clone(), Path(id.to_string())).await?;
+    Ok(v)
+}
+
+pub async fn list_of(state: &AppState, web: &Web, filters: &[(&str, &str)]) -> Result<Vec<Value>, ApiError> {
+    let mut q = vec![("limit", "100")];
+    q.extend_from_slice(filters);
+    let Json(v) = api::list_advisories(State(state.clone()), web.caller.clone(), params(&q)).await?;
+    Ok(items(&v))
+}
+
+/// Acknowledged deliveries out of all the reader may see.
+fn ack_count(v: &Value) -> (usize, usize) {
+    let d = v["deliveries"].as_array().cloned().unwrap_or_default();
+    (d.iter().filter(|x| !x["acknowledgment"].is_null()).count(), d.len())
+}
+
+pub fn table(lang: Lang, rows: &[Value]) -> Markup {
+    html! {
+        table {
+            thead { tr {
+                th { (lang.t("識別番号", "Identifier")) } th { "TLP" } th { (lang.t("重要度", "Severity")) }
+                th { (lang.t("概要", "Summary")) } th { (lang.t("状態", "Status")) } th { (lang.t("受領確認", "Acknowledged")) }
+            } }
+            tbody {
+                @for a in rows {
+                    @let (acked, total) = ack_count(a);
+                    tr {
+                        td { a href={ "/advisories/" (a["id"].as_str().unwrap_or("")) } { (a["identifier"].as_str().unwrap_or(lang.t("（下書き）", "(draft)"))) } }
+                        td { span class={ "tag tlp-" (a["tlp"].as_str().unwrap_or("").to_ascii_lowercase().replace('+', "-")) } { (a["tlp"].as_str().unwrap_or("")) } }
+                        td { (label_of(Severity::parse, a["severity"].as_str().unwrap_or(""), lang)) }
+                        td { (a["content"]["summary"].as_str().unwrap_or("").chars().take(60).collect::<String>()) }
+                        td { (if a["status"] == "issued" { lang.t("発出済", "issued") } else { lang.t("下書き", "draft") }) }
+                        td.num { (acked) " / " (total) }
+                    }
+                }
+                @if rows.is_empty() { tr { td colspan="6" .muted { (lang.t("該当する情報提供はありません", "No advisories")) } } }
+            }
+        }
+    }
+}
+
+pub async fn list(State(state): State<AppState>, web: Web) -> WebResult {
+    let rows = list_of(&state, &web, &[]).await?;
+    ok(page(&web, web.t("情報提供一覧", "Advisories"), table(web.lang, &rows)))
+}
+
+/// What the authoring form offers: recipient pairs, candidate sources and suggestions.
+struct Choices {
+    recipients: Vec<(String, String)>,
+    sources: Vec<(String, String)>,
+    suggested: BTreeSet<String>,
+}
+
+async fn choices(state: &AppState, web: &Web, st: &FormState, names: &Names) -> Result<Choices, ApiError> {
+    let lang = web.lang;
+    let sectors = state.store.list_sectors().await?;
+    let mut suggested = BTreeSet::new();
+    for id in st.values.get("source_report_ids").into_iter().flatten().filter(|s| !s.is_empty()) {
+        if let Ok(Json(v)) =
+            kyoyu_api::notifications::suggest_recipients(State(state.clone()), web.caller.clone(), Path(id.clone()))
+                .await
+        {
+            suggested.insert(v["sector"].as_str().unwrap_or("").to_string());
+            suggested
+                .extend(v["sectors"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string));
+        }
+    }
+    let recipients = sectors
+        .iter()
+        .filter_map(|s| {
+            let m = s.ministry_org_id.as_deref()?;
+            let mark = if suggested.contains(&s.code) { lang.t(" ★推奨", " ★ suggested") } else { "" };
+            Some((
+                recipient_value(m, &s.code),
+                format!("{}（{}）{mark}", lang.t(&s.name_ja, &s.name_en), names.name(Some(m), lang)),
+            ))
+        })
+        .collect();
+    let received = super::reports::list_of(state, web, &[]).await?;
+    let sources = received
+        .iter()
+        .filter(|r| r["receiver_org_id"] == web.caller.org_id())
+        .map(|r| {
+            let id = r["id"].as_str().unwrap_or("").to_string();
+            let label = format!(
+                "{} TLP:{} {} — {}",
+                r["identifier"].as_str().unwrap_or(lang.t("（未採番）", "(unnumbered)")),
+                r["tlp"].as_str().unwrap_or(""),
+                r["sector"].as_str().unwrap_or(""),
+                r["summary"]["description"].as_str().unwrap_or("").chars().take(40).collect::<String>()
+            );
+            (id, label)
+        })
+        .collect();
+    Ok(Choices { recipients, sources, suggested })
+}
+
+fn tlp_options(lang: Lang) -> Vec<(String, String)> {
+    [Tlp::Red, Tlp::AmberStrict, Tlp::Amber, Tlp::Green, Tlp::White, Tlp::Clear]
+        .iter()
+        .map(|t| (t.code().to_string(), format!("TLP:{} {}", t.code(), t.label(Lang::Ja)) + &lang_suffix(lang, *t)))
+        .collect()
+}
+
+fn lang_suffix(lang: Lang, t: Tlp) -> String {
+    match lang {
+        Lang::Ja => String::new(),
+        Lang::En => format!(" ({})", advisory_meaning_en(t)),
+    }
+}
+
+/// What each TLP means for an advisory (domain.md §7, 図7).
+fn advisory_meaning_en(t: Tlp) -> &'static str {
+    match t {
+        Tlp::Red => "recipient ministries only",
+        Tlp::AmberStrict => "recipient organisations only",
+        Tlp::Amber => "recipient ministries and sectors' CEPTOARs, need to know",
+        Tlp::Green => "all ministries and CEPTOARs",
+        Tlp::White | Tlp::Clear => "public",
+    }
+}
+
+/// The authoring form, in the order of the advisory form (情報提供様式).
+fn draft_form(web: &Web, st: &FormState, c: &Choices, action: &str, widenings: &[String]) -> Markup {
+    let lang = web.lang;
+    html! {
+        (form_alert(lang, st))
+        form method="post" action=(action) novalidate {
+            (csrf(web))
+            fieldset {
+                legend { (lang.t("情報源", "Sources")) }
+                (checks(lang, st, f("source_report_ids", "情報源とする報告", "Source reports"), &c.sources))
+                (lines(lang, st, f("external_sources", "外部の STIX オブジェクト ID（1行に1件）", "Outside STIX object ids (one per line)")))
+                button.secondary type="submit" name="_action" value="suggest" { (lang.t("宛先の推奨を更新", "Update recipient suggestions")) }
+                @if !c.suggested.is_empty() { p.muted { (lang.t("★は情報源の分野と依存関係から推奨される宛先です。", "★ marks recipients suggested from the sources' sectors and dependencies.")) } }
+            }
+            fieldset {
+                legend { (lang.t("宛先・重要度・情報共有範囲", "Recipients, severity, scope")) }
+                (checks(lang, st, req("_recipient", "宛先（所管省庁・分野）", "Recipients (ministry and sector)"), &c.recipients))
+                (field_errors(lang, st, "recipients"))
+                (radio_codes(lang, st, f("severity", "重要度", "Severity"), Severity::ALL))
+                (choose(lang, st, req("tlp", "情報共有範囲", "Sharing scope (TLP)"), &tlp_options(lang)))
+                (area(lang, st, f("tlp_note", "特記事項", "Special note")))
+                (yes_no(lang, st, req("has_attachments", "別紙有無", "Attachments")))
+                (yes_no(lang, st, f("urgent", "緊急（セプターへ直接、リエゾンへ写し）", "Urgent (straight to CEPTOARs, copied to liaisons)")))
+            }
+            fieldset {
+                legend { (lang.t("◆情報提供の内容", "Contents")) }
+                (area(lang, st, f("content.summary", "(1) 概要", "(1) Summary")))
+                (area(lang, st, f("content.targets", "(2) 影響対象", "(2) Affected targets")))
+                (area(lang, st, f("content.countermeasures", "(3) 対策", "(3) Countermeasures")))
+                (area(lang, st, f("content.other", "(4) その他", "(4) Other")))
+            }
+            fieldset {
+                legend { (lang.t("問合せ先", "Contact")) }
+                (text(lang, st, f("contact.name", "担当者名", "Name")))
+                (text(lang, st, f("contact.phone", "電話番号", "Phone")))
+                (text(lang, st, f("contact.fax", "FAX番号", "Fax")))
+                (text(lang, st, f("contact.email", "電子メールアドレス", "E-mail")))
+            }
+            div.actions {
+                button.secondary type="submit" name="_action" value="save" { (lang.t("下書きを保存", "Save draft")) }
+                @if action != "/advisories/new" { button type="submit" name="_action" value="issue" { (lang.t("確認して発出", "Check and issue")) } }
+            }
+        }
+        @for (i, report_id) in widenings.iter().enumerate() {
+            form method="post" action={ (action) "/widening" } {
+                (csrf(web))
+                input type="hidden" name="report_id" value=(report_id);
+                button.secondary type="submit" { (lang.t("情報源に範囲拡大の同意を求める", "Ask the source to consent to a wider scope")) " (" (i + 1) ")" }
+            }
+        }
+    }
+}
+
+pub async fn new_form(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {
+    let names = Names::load(&state).await?;
+    let mut st = FormState::default();
+    if let Some(source) = q.get("source") {
+        st.set("source_report_ids", source);
+    }
+    st.set("contact.name", &web.caller.user.display_name);
+    st.set("contact.email", web.caller.user.email.as_deref().unwrap_or(""));
+    let c = choices(&state, &web, &st, &names).await?;
+    ok(page(&web, web.t("情報提供の作成", "New advisory"), draft_form(&web, &st, &c, "/advisories/new", &[])))
+}
+
+async fn rerender(
+    state: &AppState,
+    web: &Web,
+    st: &FormState,
+    action: &str,
+    widenings: &[String],
+    status: StatusCode,
+) -> WebResult {
+    let names = Names::load(state).await?;
+    let c = choices(state, web, st, &names).await?;
+    let html = page(web, web.t("情報提供の作成", "New advisory"), draft_form(web, st, &c, action, widenings));
+    Ok((status, Html(html.into_string())).into_response())
+}
+
+/// Recipients typed into the form show as the checkbox values.
+fn with_recipients(mut st: FormState, v: &Value) -> FormState {
+    let pairs: Vec<String> = v["recipients"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| recipient_value(r["ministry_org_id"].as_str().unwrap_or(""), r["sector"].as_str().unwrap_or("")))
+        .collect();
+    st.values.insert("_recipient".into(), pairs);
+    st
+}
+
+pub async fn submit_new(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let mut st = FormState::from_form(&form);
+    if form.get("_action") == Some("suggest") {
+        return rerender(&state, &web, &st, "/advisories/new", &[], StatusCode::OK).await;
+    }
+    let result = match body(&draft_body(&form)) {
+        Ok(b) => api::create_advisory(State(state.clone()), web.caller.clone(), b).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((_, Json(v))) => see_other(&format!("/advisories/{}?done=saved", v["id"].as_str().unwrap_or(""))),
+        Err(e) => {
+            st.take_error(e)?;
+            rerender(&state, &web, &st, "/advisories/new", &[], StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// Saves a draft's edits, then issues it if asked; errors (sanitisation, scope) come back
+/// beside their fields, with a widening request offered for each source out of scope.
+pub async fn submit_draft(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    form: FormData,
+) -> WebResult {
+    web.check_csrf(&form)?;
+    let action = format!("/advisories/{id}");
+    let mut st = FormState::from_form(&form);
+    if form.get("_action") == Some("suggest") {
+        return rerender(&state, &web, &st, &action, &[], StatusCode::OK).await;
+    }
+    let saved = match body(&draft_body(&form)) {
+        Ok(b) => api::update_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), b).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    let issued = match saved {
+        Ok(()) if form.get("_action") == Some("issue") => {
+            api::issue_advisory(State(state.clone()), web.caller.clone(), Path(id.clone())).await.map(|_| "issued")
+        }
+        Ok(()) => Ok("saved"),
+        Err(e) => Err(e),
+    };
+    match issued {
+        Ok(done) => see_other(&format!("/advisories/{id}?done={done}")),
+        Err(e) => {
+            st.take_error(e)?;
+            let out_of_scope = sources_out_of_scope(&st);
+            rerender(&state, &web, &st, &action, &out_of_scope, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// The source reports the scope rule refused (`source_report_ids[i]`).
+fn sources_out_of_scope(st: &FormState) -> Vec<String> {
+    let sources = st.values.get("source_report_ids").cloned().unwrap_or_default();
+    let chosen: Vec<&String> = sources.iter().filter(|s| !s.is_empty()).collect();
+    st.errors
+        .iter()
+        .filter_map(|e| e.field.strip_prefix("source_report_ids[")?.strip_suffix(']')?.parse::<usize>().ok())
+        .filter_map(|i| chosen.get(i).map(|s| s.to_string()))
+        .collect()
+}
+
+pub async fn request_widening(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    form: FormData,
+) -> WebResult {
+    web.check_csrf(&form)?;
+    let b = body(&json!({"report_id": form.get("report_id").unwrap_or_default()}))?;
+    let _ = api::request_scope_widening(State(state.clone()), web.caller.clone(), Path(id.clone()), b).await?;
+    see_other(&format!("/advisories/{id}?done=widening"))
+}
+
+fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
+    let text = match done.map(String::as_str) {
+        Some("saved") => Some(("下書きを保存しました。", "The draft has been saved.")),
+        Some("issued") => Some(("情報提供を発出しました。", "The advisory has been issued.")),
+        Some("relayed") => Some(("情報提供を伝達しました。", "The advisory has been relayed.")),
+        Some("acknowledged") => Some(("受領確認を送りました。", "Your acknowledgment has been recorded.")),
+        Some("asked") => Some(("質問を送りました。", "Your question has been sent.")),
+        Some("widening") => Some(("範囲拡大の同意を求めました。", "Scope widening has been requested.")),
+        _ => None,
+    };
+    html! { @if let Some((ja, en)) = text { div.notice role="status" { (lang.t(ja, en)) } } }
+}
+
+/// The advisory laid out like 図7/図8.
+pub fn official(lang: Lang, v: &Value, names: &Names) -> Markup {
+    let s = |k: &str| v["content"][k].as_str().unwrap_or("").to_string();
+    let recipients: Vec<String> = v["recipients"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            format!("{}（{}）", names.name(r["ministry_org_id"].as_str(), lang), r["sector"].as_str().unwrap_or(""))
+        })
+        .collect();
+    let contact = &v["contact"];
+    let c = |k: &str| contact[k].as_str().unwrap_or("").to_string();
+    html! {
+        p.form-title { (lang.t("情報提供様式", "Advisory form")) }
+        (banner(lang, v["tlp"].as_str().unwrap_or(""), v["severity"].as_str()))
+        table.official { tbody {
+            tr { th { (lang.t("報数", "No.")) } td { (lang.t("第", "No. ")) (v["sequence"]) (lang.t("報", "")) @if v["urgent"] == true { " " strong { (lang.t("【緊急】", "[URGENT]")) } } } }
+            tr { th { (lang.t("識別番号", "Identifier")) } td { (v["identifier"].as_str().unwrap_or("")) } }
+            tr { th { (lang.t("情報提供日時", "Issued at")) } td { (shown_time(v["issued_at"].as_str().unwrap_or(""))) } }
+            tr { th { (lang.t("情報提供先", "Recipients")) } td { (recipients.join("、")) } }
+            tr { th { (lang.t("重要度", "Severity")) } td { (label_of(Severity::parse, v["severity"].as_str().unwrap_or(""), lang)) } }
+            tr { th { (lang.t("情報共有範囲", "Sharing scope")) } td { "TLP:" (v["tlp"].as_str().unwrap_or("")) " " (label_of(Tlp::parse, v["tlp"].as_str().unwrap_or(""), lang)) @if let Some(n) = v["tlp_note"].as_str() { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
+            tr { th { (lang.t("別紙有無", "Attachments")) } td { (if v["has_attachments"] == true { lang.t("有", "yes") } else { lang.t("無", "no") }) } }
+            tr { th.section colspan="2" { (lang.t("◆情報提供の内容", "Contents")) } }
+            tr { th { (lang.t("(1) 概要", "(1) Summary")) } td { (multiline(&s("summary"))) } }
+            tr { th { (lang.t("(2) 影響対象", "(2) Affected targets")) } td { (multiline(&s("targets"))) } }
+            tr { th { (lang.t("(3) 対策", "(3) Countermeasures")) } td { (multiline(&s("countermeasures"))) } }
+            tr { th { (lang.t("(4) その他", "(4) Other")) } td { (multiline(&s("other"))) } }
+            tr { th { (lang.t("問合せ先", "Contact")) } td {
+                (lang.t("担当者名", "Name")) "：" (c("name")) "　" (lang.t("電話番号", "Phone")) "：" (c("phone")) "　"
+                (lang.t("FAX番号", "Fax")) "：" (c("fax")) "　" (lang.t("電子メールアドレス", "E-mail")) "：" (c("email"))
+            } }
+        } }
+    }
+}
+
+pub async fn printable(state: &AppState, web: &Web, id: &str) -> Result<Markup, ApiError> {
+    let v = fetch(state, web, id).await?;
+    let names = Names::load(state).await?;
+    Ok(official(web.lang, &v, &names))
+}
+
+/// Organisations this reader might relay to; the policy decides on submit.
+fn relay_candidates(web: &Web, v: &Value, names: &Names) -> Vec<(String, String)> {
+    let sectors: BTreeSet<&str> =
+        v["recipients"].as_array().into_iter().flatten().filter_map(|r| r["sector"].as_str()).collect();
+    let delivered: BTreeSet<&str> =
+        v["deliveries"].as_array().into_iter().flatten().filter_map(|d| d["to_org_id"].as_str()).collect();
+    let me = &web.caller.org;
+    let mut out: Vec<(String, String)> = names
+        .all()
+        .filter(|o| !delivered.contains(o.id.as_str()) && o.id != me.id)
+        .filter(|o| match (me.kind, o.kind) {
+            (OrgKind::Ministry, OrgKind::Ceptoar | OrgKind::Operator) => {
+                o.sector.as_deref().is_some_and(|s| sectors.contains(s))
+            }
+            (OrgKind::Ceptoar, OrgKind::Operator) => o.sector == me.sector,
+            _ => false,
+        })
+        .map(|o| {
+            (
+                o.id.clone(),
+                format!("{}（{}）", web.lang.t(&o.name_ja, &o.name_en), crate::i18n::Label::label(o.kind, web.lang)),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
+pub async fn view(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> WebResult {
+    let v = fetch(&state, &web, &id).await?;
+    let names = Names::load(&state).await?;
+    if v["status"] == "draft" && web.caller.org.kind == OrgKind::Coordinator {
+        let st = with_recipients(FormState::from_json(&v), &v);
+        let c = choices(&state, &web, &st, &names).await?;
+        let body = html! { (done_notice(web.lang, q.get("done"))) (draft_form(&web, &st, &c, &format!("/advisories/{id}"), &[])) };
+        return ok(page(&web, web.t("情報提供の下書き", "Advisory draft"), body));
+    }
+    let questions = match api::list_questions(State(state.clone()), web.caller.clone(), Path(id.clone())).await {
+        Ok(Json(q)) => Some(items(&q)),
+        Err(_) => None,
+    };
+    let received = v["deliveries"].as_array().into_iter().flatten().any(|d| d["to_org_id"] == web.caller.org_id());
+    let title =
+        v["identifier"].as_str().map(str::to_string).unwrap_or_else(|| web.t("情報提供", "Advisory").to_string());
+    let body = html! {
+        (done_notice(web.lang, q.get("done")))
+        div.actions {
+            a.button.secondary href={ "/advisories/" (id) "/print" } { (web.t("印刷用", "Print view")) }
+            a.button.secondary href={ "/advisories/" (id) "/pdf" } { "PDF" }
+        }
+        (official(web.lang, &v, &names))
+        @if received { (ack_form(&web, &id, &v)) }
+        @if received && web.caller.principal.is_relay_officer() { (relay_form(&web, &id, &v, &names)) }
+        (deliveries(&web, &v, &names))
+        @if let Some(qs) = questions { (questions_block(&web, &id, &qs, &names)) }
+    };
+    ok(page(&web, &title, body))
+}
+
+fn ack_form(web: &Web, id: &str, v: &Value) -> Markup {
+    html! {
+        h2 { (web.t("受領確認", "Acknowledge")) }
+        @if v["acknowledged"] == true { p.muted { (web.t("受領確認済みです。状態を更新できます。", "Acknowledged; you may update the status.")) } }
+        form.actions method="post" action={ "/advisories/" (id) "/ack" } {
+            (csrf(web))
+            input type="text" name="comment" placeholder=(web.t("コメント（任意）", "Comment (optional)")) aria-label=(web.t("コメント", "Comment"));
+            @for s in AckStatus::ALL { button type="submit" name="status" value=(s.code()) { (s.label(web.lang)) } }
+        }
+    }
+}
+
+fn relay_form(web: &Web, id: &str, v: &Value, names: &Names) -> Markup {
+    let candidates = relay_candidates(web, v, names);
+    let received = v["deliveries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["to_org_id"] == web.caller.org_id())
+        .and_then(|d| d["tlp"].as_str())
+        .and_then(Tlp::parse)
+        .unwrap_or(Tlp::Red);
+    let tlps: Vec<(String, String)> = tlp_options(web.lang)
+        .into_iter()
+        .filter(|(c, _)| Tlp::parse(c).is_some_and(|t| t.keeps_or_tightens(received)))
+        .collect();
+    let mut st = FormState::default();
+    st.set("tlp", received.code());
+    html! {
+        h2 { (web.t("伝達（リレー）", "Relay")) }
+        @if candidates.is_empty() {
+            p.muted { (web.t("伝達できる先はありません。", "There is no one left to relay to.")) }
+        } @else {
+            form method="post" action={ "/advisories/" (id) "/relay" } {
+                (csrf(web))
+                (checks(web.lang, &st, req("org_ids", "伝達先", "Relay to"), &candidates))
+                (choose(web.lang, &st, req("tlp", "情報共有範囲（維持または縮小のみ）", "Sharing scope (keep or tighten only)"), &tlps))
+                button type="submit" { (web.t("伝達する", "Relay")) }
+            }
+        }
+    }
+}
+
+fn deliveries(web: &Web, v: &Value, names: &Names) -> Markup {
+    let rows = v["deliveries"].as_array().cloned().unwrap_or_default();
+    html! {
+        @if !rows.is_empty() {
+            h2 { (web.t("伝達と受領確認", "Deliveries and acknowledgments")) }
+            table {
+                thead { tr { th { (web.t("送信元", "From")) } th { (web.t("宛先", "To")) } th { "TLP" } th { (web.t("伝達日時", "Delivered")) } th { (web.t("受領確認", "Acknowledgment")) } th { (web.t("所要時間（秒）", "Seconds")) } } }
+                tbody { @for d in &rows {
+                    @let ack = &d["acknowledgment"];
+                    tr {
+                        td { (names.name(d["from_org_id"].as_str(), web.lang)) }
+                        td { (names.name(d["to_org_id"].as_str(), web.lang)) @if d["copy"] == true { " " (web.t("（写し）", "(copy)")) } }
+                        td { (d["tlp"].as_str().unwrap_or("")) }
+                        td { (shown_time(d["delivered_at"].as_str().unwrap_or(""))) }
+                        td { @if ack.is_null() { span.muted { (web.t("未確認", "pending")) } } @else { (label_of(AckStatus::parse, ack["status"].as_str().unwrap_or(""), web.lang)) " " (ack["comment"].as_str().unwrap_or("")) } }
+                        td.num { (ack["seconds_to_acknowledge"].as_i64().map(|s| s.to_string()).unwrap_or_default()) }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+fn questions_block(web: &Web, id: &str, qs: &[Value], names: &Names) -> Markup {
+    html! {
+        h2 { (web.t("質問", "Questions")) }
+        @for q in qs {
+            div.card { p.muted { (names.name(q["author_org_id"].as_str(), web.lang)) "　" (shown_time(q["created_at"].as_str().unwrap_or(""))) } p { (multiline(q["text"].as_str().unwrap_or(""))) } }
+        }
+        form method="post" action={ "/advisories/" (id) "/questions" } {
+            (csrf(web))
+            label for="question" { (web.t("質問する（範囲内の省庁と調整機関だけが読めます）", "Ask a question (read by the coordinator and ministries in scope only)")) }
+            textarea #question name="text" required {}
+            button type="submit" { (web.t("送信", "Send")) }
+        }
+    }
+}
+
+pub async fn acknowledge(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let b = body(
+        &json!({"status": form.get("status").unwrap_or_default(), "comment": form.get("comment").unwrap_or_default()}),
+    )?;
+    let _ = api::acknowledge_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), b).await?;
+    see_other(&format!("/advisories/{id}?done=acknowledged"))
+}
+
+pub async fn relay(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let targets: Vec<String> = form.all("org_ids").into_iter().filter(|s| !s.is_empty()).collect();
+    let mut b = json!({"org_ids": targets});
+    if let Some(t) = form.get("tlp").filter(|t| !t.is_empty()) {
+        b["tlp"] = json!(t);
+    }
+    let _ = api::relay_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&b)?).await?;
+    see_other(&format!("/advisories/{id}?done=relayed"))
+}
+
+pub async fn ask(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let b = body(&json!({"text": form.get("text").unwrap_or_default()}))?;
+    let _ = api::ask_question(State(state.clone()), web.caller.clone(), Path(id.clone()), b).await?;
+    see_other(&format!("/advisories/{id}?done=asked"))
+}

@@ -1,0 +1,88 @@
+//! Home: each role's inbox.
+
+use super::advisories::{self, table as advisory_table};
+use super::reports::{list_of, table as report_table};
+use crate::call::Names;
+use crate::i18n::{label_of, Lang};
+use crate::layout::{ok, page, WebResult};
+use crate::session::Web;
+use axum::extract::State;
+use kyoyu_api::AppState;
+use kyoyu_domain::codes::{OrgKind, Severity};
+use maud::{html, Markup};
+use serde_json::Value;
+
+pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
+    let names = Names::load(&state).await?;
+    let reports = list_of(&state, &web, &[]).await?;
+    let advisories = advisories::list_of(&state, &web, &[]).await?;
+    let me = web.caller.org_id();
+    let inbox: Vec<Value> =
+        reports.iter().filter(|r| r["receiver_org_id"] == me && r["status"] == "sent").cloned().collect();
+    let lang = web.lang;
+    let body = match web.caller.org.kind {
+        OrgKind::Operator => html! {
+            div.actions { a.button href="/reports/new" { (lang.t("新規報告", "File a report")) } }
+            h2 { (lang.t("自社の報告", "My reports")) }
+            (report_table(lang, &reports.iter().filter(|r| r["sender_org_id"] == me).cloned().collect::<Vec<_>>(), &names))
+            h2 { (lang.t("受け取った情報提供", "Advisories received")) }
+            (advisory_table(lang, &advisories))
+        },
+        OrgKind::Ceptoar => html! {
+            h2 { (lang.t("匿名化して転送する報告", "Reports to anonymise and forward")) }
+            (report_table(lang, &inbox, &names))
+            h2 { (lang.t("構成員へ伝達する情報提供", "Advisories to relay to members")) }
+            (advisory_table(lang, &advisories))
+        },
+        OrgKind::Ministry => html! {
+            h2 { (lang.t("転送する報告", "Reports to forward")) }
+            (report_table(lang, &inbox, &names))
+            h2 { (lang.t("伝達する情報提供・質問", "Advisories to relay, and questions")) }
+            (advisory_table(lang, &advisories))
+        },
+        OrgKind::Coordinator => html! {
+            div.actions { a.button href="/advisories/new" { (lang.t("情報提供の作成", "New advisory")) } }
+            h2 { (lang.t("受信した報告（トリアージ）", "Incoming reports (triage)")) }
+            (triage(lang, &reports.iter().filter(|r| r["receiver_org_id"] == me).cloned().collect::<Vec<_>>()))
+            h2 { (lang.t("情報提供と受領確認", "Advisories and acknowledgments")) }
+            (advisory_table(lang, &advisories))
+        },
+        _ => html! {
+            h2 { (lang.t("閲覧できる報告", "Reports you may read")) }
+            (report_table(lang, &reports, &names))
+            h2 { (lang.t("情報提供", "Advisories")) }
+            (advisory_table(lang, &advisories))
+        },
+    };
+    ok(page(
+        &web,
+        &format!("{} — {}", lang.t("ホーム", "Home"), lang.t(&web.caller.org.name_ja, &web.caller.org.name_en)),
+        body,
+    ))
+}
+
+/// The coordinator's board: one column per severity, each card with its sector.
+fn triage(lang: Lang, rows: &[Value]) -> Markup {
+    let columns: Vec<(Option<Severity>, String)> = Severity::ALL
+        .iter()
+        .map(|s| (Some(*s), crate::i18n::Label::label(*s, lang)))
+        .chain(std::iter::once((None, lang.t("重要度未設定", "No severity").to_string())))
+        .collect();
+    html! {
+        div.board {
+            @for (sev, title) in &columns {
+                @let cards: Vec<&Value> = rows.iter().filter(|r| r["severity"].as_str().and_then(Severity::parse) == *sev).collect();
+                section {
+                    h3 { (title) " (" (cards.len()) ")" }
+                    ul { @for r in cards {
+                        li {
+                            a href={ "/reports/" (r["id"].as_str().unwrap_or("")) } { (r["identifier"].as_str().unwrap_or("—")) }
+                            " " span class={ "tag tlp-" (r["tlp"].as_str().unwrap_or("").to_ascii_lowercase().replace('+', "-")) } { (r["tlp"].as_str().unwrap_or("")) }
+                            br; (r["sector"].as_str().unwrap_or("")) " · " (label_of(kyoyu_domain::codes::EventType::parse, r["event_type"].as_str().unwrap_or(""), lang))
+                        }
+                    } }
+                }
+            }
+        }
+    }
+}

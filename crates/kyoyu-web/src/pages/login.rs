@@ -1,0 +1,183 @@
+//! Log-in and log-out, the language toggle, and the account page (TOTP enrolment).
+
+use crate::form::FormData;
+use crate::i18n::Lang;
+use crate::layout::{csrf, ok, page, see_other, shell, WebResult};
+use crate::session::{cookie, removal, same_secret, PageLang, Web, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use kyoyu_api::error::ApiError;
+use kyoyu_api::login::{authenticate, new_totp_secret, totp, totp_matches};
+use kyoyu_api::AppState;
+use maud::{html, Markup, PreEscaped};
+use serde_json::json;
+
+fn login_form(lang: Lang, token: &str, failed: bool, login: &str) -> Markup {
+    let body = html! {
+        @if failed {
+            div.alert role="alert" {
+                p { (lang.t(
+                    "ログインできませんでした。ログイン名、パスワード、確認コードを確かめてください。失敗が続くとアカウントは一時的にロックされます。",
+                    "Log-in failed. Check your log-in name, password and code. After repeated failures the account is locked for a while."
+                )) }
+            }
+        }
+        form.card method="post" action="/login" {
+            input type="hidden" name="_csrf" value=(token);
+            label for="login" { (lang.t("ログイン名", "Log-in name")) }
+            input #login type="text" name="login" value=(login) autocomplete="username" required autofocus;
+            label for="password" { (lang.t("パスワード", "Password")) }
+            input #password type="password" name="password" autocomplete="current-password" required;
+            label for="totp" { (lang.t("確認コード（二要素認証を設定した場合）", "Code (if you enrolled two-factor authentication)")) }
+            input #totp type="text" name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*";
+            p { button type="submit" { (lang.t("ログイン", "Log in")) } }
+        }
+    };
+    shell(lang, lang.t("ログイン", "Log in"), None, body)
+}
+
+pub async fn show_login(PageLang(lang): PageLang, jar: CookieJar) -> Response {
+    let token = hex::encode(rand::random::<[u8; 16]>());
+    let jar = jar.add(cookie(LOGIN_CSRF_COOKIE, token.clone()));
+    (jar, Html(login_form(lang, &token, false, "").into_string())).into_response()
+}
+
+pub async fn submit_login(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    jar: CookieJar,
+    form: FormData,
+) -> Result<Response, crate::layout::WebError> {
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let given = form.get("_csrf").unwrap_or_default();
+    if expected.is_empty() || !same_secret(given, &expected) {
+        return Err(ApiError::forbidden(
+            "フォームの有効期限が切れています。ログイン画面を開き直してください",
+            "the form has expired (CSRF check failed); open the log-in page again",
+        )
+        .into());
+    }
+    let login = form.get("login").unwrap_or_default().trim().to_string();
+    let password = form.get("password").unwrap_or_default();
+    let code = form.get("totp").filter(|c| !c.trim().is_empty());
+    match authenticate(&state.store, &login, password, code).await {
+        Ok((user, _)) => {
+            let (token, _) = kyoyu_api::admin::open_session(&state, &user, "web").await?;
+            let jar = jar.remove(removal(LOGIN_CSRF_COOKIE)).add(cookie(SESSION_COOKIE, token));
+            Ok((jar, Redirect::to("/")).into_response())
+        }
+        Err(ApiError::Unauthorized) => {
+            let page = login_form(lang, &expected, true, &login);
+            Ok((StatusCode::UNAUTHORIZED, Html(page.into_string())).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, web: Web, jar: CookieJar, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    if let Some(token) = jar.get(SESSION_COOKIE) {
+        let mut tx = state.store.begin(web.caller.actor()).await?;
+        tx.revoke_token_by_hash(&kyoyu_api::auth::token_hash(token.value()), &kyoyu_store::now()).await?;
+        tx.audit("session.end", "user", &web.caller.user.id, json!({})).await?;
+        tx.commit().await?;
+    }
+    Ok((jar.remove(removal(SESSION_COOKIE)), Redirect::to("/login")).into_response())
+}
+
+/// Switches the language and goes back to the page the user was on.
+pub async fn switch_lang(Path(code): Path<String>, headers: HeaderMap, jar: CookieJar) -> Response {
+    let lang = Lang::parse(&code).unwrap_or_default();
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    (jar.add(cookie(Lang::COOKIE, lang.code().into())), Redirect::to(&back)).into_response()
+}
+
+/// The account page: who I am, and two-factor enrolment with a QR code.
+pub async fn account(State(state): State<AppState>, web: Web) -> WebResult {
+    let guard = state.store.login_guard(&web.caller.user.id).await?;
+    let enrol = if guard.totp_secret.is_some() { None } else { Some(new_totp_secret()) };
+    ok(account_page(&web, enrol.as_deref(), None))
+}
+
+fn account_page(web: &Web, enrol: Option<&str>, message: Option<(&str, &str)>) -> Markup {
+    let user = &web.caller.user;
+    let roles: Vec<String> = user.roles.iter().map(|r| crate::i18n::Label::label(*r, web.lang)).collect();
+    let body = html! {
+        @if let Some((ja, en)) = message { div.notice role="status" { (web.t(ja, en)) } }
+        table { tbody {
+            tr { th { (web.t("ログイン名", "Log-in name")) } td { (user.login) } }
+            tr { th { (web.t("氏名", "Name")) } td { (user.display_name) } }
+            tr { th { (web.t("組織", "Organisation")) } td { (web.caller.org.name_ja) " / " (web.caller.org.name_en) } }
+            tr { th { (web.t("役割", "Roles")) } td { (roles.join("、")) } }
+            tr { th { (web.t("知る必要", "Need to know")) } td { (if user.need_to_know { web.t("あり", "yes") } else { web.t("なし", "no") }) } }
+        } }
+        h2 { (web.t("二要素認証（TOTP）", "Two-factor authentication (TOTP)")) }
+        @match enrol {
+            Some(secret) => {
+                p { (web.t("認証アプリで QR コードを読み取り、表示された 6 桁のコードを入力してください。", "Scan the QR code with an authenticator app and enter the 6-digit code it shows.")) }
+                (qr_svg(secret, &user.login))
+                p.muted { (web.t("手入力用の鍵: ", "Key for manual entry: ")) code { (secret) } }
+                form method="post" action="/account/totp" {
+                    (csrf(web))
+                    input type="hidden" name="secret" value=(secret);
+                    label for="code" { (web.t("確認コード", "Code")) }
+                    input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required;
+                    p { button type="submit" { (web.t("二要素認証を有効にする", "Enable two-factor authentication")) } }
+                }
+            }
+            None => {
+                p { (web.t("二要素認証は有効です。ログインの際に確認コードが必要です。", "Two-factor authentication is on: log-in asks for a code.")) }
+                form method="post" action="/account/totp/remove" {
+                    (csrf(web))
+                    button.secondary type="submit" { (web.t("二要素認証を解除する", "Turn two-factor authentication off")) }
+                }
+            }
+        }
+    };
+    page(web, web.t("アカウント", "Account"), body)
+}
+
+fn qr_svg(secret: &str, login: &str) -> Markup {
+    let url = totp(secret, login).map(|t| t.get_url()).unwrap_or_default();
+    let svg = qrcode::QrCode::new(url.as_bytes())
+        .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build())
+        .unwrap_or_default();
+    // The SVG comes from the qrcode crate, not from user input.
+    html! { div.qr aria-label="QR" { (PreEscaped(svg)) } }
+}
+
+pub async fn enrol_totp(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let secret = form.get("secret").unwrap_or_default().to_string();
+    let code = form.get("code").unwrap_or_default();
+    if !totp_matches(&secret, &web.caller.user.login, code) {
+        let msg =
+            ("コードが一致しません。もう一度読み取ってください。", "The code does not match; scan again and retry.");
+        return ok(account_page(&web, Some(&secret), Some(msg)));
+    }
+    set_totp(&state, &web, Some(&secret)).await?;
+    ok(account_page(&web, None, Some(("二要素認証を有効にしました。", "Two-factor authentication is on."))))
+}
+
+pub async fn remove_totp(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    set_totp(&state, &web, None).await?;
+    see_other("/account")
+}
+
+async fn set_totp(state: &AppState, web: &Web, secret: Option<&str>) -> Result<(), ApiError> {
+    let mut tx = state.store.begin(web.caller.actor()).await?;
+    tx.set_totp_secret(&web.caller.user.id, secret, &kyoyu_store::now()).await?;
+    let action = if secret.is_some() { "user.totp_enrol" } else { "user.totp_remove" };
+    tx.audit(action, "user", &web.caller.user.id, json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Printable forms (A4 print CSS) and their PDFs, rendered by headless Chromium from Debian's
+//! package: no PDF crate lays out Japanese forms with system fonts as faithfully, and the
+//! browser already renders the same HTML the user prints.
+
+use crate::i18n::Lang;
+use crate::layout::{WebError, WebResult};
+use crate::session::Web;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse};
+use kyoyu_api::error::ApiError;
+use kyoyu_api::AppState;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use std::time::Duration;
+
+/// The browser binary: `KYOYU_CHROMIUM`, else Debian's `chromium`.
+fn chromium() -> String {
+    std::env::var("KYOYU_CHROMIUM").unwrap_or_else(|_| "chromium".into())
+}
+
+/// A standalone A4 document: styles inline, so it renders from a file with no server.
+pub fn document(lang: Lang, title: &str, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                title { (title) }
+                style { (PreEscaped(include_str!("../../static/style.css"))) }
+            }
+            body.print { main { (content) } }
+        }
+    }
+}
+
+fn print_page(lang: Lang, title: &str, content: Markup) -> WebResult {
+    let doc = document(
+        lang,
+        title,
+        html! {
+            p.no-print { (lang.t("ブラウザの印刷機能で A4 に印刷できます。", "Use the browser's print command to print on A4.")) }
+            (content)
+        },
+    );
+    Ok(Html(doc.into_string()).into_response())
+}
+
+/// Renders a document to PDF with headless Chromium.
+pub async fn pdf(doc: Markup) -> Result<Vec<u8>, ApiError> {
+    let dir = tempfile::tempdir().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let html_path = dir.path().join("form.html");
+    let pdf_path = dir.path().join("form.pdf");
+    tokio::fs::write(&html_path, doc.into_string()).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut cmd = tokio::process::Command::new(chromium());
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-pdf-header-footer",
+        "--run-all-compositor-stages-before-draw",
+    ])
+    .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+    .arg(format!("--print-to-pdf={}", pdf_path.display()))
+    .arg(format!("file://{}", html_path.display()))
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .kill_on_drop(true);
+    let status = tokio::time::timeout(Duration::from_secs(60), cmd.status()).await;
+    match status {
+        Ok(Ok(s)) if s.success() => tokio::fs::read(&pdf_path).await.map_err(|e| ApiError::Internal(e.to_string())),
+        Ok(Ok(s)) => Err(ApiError::Internal(format!("chromium exited with {s}"))),
+        Ok(Err(e)) => Err(ApiError::Internal(format!(
+            "cannot run {} (install Debian's chromium or set KYOYU_CHROMIUM): {e}",
+            chromium()
+        ))),
+        Err(_) => Err(ApiError::Internal("chromium did not finish within 60 s".into())),
+    }
+}
+
+fn pdf_response(bytes: Vec<u8>, name: &str) -> WebResult {
+    let disposition = format!("attachment; filename=\"{name}.pdf\"");
+    Ok(([("content-type", "application/pdf".to_string()), ("content-disposition", disposition)], bytes).into_response())
+}
+
+fn file_name(kind: &str, v: &serde_json::Value, id: &str) -> String {
+    let label = v.as_str().unwrap_or(id);
+    format!("{kind}-{}", label.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>())
+}
+
+pub async fn report_print(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
+    let content = super::reports::printable(&state, &web, &id).await?;
+    print_page(web.lang, web.t("情報連絡様式", "Report form"), content)
+}
+
+pub async fn report_pdf(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
+    let v = super::reports::fetch(&state, &web, &id).await?;
+    let content = super::reports::printable(&state, &web, &id).await?;
+    let bytes = pdf(document(web.lang, web.t("情報連絡様式", "Report form"), content)).await.map_err(WebError)?;
+    pdf_response(bytes, &file_name("report", &v["identifier"], &id))
+}
+
+pub async fn advisory_print(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
+    let content = super::advisories::printable(&state, &web, &id).await?;
+    print_page(web.lang, web.t("情報提供様式", "Advisory form"), content)
+}
+
+pub async fn advisory_pdf(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
+    let v = super::advisories::fetch(&state, &web, &id).await?;
+    let content = super::advisories::printable(&state, &web, &id).await?;
+    let bytes = pdf(document(web.lang, web.t("情報提供様式", "Advisory form"), content)).await.map_err(WebError)?;
+    pdf_response(bytes, &file_name("advisory", &v["identifier"], &id))
+}

@@ -1,0 +1,285 @@
+//! The report form (情報連絡様式, 図4/図5): the same fields in the official order for a new
+//! report, a follow-up and a forward, and the read-only layout used on screen and in print.
+
+use crate::call::Names;
+use crate::form::{FormState, Kind};
+use crate::i18n::{label_of, Lang};
+use crate::layout::{banner, field_errors, multiline};
+use crate::widgets::{area, check_codes, checks, f, id_of, lines, radio_codes, req, select_codes, text, time, yes_no};
+use kyoyu_domain::codes::{Cause, EventType, Outlook, PressStatus, Route, Severity, SystemStatus};
+use kyoyu_domain::Tlp;
+use maud::{html, Markup};
+use serde_json::Value;
+
+/// How the form's inputs become the API's JSON.
+pub const KINDS: &[(&str, Kind)] = &[
+    ("route", Kind::Code),
+    ("tlp", Kind::Code),
+    ("severity", Kind::Code),
+    ("event_type", Kind::Code),
+    ("system_status", Kind::Code),
+    ("outlook", Kind::Code),
+    ("status", Kind::Code),
+    ("sector", Kind::Code),
+    ("statutory", Kind::Bool),
+    ("has_attachments", Kind::Bool),
+    ("sanitised_wider_use", Kind::Bool),
+    ("service_level_deviation", Kind::Bool),
+    ("spread_possible", Kind::Bool),
+    ("discovered_at", Kind::Time),
+    ("occurred_at", Kind::Time),
+    ("recovered_at", Kind::Time),
+    ("at", Kind::Time),
+    ("causes", Kind::Many),
+    ("extra_recipient_org_ids", Kind::Many),
+    ("notified_parties", Kind::Lines),
+    ("affected_users", Kind::Number),
+    ("duration_minutes", Kind::Number),
+    ("interrupted_kw", Kind::Number),
+    ("affected_households", Kind::Number),
+    ("broadcast_stop_minutes", Kind::Number),
+];
+
+/// Which form this is: the fields a forward may not change are not offered on it.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Mode {
+    New,
+    FollowUp,
+    /// A forward may keep or tighten the TLP it received.
+    Forward(Tlp),
+}
+
+const TLP_ORDER: &[Tlp] = &[Tlp::Red, Tlp::AmberStrict, Tlp::Amber, Tlp::Green, Tlp::White, Tlp::Clear];
+
+/// TLP choices with the official meaning beside each code.
+fn tlp_choices(lang: Lang, at_most: Option<Tlp>) -> Vec<(String, String)> {
+    TLP_ORDER
+        .iter()
+        .filter(|t| at_most.is_none_or(|limit| t.keeps_or_tightens(limit)))
+        .map(|t| (t.code().to_string(), format!("TLP:{} {}{}", t.code(), t.label_ja(), english(lang, *t))))
+        .collect()
+}
+
+fn english(lang: Lang, t: Tlp) -> String {
+    match lang {
+        Lang::Ja => String::new(),
+        Lang::En => format!(" ({})", tlp_meaning_en(t)),
+    }
+}
+
+/// What each TLP means for a report (domain.md §7), for English readers.
+pub fn tlp_meaning_en(t: Tlp) -> &'static str {
+    match t {
+        Tlp::Red => "recipients only",
+        Tlp::AmberStrict => "recipient organisations only, need to know",
+        Tlp::Amber => "concerned sectors only, need to know",
+        Tlp::Green => "critical-infrastructure community",
+        Tlp::White | Tlp::Clear => "public",
+    }
+}
+
+/// The fields of the form, in the order of 図4.
+pub fn fields(lang: Lang, st: &FormState, mode: Mode, orgs: &[(String, String)]) -> Markup {
+    let received = match mode {
+        Mode::Forward(t) => Some(t),
+        _ => None,
+    };
+    html! {
+        @if mode == Mode::New {
+            fieldset {
+                legend { (lang.t("連絡経路", "Route")) }
+                (radio_codes(lang, st, req("route", "連絡経路", "Route"), Route::ALL))
+                (yes_no(lang, st, req("statutory", "法令に基づく報告", "Required by statute")))
+                p.muted { (lang.t("法令に基づく報告は匿名化連絡では送れません。", "A statutory report cannot take the anonymised route.")) }
+            }
+        }
+        fieldset {
+            legend { (lang.t("情報連絡元", "Sender")) }
+            (text(lang, st, f("sender_contact.department", "部局名", "Department")))
+            (text(lang, st, f("sender_contact.name", "担当者名", "Person")))
+            (text(lang, st, f("sender_contact.phone", "電話番号", "Phone")))
+            (text(lang, st, f("sender_contact.fax", "FAX番号", "Fax")))
+            (text(lang, st, f("sender_contact.email", "電子メールアドレス", "E-mail")))
+        }
+        fieldset {
+            legend { (lang.t("重要度・情報共有範囲・別紙", "Severity, sharing scope, attachments")) }
+            (radio_codes(lang, st, f("severity", "重要度", "Severity"), Severity::ALL))
+            (crate::widgets::choose(lang, st, req("tlp", "情報共有範囲", "Sharing scope (TLP)"), &tlp_choices(lang, received)))
+            @if let Some(t) = received {
+                p.muted { (lang.t("受け取った範囲より広げることはできません（受領時: TLP:", "You may keep or tighten the scope you received (received: TLP:")) (t.code()) ")" }
+            }
+            (area(lang, st, f("tlp_note", "特記事項", "Special note")))
+            @if received.is_none() {
+                (crate::widgets::choose(lang, st, f("sanitised_wider_use", "識別情報を除けば他分野と共有してよい", "May be shared with other sectors once identifying details are removed"),
+                    &[("true".into(), lang.t("はい", "yes").into()), ("false".into(), lang.t("いいえ", "no").into())]))
+            }
+            (yes_no(lang, st, req("has_attachments", "別紙有無", "Attachments")))
+            @if !orgs.is_empty() {
+                (checks(lang, st, f("extra_recipient_org_ids", "範囲外の追加宛先（表5 ※1）", "Named recipients beyond the scope"), orgs))
+            }
+        }
+        fieldset {
+            legend { (lang.t("◆情報連絡の内容", "Contents")) }
+            (select_codes(lang, st, f("event_type", "①発生した事象の分類（最初に検知した事象を1つ）", "(1) Event type (the first detected)"), EventType::ALL))
+            (check_codes(lang, st, f("causes", "②原因（複数選択可）", "(2) Causes (any number)"), Cause::ALL))
+            @if received.is_some() {
+                p { (lang.t("③分野名", "(3) Sector")) ": " (st.value("sector")) }
+            } @else {
+                input type="hidden" name="sector" value=(st.value("sector"));
+                p { (lang.t("③分野名", "(3) Sector")) (crate::layout::required(lang)) ": " strong { (st.value("sector")) } }
+                (field_errors(lang, st, "sector"))
+            }
+            (text(lang, st, f("operator_name", "④事象が発生した重要インフラ事業者等名", "(4) Operator name")))
+        }
+        fieldset {
+            legend { (lang.t("⑤概要", "(5) Summary")) }
+            (area(lang, st, f("summary.description", "発生事象の概要", "What happened")))
+            (time(lang, st, f("summary.discovered_at", "判明日時", "Discovered at")))
+            (time(lang, st, f("summary.occurred_at", "発生日時", "Occurred at")))
+            (text(lang, st, f("summary.occurred_note", "発生日時の補足（例: サーバログから推定）", "Note on the time (e.g. estimated from server logs)")))
+            (text(lang, st, f("summary.affected_system", "事象が発生したシステム・委託先業者等", "Affected system / contractor")))
+        }
+        fieldset {
+            legend { (lang.t("⑥重要インフラサービス等への影響", "(6) Impact on the critical service")) }
+            (yes_no(lang, st, f("impact.service_level_deviation", "サービス維持レベル逸脱の有無", "Service level deviated")))
+            (yes_no(lang, st, f("impact.spread_possible", "他の事業者等への波及の可能性", "May spread to other operators")))
+            (radio_codes(lang, st, f("impact.system_status", "システムの稼働状況", "System status"), SystemStatus::ALL))
+            (time(lang, st, f("impact.recovered_at", "復旧日時", "Recovered at")))
+            (area(lang, st, f("impact.notes", "補足情報", "Supplementary notes")))
+            details {
+                summary { (lang.t("影響の数値（サービス維持レベルの自動評価に使用）", "Impact figures (evaluated against the service level)")) }
+                (text(lang, st, f("impact.figures.service", "サービス", "Service")))
+                (crate::widgets::input(lang, st, f("impact.figures.affected_users", "影響利用者数", "Affected users"), "number"))
+                (crate::widgets::input(lang, st, f("impact.figures.duration_minutes", "継続時間（分）", "Duration (minutes)"), "number"))
+                (crate::widgets::input(lang, st, f("impact.figures.interrupted_kw", "供給支障電力（kW）", "Interrupted supply (kW)"), "number"))
+                (crate::widgets::input(lang, st, f("impact.figures.affected_households", "影響戸数", "Affected households"), "number"))
+                (crate::widgets::input(lang, st, f("impact.figures.broadcast_stop_minutes", "停波時間（分）", "Broadcast stopped (minutes)"), "number"))
+            }
+        }
+        (timeline(lang, st))
+        fieldset {
+            legend { (lang.t("⑧今後の予定", "(8) Outlook")) }
+            (radio_codes(lang, st, f("outlook", "今後の予定", "Outlook"), Outlook::ALL))
+        }
+        fieldset {
+            legend { (lang.t("⑨その他", "(9) Other")) }
+            (area(lang, st, f("lessons", "得られた教訓等", "Lessons learned")))
+            (radio_codes(lang, st, f("press.status", "報道発表、報道等への掲載", "Press release / coverage"), PressStatus::ALL))
+            (time(lang, st, f("press.at", "日時（済・予定有の場合）", "Time (if done or planned)")))
+            (text(lang, st, f("press.title", "件名", "Title")))
+            (lines(lang, st, f("notified_parties", "NISC以外に連絡を行った先（1行に1件）", "Others notified besides the coordinator (one per line)")))
+        }
+    }
+}
+
+/// ⑦ rows of (time, event), as many as typed plus one blank; more by the "add row" button.
+fn timeline(lang: Lang, st: &FormState) -> Markup {
+    let rows = st.rows("timeline") + usize::from(st.has_value("_add_row", "timeline")) + 1;
+    html! {
+        fieldset {
+            legend { (lang.t("⑦当該事象に係る推移等", "(7) Timeline")) }
+            (field_errors(lang, st, "timeline"))
+            table {
+                thead { tr { th { (lang.t("日時", "Time")) } th { (lang.t("事象・対応状況等", "Event or action")) } } }
+                tbody #timeline-rows {
+                    @for i in 0..rows {
+                        @let at = format!("timeline.{i}.at");
+                        @let what = format!("timeline.{i}.text");
+                        tr {
+                            td { input id=(id_of(&at)) type="datetime-local" name=(at) value=(st.value(&at)); (field_errors(lang, st, &at)) }
+                            td { input id=(id_of(&what)) type="text" name=(what) value=(st.value(&what)); (field_errors(lang, st, &what)) }
+                        }
+                    }
+                }
+            }
+            button.secondary type="submit" name="_add_row" value="timeline" data-add-row="timeline-rows" formnovalidate {
+                (lang.t("行を追加", "Add a row"))
+            }
+        }
+    }
+}
+
+fn s<'a>(v: &'a Value, path: &str) -> &'a str {
+    path.split('.').fold(v, |at, k| &at[k]).as_str().unwrap_or("")
+}
+
+fn yes_no_text(lang: Lang, v: &Value) -> &'static str {
+    match v.as_bool() {
+        Some(true) => lang.t("有", "yes"),
+        Some(false) => lang.t("無", "no"),
+        None => "",
+    }
+}
+
+/// A stored time as shown on the form: JST, to the minute.
+pub fn shown_time(t: &str) -> String {
+    crate::form::form_time(t).map(|x| x.replace('T', " ")).unwrap_or_else(|| t.to_string())
+}
+
+/// The rendition laid out like 図4/図5, for the screen and for print.
+pub fn official(lang: Lang, v: &Value, names: &Names) -> Markup {
+    let row = |th: &str, td: Markup| html! { tr { th { (th) } td { (td) } } };
+    let section = |title: &str| html! { tr { th.section colspan="2" { (title) } } };
+    let causes: Vec<String> = v["causes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|c| label_of(Cause::parse, c, lang))
+        .collect();
+    let contact = &v["sender_contact"];
+    let sequence = v["sequence"].as_i64().unwrap_or(1);
+    html! {
+        p.form-title { (lang.t("情報連絡様式", "Report form")) }
+        (banner(lang, s(v, "tlp"), v["severity"].as_str()))
+        table.official {
+            tbody {
+                (row(lang.t("報数", "Report"), html! { (lang.t("第", "No. ")) (sequence) (lang.t("報", "")) }))
+                (row(lang.t("識別番号", "Identifier"), html! { (s(v, "identifier")) @if v["identifier"].is_null() { span.muted { (lang.t("（第1報の識別番号は空欄）", "(not yet numbered)")) } } }))
+                (row(lang.t("情報連絡日時", "Sent at"), html! { (shown_time(s(v, "created_at"))) }))
+                (row(lang.t("連絡経路", "Route"), html! { (label_of(Route::parse, s(v, "route"), lang)) }))
+                (row(lang.t("情報連絡元", "Sender"), html! {
+                    (names.name(v["sender_org_id"].as_str(), lang)) " → " (names.name(v["receiver_org_id"].as_str(), lang)) br;
+                    (lang.t("部局名", "Department")) "：" (s(contact, "department")) "　"
+                    (lang.t("担当者名", "Person")) "：" (s(contact, "name")) br;
+                    (lang.t("電話番号", "Phone")) "：" (s(contact, "phone")) "　"
+                    (lang.t("FAX番号", "Fax")) "：" (s(contact, "fax")) "　"
+                    (lang.t("電子メールアドレス", "E-mail")) "：" (s(contact, "email"))
+                }))
+                (row(lang.t("重要度", "Severity"), html! { (label_of(Severity::parse, s(v, "severity"), lang)) }))
+                (row(lang.t("情報共有範囲", "Sharing scope"), html! { "TLP:" (s(v, "tlp")) " " (label_of(Tlp::parse, s(v, "tlp"), lang)) @if !s(v, "tlp_note").is_empty() { br; (lang.t("特記事項", "Special note")) "：" (s(v, "tlp_note")) } }))
+                (row(lang.t("別紙有無", "Attachments"), html! { (yes_no_text(lang, &v["has_attachments"])) }))
+                (section(lang.t("◆情報連絡の内容", "Contents")))
+                (row(lang.t("①発生した事象の分類", "(1) Event type"), html! { (label_of(EventType::parse, s(v, "event_type"), lang)) }))
+                (row(lang.t("②原因", "(2) Causes"), html! { (causes.join("、")) }))
+                (row(lang.t("③分野名", "(3) Sector"), html! { (s(v, "sector")) }))
+                (row(lang.t("④事象が発生した重要インフラ事業者等名", "(4) Operator"), html! { (s(v, "operator_name")) }))
+                (row(lang.t("⑤概要", "(5) Summary"), html! {
+                    (lang.t("発生事象の概要", "What happened")) "：" (multiline(s(v, "summary.description"))) br;
+                    (lang.t("判明日時", "Discovered")) "：" (shown_time(s(v, "summary.discovered_at"))) "　"
+                    (lang.t("発生日時", "Occurred")) "：" (shown_time(s(v, "summary.occurred_at"))) " " (s(v, "summary.occurred_note")) br;
+                    (lang.t("事象が発生したシステム・委託先業者等", "Affected system / contractor")) "：" (s(v, "summary.affected_system"))
+                }))
+                (row(lang.t("⑥重要インフラサービス等への影響", "(6) Impact"), html! {
+                    (lang.t("サービス維持レベル逸脱の有無", "Service level deviated")) "：" (yes_no_text(lang, &v["impact"]["service_level_deviation"])) br;
+                    (lang.t("他の事業者等への波及の可能性", "May spread")) "：" (yes_no_text(lang, &v["impact"]["spread_possible"])) br;
+                    (lang.t("システムの稼働状況", "System status")) "：" (label_of(SystemStatus::parse, s(v, "impact.system_status"), lang))
+                    @if !s(v, "impact.recovered_at").is_empty() { "（" (lang.t("復旧", "recovered")) " " (shown_time(s(v, "impact.recovered_at"))) "）" }
+                    br; (multiline(s(v, "impact.notes")))
+                }))
+                (row(lang.t("⑦当該事象に係る推移等", "(7) Timeline"), html! {
+                    @for e in v["timeline"].as_array().into_iter().flatten() {
+                        (shown_time(s(e, "at"))) "　" (s(e, "text")) br;
+                    }
+                }))
+                (row(lang.t("⑧今後の予定", "(8) Outlook"), html! { (label_of(Outlook::parse, s(v, "outlook"), lang)) }))
+                (row(lang.t("⑨その他", "(9) Other"), html! {
+                    (lang.t("得られた教訓等", "Lessons")) "：" (multiline(s(v, "lessons"))) br;
+                    (lang.t("報道発表、報道等への掲載", "Press")) "：" (label_of(PressStatus::parse, s(v, "press.status"), lang)) " " (shown_time(s(v, "press.at"))) " " (s(v, "press.title")) br;
+                    (lang.t("NISC以外に連絡を行った先", "Others notified")) "："
+                    (v["notified_parties"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join("、"))
+                }))
+            }
+        }
+    }
+}

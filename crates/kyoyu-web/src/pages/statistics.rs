@@ -1,0 +1,6 @@
+//! Statistics.
+use axum::Router;
+use kyoyu_api::AppState;
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,133 @@
+//! Headless Chromium (Debian's chromium + chromium-driver) driven through WebDriver.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    shots: PathBuf,
+    step: usize,
+    driver: Child,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium; fails with a clear message when the
+    /// Debian packages are missing (README: `apt-get install chromium chromium-driver`).
+    pub async fn start(base: &str, test: &str) -> Browser {
+        let driver_bin = std::env::var("KYOYU_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let port = free_port();
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {driver_bin} ({e}); install Debian's chromium and chromium-driver")
+            });
+        let mut caps = serde_json::Map::new();
+        let chromium = std::env::var("KYOYU_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1800", "--lang=ja"],
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let mut client = None;
+        for _ in 0..100 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+        let client = client.expect("chromedriver did not answer");
+        Browser { client, base: base.to_string(), shots: super::artefacts(test), step: 0, driver }
+    }
+
+    pub async fn open(&self, path: &str) {
+        self.client.goto(&format!("{}{}", self.base, path)).await.unwrap();
+    }
+
+    pub async fn shot(&mut self, name: &str) {
+        self.step += 1;
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.step)), png).unwrap();
+    }
+
+    pub async fn login(&mut self, login: &str, password: &str) {
+        self.open("/login").await;
+        self.fill("input[name=login]", login).await;
+        self.fill("input[name=password]", password).await;
+        self.click("form[action='/login'] button[type=submit]").await;
+        for _ in 0..50 {
+            if !self.path().await.starts_with("/login") {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("log-in as {login} failed: {}", self.source().await);
+    }
+
+    pub async fn logout(&mut self) {
+        self.open("/").await;
+        self.click("form[action='/logout'] button").await;
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    /// Sets an input's value directly (date-time inputs take typed keys by locale).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+        self.client
+            .execute("arguments[0].value = arguments[1];", vec![serde_json::to_value(e).unwrap(), value.into()])
+            .await
+            .unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+        e.click().await.unwrap();
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}")).text().await.unwrap()
+    }
+
+    pub async fn count(&self, css: &str) -> usize {
+        self.client.find_all(Locator::Css(css)).await.unwrap().len()
+    }
+
+    pub async fn source(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
+    pub async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_string()
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}

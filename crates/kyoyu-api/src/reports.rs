@@ -80,7 +80,7 @@ async fn insert_hop(
     };
     tx.insert_rendition(&rendition, &grants).await?;
     let identifier = if Some(hop.receiver) == world.coordinator().ok() {
-        Some(assign_identifier(tx, &chain.id).await?)
+        Some(assign_identifier(tx, chain).await?)
     } else {
         chain.identifier.clone()
     };
@@ -97,14 +97,17 @@ async fn insert_hop(
     Ok(rendition.id)
 }
 
-/// The chain's identifier, given on the coordinator's first receipt.
-async fn assign_identifier(tx: &mut Tx, chain_id: &str) -> ApiResult<String> {
+/// The chain's identifier, given on the coordinator's first receipt; exercises have their
+/// own series (E…).
+async fn assign_identifier(tx: &mut Tx, chain: &ChainRow) -> ApiResult<String> {
+    let chain_id = chain.id.as_str();
     if let Some(identifier) = tx.chain_identifier(chain_id).await? {
         return Ok(identifier);
     }
     let year = numbering_year(chrono::Utc::now());
-    let seq = tx.next_counter("R", year).await?;
-    let identifier = chain_identifier('R', year, seq);
+    let prefix = if chain.exercise { 'E' } else { 'R' };
+    let seq = tx.next_counter(&prefix.to_string(), year).await?;
+    let identifier = chain_identifier(prefix, year, seq);
     tx.assign_chain_identifier(chain_id, &identifier).await?;
     tx.audit("report.number", "chain", chain_id, json!({"identifier": identifier})).await?;
     Ok(identifier)
@@ -176,6 +179,7 @@ pub async fn create_report(
         id: new_id(),
         route: new.route,
         statutory: new.statutory,
+        exercise: new.exercise,
         sector: caller.org.sector.clone().unwrap_or_default(),
         originator_org_id: caller.org.id.clone(),
         secretariat_org_id: (new.route == Route::Anonymised)
@@ -211,6 +215,7 @@ pub async fn create_follow_up(
     for (field, differs) in [
         ("route", input.route.is_some_and(|r| r != chain.route)),
         ("statutory", input.statutory.is_some_and(|s| s != chain.statutory)),
+        ("exercise", input.exercise.is_some_and(|s| s != chain.exercise)),
     ] {
         if differs {
             errors.push(FieldError::new(
@@ -223,6 +228,7 @@ pub async fn create_follow_up(
     errors.into_result(())?;
     input.route = Some(chain.route);
     input.statutory = Some(chain.statutory);
+    input.exercise = Some(chain.exercise);
     input.sector.get_or_insert_with(|| chain.sector.clone());
     let new = input.into_new_report()?;
     let world = World::current(&state.world, &mut tx).await?;

@@ -43,6 +43,7 @@ pub fn report(row: &ReportRow, reader_org: Option<&str>) -> Value {
         "status": row.status,
         "route": chain.route,
         "statutory": chain.statutory,
+        "exercise": chain.exercise,
         "sender_org_id": knows_sender.then_some(&row.sender_org_id),
         "receiver_org_id": row.receiver_org_id,
         "disclosure_consent": chain.disclosure_consent_at.is_some(),

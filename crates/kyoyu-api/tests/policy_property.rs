@@ -691,6 +691,7 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
             .map(|a| a.id.as_str())
             .collect();
         prop_assert_eq!(notified, delivered, "notifications of {:?}", user);
+        check_pages(w, &user.login, &allowed, &readable).await?;
         // Each chain in order, only what the user may read of it.
         for chain in w.renditions.iter().map(|r| r.chain_id.as_str()).collect::<BTreeSet<_>>() {
             let expected =
@@ -698,6 +699,67 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
             prop_assert_eq!(w.app.count(&user.login, &format!("chain_id={chain}")).await as usize, expected);
         }
     }
+    Ok(())
+}
+
+/// The ids a rendered page links to under `prefix` (`/reports/`, `/advisories/`).
+fn linked_ids(page: &str, prefix: &str) -> BTreeSet<String> {
+    let marker = format!("href=\"{prefix}");
+    page.split(&marker)
+        .skip(1)
+        .filter_map(|rest| rest.split(['"', '/', '?']).next())
+        .filter(|id| id.len() == 36)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The web UI over the same world: every page of an item answers as its API get does, the
+/// list, home and statistics pages show exactly the readable items, and nothing else leaks.
+async fn check_pages(
+    w: &World,
+    login: &str,
+    allowed: &BTreeSet<&str>,
+    readable: &BTreeSet<&str>,
+) -> Result<(), TestCaseError> {
+    for r in &w.renditions {
+        for path in [format!("/reports/{}", r.id), format!("/reports/{}/print", r.id)] {
+            let (status, page) = w.app.page(&path, login).await;
+            prop_assert_eq!(status == 200, allowed.contains(r.id.as_str()), "page {} as {}", path, login);
+            if status != 200 {
+                prop_assert!(!page.contains(&r.marker), "a refused page shows the report's text");
+            }
+        }
+    }
+    let (_, list) = w.app.page("/reports", login).await;
+    let listed = linked_ids(&list, "/reports/");
+    prop_assert_eq!(
+        listed.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+        allowed.clone(),
+        "report list page as {}",
+        login
+    );
+    let (_, home) = w.app.page("/", login).await;
+    for id in linked_ids(&home, "/reports/") {
+        prop_assert!(allowed.contains(id.as_str()), "home links to an unreadable report as {}", login);
+    }
+    for id in linked_ids(&home, "/advisories/") {
+        prop_assert!(readable.contains(id.as_str()), "home links to an unreadable advisory as {}", login);
+    }
+    for marker in w.renditions.iter().filter(|r| !allowed.contains(r.id.as_str())).map(|r| &r.marker) {
+        prop_assert!(!home.contains(marker.as_str()) && !list.contains(marker.as_str()), "unreadable text on a page");
+    }
+    let (_, advisories) = w.app.page("/advisories", login).await;
+    let listed = linked_ids(&advisories, "/advisories/");
+    prop_assert_eq!(listed.iter().map(String::as_str).collect::<BTreeSet<_>>(), readable.clone(), "advisory list page");
+    for a in &w.advisories {
+        let (status, _) = w.app.page(&format!("/advisories/{}", a.id), login).await;
+        prop_assert_eq!(status == 200, readable.contains(a.id.as_str()), "advisory page as {}", login);
+    }
+    let chains: BTreeSet<&str> =
+        w.renditions.iter().filter(|r| allowed.contains(r.id.as_str())).map(|r| r.chain_id.as_str()).collect();
+    let (_, stats) = w.app.page("/statistics", login).await;
+    let counted = format!("<strong>{}</strong>", chains.len());
+    prop_assert!(stats.contains(&counted), "statistics count {} chains for {}", chains.len(), login);
     Ok(())
 }
 

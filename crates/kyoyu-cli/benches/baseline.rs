@@ -210,6 +210,7 @@ async fn load(store: &Store, w: &World, rng: &mut StdRng, from: usize, to: usize
                 id: new_id(),
                 route,
                 statutory: false,
+                exercise: false,
                 sector: sector.clone(),
                 originator_org_id: operator.clone(),
                 secretariat_org_id: (route == Route::Anonymised).then(|| w.ceptoar[&sector].clone()),

@@ -99,6 +99,8 @@ pub struct ReportContent {
 pub struct ReportInput {
     pub route: Option<Route>,
     pub statutory: Option<bool>,
+    /// An exercise (訓練・演習): numbered in its own series and left out of statistics.
+    pub exercise: Option<bool>,
     pub severity: Option<Severity>,
     pub tlp: Option<Tlp>,
     pub tlp_note: Option<String>,
@@ -124,6 +126,7 @@ pub struct ReportInput {
 pub struct NewReport {
     pub route: Route,
     pub statutory: bool,
+    pub exercise: bool,
     pub content: ReportContent,
 }
 
@@ -170,7 +173,7 @@ impl ReportInput {
             service_level_evaluation: None,
         };
         check_content(&content, &mut errors);
-        errors.into_result(NewReport { route, statutory, content })
+        errors.into_result(NewReport { route, statutory, exercise: self.exercise.unwrap_or(false), content })
     }
 
     /// Applies the edits of a forward to the rendition it forwards. Route, statutory and sector
@@ -180,6 +183,7 @@ impl ReportInput {
         for (field, given) in [
             ("route", self.route.is_some()),
             ("statutory", self.statutory.is_some()),
+            ("exercise", self.exercise.is_some()),
             ("sector", self.sector.as_ref().is_some_and(|s| *s != previous.sector)),
         ] {
             if given {

@@ -28,7 +28,7 @@ pub struct ReportFilter {
 
 const COLUMNS: &str = "SELECT r.id, r.chain_id, r.sequence, r.parent_id, r.sender_org_id, r.receiver_org_id,
     r.status, r.identifies_operator, r.content, r.published_at, r.created_at,
-    c.route, c.statutory, c.sector AS chain_sector, c.originator_org_id, c.secretariat_org_id, c.identifier,
+    c.route, c.statutory, c.exercise, c.sector AS chain_sector, c.originator_org_id, c.secretariat_org_id, c.identifier,
     c.disclosure_consent_at, c.disclosure_consent_by, c.created_at AS chain_created_at";
 
 /// Renditions joined to the reader rows; `push_scope` must follow.
@@ -126,6 +126,7 @@ fn chain_from_row(r: &impl Get) -> Result<ChainRow> {
         id: r.text("chain_id"),
         route: Route::parse(&route).ok_or_else(|| StoreError::Corrupt(format!("route {route}")))?,
         statutory: r.flag("statutory"),
+        exercise: r.flag("exercise"),
         sector: r.text("chain_sector"),
         originator_org_id: r.text("originator_org_id"),
         secretariat_org_id: r.opt_text("secretariat_org_id"),
@@ -231,8 +232,8 @@ impl Tx {
     }
 
     pub async fn insert_chain(&mut self, ch: &ChainRow) -> Result<()> {
-        let sql = "INSERT INTO chains (id, route, statutory, sector, originator_org_id, secretariat_org_id, identifier, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let sql = "INSERT INTO chains (id, route, statutory, sector, originator_org_id, secretariat_org_id, identifier, created_at, exercise)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         on!(self.conn(), c => sqlx::query(sql)
             .bind(&ch.id)
             .bind(ch.route.code())
@@ -242,6 +243,7 @@ impl Tx {
             .bind(&ch.secretariat_org_id)
             .bind(&ch.identifier)
             .bind(&ch.created_at)
+            .bind(ch.exercise)
             .execute(&mut *c)
             .await?
             .rows_affected());

@@ -92,6 +92,8 @@ pub struct ChainRow {
     pub id: String,
     pub route: Route,
     pub statutory: bool,
+    /// An exercise chain: numbered E…, left out of statistics.
+    pub exercise: bool,
     pub sector: String,
     pub originator_org_id: String,
     pub secretariat_org_id: Option<String>,

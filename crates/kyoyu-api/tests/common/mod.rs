@@ -24,7 +24,7 @@ async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(kyoyu_api::serve(listener, store, mail_config(), async {
+    tokio::spawn(kyoyu_web::serve(listener, store, mail_config(), async {
         let _ = rx.await;
     }));
     TestApp {
@@ -119,6 +119,13 @@ impl TestApp {
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// A web UI page as the user sees it (the session cookie carries the user's token).
+    pub async fn page(&self, path: &str, login: &str) -> (u16, String) {
+        let cookie = format!("kyoyu_session={}", self.user(login).token);
+        let resp = self.client.get(format!("{}{}", self.base, path)).header("cookie", cookie).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
     pub async fn get(&self, path: &str, login: &str) -> (u16, Value) {

@@ -1,6 +1,320 @@
-//! Administration pages.
-use axum::Router;
+//! Administration: organisations, users (roles, need-to-know, active), tokens, and the
+//! reference data (sectors and jurisdiction, service-level rules, sector dependencies).
+//! Every change goes through the API's admin handlers, which check the caller's roles.
+
+use crate::call::{body, items, params, Names};
+use crate::form::{to_body, FormData, Kind};
+use crate::i18n::{Label, Lang};
+use crate::layout::{csrf, ok, page, see_other, WebResult};
+use crate::session::Web;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kyoyu_api::admin as api;
 use kyoyu_api::AppState;
+use kyoyu_domain::codes::{OrgKind, Role};
+use maud::{html, Markup};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin", get(overview))
+        .route("/admin/orgs", post(create_org))
+        .route("/admin/users", post(create_user))
+        .route("/admin/users/{id}", post(update_user))
+        .route("/admin/users/{id}/tokens", get(tokens).post(create_token))
+        .route("/admin/users/{id}/tokens/{token_id}/revoke", post(revoke_token))
+        .route("/admin/sectors/{code}", post(put_sector))
+        .route("/admin/service-level-rules/{id}", post(put_rule))
+        .route("/admin/dependencies", post(put_dependencies))
+}
+
+fn done_notice(lang: Lang, q: &HashMap<String, String>) -> Markup {
+    html! { @if q.contains_key("done") { div.notice role="status" { (lang.t("保存しました。", "Saved.")) } } }
+}
+
+pub async fn overview(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {
+    let lang = web.lang;
+    let names = Names::load(&state).await?;
+    let Json(users) = api::list_users(State(state.clone()), web.caller.clone(), params(&[])).await?;
+    let system = web.caller.principal.has_role(Role::SystemAdmin);
+    let body = html! {
+        (done_notice(lang, &q))
+        h2 { (lang.t("利用者", "Users")) }
+        (users_table(&web, &items(&users), &names))
+        (new_user_form(&web, &names))
+        @if system {
+            h2 { (lang.t("組織", "Organisations")) }
+            (orgs_table(lang, &names))
+            (new_org_form(&web, &state).await?)
+            (reference(&web, &state, &names).await?)
+        }
+    };
+    ok(page(&web, lang.t("管理", "Administration"), body))
+}
+
+fn users_table(web: &Web, users: &[Value], names: &Names) -> Markup {
+    let lang = web.lang;
+    html! {
+        table {
+            thead { tr { th { (lang.t("ログイン名", "Log-in")) } th { (lang.t("氏名", "Name")) } th { (lang.t("組織", "Organisation")) } th { (lang.t("役割", "Roles")) } th { (lang.t("知る必要", "Need to know")) } th { (lang.t("有効", "Active")) } th {} } }
+            tbody { @for u in users {
+                @let id = u["id"].as_str().unwrap_or("");
+                @let ntk = u["need_to_know"] == true;
+                @let active = u["active"] == true;
+                tr {
+                    td { (u["login"].as_str().unwrap_or("")) }
+                    td { (u["display_name"].as_str().unwrap_or("")) }
+                    td { (names.name(u["org_id"].as_str(), lang)) }
+                    td { (u["roles"].as_array().into_iter().flatten().filter_map(Value::as_str).map(|r| crate::i18n::label_of(Role::parse, r, lang)).collect::<Vec<_>>().join("、")) }
+                    td { (toggle(web, id, "need_to_know", ntk)) }
+                    td { (toggle(web, id, "active", active)) }
+                    td { a href={ "/admin/users/" (id) "/tokens" } { (lang.t("トークン", "Tokens")) } }
+                }
+            } }
+        }
+    }
+}
+
+/// A yes/no cell whose button flips the flag.
+fn toggle(web: &Web, user_id: &str, field: &str, on: bool) -> Markup {
+    html! {
+        form.inline method="post" action={ "/admin/users/" (user_id) } {
+            (csrf(web))
+            input type="hidden" name=(field) value=(if on { "false" } else { "true" });
+            (if on { web.t("はい", "yes") } else { web.t("いいえ", "no") }) " "
+            button.secondary type="submit" { (web.t("切替", "switch")) }
+        }
+    }
+}
+
+fn new_user_form(web: &Web, names: &Names) -> Markup {
+    let lang = web.lang;
+    let system = web.caller.principal.has_role(Role::SystemAdmin);
+    let mut orgs: Vec<(&str, String)> = names
+        .all()
+        .filter(|o| system || o.id == web.caller.org.id)
+        .map(|o| (o.id.as_str(), lang.t(&o.name_ja, &o.name_en).to_string()))
+        .collect();
+    orgs.sort_by(|a, b| a.1.cmp(&b.1));
+    html! {
+        details { summary { (lang.t("利用者を追加", "Add a user")) }
+            form.card method="post" action="/admin/users" {
+                (csrf(web))
+                label for="u-org" { (lang.t("組織", "Organisation")) }
+                select #u-org name="org_id" { @for (id, name) in &orgs { option value=(id) selected[*id == web.caller.org.id] { (name) } } }
+                label for="u-login" { (lang.t("ログイン名", "Log-in")) } input #u-login type="text" name="login" required;
+                label for="u-name" { (lang.t("氏名", "Name")) } input #u-name type="text" name="display_name" required;
+                label for="u-email" { (lang.t("電子メールアドレス", "E-mail")) } input #u-email type="email" name="email";
+                label for="u-password" { (lang.t("初期パスワード", "Initial password")) } input #u-password type="password" name="password" autocomplete="new-password";
+                fieldset { legend { (lang.t("役割", "Roles")) }
+                    @for r in Role::ALL { label.inline { input type="checkbox" name="roles" value=(r.code()); " " (r.label(lang)) } }
+                }
+                label.inline { input type="checkbox" name="need_to_know" value="true"; " " (lang.t("知る必要あり（RED・AMBER を閲覧可）", "Need to know (may read RED and AMBER)")) }
+                p { button type="submit" { (lang.t("追加", "Add")) } }
+            }
+        }
+    }
+}
+
+fn orgs_table(lang: Lang, names: &Names) -> Markup {
+    let mut orgs: Vec<_> = names.all().collect();
+    orgs.sort_by(|a, b| (a.kind, &a.name_ja).cmp(&(b.kind, &b.name_ja)));
+    html! {
+        table {
+            thead { tr { th { (lang.t("名称", "Name")) } th { (lang.t("種別", "Kind")) } th { (lang.t("分野", "Sector")) } } }
+            tbody { @for o in orgs { tr { td { (lang.t(&o.name_ja, &o.name_en)) } td { (o.kind.label(lang)) } td { (o.sector.as_deref().unwrap_or("")) } } } }
+        }
+    }
+}
+
+async fn new_org_form(web: &Web, state: &AppState) -> Result<Markup, kyoyu_api::error::ApiError> {
+    let lang = web.lang;
+    let sectors = state.store.list_sectors().await?;
+    Ok(html! {
+        details { summary { (lang.t("組織を追加", "Add an organisation")) }
+            form.card method="post" action="/admin/orgs" {
+                (csrf(web))
+                label for="o-kind" { (lang.t("種別", "Kind")) }
+                select #o-kind name="kind" { @for k in OrgKind::ALL { option value=(k.code()) { (k.label(lang)) } } }
+                label for="o-ja" { (lang.t("名称（日本語）", "Name (Japanese)")) } input #o-ja type="text" name="name_ja" required;
+                label for="o-en" { (lang.t("名称（英語）", "Name (English)")) } input #o-en type="text" name="name_en" required;
+                label for="o-sector" { (lang.t("分野（事業者・セプター）", "Sector (operators and CEPTOARs)")) }
+                select #o-sector name="sector" { option value="" { "—" } @for s in &sectors { option value=(s.code) { (lang.t(&s.name_ja, &s.name_en)) } } }
+                p { button type="submit" { (lang.t("追加", "Add")) } }
+            }
+        }
+    })
+}
+
+async fn reference(web: &Web, state: &AppState, names: &Names) -> Result<Markup, kyoyu_api::error::ApiError> {
+    let lang = web.lang;
+    let sectors = state.store.list_sectors().await?;
+    let rules = state.store.list_service_level_rules().await?;
+    let deps = state.store.list_dependencies().await?;
+    let mut ministries: Vec<_> = names.all().filter(|o| o.kind == OrgKind::Ministry).collect();
+    ministries.sort_by(|a, b| a.name_ja.cmp(&b.name_ja));
+    let dep_text: String = deps.iter().map(|(s, d)| format!("{s} {d}\n")).collect();
+    Ok(html! {
+        h2 { (lang.t("分野と所管省庁", "Sectors and their ministries")) }
+        table {
+            thead { tr { th { (lang.t("コード", "Code")) } th { (lang.t("名称（日本語）", "Name (Japanese)")) } th { (lang.t("名称（英語）", "Name (English)")) } th { (lang.t("所管省庁", "Ministry")) } th {} } }
+            tbody { @for s in &sectors {
+                @let form_id = format!("sector-{}", s.code);
+                tr {
+                    td { (s.code) }
+                    td { input type="text" name="name_ja" value=(s.name_ja) form=(form_id) aria-label=(lang.t("名称（日本語）", "Name (Japanese)")); }
+                    td { input type="text" name="name_en" value=(s.name_en) form=(form_id) aria-label=(lang.t("名称（英語）", "Name (English)")); }
+                    td { select name="ministry_org_id" form=(form_id) aria-label=(lang.t("所管省庁", "Ministry")) {
+                        option value="" { "—" }
+                        @for m in &ministries { option value=(m.id) selected[s.ministry_org_id.as_deref() == Some(m.id.as_str())] { (lang.t(&m.name_ja, &m.name_en)) } }
+                    } }
+                    td { form id=(form_id) method="post" action={ "/admin/sectors/" (s.code) } { (csrf(web)) button.secondary type="submit" { (lang.t("保存", "Save")) } } }
+                }
+            } }
+        }
+        h2 { (lang.t("分野間の依存関係", "Sector dependencies")) }
+        form method="post" action="/admin/dependencies" {
+            (csrf(web))
+            label for="deps" { (lang.t("1行に「依存する分野 依存先の分野」（例: finance electricity）", "One per line: dependent sector, then the sector it depends on (e.g. finance electricity)")) }
+            textarea #deps name="edges" rows="10" { (dep_text) }
+            p { button type="submit" { (lang.t("保存", "Save")) } }
+        }
+        h2 { (lang.t("サービス維持レベル", "Service-maintenance levels")) }
+        @for r in &rules {
+            form.card method="post" action={ "/admin/service-level-rules/" (r.id) } {
+                (csrf(web))
+                label for={ "rule-" (r.id) } { (r.sector) " — " (r.service) }
+                textarea id={ "rule-" (r.id) } name="rule" rows="8" { (serde_json::to_string_pretty(r).unwrap_or_default()) }
+                button.secondary type="submit" { (lang.t("保存", "Save")) }
+            }
+        }
+    })
+}
+
+pub async fn create_org(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let mut b = to_body(&form, &[("kind", Kind::Code)]);
+    if b.get("sector").is_none() {
+        b["sector"] = Value::Null;
+    }
+    let _ = api::create_org(State(state.clone()), web.caller.clone(), body(&b)?).await?;
+    see_other("/admin?done=1")
+}
+
+pub async fn create_user(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let b = to_body(&form, &[("roles", Kind::Many), ("need_to_know", Kind::Bool)]);
+    let mut b = b;
+    b["need_to_know"] = json!(form.get("need_to_know") == Some("true"));
+    let _ = api::create_user(State(state.clone()), web.caller.clone(), body(&b)?).await?;
+    see_other("/admin?done=1")
+}
+
+pub async fn update_user(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let b = to_body(&form, &[("need_to_know", Kind::Bool), ("active", Kind::Bool)]);
+    let _ = api::update_user(State(state.clone()), web.caller.clone(), Path(id), body(&b)?).await?;
+    see_other("/admin?done=1")
+}
+
+pub async fn tokens(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
+    let Json(v) = api::list_tokens(State(state.clone()), web.caller.clone(), Path(id.clone())).await?;
+    ok(page(&web, web.t("トークン", "Tokens"), tokens_body(&web, &id, &items(&v), None)))
+}
+
+fn tokens_body(web: &Web, user_id: &str, tokens: &[Value], new_token: Option<&str>) -> Markup {
+    let lang = web.lang;
+    html! {
+        @if let Some(t) = new_token {
+            div.notice role="status" { p { (lang.t("新しいトークン（この画面でのみ表示されます）:", "New token (shown only now):")) } code #new-token { (t) } }
+        }
+        table {
+            thead { tr { th { (lang.t("名前", "Label")) } th { (lang.t("作成", "Created")) } th { (lang.t("有効期限", "Expires")) } th { (lang.t("失効", "Revoked")) } th {} } }
+            tbody { @for t in tokens {
+                tr {
+                    td { (t["label"].as_str().unwrap_or("")) }
+                    td { (t["created_at"].as_str().unwrap_or("")) }
+                    td { (t["expires_at"].as_str().unwrap_or("—")) }
+                    td { (t["revoked_at"].as_str().unwrap_or("")) }
+                    td { @if t["revoked_at"].is_null() {
+                        form.inline method="post" action={ "/admin/users/" (user_id) "/tokens/" (t["id"].as_str().unwrap_or("")) "/revoke" } {
+                            (csrf(web)) button.secondary type="submit" { (lang.t("失効させる", "Revoke")) }
+                        }
+                    } }
+                }
+            } }
+        }
+        form.card method="post" action={ "/admin/users/" (user_id) "/tokens" } {
+            (csrf(web))
+            label for="t-label" { (lang.t("トークンの名前", "Token label")) } input #t-label type="text" name="label" required;
+            label for="t-days" { (lang.t("有効日数（空欄は無期限）", "Valid for days (blank: no expiry)")) } input #t-days type="number" name="expires_in_days" min="1";
+            p { button type="submit" { (lang.t("発行", "Issue")) } }
+        }
+    }
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    form: FormData,
+) -> WebResult {
+    web.check_csrf(&form)?;
+    let b = to_body(&form, &[("expires_in_days", Kind::Number)]);
+    let (_, Json(created)) =
+        api::create_token(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&b)?).await?;
+    let Json(v) = api::list_tokens(State(state.clone()), web.caller.clone(), Path(id.clone())).await?;
+    ok(page(&web, web.t("トークン", "Tokens"), tokens_body(&web, &id, &items(&v), created["token"].as_str())))
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    web: Web,
+    Path((id, token_id)): Path<(String, String)>,
+    form: FormData,
+) -> WebResult {
+    web.check_csrf(&form)?;
+    let _ = api::revoke_token(State(state.clone()), web.caller.clone(), Path((id.clone(), token_id))).await?;
+    see_other(&format!("/admin/users/{id}/tokens"))
+}
+
+pub async fn put_sector(
+    State(state): State<AppState>,
+    web: Web,
+    Path(code): Path<String>,
+    form: FormData,
+) -> WebResult {
+    web.check_csrf(&form)?;
+    let mut b = to_body(&form, &[]);
+    if b.get("ministry_org_id").is_none() {
+        b["ministry_org_id"] = Value::Null;
+    }
+    let _ = api::put_sector(State(state.clone()), web.caller.clone(), Path(code), body(&b)?).await?;
+    see_other("/admin?done=1")
+}
+
+pub async fn put_rule(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let rule: Value = serde_json::from_str(form.get("rule").unwrap_or_default()).map_err(|e| {
+        kyoyu_api::error::ApiError::field("rule", format!("JSON として読めません: {e}"), format!("not valid JSON: {e}"))
+    })?;
+    let _ = api::put_service_level_rule(State(state.clone()), web.caller.clone(), Path(id), body(&rule)?).await?;
+    see_other("/admin?done=1")
+}
+
+pub async fn put_dependencies(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let edges: Vec<Value> = form
+        .get("edges")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            Some(json!({"sector": parts.next()?, "depends_on": parts.next().unwrap_or("")}))
+        })
+        .collect();
+    let _ = api::put_dependencies(State(state.clone()), web.caller.clone(), body(&json!({"items": edges}))?).await?;
+    see_other("/admin?done=1")
 }

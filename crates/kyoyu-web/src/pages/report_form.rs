@@ -22,6 +22,7 @@ pub const KINDS: &[(&str, Kind)] = &[
     ("status", Kind::Code),
     ("sector", Kind::Code),
     ("statutory", Kind::Bool),
+    ("exercise", Kind::Bool),
     ("has_attachments", Kind::Bool),
     ("sanitised_wider_use", Kind::Bool),
     ("service_level_deviation", Kind::Bool),
@@ -91,6 +92,7 @@ pub fn fields(lang: Lang, st: &FormState, mode: Mode, orgs: &[(String, String)])
                 (radio_codes(lang, st, req("route", "連絡経路", "Route"), Route::ALL))
                 (yes_no(lang, st, req("statutory", "法令に基づく報告", "Required by statute")))
                 p.muted { (lang.t("法令に基づく報告は匿名化連絡では送れません。", "A statutory report cannot take the anonymised route.")) }
+                (yes_no(lang, st, f("exercise", "訓練・演習（統計から除外、別番号）", "Exercise (numbered apart, left out of statistics)")))
             }
         }
         fieldset {

@@ -1,0 +1,245 @@
+//! The web UI over HTTP, as a browser without JavaScript would use it: log-in protection,
+//! CSRF, TOTP, validation errors in both languages, printable forms and PDFs, statistics.
+
+mod common;
+
+use common::{artefacts, hidden, spawn_web, WebApp};
+use serde_json::json;
+
+async fn raw_login(app: &WebApp, login: &str, password: &str, totp: &str) -> (u16, String, Option<String>) {
+    let http =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = http.get(format!("{}/login", app.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "_csrf");
+    let form = [("_csrf", csrf.as_str()), ("login", login), ("password", password), ("totp", totp)];
+    let r = http.post(format!("{}/login", app.base)).form(&form).send().await.unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("kyoyu_session="))
+        .map(str::to_string);
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap(), cookie)
+}
+
+#[tokio::test]
+async fn login_cookie_is_secure_and_unknown_user_looks_like_wrong_password() {
+    let app = spawn_web().await;
+    let (status, _, cookie) = raw_login(&app, "gas-a.ntk", &app.password("gas-a.ntk"), "").await;
+    assert_eq!(status, 303);
+    let cookie = cookie.expect("a session cookie");
+    for flag in ["Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(cookie.contains(flag), "{flag} missing from {cookie}");
+    }
+    let (s1, unknown, c1) = raw_login(&app, "nobody.here", "x", "").await;
+    let (s2, wrong, c2) = raw_login(&app, "gas-b.ntk", "x", "").await;
+    assert_eq!((s1, s2), (401, 401));
+    assert!(c1.is_none() && c2.is_none());
+    // Same page but for the log-in name typed back and the form's own CSRF token.
+    let same = |page: &str, login: &str| page.replace(login, "L").replace(&hidden(page, "_csrf"), "T");
+    assert_eq!(same(&unknown, "nobody.here"), same(&wrong, "gas-b.ntk"));
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_even_for_the_right_password() {
+    let app = spawn_web().await;
+    for _ in 0..kyoyu_api::login::LOCK_AFTER {
+        assert_eq!(raw_login(&app, "gas-b.ntk", "wrong", "").await.0, 401);
+    }
+    let (status, page, cookie) = raw_login(&app, "gas-b.ntk", &app.password("gas-b.ntk"), "").await;
+    assert_eq!(status, 401, "locked");
+    assert!(cookie.is_none());
+    assert!(page.contains("ロック"), "the message says accounts lock after failures");
+    // The JSON API's log-in obeys the same lock.
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", app.base))
+        .json(&json!({"login": "gas-b.ntk", "password": app.password("gas-b.ntk")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    // Another account is not affected.
+    assert_eq!(raw_login(&app, "gas-a.ntk", &app.password("gas-a.ntk"), "").await.0, 303);
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let app = spawn_web().await;
+    let s = app.client("gas-a.ntk", "ja").await;
+    let (status, _) = s.post_form("/reports/new", &[("route", "direct")]).await;
+    assert_eq!(status, 403);
+    let (status, _) = s.post_form("/reports/new", &[("_csrf", "forged"), ("route", "direct")]).await;
+    assert_eq!(status, 403);
+    // Nothing was filed.
+    let (_, list) = s.get("/reports").await;
+    assert!(list.contains("該当する報告はありません"));
+    // Log-in without the cookie half of its token is refused too.
+    let r = reqwest::Client::new()
+        .post(format!("{}/login", app.base))
+        .form(&[("_csrf", "x"), ("login", "gas-a.ntk"), ("password", &app.password("gas-a.ntk"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn totp_enrolment_then_log_in_needs_the_code() {
+    let app = spawn_web().await;
+    let s = app.client("gas-a.ntk", "en").await;
+    let (_, account) = s.get("/account").await;
+    assert!(account.contains("<svg"), "QR code shown");
+    let secret = hidden(&account, "secret");
+    let csrf = hidden(&account, "_csrf");
+    let (status, page) =
+        s.post_form("/account/totp", &[("_csrf", &csrf), ("secret", &secret), ("code", "000000")]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("does not match"));
+    let code = kyoyu_api::login::totp(&secret, "gas-a.ntk").unwrap().generate_current().unwrap();
+    let (_, page) = s.post_form("/account/totp", &[("_csrf", &csrf), ("secret", &secret), ("code", &code)]).await;
+    assert!(page.contains("Two-factor authentication is on"));
+    let password = app.password("gas-a.ntk");
+    assert_eq!(raw_login(&app, "gas-a.ntk", &password, "").await.0, 401, "the code is needed");
+    assert_eq!(raw_login(&app, "gas-a.ntk", &password, "123").await.0, 401);
+    let code = kyoyu_api::login::totp(&secret, "gas-a.ntk").unwrap().generate_current().unwrap();
+    assert_eq!(raw_login(&app, "gas-a.ntk", &password, &code).await.0, 303);
+}
+
+async fn validation_page(app: &WebApp, lang: &str) -> String {
+    let s = app.client("gas-a.ntk", lang).await;
+    let csrf = s.csrf().await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("route", "anonymised"),
+        ("statutory", "true"),
+        ("summary.description", "入力した説明は残る"),
+        ("summary.discovered_at", "2026-04-01T09:00"),
+        ("summary.occurred_at", "2026-04-01T10:00"),
+        ("timeline.0.at", "2026-04-01T10:00"),
+        ("timeline.0.text", "入力した推移"),
+    ];
+    let r = s.http.post(format!("{}/reports/new", app.base)).form(&form).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn validation_errors_sit_beside_their_fields_in_the_users_language_and_input_is_kept() {
+    let app = spawn_web().await;
+    let ja = validation_page(&app, "ja").await;
+    let en = validation_page(&app, "en").await;
+    for (page, required, order) in [
+        (&ja, "必須項目です", "法令に基づく報告は匿名化連絡の経路では送れません"),
+        (&en, "is required", "a statutory report cannot take the anonymised route"),
+    ] {
+        assert!(page.contains(&format!(r#"data-field="tlp">{required}"#)), "TLP error beside TLP");
+        assert!(page.contains(&format!(r#"data-field="has_attachments">{required}"#)));
+        assert!(
+            page.contains(&format!(r#"data-field="route">{order}"#)),
+            "statutory on the anonymised route is refused"
+        );
+        assert!(page.contains("入力した説明は残る") && page.contains("入力した推移"), "typed data kept");
+        assert!(page.contains(r#"value="2026-04-01T09:00""#));
+    }
+    assert!(!en.contains("必須項目です") && !ja.contains("is required"), "one language per page");
+    std::fs::write(artefacts("validation").join("ja.html"), &ja).unwrap();
+    std::fs::write(artefacts("validation").join("en.html"), &en).unwrap();
+}
+
+/// The text of a PDF, by Debian's pdftotext (poppler-utils).
+fn pdf_text(bytes: &[u8], name: &str) -> String {
+    let path = artefacts("pdf").join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (Debian's poppler-utils) is needed");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_official_forms_print_and_render_as_pdf_with_their_labels() {
+    let app = spawn_web().await;
+    let operator = app.client("gas-a.ntk", "ja").await;
+    let csrf = operator.csrf().await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("route", "direct"),
+        ("statutory", "false"),
+        ("tlp", "GREEN"),
+        ("has_attachments", "false"),
+        ("sector", "gas"),
+        ("event_type", "intrusion"),
+        ("summary.description", "外部からの不正侵入を検知"),
+    ];
+    let (status, location) = operator.post_form("/reports/new", &form).await;
+    assert_eq!(status, 303, "{location}");
+    let id = location.trim_start_matches("/reports/").split('?').next().unwrap().to_string();
+    let (status, print) = operator.get(&format!("/reports/{id}/print")).await;
+    assert_eq!(status, 200);
+    assert!(print.contains("@page") && print.contains("size: A4"), "A4 print CSS");
+    let (status, pdf) = operator.get_bytes(&format!("/reports/{id}/pdf")).await;
+    assert_eq!(status, 200);
+    assert!(pdf.starts_with(b"%PDF"));
+    let text = pdf_text(&pdf, "report.pdf");
+    for label in ["情報連絡様式", "情報共有範囲", "①発生した事象の分類", "⑤概要", "⑨その他", "外部からの不正侵入を検知"]
+    {
+        assert!(text.contains(label), "{label} missing from the report PDF:\n{text}");
+    }
+
+    let coordinator = app.client("nisc.cip", "ja").await;
+    let csrf = coordinator.csrf().await;
+    let recipient = format!("{}|gas", app.user("meti.liaison").org_id);
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("_action", "save"),
+        ("_recipient", recipient.as_str()),
+        ("tlp", "GREEN"),
+        ("has_attachments", "false"),
+        ("content.summary", "ガス分野への注意喚起"),
+    ];
+    let (status, location) = coordinator.post_form("/advisories/new", &form).await;
+    assert_eq!(status, 303, "{location}");
+    let id = location.trim_start_matches("/advisories/").split('?').next().unwrap().to_string();
+    let (status, pdf) = coordinator.get_bytes(&format!("/advisories/{id}/pdf")).await;
+    assert_eq!(status, 200);
+    let text = pdf_text(&pdf, "advisory.pdf");
+    for label in ["情報提供様式", "情報共有範囲", "(1) 概要", "(3) 対策", "問合せ先", "ガス分野への注意喚起"]
+    {
+        assert!(text.contains(label), "{label} missing from the advisory PDF:\n{text}");
+    }
+    // Someone who may not read the report gets no PDF of it either.
+    let other = app.client("finance-a.ntk", "ja").await;
+    let (status, _) = other.get_bytes(&format!("/advisories/{id}/pdf")).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn statistics_leave_out_exercises_and_count_only_readable_chains() {
+    let app = spawn_web().await;
+    let s = app.client("gas-a.ntk", "en").await;
+    let csrf = s.csrf().await;
+    for (exercise, tlp) in [("false", "GREEN"), ("true", "GREEN"), ("false", "RED")] {
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("route", "direct"),
+            ("statutory", "false"),
+            ("exercise", exercise),
+            ("tlp", tlp),
+            ("has_attachments", "false"),
+            ("sector", "gas"),
+            ("event_type", "intrusion"),
+        ];
+        assert_eq!(s.post_form("/reports/new", &form).await.0, 303);
+    }
+    let (_, mine) = s.get("/statistics").await;
+    assert!(mine.contains("<strong>2</strong>"), "two real chains, the exercise left out");
+    assert!(mine.contains("<svg"), "charts");
+    // Another gas operator reads neither the RED chain nor the GREEN one (not shared to it).
+    let other = app.client("gas-b.ntk", "en").await;
+    let (_, theirs) = other.get("/statistics").await;
+    assert!(theirs.contains("<strong>0</strong>"), "nothing readable, nothing counted");
+}

@@ -37,11 +37,13 @@ fn done_notice(lang: Lang, q: &HashMap<String, String>) -> Markup {
 pub async fn overview(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {
     let lang = web.lang;
     let names = Names::load(&state).await?;
-    let Json(users) = api::list_users(State(state.clone()), web.caller.clone(), params(&[])).await?;
+    let org_id = q.get("org_id").cloned().unwrap_or_else(|| web.caller.org.id.clone());
+    let Json(users) = api::list_users(State(state.clone()), web.caller.clone(), params(&[("org_id", &org_id)])).await?;
     let system = web.caller.principal.has_role(Role::SystemAdmin);
     let body = html! {
         (done_notice(lang, &q))
         h2 { (lang.t("利用者", "Users")) }
+        @if system { (org_picker(lang, &names, &org_id)) }
         (users_table(&web, &items(&users), &names))
         (new_user_form(&web, &names))
         @if system {
@@ -52,6 +54,20 @@ pub async fn overview(State(state): State<AppState>, web: Web, Query(q): Query<H
         }
     };
     ok(page(&web, lang.t("管理", "Administration"), body))
+}
+
+/// System administrators pick whose users to see.
+fn org_picker(lang: Lang, names: &Names, current: &str) -> Markup {
+    let mut orgs: Vec<_> = names.all().collect();
+    orgs.sort_by(|a, b| (a.kind, &a.name_ja).cmp(&(b.kind, &b.name_ja)));
+    html! {
+        form.actions method="get" action="/admin" {
+            select name="org_id" aria-label=(lang.t("組織", "Organisation")) {
+                @for o in orgs { option value=(o.id) selected[o.id == current] { (lang.t(&o.name_ja, &o.name_en)) } }
+            }
+            button.secondary type="submit" { (lang.t("表示", "Show")) }
+        }
+    }
 }
 
 fn users_table(web: &Web, users: &[Value], names: &Names) -> Markup {

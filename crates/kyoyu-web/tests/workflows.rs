@@ -1,0 +1,160 @@
+//! Work that spans roles, over HTTP as a browser without JavaScript sends it: advisory
+//! authoring's sanitisation and scope checks with a widening request, ministry forwards that
+//! may only tighten, and administration.
+
+mod common;
+
+use common::{spawn_web, Session, WebApp};
+
+/// The first link to an item of `kind` on a page.
+fn first_link(page: &str, kind: &str) -> String {
+    let marker = format!("href=\"/{kind}/");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no link to {kind} in page")) + marker.len();
+    page[start..].split(['"', '/', '?']).next().unwrap().to_string()
+}
+
+fn created_id(location: &str, kind: &str) -> String {
+    location.trim_start_matches(&format!("/{kind}/")).split('?').next().unwrap().to_string()
+}
+
+async fn file(app: &WebApp, s: &Session, tlp: &str, description: &str) -> String {
+    let csrf = s.csrf().await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("route", "direct"),
+        ("statutory", "false"),
+        ("tlp", tlp),
+        ("has_attachments", "false"),
+        ("sector", "gas"),
+        ("summary.description", description),
+    ];
+    let (status, location) = s.post_form("/reports/new", &form).await;
+    assert_eq!(status, 303, "{location}");
+    let _ = app;
+    created_id(&location, "reports")
+}
+
+#[tokio::test]
+async fn ministry_forward_keeps_or_tightens_the_scope_only() {
+    let app = spawn_web().await;
+    let operator = app.client("gas-a.ntk", "ja").await;
+    file(&app, &operator, "AMBER", "制御系で不審な通信").await;
+    let ministry = app.client("meti.liaison", "en").await;
+    let id = first_link(&ministry.get("/").await.1, "reports");
+    let (_, form) = ministry.get(&format!("/reports/{id}/forward")).await;
+    assert!(
+        form.contains(r#"value="RED""#) && !form.contains(r#"name="tlp" value="GREEN""#),
+        "only keep or tighten offered"
+    );
+    let csrf = ministry.csrf().await;
+    let (status, page) = ministry
+        .post_form(&format!("/reports/{id}/forward"), &[("_csrf", &csrf), ("_action", "send"), ("tlp", "GREEN")])
+        .await;
+    assert_eq!(status, 422, "loosening is refused");
+    assert!(page.contains(r#"data-field="tlp">cannot loosen the sharing scope (AMBER -&gt; GREEN)"#), "{page}");
+    let (status, location) = ministry
+        .post_form(&format!("/reports/{id}/forward"), &[("_csrf", &csrf), ("_action", "send"), ("tlp", "RED")])
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let (_, sent) = ministry.get(&location).await;
+    assert!(sent.contains("TLP:RED"), "the forwarded rendition is RED");
+}
+
+#[tokio::test]
+async fn advisory_issue_shows_sanitisation_and_scope_problems_and_asks_the_source_to_widen() {
+    let app = spawn_web().await;
+    let operator_org = app.store.get_org(&app.user("gas-a.ntk").org_id).await.unwrap().unwrap();
+    let operator = app.client("gas-a.ntk", "ja").await;
+    file(&app, &operator, "AMBER", &format!("{}の制御系で不審な通信", operator_org.name_ja)).await;
+    let ministry = app.client("meti.liaison", "ja").await;
+    let received = first_link(&ministry.get("/").await.1, "reports");
+    let csrf = ministry.csrf().await;
+    let forwarded =
+        ministry.post_form(&format!("/reports/{received}/forward"), &[("_csrf", &csrf), ("_action", "send")]).await;
+    assert_eq!(forwarded.0, 303);
+
+    let coordinator = app.client("nisc.cip", "ja").await;
+    let source = first_link(&coordinator.get("/").await.1, "reports");
+    let (_, new) = coordinator.get(&format!("/advisories/new?source={source}")).await;
+    assert!(new.contains("★推奨"), "the source's sector is suggested as a recipient");
+    let sectors = app.store.list_sectors().await.unwrap();
+    let ministry_of = |code: &str| sectors.iter().find(|s| s.code == code).unwrap().ministry_org_id.clone().unwrap();
+    let (gas, finance) = (format!("{}|gas", ministry_of("gas")), format!("{}|finance", ministry_of("finance")));
+    let csrf = coordinator.csrf().await;
+    let summary = format!("{}で不審な通信が確認された", operator_org.name_ja);
+    let form = |action: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("_action", action.to_string()),
+            ("source_report_ids", source.clone()),
+            ("_recipient", gas.clone()),
+            ("_recipient", finance.clone()),
+            ("tlp", "GREEN".to_string()),
+            ("has_attachments", "false".to_string()),
+            ("content.summary", summary.clone()),
+        ]
+    };
+    let pairs = |v: &Vec<(&'static str, String)>| v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let post = |path: String, v: Vec<(&'static str, String)>| {
+        let http = coordinator.http.clone();
+        let base = coordinator.base.clone();
+        async move { http.post(format!("{base}{path}")).form(&v).send().await.unwrap() }
+    };
+    let r = post("/advisories/new".into(), pairs(&form("save"))).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let id = created_id(r.headers()["location"].to_str().unwrap(), "advisories");
+    let r = post(format!("/advisories/{id}"), pairs(&form("issue"))).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(r#"data-field="content.summary">情報源を特定できる文字列が 1 件残っています"#), "{page}");
+    let r = post(format!("/advisories/{id}"), {
+        let mut v = pairs(&form("issue"));
+        v.retain(|(k, _)| *k != "content.summary");
+        v.push(("content.summary", "ガス事業者の制御系で不審な通信が確認された".into()));
+        v
+    })
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(r#"data-field="source_report_ids[0]""#), "the scope rule names the source: {page}");
+    assert!(page.contains(&format!(r#"action="/advisories/{id}/widening""#)), "a widening request is offered");
+    let (status, location) =
+        coordinator.post_form(&format!("/advisories/{id}/widening"), &[("_csrf", &csrf), ("report_id", &source)]).await;
+    assert_eq!(status, 303, "{location}");
+    assert!(location.ends_with("done=widening"));
+}
+
+#[tokio::test]
+async fn administration_edits_users_tokens_and_reference_data() {
+    let app = spawn_web().await;
+    let admin = app.client("nisc.admin", "en").await;
+    let gas_a = app.user("gas-a.member").org_id.clone();
+    let (status, page) = admin.get(&format!("/admin?org_id={gas_a}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Sector dependencies") && page.contains("gas-a.member"));
+    let member = app.store.find_user_by_login("gas-a.member").await.unwrap().unwrap().id;
+    let csrf = admin.csrf().await;
+    let (status, _) =
+        admin.post_form(&format!("/admin/users/{member}"), &[("_csrf", &csrf), ("need_to_know", "true")]).await;
+    assert_eq!(status, 303);
+    let (user, _) = app.store.user_with_org(&member).await.unwrap().unwrap();
+    assert!(user.need_to_know, "need-to-know granted");
+    let (status, page) =
+        admin.post_form(&format!("/admin/users/{member}/tokens"), &[("_csrf", &csrf), ("label", "ci")]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"new-token\">kyoyu_"), "the token is shown once");
+    let (status, _) =
+        admin.post_form("/admin/dependencies", &[("_csrf", &csrf), ("edges", "finance electricity\n")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(app.store.list_dependencies().await.unwrap(), vec![("finance".to_string(), "electricity".to_string())]);
+    let (status, page) =
+        admin.post_form("/admin/dependencies", &[("_csrf", &csrf), ("edges", "nowhere electricity")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("items[0].sector"), "the bad line is named");
+    // An operator's member may not administer.
+    let operator = app.client("gas-a.ntk", "en").await;
+    let csrf = operator.csrf().await;
+    let (status, _) =
+        operator.post_form(&format!("/admin/users/{member}"), &[("_csrf", &csrf), ("need_to_know", "false")]).await;
+    assert_eq!(status, 403);
+}

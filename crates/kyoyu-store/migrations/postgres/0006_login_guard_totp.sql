@@ -2,7 +2,7 @@
 -- attempts lock an account for a while, and a user may enrol a TOTP second factor.
 CREATE TABLE login_guards (
     user_id       TEXT PRIMARY KEY REFERENCES users(id),
-    failed_count  INTEGER NOT NULL DEFAULT 0,
+    failed_count  BIGINT NOT NULL DEFAULT 0,
     locked_until  TEXT
 );
 

@@ -95,6 +95,38 @@ pub fn label_of<T: Label>(parse: fn(&str) -> Option<T>, code: &str, lang: Lang) 
     parse(code).map(|c| c.label(lang)).unwrap_or_else(|| code.to_string())
 }
 
+/// A TLP's meaning for a reader: the handbook's Japanese label, or `meaning_en` (reports and
+/// advisories differ in English; domain.md §7).
+pub fn tlp_label(lang: Lang, code: &str, meaning_en: fn(Tlp) -> &'static str) -> String {
+    match (Tlp::parse(code), lang) {
+        (Some(t), Lang::Ja) => t.label_ja().to_string(),
+        (Some(t), Lang::En) => meaning_en(t).to_string(),
+        (None, _) => code.to_string(),
+    }
+}
+
+/// What each TLP means for a report (domain.md §7), for English readers.
+pub fn report_tlp_en(t: Tlp) -> &'static str {
+    match t {
+        Tlp::Red => "recipients only",
+        Tlp::AmberStrict => "recipient organisations only, need to know",
+        Tlp::Amber => "concerned sectors only, need to know",
+        Tlp::Green => "critical-infrastructure community",
+        Tlp::White | Tlp::Clear => "public",
+    }
+}
+
+/// What each TLP means for an advisory (domain.md §7, 図7), for English readers.
+pub fn advisory_tlp_en(t: Tlp) -> &'static str {
+    match t {
+        Tlp::Red => "recipient ministries only",
+        Tlp::AmberStrict => "recipient organisations only",
+        Tlp::Amber => "recipient ministries and sectors' CEPTOARs, need to know",
+        Tlp::Green => "all ministries and CEPTOARs",
+        Tlp::White | Tlp::Clear => "public",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

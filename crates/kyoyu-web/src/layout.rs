@@ -117,9 +117,14 @@ pub fn csrf(web: &Web) -> Markup {
 }
 
 /// The TLP banner in FIRST's colours, with the severity beside it (別添 3.2(1)).
-pub fn banner(lang: Lang, tlp: &str, severity: Option<&str>) -> Markup {
+pub fn banner(
+    lang: Lang,
+    tlp: &str,
+    severity: Option<&str>,
+    meaning_en: fn(kyoyu_domain::Tlp) -> &'static str,
+) -> Markup {
     let class = tlp.to_ascii_lowercase().replace('+', "-");
-    let tlp_label = crate::i18n::label_of(kyoyu_domain::Tlp::parse, tlp, Lang::Ja);
+    let tlp_label = crate::i18n::tlp_label(lang, tlp, meaning_en);
     let sev = severity.map(|s| crate::i18n::label_of(kyoyu_domain::codes::Severity::parse, s, lang));
     html! {
         div class={ "banner tlp-" (class) } role="note" {

@@ -11,13 +11,32 @@ pub mod pages;
 pub mod session;
 pub mod widgets;
 
+use axum::http::{HeaderName, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use kyoyu_api::AppState;
 use pages::{admin, advisories, home, login, print, reports, statistics};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// What every page forbids the browser: scripts, styles and frames from elsewhere, inline
+/// scripts, forms posting away, and being framed (clickjacking).
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+     frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+
+fn header_layer(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+}
 
 /// The web UI's routes, merged beside the JSON API and TAXII.
 pub fn routes() -> Router<AppState> {
+    pages()
+        .layer(header_layer("content-security-policy", CONTENT_SECURITY_POLICY))
+        .layer(header_layer("x-content-type-options", "nosniff"))
+        .layer(header_layer("referrer-policy", "same-origin"))
+        .layer(header_layer("cache-control", "no-store"))
+}
+
+fn pages() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/static/style.css", get(|| async { layout::css() }))

@@ -15,7 +15,7 @@ async fn reporting_chain_file_anonymise_forward_number_follow_up() {
     b.login("gas-a.ntk", &app.password("gas-a.ntk")).await;
     b.shot("operator-home").await;
     b.open("/reports/new").await;
-    b.click("button[name=_action][value=file]").await;
+    b.submit("button[name=_action][value=file]").await;
     assert!(b.count(".field-error[data-field=route]").await == 1, "route error shown beside the field");
     assert!(b.text(".field-error[data-field=route]").await.contains("必須項目です"));
     b.shot("report-form-errors").await;
@@ -36,7 +36,7 @@ async fn reporting_chain_file_anonymise_forward_number_follow_up() {
     b.set_value("input[name='timeline.1.at']", "2026-04-01T10:30").await;
     b.fill("input[name='timeline.1.text']", "端末を隔離").await;
     b.shot("report-form-filled").await;
-    b.click("button[name=_action][value=file]").await;
+    b.submit("button[name=_action][value=file]").await;
     assert!(b.text(".notice").await.contains("送信しました"), "{}", b.source().await);
     assert!(b.source().await.contains("端末を隔離"), "both timeline rows were filed");
     b.shot("report-filed").await;
@@ -45,23 +45,23 @@ async fn reporting_chain_file_anonymise_forward_number_follow_up() {
     // The secretariat sees it in its inbox, reviews what anonymisation removes, forwards.
     b.login("gas-ceptoar.secretariat", &app.password("gas-ceptoar.secretariat")).await;
     b.shot("secretariat-home").await;
-    b.click("main table a[href^='/reports/']").await;
-    b.click("a[href$='/forward']").await;
+    b.submit("main table a[href^='/reports/']").await;
+    b.submit("a[href$='/forward']").await;
     let review = b.text("#review").await;
     assert!(review.contains(&org_name), "the removal preview names what goes: {review}");
     b.shot("anonymisation-review").await;
-    b.click("button[name=_action][value=send]").await;
+    b.submit("button[name=_action][value=send]").await;
     assert!(b.text(".notice").await.contains("転送しました"));
     assert!(!b.text("table.official").await.contains(&org_name), "the forwarded rendition is anonymised");
     b.logout().await;
 
     // The ministry forwards to the coordinator, tightening nothing.
     b.login("meti.liaison", &app.password("meti.liaison")).await;
-    b.click("main table a[href^='/reports/']").await;
-    b.click("a[href$='/forward']").await;
+    b.submit("main table a[href^='/reports/']").await;
+    b.submit("a[href$='/forward']").await;
     assert!(b.count("input[name=tlp][value=GREEN]").await == 0, "the ministry may not loosen AMBER");
     b.shot("ministry-forward").await;
-    b.click("button[name=_action][value=send]").await;
+    b.submit("button[name=_action][value=send]").await;
     assert!(b.text(".notice").await.contains("転送しました"));
     b.logout().await;
 
@@ -74,8 +74,8 @@ async fn reporting_chain_file_anonymise_forward_number_follow_up() {
 
     // The operator files a follow-up, pre-filled from the first report.
     b.login("gas-a.ntk", &app.password("gas-a.ntk")).await;
-    b.click("main table a[href^='/reports/']").await;
-    b.click("a[href*='follow_up=']").await;
+    b.submit("main table a[href^='/reports/']").await;
+    b.submit("a[href*='follow_up=']").await;
     let prefilled = b
         .client
         .find(fantoccini::Locator::Css("textarea[name='summary.description']"))
@@ -87,7 +87,7 @@ async fn reporting_chain_file_anonymise_forward_number_follow_up() {
     assert!(prefilled.unwrap_or_default().contains("マルウェア感染"), "follow-up starts from the first report");
     b.shot("follow-up-prefilled").await;
     b.click("input[name=outlook][value=closed]").await;
-    b.click("button[name=_action][value=file]").await;
+    b.submit("button[name=_action][value=file]").await;
     let title = b.text("main h1").await;
     assert!(title.ends_with("-2"), "the follow-up is the chain's second report: {title}");
     b.shot("follow-up-filed").await;
@@ -105,7 +105,7 @@ async fn advisory_chain_draft_issue_relay_acknowledge_in_english() {
     b.open("/lang/en").await;
     b.login("nisc.cip", &app.password("nisc.cip")).await;
     b.open("/advisories/new").await;
-    b.click("button[name=_action][value=save]").await;
+    b.submit("button[name=_action][value=save]").await;
     assert!(b.text(".field-error[data-field=tlp]").await.contains("is required"), "English error beside TLP");
     b.shot("advisory-errors-en").await;
     b.click(&format!("input[name=_recipient][value='{meti}|gas']")).await;
@@ -114,10 +114,10 @@ async fn advisory_chain_draft_issue_relay_acknowledge_in_english() {
     b.click("input[name=severity][value=alert]").await;
     b.fill("textarea[name='content.summary']", "Phishing campaign against gas operators").await;
     b.fill("textarea[name='content.countermeasures']", "Block the sender domain").await;
-    b.click("button[name=_action][value=save]").await;
+    b.submit("button[name=_action][value=save]").await;
     assert!(b.text(".notice").await.contains("saved"));
     b.shot("advisory-draft").await;
-    b.click("button[name=_action][value=issue]").await;
+    b.submit("button[name=_action][value=issue]").await;
     assert!(b.text(".notice").await.contains("issued"), "{}", b.source().await);
     assert!(b.text("main h1").await.starts_with('T'), "numbered T…");
     assert!(b.text(".banner").await.contains("TLP:GREEN"));
@@ -126,38 +126,50 @@ async fn advisory_chain_draft_issue_relay_acknowledge_in_english() {
 
     // The ministry relays to the gas CEPTOAR and acknowledges.
     b.login("meti.liaison", &app.password("meti.liaison")).await;
-    b.click("main table a[href^='/advisories/']").await;
+    b.submit("main table a[href^='/advisories/']").await;
     b.click(&format!("input[name=org_ids][value='{ceptoar}']")).await;
     b.shot("ministry-relay").await;
-    b.click("form[action$='/relay'] button[type=submit]").await;
+    b.submit("form[action$='/relay'] button[type=submit]").await;
     assert!(b.text(".notice").await.contains("relayed"));
-    b.click("button[name=status][value=received]").await;
+    b.submit("button[name=status][value=received]").await;
     assert!(b.text(".notice").await.contains("acknowledgment"));
     b.logout().await;
 
     // The CEPTOAR relays to its member operator.
     b.login("gas-ceptoar.secretariat", &app.password("gas-ceptoar.secretariat")).await;
-    b.click("main table a[href^='/advisories/']").await;
+    b.submit("main table a[href^='/advisories/']").await;
     b.click(&format!("input[name=org_ids][value='{operator}']")).await;
-    b.click("form[action$='/relay'] button[type=submit]").await;
+    b.submit("form[action$='/relay'] button[type=submit]").await;
     assert!(b.text(".notice").await.contains("relayed"));
-    b.click("button[name=status][value=received]").await;
+    b.submit("button[name=status][value=received]").await;
     b.logout().await;
 
     // The operator reads it under its banner and acknowledges it as acted on.
     b.login("gas-a.ntk", &app.password("gas-a.ntk")).await;
-    b.click("main table a[href^='/advisories/']").await;
+    b.submit("main table a[href^='/advisories/']").await;
     assert!(b.text(".banner").await.contains("TLP:GREEN"));
     b.shot("operator-reads-advisory").await;
-    b.click("button[name=status][value=acted]").await;
+    b.submit("button[name=status][value=acted]").await;
     assert!(b.text(".notice").await.contains("acknowledgment"));
     b.logout().await;
 
     // The coordinator sees every hop acknowledged.
     b.login("nisc.cip", &app.password("nisc.cip")).await;
-    b.click("main table a[href^='/advisories/']").await;
+    b.submit("main table a[href^='/advisories/']").await;
     let deliveries = b.source().await;
     assert!(!deliveries.contains(">pending<"), "every hop acknowledged");
     b.shot("coordinator-acknowledgments").await;
+    b.open("/statistics").await;
+    assert_eq!(b.count("main h2").await, 6, "a section per dimension");
+    b.shot("statistics").await;
+    b.logout().await;
+
+    // The administrator's pages, and the language toggle back to Japanese.
+    b.login("nisc.admin", &app.password("nisc.admin")).await;
+    b.open("/admin").await;
+    assert!(b.text("main h1").await.contains("Administration"));
+    b.submit("a.lang-toggle").await;
+    assert!(b.text("main h1").await.contains("管理"), "the toggle keeps the page and switches language");
+    b.shot("administration-ja").await;
     b.close().await;
 }

@@ -43,6 +43,17 @@ async fn login_cookie_is_secure_and_unknown_user_looks_like_wrong_password() {
 }
 
 #[tokio::test]
+async fn pages_forbid_framing_inline_scripts_and_caching() {
+    let app = spawn_web().await;
+    let r = reqwest::get(format!("{}/login", app.base)).await.unwrap();
+    let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
+    assert!(header("content-security-policy").contains("script-src 'self'"));
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("cache-control"), "no-store");
+}
+
+#[tokio::test]
 async fn repeated_failures_lock_the_account_even_for_the_right_password() {
     let app = spawn_web().await;
     for _ in 0..kyoyu_api::login::LOCK_AFTER {
@@ -180,7 +191,9 @@ async fn both_official_forms_print_and_render_as_pdf_with_their_labels() {
     let id = location.trim_start_matches("/reports/").split('?').next().unwrap().to_string();
     let (status, print) = operator.get(&format!("/reports/{id}/print")).await;
     assert_eq!(status, 200);
-    assert!(print.contains("@page") && print.contains("size: A4"), "A4 print CSS");
+    assert!(print.contains("/static/style.css") && print.contains("情報連絡様式"));
+    let (_, css) = operator.get("/static/style.css").await;
+    assert!(css.contains("@page { size: A4"), "A4 print CSS");
     let (status, pdf) = operator.get_bytes(&format!("/reports/{id}/pdf")).await;
     assert_eq!(status, 200);
     assert!(pdf.starts_with(b"%PDF"));

@@ -158,18 +158,7 @@ fn tlp_options(lang: Lang) -> Vec<(String, String)> {
 fn lang_suffix(lang: Lang, t: Tlp) -> String {
     match lang {
         Lang::Ja => String::new(),
-        Lang::En => format!(" ({})", advisory_meaning_en(t)),
-    }
-}
-
-/// What each TLP means for an advisory (domain.md §7, 図7).
-fn advisory_meaning_en(t: Tlp) -> &'static str {
-    match t {
-        Tlp::Red => "recipient ministries only",
-        Tlp::AmberStrict => "recipient organisations only",
-        Tlp::Amber => "recipient ministries and sectors' CEPTOARs, need to know",
-        Tlp::Green => "all ministries and CEPTOARs",
-        Tlp::White | Tlp::Clear => "public",
+        Lang::En => format!(" ({})", crate::i18n::advisory_tlp_en(t)),
     }
 }
 
@@ -270,10 +259,8 @@ pub async fn submit_new(State(state): State<AppState>, web: Web, form: FormData)
     if form.get("_action") == Some("suggest") {
         return rerender(&state, &web, &st, "/advisories/new", &[], StatusCode::OK).await;
     }
-    let result = match body(&draft_body(&form)) {
-        Ok(b) => api::create_advisory(State(state.clone()), web.caller.clone(), b).await,
-        Err(e) => Err(e),
-    };
+    let result =
+        async { api::create_advisory(State(state.clone()), web.caller.clone(), body(&draft_body(&form))?).await }.await;
     match result {
         Ok((_, Json(v))) => see_other(&format!("/advisories/{}?done=saved", v["id"].as_str().unwrap_or(""))),
         Err(e) => {
@@ -297,10 +284,12 @@ pub async fn submit_draft(
     if form.get("_action") == Some("suggest") {
         return rerender(&state, &web, &st, &action, &[], StatusCode::OK).await;
     }
-    let saved = match body(&draft_body(&form)) {
-        Ok(b) => api::update_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), b).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
+    let saved = async {
+        api::update_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&draft_body(&form))?)
+            .await
+            .map(|_| ())
+    }
+    .await;
     let issued = match saved {
         Ok(()) if form.get("_action") == Some("issue") => {
             api::issue_advisory(State(state.clone()), web.caller.clone(), Path(id.clone())).await.map(|_| "issued")
@@ -369,14 +358,14 @@ pub fn official(lang: Lang, v: &Value, names: &Names) -> Markup {
     let c = |k: &str| contact[k].as_str().unwrap_or("").to_string();
     html! {
         p.form-title { (lang.t("情報提供様式", "Advisory form")) }
-        (banner(lang, v["tlp"].as_str().unwrap_or(""), v["severity"].as_str()))
+        (banner(lang, v["tlp"].as_str().unwrap_or(""), v["severity"].as_str(), crate::i18n::advisory_tlp_en))
         table.official { tbody {
             tr { th { (lang.t("報数", "No.")) } td { (lang.t("第", "No. ")) (v["sequence"]) (lang.t("報", "")) @if v["urgent"] == true { " " strong { (lang.t("【緊急】", "[URGENT]")) } } } }
             tr { th { (lang.t("識別番号", "Identifier")) } td { (v["identifier"].as_str().unwrap_or("")) } }
             tr { th { (lang.t("情報提供日時", "Issued at")) } td { (shown_time(v["issued_at"].as_str().unwrap_or(""))) } }
             tr { th { (lang.t("情報提供先", "Recipients")) } td { (recipients.join("、")) } }
             tr { th { (lang.t("重要度", "Severity")) } td { (label_of(Severity::parse, v["severity"].as_str().unwrap_or(""), lang)) } }
-            tr { th { (lang.t("情報共有範囲", "Sharing scope")) } td { "TLP:" (v["tlp"].as_str().unwrap_or("")) " " (label_of(Tlp::parse, v["tlp"].as_str().unwrap_or(""), lang)) @if let Some(n) = v["tlp_note"].as_str() { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
+            tr { th { (lang.t("情報共有範囲", "Sharing scope")) } td { "TLP:" (v["tlp"].as_str().unwrap_or("")) " " (crate::i18n::tlp_label(lang, v["tlp"].as_str().unwrap_or(""), crate::i18n::advisory_tlp_en)) @if let Some(n) = v["tlp_note"].as_str() { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
             tr { th { (lang.t("別紙有無", "Attachments")) } td { (if v["has_attachments"] == true { lang.t("有", "yes") } else { lang.t("無", "no") }) } }
             tr { th.section colspan="2" { (lang.t("◆情報提供の内容", "Contents")) } }
             tr { th { (lang.t("(1) 概要", "(1) Summary")) } td { (multiline(&s("summary"))) } }
@@ -431,15 +420,22 @@ pub async fn view(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> WebResult {
-    let v = fetch(&state, &web, &id).await?;
-    let names = Names::load(&state).await?;
+    let notice = done_notice(web.lang, q.get("done"));
+    ok(render(&state, &web, &id, notice).await?)
+}
+
+/// The advisory page: the draft form for its author, else the reading view with what the
+/// reader may do (acknowledge, relay, ask); `notice` sits on top.
+async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result<Markup, ApiError> {
+    let v = fetch(state, web, id).await?;
+    let names = Names::load(state).await?;
     if v["status"] == "draft" && web.caller.org.kind == OrgKind::Coordinator {
         let st = with_recipients(FormState::from_json(&v), &v);
-        let c = choices(&state, &web, &st, &names).await?;
-        let body = html! { (done_notice(web.lang, q.get("done"))) (draft_form(&web, &st, &c, &format!("/advisories/{id}"), &[])) };
-        return ok(page(&web, web.t("情報提供の下書き", "Advisory draft"), body));
+        let c = choices(state, web, &st, &names).await?;
+        let body = html! { (notice) (draft_form(web, &st, &c, &format!("/advisories/{id}"), &[])) };
+        return Ok(page(web, web.t("情報提供の下書き", "Advisory draft"), body));
     }
-    let questions = match api::list_questions(State(state.clone()), web.caller.clone(), Path(id.clone())).await {
+    let questions = match api::list_questions(State(state.clone()), web.caller.clone(), Path(id.to_string())).await {
         Ok(Json(q)) => Some(items(&q)),
         Err(_) => None,
     };
@@ -447,18 +443,37 @@ pub async fn view(
     let title =
         v["identifier"].as_str().map(str::to_string).unwrap_or_else(|| web.t("情報提供", "Advisory").to_string());
     let body = html! {
-        (done_notice(web.lang, q.get("done")))
+        (notice)
         div.actions {
             a.button.secondary href={ "/advisories/" (id) "/print" } { (web.t("印刷用", "Print view")) }
             a.button.secondary href={ "/advisories/" (id) "/pdf" } { "PDF" }
         }
         (official(web.lang, &v, &names))
-        @if received { (ack_form(&web, &id, &v)) }
-        @if received && web.caller.principal.is_relay_officer() { (relay_form(&web, &id, &v, &names)) }
-        (deliveries(&web, &v, &names))
-        @if let Some(qs) = questions { (questions_block(&web, &id, &qs, &names)) }
+        @if received { (ack_form(web, id, &v)) }
+        @if received && relays(web) { (relay_form(web, id, &v, &names)) }
+        (deliveries(web, &v, &names))
+        @if let Some(qs) = questions { (questions_block(web, id, &qs, &names)) }
     };
-    ok(page(&web, &title, body))
+    Ok(page(web, &title, body))
+}
+
+/// After an action on the advisory: back to it with a notice, or the page again with the
+/// refusal in the reader's language (not found and internal errors stay errors).
+async fn after<T>(state: &AppState, web: &Web, id: &str, result: Result<T, ApiError>, done: &str) -> WebResult {
+    let e = match result {
+        Ok(_) => return see_other(&format!("/advisories/{id}?done={done}")),
+        Err(e) => e,
+    };
+    let mut st = FormState::default();
+    st.take_error(e)?;
+    let notice = html! {
+        div.alert role="alert" {
+            @if let Some((ja, en)) = &st.general { p { (web.t(ja, en)) } }
+            @for e in &st.errors { p.field-error data-field=(e.field) { (web.t(&e.ja, &e.en)) } }
+        }
+    };
+    let html = render(state, web, id, notice).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html.into_string())).into_response())
 }
 
 fn ack_form(web: &Web, id: &str, v: &Value) -> Markup {
@@ -471,6 +486,11 @@ fn ack_form(web: &Web, id: &str, v: &Value) -> Markup {
             @for s in AckStatus::ALL { button type="submit" name="status" value=(s.code()) { (s.label(web.lang)) } }
         }
     }
+}
+
+/// Ministries and CEPTOARs pass advisories on (004 図6); operators only read them.
+fn relays(web: &Web) -> bool {
+    matches!(web.caller.org.kind, OrgKind::Ministry | OrgKind::Ceptoar) && web.caller.principal.is_relay_officer()
 }
 
 fn relay_form(web: &Web, id: &str, v: &Value, names: &Names) -> Markup {
@@ -544,11 +564,13 @@ fn questions_block(web: &Web, id: &str, qs: &[Value], names: &Names) -> Markup {
 
 pub async fn acknowledge(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let b = body(
-        &json!({"status": form.get("status").unwrap_or_default(), "comment": form.get("comment").unwrap_or_default()}),
-    )?;
-    let _ = api::acknowledge_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), b).await?;
-    see_other(&format!("/advisories/{id}?done=acknowledged"))
+    let json =
+        json!({"status": form.get("status").unwrap_or_default(), "comment": form.get("comment").unwrap_or_default()});
+    let result = async {
+        api::acknowledge_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&json)?).await
+    }
+    .await;
+    after(&state, &web, &id, result, "acknowledged").await
 }
 
 pub async fn relay(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
@@ -558,13 +580,23 @@ pub async fn relay(State(state): State<AppState>, web: Web, Path(id): Path<Strin
     if let Some(t) = form.get("tlp").filter(|t| !t.is_empty()) {
         b["tlp"] = json!(t);
     }
-    let _ = api::relay_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&b)?).await?;
-    see_other(&format!("/advisories/{id}?done=relayed"))
+    let result =
+        async { api::relay_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&b)?).await }
+            .await;
+    after(&state, &web, &id, result, "relayed").await
 }
 
 pub async fn ask(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let b = body(&json!({"text": form.get("text").unwrap_or_default()}))?;
-    let _ = api::ask_question(State(state.clone()), web.caller.clone(), Path(id.clone()), b).await?;
-    see_other(&format!("/advisories/{id}?done=asked"))
+    let result = async {
+        api::ask_question(
+            State(state.clone()),
+            web.caller.clone(),
+            Path(id.clone()),
+            body(&json!({"text": form.get("text").unwrap_or_default()}))?,
+        )
+        .await
+    }
+    .await;
+    after(&state, &web, &id, result, "asked").await
 }

@@ -17,15 +17,20 @@ fn chromium() -> String {
     std::env::var("KYOYU_CHROMIUM").unwrap_or_else(|_| "chromium".into())
 }
 
-/// A standalone A4 document: styles inline, so it renders from a file with no server.
-pub fn document(lang: Lang, title: &str, content: Markup) -> Markup {
+/// A standalone A4 document. For the PDF the styles are inline, so it renders from a file
+/// with no server; in the browser they are linked (the pages' CSP allows no inline style).
+pub fn document(lang: Lang, title: &str, content: Markup, inline_styles: bool) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 title { (title) }
-                style { (PreEscaped(include_str!("../../static/style.css"))) }
+                @if inline_styles {
+                    style { (PreEscaped(include_str!("../../static/style.css"))) }
+                } @else {
+                    link rel="stylesheet" href="/static/style.css";
+                }
             }
             body.print { main { (content) } }
         }
@@ -40,6 +45,7 @@ fn print_page(lang: Lang, title: &str, content: Markup) -> WebResult {
             p.no-print { (lang.t("ブラウザの印刷機能で A4 に印刷できます。", "Use the browser's print command to print on A4.")) }
             (content)
         },
+        false,
     );
     Ok(Html(doc.into_string()).into_response())
 }
@@ -94,7 +100,7 @@ pub async fn report_print(State(state): State<AppState>, web: Web, Path(id): Pat
 pub async fn report_pdf(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
     let v = super::reports::fetch(&state, &web, &id).await?;
     let content = super::reports::printable(&state, &web, &id).await?;
-    let bytes = pdf(document(web.lang, web.t("情報連絡様式", "Report form"), content)).await.map_err(WebError)?;
+    let bytes = pdf(document(web.lang, web.t("情報連絡様式", "Report form"), content, true)).await.map_err(WebError)?;
     pdf_response(bytes, &file_name("report", &v["identifier"], &id))
 }
 
@@ -106,6 +112,7 @@ pub async fn advisory_print(State(state): State<AppState>, web: Web, Path(id): P
 pub async fn advisory_pdf(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
     let v = super::advisories::fetch(&state, &web, &id).await?;
     let content = super::advisories::printable(&state, &web, &id).await?;
-    let bytes = pdf(document(web.lang, web.t("情報提供様式", "Advisory form"), content)).await.map_err(WebError)?;
+    let bytes =
+        pdf(document(web.lang, web.t("情報提供様式", "Advisory form"), content, true)).await.map_err(WebError)?;
     pdf_response(bytes, &file_name("advisory", &v["identifier"], &id))
 }

@@ -5,7 +5,9 @@ use crate::call::Names;
 use crate::form::{FormState, Kind};
 use crate::i18n::{label_of, Lang};
 use crate::layout::{banner, field_errors, multiline};
-use crate::widgets::{area, check_codes, checks, f, id_of, lines, radio_codes, req, select_codes, text, time, yes_no};
+use crate::widgets::{
+    area, check_codes, checks, f, id_of, lines, radio_codes, req, select_codes, text, time, yes_no, F,
+};
 use kyoyu_domain::codes::{Cause, EventType, Outlook, PressStatus, Route, Severity, SystemStatus};
 use kyoyu_domain::Tlp;
 use maud::{html, Markup};
@@ -41,6 +43,62 @@ pub const KINDS: &[(&str, Kind)] = &[
     ("broadcast_stop_minutes", Kind::Number),
 ];
 
+/// The free-text fields, named once: the form shows them and the anonymisation review names
+/// what it removes from them by the same labels.
+const SENDER_CONTACT_DEPARTMENT: F = f("sender_contact.department", "部局名", "Department");
+const SENDER_CONTACT_NAME: F = f("sender_contact.name", "担当者名", "Person");
+const SENDER_CONTACT_PHONE: F = f("sender_contact.phone", "電話番号", "Phone");
+const SENDER_CONTACT_FAX: F = f("sender_contact.fax", "FAX番号", "Fax");
+const SENDER_CONTACT_EMAIL: F = f("sender_contact.email", "電子メールアドレス", "E-mail");
+const TLP_NOTE: F = f("tlp_note", "特記事項", "Special note");
+const OPERATOR_NAME: F = f("operator_name", "④事象が発生した重要インフラ事業者等名", "(4) Operator name");
+const SUMMARY_DESCRIPTION: F = f("summary.description", "発生事象の概要", "What happened");
+const SUMMARY_OCCURRED_NOTE: F = f(
+    "summary.occurred_note",
+    "発生日時の補足（例: サーバログから推定）",
+    "Note on the time (e.g. estimated from server logs)",
+);
+const SUMMARY_AFFECTED_SYSTEM: F =
+    f("summary.affected_system", "事象が発生したシステム・委託先業者等", "Affected system / contractor");
+const IMPACT_NOTES: F = f("impact.notes", "補足情報", "Supplementary notes");
+const IMPACT_FIGURES_SERVICE: F = f("impact.figures.service", "サービス", "Service");
+const LESSONS: F = f("lessons", "得られた教訓等", "Lessons learned");
+const PRESS_TITLE: F = f("press.title", "件名", "Title");
+const NOTIFIED_PARTIES: F = f(
+    "notified_parties",
+    "NISC以外に連絡を行った先（1行に1件）",
+    "Others notified besides the coordinator (one per line)",
+);
+const TEXT_FIELDS: &[F] = &[
+    SENDER_CONTACT_DEPARTMENT,
+    SENDER_CONTACT_NAME,
+    SENDER_CONTACT_PHONE,
+    SENDER_CONTACT_FAX,
+    SENDER_CONTACT_EMAIL,
+    TLP_NOTE,
+    OPERATOR_NAME,
+    SUMMARY_DESCRIPTION,
+    SUMMARY_OCCURRED_NOTE,
+    SUMMARY_AFFECTED_SYSTEM,
+    IMPACT_NOTES,
+    IMPACT_FIGURES_SERVICE,
+    LESSONS,
+    PRESS_TITLE,
+    NOTIFIED_PARTIES,
+];
+
+/// The label of a JSON path as the form shows it (timeline rows by their column).
+pub fn field_label(lang: Lang, path: &str) -> String {
+    let norm = crate::form::normalise_path(path);
+    if let Some(field) = TEXT_FIELDS.iter().find(|f| f.name == norm) {
+        return lang.t(field.ja, field.en).to_string();
+    }
+    if norm.starts_with("timeline.") {
+        return lang.t("⑦当該事象に係る推移等", "(7) Timeline").to_string();
+    }
+    norm
+}
+
 /// Which form this is: the fields a forward may not change are not offered on it.
 #[derive(Clone, Copy, PartialEq)]
 pub enum Mode {
@@ -64,18 +122,7 @@ fn tlp_choices(lang: Lang, at_most: Option<Tlp>) -> Vec<(String, String)> {
 fn english(lang: Lang, t: Tlp) -> String {
     match lang {
         Lang::Ja => String::new(),
-        Lang::En => format!(" ({})", tlp_meaning_en(t)),
-    }
-}
-
-/// What each TLP means for a report (domain.md §7), for English readers.
-pub fn tlp_meaning_en(t: Tlp) -> &'static str {
-    match t {
-        Tlp::Red => "recipients only",
-        Tlp::AmberStrict => "recipient organisations only, need to know",
-        Tlp::Amber => "concerned sectors only, need to know",
-        Tlp::Green => "critical-infrastructure community",
-        Tlp::White | Tlp::Clear => "public",
+        Lang::En => format!(" ({})", crate::i18n::report_tlp_en(t)),
     }
 }
 
@@ -97,11 +144,11 @@ pub fn fields(lang: Lang, st: &FormState, mode: Mode, orgs: &[(String, String)])
         }
         fieldset {
             legend { (lang.t("情報連絡元", "Sender")) }
-            (text(lang, st, f("sender_contact.department", "部局名", "Department")))
-            (text(lang, st, f("sender_contact.name", "担当者名", "Person")))
-            (text(lang, st, f("sender_contact.phone", "電話番号", "Phone")))
-            (text(lang, st, f("sender_contact.fax", "FAX番号", "Fax")))
-            (text(lang, st, f("sender_contact.email", "電子メールアドレス", "E-mail")))
+            (text(lang, st, SENDER_CONTACT_DEPARTMENT))
+            (text(lang, st, SENDER_CONTACT_NAME))
+            (text(lang, st, SENDER_CONTACT_PHONE))
+            (text(lang, st, SENDER_CONTACT_FAX))
+            (text(lang, st, SENDER_CONTACT_EMAIL))
         }
         fieldset {
             legend { (lang.t("重要度・情報共有範囲・別紙", "Severity, sharing scope, attachments")) }
@@ -110,7 +157,7 @@ pub fn fields(lang: Lang, st: &FormState, mode: Mode, orgs: &[(String, String)])
             @if let Some(t) = received {
                 p.muted { (lang.t("受け取った範囲より広げることはできません（受領時: TLP:", "You may keep or tighten the scope you received (received: TLP:")) (t.code()) ")" }
             }
-            (area(lang, st, f("tlp_note", "特記事項", "Special note")))
+            (area(lang, st, TLP_NOTE))
             @if received.is_none() {
                 (crate::widgets::choose(lang, st, f("sanitised_wider_use", "識別情報を除けば他分野と共有してよい", "May be shared with other sectors once identifying details are removed"),
                     &[("true".into(), lang.t("はい", "yes").into()), ("false".into(), lang.t("いいえ", "no").into())]))
@@ -131,15 +178,15 @@ pub fn fields(lang: Lang, st: &FormState, mode: Mode, orgs: &[(String, String)])
                 p { (lang.t("③分野名", "(3) Sector")) (crate::layout::required(lang)) ": " strong { (st.value("sector")) } }
                 (field_errors(lang, st, "sector"))
             }
-            (text(lang, st, f("operator_name", "④事象が発生した重要インフラ事業者等名", "(4) Operator name")))
+            (text(lang, st, OPERATOR_NAME))
         }
         fieldset {
             legend { (lang.t("⑤概要", "(5) Summary")) }
-            (area(lang, st, f("summary.description", "発生事象の概要", "What happened")))
+            (area(lang, st, SUMMARY_DESCRIPTION))
             (time(lang, st, f("summary.discovered_at", "判明日時", "Discovered at")))
             (time(lang, st, f("summary.occurred_at", "発生日時", "Occurred at")))
-            (text(lang, st, f("summary.occurred_note", "発生日時の補足（例: サーバログから推定）", "Note on the time (e.g. estimated from server logs)")))
-            (text(lang, st, f("summary.affected_system", "事象が発生したシステム・委託先業者等", "Affected system / contractor")))
+            (text(lang, st, SUMMARY_OCCURRED_NOTE))
+            (text(lang, st, SUMMARY_AFFECTED_SYSTEM))
         }
         fieldset {
             legend { (lang.t("⑥重要インフラサービス等への影響", "(6) Impact on the critical service")) }
@@ -147,10 +194,10 @@ pub fn fields(lang: Lang, st: &FormState, mode: Mode, orgs: &[(String, String)])
             (yes_no(lang, st, f("impact.spread_possible", "他の事業者等への波及の可能性", "May spread to other operators")))
             (radio_codes(lang, st, f("impact.system_status", "システムの稼働状況", "System status"), SystemStatus::ALL))
             (time(lang, st, f("impact.recovered_at", "復旧日時", "Recovered at")))
-            (area(lang, st, f("impact.notes", "補足情報", "Supplementary notes")))
+            (area(lang, st, IMPACT_NOTES))
             details {
                 summary { (lang.t("影響の数値（サービス維持レベルの自動評価に使用）", "Impact figures (evaluated against the service level)")) }
-                (text(lang, st, f("impact.figures.service", "サービス", "Service")))
+                (text(lang, st, IMPACT_FIGURES_SERVICE))
                 (crate::widgets::input(lang, st, f("impact.figures.affected_users", "影響利用者数", "Affected users"), "number"))
                 (crate::widgets::input(lang, st, f("impact.figures.duration_minutes", "継続時間（分）", "Duration (minutes)"), "number"))
                 (crate::widgets::input(lang, st, f("impact.figures.interrupted_kw", "供給支障電力（kW）", "Interrupted supply (kW)"), "number"))
@@ -165,11 +212,11 @@ pub fn fields(lang: Lang, st: &FormState, mode: Mode, orgs: &[(String, String)])
         }
         fieldset {
             legend { (lang.t("⑨その他", "(9) Other")) }
-            (area(lang, st, f("lessons", "得られた教訓等", "Lessons learned")))
+            (area(lang, st, LESSONS))
             (radio_codes(lang, st, f("press.status", "報道発表、報道等への掲載", "Press release / coverage"), PressStatus::ALL))
             (time(lang, st, f("press.at", "日時（済・予定有の場合）", "Time (if done or planned)")))
-            (text(lang, st, f("press.title", "件名", "Title")))
-            (lines(lang, st, f("notified_parties", "NISC以外に連絡を行った先（1行に1件）", "Others notified besides the coordinator (one per line)")))
+            (text(lang, st, PRESS_TITLE))
+            (lines(lang, st, NOTIFIED_PARTIES))
         }
     }
 }
@@ -233,7 +280,7 @@ pub fn official(lang: Lang, v: &Value, names: &Names) -> Markup {
     let sequence = v["sequence"].as_i64().unwrap_or(1);
     html! {
         p.form-title { (lang.t("情報連絡様式", "Report form")) }
-        (banner(lang, s(v, "tlp"), v["severity"].as_str()))
+        (banner(lang, s(v, "tlp"), v["severity"].as_str(), crate::i18n::report_tlp_en))
         table.official {
             tbody {
                 (row(lang.t("報数", "Report"), html! { (lang.t("第", "No. ")) (sequence) (lang.t("報", "")) }))
@@ -249,7 +296,7 @@ pub fn official(lang: Lang, v: &Value, names: &Names) -> Markup {
                     (lang.t("電子メールアドレス", "E-mail")) "：" (s(contact, "email"))
                 }))
                 (row(lang.t("重要度", "Severity"), html! { (label_of(Severity::parse, s(v, "severity"), lang)) }))
-                (row(lang.t("情報共有範囲", "Sharing scope"), html! { "TLP:" (s(v, "tlp")) " " (label_of(Tlp::parse, s(v, "tlp"), lang)) @if !s(v, "tlp_note").is_empty() { br; (lang.t("特記事項", "Special note")) "：" (s(v, "tlp_note")) } }))
+                (row(lang.t("情報共有範囲", "Sharing scope"), html! { "TLP:" (s(v, "tlp")) " " (crate::i18n::tlp_label(lang, s(v, "tlp"), crate::i18n::report_tlp_en)) @if !s(v, "tlp_note").is_empty() { br; (lang.t("特記事項", "Special note")) "：" (s(v, "tlp_note")) } }))
                 (row(lang.t("別紙有無", "Attachments"), html! { (yes_no_text(lang, &v["has_attachments"])) }))
                 (section(lang.t("◆情報連絡の内容", "Contents")))
                 (row(lang.t("①発生した事象の分類", "(1) Event type"), html! { (label_of(EventType::parse, s(v, "event_type"), lang)) }))
@@ -283,5 +330,18 @@ pub fn official(lang: Lang, v: &Value, names: &Names) -> Markup {
                 }))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removed_fields_are_named_by_their_form_labels() {
+        assert_eq!(field_label(Lang::Ja, "summary.description"), "発生事象の概要");
+        assert_eq!(field_label(Lang::En, "sender_contact.email"), "E-mail");
+        assert_eq!(field_label(Lang::Ja, "timeline[1].text"), "⑦当該事象に係る推移等");
+        assert_eq!(field_label(Lang::En, "something.else"), "something.else");
     }
 }

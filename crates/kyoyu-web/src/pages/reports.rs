@@ -149,14 +149,13 @@ pub async fn submit_new(State(state): State<AppState>, web: Web, form: FormData)
     }
     let json = to_body(&form, KINDS);
     let result = match &follow_up {
-        Some(id) => match body(&json) {
-            Ok(b) => api::create_follow_up(State(state.clone()), web.caller.clone(), Path(id.clone()), b).await,
-            Err(e) => Err(e),
-        },
-        None => match body(&json) {
-            Ok(b) => api::create_report(State(state.clone()), web.caller.clone(), b).await,
-            Err(e) => Err(e),
-        },
+        Some(id) => {
+            async {
+                api::create_follow_up(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&json)?).await
+            }
+            .await
+        }
+        None => async { api::create_report(State(state.clone()), web.caller.clone(), body(&json)?).await }.await,
     };
     match result {
         Ok((_, Json(v))) => see_other(&format!("/reports/{}?done=filed", v["id"].as_str().unwrap_or(""))),
@@ -219,7 +218,7 @@ fn forward_page(web: &Web, id: &str, v: &Value, st: &FormState, preview: Option<
     let anonymised = v["route"] == "anonymised";
     let next = preview.map(|p| names.name(p["receiver_org_id"].as_str(), web.lang));
     html! {
-        (banner(web.lang, v["tlp"].as_str().unwrap_or(""), v["severity"].as_str()))
+        (banner(web.lang, v["tlp"].as_str().unwrap_or(""), v["severity"].as_str(), crate::i18n::report_tlp_en))
         (form_alert(web.lang, st))
         @if let Some(p) = preview {
             div.warning #review {
@@ -231,7 +230,7 @@ fn forward_page(web: &Web, id: &str, v: &Value, st: &FormState, preview: Option<
                     table {
                         thead { tr { th { (web.t("項目", "Field")) } th { (web.t("削除される記載", "Removed text")) } th { (web.t("件数", "Count")) } } }
                         tbody {
-                            @for r in &removed { tr { td { (r["field"].as_str().unwrap_or("")) } td { del { (r["text"].as_str().unwrap_or("")) } } td.num { (r["count"]) } } }
+                            @for r in &removed { tr { td { (report_form::field_label(web.lang, r["field"].as_str().unwrap_or(""))) } td { del { (r["text"].as_str().unwrap_or("")) } } td.num { (r["count"]) } } }
                             @if removed.is_empty() { tr { td colspan="3" { (web.t("削除される記載はありません", "Nothing identifying was found")) } } }
                         }
                     }
@@ -269,12 +268,12 @@ async fn run_preview(
     json: &Value,
     st: &mut FormState,
 ) -> Result<Option<Value>, kyoyu_api::error::ApiError> {
-    let result = match body(json) {
-        Ok(b) => api::preview_forward(State(state.clone()), web.caller.clone(), Path(id.to_string()), b)
+    let result = async {
+        api::preview_forward(State(state.clone()), web.caller.clone(), Path(id.to_string()), body(json)?)
             .await
-            .map(|Json(v)| v),
-        Err(e) => Err(e),
-    };
+            .map(|Json(v)| v)
+    }
+    .await;
     match result {
         Ok(v) => Ok(Some(v)),
         Err(e) => st.take_error(e).map(|_| None),
@@ -314,10 +313,9 @@ pub async fn submit_forward(
         )
             .into_response());
     }
-    let result = match body(&json) {
-        Ok(b) => api::forward_report(State(state.clone()), web.caller.clone(), Path(id.clone()), b).await,
-        Err(e) => Err(e),
-    };
+    let result =
+        async { api::forward_report(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&json)?).await }
+            .await;
     match result {
         Ok((_, Json(out))) => see_other(&format!("/reports/{}?done=forwarded", out["id"].as_str().unwrap_or(""))),
         Err(e) => {

@@ -96,12 +96,16 @@ fn section(lang: Lang, title_ja: &str, title_en: &str, rows: &[(String, usize)])
     let title = lang.t(title_ja, title_en);
     html! {
         h2 { (title) }
+        @if rows.iter().all(|(_, n)| *n == 0) {
+            p.muted { (lang.t("該当する連絡はありません", "No chains to count")) }
+        } @else {
         div.chart-row {
             (bar_chart(title, rows))
             table {
                 thead { tr { th { (title) } th { (lang.t("件数", "Chains")) } } }
                 tbody { @for (label, n) in rows { tr { td { (label) } td.num { (n) } } } }
             }
+        }
         }
     }
 }

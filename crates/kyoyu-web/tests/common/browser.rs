@@ -69,7 +69,7 @@ impl Browser {
         self.open("/login").await;
         self.fill("input[name=login]", login).await;
         self.fill("input[name=password]", password).await;
-        self.click("form[action='/login'] button[type=submit]").await;
+        self.submit("form[action='/login'] button[type=submit]").await;
         for _ in 0..50 {
             if !self.path().await.starts_with("/login") {
                 return;
@@ -81,18 +81,29 @@ impl Browser {
 
     pub async fn logout(&mut self) {
         self.open("/").await;
-        self.click("form[action='/logout'] button").await;
+        self.submit("form[action='/logout'] button").await;
+    }
+
+    /// Finds an element, waiting up to 5 s for the page that shows it to load.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        for _ in 0..50 {
+            if let Ok(e) = self.client.find(Locator::Css(css)).await {
+                return e;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no {css} on {}: {}", self.path().await, self.source().await)
     }
 
     pub async fn fill(&self, css: &str, text: &str) {
-        let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+        let e = self.find(css).await;
         e.clear().await.unwrap();
         e.send_keys(text).await.unwrap();
     }
 
     /// Sets an input's value directly (date-time inputs take typed keys by locale).
     pub async fn set_value(&self, css: &str, value: &str) {
-        let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+        let e = self.find(css).await;
         self.client
             .execute("arguments[0].value = arguments[1];", vec![serde_json::to_value(e).unwrap(), value.into()])
             .await
@@ -100,12 +111,26 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) {
-        let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+        let e = self.find(css).await;
         e.click().await.unwrap();
     }
 
+    /// Clicks something that loads a new page, and waits until the old page is gone, so the
+    /// next look finds the new page's elements.
+    pub async fn submit(&self, css: &str) {
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        self.click(css).await;
+        for _ in 0..100 {
+            if old.tag_name().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("clicking {css} loaded no new page");
+    }
+
     pub async fn text(&self, css: &str) -> String {
-        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}")).text().await.unwrap()
+        self.find(css).await.text().await.unwrap()
     }
 
     pub async fn count(&self, css: &str) -> usize {

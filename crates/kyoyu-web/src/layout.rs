@@ -101,6 +101,7 @@ fn nav(web: &Web) -> Markup {
             @if kind == OrgKind::Operator { a href="/reports/new" { (web.t("新規報告", "New report")) } }
             a href="/advisories" { (web.t("情報提供", "Advisories")) }
             @if kind == OrgKind::Coordinator { a href="/advisories/new" { (web.t("情報提供の作成", "New advisory")) } }
+            a href="/scope-widenings" { (web.t("範囲拡大", "Widening")) }
             a href="/statistics" { (web.t("統計", "Statistics")) }
             @if admin { a href="/admin" { (web.t("管理", "Administration")) } }
             a href="/account" title=(web.t(&web.caller.org.name_ja, &web.caller.org.name_en)) { (web.caller.user.login) }

@@ -15,7 +15,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use kyoyu_api::AppState;
-use pages::{admin, advisories, home, login, print, reports, statistics};
+use pages::{admin, advisories, home, login, print, reports, statistics, widenings};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// What every page forbids the browser: scripts, styles and frames from elsewhere, inline
@@ -64,6 +64,7 @@ fn pages() -> Router<AppState> {
         .route("/advisories/{id}/pdf", get(print::advisory_pdf))
         .merge(statistics::routes())
         .merge(admin::routes())
+        .merge(widenings::routes())
 }
 
 /// Serves the JSON API, TAXII and the web UI on `listener` until `shutdown` completes.

@@ -122,6 +122,25 @@ async fn advisory_issue_shows_sanitisation_and_scope_problems_and_asks_the_sourc
         coordinator.post_form(&format!("/advisories/{id}/widening"), &[("_csrf", &csrf), ("report_id", &source)]).await;
     assert_eq!(status, 303, "{location}");
     assert!(location.ends_with("done=widening"));
+    // The operator's officer grants it on the widening page; then the advisory issues.
+    let officer = app.client("gas-a.admin", "ja").await;
+    let (_, requests) = officer.get("/scope-widenings").await;
+    assert!(requests.contains("事業者の回答待ち"), "{requests}");
+    let widening = requests.split("/scope-widenings/").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let csrf_officer = officer.csrf().await;
+    let (status, _) = officer
+        .post_form(&format!("/scope-widenings/{widening}/answer"), &[("_csrf", &csrf_officer), ("grant", "true")])
+        .await;
+    assert_eq!(status, 303);
+    assert!(officer.get("/scope-widenings").await.1.contains("同意"));
+    let r = post(format!("/advisories/{id}"), {
+        let mut v = pairs(&form("issue"));
+        v.retain(|(k, _)| *k != "content.summary");
+        v.push(("content.summary", "ガス事業者の制御系で不審な通信が確認された".into()));
+        v
+    })
+    .await;
+    assert_eq!(r.status().as_u16(), 303, "issued once the source consented");
 }
 
 #[tokio::test]
@@ -157,4 +176,44 @@ async fn administration_edits_users_tokens_and_reference_data() {
     let (status, _) =
         operator.post_form(&format!("/admin/users/{member}"), &[("_csrf", &csrf), ("need_to_know", "false")]).await;
     assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn ministries_in_scope_ask_questions_and_the_coordinator_sees_them_on_its_home() {
+    let app = spawn_web().await;
+    let coordinator = app.client("nisc.cip", "en").await;
+    let csrf = coordinator.csrf().await;
+    let recipient = format!("{}|gas", app.user("meti.liaison").org_id);
+    let draft = [
+        ("_csrf", csrf.as_str()),
+        ("_action", "save"),
+        ("_recipient", recipient.as_str()),
+        ("tlp", "GREEN"),
+        ("has_attachments", "false"),
+        ("content.summary", "Patch the gateway"),
+    ];
+    let (_, location) = coordinator.post_form("/advisories/new", &draft).await;
+    let id = created_id(&location, "advisories");
+    let mut issue = draft.to_vec();
+    issue[1] = ("_action", "issue");
+    assert_eq!(coordinator.post_form(&format!("/advisories/{id}"), &issue).await.0, 303);
+
+    let ministry = app.client("meti.liaison", "en").await;
+    let csrf = ministry.csrf().await;
+    let (status, _) =
+        ministry.post_form(&format!("/advisories/{id}/questions"), &[("_csrf", &csrf), ("text", "")]).await;
+    assert_eq!(status, 422, "an empty question is refused on the page");
+    let (status, location) = ministry
+        .post_form(&format!("/advisories/{id}/questions"), &[("_csrf", &csrf), ("text", "Which versions?")])
+        .await;
+    assert_eq!(status, 303, "{location}");
+    assert!(ministry.get(&format!("/advisories/{id}")).await.1.contains("Which versions?"));
+    let (_, home) = coordinator.get("/").await;
+    assert!(home.contains(&format!("href=\"/advisories/{id}\"")) && home.contains("Questions"));
+    // An operator reading the advisory neither sees the thread nor may post to it.
+    let operator = app.client("gas-a.ntk", "en").await;
+    let csrf = operator.csrf().await;
+    let (status, _) =
+        operator.post_form(&format!("/advisories/{id}/questions"), &[("_csrf", &csrf), ("text", "x")]).await;
+    assert_eq!(status, 404);
 }

@@ -2,11 +2,12 @@
 
 use super::advisories::{self, table as advisory_table};
 use super::reports::{list_of, table as report_table};
-use crate::call::Names;
+use crate::call::{items, Names};
 use crate::i18n::{label_of, Lang};
 use crate::layout::{ok, page, WebResult};
 use crate::session::Web;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::Json;
 use kyoyu_api::AppState;
 use kyoyu_domain::codes::{OrgKind, Severity};
 use maud::{html, Markup};
@@ -20,6 +21,13 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     let inbox: Vec<Value> =
         reports.iter().filter(|r| r["receiver_org_id"] == me && r["status"] == "sent").cloned().collect();
     let lang = web.lang;
+    let widenings = super::widenings::described(&state, &web).await?;
+    let open: Vec<_> =
+        widenings.into_iter().filter(|(w, _)| w["status"] == "at_secretariat" || w["status"] == "pending").collect();
+    let asked = match web.caller.org.kind {
+        OrgKind::Ministry | OrgKind::Coordinator => Some(with_questions(&state, &web, &advisories).await),
+        _ => None,
+    };
     let body = match web.caller.org.kind {
         OrgKind::Operator => html! {
             div.actions { a.button href="/reports/new" { (lang.t("新規報告", "File a report")) } }
@@ -54,11 +62,54 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
             (advisory_table(lang, &advisories))
         },
     };
+    let body = html! {
+        (body)
+        @if let Some(rows) = &asked { h2 { (lang.t("質問", "Questions")) } (questions_table(lang, rows)) }
+        @if !open.is_empty() {
+            h2 { (lang.t("対応中の範囲拡大の依頼", "Open scope-widening requests")) }
+            (super::widenings::table(&web, &open))
+        }
+    };
     ok(page(
         &web,
         &format!("{} — {}", lang.t("ホーム", "Home"), lang.t(&web.caller.org.name_ja, &web.caller.org.name_en)),
         body,
     ))
+}
+
+/// Issued advisories with questions the reader may see (the coordinator and ministries in
+/// scope; the API answers 404 to anyone else, and those are skipped).
+async fn with_questions(state: &AppState, web: &Web, advisories: &[Value]) -> Vec<(Value, usize)> {
+    let mut out = Vec::new();
+    for a in advisories.iter().filter(|a| a["status"] == "issued") {
+        let id = a["id"].as_str().unwrap_or("").to_string();
+        if let Ok(Json(q)) =
+            kyoyu_api::advisories::list_questions(State(state.clone()), web.caller.clone(), Path(id)).await
+        {
+            let n = items(&q).len();
+            if n > 0 {
+                out.push((a.clone(), n));
+            }
+        }
+    }
+    out
+}
+
+fn questions_table(lang: Lang, rows: &[(Value, usize)]) -> Markup {
+    html! {
+        table {
+            thead { tr { th { (lang.t("情報提供", "Advisory")) } th { (lang.t("質問数", "Questions")) } } }
+            tbody {
+                @for (a, n) in rows {
+                    tr {
+                        td { a href={ "/advisories/" (a["id"].as_str().unwrap_or("")) } { (a["identifier"].as_str().unwrap_or("")) } }
+                        td.num { (n) }
+                    }
+                }
+                @if rows.is_empty() { tr { td colspan="2" .muted { (lang.t("質問はありません", "No questions")) } } }
+            }
+        }
+    }
 }
 
 /// The coordinator's board: one column per severity, each card with its sector.

@@ -6,3 +6,4 @@ pub mod print;
 pub mod report_form;
 pub mod reports;
 pub mod statistics;
+pub mod widenings;

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 /// The users the web tests log in as: one per role along both chains.
 pub const WEB_USERS: &[&str] = &[
     "gas-a.ntk",
+    "gas-a.admin",
     "gas-a.member",
     "gas-b.ntk",
     "gas-ceptoar.secretariat",

@@ -1,0 +1,139 @@
+//! Scope-widening requests (domain.md §8): the coordinator asks a source's originator to let an
+//! advisory reach further; in the anonymised route the CEPTOAR secretariat relays the request,
+//! so the coordinator never learns who answered.
+
+use super::report_form::shown_time;
+use super::reports::list_of;
+use crate::call::{body, items};
+use crate::i18n::Lang;
+use crate::layout::{csrf, ok, page, see_other, WebResult};
+use crate::session::Web;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kyoyu_api::advisories as api;
+use kyoyu_api::error::ApiError;
+use kyoyu_api::AppState;
+use maud::{html, Markup};
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/scope-widenings", get(list))
+        .route("/scope-widenings/{id}/relay", post(relay))
+        .route("/scope-widenings/{id}/answer", post(answer))
+}
+
+/// The requests the caller takes part in.
+pub async fn visible(state: &AppState, web: &Web) -> Result<Vec<Value>, ApiError> {
+    let Json(v) = api::list_scope_widenings(State(state.clone()), web.caller.clone()).await?;
+    Ok(items(&v))
+}
+
+fn status_label(lang: Lang, status: &str) -> String {
+    let (ja, en) = match status {
+        "at_secretariat" => ("セプター事務局で確認中", "with the CEPTOAR secretariat"),
+        "pending" => ("事業者の回答待ち", "awaiting the operator's answer"),
+        "granted" => ("同意", "granted"),
+        "refused" => ("不同意", "refused"),
+        other => (other, other),
+    };
+    lang.t(ja, en).to_string()
+}
+
+/// The report the request is about, as this reader may see it.
+async fn about(state: &AppState, web: &Web, w: &Value) -> Result<Markup, ApiError> {
+    let chain = w["chain_id"].as_str().unwrap_or("");
+    let renditions = list_of(state, web, &[("chain_id", chain)]).await?;
+    Ok(match renditions.last() {
+        Some(r) => html! {
+            a href={ "/reports/" (r["id"].as_str().unwrap_or("")) } {
+                (r["identifier"].as_str().unwrap_or(web.t("（未採番）", "(unnumbered)")))
+            }
+            " " (r["summary"]["description"].as_str().unwrap_or("").chars().take(40).collect::<String>())
+        },
+        None => {
+            html! { a href={ "/advisories/" (w["advisory_id"].as_str().unwrap_or("")) } { (web.t("情報提供", "Advisory")) } }
+        }
+    })
+}
+
+pub fn table(web: &Web, rows: &[(Value, Markup)]) -> Markup {
+    let lang = web.lang;
+    html! {
+        table {
+            thead { tr { th { (lang.t("依頼日時", "Requested")) } th { (lang.t("対象", "About")) } th { (lang.t("状態", "Status")) } th {} } }
+            tbody { @for (w, about) in rows {
+                @let id = w["id"].as_str().unwrap_or("");
+                @let status = w["status"].as_str().unwrap_or("");
+                tr {
+                    td { (shown_time(w["requested_at"].as_str().unwrap_or(""))) }
+                    td { (about) }
+                    td { (status_label(lang, status)) }
+                    td {
+                        @if status == "at_secretariat" {
+                            form.inline method="post" action={ "/scope-widenings/" (id) "/relay" } {
+                                (csrf(web)) button type="submit" { (lang.t("事業者へ伝達", "Pass to the operator")) }
+                            }
+                        }
+                        @if status == "pending" {
+                            form.inline method="post" action={ "/scope-widenings/" (id) "/answer" } {
+                                (csrf(web))
+                                button type="submit" name="grant" value="true" { (lang.t("同意する", "Grant")) } " "
+                                button.secondary type="submit" name="grant" value="false" { (lang.t("同意しない", "Refuse")) }
+                            }
+                        }
+                    }
+                }
+            } }
+            @if rows.is_empty() { tr { td colspan="4" .muted { (lang.t("依頼はありません", "No requests")) } } }
+        }
+    }
+}
+
+/// Each visible request with what it is about.
+pub async fn described(state: &AppState, web: &Web) -> Result<Vec<(Value, Markup)>, ApiError> {
+    let mut out = Vec::new();
+    for w in visible(state, web).await? {
+        let a = about(state, web, &w).await?;
+        out.push((w, a));
+    }
+    Ok(out)
+}
+
+pub async fn list(State(state): State<AppState>, web: Web) -> WebResult {
+    let rows = described(&state, &web).await?;
+    let body = html! {
+        p.muted { (web.t(
+            "情報提供をより広い範囲に提供するための、情報源への同意の依頼です。匿名化連絡ではセプター事務局が事業者へ伝達します。",
+            "Requests to a source for consent to let an advisory reach further. On the anonymised route the CEPTOAR secretariat passes them to the operator."
+        )) }
+        (table(&web, &rows))
+    };
+    ok(page(&web, web.t("範囲拡大の依頼", "Scope-widening requests"), body))
+}
+
+pub async fn relay(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    form: crate::form::FormData,
+) -> WebResult {
+    web.check_csrf(&form)?;
+    let _ = api::relay_scope_widening(State(state.clone()), web.caller.clone(), Path(id)).await?;
+    see_other("/scope-widenings")
+}
+
+pub async fn answer(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    form: crate::form::FormData,
+) -> WebResult {
+    web.check_csrf(&form)?;
+    let grant = form.get("grant") == Some("true");
+    let _ =
+        api::answer_scope_widening(State(state.clone()), web.caller.clone(), Path(id), body(&json!({"grant": grant}))?)
+            .await?;
+    see_other("/scope-widenings")
+}

@@ -170,6 +170,20 @@ async fn administration_edits_users_tokens_and_reference_data() {
         admin.post_form("/admin/dependencies", &[("_csrf", &csrf), ("edges", "nowhere electricity")]).await;
     assert_eq!(status, 422);
     assert!(page.contains("items[0].sector"), "the bad line is named");
+    // Identity strings, which anonymisation removes, are edited per organisation.
+    let (status, page) = admin.get(&format!("/admin/orgs/{gas_a}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("identity.aliases"));
+    let (status, _) = admin
+        .post_form(
+            &format!("/admin/orgs/{gas_a}"),
+            &[("_csrf", &csrf), ("identity.aliases", "トートガス\nTOTO"), ("identity.domains", "toto-gas.example.jp")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let org = app.store.get_org(&gas_a).await.unwrap().unwrap();
+    assert_eq!(org.identity.aliases, vec!["トートガス".to_string(), "TOTO".to_string()]);
+    assert_eq!(org.identity.domains, vec!["toto-gas.example.jp".to_string()]);
     // An operator's member may not administer.
     let operator = app.client("gas-a.ntk", "en").await;
     let csrf = operator.csrf().await;

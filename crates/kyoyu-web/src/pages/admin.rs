@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(overview))
         .route("/admin/orgs", post(create_org))
+        .route("/admin/orgs/{id}", get(org_form).post(update_org))
         .route("/admin/users", post(create_user))
         .route("/admin/users/{id}", post(update_user))
         .route("/admin/users/{id}/tokens", get(tokens).post(create_token))
@@ -140,7 +141,11 @@ fn orgs_table(lang: Lang, names: &Names) -> Markup {
     html! {
         table {
             thead { tr { th { (lang.t("名称", "Name")) } th { (lang.t("種別", "Kind")) } th { (lang.t("分野", "Sector")) } } }
-            tbody { @for o in orgs { tr { td { (lang.t(&o.name_ja, &o.name_en)) } td { (o.kind.label(lang)) } td { (o.sector.as_deref().unwrap_or("")) } } } }
+            tbody { @for o in orgs { tr {
+                td { a href={ "/admin/orgs/" (o.id) } { (lang.t(&o.name_ja, &o.name_en)) } }
+                td { (o.kind.label(lang)) }
+                td { (o.sector.as_deref().unwrap_or("")) }
+            } } }
         }
     }
 }
@@ -333,4 +338,61 @@ pub async fn put_dependencies(State(state): State<AppState>, web: Web, form: For
         .collect();
     let _ = api::put_dependencies(State(state.clone()), web.caller.clone(), body(&json!({"items": edges}))?).await?;
     see_other("/admin?done=1")
+}
+
+const ORG_KINDS: &[(&str, Kind)] = &[
+    ("analysis_partner", Kind::Bool),
+    ("aliases", Kind::Lines),
+    ("domains", Kind::Lines),
+    ("emails", Kind::Lines),
+    ("phones", Kind::Lines),
+];
+
+/// One organisation as a system administrator edits it, identity strings included: the
+/// scrubber removes them from anonymised reports (domain.md §6).
+pub async fn org_form(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
+    let Json(all) = api::list_orgs(State(state.clone()), web.caller.clone()).await?;
+    let org = items(&all).into_iter().find(|o| o["id"] == id.as_str()).ok_or_else(crate::layout::not_found)?;
+    if org.get("identity").is_none() {
+        return Err(kyoyu_api::error::ApiError::forbidden(
+            "システム管理者だけが編集できます",
+            "only system administrators edit organisations",
+        )
+        .into());
+    }
+    let lang = web.lang;
+    let st = crate::form::FormState::from_json(&org);
+    let lines = |name: &'static str, ja: &'static str, en: &'static str| {
+        crate::widgets::lines(lang, &st, crate::widgets::f(name, ja, en))
+    };
+    let body = html! {
+        form.card method="post" action={ "/admin/orgs/" (id) } {
+            (csrf(&web))
+            (crate::widgets::text(lang, &st, crate::widgets::f("name_ja", "名称（日本語）", "Name (Japanese)")))
+            (crate::widgets::text(lang, &st, crate::widgets::f("name_en", "名称（英語）", "Name (English)")))
+            (crate::widgets::yes_no(lang, &st, crate::widgets::f("analysis_partner", "事前に連携を要請した分析機関（表5 ※2）", "Pre-arranged analysis partner")))
+            p.muted { (lang.t("以下は匿名化で報告から取り除く、この組織を特定できる文字列です（1行に1件）。", "The strings below identify this organisation; anonymisation removes them from reports (one per line).")) }
+            (lines("identity.aliases", "別名・略称・サービス名", "Other names, abbreviations, service names"))
+            (lines("identity.domains", "ドメイン", "Domains"))
+            (lines("identity.emails", "電子メールアドレス", "E-mail addresses"))
+            (lines("identity.phones", "電話番号", "Phone numbers"))
+            p { button type="submit" { (lang.t("保存", "Save")) } }
+        }
+    };
+    ok(page(
+        &web,
+        &format!(
+            "{} — {}",
+            lang.t("組織", "Organisation"),
+            lang.t(org["name_ja"].as_str().unwrap_or(""), org["name_en"].as_str().unwrap_or(""))
+        ),
+        body,
+    ))
+}
+
+pub async fn update_org(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let b = to_body(&form, ORG_KINDS);
+    let _ = api::update_org(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&b)?).await?;
+    see_other(&format!("/admin/orgs/{id}"))
 }

@@ -730,6 +730,37 @@ async fn check_pages(
             }
         }
     }
+    // Search on the list page finds only what the user may read.
+    for r in w.renditions.iter().take(3) {
+        let (_, found) = w.app.page(&format!("/reports?q={}", r.marker.to_lowercase()), login).await;
+        let expected: BTreeSet<&str> = w
+            .renditions
+            .iter()
+            .filter(|x| x.marker == r.marker && allowed.contains(x.id.as_str()))
+            .map(|x| x.id.as_str())
+            .collect();
+        let found = linked_ids(&found, "/reports/");
+        prop_assert_eq!(
+            found.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+            expected,
+            "search page as {}",
+            login
+        );
+    }
+    // Web writes by id answer as if an unreadable item did not exist.
+    let (_, account) = w.app.page("/account", login).await;
+    let csrf =
+        account.split(r#"name="_csrf" value=""#).nth(1).and_then(|s| s.split('"').next()).unwrap_or("").to_string();
+    for r in w.renditions.iter().filter(|r| !allowed.contains(r.id.as_str())) {
+        let form = [("_csrf", csrf.as_str()), ("_action", "send")];
+        let status = w.app.post_page(&format!("/reports/{}/forward", r.id), login, &form).await;
+        prop_assert_eq!(status, 404, "web forward of an unreadable report as {}", login);
+    }
+    for a in w.advisories.iter().filter(|a| !readable.contains(a.id.as_str())) {
+        let form = [("_csrf", csrf.as_str()), ("status", "received")];
+        let status = w.app.post_page(&format!("/advisories/{}/ack", a.id), login, &form).await;
+        prop_assert_eq!(status, 404, "web acknowledgment of an unreadable advisory as {}", login);
+    }
     let (_, list) = w.app.page("/reports", login).await;
     let listed = linked_ids(&list, "/reports/");
     prop_assert_eq!(

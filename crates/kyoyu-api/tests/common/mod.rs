@@ -128,6 +128,20 @@ impl TestApp {
         (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
+    /// A web UI form post as the user; answers the status.
+    pub async fn post_page(&self, path: &str, login: &str, form: &[(&str, &str)]) -> u16 {
+        let cookie = format!("kyoyu_session={}", self.user(login).token);
+        let resp = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        resp.status().as_u16()
+    }
+
     pub async fn get(&self, path: &str, login: &str) -> (u16, Value) {
         self.request(Method::GET, path, Some(login), None).await
     }

@@ -50,8 +50,13 @@ fn print_page(lang: Lang, title: &str, content: Markup) -> WebResult {
     Ok(Html(doc.into_string()).into_response())
 }
 
+/// At most this many browsers render at once: each takes a few hundred MB for a second or so.
+const CONCURRENT_RENDERS: usize = 2;
+static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_RENDERS);
+
 /// Renders a document to PDF with headless Chromium.
 pub async fn pdf(doc: Markup) -> Result<Vec<u8>, ApiError> {
+    let _turn = RENDERS.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let dir = tempfile::tempdir().map_err(|e| ApiError::Internal(e.to_string()))?;
     let html_path = dir.path().join("form.html");
     let pdf_path = dir.path().join("form.pdf");

@@ -102,6 +102,7 @@ fn nav(web: &Web) -> Markup {
             a href="/advisories" { (web.t("情報提供", "Advisories")) }
             @if kind == OrgKind::Coordinator { a href="/advisories/new" { (web.t("情報提供の作成", "New advisory")) } }
             a href="/scope-widenings" { (web.t("範囲拡大", "Widening")) }
+            a href="/notifications" { (web.t("通知", "Notifications")) }
             a href="/statistics" { (web.t("統計", "Statistics")) }
             @if admin { a href="/admin" { (web.t("管理", "Administration")) } }
             a href="/account" title=(web.t(&web.caller.org.name_ja, &web.caller.org.name_en)) { (web.caller.user.login) }
@@ -159,6 +160,19 @@ pub fn form_alert(lang: Lang, state: &FormState) -> Markup {
             }
         }
     }
+}
+
+/// The refusal of an action, on top of the page it was taken from: an API error as the user's
+/// input caused it (validation, forbidden, conflict); anything else stays an error.
+pub fn refusal(lang: Lang, e: ApiError) -> Result<Markup, ApiError> {
+    let mut st = FormState::default();
+    st.take_error(e)?;
+    Ok(html! {
+        div.alert role="alert" {
+            @if let Some((ja, en)) = &st.general { p { (lang.t(ja, en)) } }
+            @for e in &st.errors { p.field-error data-field=(e.field) { (lang.t(&e.ja, &e.en)) } }
+        }
+    })
 }
 
 /// The required mark of the official forms (＊).

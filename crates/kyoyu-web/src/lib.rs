@@ -15,7 +15,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use kyoyu_api::AppState;
-use pages::{admin, advisories, home, login, print, reports, statistics, widenings};
+use pages::{admin, advisories, home, login, notices, print, reports, statistics, widenings};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// What every page forbids the browser: scripts, styles and frames from elsewhere, inline
@@ -60,6 +60,12 @@ fn pages() -> Router<AppState> {
         .route("/advisories/{id}/ack", post(advisories::acknowledge))
         .route("/advisories/{id}/relay", post(advisories::relay))
         .route("/advisories/{id}/questions", post(advisories::ask))
+        .route("/advisories/{id}/follow-up", post(advisories::follow_up))
+        .route("/reports/{id}/share", post(reports::share))
+        .route("/reports/{id}/consent", post(reports::consent))
+        .route("/reports/{id}/publish", post(reports::publish))
+        .route("/notifications", get(notices::list))
+        .route("/notifications/read", post(notices::read_all))
         .route("/advisories/{id}/print", get(print::advisory_print))
         .route("/advisories/{id}/pdf", get(print::advisory_pdf))
         .merge(statistics::routes())

@@ -192,25 +192,43 @@ async fn administration_edits_users_tokens_and_reference_data() {
     assert_eq!(status, 403);
 }
 
+/// The authoring form of a GREEN advisory to METI for gas.
+async fn advisory_form(
+    app: &WebApp,
+    coordinator: &Session,
+    action: &str,
+    summary: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("_csrf", coordinator.csrf().await),
+        ("_action", action.to_string()),
+        ("_recipient", format!("{}|gas", app.user("meti.liaison").org_id)),
+        ("tlp", "GREEN".into()),
+        ("has_attachments", "false".into()),
+        ("content.summary", summary.to_string()),
+    ]
+}
+
+async fn post_pairs(s: &Session, path: &str, form: &[(&'static str, String)]) -> (u16, String) {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    s.post_form(path, &pairs).await
+}
+
+/// Drafts and issues a GREEN advisory to METI for gas, as the coordinator; answers its id.
+async fn issue_advisory(app: &WebApp, coordinator: &Session, summary: &str) -> String {
+    let (_, location) =
+        post_pairs(coordinator, "/advisories/new", &advisory_form(app, coordinator, "save", summary).await).await;
+    let id = created_id(&location, "advisories");
+    let issue = advisory_form(app, coordinator, "issue", summary).await;
+    assert_eq!(post_pairs(coordinator, &format!("/advisories/{id}"), &issue).await.0, 303);
+    id
+}
+
 #[tokio::test]
 async fn ministries_in_scope_ask_questions_and_the_coordinator_sees_them_on_its_home() {
     let app = spawn_web().await;
     let coordinator = app.client("nisc.cip", "en").await;
-    let csrf = coordinator.csrf().await;
-    let recipient = format!("{}|gas", app.user("meti.liaison").org_id);
-    let draft = [
-        ("_csrf", csrf.as_str()),
-        ("_action", "save"),
-        ("_recipient", recipient.as_str()),
-        ("tlp", "GREEN"),
-        ("has_attachments", "false"),
-        ("content.summary", "Patch the gateway"),
-    ];
-    let (_, location) = coordinator.post_form("/advisories/new", &draft).await;
-    let id = created_id(&location, "advisories");
-    let mut issue = draft.to_vec();
-    issue[1] = ("_action", "issue");
-    assert_eq!(coordinator.post_form(&format!("/advisories/{id}"), &issue).await.0, 303);
+    let id = issue_advisory(&app, &coordinator, "Patch the gateway").await;
 
     let ministry = app.client("meti.liaison", "en").await;
     let csrf = ministry.csrf().await;
@@ -224,10 +242,93 @@ async fn ministries_in_scope_ask_questions_and_the_coordinator_sees_them_on_its_
     assert!(ministry.get(&format!("/advisories/{id}")).await.1.contains("Which versions?"));
     let (_, home) = coordinator.get("/").await;
     assert!(home.contains(&format!("href=\"/advisories/{id}\"")) && home.contains("Questions"));
-    // An operator reading the advisory neither sees the thread nor may post to it.
+    // An operator neither sees the thread nor may post to it.
     let operator = app.client("gas-a.ntk", "en").await;
     let csrf = operator.csrf().await;
     let (status, _) =
         operator.post_form(&format!("/advisories/{id}/questions"), &[("_csrf", &csrf), ("text", "x")]).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn advisory_follow_ups_and_notifications() {
+    let app = spawn_web().await;
+    let coordinator = app.client("nisc.cip", "en").await;
+    let first = issue_advisory(&app, &coordinator, "Phishing wave").await;
+    let csrf = coordinator.csrf().await;
+    let (status, location) =
+        coordinator.post_form(&format!("/advisories/{first}/follow-up"), &[("_csrf", &csrf)]).await;
+    assert_eq!(status, 303, "{location}");
+    let second = created_id(&location, "advisories");
+    let (_, draft) = coordinator.get(&location).await;
+    assert!(draft.contains("Phishing wave"), "the follow-up starts from the first advisory");
+    let issue = advisory_form(&app, &coordinator, "issue", "Phishing wave: second wave").await;
+    assert_eq!(post_pairs(&coordinator, &format!("/advisories/{second}"), &issue).await.0, 303);
+    let (_, page) = coordinator.get(&format!("/advisories/{second}")).await;
+    assert!(page.contains("T2") && page.contains("-2</h1>"), "numbered as the chain's second advisory");
+
+    let ministry = app.client("meti.liaison", "en").await;
+    let (_, notes) = ministry.get("/notifications").await;
+    assert!(
+        notes.contains(&format!("href=\"/advisories/{first}\""))
+            && notes.contains(&format!("href=\"/advisories/{second}\""))
+    );
+    assert!(notes.contains("<strong>unread</strong>"));
+    let csrf = ministry.csrf().await;
+    assert_eq!(ministry.post_form("/notifications/read", &[("_csrf", &csrf)]).await.0, 303);
+    assert!(!ministry.get("/notifications").await.1.contains("<strong>unread</strong>"));
+    // Another sector's ministry was not a recipient: no notification, no page.
+    let fsa = app.client("fsa.liaison", "en").await;
+    assert!(!fsa.get("/notifications").await.1.contains(&first));
+    assert_eq!(fsa.get(&format!("/advisories/{first}")).await.0, 404);
+}
+
+#[tokio::test]
+async fn shares_stay_inside_the_scope_and_publication_needs_the_operators_consent() {
+    let app = spawn_web().await;
+    let operator = app.client("gas-a.ntk", "en").await;
+    file(&app, &operator, "WHITE", "Public notice about a phishing site").await;
+    file(&app, &operator, "RED", "Internal detail").await;
+    let ministry = app.client("meti.liaison", "en").await;
+    let (_, home) = ministry.get("/").await;
+    let ceptoar = app.user("gas-ceptoar.secretariat").org_id.clone();
+    let csrf = ministry.csrf().await;
+    let mut white = None;
+    let ids = home.split("href=\"/reports/").skip(1).map(|s| s.split(['"', '/', '?']).next().unwrap().to_string());
+    for id in ids.filter(|id| id.len() == 36) {
+        let (_, page) = ministry.get(&format!("/reports/{id}")).await;
+        let (status, answer) =
+            ministry.post_form(&format!("/reports/{id}/share"), &[("_csrf", &csrf), ("org_ids", &ceptoar)]).await;
+        if page.contains("TLP:RED") {
+            assert_eq!(status, 422, "a RED report may not reach a CEPTOAR");
+            assert!(answer.contains("field-error"), "the refusal is shown on the page");
+        } else {
+            assert_eq!(status, 303, "{answer}");
+            white = Some(id);
+        }
+    }
+    let white = white.expect("the WHITE report reached the ministry");
+    let secretariat = app.client("gas-ceptoar.secretariat", "en").await;
+    assert!(secretariat.get("/reports").await.1.contains(&white), "shared to the CEPTOAR");
+    // Forward to the coordinator, which may publish only after the operator consents.
+    let (status, _) =
+        ministry.post_form(&format!("/reports/{white}/forward"), &[("_csrf", &csrf), ("_action", "send")]).await;
+    assert_eq!(status, 303);
+    let coordinator = app.client("nisc.cip", "en").await;
+    let (_, board) = coordinator.get("/").await;
+    let at_coordinator = first_link(&board, "reports");
+    let csrf_c = coordinator.csrf().await;
+    let (status, page) =
+        coordinator.post_form(&format!("/reports/{at_coordinator}/publish"), &[("_csrf", &csrf_c)]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("has not consented"), "{page}");
+    let officer = app.client("gas-a.admin", "en").await;
+    let (_, mine) = officer.get("/reports?q=phishing").await;
+    let own = first_link(&mine.replace("href=\"/reports/new", ""), "reports");
+    let csrf_o = officer.csrf().await;
+    assert_eq!(officer.post_form(&format!("/reports/{own}/consent"), &[("_csrf", &csrf_o)]).await.0, 303);
+    let (status, _) = coordinator.post_form(&format!("/reports/{at_coordinator}/publish"), &[("_csrf", &csrf_c)]).await;
+    assert_eq!(status, 303);
+    let public = reqwest::get(format!("{}/api/v1/public/reports", app.base)).await.unwrap().text().await.unwrap();
+    assert!(public.contains("Public notice about a phishing site"));
 }

@@ -445,6 +445,11 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
     let body = html! {
         (notice)
         div.actions {
+            @if web.caller.org.kind == OrgKind::Coordinator && web.caller.principal.is_relay_officer() {
+                form.inline method="post" action={ "/advisories/" (id) "/follow-up" } {
+                    (csrf(web)) button type="submit" { (web.t("続報を作成", "Draft a follow-up")) }
+                }
+            }
             a.button.secondary href={ "/advisories/" (id) "/print" } { (web.t("印刷用", "Print view")) }
             a.button.secondary href={ "/advisories/" (id) "/pdf" } { "PDF" }
         }
@@ -464,14 +469,7 @@ async fn after<T>(state: &AppState, web: &Web, id: &str, result: Result<T, ApiEr
         Ok(_) => return see_other(&format!("/advisories/{id}?done={done}")),
         Err(e) => e,
     };
-    let mut st = FormState::default();
-    st.take_error(e)?;
-    let notice = html! {
-        div.alert role="alert" {
-            @if let Some((ja, en)) = &st.general { p { (web.t(ja, en)) } }
-            @for e in &st.errors { p.field-error data-field=(e.field) { (web.t(&e.ja, &e.en)) } }
-        }
-    };
+    let notice = crate::layout::refusal(web.lang, e)?;
     let html = render(state, web, id, notice).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html.into_string())).into_response())
 }
@@ -599,4 +597,17 @@ pub async fn ask(State(state): State<AppState>, web: Web, Path(id): Path<String>
     }
     .await;
     after(&state, &web, &id, result, "asked").await
+}
+
+/// Starts the next advisory of the chain (`T…-2`) from this one, as a draft.
+pub async fn follow_up(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let result = async {
+        api::create_follow_up(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&json!({}))?).await
+    }
+    .await;
+    match result {
+        Ok((_, Json(v))) => see_other(&format!("/advisories/{}?done=saved", v["id"].as_str().unwrap_or(""))),
+        Err(e) => after::<()>(&state, &web, &id, Err(e), "").await,
+    }
 }

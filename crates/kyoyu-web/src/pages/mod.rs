@@ -2,6 +2,7 @@ pub mod admin;
 pub mod advisories;
 pub mod home;
 pub mod login;
+pub mod notices;
 pub mod print;
 pub mod report_form;
 pub mod reports;

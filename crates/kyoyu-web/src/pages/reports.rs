@@ -11,12 +11,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::Json;
+use kyoyu_api::error::ApiError;
 use kyoyu_api::reports as api;
 use kyoyu_api::AppState;
 use kyoyu_domain::codes::{EventType, OrgKind, ReportStatus};
 use kyoyu_domain::Tlp;
 use maud::{html, Markup};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 
 /// One report as the caller sees it (404 for anything it may not read).
@@ -174,6 +175,9 @@ fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
     let text = match done.map(String::as_str) {
         Some("filed") => Some(("報告を送信しました。", "The report has been sent.")),
         Some("forwarded") => Some(("報告を転送しました。", "The report has been forwarded.")),
+        Some("shared") => Some(("報告を共有しました。", "The report has been shared.")),
+        Some("consented") => Some(("開示への同意を記録しました。", "Your consent to disclosure has been recorded.")),
+        Some("published") => Some(("報告を公開しました。", "The report has been published.")),
         _ => None,
     };
     html! { @if let Some((ja, en)) = text { div.notice role="status" { (lang.t(ja, en)) } } }
@@ -185,30 +189,131 @@ pub async fn view(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> WebResult {
-    let v = fetch(&state, &web, &id).await?;
-    let names = Names::load(&state).await?;
-    let chain = list_of(&state, &web, &[("chain_id", v["chain_id"].as_str().unwrap_or(""))]).await?;
+    let notice = done_notice(web.lang, q.get("done"));
+    ok(render(&state, &web, &id, notice).await?)
+}
+
+/// The report page with what the reader may do with it; `notice` sits on top.
+async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result<Markup, ApiError> {
+    let v = fetch(state, web, id).await?;
+    let names = Names::load(state).await?;
+    let chain = list_of(state, web, &[("chain_id", v["chain_id"].as_str().unwrap_or(""))]).await?;
     let me = web.caller.org_id();
-    let may_forward = v["receiver_org_id"] == me
-        && v["status"] == "sent"
-        && web.caller.principal.is_relay_officer()
-        && web.caller.org.kind != OrgKind::Coordinator;
-    let originator = web.caller.org.kind == OrgKind::Operator
-        && chain.iter().any(|r| r["sequence"] == 1 && r["sender_org_id"] == me);
+    let officer = web.caller.principal.is_relay_officer();
+    let kind = web.caller.org.kind;
+    let may_forward = v["receiver_org_id"] == me && v["status"] == "sent" && officer && kind != OrgKind::Coordinator;
+    let originator = kind == OrgKind::Operator && chain.iter().any(|r| r["sequence"] == 1 && r["sender_org_id"] == me);
+    let publishable = kind == OrgKind::Coordinator
+        && officer
+        && matches!(v["tlp"].as_str(), Some("WHITE" | "CLEAR"))
+        && v["disclosure_consent"] == true
+        && v["published_at"].is_null();
     let body = html! {
-        (done_notice(web.lang, q.get("done")))
+        (notice)
         div.actions {
             @if may_forward { a.button href={ "/reports/" (id) "/forward" } { (web.t("確認して転送", "Review and forward")) } }
             @if originator { a.button href={ "/reports/new?follow_up=" (id) } { (web.t("続報を作成", "File a follow-up")) } }
+            @if originator && officer && v["disclosure_consent"] != true { (action(web, id, "consent", web.t("開示に同意する", "Consent to disclosure"))) }
+            @if publishable { (action(web, id, "publish", web.t("公開する", "Publish"))) }
             a.button.secondary href={ "/reports/" (id) "/print" } { (web.t("印刷用", "Print view")) }
             a.button.secondary href={ "/reports/" (id) "/pdf" } { "PDF" }
         }
         (official(web.lang, &v, &names))
+        @if officer { (share_form(web, id, &v, &names)) }
         h2 { (web.t("この連絡の経路（閲覧できるもの）", "This chain (what you may read)")) }
         (table(web.lang, &chain, &names))
     };
     let title = v["identifier"].as_str().map(str::to_string).unwrap_or_else(|| web.t("報告", "Report").to_string());
-    ok(page(&web, &title, body))
+    Ok(page(web, &title, body))
+}
+
+/// A one-button form posting to `/reports/{id}/{what}`.
+fn action(web: &Web, id: &str, what: &str, label: &str) -> Markup {
+    html! {
+        form.inline method="post" action={ "/reports/" (id) "/" (what) } { (csrf(web)) button type="submit" { (label) } }
+    }
+}
+
+/// Who this reader might pass the report to (domain.md §7 shares); the policy decides on submit.
+fn share_candidates(web: &Web, v: &Value, names: &Names) -> Vec<(String, String)> {
+    let me = &web.caller.org;
+    let sector = v["sector"].as_str();
+    let mut out: Vec<(String, String)> = names
+        .all()
+        .filter(|o| o.id != me.id)
+        .filter(|o| match (me.kind, o.kind) {
+            (OrgKind::Ministry, OrgKind::Ceptoar) => true,
+            (OrgKind::Ceptoar, OrgKind::Operator) => o.sector == me.sector,
+            (OrgKind::Operator, OrgKind::Ceptoar) => o.sector.as_deref() == sector,
+            (OrgKind::Coordinator, _) => o.analysis_partner || o.kind != OrgKind::Operator,
+            _ => false,
+        })
+        .map(|o| {
+            (
+                o.id.clone(),
+                format!("{}（{}）", web.t(&o.name_ja, &o.name_en), crate::i18n::Label::label(o.kind, web.lang)),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
+fn share_form(web: &Web, id: &str, v: &Value, names: &Names) -> Markup {
+    let candidates = share_candidates(web, v, names);
+    html! {
+        @if !candidates.is_empty() {
+            details {
+                summary { (web.t("共有する（情報共有範囲の内側の組織だけに共有できます）", "Share (only with organisations inside the sharing scope)")) }
+                form method="post" action={ "/reports/" (id) "/share" } {
+                    (csrf(web))
+                    (crate::widgets::checks(web.lang, &FormState::default(), crate::widgets::req("org_ids", "共有先", "Share with"), &candidates))
+                    button type="submit" { (web.t("共有する", "Share")) }
+                }
+            }
+        }
+    }
+}
+
+/// After an action on the report: back to it with a notice, or the page again with the
+/// refusal in the reader's language.
+async fn after<T>(state: &AppState, web: &Web, id: &str, result: Result<T, ApiError>, done: &str) -> WebResult {
+    match result {
+        Ok(_) => see_other(&format!("/reports/{id}?done={done}")),
+        Err(e) => {
+            let notice = crate::layout::refusal(web.lang, e)?;
+            let html = render(state, web, id, notice).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html.into_string())).into_response())
+        }
+    }
+}
+
+pub async fn share(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let targets: Vec<String> = form.all("org_ids").into_iter().filter(|s| !s.is_empty()).collect();
+    let result = async {
+        api::share_report(
+            State(state.clone()),
+            web.caller.clone(),
+            Path(id.clone()),
+            body(&json!({"org_ids": targets}))?,
+        )
+        .await
+    }
+    .await;
+    after(&state, &web, &id, result, "shared").await
+}
+
+pub async fn consent(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let result = api::record_disclosure_consent(State(state.clone()), web.caller.clone(), Path(id.clone())).await;
+    after(&state, &web, &id, result, "consented").await
+}
+
+pub async fn publish(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let result = api::publish_report(State(state.clone()), web.caller.clone(), Path(id.clone())).await;
+    after(&state, &web, &id, result, "published").await
 }
 
 /// The form a receiver forwards: pre-filled with what it received, TLP keep-or-tighten, and

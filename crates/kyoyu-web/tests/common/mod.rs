@@ -21,6 +21,7 @@ pub const WEB_USERS: &[&str] = &[
     "nisc.cip",
     "nisc.admin",
     "finance-a.ntk",
+    "fsa.liaison",
 ];
 
 pub struct WebApp {

@@ -170,6 +170,9 @@ async fn administration_edits_users_tokens_and_reference_data() {
         admin.post_form("/admin/dependencies", &[("_csrf", &csrf), ("edges", "nowhere electricity")]).await;
     assert_eq!(status, 422);
     assert!(page.contains("items[0].sector"), "the bad line is named");
+    let (status, audit) = admin.get("/admin/audit").await;
+    assert_eq!(status, 200);
+    assert!(audit.contains("user.update"), "the change just made is in the audit log");
     // Identity strings, which anonymisation removes, are edited per organisation.
     let (status, page) = admin.get(&format!("/admin/orgs/{gas_a}")).await;
     assert_eq!(status, 200);
@@ -190,6 +193,8 @@ async fn administration_edits_users_tokens_and_reference_data() {
     let (status, _) =
         operator.post_form(&format!("/admin/users/{member}"), &[("_csrf", &csrf), ("need_to_know", "false")]).await;
     assert_eq!(status, 403);
+    assert_eq!(operator.get(&format!("/admin/orgs/{gas_a}")).await.0, 403, "identity strings are for system admins");
+    assert_eq!(operator.get("/admin/audit").await.0, 403);
 }
 
 /// The authoring form of a GREEN advisory to METI for gas.

@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/sectors/{code}", post(put_sector))
         .route("/admin/service-level-rules/{id}", post(put_rule))
         .route("/admin/dependencies", post(put_dependencies))
+        .route("/admin/audit", get(audit))
 }
 
 fn done_notice(lang: Lang, q: &HashMap<String, String>) -> Markup {
@@ -48,6 +49,7 @@ pub async fn overview(State(state): State<AppState>, web: Web, Query(q): Query<H
         (users_table(&web, &items(&users), &names))
         (new_user_form(&web, &names))
         @if system {
+            p { a href="/admin/audit" { (lang.t("監査ログ", "Audit log")) } }
             h2 { (lang.t("組織", "Organisations")) }
             (orgs_table(lang, &names))
             (new_org_form(&web, &state).await?)
@@ -395,4 +397,36 @@ pub async fn update_org(State(state): State<AppState>, web: Web, Path(id): Path<
     let b = to_body(&form, ORG_KINDS);
     let _ = api::update_org(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&b)?).await?;
     see_other(&format!("/admin/orgs/{id}"))
+}
+
+/// The audit log, newest first, a page at a time (system administrators only; the API checks).
+pub async fn audit(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {
+    let offset: i64 = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0).max(0);
+    let offset_text = offset.to_string();
+    let Json(v) = api::list_audit(
+        State(state.clone()),
+        web.caller.clone(),
+        params(&[("limit", "100"), ("offset", &offset_text)]),
+    )
+    .await?;
+    let rows = items(&v);
+    let lang = web.lang;
+    let body = html! {
+        p.muted { (lang.t("変更と秘密情報（RED・AMBER）の閲覧の記録です。ハッシュ連鎖の検証は kyoyu audit verify で行います。", "Every change and every read of a RED or AMBER item. Verify the hash chain with kyoyu audit verify.")) }
+        table {
+            thead { tr { th { "#" } th { (lang.t("日時", "Time")) } th { (lang.t("操作", "Action")) } th { (lang.t("対象", "Object")) } th { (lang.t("利用者", "User")) } th { (lang.t("ハッシュ", "Hash")) } } }
+            tbody { @for e in &rows {
+                tr {
+                    td.num { (e["seq"]) }
+                    td { (super::report_form::shown_time(e["at"].as_str().unwrap_or(""))) }
+                    td { code { (e["action"].as_str().unwrap_or("")) } }
+                    td { (e["object_type"].as_str().unwrap_or("")) " " code { (e["object_id"].as_str().unwrap_or("").chars().take(8).collect::<String>()) } }
+                    td { code { (e["actor_user_id"].as_str().unwrap_or("—").chars().take(8).collect::<String>()) } }
+                    td { code { (e["hash"].as_str().unwrap_or("").chars().take(12).collect::<String>()) } }
+                }
+            } }
+        }
+        @if rows.len() == 100 { p { a href={ "/admin/audit?offset=" (offset + 100) } { (lang.t("さらに古い記録", "Older entries")) } } }
+    };
+    ok(page(&web, lang.t("監査ログ", "Audit log"), body))
 }

@@ -168,6 +168,9 @@ fn pdf_text(bytes: &[u8], name: &str) -> String {
         .output()
         .expect("pdftotext (Debian's poppler-utils) is needed");
     assert!(out.status.success());
+    let info = std::process::Command::new("pdfinfo").arg(&path).output().expect("pdfinfo (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("(A4)"), "{name} is not A4: {info}");
     String::from_utf8(out.stdout).unwrap()
 }
 

@@ -100,10 +100,24 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .nest("/api", api)
         .merge(taxii::routes())
         .merge(extra)
-        .fallback(|| async { error::ApiError::NotFound })
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// An unknown path: the JSON error for API clients, a page for browsers (the web UI is served
+/// beside the API, and a mistyped address should not answer JSON to a person).
+async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
+    let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if !wants_html {
+        return error::ApiError::NotFound.into_response();
+    }
+    let page = "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>404</title>\
+        <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main class=\"error-page\"><h1>404</h1>\
+        <p lang=\"ja\">ページが見つかりません</p><p lang=\"en\">page not found</p>\
+        <p><a href=\"/\">ホームへ / Home</a></p></main></body></html>";
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
 }
 
 async fn openapi() -> impl IntoResponse {

@@ -54,6 +54,18 @@ async fn pages_forbid_framing_inline_scripts_and_caching() {
 }
 
 #[tokio::test]
+async fn unknown_addresses_answer_a_page_to_browsers_and_json_to_clients() {
+    let app = spawn_web().await;
+    let client = reqwest::Client::new();
+    let page = client.get(format!("{}/no-such-page", app.base)).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 404);
+    assert!(page.text().await.unwrap().contains("ページが見つかりません"));
+    let api = client.get(format!("{}/api/v1/nothing", app.base)).send().await.unwrap();
+    assert_eq!(api.status().as_u16(), 404);
+    assert!(api.text().await.unwrap().contains(r#""code":"not_found""#));
+}
+
+#[tokio::test]
 async fn repeated_failures_lock_the_account_even_for_the_right_password() {
     let app = spawn_web().await;
     for _ in 0..kyoyu_api::login::LOCK_AFTER {

@@ -118,6 +118,17 @@ pub fn csrf(web: &Web) -> Markup {
     html! { input type="hidden" name="_csrf" value=(web.csrf); }
 }
 
+/// The CSS class of a TLP's colour (`AMBER+STRICT` → `tlp-amber-strict`).
+fn tlp_class(tlp: &str) -> String {
+    format!("tlp-{}", tlp.to_ascii_lowercase().replace('+', "-"))
+}
+
+/// A TLP code in its colour, for tables and cards.
+pub fn tlp_tag(tlp: Option<&str>) -> Markup {
+    let tlp = tlp.unwrap_or("");
+    html! { span class={ "tag " (tlp_class(tlp)) } { (tlp) } }
+}
+
 /// The TLP banner in FIRST's colours, with the severity beside it (別添 3.2(1)).
 pub fn banner(
     lang: Lang,
@@ -125,11 +136,11 @@ pub fn banner(
     severity: Option<&str>,
     meaning_en: fn(kyoyu_domain::Tlp) -> &'static str,
 ) -> Markup {
-    let class = tlp.to_ascii_lowercase().replace('+', "-");
+    let class = tlp_class(tlp);
     let tlp_label = crate::i18n::tlp_label(lang, tlp, meaning_en);
     let sev = severity.map(|s| crate::i18n::label_of(kyoyu_domain::codes::Severity::parse, s, lang));
     html! {
-        div class={ "banner tlp-" (class) } role="note" {
+        div class={ "banner " (class) } role="note" {
             span.tlp { "TLP:" (tlp) }
             span { (tlp_label) }
             span.severity class={ "sev-" (severity.unwrap_or("none")) } {

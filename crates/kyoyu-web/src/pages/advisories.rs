@@ -79,7 +79,7 @@ pub fn table(lang: Lang, rows: &[Value]) -> Markup {
                     @let (acked, total) = ack_count(a);
                     tr {
                         td { a href={ "/advisories/" (a["id"].as_str().unwrap_or("")) } { (a["identifier"].as_str().unwrap_or(lang.t("（下書き）", "(draft)"))) } }
-                        td { span class={ "tag tlp-" (a["tlp"].as_str().unwrap_or("").to_ascii_lowercase().replace('+', "-")) } { (a["tlp"].as_str().unwrap_or("")) } }
+                        td { (crate::layout::tlp_tag(a["tlp"].as_str())) }
                         td { (label_of(Severity::parse, a["severity"].as_str().unwrap_or(""), lang)) }
                         td { (a["content"]["summary"].as_str().unwrap_or("").chars().take(60).collect::<String>()) }
                         td { (if a["status"] == "issued" { lang.t("発出済", "issued") } else { lang.t("下書き", "draft") }) }

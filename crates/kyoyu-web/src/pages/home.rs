@@ -128,7 +128,7 @@ fn triage(lang: Lang, rows: &[Value]) -> Markup {
                     ul { @for r in cards {
                         li {
                             a href={ "/reports/" (r["id"].as_str().unwrap_or("")) } { (r["identifier"].as_str().unwrap_or("—")) }
-                            " " span class={ "tag tlp-" (r["tlp"].as_str().unwrap_or("").to_ascii_lowercase().replace('+', "-")) } { (r["tlp"].as_str().unwrap_or("")) }
+                            " " (crate::layout::tlp_tag(r["tlp"].as_str()))
                             br; (r["sector"].as_str().unwrap_or("")) " · " (label_of(kyoyu_domain::codes::EventType::parse, r["event_type"].as_str().unwrap_or(""), lang))
                         }
                     } }

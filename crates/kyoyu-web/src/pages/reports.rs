@@ -52,7 +52,7 @@ pub fn table(lang: Lang, rows: &[Value], names: &Names) -> Markup {
                     tr {
                         td { a href={ "/reports/" (r["id"].as_str().unwrap_or("")) } { (r["identifier"].as_str().unwrap_or(lang.t("（未採番）", "(unnumbered)"))) } }
                         td.num { (r["sequence"]) }
-                        td { span class={ "tag tlp-" (r["tlp"].as_str().unwrap_or("").to_ascii_lowercase().replace('+', "-")) } { (r["tlp"].as_str().unwrap_or("")) } }
+                        td { (crate::layout::tlp_tag(r["tlp"].as_str())) }
                         td { (label_of(kyoyu_domain::codes::Severity::parse, r["severity"].as_str().unwrap_or(""), lang)) }
                         td { (r["sector"].as_str().unwrap_or("")) }
                         td { (label_of(EventType::parse, r["event_type"].as_str().unwrap_or(""), lang)) }
@@ -385,17 +385,6 @@ async fn run_preview(
     }
 }
 
-/// The forward form's JSON: what the receiver may change, empty text kept as a deletion.
-fn forward_body(form: &FormData) -> Value {
-    let mut json = crate::form::to_body_keeping_empty_text(form, KINDS);
-    if let Some(m) = json.as_object_mut() {
-        for key in ["route", "statutory", "sector"] {
-            m.remove(key);
-        }
-    }
-    json
-}
-
 pub async fn submit_forward(
     State(state): State<AppState>,
     web: Web,
@@ -407,7 +396,8 @@ pub async fn submit_forward(
     let names = Names::load(&state).await?;
     let mut st = FormState::from_form(&form);
     st.set("sector", v["sector"].as_str().unwrap_or(""));
-    let json = forward_body(&form);
+    // The forward form offers only what a forward may change; emptied text is a deletion.
+    let json = crate::form::to_body_keeping_empty_text(&form, KINDS);
     let title = web.t("確認して転送", "Review and forward");
     if form.has("_add_row") || form.get("_action") != Some("send") {
         let preview = if form.has("_add_row") { None } else { run_preview(&state, &web, &id, &json, &mut st).await? };

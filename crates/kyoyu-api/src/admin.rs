@@ -79,11 +79,19 @@ pub struct LoginBody {
 /// Exchanges a login and password (and TOTP code, if enrolled) for a token valid for 12 hours.
 pub async fn create_session(
     State(state): State<AppState>,
+    address: crate::extract::ClientAddress,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let login = body.login.ok_or_else(|| FieldError::required("login"))?;
     let password = body.password.ok_or_else(|| FieldError::required("password"))?;
-    let (user, _) = crate::login::authenticate(&state.store, &login, &password, body.totp.as_deref()).await?;
+    let attempt = crate::login::Attempt {
+        login: &login,
+        password: &password,
+        code: body.totp.as_deref(),
+        address: &address.0,
+        door: crate::login::Door::Session,
+    };
+    let (user, _) = state.logins.authenticate(&state.store, attempt).await?;
     let (token, row) = open_session(&state, &user, "session").await?;
     Ok((StatusCode::CREATED, Json(json!({"token": token, "expires_at": row.expires_at}))))
 }
@@ -95,7 +103,7 @@ pub async fn open_session(state: &AppState, user: &UserRow, label: &str) -> ApiR
         .store
         .begin(kyoyu_store::Actor { user_id: Some(user.id.clone()), org_id: Some(user.org_id.clone()) })
         .await?;
-    let issued = issue_token(&mut tx, &user.id, label, Some(expires)).await?;
+    let issued = issue_token(&mut tx, &user.id, label, label, Some(expires)).await?;
     tx.commit().await?;
     Ok(issued)
 }
@@ -104,11 +112,13 @@ async fn issue_token(
     tx: &mut Tx,
     user_id: &str,
     label: &str,
+    kind: &str,
     expires_at: Option<String>,
 ) -> ApiResult<(String, TokenRow)> {
     let token = auth::new_token();
     let row = TokenRow {
         id: new_id(),
+        kind: kind.into(),
         user_id: user_id.into(),
         label: label.into(),
         expires_at,
@@ -163,6 +173,23 @@ fn too_long(field: &str) -> FieldError {
 }
 
 /// User fields that identify an operator are length-limited like its identity strings.
+/// A new log-in: lower-case ASCII letters, digits, `.`, `_` and `-`, so no two log-ins can
+/// look alike (case, Cyrillic, full-width or invisible characters).
+fn check_login(login: &str) -> Result<(), FieldError> {
+    let ok = (2..=64).contains(&login.len())
+        && login.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && login.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "login",
+            "ログイン名は半角英小文字・数字と . _ - の 2〜64 文字で、英数字で始めてください",
+            "a log-in is 2 to 64 lower-case ASCII letters, digits, '.', '_' or '-', starting with a letter or digit",
+        ))
+    }
+}
+
 fn check_user_fields(u: &UserRow) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let fields = [
@@ -303,7 +330,8 @@ fn check_roles(caller: &Caller, kind: OrgKind, roles: &[Role]) -> Result<(), Val
             Role::Liaison => kind == OrgKind::Ministry,
             Role::Secretariat => kind == OrgKind::Ceptoar,
             Role::CipDesk => kind == OrgKind::Coordinator,
-            Role::SystemAdmin => caller.principal.has_role(Role::SystemAdmin),
+            // Separation of duties: system administration sits in its own organisation.
+            Role::SystemAdmin => kind == OrgKind::Operations && caller.principal.has_role(Role::SystemAdmin),
             Role::Admin | Role::Member => true,
         };
         if !fits {
@@ -348,11 +376,12 @@ pub async fn create_user(
     let org_id = b.org_id.unwrap_or_default();
     require_user_admin(&caller, &org_id)?;
     let mut tx = state.store.begin(caller.actor()).await?;
+    check_login(b.login.as_deref().unwrap_or_default().trim())?;
     let org = tx.get_org(&org_id).await?.ok_or_else(|| FieldError::unknown_code("org_id", &org_id))?;
     let roles = b.roles.unwrap_or_else(|| vec![Role::Member]);
     check_roles(&caller, org.kind, &roles)?;
     let password_hash = match b.password {
-        Some(p) => Some(auth::hash_password(p).await?),
+        Some(p) => Some(state.logins.hash_password(p).await?),
         None => None,
     };
     let user = UserRow {
@@ -402,11 +431,16 @@ pub async fn update_user(
     user.phone = b.phone.unwrap_or(user.phone);
     user.need_to_know = b.need_to_know.unwrap_or(user.need_to_know);
     user.active = b.active.unwrap_or(user.active);
+    let password_changed = b.password.is_some();
     if let Some(p) = b.password {
-        user.password_hash = Some(auth::hash_password(p).await?);
+        user.password_hash = Some(state.logins.hash_password(p).await?);
     }
     check_user_fields(&user)?;
     tx.save_user(&user).await?;
+    if password_changed {
+        // Every other session ends with the old password; the caller's own stays open.
+        tx.end_sessions(&user.id, caller.session_hash.as_deref(), &now()).await?;
+    }
     tx.audit("user.update", "user", &id, json!({"before": before, "after": user})).await?;
     tx.commit().await?;
     Ok(Json(serde_json::to_value(&user).unwrap_or_default()))
@@ -428,12 +462,17 @@ pub async fn create_token(
     let mut tx = state.store.begin(caller.actor()).await?;
     let user = tx.get_user(&user_id).await?.ok_or(ApiError::NotFound)?;
     if user.id != caller.user.id {
+        // A token minted for someone else would let its maker act as them.
         require_user_admin(&caller, &user.org_id)?;
+        return Err(ApiError::forbidden(
+            "API トークンは本人だけが発行できます（管理者は一覧と失効ができます）",
+            "only its owner mints an API token; administrators list and revoke them",
+        ));
     }
     let expires = b
         .expires_in_days
         .map(|d| kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::days(i64::from(d.max(1)))));
-    let (token, row) = issue_token(&mut tx, &user.id, b.label.as_deref().unwrap_or("api"), expires).await?;
+    let (token, row) = issue_token(&mut tx, &user.id, b.label.as_deref().unwrap_or("api"), "api", expires).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -626,6 +665,21 @@ pub async fn put_dependencies(
     Ok(Json(json!({"items": edges})))
 }
 
+/// Lifts every log-in throttle on a user's account (an organisation's or system administrator).
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.begin(caller.actor()).await?;
+    let user = tx.get_user(&id).await?.ok_or(ApiError::NotFound)?;
+    require_user_admin(&caller, &user.org_id)?;
+    let lifted = tx.unlock_user(&user.id).await?;
+    tx.audit("user.unlock", "user", &user.id, json!({"throttles": lifted})).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"user_id": user.id, "throttles_lifted": lifted})))
+}
+
 pub async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,
@@ -633,5 +687,7 @@ pub async fn list_audit(
 ) -> ApiResult<Json<Value>> {
     require_system_admin(&caller)?;
     let page = crate::query::page_only(&q)?;
-    Ok(Json(json!({"items": state.store.list_audit(page.limit, page.offset).await?})))
+    let entries = state.store.list_audit(page.limit, page.offset).await?;
+    let items: Vec<_> = entries.into_iter().map(|e| e.for_viewer(caller.org_id())).collect();
+    Ok(Json(json!({"items": items})))
 }

@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kyoyu_domain::advisory::{AdvisoryDraft, AdvisoryInput};
-use kyoyu_domain::anonymise::Scrubber;
 use kyoyu_domain::codes::{AckStatus, OrgKind};
 use kyoyu_domain::identifier::{chain_identifier, numbering_year, report_identifier};
 use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
@@ -238,13 +237,14 @@ pub async fn create_follow_up(
 
 /// Refuses issue while any field still holds a string that identifies the operator behind a
 /// source report. Names the field and the count, never the operator.
+///
+/// For an anonymised source the comparison runs over the whole anonymity set (every member of
+/// the sector's CEPTOAR), so the refusal and its count are the same whichever member filed.
 async fn sanitisation_gate(tx: &mut Tx, world: &World, caller: &Caller, d: &AdvisoryDraft) -> ApiResult<()> {
     let mut counts: HashMap<String, usize> = HashMap::new();
     for id in &d.source_report_ids {
         let Some(report) = tx.get_report(&caller.scope(), id).await? else { continue };
-        let operator = report.chain.originator_org_id.clone();
-        let users = tx.users_of(&operator).await?;
-        let scrubber = Scrubber::new(&world.identity_profile(&operator, &users));
+        let scrubber = world.chain_scrubber(tx, &report.chain).await?;
         d.clone().for_each_text_mut(|field, text| {
             let n = scrubber.count_in(text);
             if n > 0 {
@@ -284,7 +284,8 @@ async fn scope_rule(tx: &mut Tx, world: &World, caller: &Caller, a: &AdvisoryRow
     let mut errors = ValidationErrors::default();
     for (i, id) in a.draft.source_report_ids.iter().enumerate() {
         let Some(report) = tx.get_report(&caller.scope(), id).await? else { continue };
-        let allowance = if widened.contains(id) {
+        let consented = widened.iter().any(|w| &w.report_id == id && consent_covers(w, &a.draft));
+        let allowance = if consented {
             SourceAllowance::Widened
         } else if report.content.sanitised_wider_use {
             SourceAllowance::SanitisedWiderUse
@@ -307,6 +308,13 @@ async fn scope_rule(tx: &mut Tx, world: &World, caller: &Caller, a: &AdvisoryRow
         }
     }
     errors.into_result(()).map_err(ApiError::from)
+}
+
+/// Whether a granted widening covers the draft as it is now: no wider TLP and no recipient
+/// beyond those the operator was asked about.
+fn consent_covers(w: &kyoyu_store::WideningRow, d: &AdvisoryDraft) -> bool {
+    w.target_tlp.is_some_and(|asked| d.tlp.keeps_or_tightens(asked))
+        && d.recipients.iter().all(|r| w.target_recipients.contains(r))
 }
 
 /// Records one hop of delivery; false when the organisation already had it.
@@ -367,6 +375,11 @@ pub async fn issue_advisory(
     check_draft(&mut tx, &world, &caller, &a.draft).await?;
     sanitisation_gate(&mut tx, &world, &caller, &a.draft).await?;
     scope_rule(&mut tx, &world, &caller, &a).await?;
+    // Concurrent issues of one draft: the first to move it acts, the others answer 409
+    // before a number is drawn.
+    if !tx.claim_issue(&a.id).await? {
+        return Err(ApiError::already_done());
+    }
     if tx.advisory_chain_identifier(&a.chain_id).await?.is_none() {
         let year = numbering_year(chrono::Utc::now());
         let seq = tx.next_counter("T", year).await?;
@@ -427,6 +440,8 @@ pub async fn relay_advisory(
     let targets = body.org_ids.filter(|t| !t.is_empty()).ok_or_else(|| FieldError::required("org_ids"))?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let a = readable(&mut tx, &caller, &id).await?;
+    // Concurrent relays of one advisory run one after the other.
+    tx.lock_advisory(&a.id).await?;
     let hops = tx.all_hops(&a.id).await?;
     let received = hops.iter().find(|h| h.to_org_id == caller.org.id).ok_or_else(|| {
         ApiError::forbidden(
@@ -469,6 +484,9 @@ pub async fn relay_advisory(
         if deliver(&mut tx, &a, &h).await? {
             delivered.push(h);
         }
+    }
+    if delivered.is_empty() {
+        return Err(ApiError::already_done());
     }
     regrant(&mut tx, &world, &a.id, &a.draft).await?;
     notify_receivers(&state, &mut tx, &a, &delivered).await?;
@@ -518,7 +536,7 @@ pub async fn get_advisory(
 ) -> ApiResult<Json<Value>> {
     let v = view(&state, &caller, &id).await?;
     if v["tlp"].as_str().and_then(Tlp::parse).is_some_and(Tlp::needs_need_to_know) {
-        audit_secret_reads(&state, &caller, "advisory.read", "advisory", &[id.as_str()]).await?;
+        audit_secret_reads(&state, &caller, "advisory.read", "advisory", &[id.as_str()], None).await?;
     }
     Ok(Json(v))
 }
@@ -554,7 +572,7 @@ pub async fn list_advisories(
     let (f, Page { limit, offset }) = parse_filter(&params)?;
     let rows = state.store.list_advisories(&caller.scope(), &f, limit, offset).await?;
     let secret: Vec<&str> = rows.iter().filter(|a| a.draft.tlp.needs_need_to_know()).map(|a| a.id.as_str()).collect();
-    audit_secret_reads(&state, &caller, "advisory.list", "advisory", &secret).await?;
+    audit_secret_reads(&state, &caller, "advisory.list", "advisory", &secret, None).await?;
     let mut items = Vec::new();
     for a in &rows {
         items.push(view(&state, &caller, &a.id).await?);
@@ -661,6 +679,9 @@ fn widening_view(w: &kyoyu_store::WideningRow, reader_org: &str) -> Value {
         "requested_at": w.requested_at,
         "answered_at": w.answered_at,
         "answered_by": if show_answerer { w.answered_by.as_deref() } else { None },
+        // What consent is asked for: the advisory's scope and recipients when asked.
+        "target_tlp": w.target_tlp,
+        "target_recipients": w.target_recipients,
     })
 }
 
@@ -700,6 +721,9 @@ pub async fn request_scope_widening(
         .into());
     }
     let report = tx.get_report(&caller.scope(), &report_id).await?.ok_or(ApiError::NotFound)?;
+    if let Some(c) = report.chain.concealed() {
+        tx.conceal(c);
+    }
     let via_secretariat = report.chain.anonymous_originator().is_some();
     let w = kyoyu_store::WideningRow {
         id: new_id(),
@@ -713,6 +737,8 @@ pub async fn request_scope_widening(
         author_org_id: caller.org.id.clone(),
         originator_org_id: report.chain.originator_org_id.clone(),
         secretariat_org_id: report.chain.secretariat_org_id.clone(),
+        target_tlp: Some(a.draft.tlp),
+        target_recipients: a.draft.recipients.clone(),
     };
     tx.insert_widening(&w).await?;
     let first = w.secretariat_org_id.clone().filter(|_| via_secretariat).unwrap_or(w.originator_org_id.clone());
@@ -723,7 +749,11 @@ pub async fn request_scope_widening(
 }
 
 async fn visible_widening(tx: &mut Tx, caller: &Caller, id: &str) -> ApiResult<kyoyu_store::WideningRow> {
-    tx.get_widening(&caller.scope(), id).await?.ok_or(ApiError::NotFound)
+    let w = tx.get_widening(&caller.scope(), id).await?.ok_or(ApiError::NotFound)?;
+    if let Some(c) = w.concealed() {
+        tx.conceal(c);
+    }
+    Ok(w)
 }
 
 /// The secretariat passes a request on to its member, keeping the coordinator from learning who.
@@ -740,10 +770,9 @@ pub async fn relay_scope_widening(
             "only the CEPTOAR secretariat relays this request",
         ));
     }
-    if w.status != "at_secretariat" {
+    if w.status != "at_secretariat" || !tx.set_widening_status(&w.id, "at_secretariat", "pending", None).await? {
         return Err(ApiError::conflict("この依頼は伝達済みです", "this request has already been relayed"));
     }
-    tx.set_widening_status(&w.id, "pending", None).await?;
     notify_widening(&state, &mut tx, &w.originator_org_id, &w.id, "依頼 request").await?;
     tx.audit("scope_widening.relay", "scope_widening", &w.id, json!({})).await?;
     tx.commit().await?;
@@ -772,14 +801,21 @@ pub async fn answer_scope_widening(
     let grant = body.grant.ok_or_else(|| FieldError::required("grant"))?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let w = visible_widening(&mut tx, &caller, &id).await?;
-    if w.originator_org_id != caller.org.id || !caller.principal.is_relay_officer() {
-        return Err(ApiError::forbidden("回答できるのは報告した事業者です", "only the operator that reported answers"));
-    }
-    if w.status != "pending" {
-        return Err(ApiError::conflict("この依頼には回答済みです", "this request has already been answered"));
+    // Consent is informed and authorised: a need-to-know user of the operator, who can read
+    // the report it is about.
+    if w.originator_org_id != caller.org.id || !caller.principal.is_relay_officer() || !caller.principal.need_to_know {
+        return Err(ApiError::forbidden(
+            "回答できるのは報告した事業者の「知る必要」がある担当者です",
+            "only a need-to-know user of the operator that reported answers",
+        ));
     }
     let status = if grant { "granted" } else { "refused" };
-    tx.set_widening_status(&w.id, status, Some((&now(), &caller.user.id))).await?;
+    let answered = (now(), caller.user.id.clone());
+    if w.status != "pending"
+        || !tx.set_widening_status(&w.id, "pending", status, Some((&answered.0, &answered.1))).await?
+    {
+        return Err(ApiError::conflict("この依頼には回答済みです", "this request has already been answered"));
+    }
     notify_widening(&state, &mut tx, &w.author_org_id, &w.id, if grant { "同意 granted" } else { "不同意 refused" })
         .await?;
     tx.audit("scope_widening.answer", "scope_widening", &w.id, json!({"grant": grant})).await?;

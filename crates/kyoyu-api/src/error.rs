@@ -23,8 +23,9 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {en}")]
     Conflict { ja: String, en: String },
+    /// The body is over this many bytes.
     #[error("payload too large")]
-    PayloadTooLarge,
+    PayloadTooLarge(usize),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     /// TAXII: the body is not `application/taxii+json;version=2.1`.
@@ -33,6 +34,9 @@ pub enum ApiError {
     /// TAXII: the client does not accept `application/taxii+json;version=2.1`.
     #[error("not acceptable")]
     NotAcceptable,
+    /// Too many log-ins waiting for password hashing: try again shortly.
+    #[error("too many requests")]
+    TooManyRequests,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -50,6 +54,19 @@ impl ApiError {
 
     pub fn conflict(ja: &str, en: &str) -> ApiError {
         ApiError::Conflict { ja: ja.into(), en: en.into() }
+    }
+
+    /// An internal failure, keeping what failed and why for the log (never for the answer).
+    pub fn internal(what: &str, cause: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(format!("{what}: {cause}"))
+    }
+
+    /// Another request acted on the item first.
+    pub fn already_done() -> ApiError {
+        ApiError::conflict(
+            "他の操作が先に行われました。最新の状態を確認してください",
+            "another request acted on this first; reload to see its current state",
+        )
     }
 }
 
@@ -117,11 +134,11 @@ impl ApiError {
                 (StatusCode::NOT_FOUND, "not_found", "見つかりません".into(), "not found".into(), vec![])
             }
             ApiError::Conflict { ja, en } => (StatusCode::CONFLICT, "conflict", ja.clone(), en.clone(), vec![]),
-            ApiError::PayloadTooLarge => (
+            ApiError::PayloadTooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!("リクエストが大きすぎます（上限 {} バイト）", crate::BODY_LIMIT),
-                format!("the request body is over the limit of {} bytes", crate::BODY_LIMIT),
+                format!("リクエストが大きすぎます（上限 {limit} バイト）"),
+                format!("the request body is over the limit of {limit} bytes"),
                 vec![],
             ),
             ApiError::UnsupportedMediaType => (
@@ -143,6 +160,13 @@ impl ApiError {
                 "not_acceptable",
                 format!("Accept に {} を含めてください", crate::taxii::TAXII_MEDIA_TYPE),
                 format!("Accept must allow {}", crate::taxii::TAXII_MEDIA_TYPE),
+                vec![],
+            ),
+            ApiError::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "ログインの処理が混み合っています。しばらくしてから再度お試しください".into(),
+                "too many log-ins are being checked; try again shortly".into(),
                 vec![],
             ),
             ApiError::Internal(cause) => {

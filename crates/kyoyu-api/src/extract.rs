@@ -3,7 +3,9 @@
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use crate::login::{Attempt, Door};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, SocketAddr};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use base64::Engine;
@@ -27,7 +29,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBody<
             .map(|v| v.starts_with("application/json"));
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
+                ApiError::PayloadTooLarge(crate::BODY_LIMIT)
             } else {
                 ApiError::Malformed(e.body_text())
             }
@@ -44,6 +46,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBody<
 
 /// Parses JSON; public for the handlers that read bodies another way.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    refuse_nul(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
@@ -55,6 +58,45 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end().map_err(|e| ApiError::Malformed(e.to_string()))?;
     Ok(value)
+}
+
+/// Refuses a JSON text with a NUL character in any string (PostgreSQL text cannot hold one,
+/// and no field needs one), naming where it is.
+pub fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
+    if !bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Ok(()) };
+    match nul_at(&value, String::new()) {
+        None => Ok(()),
+        Some(path) => Err(ApiError::field(
+            &path,
+            "NUL 文字（\\u0000）は使えません",
+            "the NUL character (\\u0000) is not allowed",
+        )),
+    }
+}
+
+fn nul_at(v: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    match v {
+        Value::String(s) if s.contains('\0') => Some(path),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| nul_at(x, format!("{path}[{i}]"))),
+        Value::Object(m) => m.iter().find_map(|(k, x)| if k.contains('\0') { Some(join("")) } else { nul_at(x, join(k)) }),
+        _ => None,
+    }
+}
+
+/// Refuses a path or query holding an encoded NUL (`%00`) before any handler sees it.
+pub async fn refuse_nul_in_uri(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = req.uri().to_string();
+    if uri.to_ascii_lowercase().contains("%00") {
+        return ApiError::field("path", "パスやクエリに NUL 文字（%00）は使えません", "the path or query holds a NUL (%00)")
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Turns a serde data error into a field error with a bilingual reason.
@@ -88,6 +130,8 @@ pub struct Caller {
     pub principal: Principal,
     pub user: UserRow,
     pub org: OrgRow,
+    /// The hash of the session token the caller came with (none for HTTP Basic).
+    pub session_hash: Option<String>,
 }
 
 impl Caller {
@@ -119,16 +163,17 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthorized)?;
-        caller_by_token(state, token).await
+        caller_by_token(state, token, false).await
     }
 }
 
-/// The caller behind a session or API token (the web UI keeps its token in a cookie).
-pub async fn caller_by_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+/// The caller behind a session or API token; with `web_only` (the web UI's cookie), only a
+/// web session's token, so an API token never opens the web UI.
+pub async fn caller_by_token(state: &AppState, token: &str, web_only: bool) -> Result<Caller, ApiError> {
     let hash = crate::auth::token_hash(token.trim());
     let (user, org) =
-        state.store.user_by_token_hash(&hash, &kyoyu_store::now()).await?.ok_or(ApiError::Unauthorized)?;
-    Ok(Caller { principal: principal(&user, &org), user, org })
+        state.store.user_by_token_hash(&hash, &kyoyu_store::now(), web_only).await?.ok_or(ApiError::Unauthorized)?;
+    Ok(Caller { principal: principal(&user, &org), user, org, session_hash: Some(hash) })
 }
 
 /// A caller authenticated by a bearer token or, for TAXII clients, by HTTP Basic with their
@@ -146,13 +191,43 @@ impl FromRequestParts<AppState> for BasicOrBearer {
 async fn basic_or_bearer(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
     let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
     if let Some(token) = value.strip_prefix("Bearer ") {
-        return caller_by_token(state, token).await;
+        return caller_by_token(state, token, false).await;
     }
     let encoded = value.strip_prefix("Basic ").ok_or(ApiError::Unauthorized)?;
     let decoded =
         base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| ApiError::Unauthorized)?;
     let text = String::from_utf8(decoded).map_err(|_| ApiError::Unauthorized)?;
     let (login, password) = text.split_once(':').ok_or(ApiError::Unauthorized)?;
-    let (user, org) = crate::login::authenticate(&state.store, login, password, None).await?;
-    Ok(Caller { principal: principal(&user, &org), user, org })
+    let address = ClientAddress::of(parts, state);
+    let attempt = Attempt { login, password, code: None, address: &address.0, door: Door::Basic };
+    let (user, org) = state.logins.authenticate(&state.store, attempt).await?;
+    Ok(Caller { principal: principal(&user, &org), user, org, session_hash: None })
+}
+
+/// The client's address, for log-in throttling: the peer, or, when the peer is a trusted
+/// reverse proxy (`kyoyu serve --trusted-proxy`), the last address its `X-Forwarded-For` adds.
+pub struct ClientAddress(pub String);
+
+impl ClientAddress {
+    pub fn of(parts: &Parts, state: &AppState) -> ClientAddress {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let forwarded = || {
+            let header = parts.headers.get("x-forwarded-for")?.to_str().ok()?;
+            header.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+        };
+        let address = match peer {
+            Some(ip) if state.trusted_proxies.contains(&ip) => forwarded().unwrap_or(ip),
+            Some(ip) => ip,
+            None => return ClientAddress("unknown".into()),
+        };
+        ClientAddress(address.to_string())
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress::of(parts, state))
+    }
 }

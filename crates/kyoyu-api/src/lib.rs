@@ -39,6 +39,35 @@ pub struct AppState {
     pub store: Store,
     pub mail: notify::MailConfig,
     pub world: std::sync::Arc<world::WorldCache>,
+    /// Password hashing and the HTTP Basic credential cache.
+    pub logins: std::sync::Arc<login::Logins>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: std::sync::Arc<Vec<std::net::IpAddr>>,
+}
+
+/// How a server runs: mail, and the reverse proxies it trusts for client addresses.
+#[derive(Clone, Default)]
+pub struct ServerConfig {
+    pub mail: notify::MailConfig,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl From<notify::MailConfig> for ServerConfig {
+    fn from(mail: notify::MailConfig) -> Self {
+        ServerConfig { mail, trusted_proxies: Vec::new() }
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ServerConfig) -> AppState {
+        AppState {
+            store,
+            mail: config.mail,
+            world: Default::default(),
+            logins: Default::default(),
+            trusted_proxies: std::sync::Arc::new(config.trusted_proxies),
+        }
+    }
 }
 
 pub fn app(state: AppState) -> Router {
@@ -90,6 +119,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/admin/orgs/{id}", patch(admin::update_org))
         .route("/v1/admin/users", get(admin::list_users).post(admin::create_user))
         .route("/v1/admin/users/{id}", patch(admin::update_user))
+        .route("/v1/admin/users/{id}/unlock", post(admin::unlock_user))
         .route("/v1/admin/users/{id}/tokens", get(admin::list_tokens).post(admin::create_token))
         .route("/v1/admin/users/{id}/tokens/{token_id}", axum::routing::delete(admin::revoke_token))
         .route("/v1/admin/sectors/{code}", put(admin::put_sector))
@@ -101,6 +131,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(taxii::routes())
         .merge(extra)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(extract::refuse_nul_in_uri))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -128,22 +159,25 @@ async fn openapi() -> impl IntoResponse {
 pub async fn serve(
     listener: TcpListener,
     store: Store,
-    mail: notify::MailConfig,
+    config: impl Into<ServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, store, mail, Router::new(), shutdown).await
+    serve_with(listener, store, config, Router::new(), shutdown).await
 }
 
 /// As [`serve`], with `extra` routes (the web UI) beside the API.
 pub async fn serve_with(
     listener: TcpListener,
     store: Store,
-    mail: notify::MailConfig,
+    config: impl Into<ServerConfig>,
     extra: Router<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let config = config.into();
     stix::install_definitions(&store).await.map_err(|e| std::io::Error::other(e.to_string()))?;
-    notify::spawn_worker(store.clone(), mail.clone());
-    let app = app_with(AppState { store, mail, world: Default::default() }, extra);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    notify::spawn_worker(store.clone(), config.mail.clone());
+    let app = app_with(AppState::new(store, config), extra);
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -1,19 +1,229 @@
-//! Log-in for every door (JSON session, HTTP Basic, web form): password, optional TOTP, and a
-//! temporary lock after repeated failures. Every failure looks the same to the caller, so an
-//! unknown login, a wrong password, a wrong code and a locked account cannot be told apart.
+//! Log-in for every door (JSON session, HTTP Basic, web form): password, optional TOTP, and
+//! throttling that cannot be turned against a user.
+//!
+//! - Every failure looks the same to the caller, so an unknown login, a wrong password, a
+//!   wrong code and a throttled attempt cannot be told apart.
+//! - Failures are counted per (account, client address, door). From the fifth in a row each
+//!   further attempt waits twice as long (1 s, 2 s, 4 s … at most 15 minutes): an attacker
+//!   elsewhere, or a TAXII poller with a stale password, never locks the user out of the web.
+//!   An administrator lifts the throttles of an account.
+//! - Password hashing (argon2: ~20 ms and 19 MiB each) runs on a bounded pool with a queue
+//!   limit; past it the answer is 429, so a flood cannot take the server's CPU or memory.
+//! - A verified HTTP Basic credential is remembered for a few minutes under a keyed hash, so a
+//!   TAXII poller pays for argon2 once, not per page; it is forgotten when the password
+//!   changes (the stored hash differs), the account is deactivated or an attempt is throttled.
+//! - A TOTP code is accepted once.
 
-use crate::auth::verify_password;
 use crate::error::{ApiError, ApiResult};
-use kyoyu_store::{Actor, OrgRow, Store, UserRow};
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use hmac::{Hmac, Mac};
+use kyoyu_store::{Actor, LoginKey, OrgRow, Store, UserRow};
 use serde_json::json;
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 use totp_rs::{Algorithm, Secret, TOTP};
 
-/// Failed attempts in a row that lock an account.
-pub const LOCK_AFTER: i64 = 5;
-/// How long a locked account stays locked.
-pub const LOCK_MINUTES: i64 = 15;
+/// Failures in a row at one door and address before attempts are slowed.
+pub const FREE_FAILURES: i64 = 5;
+/// The longest wait between attempts once slowed.
+pub const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
+/// How long a verified Basic credential is remembered.
+const BASIC_CACHE_TTL: Duration = Duration::from_secs(300);
+/// How many Basic credentials are remembered at most.
+const BASIC_CACHE_MAX: usize = 10_000;
+/// Password hashes computed at once.
+const HASH_WORKERS: usize = 2;
+/// Password hashes waiting or running before new ones are refused with 429.
+const HASH_QUEUE: usize = 32;
 
 const ISSUER: &str = "kyoyu";
+
+/// The door a log-in comes through: failures at one never slow another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    Web,
+    Session,
+    Basic,
+}
+
+impl Door {
+    fn code(self) -> &'static str {
+        match self {
+            Door::Web => "web",
+            Door::Session => "session",
+            Door::Basic => "basic",
+        }
+    }
+}
+
+/// One log-in attempt.
+pub struct Attempt<'a> {
+    pub login: &'a str,
+    pub password: &'a str,
+    pub code: Option<&'a str>,
+    /// The client's address (see `extract::ClientAddress`).
+    pub address: &'a str,
+    pub door: Door,
+}
+
+/// The password-hashing pool and the Basic credential cache of one process.
+pub struct Logins {
+    hashing: Semaphore,
+    queued: AtomicUsize,
+    key: [u8; 32],
+    basic: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+}
+
+impl Default for Logins {
+    fn default() -> Self {
+        Logins {
+            hashing: Semaphore::new(HASH_WORKERS),
+            queued: AtomicUsize::new(0),
+            key: rand::random(),
+            basic: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// Counts a job in the hashing queue while it lives.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Logins {
+    /// Runs one argon2 job on the bounded pool; `TooManyRequests` when the queue is full.
+    async fn hashing<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= HASH_QUEUE {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(ApiError::TooManyRequests);
+        }
+        let _queued = Queued(&self.queued);
+        let _permit = self.hashing.acquire().await.map_err(|e| ApiError::internal("hashing pool", e))?;
+        tokio::task::spawn_blocking(job).await.map_err(|e| ApiError::internal("hashing task", e))
+    }
+
+    pub async fn hash_password(&self, password: String) -> ApiResult<String> {
+        self.hashing(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+        })
+        .await?
+        .map_err(|e| ApiError::internal("argon2", e))
+    }
+
+    /// Verifies a password. With no stored hash it still spends the same work on a dummy
+    /// hash, so the answer's timing does not tell whether the login exists.
+    pub async fn verify_password(&self, password: String, stored: Option<String>) -> ApiResult<bool> {
+        self.hashing(move || {
+            let dummy =
+                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyMDA";
+            let known = stored.is_some();
+            let hash = stored.unwrap_or_else(|| dummy.to_string());
+            let ok = PasswordHash::new(&hash)
+                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+                .unwrap_or(false);
+            known && ok
+        })
+        .await
+    }
+
+    fn basic_key(&self, login: &str, password: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(login.as_bytes());
+        mac.update(&[0]);
+        mac.update(password.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The stored password hash a Basic credential was verified against, while remembered.
+    fn remembered(&self, key: &[u8; 32]) -> Option<String> {
+        let cache = self.basic.lock().ok()?;
+        cache.get(key).filter(|(_, at)| at.elapsed() < BASIC_CACHE_TTL).map(|(hash, _)| hash.clone())
+    }
+
+    fn remember(&self, key: [u8; 32], password_hash: String) {
+        let Ok(mut cache) = self.basic.lock() else { return };
+        if cache.len() >= BASIC_CACHE_MAX {
+            cache.retain(|_, (_, at)| at.elapsed() < BASIC_CACHE_TTL);
+            if cache.len() >= BASIC_CACHE_MAX {
+                cache.clear();
+            }
+        }
+        cache.insert(key, (password_hash, Instant::now()));
+    }
+
+    fn forget(&self, key: &[u8; 32]) {
+        if let Ok(mut cache) = self.basic.lock() {
+            cache.remove(key);
+        }
+    }
+
+    /// Checks a log-in and answers the user and organisation, or `Unauthorized` for any
+    /// failure (`TooManyRequests` when the hashing queue is full).
+    pub async fn authenticate(&self, store: &Store, a: Attempt<'_>) -> ApiResult<(UserRow, OrgRow)> {
+        let user = store.find_user_by_login(&normalise_login(a.login)).await?.filter(|u| u.active);
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let cache_key = (a.door == Door::Basic).then(|| self.basic_key(a.login, a.password));
+        let user_id = user.as_ref().map(|u| u.id.clone());
+        let throttle_key = user_id.as_deref().map(|id| LoginKey { user_id: id, address: a.address, door: a.door.code() });
+        if let Some(key) = throttle_key {
+            let throttle = store.login_throttle(key).await?;
+            if throttle.blocked_until.as_deref().is_some_and(|until| until > kyoyu_store::now().as_str()) {
+                if let Some(k) = &cache_key {
+                    self.forget(k);
+                }
+                return Err(ApiError::Unauthorized);
+            }
+        }
+        let remembered = cache_key.as_ref().and_then(|k| self.remembered(k));
+        let password_ok = match (&remembered, &stored) {
+            // Remembered against the hash still stored: the password has not changed since.
+            (Some(was), Some(now)) if was == now => true,
+            // The hash is always checked, so an unknown login costs the same time as a known one.
+            _ => self.verify_password(a.password.to_string(), stored.clone()).await?,
+        };
+        let (Some(user), Some(key)) = (user, throttle_key) else { return Err(ApiError::Unauthorized) };
+        let code_ok = match store.totp_secret(&user.id).await? {
+            None => true,
+            Some(secret) => match a.code.and_then(|c| totp_step(&secret, &user.login, c)) {
+                Some(step) => take_step(store, &user, step).await?,
+                None => false,
+            },
+        };
+        if !(password_ok && code_ok) {
+            if let Some(k) = &cache_key {
+                self.forget(k);
+            }
+            record_failure(store, &user, key).await?;
+            return Err(ApiError::Unauthorized);
+        }
+        if let (Some(k), Some(hash), None) = (cache_key, stored, remembered) {
+            self.remember(k, hash);
+        }
+        let throttle = store.login_throttle(key).await?;
+        if throttle.failed_count > 0 {
+            let mut tx = store.begin(actor(&user)).await?;
+            tx.clear_login_failures(key).await?;
+            tx.commit().await?;
+        }
+        store.user_with_org(&user.id).await?.ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// Log-ins are compared in the form they are created in: trimmed, lower case.
+pub fn normalise_login(login: &str) -> String {
+    login.trim().to_lowercase()
+}
 
 /// The TOTP generator for a base32 secret (RFC 6238: SHA-1, 6 digits, 30 s, one step of skew).
 pub fn totp(secret_base32: &str, login: &str) -> ApiResult<TOTP> {
@@ -31,55 +241,49 @@ pub fn new_totp_secret() -> String {
     Secret::Raw(bytes.to_vec()).to_encoded().to_string()
 }
 
-/// Whether `code` is the current code (or one step either side) for the secret.
-pub fn totp_matches(secret_base32: &str, login: &str, code: &str) -> bool {
+/// The time step whose code `code` is (the current one, or one either side).
+pub fn totp_step(secret_base32: &str, login: &str, code: &str) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    totp(secret_base32, login).ok().and_then(|t| t.check_current(&code).ok()).unwrap_or(false)
+    let t = totp(secret_base32, login).ok()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    [now.saturating_sub(30), now, now + 30]
+        .into_iter()
+        .find(|at| t.generate(*at) == code)
+        .map(|at| (at / 30) as i64)
 }
 
-/// Checks a log-in and answers the user and organisation, or `Unauthorized` for any failure.
-pub async fn authenticate(
-    store: &Store,
-    login: &str,
-    password: &str,
-    code: Option<&str>,
-) -> ApiResult<(UserRow, OrgRow)> {
-    let user = store.find_user_by_login(login).await?.filter(|u| u.active);
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    // The hash is always checked, so an unknown login costs the same time as a known one.
-    let password_ok = verify_password(password.to_string(), stored).await?;
-    let Some(user) = user else { return Err(ApiError::Unauthorized) };
-    let guard = store.login_guard(&user.id).await?;
-    let now = kyoyu_store::now();
-    if guard.locked_until.as_deref().is_some_and(|until| until > now.as_str()) {
-        return Err(ApiError::Unauthorized);
-    }
-    let code_ok = match &guard.totp_secret {
-        None => true,
-        Some(secret) => code.is_some_and(|c| totp_matches(secret, &user.login, c)),
-    };
-    if !(password_ok && code_ok) {
-        record_failure(store, &user).await?;
-        return Err(ApiError::Unauthorized);
-    }
-    if guard.failed_count > 0 || guard.locked_until.is_some() {
-        let mut tx = store.begin(actor(&user)).await?;
-        tx.clear_login_failures(&user.id).await?;
-        tx.commit().await?;
-    }
-    store.user_with_org(&user.id).await?.ok_or(ApiError::Unauthorized)
+/// Whether `code` is the current code (or one step either side) for the secret.
+pub fn totp_matches(secret_base32: &str, login: &str, code: &str) -> bool {
+    totp_step(secret_base32, login, code).is_some()
+}
+
+/// Uses up a TOTP step: false when it (or a later one) was used before.
+async fn take_step(store: &Store, user: &UserRow, step: i64) -> ApiResult<bool> {
+    let mut tx = store.begin(actor(user)).await?;
+    let fresh = tx.take_totp_step(&user.id, step).await?;
+    tx.commit().await?;
+    Ok(fresh)
 }
 
 fn actor(user: &UserRow) -> Actor {
     Actor { user_id: Some(user.id.clone()), org_id: Some(user.org_id.clone()) }
 }
 
-async fn record_failure(store: &Store, user: &UserRow) -> ApiResult<()> {
-    let until = kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::minutes(LOCK_MINUTES));
+/// The wait after `failures` failures in a row: none for the first few, then doubling.
+pub fn delay_after(failures: i64) -> Option<Duration> {
+    let over = failures - FREE_FAILURES;
+    (over >= 0).then(|| Duration::from_secs(1u64 << over.clamp(0, 20)).min(MAX_DELAY))
+}
+
+async fn record_failure(store: &Store, user: &UserRow, key: LoginKey<'_>) -> ApiResult<()> {
     let mut tx = store.begin(actor(user)).await?;
-    let count = tx.record_login_failure(&user.id, LOCK_AFTER, &until).await?;
-    if count >= LOCK_AFTER {
-        tx.audit("user.lock", "user", &user.id, json!({"locked_until": until, "failures": count})).await?;
+    let count = tx.bump_login_failures(key).await?;
+    if let Some(delay) = delay_after(count) {
+        let until = chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+        tx.block_login(key, &kyoyu_store::timestamp(until)).await?;
+        if count == FREE_FAILURES {
+            tx.audit("user.throttle", "user", &user.id, json!({"door": key.door, "failures": count})).await?;
+        }
     }
     tx.commit().await?;
     Ok(())
@@ -97,5 +301,22 @@ mod tests {
         let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
         assert!(!totp_matches(&secret, "a", &wrong));
         assert!(!totp_matches("not base32!", "a", &code));
+    }
+
+    #[test]
+    fn delays_grow_and_stop_at_the_ceiling() {
+        assert_eq!(delay_after(FREE_FAILURES - 1), None);
+        assert_eq!(delay_after(FREE_FAILURES), Some(Duration::from_secs(1)));
+        assert_eq!(delay_after(FREE_FAILURES + 3), Some(Duration::from_secs(8)));
+        assert_eq!(delay_after(FREE_FAILURES + 40), Some(MAX_DELAY));
+    }
+
+    #[tokio::test]
+    async fn password_round_trip() {
+        let logins = Logins::default();
+        let h = logins.hash_password("correct horse".into()).await.unwrap();
+        assert!(logins.verify_password("correct horse".into(), Some(h.clone())).await.unwrap());
+        assert!(!logins.verify_password("wrong".into(), Some(h)).await.unwrap());
+        assert!(!logins.verify_password("anything".into(), None).await.unwrap());
     }
 }

@@ -6,7 +6,7 @@ use crate::notify::{self, Notice};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use kyoyu_domain::codes::{Cause, EventType, OrgKind, Role, SystemStatus};
+use kyoyu_domain::codes::{Cause, EventType, Role, SystemStatus};
 use kyoyu_domain::Tlp;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -30,31 +30,29 @@ pub async fn mark_all_read(State(state): State<AppState>, caller: Caller) -> Api
     Ok(Json(json!({"ok": true})))
 }
 
-fn require_coordinator_or_system_admin(caller: &Caller) -> ApiResult<()> {
-    if caller.principal.has_role(Role::SystemAdmin)
-        || (caller.org.kind == OrgKind::Coordinator && caller.principal.is_relay_officer())
-    {
+/// Mail is run by system administration alone: addresses and subjects are about who is told
+/// what, which is not the coordinator's to see.
+fn require_system_admin(caller: &Caller) -> ApiResult<()> {
+    if caller.principal.has_role(Role::SystemAdmin) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
-            "調整機関またはシステム管理者の権限が必要です",
-            "coordinator or system administrator role required",
-        ))
+        Err(ApiError::forbidden("システム管理者の権限が必要です", "system administrator role required"))
     }
 }
 
-/// The outbox, so the coordinator sees mail that has not gone out and why.
+/// The outbox, so system administration sees mail that has not gone out and why. Mail about
+/// an anonymised chain is not listed (see `Store::list_outbox`).
 pub async fn list_outbox(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    require_coordinator_or_system_admin(&caller)?;
+    require_system_admin(&caller)?;
     crate::query::only(&q, &["unsent"])?;
     let unsent = crate::query::flag(&q, "unsent")?;
     let items: Vec<Value> = state
         .store
-        .list_outbox(unsent, 100)
+        .list_outbox(caller.org_id(), unsent, 100)
         .await?
         .into_iter()
         .map(|m| {
@@ -69,7 +67,7 @@ pub async fn list_outbox(
 /// Sends every user a digest of their unread notifications, built with the same policy as
 /// the list: what a user can no longer read is not in it.
 pub async fn send_digests(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    require_coordinator_or_system_admin(&caller)?;
+    require_system_admin(&caller)?;
     let mut sent = 0;
     for user in state.store.list_users(None).await?.into_iter().filter(|u| u.active) {
         let Some((user, org)) = state.store.user_with_org(&user.id).await? else { continue };
@@ -81,6 +79,10 @@ pub async fn send_digests(State(state): State<AppState>, caller: Caller) -> ApiR
         }
         let lines: Vec<String> = unread.iter().map(|n| format!("- {} ({})", n.subject, n.created_at)).collect();
         let mut tx = state.store.begin(caller.actor()).await?;
+        // A digest that counts a notice about an anonymised chain is itself concealed.
+        if let Some(c) = unread.iter().find_map(|n| n.concealed.clone()) {
+            tx.conceal(c);
+        }
         let notice = Notice {
             kind: "digest",
             object_type: "digest",

@@ -111,6 +111,7 @@ pub async fn notify(tx: &mut Tx, state: &AppState, users: &[UserRow], notice: &N
             subject: notice.subject.clone(),
             created_at: now(),
             read_at: None,
+            concealed: None,
         };
         tx.insert_notification(&n).await?;
         if let (Some(_), Some(address)) = (&state.mail.smtp, &user.email) {

@@ -57,9 +57,13 @@ pub async fn audit_secret_reads(
     action: &str,
     object_type: &str,
     ids: &[&str],
+    concealed: Option<kyoyu_store::Concealed>,
 ) -> ApiResult<()> {
     let Some(first) = ids.first() else { return Ok(()) };
     let mut tx = state.store.begin(caller.actor()).await?;
+    if let Some(c) = concealed {
+        tx.conceal(c);
+    }
     tx.audit(action, object_type, first, json!({"ids": ids})).await?;
     tx.commit().await?;
     Ok(())

@@ -10,7 +10,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use kyoyu_domain::anonymise::{Removal, Scrubber};
+use kyoyu_domain::anonymise::Removal;
 use kyoyu_domain::codes::{EventType, OrgKind, ReportStatus, Route};
 use kyoyu_domain::identifier::{chain_identifier, numbering_year};
 use kyoyu_domain::report::{ReportContent, ReportInput};
@@ -23,7 +23,12 @@ use std::collections::HashMap;
 /// Loads a rendition the caller may read, inside the write's transaction; 404 otherwise,
 /// whatever the reason, so a write by id reveals nothing either.
 async fn readable(tx: &mut Tx, caller: &Caller, id: &str) -> ApiResult<ReportRow> {
-    tx.get_report(&caller.scope(), id).await?.ok_or(ApiError::NotFound)
+    let row = tx.get_report(&caller.scope(), id).await?.ok_or(ApiError::NotFound)?;
+    // Whatever this write records about an anonymised chain is concealed from others.
+    if let Some(c) = row.chain.concealed() {
+        tx.conceal(c);
+    }
+    Ok(row)
 }
 
 /// Answers with the rendition as the caller now sees it.
@@ -125,6 +130,22 @@ fn check_extras(world: &World, content: &ReportContent, errors: &mut ValidationE
     }
 }
 
+/// Relays only tighten: a named recipient of a forward must lie inside the ceiling of the
+/// rendition the relay received (its own named recipients included).
+fn check_relay_extras(
+    world: &World,
+    content: &ReportContent,
+    received: &kyoyu_policy::RenditionFacts,
+    errors: &mut ValidationErrors,
+) {
+    for (i, id) in content.extra_recipient_org_ids.iter().enumerate() {
+        let Some(org) = world.org(id) else { continue };
+        if let Err(e) = kyoyu_policy::check_named_recipient(&org.facts(), received) {
+            errors.push(FieldError { field: format!("extra_recipient_org_ids[{i}]"), ..e });
+        }
+    }
+}
+
 /// Files the first hops of one report of a chain (第n報) along the chain's route.
 async fn file_report(
     tx: &mut Tx,
@@ -191,6 +212,9 @@ pub async fn create_report(
         created_at: now(),
     };
     tx.insert_chain(&chain).await?;
+    if let Some(c) = chain.concealed() {
+        tx.conceal(c);
+    }
     let ids = file_report(&mut tx, &world, &chain, 1, new.content, &caller).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(respond(&state, &caller, &ids[0]).await?)))
@@ -269,14 +293,14 @@ async fn prepare_forward(
     content.sender_contact = contact;
     let mut errors = ValidationErrors::default();
     check_extras(world, &content, &mut errors);
+    let shared = tx.shares_of(&row.id).await?;
+    check_relay_extras(world, &content, &world.row_facts(row, &shared), &mut errors);
     errors.into_result(())?;
     let mut removed = Vec::new();
-    if let Some(operator) = row.chain.anonymous_originator() {
-        let users = tx.users_of(operator).await?;
-        let scrubber = Scrubber::new(&world.identity_profile(operator, &users));
-        removed = scrubber.scrub(&mut content);
-        // Extra recipients named by the operator would point back at it.
-        content.extra_recipient_org_ids.retain(|id| id != operator);
+    if row.chain.anonymous_originator().is_some() {
+        removed = world.chain_scrubber(tx, &row.chain).await?.scrub(&mut content);
+        // A member of the anonymity set named as a recipient could point back at the operator.
+        content.extra_recipient_org_ids.retain(|id| !world.in_anonymity_set(id, &row.chain));
     }
     Ok(Forward { receiver, content, removed })
 }
@@ -291,6 +315,10 @@ pub async fn forward_report(
     let row = readable(&mut tx, &caller, &id).await?;
     let world = World::current(&state.world, &mut tx).await?;
     let fwd = prepare_forward(&mut tx, &world, &caller, &row, edits).await?;
+    // Concurrent forwards of one rendition: the first to mark it acts, the others answer 409.
+    if !tx.claim_forward(&row.id).await? {
+        return Err(ApiError::already_done());
+    }
     let hop = Hop { sender: caller.org_id(), receiver: &fwd.receiver, originator: &row.chain.originator_org_id };
     let new_id = insert_hop(
         &mut tx,
@@ -300,7 +328,6 @@ pub async fn forward_report(
         &caller,
     )
     .await?;
-    tx.set_status(&row.id, ReportStatus::Forwarded).await?;
     tx.audit(
         "report.forward",
         "report",
@@ -352,6 +379,8 @@ pub async fn share_report(
     let targets = body.org_ids.filter(|ids| !ids.is_empty()).ok_or_else(|| FieldError::required("org_ids"))?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, &caller, &id).await?;
+    // Concurrent shares of one rendition compute its readers one after the other.
+    tx.lock_report(&row.id).await?;
     let world = World::current(&state.world, &mut tx).await?;
     let mut shared = tx.shares_of(&row.id).await?;
     {
@@ -376,8 +405,12 @@ pub async fn share_report(
         errors.into_result(())?;
     }
     let at = now();
+    let mut added = 0;
     for target in &targets {
-        tx.insert_share(&row.id, target, caller.org_id(), &at).await?;
+        added += usize::from(tx.insert_share(&row.id, target, caller.org_id(), &at).await?);
+    }
+    if added == 0 {
+        return Err(ApiError::already_done());
     }
     shared.extend(targets.iter().cloned());
     shared.sort();
@@ -453,8 +486,11 @@ pub async fn publish_report(
 
 /// Records reads of RED and AMBER items in the audit log.
 async fn audit_secret_reads(state: &AppState, caller: &Caller, rows: &[ReportRow], action: &str) -> ApiResult<()> {
-    let secret: Vec<&str> = rows.iter().filter(|r| r.content.tlp.needs_need_to_know()).map(|r| r.id.as_str()).collect();
-    crate::query::audit_secret_reads(state, caller, action, "report", &secret).await
+    let secret: Vec<&ReportRow> = rows.iter().filter(|r| r.content.tlp.needs_need_to_know()).collect();
+    // One read of an anonymised chain conceals the entry: who read it would tell who filed.
+    let concealed = secret.iter().find_map(|r| r.chain.concealed());
+    let ids: Vec<&str> = secret.iter().map(|r| r.id.as_str()).collect();
+    crate::query::audit_secret_reads(state, caller, action, "report", &ids, concealed).await
 }
 
 pub async fn get_report(

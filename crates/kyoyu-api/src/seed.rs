@@ -2,7 +2,7 @@
 //! world: every sector with its CEPTOAR and two operators, and users of every kind.
 
 use crate::auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use kyoyu_domain::codes::{OrgKind, Role};
 use kyoyu_domain::reference::{default_dependencies, MINISTRIES, SECTORS, SERVICE_LEVELS};
 use kyoyu_store::{
@@ -97,7 +97,21 @@ pub async fn install_reference(store: &Store) -> ApiResult<bool> {
     }
     tx.audit("reference.install", "installation", "reference", json!({"sectors": SECTORS.len()})).await?;
     tx.commit().await?;
+    ensure_operations_org(store).await?;
     Ok(true)
+}
+
+/// System administration's own organisation (kind `operations`), made once: administering
+/// the installation must not sit with the coordinator, which reads every report.
+pub async fn ensure_operations_org(store: &Store) -> ApiResult<OrgRow> {
+    if let Some(o) = store.list_orgs().await?.into_iter().find(|o| o.kind == OrgKind::Operations) {
+        return Ok(o);
+    }
+    let ops = org(OrgKind::Operations, "システム運用", "System operations", None);
+    let mut tx = store.begin(Actor::default()).await?;
+    add_org(&mut tx, &ops).await?;
+    tx.commit().await?;
+    Ok(ops)
 }
 
 /// A user to create, with the password and token to print.
@@ -129,24 +143,24 @@ async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passw
             .map(|a| if logins.contains(&a.login.as_str()) { auth::new_password() } else { String::new() })
             .collect(),
     };
+    // Two at a time keeps both cores busy (the pool's width).
+    let pool = crate::login::Logins::default();
+    let hash = |p: Option<&String>| {
+        let p = p.filter(|p| !p.is_empty()).cloned();
+        let pool = &pool;
+        async move {
+            match p {
+                Some(p) => pool.hash_password(p).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    };
     let mut hashes: Vec<Option<String>> = Vec::new();
-    // Two at a time keeps both cores busy without starving the server.
     for pair in passwords.chunks(2) {
-        let tasks: Vec<_> = pair
-            .iter()
-            .map(|p| {
-                let p = p.clone();
-                tokio::spawn(async move {
-                    if p.is_empty() {
-                        Ok(None)
-                    } else {
-                        auth::hash_password(p).await.map(Some)
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            hashes.push(t.await.map_err(|e| ApiError::Internal(e.to_string()))??);
+        let (a, b) = tokio::join!(hash(pair.first()), hash(pair.get(1)));
+        hashes.push(a?);
+        if pair.len() == 2 {
+            hashes.push(b?);
         }
     }
     let mut tx = store.begin(Actor::default()).await?;
@@ -170,6 +184,7 @@ async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passw
         let token = auth::new_token();
         let t = TokenRow {
             id: new_id(),
+            kind: "api".into(),
             user_id: user.id.clone(),
             label: "demo".into(),
             expires_at: None,
@@ -193,20 +208,16 @@ async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passw
     Ok(out)
 }
 
-/// On a fresh installation with no users: one system administrator at the coordinator.
+/// On a fresh installation with no users: one system administrator, in system operations
+/// (never at the coordinator: administering grants no reading).
 pub async fn bootstrap_admin(store: &Store) -> ApiResult<Option<Credential>> {
     if !store.list_users(None).await?.is_empty() {
         return Ok(None);
     }
-    let nisc = store
-        .list_orgs()
-        .await?
-        .into_iter()
-        .find(|o| o.kind == OrgKind::Coordinator)
-        .ok_or_else(|| ApiError::Internal("no coordinator installed".into()))?;
+    let ops = ensure_operations_org(store).await?;
     let account = Account {
-        org: nisc,
-        domain: "nisc.example.go.jp".into(),
+        org: ops,
+        domain: "ops.example.jp".into(),
         login: "admin".into(),
         display_name: "システム管理者 System administrator".into(),
         roles: vec![Role::SystemAdmin, Role::Admin],
@@ -224,16 +235,18 @@ fn accounts_for(o: &OrgRow, slug: &str, label: &str) -> Vec<Account> {
         OrgKind::Coordinator => Some((Role::CipDesk, "cip", "重要インフラ防護担当")),
         _ => None,
     };
-    let mut admin_roles = vec![Role::Admin];
-    if o.kind == OrgKind::Coordinator {
-        admin_roles.push(Role::SystemAdmin);
+    let mut list = Vec::new();
+    if o.kind == OrgKind::Operations {
+        // System administration: one administrator, who reads no items.
+        list.push((format!("{slug}.admin"), format!("{label} システム管理者"), vec![Role::SystemAdmin, Role::Admin], false));
+    } else {
+        list.push((format!("{slug}.admin"), format!("{label} 管理者"), vec![Role::Admin], true));
+        if let Some((role, suffix, name)) = officer {
+            list.push((format!("{slug}.{suffix}"), format!("{label} {name}"), vec![role], true));
+        }
+        list.push((format!("{slug}.ntk"), format!("{label} 担当者（要知）"), vec![Role::Member], true));
+        list.push((format!("{slug}.member"), format!("{label} 一般職員"), vec![Role::Member], false));
     }
-    let mut list = vec![(format!("{slug}.admin"), format!("{label} 管理者"), admin_roles, true)];
-    if let Some((role, suffix, name)) = officer {
-        list.push((format!("{slug}.{suffix}"), format!("{label} {name}"), vec![role], true));
-    }
-    list.push((format!("{slug}.ntk"), format!("{label} 担当者（要知）"), vec![Role::Member], true));
-    list.push((format!("{slug}.member"), format!("{label} 一般職員"), vec![Role::Member], false));
     let domain = o.identity.domains.first().cloned().unwrap_or_else(|| format!("{slug}.example.jp"));
     list.into_iter()
         .map(|(login, display_name, roles, need_to_know)| Account {
@@ -259,6 +272,7 @@ pub async fn seed_demo(store: &Store, passwords: Passwords) -> ApiResult<Vec<Cre
     for o in &existing {
         let slug = match o.kind {
             OrgKind::Coordinator => "nisc".to_string(),
+            OrgKind::Operations => "ops".to_string(),
             _ => MINISTRIES
                 .iter()
                 .find(|(_, ja, _)| *ja == o.name_ja)

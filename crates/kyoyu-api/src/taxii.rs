@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use kyoyu_domain::FieldError;
-use kyoyu_store::{AddOutcome, StixQuery, StixRow, VersionMatch};
+use kyoyu_store::{PagePosition, AddOutcome, StixQuery, StixRow, VersionMatch};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -278,21 +278,24 @@ fn timestamp(param: &str, v: &str) -> Result<String, TaxiiError> {
     }
 }
 
-/// `next` is opaque to clients: the position after the last object of the page.
+/// `next` is opaque to clients: the last object of the page (what the client has seen,
+/// nothing more; never the installation-wide sequence).
 fn next_token(row: &StixRow) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}|{}", row.date_added, row.seq))
+    let text = format!("{}|{}|{}", row.date_added, row.version, row.stix_id);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
 
-fn parse_next(v: &str) -> Result<(String, i64), TaxiiError> {
+fn parse_next(v: &str) -> Result<PagePosition, TaxiiError> {
     let wrong =
         || bad("next", "前のページが返した値をそのまま指定してください", "must be the value a previous page returned");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(v).map_err(|_| wrong())?;
     let text = String::from_utf8(bytes).map_err(|_| wrong())?;
-    let (d, s) = text.split_once('|').ok_or_else(wrong)?;
-    if !kyoyu_stix::import::is_timestamp(d) {
+    let mut parts = text.splitn(3, '|');
+    let (Some(d), Some(version), Some(id)) = (parts.next(), parts.next(), parts.next()) else { return Err(wrong()) };
+    if !kyoyu_stix::import::is_timestamp(d) || id.is_empty() || id.contains('\0') {
         return Err(wrong());
     }
-    Ok((d.to_string(), s.parse().map_err(|_| wrong())?))
+    Ok(PagePosition { date_added: d.into(), stix_id: id.into(), version: version.into() })
 }
 
 fn versions_filter(v: &str) -> Result<VersionMatch, TaxiiError> {
@@ -353,13 +356,32 @@ struct PageOf {
 pub async fn audit_secret_reads(state: &AppState, caller: &Caller, rows: &[StixRow]) -> ApiResult<()> {
     let secret: Vec<&str> =
         rows.iter().filter(|r| r.tlp.is_some_and(|t| t.needs_need_to_know())).map(|r| r.stix_id.as_str()).collect();
-    crate::query::audit_secret_reads(state, caller, "stix.read", "stix", &secret).await
+    crate::query::audit_secret_reads(state, caller, "stix.read", "stix", &secret, None).await
+}
+
+/// The largest object brought in from outside, serialised.
+pub const MAX_OBJECT_BYTES: usize = 256 * 1024;
+/// A page stops early once its objects pass this size (a client follows `next`).
+const PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// How many rows fit a page: at most `limit`, and no more bytes than [`PAGE_BYTES`] (at
+/// least one row).
+fn page_len(rows: &[StixRow], limit: usize) -> usize {
+    let mut bytes = 0;
+    rows.iter()
+        .take(limit)
+        .position(|r| {
+            bytes += r.body.len();
+            bytes > PAGE_BYTES
+        })
+        .map_or(rows.len().min(limit), |over| over.max(1))
 }
 
 async fn page(state: &AppState, caller: &Caller, q: &StixQuery) -> Result<PageOf, TaxiiError> {
     let mut rows = state.store.stix_page(&caller.scope(), q).await?;
-    let more = rows.len() as i64 > q.limit;
-    rows.truncate(q.limit as usize);
+    let keep = page_len(&rows, q.limit as usize);
+    let more = rows.len() > keep;
+    rows.truncate(keep);
     audit_secret_reads(state, caller, &rows).await?;
     let next = if more { rows.last().map(next_token) } else { None };
     Ok(PageOf { rows, more, next })
@@ -580,6 +602,19 @@ pub async fn offer_objects(
     let mut offered = Vec::with_capacity(objects.len());
     let mut index_of = Vec::with_capacity(objects.len());
     for (i, v) in objects.iter().enumerate() {
+        if v.to_string().len() > MAX_OBJECT_BYTES {
+            let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
+            out.fail(
+                id,
+                None,
+                FieldError::new(
+                    format!("objects[{i}]"),
+                    format!("オブジェクトが大きすぎます（上限 {MAX_OBJECT_BYTES} バイト）"),
+                    format!("the object is over the limit of {MAX_OBJECT_BYTES} bytes"),
+                ),
+            );
+            continue;
+        }
         match kyoyu_stix::import::check_object(v, &at) {
             Ok(c) => {
                 let tlp = c.tlp.unwrap_or(kyoyu_policy::UNMARKED_OUTSIDE_TLP);
@@ -594,7 +629,7 @@ pub async fn offer_objects(
             }
         }
     }
-    let outcomes = tx.add_outside_objects(collection, caller.org_id(), &offered, &at).await?;
+    let outcomes = tx.add_outside_objects(collection, caller.org_id(), &caller.user.id, &offered, &at).await?;
     for ((o, tlp, _), (outcome, i)) in offered.iter().zip(outcomes.into_iter().zip(index_of)) {
         match outcome {
             AddOutcome::Added | AddOutcome::AlreadyHeld => {
@@ -616,6 +651,7 @@ pub async fn offer_objects(
 
 /// Reads `{"objects": [...]}`; anything else answers 400 naming what is wrong.
 pub fn objects_of(bytes: &[u8]) -> ApiResult<Vec<Value>> {
+    crate::extract::refuse_nul(bytes)?;
     let v: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
     match v.get("objects") {
         Some(Value::Array(a)) => Ok(a.clone()),
@@ -629,8 +665,13 @@ async fn add_objects(
     headers: HeaderMap,
     auth: BasicOrBearer,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> TaxiiResult {
+    // An oversized or broken body answers in TAXII's error shape, not axum's plain text.
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(MAX_CONTENT_LENGTH),
+        _ => ApiError::Malformed(e.body_text()),
+    })?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let caller = caller(&headers, auth)?;
     let c = collection(&id)?;
@@ -724,6 +765,10 @@ mod tests {
             owner_org_id: None,
             body: "{}".into(),
         };
-        assert_eq!(parse_next(&next_token(&row)).unwrap(), (row.date_added.clone(), 42));
+        let position = parse_next(&next_token(&row)).unwrap();
+        assert_eq!((position.date_added.as_str(), position.stix_id.as_str()), (row.date_added.as_str(), "x"));
+        assert!(!String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(next_token(&row)).unwrap())
+            .unwrap()
+            .contains("42"));
     }
 }

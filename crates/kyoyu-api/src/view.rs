@@ -55,6 +55,10 @@ pub fn report(row: &ReportRow, reader_org: Option<&str>) -> Value {
     if let Value::Object(m) = meta {
         out.extend(m);
     }
+    if reader_org.is_none() {
+        // The public never sees who at the sending organisation sent it (name, phone, mail).
+        out.remove("sender_contact");
+    }
     Value::Object(out)
 }
 

@@ -2,7 +2,7 @@
 //! jurisdiction, what identifies an operator. Loaded inside the write's transaction.
 
 use crate::error::{ApiError, ApiResult};
-use kyoyu_domain::anonymise::IdentityProfile;
+use kyoyu_domain::anonymise::{IdentityProfile, Scrubber};
 use kyoyu_domain::codes::{OrgKind, Route};
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::service_level::{deviates, Evaluation, Thresholds};
@@ -151,6 +151,40 @@ impl World {
             p.phones.extend(u.phone.iter().cloned());
         }
         p
+    }
+
+    /// What identifies the operator behind a chain, for every comparison against identity
+    /// (scrubbing, the sanitisation gate). In the anonymised route that is the whole
+    /// anonymity set, every member of the sector's CEPTOAR, so that naming any member is
+    /// treated alike and no answer depends on which member filed.
+    pub async fn chain_scrubber(&self, tx: &mut Tx, chain: &kyoyu_store::ChainRow) -> ApiResult<Scrubber> {
+        let profile = if chain.anonymous_originator().is_some() {
+            let users = tx.users_of_sector_operators(&chain.sector).await?;
+            let mut members: Vec<&OrgRow> = self
+                .orgs
+                .values()
+                .filter(|o| o.kind == OrgKind::Operator && o.sector.as_deref() == Some(chain.sector.as_str()))
+                .collect();
+            members.sort_by(|a, b| a.id.cmp(&b.id));
+            let mut p = IdentityProfile::default();
+            for m in members {
+                let own: Vec<kyoyu_store::UserRow> = users.iter().filter(|u| u.org_id == m.id).cloned().collect();
+                let one = self.identity_profile(&m.id, &own);
+                p.texts.extend(one.texts);
+                p.phones.extend(one.phones);
+            }
+            p
+        } else {
+            let users = tx.users_of(&chain.originator_org_id).await?;
+            self.identity_profile(&chain.originator_org_id, &users)
+        };
+        Ok(Scrubber::new(&profile))
+    }
+
+    /// Whether an organisation is a member of the anonymity set of an anonymised chain.
+    pub fn in_anonymity_set(&self, org_id: &str, chain: &kyoyu_store::ChainRow) -> bool {
+        chain.anonymous_originator().is_some()
+            && self.org(org_id).is_some_and(|o| o.kind == OrgKind::Operator && o.sector.as_deref() == Some(chain.sector.as_str()))
     }
 
     /// The facts the policy decides a rendition's readers by.

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 async fn audit_actions(app: &TestApp) -> Vec<String> {
-    let (_, body) = app.get("/api/v1/admin/audit?limit=100", "nisc.admin").await;
+    let (_, body) = app.get("/api/v1/admin/audit?limit=100", "ops.admin").await;
     body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect()
 }
 
@@ -23,22 +23,22 @@ async fn system_admin_manages_organisations_users_and_tokens() {
     let body = json!({"kind": "operator", "name_ja": "北辰ガス株式会社", "name_en": "Hokushin Gas", "sector": "gas",
                       "identity": {"aliases": ["北辰ガス"], "domains": ["hokushin.example.jp"], "emails": [], "phones": ["011-222-3333"]}});
     assert_eq!(app.post("/api/v1/admin/orgs", "gas-a.admin", body.clone()).await.0, 403);
-    let (status, org) = app.post("/api/v1/admin/orgs", "nisc.admin", body).await;
+    let (status, org) = app.post("/api/v1/admin/orgs", "ops.admin", body).await;
     assert_eq!(status, 201, "{org}");
     let org_id = org["id"].as_str().unwrap();
     let (status, err) =
-        app.post("/api/v1/admin/orgs", "nisc.admin", json!({"kind": "operator", "name_ja": "x", "name_en": "x"})).await;
+        app.post("/api/v1/admin/orgs", "ops.admin", json!({"kind": "operator", "name_ja": "x", "name_en": "x"})).await;
     assert_eq!((status, err["error"]["fields"][0]["field"].as_str()), (422, Some("sector")));
 
     let (status, user) = app
-        .post("/api/v1/admin/users", "nisc.admin", json!({"org_id": org_id, "login": "hokushin.csirt", "display_name": "CSIRT", "roles": ["admin"], "need_to_know": true, "password": "pass-word-123"}))
+        .post("/api/v1/admin/users", "ops.admin", json!({"org_id": org_id, "login": "hokushin.csirt", "display_name": "CSIRT", "roles": ["admin"], "need_to_know": true, "password": "pass-word-123"}))
         .await;
     assert_eq!(status, 201, "{user}");
     assert!(user.get("password_hash").is_none());
     let (status, err) = app
         .post(
             "/api/v1/admin/users",
-            "nisc.admin",
+            "ops.admin",
             json!({"org_id": org_id, "login": "hokushin.x", "display_name": "x", "roles": ["liaison"]}),
         )
         .await;
@@ -46,7 +46,7 @@ async fn system_admin_manages_organisations_users_and_tokens() {
     let (status, _) = app
         .post(
             "/api/v1/admin/users",
-            "nisc.admin",
+            "ops.admin",
             json!({"org_id": org_id, "login": "hokushin.csirt", "display_name": "dup"}),
         )
         .await;
@@ -143,7 +143,7 @@ async fn moving_an_organisation_or_jurisdiction_moves_read_rights() {
         .request(
             Method::PATCH,
             &format!("/api/v1/admin/orgs/{ceptoar}"),
-            Some("nisc.admin"),
+            Some("ops.admin"),
             Some(json!({"sector": "water"})),
         )
         .await;
@@ -155,7 +155,7 @@ async fn moving_an_organisation_or_jurisdiction_moves_read_rights() {
     // Jurisdiction over gas moves to MIC: new reports go there.
     let mic = app.org("mic.liaison");
     let (status, sector) = app
-        .request(Method::PUT, "/api/v1/admin/sectors/gas", Some("nisc.admin"), Some(json!({"ministry_org_id": mic})))
+        .request(Method::PUT, "/api/v1/admin/sectors/gas", Some("ops.admin"), Some(json!({"ministry_org_id": mic})))
         .await;
     assert_eq!(status, 200, "{sector}");
     let next = app.file("gas-a.ntk", "direct", "AMBER", json!({})).await;
@@ -168,7 +168,7 @@ async fn moving_an_organisation_or_jurisdiction_moves_read_rights() {
         .request(
             Method::PUT,
             "/api/v1/admin/sectors/gas",
-            Some("nisc.admin"),
+            Some("ops.admin"),
             Some(json!({"ministry_org_id": app.org("gas-a.admin")})),
         )
         .await;
@@ -188,7 +188,7 @@ async fn service_level_rules_and_dependencies_are_editable_reference_data() {
     edited["min_duration_minutes"] = json!(15);
     let path = format!("/api/v1/admin/service-level-rules/{}", electricity["id"].as_str().unwrap());
     assert_eq!(app.request(Method::PUT, &path, Some("gas-a.admin"), Some(edited.clone())).await.0, 403);
-    let (status, body) = app.request(Method::PUT, &path, Some("nisc.admin"), Some(edited)).await;
+    let (status, body) = app.request(Method::PUT, &path, Some("ops.admin"), Some(edited)).await;
     assert_eq!(status, 200, "{body}");
     let (_, rules) = app.get("/api/v1/service-level-rules", "gas-a.member").await;
     let after = rules["items"].as_array().unwrap().iter().find(|r| r["id"] == electricity["id"]).unwrap().clone();
@@ -200,7 +200,7 @@ async fn service_level_rules_and_dependencies_are_editable_reference_data() {
         .request(
             Method::PUT,
             "/api/v1/admin/sector-dependencies",
-            Some("nisc.admin"),
+            Some("ops.admin"),
             Some(json!({"items": [{"sector": "gas", "depends_on": "moon"}]})),
         )
         .await;
@@ -209,7 +209,7 @@ async fn service_level_rules_and_dependencies_are_editable_reference_data() {
         .request(
             Method::PUT,
             "/api/v1/admin/sector-dependencies",
-            Some("nisc.admin"),
+            Some("ops.admin"),
             Some(json!({"items": [{"sector": "gas", "depends_on": "electricity"}]})),
         )
         .await;

@@ -162,7 +162,7 @@ async fn an_advisory_is_issued_relayed_hop_by_hop_and_acknowledged() {
 #[tokio::test]
 async fn issuing_is_refused_while_text_identifies_a_source_operator() {
     let app = spawn_demo().await;
-    let (_, orgs) = app.get("/api/v1/orgs", "nisc.admin").await;
+    let (_, orgs) = app.get("/api/v1/orgs", "ops.admin").await;
     let operator =
         orgs["items"].as_array().unwrap().iter().find(|o| o["id"] == app.org("gas-a.admin")).unwrap().clone();
     let alias = operator["identity"]["aliases"][0].as_str().unwrap().to_string();

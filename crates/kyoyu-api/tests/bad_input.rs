@@ -103,8 +103,8 @@ async fn every_malformed_request_names_its_field_and_writes_nothing() {
     for (path, login, field) in [
         ("/api/v1/notifications?unread=maybe", op, "unread"),
         ("/api/v1/notifications?colour=blue", op, "colour"),
-        ("/api/v1/admin/audit?offset=-1", "nisc.admin", "offset"),
-        ("/api/v1/admin/audit?limit=0", "nisc.admin", "limit"),
+        ("/api/v1/admin/audit?offset=-1", "ops.admin", "offset"),
+        ("/api/v1/admin/audit?limit=0", "ops.admin", "limit"),
         ("/api/v1/admin/mail-outbox?unsent=1", "nisc.cip", "unsent"),
         ("/api/v1/advisories?status=sent", op, "status"),
     ] {

@@ -81,7 +81,7 @@ async fn anonymised_route_hides_the_operator_from_ministry_and_coordinator() {
     let login = "electricity-a.ntk";
     let (_, me) = app.get("/api/v1/me", login).await;
     let org_name = me["org"]["name_ja"].as_str().unwrap().to_string();
-    let (_, orgs) = app.get("/api/v1/orgs", "nisc.admin").await;
+    let (_, orgs) = app.get("/api/v1/orgs", "ops.admin").await;
     let profile = orgs["items"].as_array().unwrap().iter().find(|o| o["id"] == app.org(login)).unwrap().clone();
     let domain = profile["identity"]["domains"][0].as_str().unwrap().to_string();
     let phone = profile["identity"]["phones"][0].as_str().unwrap().to_string();

@@ -291,7 +291,7 @@ async fn collections_show_only_what_the_reader_may_read() {
         assert_eq!(s, 404);
     }
     // Reading a RED object is a read of a secret item: it is audited.
-    let (_, audit) = app.get("/api/v1/admin/audit?limit=100", "nisc.admin").await;
+    let (_, audit) = app.get("/api/v1/admin/audit?limit=100", "ops.admin").await;
     assert!(audit.to_string().contains("stix.read"), "secret reads through TAXII are not audited");
 }
 

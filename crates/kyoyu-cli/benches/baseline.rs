@@ -130,6 +130,7 @@ async fn build_world(store: &Store) -> World {
         let token = kyoyu_api::auth::new_token();
         let t = TokenRow {
             id: new_id(),
+            kind: "api".into(),
             user_id: user.id.clone(),
             label: "bench".into(),
             expires_at: None,

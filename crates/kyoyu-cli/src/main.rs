@@ -201,6 +201,7 @@ async fn serve(database: Option<&str>, data_dir: &Path, listen: SocketAddr, mail
     if seed::install_reference(&store).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         eprintln!("kyoyu: installed the reference data");
     }
+    seed::ensure_operations_org(&store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(admin) = seed::bootstrap_admin(&store).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         eprintln!("kyoyu: first start; system administrator (shown once):");
         eprintln!("  login: {}  password: {}  token: {}", admin.login, admin.password, admin.token);

@@ -1,12 +1,16 @@
 //! Scrubbing what identifies an operator from a report (domain.md §6, anonymised route).
 //!
 //! The profile holds the operator's names, aliases, domains, e-mail addresses, phone and fax
-//! numbers, and its users' names, logins and e-mail addresses. Text is matched without regard
-//! to case or full-width forms; phone numbers match whatever separators sit between digits.
+//! numbers, and its users' names, logins and e-mail addresses. Text is compared in Unicode
+//! NFKC form (full- and half-width forms, ㈱ and the like fold together) without invisible
+//! characters and without regard to case; a name matches with spaces between its characters,
+//! and with the company form (株式会社, (株), 有限会社, (有)) on either side; phone numbers
+//! match whatever separators sit between digits. Scrubbed text comes back in that form.
 
 use crate::report::ReportContent;
 use regex::{Regex, RegexBuilder};
 use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
 
 /// What replaces an identifying string: no letters or digits, so it can never itself match
 /// an identifying string (which must hold at least one).
@@ -46,8 +50,9 @@ impl Scrubber {
         let mut alternatives: Vec<(usize, String)> = Vec::new();
         for t in &profile.texts {
             let t = fold_width(t.trim());
-            if t.chars().count() >= MIN_LEN && t.chars().any(char::is_alphanumeric) {
-                alternatives.push((t.chars().count(), regex::escape(&t)));
+            let letters: Vec<char> = t.chars().filter(|c| !c.is_whitespace()).collect();
+            if letters.len() >= MIN_LEN && t.chars().any(char::is_alphanumeric) {
+                alternatives.push((letters.len(), name_pattern(&letters)));
             }
         }
         for p in &profile.phones {
@@ -124,15 +129,26 @@ impl Scrubber {
     }
 }
 
-/// Full-width ASCII and the ideographic space become their ASCII forms.
+/// Text in the form it is compared in: NFKC (full-width ASCII, half-width kana, ㈱ and the
+/// ideographic space fold to one form) without invisible characters that could split a name.
 pub fn fold_width(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            _ => c,
-        })
-        .collect()
+    s.nfkc().filter(|c| !is_invisible(*c)).collect()
+}
+
+/// Zero-width spaces and joiners, the word joiner, the byte-order mark and the soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+}
+
+/// Company forms that stay with a name: removing the name but leaving ㈱ beside it still tells
+/// what kind of body it was.
+const COMPANY_FORMS: &str = r"(?:株式会社|\(株\)|有限会社|\(有\)|合同会社|\(同\))";
+
+/// A name (its letters without spaces) matched with any spaces between letters, and its
+/// company form on either side.
+fn name_pattern(letters: &[char]) -> String {
+    let body: Vec<String> = letters.iter().map(|c| regex::escape(&c.to_string())).collect();
+    format!(r"(?:{COMPANY_FORMS}\s*)?{}(?:\s*{COMPANY_FORMS})?", body.join(r"\s*"))
 }
 
 /// A phone number as a pattern that allows any separators, and +81 for a leading 0.
@@ -180,6 +196,19 @@ mod tests {
         let d = c.summary.description.unwrap();
         assert!(d.contains("のサーバ(www.") && d.contains(REDACTED), "{d}");
         assert!(removed.iter().any(|r| r.field == "timeline[0].text"));
+    }
+
+    #[test]
+    fn spaced_invisible_half_width_and_company_forms_are_scrubbed() {
+        let mut p = profile();
+        p.texts.push("トウトガス".into());
+        let s = Scrubber::new(&p);
+        for text in ["東都 ガス 株式会社の件", "東\u{200B}都ガスの件", "ﾄｳﾄｶﾞｽの件", "東都ガス㈱の件", "（株）東都ガスの件"] {
+            let mut c = content(text);
+            s.scrub(&mut c);
+            let d = c.summary.description.clone().unwrap();
+            assert_eq!(d, format!("{REDACTED}の件"), "{text}");
+        }
     }
 
     #[test]

@@ -49,6 +49,7 @@ code_enum!(
         DisasterAgency = "disaster_agency" / "防災関係府省庁",
         SecurityInstitution = "security_institution" / "サイバーセキュリティ関係機関",
         CyberspaceVendor = "cyberspace_vendor" / "サイバー空間関連事業者",
+        Operations = "operations" / "システム運用",
     }
 );
 

@@ -248,7 +248,32 @@ fn replace<T>(slot: &mut T, value: Option<T>) {
 }
 
 /// Checks that hold for every rendition: time order and size limits.
+/// Years a report's times may carry: STIX, PostgreSQL and every reader handle these.
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// Every time on the form lies in [`YEARS`].
+fn check_years(c: &ReportContent, errors: &mut ValidationErrors) {
+    use chrono::Datelike;
+    let mut times: Vec<(String, Option<Time>)> = vec![
+        ("summary.discovered_at".into(), c.summary.discovered_at),
+        ("summary.occurred_at".into(), c.summary.occurred_at),
+        ("impact.recovered_at".into(), c.impact.recovered_at),
+        ("press.at".into(), c.press.as_ref().and_then(|p| p.at)),
+    ];
+    times.extend(c.timeline.iter().enumerate().map(|(i, t)| (format!("timeline[{i}].at"), Some(t.at))));
+    for (field, t) in times {
+        if t.is_some_and(|t| !YEARS.contains(&t.year())) {
+            errors.push(FieldError::new(
+                field,
+                "日時は 1900 年から 9999 年の間で指定してください",
+                "times must lie between the years 1900 and 9999",
+            ));
+        }
+    }
+}
+
 fn check_content(c: &ReportContent, errors: &mut ValidationErrors) {
+    check_years(c, errors);
     if let (Some(occurred), Some(discovered)) = (c.summary.occurred_at, c.summary.discovered_at) {
         if occurred > discovered {
             errors.push(FieldError::new(

@@ -56,6 +56,7 @@ pub struct ReadScope {
     org_id: String,
     user_id: String,
     need_to_know: bool,
+    reads_items: bool,
 }
 
 impl ReadScope {
@@ -71,10 +72,27 @@ impl ReadScope {
     pub fn need_to_know(&self) -> bool {
         self.need_to_know
     }
+
+    /// False for system administration, which reads no item, not even community ones.
+    pub fn reads_items(&self) -> bool {
+        self.reads_items
+    }
 }
 
 pub fn read_scope(p: &Principal) -> ReadScope {
-    ReadScope { org_id: p.org.id.clone(), user_id: p.user_id.clone(), need_to_know: p.need_to_know }
+    ReadScope {
+        org_id: p.org.id.clone(),
+        user_id: p.user_id.clone(),
+        need_to_know: p.need_to_know,
+        reads_items: reads_items(&p.org),
+    }
+}
+
+/// Separation of duties: system administration (its own organisation kind) runs the
+/// installation but reads no item and learns no anonymous originator. Every ceiling, share
+/// and relay leaves it out.
+pub fn reads_items(org: &OrgFacts) -> bool {
+    org.kind != OrgKind::Operations
 }
 
 /// The facts about one rendition of a report that decide who may read it.
@@ -99,6 +117,9 @@ impl RenditionFacts<'_> {
 
 /// Whether an organisation lies inside a report rendition's TLP ceiling (domain.md §7).
 pub fn inside_ceiling(org: &OrgFacts, r: &RenditionFacts) -> bool {
+    if !reads_items(org) {
+        return false;
+    }
     if r.is_named(&org.id) {
         return true;
     }
@@ -197,6 +218,24 @@ pub fn check_share(
         ));
     }
     Ok(())
+}
+
+/// Relays only tighten: a recipient a relay names must already lie inside the ceiling of the
+/// rendition it received (whose own named recipients count as inside). Only the operator's
+/// first report may name recipients beyond its scope (表5 ※1).
+pub fn check_named_recipient(target: &OrgFacts, received: &RenditionFacts) -> Result<(), FieldError> {
+    if inside_ceiling(target, received) {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        "extra_recipient_org_ids",
+        format!("組織 {} は受け取った報告の共有範囲（TLP:{}）の外です。転送で範囲を広げることはできません", target.id, received.tlp.code()),
+        format!(
+            "organisation {} is outside the TLP:{} scope of the report received; a relay may not widen it",
+            target.id,
+            received.tlp.code()
+        ),
+    ))
 }
 
 /// Whether a reader may learn who sent a rendition. In an anonymised chain only the operator
@@ -319,6 +358,9 @@ impl AdvisoryFacts<'_> {
 
 /// Whether an organisation lies inside an advisory's TLP ceiling.
 pub fn inside_advisory_ceiling(org: &OrgFacts, a: &AdvisoryFacts) -> bool {
+    if !reads_items(org) {
+        return false;
+    }
     if org.id == a.coordinator {
         return true;
     }
@@ -486,7 +528,7 @@ pub const UNMARKED_OUTSIDE_TLP: Tlp = Tlp::Amber;
 /// Whether a user may bring outside objects in: any officer of their organisation (liaison,
 /// secretariat, CIP desk, admin), or any user of an operator. Other members only read.
 pub fn may_import(p: &Principal) -> bool {
-    p.is_relay_officer()
+    reads_items(&p.org) && p.is_relay_officer()
 }
 
 /// Whether an object may leave this installation for another (federation): RED and

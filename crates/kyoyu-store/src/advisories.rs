@@ -62,6 +62,19 @@ pub struct WideningRow {
     pub author_org_id: String,
     pub originator_org_id: String,
     pub secretariat_org_id: Option<String>,
+    /// What the request asks consent for: the advisory's TLP and recipients when asked.
+    pub target_tlp: Option<Tlp>,
+    pub target_recipients: Vec<kyoyu_domain::advisory::Recipient>,
+}
+
+impl WideningRow {
+    /// What must be concealed about the request outside the operator and its secretariat.
+    pub fn concealed(&self) -> Option<crate::Concealed> {
+        self.secretariat_org_id.as_ref().map(|s| crate::Concealed {
+            org_id: self.originator_org_id.clone(),
+            secretariat_id: Some(s.clone()),
+        })
+    }
 }
 
 /// Filters of `listAdvisories`.
@@ -261,6 +274,11 @@ fn widening_from_row(r: &impl Get) -> WideningRow {
         author_org_id: r.text("author_org_id"),
         originator_org_id: r.text("originator_org_id"),
         secretariat_org_id: r.opt_text("secretariat_org_id"),
+        target_tlp: r.opt_text("target_tlp").as_deref().and_then(Tlp::parse),
+        target_recipients: r
+            .opt_text("target_recipients")
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default(),
     }
 }
 
@@ -417,8 +435,9 @@ impl Tx {
     }
 
     pub async fn insert_widening(&mut self, w: &WideningRow) -> Result<()> {
-        let sql = "INSERT INTO scope_widenings (id, advisory_id, report_id, chain_id, status, requested_at)
-             VALUES ($1, $2, $3, $4, $5, $6)";
+        let sql = "INSERT INTO scope_widenings (id, advisory_id, report_id, chain_id, status, requested_at, target_tlp, target_recipients)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let recipients = serde_json::to_string(&w.target_recipients).expect("recipients serialise");
         on!(self.conn(), c => sqlx::query(sql)
             .bind(&w.id)
             .bind(&w.advisory_id)
@@ -426,6 +445,8 @@ impl Tx {
             .bind(&w.chain_id)
             .bind(&w.status)
             .bind(&w.requested_at)
+            .bind(w.target_tlp.map(Tlp::code))
+            .bind(&recipients)
             .execute(&mut *c)
             .await
             .map_err(crate::conflict_on_unique("scope widening for this advisory and report"))?
@@ -439,23 +460,46 @@ impl Tx {
         on!(self.conn(), c => Ok(sqlx::query(&sql).bind(scope.org_id()).bind(id).fetch_optional(&mut *c).await?.as_ref().map(widening_from_row)))
     }
 
-    pub async fn set_widening_status(&mut self, id: &str, status: &str, answered: Option<(&str, &str)>) -> Result<()> {
+    /// Moves a request from status `from` to `status`; false when another request moved it
+    /// first (the caller answers 409), so concurrent answers act once.
+    pub async fn set_widening_status(
+        &mut self,
+        id: &str,
+        from: &str,
+        status: &str,
+        answered: Option<(&str, &str)>,
+    ) -> Result<bool> {
         let sql = "UPDATE scope_widenings SET status = $1, answered_at = COALESCE($2, answered_at),
-               answered_by = COALESCE($3, answered_by) WHERE id = $4";
-        on!(self.conn(), c => sqlx::query(sql)
+               answered_by = COALESCE($3, answered_by) WHERE id = $4 AND status = $5";
+        let n = on!(self.conn(), c => sqlx::query(sql)
             .bind(status)
             .bind(answered.map(|a| a.0))
             .bind(answered.map(|a| a.1))
             .bind(id)
+            .bind(from)
             .execute(&mut *c)
             .await?
             .rows_affected());
-        Ok(())
+        Ok(n == 1)
     }
 
-    /// Granted widenings of an advisory, by source report.
-    pub async fn granted_widenings(&mut self, advisory_id: &str) -> Result<Vec<String>> {
-        let sql = "SELECT report_id FROM scope_widenings WHERE advisory_id = $1 AND status = 'granted'";
-        on!(self.conn(), c => Ok(sqlx::query_scalar(sql).bind(advisory_id).fetch_all(&mut *c).await?))
+    /// Granted widenings of an advisory, with what each consented to.
+    pub async fn granted_widenings(&mut self, advisory_id: &str) -> Result<Vec<WideningRow>> {
+        let sql = format!("{WIDENING_SELECT} WHERE w.advisory_id = $1 AND w.status = 'granted'");
+        on!(self.conn(), c => Ok(sqlx::query(&sql).bind(advisory_id).fetch_all(&mut *c).await?.iter().map(widening_from_row).collect()))
+    }
+
+    /// Moves a draft to issued; false when a concurrent issue got there first.
+    pub async fn claim_issue(&mut self, advisory_id: &str) -> Result<bool> {
+        let sql = "UPDATE advisories SET status = 'issued' WHERE id = $1 AND status = 'draft'";
+        Ok(on!(self.conn(), c => sqlx::query(sql).bind(advisory_id).execute(&mut *c).await?.rows_affected()) == 1)
+    }
+
+    /// Locks the advisory's row for the rest of the transaction (a no-op update), so
+    /// concurrent relays of one advisory run one after the other.
+    pub async fn lock_advisory(&mut self, advisory_id: &str) -> Result<()> {
+        let sql = "UPDATE advisories SET status = status WHERE id = $1";
+        on!(self.conn(), c => sqlx::query(sql).bind(advisory_id).execute(&mut *c).await?.rows_affected());
+        Ok(())
     }
 }

@@ -19,6 +19,22 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
     pub prev_hash: String,
     pub hash: String,
+    /// The anonymous operator this entry concerns; see [`AuditEntry::for_viewer`].
+    #[serde(skip)]
+    pub concealed: Option<crate::Concealed>,
+}
+
+impl AuditEntry {
+    /// The entry as a viewer in `org` may see it: for an anonymised chain, outside its
+    /// operator and secretariat, who acted and what the detail says are withheld.
+    pub fn for_viewer(mut self, org: &str) -> AuditEntry {
+        if self.concealed.as_ref().is_some_and(|c| !c.visible_to(org)) {
+            self.actor_user_id = None;
+            self.actor_org_id = None;
+            self.detail = serde_json::json!({"concealed": true});
+        }
+        self
+    }
 }
 
 /// The first entry that does not verify, and why.
@@ -43,6 +59,13 @@ fn entry_hash(e: &AuditEntry) -> String {
     ] {
         h.update(part.as_bytes());
         h.update([0x1f]);
+    }
+    // Entries from before concealment existed hash as they always did.
+    if let Some(c) = &e.concealed {
+        for part in [c.org_id.as_str(), c.secretariat_id.as_deref().unwrap_or("")] {
+            h.update(part.as_bytes());
+            h.update([0x1f]);
+        }
     }
     hex::encode(h.finalize())
 }
@@ -80,11 +103,14 @@ impl Tx {
             detail,
             prev_hash,
             hash: String::new(),
+            concealed: self.concealed.clone(),
         };
         e.hash = entry_hash(&e);
-        let sql = "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, detail, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        let sql = "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, detail, prev_hash, hash, conceal_org_id, conceal_secretariat_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
         let detail = e.detail.to_string();
+        let (conceal_org, conceal_secretariat) = self.concealed();
+        let (conceal_org, conceal_secretariat) = (conceal_org.map(str::to_string), conceal_secretariat.map(str::to_string));
         on!(self.conn(), c => sqlx::query(sql)
             .bind(e.seq)
             .bind(&e.at)
@@ -96,6 +122,8 @@ impl Tx {
             .bind(&detail)
             .bind(&e.prev_hash)
             .bind(&e.hash)
+            .bind(&conceal_org)
+            .bind(&conceal_secretariat)
             .execute(&mut *c)
             .await?
             .rows_affected());
@@ -120,6 +148,9 @@ fn entry_from_row(r: &impl Get) -> AuditEntry {
         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
         prev_hash: r.text("prev_hash"),
         hash: r.text("hash"),
+        concealed: r
+            .opt_text("conceal_org_id")
+            .map(|org_id| crate::Concealed { org_id, secretariat_id: r.opt_text("conceal_secretariat_id") }),
     }
 }
 

@@ -74,6 +74,7 @@ fn token_from_row(r: &impl Get) -> TokenRow {
         id: r.text("id"),
         user_id: r.text("user_id"),
         label: r.text("label"),
+        kind: r.text("kind"),
         expires_at: r.opt_text("expires_at"),
         revoked_at: r.opt_text("revoked_at"),
         created_at: r.text("created_at"),
@@ -137,15 +138,16 @@ impl Store {
         on!(self.read().await?.conn(), c => sqlx::query(sql).bind(org_id).fetch_all(&mut *c).await?.iter().map(user_from_row).collect())
     }
 
-    /// The active user and organisation behind an unrevoked, unexpired token hash.
-    pub async fn user_by_token_hash(&self, hash: &str, now: &str) -> Result<Option<(UserRow, OrgRow)>> {
+    /// The active user and organisation behind an unrevoked, unexpired token hash; with
+    /// `web_only`, only a web session's token.
+    pub async fn user_by_token_hash(&self, hash: &str, now: &str, web_only: bool) -> Result<Option<(UserRow, OrgRow)>> {
         let sql = "SELECT u.id FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL
-               AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active";
+               AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active AND (NOT $3 OR t.kind = 'web')";
         // One connection for the three reads: every authenticated request pays for this.
         let mut conn = self.read().await?;
         let id: Option<String> =
-            on!(conn.conn(), c => sqlx::query_scalar(sql).bind(hash).bind(now).fetch_optional(&mut *c).await?);
+            on!(conn.conn(), c => sqlx::query_scalar(sql).bind(hash).bind(now).bind(web_only).fetch_optional(&mut *c).await?);
         match id {
             Some(id) => user_with_org(conn.conn(), &id).await,
             None => Ok(None),
@@ -250,6 +252,21 @@ impl Tx {
         on!(self.conn(), c => sqlx::query(sql).bind(org_id).fetch_all(&mut *c).await?.iter().map(user_from_row).collect())
     }
 
+    /// The users of every operator in a sector: the anonymity set of its CEPTOAR's members.
+    pub async fn users_of_sector_operators(&mut self, sector: &str) -> Result<Vec<UserRow>> {
+        let sql = "SELECT u.* FROM users u JOIN orgs o ON o.id = u.org_id
+             WHERE o.kind = 'operator' AND o.sector = $1 ORDER BY u.login";
+        on!(self.conn(), c => sqlx::query(sql).bind(sector).fetch_all(&mut *c).await?.iter().map(user_from_row).collect())
+    }
+
+    /// Ends every session (web and API log-ins, not API tokens) of the user but `keep`.
+    pub async fn end_sessions(&mut self, user_id: &str, keep_hash: Option<&str>, at: &str) -> Result<()> {
+        let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL
+               AND kind IN ('session', 'web') AND token_hash <> COALESCE($3, '')";
+        on!(self.conn(), c => sqlx::query(sql).bind(at).bind(user_id).bind(keep_hash).execute(&mut *c).await?.rows_affected());
+        Ok(())
+    }
+
     /// Creates or updates a user; a login taken by another user is a conflict.
     pub async fn save_user(&mut self, u: &UserRow) -> Result<()> {
         let sql = "INSERT INTO users (id, org_id, login, display_name, email, phone, password_hash, roles, need_to_know, active, created_at)
@@ -278,7 +295,7 @@ impl Tx {
     }
 
     pub async fn insert_token(&mut self, t: &TokenRow, hash: &str) -> Result<()> {
-        let sql = "INSERT INTO api_tokens (id, user_id, token_hash, label, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        let sql = "INSERT INTO api_tokens (id, user_id, token_hash, label, expires_at, created_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         on!(self.conn(), c => sqlx::query(sql)
             .bind(&t.id)
             .bind(&t.user_id)
@@ -286,6 +303,7 @@ impl Tx {
             .bind(&t.label)
             .bind(&t.expires_at)
             .bind(&t.created_at)
+            .bind(&t.kind)
             .execute(&mut *c)
             .await?
             .rows_affected());
@@ -403,6 +421,7 @@ mod tests {
     async fn token(store: &Store, user: &UserRow, hash: &str, expires_at: Option<String>) {
         let t = TokenRow {
             id: new_id(),
+            kind: "api".into(),
             user_id: user.id.clone(),
             label: "t".into(),
             expires_at,
@@ -421,8 +440,8 @@ mod tests {
         let future = timestamp(chrono::Utc::now() + chrono::Duration::hours(1));
         token(&store, &user, "expired", Some(past)).await;
         token(&store, &user, "valid", Some(future)).await;
-        assert!(store.user_by_token_hash("expired", &now()).await.unwrap().is_none());
-        assert_eq!(store.user_by_token_hash("valid", &now()).await.unwrap().unwrap().0.id, user.id);
+        assert!(store.user_by_token_hash("expired", &now(), false).await.unwrap().is_none());
+        assert_eq!(store.user_by_token_hash("valid", &now(), false).await.unwrap().unwrap().0.id, user.id);
     }
 
     #[tokio::test]

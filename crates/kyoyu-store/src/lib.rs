@@ -33,11 +33,11 @@ mod stix;
 
 pub use advisories::{AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, WideningRow};
 pub use audit::{AuditEntry, AuditProblem};
-pub use login::LoginGuard;
+pub use login::{LoginKey, Throttle};
 pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ReportFilter, MAX_PAGE};
 pub use rows::*;
-pub use stix::{AddOutcome, ItemRef, StixQuery, StixRow, VersionMatch};
+pub use stix::{AddOutcome, ItemRef, PagePosition, StixQuery, StixRow, VersionMatch};
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -169,6 +169,21 @@ pub struct Actor {
     pub org_id: Option<String>,
 }
 
+/// The anonymous operator (and its secretariat) an audit entry, notification or mail
+/// concerns: only those two organisations may see who acted or was addressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Concealed {
+    pub org_id: String,
+    pub secretariat_id: Option<String>,
+}
+
+impl Concealed {
+    /// Whether a viewer in `org` may see what is concealed.
+    pub fn visible_to(&self, org: &str) -> bool {
+        org == self.org_id || Some(org) == self.secretariat_id.as_deref()
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the SQLite database in `data_dir` and applies the migrations.
     pub async fn open(data_dir: &Path) -> Result<Store> {
@@ -236,7 +251,7 @@ impl Store {
             Backend::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin().await?),
             Backend::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
-        Ok(Tx { inner, actor })
+        Ok(Tx { inner, actor, concealed: None })
     }
 
     pub async fn close(&self) {
@@ -259,6 +274,7 @@ enum TxInner {
 pub struct Tx {
     inner: TxInner,
     actor: Actor,
+    concealed: Option<Concealed>,
 }
 
 impl Tx {
@@ -279,5 +295,18 @@ impl Tx {
 
     pub fn actor(&self) -> &Actor {
         &self.actor
+    }
+
+    /// Marks this transaction as touching an anonymised chain: every audit entry,
+    /// notification and mail it writes from now on is concealed for that operator.
+    pub fn conceal(&mut self, c: Concealed) {
+        self.concealed = Some(c);
+    }
+
+    pub(crate) fn concealed(&self) -> (Option<&str>, Option<&str>) {
+        match &self.concealed {
+            Some(c) => (Some(c.org_id.as_str()), c.secretariat_id.as_deref()),
+            None => (None, None),
+        }
     }
 }

@@ -1,54 +1,65 @@
-//! Log-in protection: failed-attempt counts with a temporary lock, and TOTP secrets.
+//! Log-in protection: failed attempts throttled per account, client address and door, and
+//! TOTP secrets with the last time step used (a code is accepted once).
 
 use crate::{Get, Result, Store, Tx};
 
-/// What guards one account's log-in.
+/// The throttle of one (account, client address, door).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct LoginGuard {
+pub struct Throttle {
     pub failed_count: i64,
-    pub locked_until: Option<String>,
-    pub totp_secret: Option<String>,
+    pub blocked_until: Option<String>,
+}
+
+/// Where a log-in attempt came from and through which door (web form, JSON session, HTTP
+/// Basic): failures at one door and address never block another.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginKey<'a> {
+    pub user_id: &'a str,
+    pub address: &'a str,
+    pub door: &'a str,
 }
 
 impl Store {
-    pub async fn login_guard(&self, user_id: &str) -> Result<LoginGuard> {
-        let sql = "SELECT g.failed_count, g.locked_until, s.secret
-             FROM users u LEFT JOIN login_guards g ON g.user_id = u.id LEFT JOIN totp_secrets s ON s.user_id = u.id
-             WHERE u.id = $1";
+    pub async fn login_throttle(&self, key: LoginKey<'_>) -> Result<Throttle> {
+        let sql = "SELECT failed_count, blocked_until FROM login_throttle WHERE user_id = $1 AND address = $2 AND door = $3";
         on!(self.read().await?.conn(), c => {
-            let row = sqlx::query(sql).bind(user_id).fetch_optional(&mut *c).await?;
-            Ok(row.map(|r| {
-                LoginGuard {
-                    failed_count: r.opt_int("failed_count").unwrap_or(0),
-                    locked_until: r.opt_text("locked_until"),
-                    totp_secret: r.opt_text("secret"),
-                }
-            }).unwrap_or_default())
+            let row = sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).fetch_optional(&mut *c).await?;
+            Ok(row.map(|r| Throttle { failed_count: r.int("failed_count"), blocked_until: r.opt_text("blocked_until") }).unwrap_or_default())
         })
+    }
+
+    /// The user's TOTP secret, if enrolled.
+    pub async fn totp_secret(&self, user_id: &str) -> Result<Option<String>> {
+        let sql = "SELECT secret FROM totp_secrets WHERE user_id = $1";
+        on!(self.read().await?.conn(), c => Ok(sqlx::query_scalar(sql).bind(user_id).fetch_optional(&mut *c).await?))
     }
 }
 
 impl Tx {
-    /// Counts one failed attempt; from `lock_after` failures on, the account is locked until
-    /// `lock_until`. Answers the new count.
-    pub async fn record_login_failure(&mut self, user_id: &str, lock_after: i64, lock_until: &str) -> Result<i64> {
-        let sql = "INSERT INTO login_guards (user_id, failed_count, locked_until) VALUES ($1, 1, NULL)
-             ON CONFLICT (user_id) DO UPDATE SET failed_count = login_guards.failed_count + 1
+    /// Counts one failed attempt and answers the new count.
+    pub async fn bump_login_failures(&mut self, key: LoginKey<'_>) -> Result<i64> {
+        let sql = "INSERT INTO login_throttle (user_id, address, door, failed_count) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (user_id, address, door) DO UPDATE SET failed_count = login_throttle.failed_count + 1
              RETURNING failed_count";
-        let count: i64 = on!(self.conn(), c => {
-            sqlx::query(sql).bind(user_id).fetch_one(&mut *c).await?.int("failed_count")
-        });
-        if count >= lock_after {
-            let sql = "UPDATE login_guards SET failed_count = 0, locked_until = $2 WHERE user_id = $1";
-            on!(self.conn(), c => sqlx::query(sql).bind(user_id).bind(lock_until).execute(&mut *c).await.map(|_| ())?);
-        }
-        Ok(count)
+        on!(self.conn(), c => Ok(sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).fetch_one(&mut *c).await?.int("failed_count")))
     }
 
-    pub async fn clear_login_failures(&mut self, user_id: &str) -> Result<()> {
-        let sql = "DELETE FROM login_guards WHERE user_id = $1";
-        on!(self.conn(), c => sqlx::query(sql).bind(user_id).execute(&mut *c).await.map(|_| ())?);
+    pub async fn block_login(&mut self, key: LoginKey<'_>, until: &str) -> Result<()> {
+        let sql = "UPDATE login_throttle SET blocked_until = $4 WHERE user_id = $1 AND address = $2 AND door = $3";
+        on!(self.conn(), c => sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).bind(until).execute(&mut *c).await.map(|_| ())?);
         Ok(())
+    }
+
+    pub async fn clear_login_failures(&mut self, key: LoginKey<'_>) -> Result<()> {
+        let sql = "DELETE FROM login_throttle WHERE user_id = $1 AND address = $2 AND door = $3";
+        on!(self.conn(), c => sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).execute(&mut *c).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// Lifts every throttle on the account (an administrator's unlock); answers how many.
+    pub async fn unlock_user(&mut self, user_id: &str) -> Result<u64> {
+        let sql = "DELETE FROM login_throttle WHERE user_id = $1";
+        Ok(on!(self.conn(), c => sqlx::query(sql).bind(user_id).execute(&mut *c).await?.rows_affected()))
     }
 
     /// Enrols (Some) or removes (None) the user's TOTP secret.
@@ -60,5 +71,12 @@ impl Tx {
             on!(self.conn(), c => sqlx::query(sql).bind(user_id).bind(secret).bind(at).execute(&mut *c).await.map(|_| ())?);
         }
         Ok(())
+    }
+
+    /// Takes a TOTP time step for the user: true only the first time that step (or a later
+    /// one) is used, so a code cannot be replayed, even by another process.
+    pub async fn take_totp_step(&mut self, user_id: &str, step: i64) -> Result<bool> {
+        let sql = "UPDATE totp_secrets SET last_step = $2 WHERE user_id = $1 AND (last_step IS NULL OR last_step < $2)";
+        Ok(on!(self.conn(), c => sqlx::query(sql).bind(user_id).bind(step).execute(&mut *c).await?.rows_affected()) == 1)
     }
 }

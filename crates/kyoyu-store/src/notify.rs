@@ -16,6 +16,9 @@ pub struct NotificationRow {
     pub subject: String,
     pub created_at: String,
     pub read_at: Option<String>,
+    /// The anonymous operator this notice concerns (set by the transaction that writes it).
+    #[serde(skip)]
+    pub concealed: Option<crate::Concealed>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,6 +48,11 @@ fn mail_from_row(r: &impl Get) -> MailRow {
     }
 }
 
+fn concealed_from_row(r: &impl Get) -> Option<crate::Concealed> {
+    r.opt_text("conceal_org_id")
+        .map(|org_id| crate::Concealed { org_id, secretariat_id: r.opt_text("conceal_secretariat_id") })
+}
+
 fn notification_from_row(r: &impl Get) -> NotificationRow {
     NotificationRow {
         id: r.text("id"),
@@ -55,6 +63,7 @@ fn notification_from_row(r: &impl Get) -> NotificationRow {
         subject: r.text("subject"),
         created_at: r.text("created_at"),
         read_at: r.opt_text("read_at"),
+        concealed: concealed_from_row(r),
     }
 }
 
@@ -94,11 +103,15 @@ impl Store {
         on!(self.read().await?.conn(), c => Ok(sqlx::query(sql).bind(now).bind(limit).fetch_all(&mut *c).await?.iter().map(mail_from_row).collect()))
     }
 
-    /// The outbox, newest first, for the coordinator to see what did not go out.
-    pub async fn list_outbox(&self, unsent_only: bool, limit: i64) -> Result<Vec<MailRow>> {
-        let sql = "SELECT * FROM mail_outbox WHERE (NOT $1 OR sent_at IS NULL) ORDER BY created_at DESC LIMIT $2";
+    /// The outbox, newest first, as a viewer in `viewer_org` may see it: mail about an
+    /// anonymised chain is left out (its count and addressees would tell who the operator
+    /// is) unless the viewer is that operator or its secretariat.
+    pub async fn list_outbox(&self, viewer_org: &str, unsent_only: bool, limit: i64) -> Result<Vec<MailRow>> {
+        let sql = "SELECT * FROM mail_outbox WHERE (NOT $1 OR sent_at IS NULL)
+               AND (conceal_org_id IS NULL OR conceal_org_id = $3 OR conceal_secretariat_id = $3)
+             ORDER BY created_at DESC LIMIT $2";
         let limit = limit.clamp(1, crate::MAX_PAGE);
-        on!(self.read().await?.conn(), c => Ok(sqlx::query(sql).bind(unsent_only).bind(limit).fetch_all(&mut *c).await?.iter().map(mail_from_row).collect()))
+        on!(self.read().await?.conn(), c => Ok(sqlx::query(sql).bind(unsent_only).bind(limit).bind(viewer_org).fetch_all(&mut *c).await?.iter().map(mail_from_row).collect()))
     }
 }
 
@@ -118,8 +131,10 @@ impl Tx {
     }
 
     pub async fn insert_notification(&mut self, n: &NotificationRow) -> Result<()> {
-        let sql = "INSERT INTO notifications (id, user_id, kind, object_type, object_id, subject, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let sql = "INSERT INTO notifications (id, user_id, kind, object_type, object_id, subject, created_at, conceal_org_id, conceal_secretariat_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let (org, secretariat) = self.concealed();
+        let (org, secretariat) = (org.map(str::to_string), secretariat.map(str::to_string));
         on!(self.conn(), c => sqlx::query(sql)
             .bind(&n.id)
             .bind(&n.user_id)
@@ -128,6 +143,8 @@ impl Tx {
             .bind(&n.object_id)
             .bind(&n.subject)
             .bind(&n.created_at)
+            .bind(&org)
+            .bind(&secretariat)
             .execute(&mut *c)
             .await?
             .rows_affected());
@@ -142,8 +159,10 @@ impl Tx {
 
     pub async fn enqueue_mail(&mut self, m: &MailRow, notification_id: Option<&str>) -> Result<()> {
         let sql =
-            "INSERT INTO mail_outbox (id, notification_id, to_address, subject, body, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)";
+            "INSERT INTO mail_outbox (id, notification_id, to_address, subject, body, next_attempt_at, created_at, conceal_org_id, conceal_secretariat_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let (org, secretariat) = self.concealed();
+        let (org, secretariat) = (org.map(str::to_string), secretariat.map(str::to_string));
         on!(self.conn(), c => sqlx::query(sql)
             .bind(&m.id)
             .bind(notification_id)
@@ -152,6 +171,8 @@ impl Tx {
             .bind(&m.body)
             .bind(&m.next_attempt_at)
             .bind(&m.created_at)
+            .bind(&org)
+            .bind(&secretariat)
             .execute(&mut *c)
             .await?
             .rows_affected());

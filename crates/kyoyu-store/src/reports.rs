@@ -326,11 +326,26 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn insert_share(&mut self, report_id: &str, org_id: &str, by_org: &str, at: &str) -> Result<()> {
+    /// Records a share; false when the organisation already had it.
+    pub async fn insert_share(&mut self, report_id: &str, org_id: &str, by_org: &str, at: &str) -> Result<bool> {
         let sql = "INSERT INTO report_shares (report_id, org_id, shared_by_org_id, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING";
-        on!(self.conn(), c => sqlx::query(sql).bind(report_id).bind(org_id).bind(by_org).bind(at).execute(&mut *c).await?.rows_affected());
+        Ok(on!(self.conn(), c => sqlx::query(sql).bind(report_id).bind(org_id).bind(by_org).bind(at).execute(&mut *c).await?.rows_affected()) == 1)
+    }
+
+    /// Locks the rendition's row for the rest of the transaction (a no-op update), so
+    /// concurrent shares of one rendition compute its readers one after the other.
+    pub async fn lock_report(&mut self, report_id: &str) -> Result<()> {
+        let sql = "UPDATE reports SET status = status WHERE id = $1";
+        on!(self.conn(), c => sqlx::query(sql).bind(report_id).execute(&mut *c).await?.rows_affected());
         Ok(())
+    }
+
+    /// Marks a rendition forwarded; false when a concurrent forward got there first.
+    pub async fn claim_forward(&mut self, report_id: &str) -> Result<bool> {
+        let sql = "UPDATE reports SET status = $1 WHERE id = $2 AND status <> $1";
+        let n = on!(self.conn(), c => sqlx::query(sql).bind(ReportStatus::Forwarded.code()).bind(report_id).execute(&mut *c).await?.rows_affected());
+        Ok(n == 1)
     }
 
     pub async fn set_status(&mut self, report_id: &str, status: ReportStatus) -> Result<()> {

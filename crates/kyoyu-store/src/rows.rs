@@ -58,6 +58,9 @@ pub struct TokenRow {
     pub id: String,
     pub user_id: String,
     pub label: String,
+    /// `web` (a browser session), `session` (a JSON API log-in) or `api` (a token its owner
+    /// made): only `web` opens the web UI.
+    pub kind: String,
     pub expires_at: Option<String>,
     pub revoked_at: Option<String>,
     pub created_at: String,
@@ -107,6 +110,12 @@ impl ChainRow {
     /// The operator to keep hidden, in the anonymised route.
     pub fn anonymous_originator(&self) -> Option<&str> {
         (self.route == Route::Anonymised).then_some(self.originator_org_id.as_str())
+    }
+
+    /// What must be concealed about this chain outside its operator and secretariat.
+    pub fn concealed(&self) -> Option<crate::Concealed> {
+        self.anonymous_originator()
+            .map(|org| crate::Concealed { org_id: org.to_string(), secretariat_id: self.secretariat_org_id.clone() })
     }
 }
 

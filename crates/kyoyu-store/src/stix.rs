@@ -26,6 +26,14 @@ pub struct StixRow {
     pub body: String,
 }
 
+/// Where a page ended: the last object's date added, id and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagePosition {
+    pub date_added: String,
+    pub stix_id: String,
+    pub version: String,
+}
+
 /// Which versions of each object a page holds (TAXII `match[version]`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VersionMatch {
@@ -42,8 +50,10 @@ pub struct StixQuery {
     pub collection: String,
     /// Only objects added after this time (stored form).
     pub added_after: Option<String>,
-    /// Continue after this (date_added, seq), from a `next` token.
-    pub after: Option<(String, i64)>,
+    /// Continue after the object (date_added, id, version) a previous page ended on, from a
+    /// `next` token. The position is found again here, so the token never carries the
+    /// installation-wide sequence (which would tell how much others wrote in between).
+    pub after: Option<PagePosition>,
     pub ids: Vec<String>,
     pub types: Vec<String>,
     pub spec_versions: Vec<String>,
@@ -81,8 +91,10 @@ where
     qb.push(")) OR (o.advisory_id IS NOT NULL AND EXISTS (SELECT 1 FROM advisory_access a WHERE a.advisory_id = o.advisory_id AND ");
     push_scope(qb, scope);
     qb.push(
-        ")) OR (o.report_id IS NULL AND o.advisory_id IS NULL AND (o.audience_org_id IS NULL OR o.audience_org_id = ",
+        ")) OR (o.report_id IS NULL AND o.advisory_id IS NULL AND ((o.audience_org_id IS NULL AND ",
     )
+    .push_bind(scope.reads_items())
+    .push(") OR o.audience_org_id = ")
     .push_bind(scope.org_id().to_string())
     .push(") AND (o.audience_user_id IS NULL OR o.audience_user_id = ")
     .push_bind(scope.user_id().to_string())
@@ -144,9 +156,14 @@ where
     if let Some(t) = &q.added_after {
         qb.push(" AND o.date_added > ").push_bind(t.clone());
     }
-    if let Some((d, s)) = &q.after {
-        qb.push(" AND (o.date_added > ").push_bind(d.clone());
-        qb.push(" OR (o.date_added = ").push_bind(d.clone()).push(" AND o.seq > ").push_bind(*s).push("))");
+    if let Some(p) = &q.after {
+        // Rows added at the same time are ordered by seq; the first row that is the object
+        // the page ended on marks the place (a gone object restarts that instant: repeats, no gaps).
+        qb.push(" AND (o.date_added > ").push_bind(p.date_added.clone());
+        qb.push(" OR (o.date_added = ").push_bind(p.date_added.clone()).push(" AND o.seq > COALESCE((SELECT MIN(p.seq) FROM stix_objects p WHERE p.collection = ");
+        qb.push_bind(q.collection.clone()).push(" AND p.date_added = ").push_bind(p.date_added.clone());
+        qb.push(" AND p.stix_id = ").push_bind(p.stix_id.clone()).push(" AND p.version = ").push_bind(p.version.clone());
+        qb.push("), 0)))");
     }
     push_in(qb, "o.stix_id", &q.ids);
     push_in(qb, "o.type", &q.types);
@@ -416,11 +433,13 @@ impl Tx {
     /// Adds versions of outside objects for `owner_org_id`, each with its TLP and audience,
     /// answering per object. Versions of an object are kept per owner, so no organisation
     /// learns what another holds; a version that would reach further than one the owner already
-    /// holds is refused.
+    /// holds is refused. Only versions the importing user may read count as held: a
+    /// colleague's RED version must not shape the answer.
     pub async fn add_outside_objects(
         &mut self,
         collection: &str,
         owner_org_id: &str,
+        importer_user_id: &str,
         offered: &[(StixObject, Tlp, OutsideAudience)],
         date_added: &str,
     ) -> Result<Vec<AddOutcome>> {
@@ -430,6 +449,7 @@ impl Tx {
             let rows: Vec<(String, String, Option<String>)> = on!(self.conn(), c => {
                 let mut qb = QueryBuilder::new("SELECT o.stix_id, o.version, o.tlp FROM stix_objects o WHERE o.collection = ");
                 qb.push_bind(collection.to_string()).push(" AND o.owner_org_id = ").push_bind(owner_org_id.to_string());
+                qb.push(" AND (o.audience_user_id IS NULL OR o.audience_user_id = ").push_bind(importer_user_id.to_string()).push(")");
                 push_in(&mut qb, "o.stix_id", part);
                 qb.build_query_as().fetch_all(&mut *c).await?
             });
@@ -462,6 +482,7 @@ impl Tx {
             on!(self.conn(), c => {
                 let mut qb = QueryBuilder::new("UPDATE stix_objects SET latest = FALSE WHERE collection = ");
                 qb.push_bind(collection.to_string()).push(" AND owner_org_id = ").push_bind(owner_org_id.to_string());
+                qb.push(" AND (audience_user_id IS NULL OR audience_user_id = ").push_bind(importer_user_id.to_string()).push(")");
                 push_in(&mut qb, "stix_id", part);
                 qb.build().execute(&mut *c).await?.rows_affected()
             });
@@ -488,6 +509,7 @@ impl Tx {
             on!(self.conn(), c => {
                 let mut qb = QueryBuilder::new("UPDATE stix_objects SET latest = TRUE WHERE seq IN (SELECT MAX(seq) FROM stix_objects o WHERE o.collection = ");
                 qb.push_bind(collection.to_string()).push(" AND o.owner_org_id = ").push_bind(owner_org_id.to_string());
+                qb.push(" AND (o.audience_user_id IS NULL OR o.audience_user_id = ").push_bind(importer_user_id.to_string()).push(")");
                 push_in(&mut qb, "o.stix_id", part);
                 qb.push(" AND o.version = (SELECT MAX(f.version) FROM stix_objects f WHERE ").push(SAME_OBJECT).push(") GROUP BY o.stix_id)");
                 qb.build().execute(&mut *c).await?.rows_affected()

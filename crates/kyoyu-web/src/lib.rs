@@ -77,8 +77,8 @@ fn pages() -> Router<AppState> {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: kyoyu_store::Store,
-    mail: kyoyu_api::notify::MailConfig,
+    config: impl Into<kyoyu_api::ServerConfig>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    kyoyu_api::serve_with(listener, store, mail, routes(), shutdown).await
+    kyoyu_api::serve_with(listener, store, config, routes(), shutdown).await
 }

@@ -82,7 +82,7 @@ impl FromRequestParts<AppState> for Web {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToLogin> {
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()).ok_or(ToLogin)?;
-        let caller = caller_by_token(state, &token).await.map_err(|_| ToLogin)?;
+        let caller = caller_by_token(state, &token, true).await.map_err(|_| ToLogin)?;
         Ok(Web { caller, lang: lang_of(&jar), csrf: csrf_for(&token) })
     }
 }

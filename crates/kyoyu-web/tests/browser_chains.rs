@@ -165,7 +165,7 @@ async fn advisory_chain_draft_issue_relay_acknowledge_in_english() {
     b.logout().await;
 
     // The administrator's pages, and the language toggle back to Japanese.
-    b.login("nisc.admin", &app.password("nisc.admin")).await;
+    b.login("ops.admin", &app.password("ops.admin")).await;
     b.open("/admin").await;
     assert!(b.text("main h1").await.contains("Administration"));
     b.submit("a.lang-toggle").await;

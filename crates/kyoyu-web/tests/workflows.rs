@@ -146,7 +146,7 @@ async fn advisory_issue_shows_sanitisation_and_scope_problems_and_asks_the_sourc
 #[tokio::test]
 async fn administration_edits_users_tokens_and_reference_data() {
     let app = spawn_web().await;
-    let admin = app.client("nisc.admin", "en").await;
+    let admin = app.client("ops.admin", "en").await;
     let gas_a = app.user("gas-a.member").org_id.clone();
     let (status, page) = admin.get(&format!("/admin?org_id={gas_a}")).await;
     assert_eq!(status, 200);

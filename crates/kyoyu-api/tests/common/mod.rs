@@ -196,7 +196,7 @@ impl TestApp {
     }
 
     pub async fn audit_len(&self) -> usize {
-        let (_, body) = self.get("/api/v1/admin/audit?limit=1", "nisc.admin").await;
+        let (_, body) = self.get("/api/v1/admin/audit?limit=1", "ops.admin").await;
         body["items"][0]["seq"].as_u64().unwrap_or(0) as usize
     }
 }

@@ -9,7 +9,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use kyoyu_api::error::ApiError;
-use kyoyu_api::login::{authenticate, new_totp_secret, totp, totp_matches};
+use kyoyu_api::extract::ClientAddress;
+use kyoyu_api::login::{new_totp_secret, totp, totp_matches, Attempt, Door};
 use kyoyu_api::AppState;
 use maud::{html, Markup, PreEscaped};
 use serde_json::json;
@@ -46,6 +47,7 @@ pub async fn show_login(PageLang(lang): PageLang, jar: CookieJar) -> Response {
 
 pub async fn submit_login(
     State(state): State<AppState>,
+    address: ClientAddress,
     PageLang(lang): PageLang,
     jar: CookieJar,
     form: FormData,
@@ -62,7 +64,8 @@ pub async fn submit_login(
     let login = form.get("login").unwrap_or_default().trim().to_string();
     let password = form.get("password").unwrap_or_default();
     let code = form.get("totp").filter(|c| !c.trim().is_empty());
-    match authenticate(&state.store, &login, password, code).await {
+    let attempt = Attempt { login: &login, password, code, address: &address.0, door: Door::Web };
+    match state.logins.authenticate(&state.store, attempt).await {
         Ok((user, _)) => {
             let (token, _) = kyoyu_api::admin::open_session(&state, &user, "web").await?;
             let jar = jar.remove(removal(LOGIN_CSRF_COOKIE)).add(cookie(SESSION_COOKIE, token));
@@ -102,8 +105,8 @@ pub async fn switch_lang(Path(code): Path<String>, headers: HeaderMap, jar: Cook
 
 /// The account page: who I am, and two-factor enrolment with a QR code.
 pub async fn account(State(state): State<AppState>, web: Web) -> WebResult {
-    let guard = state.store.login_guard(&web.caller.user.id).await?;
-    let enrol = if guard.totp_secret.is_some() { None } else { Some(new_totp_secret()) };
+    let enrolled = state.store.totp_secret(&web.caller.user.id).await?.is_some();
+    let enrol = if enrolled { None } else { Some(new_totp_secret()) };
     ok(account_page(&web, enrol.as_deref(), None))
 }
 
@@ -137,7 +140,12 @@ fn account_page(web: &Web, enrol: Option<&str>, message: Option<(&str, &str)>) -
                 p { (web.t("二要素認証は有効です。ログインの際に確認コードが必要です。", "Two-factor authentication is on: log-in asks for a code.")) }
                 form method="post" action="/account/totp/remove" {
                     (csrf(web))
-                    button.secondary type="submit" { (web.t("二要素認証を解除する", "Turn two-factor authentication off")) }
+                    p.muted { (web.t("解除するにはパスワードと現在の確認コードを入力してください。", "To turn it off, enter your password and a current code.")) }
+                    label for="rm-password" { (web.t("パスワード", "Password")) }
+                    input #rm-password type="password" name="password" autocomplete="current-password" required;
+                    label for="rm-code" { (web.t("確認コード", "Code")) }
+                    input #rm-code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required;
+                    p { button.secondary type="submit" { (web.t("二要素認証を解除する", "Turn two-factor authentication off")) } }
                 }
             }
         }
@@ -167,10 +175,33 @@ pub async fn enrol_totp(State(state): State<AppState>, web: Web, form: FormData)
     ok(account_page(&web, None, Some(("二要素認証を有効にしました。", "Two-factor authentication is on."))))
 }
 
-pub async fn remove_totp(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
+/// Turning the second factor off takes the password and a current code, so a stolen session
+/// alone cannot remove it.
+pub async fn remove_totp(
+    State(state): State<AppState>,
+    address: ClientAddress,
+    web: Web,
+    form: FormData,
+) -> WebResult {
     web.check_csrf(&form)?;
-    set_totp(&state, &web, None).await?;
-    see_other("/account")
+    let attempt = Attempt {
+        login: &web.caller.user.login,
+        password: form.get("password").unwrap_or_default(),
+        code: form.get("code"),
+        address: &address.0,
+        door: Door::Web,
+    };
+    match state.logins.authenticate(&state.store, attempt).await {
+        Ok(_) => {
+            set_totp(&state, &web, None).await?;
+            see_other("/account")
+        }
+        Err(ApiError::Unauthorized) => {
+            let msg = ("パスワードまたは確認コードが正しくありません。", "The password or the code is not right.");
+            Ok((StatusCode::UNAUTHORIZED, Html(account_page(&web, None, Some(msg)).into_string())).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn set_totp(state: &AppState, web: &Web, secret: Option<&str>) -> Result<(), ApiError> {

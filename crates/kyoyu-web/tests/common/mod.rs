@@ -19,7 +19,7 @@ pub const WEB_USERS: &[&str] = &[
     "gas-ceptoar.secretariat",
     "meti.liaison",
     "nisc.cip",
-    "nisc.admin",
+    "ops.admin",
     "finance-a.ntk",
     "fsa.liaison",
 ];

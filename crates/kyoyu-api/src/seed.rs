@@ -14,6 +14,7 @@ use serde_json::json;
 /// A log-in the demo prints and writes to its credentials file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Credential {
+    pub user_id: String,
     pub login: String,
     pub password: String,
     pub token: String,
@@ -193,6 +194,7 @@ async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passw
         };
         tx.insert_token(&t, &auth::token_hash(&token)).await?;
         out.push(Credential {
+            user_id: user.id.clone(),
             login: a.login,
             password,
             token,

@@ -145,7 +145,7 @@ async fn leak_digest_notification_reveals_an_item_the_user_can_no_longer_read() 
         )
         .await;
     assert_eq!(status, 200);
-    let (status, sent) = app.post("/api/v1/admin/digests", "nisc.cip", json!({})).await;
+    let (status, sent) = app.post("/api/v1/admin/digests", "ops.admin", json!({})).await;
     assert_eq!(status, 200, "{sent}");
     let digests = |body: &serde_json::Value| -> Vec<String> {
         body["items"]

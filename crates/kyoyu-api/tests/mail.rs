@@ -129,14 +129,14 @@ async fn subjects_carry_the_banner_and_red_or_amber_mail_carries_no_content() {
 }
 
 #[tokio::test]
-async fn a_mail_failure_is_retried_with_back_off_and_shown_to_the_coordinator() {
+async fn a_mail_failure_is_retried_with_back_off_and_shown_to_system_administration() {
     let port = free_port();
     MAIL_PORT.with(|p| *p.borrow_mut() = Some(port));
     let app = spawn_demo().await;
     let a = issue(&app, "RED", "RED-CONTENT").await;
     let outbox = |app: &common::TestApp| {
         let app_base = app.base.clone();
-        let token = app.user("nisc.cip").token.clone();
+        let token = app.user("ops.admin").token.clone();
         async move {
             let client = reqwest::Client::new();
             let resp = client
@@ -148,7 +148,7 @@ async fn a_mail_failure_is_retried_with_back_off_and_shown_to_the_coordinator() 
             resp.json::<Value>().await.unwrap()
         }
     };
-    // Nothing listens yet: the mail stays, with its error, for the coordinator to see.
+    // Nothing listens yet: the mail stays, with its error, for system administration to see.
     let deadline = Instant::now() + Duration::from_secs(20);
     let failed = loop {
         let o = outbox(&app).await;

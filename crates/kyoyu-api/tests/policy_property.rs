@@ -282,13 +282,11 @@ async fn build(spec: &Spec) -> World {
                 json!({"org_id": org.id, "login": login, "display_name": login, "roles": [role], "need_to_know": ntk});
             let (status, user) = app.post("/api/v1/admin/users", "admin", body).await;
             assert_eq!(status, 201, "{user}");
-            let (status, token) = app
-                .post(&format!("/api/v1/admin/users/{}/tokens", user["id"].as_str().unwrap()), "admin", json!({}))
-                .await;
-            assert_eq!(status, 201);
+            let token = app.token_for(user["id"].as_str().unwrap()).await;
             let mut cred = app.user("admin").clone();
+            cred.user_id = user["id"].as_str().unwrap().into();
             cred.login = login.clone();
-            cred.token = token["token"].as_str().unwrap().into();
+            cred.token = token;
             app.users.insert(login.clone(), cred);
             users.push(User { id: user["id"].as_str().unwrap().into(), login, org: i, ntk });
         }

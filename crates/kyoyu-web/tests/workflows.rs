@@ -158,10 +158,16 @@ async fn administration_edits_users_tokens_and_reference_data() {
     assert_eq!(status, 303);
     let (user, _) = app.store.user_with_org(&member).await.unwrap().unwrap();
     assert!(user.need_to_know, "need-to-know granted");
+    // An administrator does not mint tokens for others (that would be acting as them).
     let (status, page) =
         admin.post_form(&format!("/admin/users/{member}/tokens"), &[("_csrf", &csrf), ("label", "ci")]).await;
+    assert_eq!(status, 403);
+    assert!(!page.contains("id=\"new-token\">kyoyu_"));
+    let own = app.user("ops.admin").user_id.clone();
+    let (status, page) =
+        admin.post_form(&format!("/admin/users/{own}/tokens"), &[("_csrf", &csrf), ("label", "ci")]).await;
     assert_eq!(status, 200);
-    assert!(page.contains("id=\"new-token\">kyoyu_"), "the token is shown once");
+    assert!(page.contains("id=\"new-token\">kyoyu_"), "the owner's token is shown once");
     let (status, _) =
         admin.post_form("/admin/dependencies", &[("_csrf", &csrf), ("edges", "finance electricity\n")]).await;
     assert_eq!(status, 303);

@@ -17,6 +17,9 @@ pub struct TestApp {
     pub users: HashMap<String, Credential>,
     pub client: reqwest::Client,
     pub data_dir: tempfile::TempDir,
+    pub store: Store,
+    /// Web session tokens made for users, by login (only `web` tokens open the web UI).
+    web_tokens: std::sync::Mutex<HashMap<String, String>>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -24,7 +27,7 @@ async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(kyoyu_web::serve(listener, store, mail_config(), async {
+    tokio::spawn(kyoyu_web::serve(listener, store.clone(), mail_config(), async {
         let _ = rx.await;
     }));
     TestApp {
@@ -32,6 +35,8 @@ async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> 
         users: users.into_iter().map(|u| (u.login.clone(), u)).collect(),
         client: reqwest::Client::new(),
         data_dir: dir,
+        store,
+        web_tokens: Default::default(),
         _shutdown: tx,
     }
 }
@@ -88,6 +93,39 @@ pub async fn spawn_bare() -> TestApp {
 }
 
 impl TestApp {
+    /// An API token for a user the test made, as its owner would mint it (only owners
+    /// mint tokens through the API). A fixture, like the demo's seeded tokens.
+    pub async fn token_for(&self, user_id: &str) -> String {
+        self.token_of_kind(user_id, "api").await
+    }
+
+    /// The web session of a user, made once per test as its log-in would.
+    pub async fn web_token(&self, login: &str) -> String {
+        if let Some(t) = self.web_tokens.lock().unwrap().get(login) {
+            return t.clone();
+        }
+        let token = self.token_of_kind(&self.user(login).user_id, "web").await;
+        self.web_tokens.lock().unwrap().insert(login.to_string(), token.clone());
+        token
+    }
+
+    async fn token_of_kind(&self, user_id: &str, kind: &str) -> String {
+        let token = kyoyu_api::auth::new_token();
+        let row = kyoyu_store::TokenRow {
+            id: kyoyu_store::new_id(),
+            user_id: user_id.into(),
+            label: "test".into(),
+            kind: kind.into(),
+            expires_at: None,
+            revoked_at: None,
+            created_at: kyoyu_store::now(),
+        };
+        let mut tx = self.store.begin(kyoyu_store::Actor::default()).await.unwrap();
+        tx.insert_token(&row, &kyoyu_api::auth::token_hash(&token)).await.unwrap();
+        tx.commit().await.unwrap();
+        token
+    }
+
     pub fn user(&self, login: &str) -> &Credential {
         self.users.get(login).unwrap_or_else(|| panic!("no user {login}"))
     }
@@ -123,14 +161,14 @@ impl TestApp {
 
     /// A web UI page as the user sees it (the session cookie carries the user's token).
     pub async fn page(&self, path: &str, login: &str) -> (u16, String) {
-        let cookie = format!("kyoyu_session={}", self.user(login).token);
+        let cookie = format!("kyoyu_session={}", self.web_token(login).await);
         let resp = self.client.get(format!("{}{}", self.base, path)).header("cookie", cookie).send().await.unwrap();
         (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
     /// A web UI form post as the user; answers the status.
     pub async fn post_page(&self, path: &str, login: &str, form: &[(&str, &str)]) -> u16 {
-        let cookie = format!("kyoyu_session={}", self.user(login).token);
+        let cookie = format!("kyoyu_session={}", self.web_token(login).await);
         let resp = self
             .client
             .post(format!("{}{}", self.base, path))

@@ -269,12 +269,13 @@ fn tokens_body(web: &Web, user_id: &str, tokens: &[Value], new_token: Option<&st
                 }
             } }
         }
-        form.card method="post" action={ "/admin/users/" (user_id) "/tokens" } {
+        // Only the owner mints a token: an administrator lists and revokes.
+        @if user_id == web.caller.user.id { form.card method="post" action={ "/admin/users/" (user_id) "/tokens" } {
             (csrf(web))
             label for="t-label" { (lang.t("トークンの名前", "Token label")) } input #t-label type="text" name="label" required;
             label for="t-days" { (lang.t("有効日数（空欄は無期限）", "Valid for days (blank: no expiry)")) } input #t-days type="number" name="expires_in_days" min="1";
             p { button type="submit" { (lang.t("発行", "Issue")) } }
-        }
+        } }
     }
 }
 

@@ -20,8 +20,8 @@ fn login_form(lang: Lang, token: &str, failed: bool, login: &str) -> Markup {
         @if failed {
             div.alert role="alert" {
                 p { (lang.t(
-                    "ログインできませんでした。ログイン名、パスワード、確認コードを確かめてください。失敗が続くとアカウントは一時的にロックされます。",
-                    "Log-in failed. Check your log-in name, password and code. After repeated failures the account is locked for a while."
+                    "ログインできませんでした。ログイン名、パスワード、確認コードを確かめてください。失敗が続くと、この端末からのログインは少しずつ待たされます（他の端末や API には影響しません）。",
+                    "Log-in failed. Check your log-in name, password and code. After repeated failures, log-ins from this address must wait longer each time (other addresses and the API are not affected)."
                 )) }
             }
         }

@@ -46,7 +46,7 @@ pub async fn spawn_web() -> WebApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(kyoyu_web::serve(listener, store.clone(), Default::default(), async {
+    tokio::spawn(kyoyu_web::serve(listener, store.clone(), kyoyu_api::ServerConfig::default(), async {
         let _ = rx.await;
     }));
     WebApp { base, users: users.into_iter().map(|u| (u.login.clone(), u)).collect(), store, _dir: dir, _shutdown: tx }

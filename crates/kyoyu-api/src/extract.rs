@@ -1,11 +1,10 @@
 //! Extractors: JSON bodies whose errors name the field, and the authenticated caller.
 
 use crate::error::ApiError;
+use crate::login::{Attempt, Door};
 use crate::AppState;
 use axum::body::Bytes;
-use crate::login::{Attempt, Door};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use std::net::{IpAddr, SocketAddr};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use base64::Engine;
@@ -13,6 +12,7 @@ use kyoyu_domain::FieldError;
 use kyoyu_policy::{Principal, ReadScope};
 use kyoyu_store::{OrgRow, UserRow};
 use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
 
 /// A JSON body. Syntax errors answer 400; a value of the wrong type or code answers 422
 /// naming its path; an empty body is `T::default()`.
@@ -69,11 +69,9 @@ pub fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Ok(()) };
     match nul_at(&value, String::new()) {
         None => Ok(()),
-        Some(path) => Err(ApiError::field(
-            &path,
-            "NUL 文字（\\u0000）は使えません",
-            "the NUL character (\\u0000) is not allowed",
-        )),
+        Some(path) => {
+            Err(ApiError::field(&path, "NUL 文字（\\u0000）は使えません", "the NUL character (\\u0000) is not allowed"))
+        }
     }
 }
 
@@ -83,7 +81,9 @@ fn nul_at(v: &serde_json::Value, path: String) -> Option<String> {
     match v {
         Value::String(s) if s.contains('\0') => Some(path),
         Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| nul_at(x, format!("{path}[{i}]"))),
-        Value::Object(m) => m.iter().find_map(|(k, x)| if k.contains('\0') { Some(join("")) } else { nul_at(x, join(k)) }),
+        Value::Object(m) => {
+            m.iter().find_map(|(k, x)| if k.contains('\0') { Some(join("")) } else { nul_at(x, join(k)) })
+        }
         _ => None,
     }
 }
@@ -93,8 +93,12 @@ pub async fn refuse_nul_in_uri(req: Request, next: axum::middleware::Next) -> ax
     use axum::response::IntoResponse;
     let uri = req.uri().to_string();
     if uri.to_ascii_lowercase().contains("%00") {
-        return ApiError::field("path", "パスやクエリに NUL 文字（%00）は使えません", "the path or query holds a NUL (%00)")
-            .into_response();
+        return ApiError::field(
+            "path",
+            "パスやクエリに NUL 文字（%00）は使えません",
+            "the path or query holds a NUL (%00)",
+        )
+        .into_response();
     }
     next.run(req).await
 }

@@ -175,7 +175,8 @@ impl Logins {
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let cache_key = (a.door == Door::Basic).then(|| self.basic_key(a.login, a.password));
         let user_id = user.as_ref().map(|u| u.id.clone());
-        let throttle_key = user_id.as_deref().map(|id| LoginKey { user_id: id, address: a.address, door: a.door.code() });
+        let throttle_key =
+            user_id.as_deref().map(|id| LoginKey { user_id: id, address: a.address, door: a.door.code() });
         if let Some(key) = throttle_key {
             let throttle = store.login_throttle(key).await?;
             if throttle.blocked_until.as_deref().is_some_and(|until| until > kyoyu_store::now().as_str()) {
@@ -246,10 +247,7 @@ pub fn totp_step(secret_base32: &str, login: &str, code: &str) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let t = totp(secret_base32, login).ok()?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    [now.saturating_sub(30), now, now + 30]
-        .into_iter()
-        .find(|at| t.generate(*at) == code)
-        .map(|at| (at / 30) as i64)
+    [now.saturating_sub(30), now, now + 30].into_iter().find(|at| t.generate(*at) == code).map(|at| (at / 30) as i64)
 }
 
 /// Whether `code` is the current code (or one step either side) for the secret.

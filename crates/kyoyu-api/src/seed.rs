@@ -240,7 +240,12 @@ fn accounts_for(o: &OrgRow, slug: &str, label: &str) -> Vec<Account> {
     let mut list = Vec::new();
     if o.kind == OrgKind::Operations {
         // System administration: one administrator, who reads no items.
-        list.push((format!("{slug}.admin"), format!("{label} システム管理者"), vec![Role::SystemAdmin, Role::Admin], false));
+        list.push((
+            format!("{slug}.admin"),
+            format!("{label} システム管理者"),
+            vec![Role::SystemAdmin, Role::Admin],
+            false,
+        ));
     } else {
         list.push((format!("{slug}.admin"), format!("{label} 管理者"), vec![Role::Admin], true));
         if let Some((role, suffix, name)) = officer {

@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use kyoyu_domain::FieldError;
-use kyoyu_store::{PagePosition, AddOutcome, StixQuery, StixRow, VersionMatch};
+use kyoyu_store::{AddOutcome, PagePosition, StixQuery, StixRow, VersionMatch};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 

@@ -184,7 +184,9 @@ impl World {
     /// Whether an organisation is a member of the anonymity set of an anonymised chain.
     pub fn in_anonymity_set(&self, org_id: &str, chain: &kyoyu_store::ChainRow) -> bool {
         chain.anonymous_originator().is_some()
-            && self.org(org_id).is_some_and(|o| o.kind == OrgKind::Operator && o.sector.as_deref() == Some(chain.sector.as_str()))
+            && self
+                .org(org_id)
+                .is_some_and(|o| o.kind == OrgKind::Operator && o.sector.as_deref() == Some(chain.sector.as_str()))
     }
 
     /// The facts the policy decides a rendition's readers by.

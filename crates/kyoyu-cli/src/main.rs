@@ -4,8 +4,8 @@ mod taxii;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use kyoyu_api::notify::MailConfig;
 use kyoyu_api::seed::{self, Credential};
+use kyoyu_api::ServerConfig;
 use kyoyu_store::Store;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,9 +21,14 @@ struct Cli {
     command: Command,
 }
 
-/// Where notification mail goes. Without --smtp-host, notifications stay in the app.
+/// Where notification mail goes (without --smtp-host, notifications stay in the app), and
+/// which reverse proxies are trusted to name the client's address.
 #[derive(clap::Args, Clone)]
 struct MailArgs {
+    /// A reverse proxy (IP address) whose X-Forwarded-For names the client, for log-in
+    /// throttling per address; repeat for several
+    #[arg(long = "trusted-proxy")]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Base URL that links in mail point to
     #[arg(long)]
     public_url: Option<String>,
@@ -54,8 +59,8 @@ struct MailArgs {
 }
 
 impl MailArgs {
-    fn config(&self, listen: SocketAddr) -> kyoyu_api::notify::MailConfig {
-        kyoyu_api::notify::MailConfig {
+    fn config(&self, listen: SocketAddr) -> ServerConfig {
+        let mail = kyoyu_api::notify::MailConfig {
             public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{listen}")),
             smtp: self.smtp_host.clone().map(|host| kyoyu_api::notify::SmtpConfig {
                 host,
@@ -67,7 +72,8 @@ impl MailArgs {
             }),
             retry_base: std::time::Duration::from_secs(self.mail_retry_seconds.max(1)),
             poll_every: std::time::Duration::from_secs(self.mail_poll_seconds.max(1)),
-        }
+        };
+        ServerConfig { mail, trusted_proxies: self.trusted_proxies.clone() }
     }
 }
 
@@ -186,7 +192,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn listen_and_serve(store: Store, listen: SocketAddr, mail: MailConfig) -> anyhow::Result<()> {
+async fn listen_and_serve(store: Store, listen: SocketAddr, mail: ServerConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     eprintln!("kyoyu: serving on http://{} (Ctrl-C stops)", listener.local_addr()?);
     let shutdown = async {
@@ -196,7 +202,7 @@ async fn listen_and_serve(store: Store, listen: SocketAddr, mail: MailConfig) ->
     Ok(())
 }
 
-async fn serve(database: Option<&str>, data_dir: &Path, listen: SocketAddr, mail: MailConfig) -> anyhow::Result<()> {
+async fn serve(database: Option<&str>, data_dir: &Path, listen: SocketAddr, mail: ServerConfig) -> anyhow::Result<()> {
     let store = open(database, data_dir).await?;
     if seed::install_reference(&store).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         eprintln!("kyoyu: installed the reference data");
@@ -214,7 +220,7 @@ async fn demo(
     data_dir: Option<PathBuf>,
     listen: SocketAddr,
     credentials_out: Option<PathBuf>,
-    mail: MailConfig,
+    mail: ServerConfig,
 ) -> anyhow::Result<()> {
     let temp = match (&data_dir, database) {
         (None, None) => Some(tempfile::Builder::new().prefix("kyoyu-demo-").tempdir()?),

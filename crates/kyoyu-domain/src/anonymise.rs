@@ -203,7 +203,9 @@ mod tests {
         let mut p = profile();
         p.texts.push("トウトガス".into());
         let s = Scrubber::new(&p);
-        for text in ["東都 ガス 株式会社の件", "東\u{200B}都ガスの件", "ﾄｳﾄｶﾞｽの件", "東都ガス㈱の件", "（株）東都ガスの件"] {
+        for text in
+            ["東都 ガス 株式会社の件", "東\u{200B}都ガスの件", "ﾄｳﾄｶﾞｽの件", "東都ガス㈱の件", "（株）東都ガスの件"]
+        {
             let mut c = content(text);
             s.scrub(&mut c);
             let d = c.summary.description.clone().unwrap();

@@ -262,7 +262,8 @@ fn check_years(c: &ReportContent, errors: &mut ValidationErrors) {
     ];
     times.extend(c.timeline.iter().enumerate().map(|(i, t)| (format!("timeline[{i}].at"), Some(t.at))));
     for (field, t) in times {
-        if t.is_some_and(|t| !YEARS.contains(&t.year())) {
+        // STIX and PostgreSQL hold times in UTC: judge the year there.
+        if t.is_some_and(|t| !YEARS.contains(&t.naive_utc().year())) {
             errors.push(FieldError::new(
                 field,
                 "日時は 1900 年から 9999 年の間で指定してください",

@@ -229,7 +229,11 @@ pub fn check_named_recipient(target: &OrgFacts, received: &RenditionFacts) -> Re
     }
     Err(FieldError::new(
         "extra_recipient_org_ids",
-        format!("組織 {} は受け取った報告の共有範囲（TLP:{}）の外です。転送で範囲を広げることはできません", target.id, received.tlp.code()),
+        format!(
+            "組織 {} は受け取った報告の共有範囲（TLP:{}）の外です。転送で範囲を広げることはできません",
+            target.id,
+            received.tlp.code()
+        ),
         format!(
             "organisation {} is outside the TLP:{} scope of the report received; a relay may not widen it",
             target.id,

@@ -70,10 +70,9 @@ pub struct WideningRow {
 impl WideningRow {
     /// What must be concealed about the request outside the operator and its secretariat.
     pub fn concealed(&self) -> Option<crate::Concealed> {
-        self.secretariat_org_id.as_ref().map(|s| crate::Concealed {
-            org_id: self.originator_org_id.clone(),
-            secretariat_id: Some(s.clone()),
-        })
+        self.secretariat_org_id
+            .as_ref()
+            .map(|s| crate::Concealed { org_id: self.originator_org_id.clone(), secretariat_id: Some(s.clone()) })
     }
 }
 

@@ -110,7 +110,8 @@ impl Tx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
         let detail = e.detail.to_string();
         let (conceal_org, conceal_secretariat) = self.concealed();
-        let (conceal_org, conceal_secretariat) = (conceal_org.map(str::to_string), conceal_secretariat.map(str::to_string));
+        let (conceal_org, conceal_secretariat) =
+            (conceal_org.map(str::to_string), conceal_secretariat.map(str::to_string));
         on!(self.conn(), c => sqlx::query(sql)
             .bind(e.seq)
             .bind(&e.at)

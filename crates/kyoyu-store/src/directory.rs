@@ -146,8 +146,7 @@ impl Store {
                AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active AND (NOT $3 OR t.kind = 'web')";
         // One connection for the three reads: every authenticated request pays for this.
         let mut conn = self.read().await?;
-        let id: Option<String> =
-            on!(conn.conn(), c => sqlx::query_scalar(sql).bind(hash).bind(now).bind(web_only).fetch_optional(&mut *c).await?);
+        let id: Option<String> = on!(conn.conn(), c => sqlx::query_scalar(sql).bind(hash).bind(now).bind(web_only).fetch_optional(&mut *c).await?);
         match id {
             Some(id) => user_with_org(conn.conn(), &id).await,
             None => Ok(None),

@@ -21,7 +21,8 @@ pub struct LoginKey<'a> {
 
 impl Store {
     pub async fn login_throttle(&self, key: LoginKey<'_>) -> Result<Throttle> {
-        let sql = "SELECT failed_count, blocked_until FROM login_throttle WHERE user_id = $1 AND address = $2 AND door = $3";
+        let sql =
+            "SELECT failed_count, blocked_until FROM login_throttle WHERE user_id = $1 AND address = $2 AND door = $3";
         on!(self.read().await?.conn(), c => {
             let row = sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).fetch_optional(&mut *c).await?;
             Ok(row.map(|r| Throttle { failed_count: r.int("failed_count"), blocked_until: r.opt_text("blocked_until") }).unwrap_or_default())
@@ -77,6 +78,7 @@ impl Tx {
     /// one) is used, so a code cannot be replayed, even by another process.
     pub async fn take_totp_step(&mut self, user_id: &str, step: i64) -> Result<bool> {
         let sql = "UPDATE totp_secrets SET last_step = $2 WHERE user_id = $1 AND (last_step IS NULL OR last_step < $2)";
-        Ok(on!(self.conn(), c => sqlx::query(sql).bind(user_id).bind(step).execute(&mut *c).await?.rows_affected()) == 1)
+        Ok(on!(self.conn(), c => sqlx::query(sql).bind(user_id).bind(step).execute(&mut *c).await?.rows_affected())
+            == 1)
     }
 }

@@ -330,7 +330,10 @@ impl Tx {
     pub async fn insert_share(&mut self, report_id: &str, org_id: &str, by_org: &str, at: &str) -> Result<bool> {
         let sql = "INSERT INTO report_shares (report_id, org_id, shared_by_org_id, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING";
-        Ok(on!(self.conn(), c => sqlx::query(sql).bind(report_id).bind(org_id).bind(by_org).bind(at).execute(&mut *c).await?.rows_affected()) == 1)
+        Ok(
+            on!(self.conn(), c => sqlx::query(sql).bind(report_id).bind(org_id).bind(by_org).bind(at).execute(&mut *c).await?.rows_affected())
+                == 1,
+        )
     }
 
     /// Locks the rendition's row for the rest of the transaction (a no-op update), so

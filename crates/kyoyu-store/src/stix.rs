@@ -90,17 +90,15 @@ where
     push_scope(qb, scope);
     qb.push(")) OR (o.advisory_id IS NOT NULL AND EXISTS (SELECT 1 FROM advisory_access a WHERE a.advisory_id = o.advisory_id AND ");
     push_scope(qb, scope);
-    qb.push(
-        ")) OR (o.report_id IS NULL AND o.advisory_id IS NULL AND ((o.audience_org_id IS NULL AND ",
-    )
-    .push_bind(scope.reads_items())
-    .push(") OR o.audience_org_id = ")
-    .push_bind(scope.org_id().to_string())
-    .push(") AND (o.audience_user_id IS NULL OR o.audience_user_id = ")
-    .push_bind(scope.user_id().to_string())
-    .push(") AND (NOT o.need_to_know OR ")
-    .push_bind(scope.need_to_know())
-    .push(")))");
+    qb.push(")) OR (o.report_id IS NULL AND o.advisory_id IS NULL AND ((o.audience_org_id IS NULL AND ")
+        .push_bind(scope.reads_items())
+        .push(") OR o.audience_org_id = ")
+        .push_bind(scope.org_id().to_string())
+        .push(") AND (o.audience_user_id IS NULL OR o.audience_user_id = ")
+        .push_bind(scope.user_id().to_string())
+        .push(") AND (NOT o.need_to_know OR ")
+        .push_bind(scope.need_to_know())
+        .push(")))");
 }
 
 fn push_in<DB: Database>(qb: &mut QueryBuilder<'_, DB>, column: &str, values: &[String])
@@ -160,9 +158,14 @@ where
         // Rows added at the same time are ordered by seq; the first row that is the object
         // the page ended on marks the place (a gone object restarts that instant: repeats, no gaps).
         qb.push(" AND (o.date_added > ").push_bind(p.date_added.clone());
-        qb.push(" OR (o.date_added = ").push_bind(p.date_added.clone()).push(" AND o.seq > COALESCE((SELECT MIN(p.seq) FROM stix_objects p WHERE p.collection = ");
+        qb.push(" OR (o.date_added = ")
+            .push_bind(p.date_added.clone())
+            .push(" AND o.seq > COALESCE((SELECT MIN(p.seq) FROM stix_objects p WHERE p.collection = ");
         qb.push_bind(q.collection.clone()).push(" AND p.date_added = ").push_bind(p.date_added.clone());
-        qb.push(" AND p.stix_id = ").push_bind(p.stix_id.clone()).push(" AND p.version = ").push_bind(p.version.clone());
+        qb.push(" AND p.stix_id = ")
+            .push_bind(p.stix_id.clone())
+            .push(" AND p.version = ")
+            .push_bind(p.version.clone());
         qb.push("), 0)))");
     }
     push_in(qb, "o.stix_id", &q.ids);

@@ -177,12 +177,7 @@ pub async fn enrol_totp(State(state): State<AppState>, web: Web, form: FormData)
 
 /// Turning the second factor off takes the password and a current code, so a stolen session
 /// alone cannot remove it.
-pub async fn remove_totp(
-    State(state): State<AppState>,
-    address: ClientAddress,
-    web: Web,
-    form: FormData,
-) -> WebResult {
+pub async fn remove_totp(State(state): State<AppState>, address: ClientAddress, web: Web, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
     let attempt = Attempt {
         login: &web.caller.user.login,

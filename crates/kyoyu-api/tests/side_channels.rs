@@ -1,0 +1,331 @@
+//! Regressions of issue #11, one per reproduction: each side channel through which a ministry,
+//! the coordinator or an administrator learned which member operator filed an anonymised
+//! report, or acted beyond its duty. In the demo, gas-a (東都ガス) and gas-b (西海ガス) are both
+//! members of the gas CEPTOAR: every answer outside the two of them and the secretariat must
+//! be the same whichever of them filed.
+
+mod common;
+
+use common::{spawn_demo, TestApp};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+/// Files an anonymised report as `login` and has the secretariat forward it to the ministry;
+/// answers the ministry's rendition id.
+async fn at_ministry(app: &TestApp, login: &str, tlp: &str) -> String {
+    let filed = app.file(login, "anonymised", tlp, json!({})).await;
+    let id = filed["id"].as_str().unwrap();
+    let fwd = app.forward(id, "gas-ceptoar.secretariat", json!({})).await;
+    fwd["id"].as_str().unwrap().to_string()
+}
+
+/// The ministry forwards on to the coordinator; answers the coordinator's rendition id.
+async fn at_coordinator(app: &TestApp, login: &str, tlp: &str) -> String {
+    let id = at_ministry(app, login, tlp).await;
+    app.forward(&id, "meti.liaison", json!({})).await["id"].as_str().unwrap().to_string()
+}
+
+/// An answer with its ids and times taken out, for comparing two worlds.
+fn masked(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !(k.ends_with("id") || k.ends_with("_at") || k.ends_with("identifier")))
+                .map(|(k, v)| (k.clone(), masked(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(masked).collect()),
+        other => other.clone(),
+    }
+}
+
+const CANDIDATES: &str = "東都ガス株式会社 と 西海ガス株式会社 と Toto Gas";
+
+#[tokio::test]
+async fn forward_preview_is_not_an_oracle() {
+    let app = spawn_demo().await;
+    let mut answers = Vec::new();
+    for filer in ["gas-a.ntk", "gas-b.ntk"] {
+        let id = at_ministry(&app, filer, "GREEN").await;
+        let (status, preview) = app
+            .post(&format!("/api/v1/reports/{id}/forward-preview"), "meti.liaison", json!({"lessons": CANDIDATES}))
+            .await;
+        assert_eq!(status, 200, "{preview}");
+        let removed: Vec<&str> =
+            preview["removed"].as_array().unwrap().iter().map(|r| r["text"].as_str().unwrap()).collect();
+        assert!(removed.len() >= 3, "every member's name is removed alike: {removed:?}");
+        answers.push(masked(&preview));
+        // The real forward and the rendition it makes answer alike too.
+        let fwd = app.forward(&id, "meti.liaison", json!({"lessons": CANDIDATES})).await;
+        answers.push(masked(&fwd));
+    }
+    assert_eq!(answers[0], answers[2], "the preview is the same whichever member filed");
+    assert_eq!(answers[1], answers[3], "the forward is the same whichever member filed");
+}
+
+#[tokio::test]
+async fn sanitisation_gate_is_not_an_oracle() {
+    let app = spawn_demo().await;
+    let mut refusals = Vec::new();
+    for filer in ["gas-a.ntk", "gas-b.ntk"] {
+        let source = at_coordinator(&app, filer, "GREEN").await;
+        let body = json!({
+            "severity": "warning", "tlp": "GREEN", "has_attachments": false,
+            "recipients": [{"ministry_org_id": app.org("meti.liaison"), "sector": "gas"}],
+            "source_report_ids": [source],
+            "content": {"summary": "東都ガス 東都ガス 東都ガス 西海ガス の件"}
+        });
+        let (status, draft) = app.post("/api/v1/advisories", "nisc.cip", body).await;
+        assert_eq!(status, 201, "{draft}");
+        let path = format!("/api/v1/advisories/{}/issue", draft["id"].as_str().unwrap());
+        let (status, refusal) = app.post(&path, "nisc.cip", json!({})).await;
+        assert_eq!(status, 422, "{refusal}");
+        refusals.push(refusal);
+    }
+    assert_eq!(refusals[0], refusals[1], "the refusal and its count do not depend on who filed");
+    assert!(refusals[0].to_string().contains("4"), "every member's name counts: {}", refusals[0]);
+}
+
+#[tokio::test]
+async fn mail_outbox_and_audit_do_not_show_the_operator() {
+    // Mail is queued (to a port where nothing listens, so it stays in the outbox).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    common::MAIL_PORT.with(|p| *p.borrow_mut() = Some(port));
+    let app = spawn_demo().await;
+    let source = at_coordinator(&app, "gas-a.ntk", "AMBER").await;
+    // A widening request travels to the operator through its secretariat.
+    let body = json!({
+        "severity": "warning", "tlp": "GREEN", "has_attachments": false,
+        "recipients": [{"ministry_org_id": app.org("fsa.liaison"), "sector": "finance"}],
+        "source_report_ids": [source], "content": {"summary": "注意喚起"}
+    });
+    let (_, draft) = app.post("/api/v1/advisories", "nisc.cip", body).await;
+    let path = format!("/api/v1/advisories/{}/scope-widenings", draft["id"].as_str().unwrap());
+    let (status, w) = app.post(&path, "nisc.cip", json!({"report_id": source})).await;
+    assert_eq!(status, 201, "{w}");
+    let relay = format!("/api/v1/scope-widenings/{}/relay", w["id"].as_str().unwrap());
+    assert_eq!(app.post(&relay, "gas-ceptoar.secretariat", json!({})).await.0, 200);
+    // The coordinator no longer reads the outbox; system administration sees none of it.
+    assert_eq!(app.get("/api/v1/admin/mail-outbox", "nisc.cip").await.0, 403);
+    let (status, outbox) = app.get("/api/v1/admin/mail-outbox", "ops.admin").await;
+    assert_eq!(status, 200);
+    assert!(!outbox.to_string().contains("toto-gas"), "{outbox}");
+    let (_, audit) = app.get("/api/v1/admin/audit?limit=100", "ops.admin").await;
+    let operator = app.org("gas-a.ntk");
+    assert!(!audit.to_string().contains(&operator), "no audit row names the anonymous operator");
+    let actions: Vec<&Value> = audit["items"].as_array().unwrap().iter().map(|e| &e["action"]).collect();
+    let filed = audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "report.file");
+    let filed = filed.unwrap_or_else(|| panic!("{actions:?}"));
+    assert!(filed["actor_org_id"].is_null() && filed["detail"]["concealed"] == true, "{filed}");
+}
+
+#[tokio::test]
+async fn system_administration_is_its_own_organisation_and_reads_no_items() {
+    let app = spawn_demo().await;
+    let admin = app.user("ops.admin");
+    assert_eq!(admin.org_kind.code(), "operations");
+    assert!(admin.roles.iter().any(|r| r.code() == "system_admin"));
+    assert!(!app.user("nisc.admin").roles.iter().any(|r| r.code() == "system_admin"), "not at the coordinator");
+    app.file("gas-a.ntk", "direct", "GREEN", json!({})).await;
+    assert_eq!(app.count("ops.admin", "").await, 0);
+    assert!(app.list_ids("ops.admin", "").await.is_empty());
+    // System administration cannot be granted to a user of the coordinator.
+    let (_, nisc_users) = app.get(&format!("/api/v1/admin/users?org_id={}", app.org("nisc.cip")), "ops.admin").await;
+    let cip = nisc_users["items"].as_array().unwrap().iter().find(|u| u["login"] == "nisc.cip").unwrap().clone();
+    let path = format!("/api/v1/admin/users/{}", cip["id"].as_str().unwrap());
+    let (status, err) = app
+        .request(Method::PATCH, &path, Some("ops.admin"), Some(json!({"roles": ["cip_desk", "system_admin"]})))
+        .await;
+    assert_eq!(status, 422, "{err}");
+}
+
+#[tokio::test]
+async fn admins_cannot_mint_tokens_for_other_users() {
+    let app = spawn_demo().await;
+    for (admin, target) in [("gas-a.admin", "gas-a.ntk"), ("ops.admin", "gas-ceptoar.secretariat")] {
+        let path = format!("/api/v1/admin/users/{}/tokens", app.user(target).user_id);
+        let (status, body) = app.post(&path, admin, json!({})).await;
+        assert_eq!(status, 403, "{admin} for {target}: {body}");
+        assert!(body.get("token").is_none());
+    }
+    let own = format!("/api/v1/admin/users/{}/tokens", app.user("gas-a.ntk").user_id);
+    assert_eq!(app.post(&own, "gas-a.ntk", json!({})).await.0, 201, "the owner mints its own");
+}
+
+#[tokio::test]
+async fn a_relay_cannot_widen_through_named_recipients() {
+    let app = spawn_demo().await;
+    let filed = app.file("gas-a.ntk", "direct", "RED", json!({})).await;
+    let vendor = app.org("vendor.admin");
+    let other_sector = app.org("finance-a.ntk");
+    let path = format!("/api/v1/reports/{}/forward", filed["id"].as_str().unwrap());
+    let (status, err) =
+        app.post(&path, "meti.liaison", json!({"extra_recipient_org_ids": [vendor, other_sector]})).await;
+    assert_eq!(status, 422, "{err}");
+    let fields: Vec<&str> =
+        err["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["extra_recipient_org_ids[0]", "extra_recipient_org_ids[1]"]);
+    assert!(app.list_ids("vendor.admin", "").await.is_empty() && app.list_ids("finance-a.ntk", "").await.is_empty());
+}
+
+#[tokio::test]
+async fn consent_needs_a_need_to_know_user_and_shows_what_it_widens() {
+    let app = spawn_demo().await;
+    let source = app.file("gas-a.ntk", "urgent", "AMBER", json!({})).await["id"].as_str().unwrap().to_string();
+    let ids = app.list_ids("nisc.cip", "").await;
+    let at_nisc = ids.iter().find(|id| **id != source).unwrap().clone();
+    let body = json!({
+        "severity": "warning", "tlp": "GREEN", "has_attachments": false,
+        "recipients": [{"ministry_org_id": app.org("fsa.liaison"), "sector": "finance"}],
+        "source_report_ids": [at_nisc], "content": {"summary": "注意喚起"}
+    });
+    let (_, draft) = app.post("/api/v1/advisories", "nisc.cip", body).await;
+    let path = format!("/api/v1/advisories/{}/scope-widenings", draft["id"].as_str().unwrap());
+    let (_, w) = app.post(&path, "nisc.cip", json!({"report_id": at_nisc})).await;
+    let (_, listed) = app.get("/api/v1/scope-widenings", "gas-a.ntk").await;
+    let seen = &listed["items"][0];
+    assert_eq!(seen["target_tlp"], "GREEN", "{seen}");
+    assert_eq!(seen["target_recipients"][0]["sector"], "finance");
+    let answer = format!("/api/v1/scope-widenings/{}/answer", w["id"].as_str().unwrap());
+    assert_eq!(app.post(&answer, "gas-a.member", json!({"grant": true})).await.0, 403, "no need-to-know");
+    assert_eq!(app.post(&answer, "gas-a.ntk", json!({"grant": true})).await.0, 200);
+}
+
+#[tokio::test]
+async fn concurrent_forwards_and_issues_act_once() {
+    let app = spawn_demo().await;
+    let filed = app.file("gas-a.ntk", "direct", "GREEN", json!({}));
+    let path = format!("/api/v1/reports/{}/forward", filed.await["id"].as_str().unwrap());
+    let forwards = futures_all((0..10).map(|_| app.post(&path, "meti.liaison", json!({})))).await;
+    let statuses: Vec<u16> = forwards.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    let body = json!({
+        "severity": "info", "tlp": "GREEN", "has_attachments": false,
+        "recipients": [{"ministry_org_id": app.org("meti.liaison"), "sector": "gas"}], "content": {"summary": "x"}
+    });
+    let (_, draft) = app.post("/api/v1/advisories", "nisc.cip", body.clone()).await;
+    let issue = format!("/api/v1/advisories/{}/issue", draft["id"].as_str().unwrap());
+    let issues = futures_all((0..8).map(|_| app.post(&issue, "nisc.cip", json!({})))).await;
+    let statuses: Vec<u16> = issues.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    let (_, next) = app.post("/api/v1/advisories", "nisc.cip", body).await;
+    let (_, next) =
+        app.post(&format!("/api/v1/advisories/{}/issue", next["id"].as_str().unwrap()), "nisc.cip", json!({})).await;
+    assert!(next["identifier"].as_str().unwrap().ends_with("-0002"), "no number burned: {}", next["identifier"]);
+}
+
+/// Runs the futures at once and collects their answers in order.
+async fn futures_all<F: std::future::Future<Output = (u16, Value)>>(fs: impl Iterator<Item = F>) -> Vec<(u16, Value)> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = fs.map(Box::pin).collect();
+    let mut done: Vec<Option<(u16, Value)>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if done[i].is_none() {
+                if let std::task::Poll::Ready(v) = f.as_mut().poll(cx) {
+                    done[i] = Some(v);
+                }
+            }
+        }
+        if done.iter().all(Option::is_some) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    done.into_iter().map(Option::unwrap).collect()
+}
+
+#[tokio::test]
+async fn failed_basic_polls_do_not_lock_the_log_in_and_a_password_change_ends_other_sessions() {
+    let app = spawn_demo().await;
+    let uid = app.user("gas-a.ntk").user_id.clone();
+    let set = |p: &str| json!({"password": p});
+    let path = format!("/api/v1/admin/users/{uid}");
+    assert_eq!(app.request(Method::PATCH, &path, Some("gas-a.admin"), Some(set("first-pass-1"))).await.0, 200);
+    let client = reqwest::Client::new();
+    for _ in 0..8 {
+        let r = client
+            .get(format!("{}/taxii2/", app.base))
+            .basic_auth("gas-a.ntk", Some("wrong"))
+            .header("accept", "application/taxii+json;version=2.1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401);
+    }
+    let session = |password: &'static str| {
+        let client = client.clone();
+        let url = format!("{}/api/v1/session", app.base);
+        async move {
+            let r = client.post(url).json(&json!({"login": "GAS-A.ntk", "password": password})).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let (status, first) = session("first-pass-1").await;
+    assert_eq!(status, 201, "Basic failures do not lock the JSON log-in: {first}");
+    let token = first["token"].as_str().unwrap().to_string();
+    assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(&token), None).await.0, 200);
+    assert_eq!(app.request(Method::PATCH, &path, Some("gas-a.admin"), Some(set("second-pass-2"))).await.0, 200);
+    assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(&token), None).await.0, 401, "session ended");
+    assert_eq!(session("first-pass-1").await.0, 401);
+    assert_eq!(session("second-pass-2").await.0, 201);
+}
+
+#[tokio::test]
+async fn smaller_findings_answer_as_they_should() {
+    let app = spawn_demo().await;
+    // A NUL in a text, a query or a path is refused with 4xx naming where, never a 500.
+    let body = common::report_body("gas", "direct", "GREEN", json!({"summary": {"description": "a\u{0}b"}}));
+    let (status, err) = app.post("/api/v1/reports", "gas-a.ntk", body).await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["fields"][0]["field"], "summary.description");
+    assert_eq!(app.get("/api/v1/reports?q=%00", "gas-a.ntk").await.0, 422);
+    assert_eq!(app.get("/api/v1/reports/%00", "gas-a.ntk").await.0, 422);
+    // Years beyond 9999 are refused, naming the field.
+    let far = json!({"summary": {"description": "x", "discovered_at": "9999-12-31T23:00:00-09:00"}});
+    let (status, err) =
+        app.post("/api/v1/reports", "gas-a.ntk", common::report_body("gas", "direct", "GREEN", far)).await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["fields"][0]["field"], "summary.discovered_at");
+    // Look-alike log-ins cannot be made.
+    let org = app.org("gas-a.ntk");
+    for login in ["Gas-A.x", "gаs-a.x", "gas\u{200B}a.x", "ｇａｓ.x"] {
+        let b = json!({"org_id": org, "login": login, "display_name": "x"});
+        let (status, err) = app.post("/api/v1/admin/users", "gas-a.admin", b).await;
+        assert_eq!((status, err["error"]["fields"][0]["field"].clone()), (422, json!("login")), "{login}");
+    }
+    // An oversized TAXII POST answers 413 in TAXII's error shape.
+    let collection = "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f";
+    let huge = format!("{{\"objects\": [\"{}\"]}}", "x".repeat(17 * 1024 * 1024));
+    let r = reqwest::Client::new()
+        .post(format!("{}/taxii2/kyoyu/collections/{collection}/objects/", app.base))
+        .bearer_auth(&app.user("gas-a.ntk").token)
+        .header("accept", "application/taxii+json;version=2.1")
+        .header("content-type", "application/taxii+json;version=2.1")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/taxii+json"));
+    assert_eq!(r.json::<Value>().await.unwrap()["http_status"], "413");
+}
+
+#[tokio::test]
+async fn a_published_report_shows_no_personal_contact() {
+    let app = spawn_demo().await;
+    let contact =
+        json!({"sender_contact": {"name": "山田太郎", "phone": "03-1111-2222", "email": "yamada@meti.example.go.jp"}});
+    let filed = app.file("gas-a.ntk", "direct", "WHITE", json!({}));
+    let id = filed.await["id"].as_str().unwrap().to_string();
+    let consent = format!("/api/v1/reports/{id}/disclosure-consent");
+    assert_eq!(app.post(&consent, "gas-a.ntk", json!({})).await.0, 200);
+    let at_nisc = app.forward(&id, "meti.liaison", contact).await["id"].as_str().unwrap().to_string();
+    let (status, published) = app.post(&format!("/api/v1/reports/{at_nisc}/publish"), "nisc.cip", json!({})).await;
+    assert_eq!(status, 200, "{published}");
+    let (_, public) = app.request(Method::GET, "/api/v1/public/reports", None, None).await;
+    assert_eq!(public["items"].as_array().unwrap().len(), 1);
+    assert!(!public.to_string().contains("山田") && !public.to_string().contains("1111"), "{public}");
+}

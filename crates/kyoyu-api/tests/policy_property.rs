@@ -137,6 +137,10 @@ impl World {
 
     /// The TLP ceiling of a report (domain.md §7, the table "Scope of a report").
     fn inside(&self, org: &Org, r: &Rendition) -> bool {
+        // Separation of duties: system administration is inside no ceiling.
+        if org.kind == "operations" {
+            return false;
+        }
         if [&r.sender, &r.receiver, &r.originator].contains(&&org.id) {
             return true;
         }
@@ -170,6 +174,9 @@ impl World {
 
     /// The TLP ceiling of an advisory (domain.md §7, "Scope of an advisory").
     fn inside_advisory(&self, org: &Org, a: &Advisory, tlp: &str) -> bool {
+        if org.kind == "operations" {
+            return false;
+        }
         let ministry = org.kind == "ministry" && a.recipients.iter().any(|(m, _)| *m == org.id);
         let in_sector = a.recipients.iter().any(|(_, s)| Some(s) == org.sector.as_ref());
         match tlp {
@@ -443,6 +450,9 @@ async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
                 || !w.inside(&target, &r)
             {
                 422
+            } else if r.shares.contains(&target.id) {
+                // Shared before: a share that adds no one acts not at all.
+                409
             } else {
                 200
             };

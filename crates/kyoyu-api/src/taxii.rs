@@ -354,9 +354,11 @@ struct PageOf {
 
 /// Appends one audit entry for the RED and AMBER objects a user just read.
 pub async fn audit_secret_reads(state: &AppState, caller: &Caller, rows: &[StixRow]) -> ApiResult<()> {
-    let secret: Vec<&str> =
-        rows.iter().filter(|r| r.tlp.is_some_and(|t| t.needs_need_to_know())).map(|r| r.stix_id.as_str()).collect();
-    crate::query::audit_secret_reads(state, caller, "stix.read", "stix", &secret, None).await
+    let secret: Vec<&StixRow> = rows.iter().filter(|r| r.tlp.is_some_and(|t| t.needs_need_to_know())).collect();
+    // Who reads an anonymised chain's objects would tell who filed it.
+    let concealed = secret.iter().find_map(|r| r.concealed.clone());
+    let ids: Vec<&str> = secret.iter().map(|r| r.stix_id.as_str()).collect();
+    crate::query::audit_secret_reads(state, caller, "stix.read", "stix", &ids, concealed).await
 }
 
 /// The largest object brought in from outside, serialised.
@@ -764,6 +766,7 @@ mod tests {
             tlp: None,
             owner_org_id: None,
             body: "{}".into(),
+            concealed: None,
         };
         let position = parse_next(&next_token(&row)).unwrap();
         assert_eq!((position.date_added.as_str(), position.stix_id.as_str()), (row.date_added.as_str(), "x"));

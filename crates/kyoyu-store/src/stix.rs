@@ -24,6 +24,8 @@ pub struct StixRow {
     pub tlp: Option<Tlp>,
     pub owner_org_id: Option<String>,
     pub body: String,
+    /// For an object of an anonymised chain's rendition: whom a record of reading it conceals.
+    pub concealed: Option<crate::Concealed>,
 }
 
 /// Where a page ended: the last object's date added, id and version.
@@ -75,8 +77,12 @@ pub enum AddOutcome {
     },
 }
 
-const COLUMNS: &str = "SELECT o.seq, o.stix_id, o.type, o.spec_version, o.version, o.date_added, o.tlp, o.owner_org_id, o.body FROM stix_objects o";
-const COLUMNS_WITHOUT_BODY: &str = "SELECT o.seq, o.stix_id, o.type, o.spec_version, o.version, o.date_added, o.tlp, o.owner_org_id, '' AS body FROM stix_objects o";
+const COLUMNS: &str = "SELECT o.seq, o.stix_id, o.type, o.spec_version, o.version, o.date_added, o.tlp, o.owner_org_id, o.body,
+    c.originator_org_id AS conceal_org_id, c.secretariat_org_id AS conceal_secretariat_id
+    FROM stix_objects o LEFT JOIN reports r ON r.id = o.report_id LEFT JOIN chains c ON c.id = r.chain_id AND c.route = 'anonymised'";
+const COLUMNS_WITHOUT_BODY: &str = "SELECT o.seq, o.stix_id, o.type, o.spec_version, o.version, o.date_added, o.tlp, o.owner_org_id, '' AS body,
+    c.originator_org_id AS conceal_org_id, c.secretariat_org_id AS conceal_secretariat_id
+    FROM stix_objects o LEFT JOIN reports r ON r.id = o.report_id LEFT JOIN chains c ON c.id = r.chain_id AND c.route = 'anonymised'";
 
 /// The read rule for STIX objects, as SQL on `o`.
 pub(crate) fn push_readable<DB: Database>(qb: &mut QueryBuilder<'_, DB>, scope: &ReadScope)
@@ -185,6 +191,9 @@ fn row_from(r: &impl Get) -> StixRow {
         tlp: r.opt_text("tlp").and_then(|t| Tlp::parse(&t)),
         owner_org_id: r.opt_text("owner_org_id"),
         body: r.text("body"),
+        concealed: r
+            .opt_text("conceal_org_id")
+            .map(|org_id| crate::Concealed { org_id, secretariat_id: r.opt_text("conceal_secretariat_id") }),
     }
 }
 
@@ -279,7 +288,7 @@ impl Store {
             return Ok(Vec::new());
         }
         on!(self.read().await?.conn(), c => {
-            let mut qb = QueryBuilder::new("SELECT v.value, o.collection, o.seq, o.stix_id, o.type, o.spec_version, o.version, o.date_added, o.tlp, o.owner_org_id, o.body FROM stix_values v JOIN stix_objects o ON o.seq = v.seq WHERE o.latest AND NOT");
+            let mut qb = QueryBuilder::new("SELECT v.value, o.collection, o.seq, o.stix_id, o.type, o.spec_version, o.version, o.date_added, o.tlp, o.owner_org_id, o.body, c.originator_org_id AS conceal_org_id, c.secretariat_org_id AS conceal_secretariat_id FROM stix_values v JOIN stix_objects o ON o.seq = v.seq LEFT JOIN reports r ON r.id = o.report_id LEFT JOIN chains c ON c.id = r.chain_id AND c.route = 'anonymised' WHERE o.latest AND NOT");
             push_same_item(&mut qb, besides);
             qb.push(" AND");
             push_readable(&mut qb, scope);

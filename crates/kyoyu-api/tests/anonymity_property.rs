@@ -1,0 +1,316 @@
+//! Anonymity as a property of every answer (issue #11, domain.md §6 route 2): for an
+//! anonymised chain, every answer given to users outside the operator and its secretariat is
+//! the same whichever member of the sector's CEPTOAR filed it.
+//!
+//! Each case builds two demo worlds that differ only in the filer (gas-a in one, gas-b in the
+//! other, both members of the gas CEPTOAR), runs the same random script in both (a report whose
+//! texts name members in many spellings, the secretariat's and the ministry's forwards with
+//! their previews, an advisory drawn from it that the sanitisation gate refuses or lets pass, a
+//! scope-widening request answered by the filer), and records every answer the ministry, the
+//! coordinator and system administration get: JSON endpoints, TAXII, STIX, and web pages.
+//! The two records must be equal once each id is replaced by a label: a known organisation or
+//! user by its name (so a revealed filer still shows), any other id by its order of
+//! appearance, and times by a placeholder.
+
+mod common;
+
+use common::{report_body, spawn_demo, TestApp};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use regex::Regex;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Ways a text may name a member of the gas CEPTOAR (both demo operators).
+const NAMES: &[&str] = &[
+    "東都ガス株式会社",
+    "西海ガス株式会社",
+    "東都ガス",
+    "西海 ガス",
+    "Toto Gas",
+    "SAIKAI GAS",
+    "toto-gas.example.jp",
+    "csirt@saikai-gas.example.jp",
+    "西海ガス㈱",
+];
+
+#[derive(Debug, Clone)]
+struct Script {
+    tlp: &'static str,
+    /// Names put in the report's texts, the forwards' lessons and the advisory's summary.
+    report_names: Vec<usize>,
+    forward_names: Vec<usize>,
+    advisory_names: Vec<usize>,
+    /// Whether the advisory reaches beyond the source's scope (asks for widening).
+    wider: bool,
+    grant: bool,
+}
+
+fn script() -> impl Strategy<Value = Script> {
+    let names = || prop::collection::vec(0..NAMES.len(), 0..4);
+    (prop::sample::select(vec!["GREEN", "AMBER"]), names(), names(), names(), any::<bool>(), any::<bool>()).prop_map(
+        |(tlp, report_names, forward_names, advisory_names, wider, grant)| Script {
+            tlp,
+            report_names,
+            forward_names,
+            advisory_names,
+            wider,
+            grant,
+        },
+    )
+}
+
+fn text(names: &[usize]) -> String {
+    let named: Vec<&str> = names.iter().map(|i| NAMES[*i]).collect();
+    format!("制御系で不審な通信 {} を確認", named.join(" と "))
+}
+
+/// Replaces ids and times so that two worlds compare: known organisations and users by name,
+/// other ids by order of first appearance, times and one-off secrets by placeholders.
+struct Masker {
+    known: HashMap<String, String>,
+    uuid: Regex,
+    time: Regex,
+    secret: Regex,
+}
+
+impl Masker {
+    fn new(app: &TestApp) -> Masker {
+        let mut known = HashMap::new();
+        for c in app.users.values() {
+            for (id, label) in [(&c.user_id, format!("user:{}", c.login)), (&c.org_id, format!("org:{}", c.org_name))] {
+                // Pages show ids shortened to their first eight characters.
+                known.insert(id[..8].to_string(), label.clone());
+                known.insert(id.clone(), label);
+            }
+        }
+        Masker {
+            known,
+            uuid: Regex::new(r"[0-9a-f]{8}(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?").unwrap(),
+            time: Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?").unwrap(),
+            // Hash-chain values and one-off tokens (CSRF) differ between any two worlds.
+            secret: Regex::new(r"(^|[^0-9a-f-])[0-9a-f]{12,}").unwrap(),
+        }
+    }
+
+    fn mask(&self, answer: &str) -> String {
+        let mut order: HashMap<String, usize> = HashMap::new();
+        let answer = self.secret.replace_all(answer, "$1<secret>");
+        let out = self.uuid.replace_all(&answer, |c: &regex::Captures| {
+            let id = &c[0];
+            match self.known.get(id) {
+                Some(label) => label.clone(),
+                None => {
+                    let n = order.len();
+                    format!("id{}", order.entry(id.to_string()).or_insert(n))
+                }
+            }
+        });
+        self.time.replace_all(&out, "<time>").into_owned()
+    }
+}
+
+/// Every answer the outside observers get, in order, masked.
+struct Record<'a> {
+    app: &'a TestApp,
+    masker: Masker,
+    answers: Vec<(String, String)>,
+}
+
+impl Record<'_> {
+    fn note(&mut self, what: &str, status: u16, body: &str) {
+        let masked = self.masker.mask(body);
+        self.answers.push((what.to_string(), format!("{status} {masked}")));
+    }
+
+    async fn get(&mut self, path: &str, login: &str) -> Value {
+        let (status, body) = self.app.get(path, login).await;
+        self.note(&format!("GET {path} as {login}"), status, &without_volatile(&body).to_string());
+        body
+    }
+
+    async fn post(&mut self, path: &str, login: &str, body: Value) -> (u16, Value) {
+        let (status, answer) = self.app.post(path, login, body).await;
+        self.note(&format!("POST {path} as {login}"), status, &answer.to_string());
+        (status, answer)
+    }
+
+    async fn page(&mut self, path: &str, login: &str) {
+        let (status, page) = self.app.page(path, login).await;
+        self.note(&format!("page {path} as {login}"), status, &page);
+    }
+}
+
+/// Mail delivery attempts depend on the mail worker's timing, not on who filed.
+fn without_volatile(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "attempts" | "last_error"))
+                .map(|(k, v)| (k.clone(), without_volatile(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_volatile).collect()),
+        other => other.clone(),
+    }
+}
+
+const OBSERVERS: &[&str] = &["meti.liaison", "nisc.cip", "nisc.admin", "ops.admin"];
+
+/// Runs the script with `filer` as the anonymous operator; answers what the observers saw.
+async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
+    // No SMTP here: delivery attempts (and their audit rows) follow the mail worker's timing,
+    // not the filer. The outbox's concealment is tested in side_channels.rs.
+    common::MAIL_PORT.with(|p| *p.borrow_mut() = None);
+    let app = spawn_demo().await;
+    let mut r = Record { masker: Masker::new(&app), app: &app, answers: Vec::new() };
+    let filer_ntk = format!("{filer}.ntk");
+    let extra = json!({
+        "summary": {"description": text(&script.report_names), "discovered_at": "2026-04-01T10:00:00+09:00"},
+        "lessons": text(&script.report_names),
+        "timeline": [{"at": "2026-04-01T09:30:00+09:00", "text": text(&script.report_names)}],
+    });
+    let (status, filed) =
+        app.post("/api/v1/reports", &filer_ntk, report_body("gas", "anonymised", script.tlp, extra)).await;
+    assert_eq!(status, 201, "{filed}");
+    let edits = json!({"lessons": text(&script.forward_names)});
+    let at_ceptoar = filed["id"].as_str().unwrap().to_string();
+    // The filer reads its own report, by id, in a list and as STIX (each read is audited).
+    for path in [
+        format!("/api/v1/reports/{at_ceptoar}"),
+        "/api/v1/reports".into(),
+        format!("/api/v1/reports/{at_ceptoar}/stix"),
+    ] {
+        assert_eq!(app.get(&path, &filer_ntk).await.0, 200, "{path}");
+    }
+    let at_ministry =
+        app.forward(&at_ceptoar, "gas-ceptoar.secretariat", edits.clone()).await["id"].as_str().unwrap().to_string();
+    r.post(&format!("/api/v1/reports/{at_ministry}/forward-preview"), "meti.liaison", edits.clone()).await;
+    let (_, at_nisc) = r.post(&format!("/api/v1/reports/{at_ministry}/forward"), "meti.liaison", edits).await;
+    let at_nisc = at_nisc["id"].as_str().unwrap().to_string();
+
+    // The coordinator drafts from it; the gate may refuse; widening may be asked and answered.
+    let recipients = if script.wider {
+        json!([{"ministry_org_id": app.org("fsa.liaison"), "sector": "finance"}])
+    } else {
+        json!([{"ministry_org_id": app.org("meti.liaison"), "sector": "gas"}])
+    };
+    let draft = json!({
+        "severity": "warning", "tlp": script.tlp, "has_attachments": false, "recipients": recipients,
+        "source_report_ids": [at_nisc], "content": {"summary": text(&script.advisory_names)}
+    });
+    let (_, draft) = r.post("/api/v1/advisories", "nisc.cip", draft).await;
+    let advisory = draft["id"].as_str().unwrap().to_string();
+    let (issued, _) = r.post(&format!("/api/v1/advisories/{advisory}/issue"), "nisc.cip", json!({})).await;
+    if script.wider && issued == 422 {
+        let path = format!("/api/v1/advisories/{advisory}/scope-widenings");
+        let (_, w) = r.post(&path, "nisc.cip", json!({"report_id": at_nisc})).await;
+        let w = w["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            app.post(&format!("/api/v1/scope-widenings/{w}/relay"), "gas-ceptoar.secretariat", json!({})).await.0,
+            200
+        );
+        let answer = json!({"grant": script.grant});
+        assert_eq!(app.post(&format!("/api/v1/scope-widenings/{w}/answer"), &filer_ntk, answer).await.0, 200);
+        r.post(&format!("/api/v1/advisories/{advisory}/issue"), "nisc.cip", json!({})).await;
+    }
+
+    for login in OBSERVERS {
+        for path in [
+            "/api/v1/reports".to_string(),
+            "/api/v1/reports/count".to_string(),
+            "/api/v1/reports?q=ガス".to_string(),
+            format!("/api/v1/reports/{at_ministry}"),
+            format!("/api/v1/reports/{at_nisc}"),
+            format!("/api/v1/reports/{at_ceptoar}"),
+            format!("/api/v1/reports/{at_nisc}/stix"),
+            format!("/api/v1/reports/{at_nisc}/correlations"),
+            format!("/api/v1/reports/{at_nisc}/suggested-recipients"),
+            "/api/v1/advisories".to_string(),
+            format!("/api/v1/advisories/{advisory}"),
+            format!("/api/v1/advisories/{advisory}/stix"),
+            "/api/v1/scope-widenings".to_string(),
+            "/api/v1/notifications".to_string(),
+            "/api/v1/orgs".to_string(),
+            "/api/v1/admin/audit?limit=100".to_string(),
+            "/api/v1/admin/mail-outbox".to_string(),
+        ] {
+            r.get(&path, login).await;
+        }
+        for path in [
+            "/".to_string(),
+            "/reports".to_string(),
+            format!("/reports/{at_ministry}"),
+            format!("/reports/{at_nisc}"),
+            format!("/reports/{at_nisc}/print"),
+            format!("/reports/{at_ceptoar}"),
+            "/advisories".to_string(),
+            format!("/advisories/{advisory}"),
+            "/scope-widenings".to_string(),
+            "/notifications".to_string(),
+            "/statistics".to_string(),
+            "/admin/audit".to_string(),
+        ] {
+            r.page(&path, login).await;
+        }
+    }
+    let taxii = app
+        .client
+        .get(format!("{}/taxii2/kyoyu/collections/", app.base))
+        .bearer_auth(&app.user("nisc.cip").token)
+        .header("accept", "application/taxii+json;version=2.1")
+        .send()
+        .await
+        .unwrap();
+    let collections: Value = taxii.json().await.unwrap();
+    for c in collections["collections"].as_array().unwrap() {
+        let path = format!("/taxii2/kyoyu/collections/{}/objects/", c["id"].as_str().unwrap());
+        for login in OBSERVERS {
+            let resp = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .bearer_auth(&app.user(login).token)
+                .header("accept", "application/taxii+json;version=2.1")
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            r.note(&format!("TAXII {path} as {login}"), status, &resp.text().await.unwrap());
+        }
+    }
+    r.answers
+}
+
+#[test]
+fn no_answer_to_others_depends_on_which_member_filed() {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(6);
+    let mut runner = TestRunner::new(Config { cases, max_shrink_iters: 16, ..Config::default() });
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    runner
+        .run(&script(), |script| {
+            rt.block_on(async {
+                let a = run(&script, "gas-a").await;
+                let b = run(&script, "gas-b").await;
+                prop_assert_eq!(a.len(), b.len());
+                for ((what, in_a), (_, in_b)) in a.iter().zip(&b) {
+                    if in_a != in_b {
+                        return Err(TestCaseError::fail(format!(
+                            "{what} differs with the filer:\n  gas-a filed: {}\n  gas-b filed: {}",
+                            excerpt(in_a, in_b),
+                            excerpt(in_b, in_a)
+                        )));
+                    }
+                }
+                Ok(())
+            })
+        })
+        .unwrap();
+}
+
+/// The part of `s` around where it first differs from `other`.
+fn excerpt(s: &str, other: &str) -> String {
+    let at = s.chars().zip(other.chars()).take_while(|(x, y)| x == y).count();
+    let chars: Vec<char> = s.chars().collect();
+    let from = at.saturating_sub(200);
+    chars[from..(at + 300).min(chars.len())].iter().collect()
+}

@@ -7,8 +7,8 @@
 //!   further attempt waits twice as long (1 s, 2 s, 4 s … at most 15 minutes): an attacker
 //!   elsewhere, or a TAXII poller with a stale password, never locks the user out of the web.
 //!   An administrator lifts the throttles of an account.
-//! - Password hashing (argon2: ~20 ms and 19 MiB each) runs on a bounded pool with a queue
-//!   limit; past it the answer is 429, so a flood cannot take the server's CPU or memory.
+//! - Password hashing (argon2: ~20 ms and 19 MiB each) runs on a bounded pool (all cores but
+//!   one, each thread reusing its working memory) with a queue limit; past it the answer is 429, so a flood cannot take the server's CPU or memory.
 //! - A verified HTTP Basic credential is remembered for a few minutes under a keyed hash, so a
 //!   TAXII poller pays for argon2 once, not per page; it is forgotten when the password
 //!   changes (the stored hash differs), the account is deactivated or an attempt is throttled.
@@ -16,17 +16,16 @@
 
 use crate::error::{ApiError, ApiResult};
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use hmac::{Hmac, Mac};
 use kyoyu_store::{Actor, LoginKey, OrgRow, Store, UserRow};
 use serde_json::json;
 use sha2::Sha256;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 /// Failures in a row at one door and address before attempts are slowed.
@@ -37,9 +36,12 @@ pub const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 const BASIC_CACHE_TTL: Duration = Duration::from_secs(300);
 /// How many Basic credentials are remembered at most.
 const BASIC_CACHE_MAX: usize = 10_000;
-/// Password hashes computed at once.
-const HASH_WORKERS: usize = 2;
-/// Password hashes waiting or running before new ones are refused with 429.
+/// Password hashes computed at once: all cores but one (at least one), so that a flood of
+/// log-ins always leaves a core for everything else.
+fn hash_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+/// Password hashes waiting before new ones are refused with 429.
 const HASH_QUEUE: usize = 32;
 
 const ISSUER: &str = "kyoyu";
@@ -72,44 +74,56 @@ pub struct Attempt<'a> {
     pub door: Door,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 /// The password-hashing pool and the Basic credential cache of one process.
 pub struct Logins {
-    hashing: Semaphore,
-    queued: AtomicUsize,
+    /// Jobs for the hashing threads; a full queue answers 429.
+    jobs: SyncSender<Job>,
     key: [u8; 32],
     basic: Mutex<HashMap<[u8; 32], (String, Instant)>>,
 }
 
 impl Default for Logins {
     fn default() -> Self {
-        Logins {
-            hashing: Semaphore::new(HASH_WORKERS),
-            queued: AtomicUsize::new(0),
-            key: rand::random(),
-            basic: Mutex::new(HashMap::new()),
+        // Long-lived threads rather than tokio's blocking pool: that pool starts new
+        // threads under load, and each keeps its own allocator arena holding argon2's 19 MiB,
+        // so a flood left hundreds of megabytes behind. The threads end with the sender.
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(HASH_QUEUE);
+        let queue = std::sync::Arc::new(Mutex::new(queue));
+        for n in 0..hash_workers() {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new().name(format!("kyoyu-hash-{n}")).spawn(move || loop {
+                let job = match queue.lock() {
+                    Ok(q) => q.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(%e, "cannot start a password-hashing thread");
+            }
         }
-    }
-}
-
-/// Counts a job in the hashing queue while it lives.
-struct Queued<'a>(&'a AtomicUsize);
-
-impl Drop for Queued<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        Logins { jobs, key: rand::random(), basic: Mutex::new(HashMap::new()) }
     }
 }
 
 impl Logins {
     /// Runs one argon2 job on the bounded pool; `TooManyRequests` when the queue is full.
     async fn hashing<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-        if self.queued.fetch_add(1, Ordering::SeqCst) >= HASH_QUEUE {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            return Err(ApiError::TooManyRequests);
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(job());
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(ApiError::TooManyRequests),
+            Err(TrySendError::Disconnected(_)) => return Err(ApiError::internal("hashing pool", "stopped")),
         }
-        let _queued = Queued(&self.queued);
-        let _permit = self.hashing.acquire().await.map_err(|e| ApiError::internal("hashing pool", e))?;
-        tokio::task::spawn_blocking(job).await.map_err(|e| ApiError::internal("hashing task", e))
+        answer.await.map_err(|e| ApiError::internal("hashing task", e))
     }
 
     pub async fn hash_password(&self, password: String) -> ApiResult<String> {
@@ -125,14 +139,11 @@ impl Logins {
     /// hash, so the answer's timing does not tell whether the login exists.
     pub async fn verify_password(&self, password: String, stored: Option<String>) -> ApiResult<bool> {
         self.hashing(move || {
-            let dummy =
-                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyMDA";
             let known = stored.is_some();
-            let hash = stored.unwrap_or_else(|| dummy.to_string());
-            let ok = PasswordHash::new(&hash)
-                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-                .unwrap_or(false);
-            known && ok
+            let hash = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
+            // Always hashed, whether or not the login is known (no short-circuit).
+            let matches = verify_in_place(password.as_bytes(), &hash);
+            known && matches
         })
         .await
     }
@@ -219,6 +230,44 @@ impl Logins {
         }
         store.user_with_org(&user.id).await?.ok_or(ApiError::Unauthorized)
     }
+}
+
+/// Hashed when the login is unknown, so that an unknown login costs what a known one does.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyMDA";
+
+thread_local! {
+    /// Each hashing thread's argon2 working memory, kept between hashes. Allocating 19 MiB per
+    /// hash fragmented the allocator's arenas until a flood left hundreds of megabytes behind.
+    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Checks a password against a PHC string (argon2) in this thread's reused working memory;
+/// false for anything that does not parse or match. The comparison is constant-time.
+fn verify_in_place(password: &[u8], phc: &str) -> bool {
+    use argon2::password_hash::Output;
+    let Ok(parsed) = PasswordHash::new(phc) else { return false };
+    let (Ok(params), Ok(algorithm)) =
+        (argon2::Params::try_from(&parsed), argon2::Algorithm::try_from(parsed.algorithm))
+    else {
+        return false;
+    };
+    let version = parsed.version.and_then(|v| argon2::Version::try_from(v).ok()).unwrap_or_default();
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else { return false };
+    let mut out = vec![0u8; expected.len()];
+    let hashed = BLOCKS.with(|blocks| {
+        let mut blocks = blocks.borrow_mut();
+        blocks.resize(params.block_count(), argon2::Block::default());
+        Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+            password,
+            salt,
+            &mut out,
+            &mut blocks[..],
+        )
+    });
+    hashed.is_ok() && Output::new(&out).is_ok_and(|o| o == expected)
 }
 
 /// Log-ins are compared in the form they are created in: trimmed, lower case.

@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub struct Target {
     pub dir: tempfile::TempDir,
@@ -116,4 +117,70 @@ impl Target {
 /// GET a JSON document with a bearer token.
 pub async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
     client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
+/// Resident memory of a process, in kB (Linux).
+pub fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+pub struct FloodOutcome {
+    pub statuses: std::collections::BTreeMap<u16, usize>,
+    pub token_latencies: Vec<Duration>,
+    pub token_failures: usize,
+}
+
+/// Floods `base` with bad Basic log-ins from `clients` tasks for `period` while one client
+/// lists reports with `token`.
+pub async fn flood(base: &str, token: &str, clients: usize, period: Duration) -> FloodOutcome {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients + 1).build().unwrap();
+    let until = Instant::now() + period;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..clients {
+        let (client, url) = (client.clone(), format!("{base}/taxii2/"));
+        tasks.spawn(async move {
+            let mut seen = Vec::new();
+            let mut n = 0;
+            while Instant::now() < until {
+                // Half name a real account (soon throttled), half unknown ones (always hashed).
+                let login = if i % 2 == 0 { "gas-a.ntk".to_string() } else { format!("nobody{i}-{n}") };
+                n += 1;
+                let r = client
+                    .get(&url)
+                    .basic_auth(login, Some("wrong password"))
+                    .header("accept", "application/taxii+json;version=2.1")
+                    .send()
+                    .await;
+                seen.push(r.map(|r| r.status().as_u16()).unwrap_or(0));
+            }
+            seen
+        });
+    }
+    let mut token_latencies = Vec::new();
+    let mut token_failures = 0;
+    while Instant::now() < until {
+        let started = Instant::now();
+        let r = client.get(format!("{base}/api/v1/reports?limit=20")).bearer_auth(token).send().await;
+        match r {
+            Ok(r) if r.status().is_success() => {
+                let _ = r.bytes().await;
+                token_latencies.push(started.elapsed());
+            }
+            _ => token_failures += 1,
+        }
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    while let Some(seen) = tasks.join_next().await {
+        for s in seen.unwrap() {
+            *statuses.entry(s).or_insert(0) += 1;
+        }
+    }
+    token_latencies.sort();
+    FloodOutcome { statuses, token_latencies, token_failures }
 }

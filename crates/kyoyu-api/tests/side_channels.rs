@@ -25,6 +25,21 @@ async fn at_coordinator(app: &TestApp, login: &str, tlp: &str) -> String {
     app.forward(&id, "meti.liaison", json!({})).await["id"].as_str().unwrap().to_string()
 }
 
+/// The coordinator drafts a GREEN advisory for the finance sector from `source` and asks the
+/// source's operator to consent to that wider audience; answers the request.
+async fn ask_widening(app: &TestApp, source: &str) -> Value {
+    let body = json!({
+        "severity": "warning", "tlp": "GREEN", "has_attachments": false,
+        "recipients": [{"ministry_org_id": app.org("fsa.liaison"), "sector": "finance"}],
+        "source_report_ids": [source], "content": {"summary": "注意喚起"}
+    });
+    let (_, draft) = app.post("/api/v1/advisories", "nisc.cip", body).await;
+    let path = format!("/api/v1/advisories/{}/scope-widenings", draft["id"].as_str().unwrap());
+    let (status, w) = app.post(&path, "nisc.cip", json!({"report_id": source})).await;
+    assert_eq!(status, 201, "{w}");
+    w
+}
+
 /// An answer with its ids and times taken out, for comparing two worlds.
 fn masked(v: &Value) -> Value {
     match v {
@@ -94,15 +109,7 @@ async fn mail_outbox_and_audit_do_not_show_the_operator() {
     let app = spawn_demo().await;
     let source = at_coordinator(&app, "gas-a.ntk", "AMBER").await;
     // A widening request travels to the operator through its secretariat.
-    let body = json!({
-        "severity": "warning", "tlp": "GREEN", "has_attachments": false,
-        "recipients": [{"ministry_org_id": app.org("fsa.liaison"), "sector": "finance"}],
-        "source_report_ids": [source], "content": {"summary": "注意喚起"}
-    });
-    let (_, draft) = app.post("/api/v1/advisories", "nisc.cip", body).await;
-    let path = format!("/api/v1/advisories/{}/scope-widenings", draft["id"].as_str().unwrap());
-    let (status, w) = app.post(&path, "nisc.cip", json!({"report_id": source})).await;
-    assert_eq!(status, 201, "{w}");
+    let w = ask_widening(&app, &source).await;
     let relay = format!("/api/v1/scope-widenings/{}/relay", w["id"].as_str().unwrap());
     assert_eq!(app.post(&relay, "gas-ceptoar.secretariat", json!({})).await.0, 200);
     // The coordinator no longer reads the outbox; system administration sees none of it.
@@ -174,14 +181,7 @@ async fn consent_needs_a_need_to_know_user_and_shows_what_it_widens() {
     let source = app.file("gas-a.ntk", "urgent", "AMBER", json!({})).await["id"].as_str().unwrap().to_string();
     let ids = app.list_ids("nisc.cip", "").await;
     let at_nisc = ids.iter().find(|id| **id != source).unwrap().clone();
-    let body = json!({
-        "severity": "warning", "tlp": "GREEN", "has_attachments": false,
-        "recipients": [{"ministry_org_id": app.org("fsa.liaison"), "sector": "finance"}],
-        "source_report_ids": [at_nisc], "content": {"summary": "注意喚起"}
-    });
-    let (_, draft) = app.post("/api/v1/advisories", "nisc.cip", body).await;
-    let path = format!("/api/v1/advisories/{}/scope-widenings", draft["id"].as_str().unwrap());
-    let (_, w) = app.post(&path, "nisc.cip", json!({"report_id": at_nisc})).await;
+    let w = ask_widening(&app, &at_nisc).await;
     let (_, listed) = app.get("/api/v1/scope-widenings", "gas-a.ntk").await;
     let seen = &listed["items"][0];
     assert_eq!(seen["target_tlp"], "GREEN", "{seen}");
@@ -271,6 +271,47 @@ async fn failed_basic_polls_do_not_lock_the_log_in_and_a_password_change_ends_ot
     assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(&token), None).await.0, 401, "session ended");
     assert_eq!(session("first-pass-1").await.0, 401);
     assert_eq!(session("second-pass-2").await.0, 201);
+}
+
+#[tokio::test]
+async fn a_remembered_basic_credential_is_forgotten_with_its_password() {
+    let app = spawn_demo().await;
+    let path = format!("/api/v1/admin/users/{}", app.user("gas-b.ntk").user_id);
+    let set = |p: &str| json!({"password": p});
+    assert_eq!(app.request(Method::PATCH, &path, Some("gas-b.admin"), Some(set("first-pass-1"))).await.0, 200);
+    let basic = |password: &'static str| {
+        let request = app
+            .client
+            .get(format!("{}/taxii2/", app.base))
+            .basic_auth("gas-b.ntk", Some(password))
+            .header("accept", "application/taxii+json;version=2.1");
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(basic("first-pass-1").await, 200);
+    assert_eq!(basic("first-pass-1").await, 200, "remembered");
+    assert_eq!(app.request(Method::PATCH, &path, Some("gas-b.admin"), Some(set("second-pass-2"))).await.0, 200);
+    assert_eq!(basic("first-pass-1").await, 401, "forgotten with the old password");
+    assert_eq!(basic("second-pass-2").await, 200);
+    // Deactivation ends it too.
+    assert_eq!(app.request(Method::PATCH, &path, Some("gas-b.admin"), Some(json!({"active": false}))).await.0, 200);
+    assert_eq!(basic("second-pass-2").await, 401);
+}
+
+#[tokio::test]
+async fn a_totp_code_is_accepted_once() {
+    let app = spawn_demo().await;
+    let user = app.user("gas-b.ntk").user_id.clone();
+    let path = format!("/api/v1/admin/users/{user}");
+    let password = json!({"password": "pass-word-123"});
+    assert_eq!(app.request(Method::PATCH, &path, Some("gas-b.admin"), Some(password)).await.0, 200);
+    let secret = kyoyu_api::login::new_totp_secret();
+    let mut tx = app.store.begin(kyoyu_store::Actor::default()).await.unwrap();
+    tx.set_totp_secret(&user, Some(&secret), &kyoyu_store::now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let code = kyoyu_api::login::totp(&secret, "gas-b.ntk").unwrap().generate_current().unwrap();
+    let body = json!({"login": "gas-b.ntk", "password": "pass-word-123", "totp": code});
+    assert_eq!(app.request(Method::POST, "/api/v1/session", None, Some(body.clone())).await.0, 201);
+    assert_eq!(app.request(Method::POST, "/api/v1/session", None, Some(body)).await.0, 401, "replayed");
 }
 
 #[tokio::test]

@@ -653,3 +653,34 @@ async fn oasis_taxii2_client_round_trips() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Issue #11: whether a colleague holds a RED version of an object showed through the answer
+/// to a TAXII POST ("may not widen from TLP:RED"). Only versions the poster may read count.
+#[tokio::test]
+async fn a_colleagues_red_object_does_not_show_through_a_post() {
+    let app = spawn_demo().await;
+    let id = format!("indicator--{}", uuid());
+    let held = add(&app, "gas-a.ntk", vec![indicator(&id, "2026-02-01T00:00:00.000Z", Some(RED), "203.0.113.9")]).await;
+    assert_eq!(held["success_count"], 1, "{held}");
+    let fresh = format!("indicator--{}", uuid());
+    let mut answers = Vec::new();
+    for object_id in [&id, &fresh] {
+        let later = indicator(object_id, "2026-03-01T00:00:00.000Z", Some(GREEN), "203.0.113.9");
+        let status = add(&app, "gas-a.admin", vec![later]).await;
+        answers.push((status["success_count"].clone(), status["failure_count"].clone(), status["failures"].clone()));
+    }
+    assert_eq!(answers[0], answers[1], "a colleague's RED version changes nothing in the answer");
+    assert_eq!(answers[0].0, 1);
+}
+
+/// Issue #11: outside objects had no size limit (ten 15 MiB notes made a 157 MB page).
+#[tokio::test]
+async fn an_outside_object_over_the_size_limit_is_refused_by_its_place() {
+    let app = spawn_demo().await;
+    let mut big = indicator(&format!("indicator--{}", uuid()), "2026-02-01T00:00:00.000Z", Some(GREEN), "203.0.113.7");
+    big["description"] = json!("x".repeat(kyoyu_api::taxii::MAX_OBJECT_BYTES));
+    let small = indicator(&format!("indicator--{}", uuid()), "2026-02-01T00:00:00.000Z", Some(GREEN), "203.0.113.8");
+    let status = add(&app, "gas-a.ntk", vec![small, big]).await;
+    assert_eq!((status["success_count"].clone(), status["failure_count"].clone()), (json!(1), json!(1)), "{status}");
+    assert!(status["failures"][0]["message"].as_str().unwrap().contains("objects[1]"), "{status}");
+}

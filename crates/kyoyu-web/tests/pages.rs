@@ -138,6 +138,17 @@ async fn totp_enrolment_then_log_in_needs_the_code() {
     assert_eq!(raw_login(&app, "gas-a.ntk", &password, "123").await.0, 401);
     let code = kyoyu_api::login::totp(&secret, "gas-a.ntk").unwrap().generate_current().unwrap();
     assert_eq!(raw_login(&app, "gas-a.ntk", &password, &code).await.0, 303);
+    assert_eq!(raw_login(&app, "gas-a.ntk", &password, &code).await.0, 401, "a code is accepted once");
+    // A session alone does not turn the second factor off: the password and a code do.
+    let (_, account) = s.get("/account").await;
+    let csrf = hidden(&account, "_csrf");
+    let (status, _) = s.post_form("/account/totp/remove", &[("_csrf", &csrf)]).await;
+    assert_eq!(status, 401);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let next = kyoyu_api::login::totp(&secret, "gas-a.ntk").unwrap().generate(now + 30);
+    let form = [("_csrf", csrf.as_str()), ("password", password.as_str()), ("code", next.as_str())];
+    assert_eq!(s.post_form("/account/totp/remove", &form).await.0, 303);
+    assert_eq!(raw_login(&app, "gas-a.ntk", &password, "").await.0, 303, "no code needed any more");
 }
 
 async fn validation_page(app: &WebApp, lang: &str) -> String {

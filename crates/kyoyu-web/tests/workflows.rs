@@ -158,6 +158,8 @@ async fn administration_edits_users_tokens_and_reference_data() {
     assert_eq!(status, 303);
     let (user, _) = app.store.user_with_org(&member).await.unwrap().unwrap();
     assert!(user.need_to_know, "need-to-know granted");
+    let (status, _) = admin.post_form(&format!("/admin/users/{member}/unlock"), &[("_csrf", &csrf)]).await;
+    assert_eq!(status, 303, "an administrator lifts a user's log-in delays");
     // An administrator does not mint tokens for others (that would be acting as them).
     let (status, page) =
         admin.post_form(&format!("/admin/users/{member}/tokens"), &[("_csrf", &csrf), ("label", "ci")]).await;

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orgs/{id}", get(org_form).post(update_org))
         .route("/admin/users", post(create_user))
         .route("/admin/users/{id}", post(update_user))
+        .route("/admin/users/{id}/unlock", post(unlock_user))
         .route("/admin/users/{id}/tokens", get(tokens).post(create_token))
         .route("/admin/users/{id}/tokens/{token_id}/revoke", post(revoke_token))
         .route("/admin/sectors/{code}", post(put_sector))
@@ -89,7 +90,13 @@ fn users_table(web: &Web, users: &[Value], names: &Names) -> Markup {
                     td { (u["roles"].as_array().into_iter().flatten().filter_map(Value::as_str).map(|r| crate::i18n::label_of(Role::parse, r, lang)).collect::<Vec<_>>().join("、")) }
                     td { (toggle(web, id, "need_to_know", ntk)) }
                     td { (toggle(web, id, "active", active)) }
-                    td { a href={ "/admin/users/" (id) "/tokens" } { (lang.t("トークン", "Tokens")) } }
+                    td {
+                        a href={ "/admin/users/" (id) "/tokens" } { (lang.t("トークン", "Tokens")) } " "
+                        form.inline method="post" action={ "/admin/users/" (id) "/unlock" } {
+                            (csrf(web))
+                            button.secondary type="submit" title=(lang.t("ログイン失敗による待ち時間を解除します", "Lifts the wait after failed log-ins")) { (lang.t("ログイン制限を解除", "Lift log-in delay")) }
+                        }
+                    }
                 }
             } }
         }
@@ -239,6 +246,12 @@ pub async fn update_user(State(state): State<AppState>, web: Web, Path(id): Path
     web.check_csrf(&form)?;
     let b = to_body(&form, &[("need_to_know", Kind::Bool), ("active", Kind::Bool)]);
     let _ = api::update_user(State(state.clone()), web.caller.clone(), Path(id), body(&b)?).await?;
+    see_other("/admin?done=1")
+}
+
+pub async fn unlock_user(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let _ = api::unlock_user(State(state.clone()), web.caller.clone(), Path(id)).await?;
     see_other("/admin?done=1")
 }
 

@@ -459,11 +459,6 @@ pub async fn relay_advisory(
     for target in &targets {
         let result = match world.org(target) {
             None => Err(FieldError::unknown_code("org_ids", target)),
-            Some(_) if hops.iter().any(|h| &h.to_org_id == target) => Err(FieldError::new(
-                "org_ids",
-                format!("組織 {target} は既に受け取っています"),
-                format!("organisation {target} has already received it"),
-            )),
             Some(org) => kyoyu_policy::check_relay(&caller.principal, &org.facts(), &f),
         };
         if let Err(e) = result {
@@ -471,6 +466,10 @@ pub async fn relay_advisory(
         }
     }
     errors.into_result(())?;
+    // Relaying again to those who have it acts not at all, like a concurrent twin.
+    if targets.iter().all(|t| hops.iter().any(|h| &h.to_org_id == t)) {
+        return Err(ApiError::already_done());
+    }
     let mut delivered = Vec::new();
     for target in &targets {
         let h = HopRow {

@@ -192,14 +192,12 @@ async fn consent_needs_a_need_to_know_user_and_shows_what_it_widens() {
 }
 
 #[tokio::test]
-async fn concurrent_forwards_and_issues_act_once() {
+async fn concurrent_forwards_issues_shares_and_relays_act_once() {
     let app = spawn_demo().await;
     let filed = app.file("gas-a.ntk", "direct", "GREEN", json!({}));
     let path = format!("/api/v1/reports/{}/forward", filed.await["id"].as_str().unwrap());
     let forwards = futures_all((0..10).map(|_| app.post(&path, "meti.liaison", json!({})))).await;
-    let statuses: Vec<u16> = forwards.iter().map(|(s, _)| *s).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    assert_once(&forwards, 201);
     let body = json!({
         "severity": "info", "tlp": "GREEN", "has_attachments": false,
         "recipients": [{"ministry_org_id": app.org("meti.liaison"), "sector": "gas"}], "content": {"summary": "x"}
@@ -207,12 +205,26 @@ async fn concurrent_forwards_and_issues_act_once() {
     let (_, draft) = app.post("/api/v1/advisories", "nisc.cip", body.clone()).await;
     let issue = format!("/api/v1/advisories/{}/issue", draft["id"].as_str().unwrap());
     let issues = futures_all((0..8).map(|_| app.post(&issue, "nisc.cip", json!({})))).await;
-    let statuses: Vec<u16> = issues.iter().map(|(s, _)| *s).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_once(&issues, 200);
     let (_, next) = app.post("/api/v1/advisories", "nisc.cip", body).await;
     let (_, next) =
         app.post(&format!("/api/v1/advisories/{}/issue", next["id"].as_str().unwrap()), "nisc.cip", json!({})).await;
     assert!(next["identifier"].as_str().unwrap().ends_with("-0002"), "no number burned: {}", next["identifier"]);
+    // Shares of one rendition and relays of one advisory to the same organisation act once.
+    let ceptoar = app.org("gas-ceptoar.secretariat");
+    let share = format!("/api/v1/reports/{}/shares", app.list_ids("meti.liaison", "").await[0]);
+    let shares = futures_all((0..6).map(|_| app.post(&share, "meti.liaison", json!({"org_ids": [ceptoar]})))).await;
+    assert_once(&shares, 200);
+    let relay = format!("/api/v1/advisories/{}/relay", draft["id"].as_str().unwrap());
+    let relays = futures_all((0..6).map(|_| app.post(&relay, "meti.liaison", json!({"org_ids": [ceptoar]})))).await;
+    assert_once(&relays, 200);
+}
+
+/// Exactly one answer has `ok`; every other one is 409.
+fn assert_once(answers: &[(u16, Value)], ok: u16) {
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == ok).count(), 1, "{answers:?}");
+    assert!(statuses.iter().all(|s| *s == ok || *s == 409), "{answers:?}");
 }
 
 /// Runs the futures at once and collects their answers in order.

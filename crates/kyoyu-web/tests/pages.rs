@@ -292,3 +292,29 @@ async fn statistics_leave_out_exercises_and_count_only_readable_chains() {
     let (_, theirs) = other.get("/statistics").await;
     assert!(theirs.contains("<strong>0</strong>"), "nothing readable, nothing counted");
 }
+
+/// Issue #11: any API token worked as the web session cookie. Only a web log-in's does now;
+/// and a user mints its own API tokens from its account page.
+#[tokio::test]
+async fn an_api_token_does_not_open_the_web_ui() {
+    let app = spawn_web().await;
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/", app.base))
+        .header("cookie", format!("kyoyu_session={}", app.user("gas-a.ntk").token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+    let s = app.client("gas-a.member", "en").await;
+    let (_, account) = s.get("/account").await;
+    let mine = format!("/admin/users/{}/tokens", app.user("gas-a.member").user_id);
+    assert!(account.contains(&mine), "the account page links to the user's own tokens");
+    let csrf = s.csrf().await;
+    let (status, page) = s.post_form(&mine, &[("_csrf", &csrf), ("label", "script")]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"new-token\">kyoyu_"), "the owner's token is shown once");
+}

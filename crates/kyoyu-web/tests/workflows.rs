@@ -126,6 +126,7 @@ async fn advisory_issue_shows_sanitisation_and_scope_problems_and_asks_the_sourc
     let officer = app.client("gas-a.admin", "ja").await;
     let (_, requests) = officer.get("/scope-widenings").await;
     assert!(requests.contains("事業者の回答待ち"), "{requests}");
+    assert!(requests.contains("求める提供範囲: "), "the request shows the scope it asks for: {requests}");
     let widening = requests.split("/scope-widenings/").nth(1).unwrap().split('/').next().unwrap().to_string();
     let csrf_officer = officer.csrf().await;
     let (status, _) = officer

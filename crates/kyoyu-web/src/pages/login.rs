@@ -122,6 +122,7 @@ fn account_page(web: &Web, enrol: Option<&str>, message: Option<(&str, &str)>) -
             tr { th { (web.t("役割", "Roles")) } td { (roles.join("、")) } }
             tr { th { (web.t("知る必要", "Need to know")) } td { (if user.need_to_know { web.t("あり", "yes") } else { web.t("なし", "no") }) } }
         } }
+        p { a href={ "/admin/users/" (user.id) "/tokens" } { (web.t("自分の API トークン（発行・失効）", "My API tokens (issue, revoke)")) } }
         h2 { (web.t("二要素認証（TOTP）", "Two-factor authentication (TOTP)")) }
         @match enrol {
             Some(secret) => {

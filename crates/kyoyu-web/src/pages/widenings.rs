@@ -91,11 +91,40 @@ pub fn table(web: &Web, rows: &[(Value, Markup)]) -> Markup {
     }
 }
 
-/// Each visible request with what it is about.
+/// What consent is asked for: the advisory's TLP and its recipients (ministry, sector).
+fn asked(web: &Web, w: &Value, names: &crate::call::Names, sectors: &[kyoyu_store::SectorRow]) -> Markup {
+    let sector_name = |code: &str| {
+        sectors
+            .iter()
+            .find(|s| s.code == code)
+            .map(|s| web.t(&s.name_ja, &s.name_en).to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let recipients: Vec<String> = w["target_recipients"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let ministry = names.name(r["ministry_org_id"].as_str(), web.lang);
+            format!("{ministry}（{}）", sector_name(r["sector"].as_str().unwrap_or("")))
+        })
+        .collect();
+    html! {
+        div.muted {
+            (web.t("求める提供範囲: ", "Consent asked for: "))
+            (crate::layout::tlp_tag(w["target_tlp"].as_str())) " " (recipients.join("、"))
+        }
+    }
+}
+
+/// Each visible request with what it is about and what it asks.
 pub async fn described(state: &AppState, web: &Web) -> Result<Vec<(Value, Markup)>, ApiError> {
+    let names = crate::call::Names::load(state).await?;
+    let sectors = state.store.list_sectors().await?;
     let mut out = Vec::new();
     for w in visible(state, web).await? {
         let a = about(state, web, &w).await?;
+        let a = html! { (a) (asked(web, &w, &names, &sectors)) };
         out.push((w, a));
     }
     Ok(out)

@@ -96,6 +96,46 @@ pub async fn create_session(
     Ok((StatusCode::CREATED, Json(json!({"token": token, "expires_at": row.expires_at}))))
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    login: Option<String>,
+    password: Option<String>,
+    totp: Option<String>,
+    new_password: Option<String>,
+}
+
+/// A user sets a new password with the current one (and TOTP code, if enrolled). This is also
+/// the only use of a password an administrator set. Every session of the user ends.
+pub async fn change_password(
+    State(state): State<AppState>,
+    address: crate::extract::ClientAddress,
+    JsonBody(body): JsonBody<PasswordBody>,
+) -> ApiResult<Json<Value>> {
+    let mut errors = ValidationErrors::default();
+    for (field, missing) in [
+        ("login", body.login.is_none()),
+        ("password", body.password.is_none()),
+        ("new_password", body.new_password.is_none()),
+    ] {
+        if missing {
+            errors.push(FieldError::required(field));
+        }
+    }
+    errors.into_result(())?;
+    let (login, password, new) =
+        (body.login.unwrap_or_default(), body.password.unwrap_or_default(), body.new_password.unwrap_or_default());
+    let attempt = crate::login::Attempt {
+        login: &login,
+        password: &password,
+        code: body.totp.as_deref(),
+        address: &address.0,
+        door: crate::login::Door::Session,
+    };
+    let user = state.logins.change_password(&state.store, attempt, &new).await?;
+    Ok(Json(json!({"user_id": user.id, "changed": true})))
+}
+
 /// Issues a 12-hour session token to a user who has just logged in.
 pub async fn open_session(state: &AppState, user: &UserRow, label: &str) -> ApiResult<(String, TokenRow)> {
     let expires = kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::hours(12));
@@ -386,6 +426,8 @@ pub async fn create_user(
     };
     let user = UserRow {
         id: new_id(),
+        // The administrator chose it: the user chooses a new one at first log-in.
+        password_must_change: password_hash.is_some(),
         org_id,
         login: b.login.unwrap_or_default().trim().to_string(),
         display_name: b.display_name.unwrap_or_default(),
@@ -434,6 +476,8 @@ pub async fn update_user(
     let password_changed = b.password.is_some();
     if let Some(p) = b.password {
         user.password_hash = Some(state.logins.hash_password(p).await?);
+        // Nobody logs in with a password someone else chose: it serves to choose a new one.
+        user.password_must_change = user.id != caller.user.id;
     }
     check_user_fields(&user)?;
     tx.save_user(&user).await?;

@@ -34,6 +34,9 @@ pub enum ApiError {
     /// TAXII: the client does not accept `application/taxii+json;version=2.1`.
     #[error("not acceptable")]
     NotAcceptable,
+    /// The password was set by an administrator: it serves only to choose a new one.
+    #[error("password change required")]
+    PasswordChangeRequired,
     /// Too many log-ins waiting for password hashing: try again shortly.
     #[error("too many requests")]
     TooManyRequests,
@@ -160,6 +163,13 @@ impl ApiError {
                 "not_acceptable",
                 format!("Accept に {} を含めてください", crate::taxii::TAXII_MEDIA_TYPE),
                 format!("Accept must allow {}", crate::taxii::TAXII_MEDIA_TYPE),
+                vec![],
+            ),
+            ApiError::PasswordChangeRequired => (
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "管理者が設定したパスワードです。POST /api/v1/password で新しいパスワードを設定してください".into(),
+                "this password was set by an administrator; choose a new one with POST /api/v1/password".into(),
                 vec![],
             ),
             ApiError::TooManyRequests => (

@@ -79,6 +79,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(openapi))
         .route("/v1/session", post(admin::create_session))
+        .route("/v1/password", post(admin::change_password))
         .route("/v1/me", get(admin::get_me))
         .route("/v1/public/reports", get(reports::list_published))
         .route("/v1/reports", post(reports::create_report).get(reports::list_reports))

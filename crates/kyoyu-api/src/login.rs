@@ -180,8 +180,33 @@ impl Logins {
     }
 
     /// Checks a log-in and answers the user and organisation, or `Unauthorized` for any
-    /// failure (`TooManyRequests` when the hashing queue is full).
+    /// failure (`TooManyRequests` when the hashing queue is full), and
+    /// `PasswordChangeRequired` for a right password an administrator set.
     pub async fn authenticate(&self, store: &Store, a: Attempt<'_>) -> ApiResult<(UserRow, OrgRow)> {
+        let (user, org) = self.check(store, a).await?;
+        if user.password_must_change {
+            return Err(ApiError::PasswordChangeRequired);
+        }
+        Ok((user, org))
+    }
+
+    /// Sets a new password for whoever logs in with `a` (a password an administrator set
+    /// included), ends the user's sessions and clears the need to change.
+    pub async fn change_password(&self, store: &Store, a: Attempt<'_>, new_password: &str) -> ApiResult<UserRow> {
+        check_new_password(a.password, new_password)?;
+        let (mut user, _) = self.check(store, a).await?;
+        user.password_hash = Some(self.hash_password(new_password.to_string()).await?);
+        user.password_must_change = false;
+        let mut tx = store.begin(actor(&user)).await?;
+        tx.save_user(&user).await?;
+        tx.end_sessions(&user.id, None, &kyoyu_store::now()).await?;
+        tx.audit("user.password_change", "user", &user.id, json!({})).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// The log-in checks themselves: password, second factor, throttling, the Basic cache.
+    async fn check(&self, store: &Store, a: Attempt<'_>) -> ApiResult<(UserRow, OrgRow)> {
         let user = store.find_user_by_login(&normalise_login(a.login)).await?.filter(|u| u.active);
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let cache_key = (a.door == Door::Basic).then(|| self.basic_key(a.login, a.password));
@@ -219,7 +244,7 @@ impl Logins {
             record_failure(store, &user, key).await?;
             return Err(ApiError::Unauthorized);
         }
-        if let (Some(k), Some(hash), None) = (cache_key, stored, remembered) {
+        if let (Some(k), Some(hash), None, false) = (cache_key, stored, remembered, user.password_must_change) {
             self.remember(k, hash);
         }
         let throttle = store.login_throttle(key).await?;
@@ -268,6 +293,29 @@ fn verify_in_place(password: &[u8], phc: &str) -> bool {
         )
     });
     hashed.is_ok() && Output::new(&out).is_ok_and(|o| o == expected)
+}
+
+/// The shortest password a user may choose.
+pub const MIN_PASSWORD: usize = 10;
+
+/// A new password is long enough, not too long, and not the one it replaces.
+fn check_new_password(current: &str, new: &str) -> Result<(), kyoyu_domain::FieldError> {
+    let n = new.chars().count();
+    if !(MIN_PASSWORD..=256).contains(&n) {
+        return Err(kyoyu_domain::FieldError::new(
+            "new_password",
+            format!("パスワードは {MIN_PASSWORD}〜256 文字にしてください"),
+            format!("a password has {MIN_PASSWORD} to 256 characters"),
+        ));
+    }
+    if new == current {
+        return Err(kyoyu_domain::FieldError::new(
+            "new_password",
+            "今のパスワードとは別のものにしてください",
+            "must differ from the current password",
+        ));
+    }
+    Ok(())
 }
 
 /// Log-ins are compared in the form they are created in: trimmed, lower case.

@@ -169,6 +169,7 @@ async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passw
     for ((a, password), hash) in accounts.into_iter().zip(passwords).zip(hashes) {
         let user = UserRow {
             id: new_id(),
+            password_must_change: false,
             org_id: a.org.id.clone(),
             login: a.login.clone(),
             display_name: a.display_name,

@@ -52,13 +52,15 @@ async fn system_admin_manages_organisations_users_and_tokens() {
         .await;
     assert_eq!(status, 409);
 
-    // Log in with the password, then file a report with the session token.
+    // The administrator's password serves only to choose the user's own; then log in with it.
+    let change = json!({"login": "hokushin.csirt", "password": "pass-word-123", "new_password": "own-pass-word-456"});
+    assert_eq!(app.request(Method::POST, "/api/v1/password", None, Some(change)).await.0, 200);
     let (status, session) = app
         .request(
             Method::POST,
             "/api/v1/session",
             None,
-            Some(json!({"login": "hokushin.csirt", "password": "pass-word-123"})),
+            Some(json!({"login": "hokushin.csirt", "password": "own-pass-word-456"})),
         )
         .await;
     assert_eq!(status, 201, "{session}");
@@ -74,7 +76,7 @@ async fn system_admin_manages_organisations_users_and_tokens() {
     assert_eq!(status, 401);
 
     let actions = audit_actions(&app).await;
-    for a in ["org.create", "user.create", "token.create"] {
+    for a in ["org.create", "user.create", "user.password_change", "token.create"] {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
 }

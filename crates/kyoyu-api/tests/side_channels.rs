@@ -252,10 +252,7 @@ async fn futures_all<F: std::future::Future<Output = (u16, Value)>>(fs: impl Ite
 #[tokio::test]
 async fn failed_basic_polls_do_not_lock_the_log_in_and_a_password_change_ends_other_sessions() {
     let app = spawn_demo().await;
-    let uid = app.user("gas-a.ntk").user_id.clone();
-    let set = |p: &str| json!({"password": p});
-    let path = format!("/api/v1/admin/users/{uid}");
-    assert_eq!(app.request(Method::PATCH, &path, Some("gas-a.admin"), Some(set("first-pass-1"))).await.0, 200);
+    own_password(&app, "gas-a.ntk", "gas-a.admin", "first-pass-1").await;
     let client = reqwest::Client::new();
     for _ in 0..8 {
         let r = client
@@ -279,7 +276,7 @@ async fn failed_basic_polls_do_not_lock_the_log_in_and_a_password_change_ends_ot
     assert_eq!(status, 201, "Basic failures do not lock the JSON log-in: {first}");
     let token = first["token"].as_str().unwrap().to_string();
     assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(&token), None).await.0, 200);
-    assert_eq!(app.request(Method::PATCH, &path, Some("gas-a.admin"), Some(set("second-pass-2"))).await.0, 200);
+    own_password(&app, "gas-a.ntk", "gas-a.admin", "second-pass-2").await;
     assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(&token), None).await.0, 401, "session ended");
     assert_eq!(session("first-pass-1").await.0, 401);
     assert_eq!(session("second-pass-2").await.0, 201);
@@ -289,8 +286,7 @@ async fn failed_basic_polls_do_not_lock_the_log_in_and_a_password_change_ends_ot
 async fn a_remembered_basic_credential_is_forgotten_with_its_password() {
     let app = spawn_demo().await;
     let path = format!("/api/v1/admin/users/{}", app.user("gas-b.ntk").user_id);
-    let set = |p: &str| json!({"password": p});
-    assert_eq!(app.request(Method::PATCH, &path, Some("gas-b.admin"), Some(set("first-pass-1"))).await.0, 200);
+    own_password(&app, "gas-b.ntk", "gas-b.admin", "first-pass-1").await;
     let basic = |password: &'static str| {
         let request = app
             .client
@@ -301,7 +297,7 @@ async fn a_remembered_basic_credential_is_forgotten_with_its_password() {
     };
     assert_eq!(basic("first-pass-1").await, 200);
     assert_eq!(basic("first-pass-1").await, 200, "remembered");
-    assert_eq!(app.request(Method::PATCH, &path, Some("gas-b.admin"), Some(set("second-pass-2"))).await.0, 200);
+    own_password(&app, "gas-b.ntk", "gas-b.admin", "second-pass-2").await;
     assert_eq!(basic("first-pass-1").await, 401, "forgotten with the old password");
     assert_eq!(basic("second-pass-2").await, 200);
     // Deactivation ends it too.
@@ -309,13 +305,53 @@ async fn a_remembered_basic_credential_is_forgotten_with_its_password() {
     assert_eq!(basic("second-pass-2").await, 401);
 }
 
+/// The organisation's admin gives `login` a temporary password, and the user replaces it with
+/// one of its own (a password an administrator set serves only for that).
+async fn own_password(app: &TestApp, login: &str, admin: &str, password: &str) {
+    let path = format!("/api/v1/admin/users/{}", app.user(login).user_id);
+    let temporary = json!({"password": "temporary-password"});
+    assert_eq!(app.request(Method::PATCH, &path, Some(admin), Some(temporary)).await.0, 200);
+    let body = json!({"login": login, "password": "temporary-password", "new_password": password});
+    let (status, answer) = app.request(Method::POST, "/api/v1/password", None, Some(body)).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+#[tokio::test]
+async fn an_administrator_cannot_log_in_with_a_password_it_set() {
+    let app = spawn_demo().await;
+    let path = format!("/api/v1/admin/users/{}", app.user("gas-a.ntk").user_id);
+    let (status, user) =
+        app.request(Method::PATCH, &path, Some("gas-a.admin"), Some(json!({"password": "chosen-by-admin"}))).await;
+    assert_eq!((status, user["password_must_change"].clone()), (200, json!(true)), "{user}");
+    let log_in = |password: &str| json!({"login": "gas-a.ntk", "password": password});
+    let (status, refusal) = app.request(Method::POST, "/api/v1/session", None, Some(log_in("chosen-by-admin"))).await;
+    assert_eq!((status, refusal["error"]["code"].clone()), (403, json!("password_change_required")), "{refusal}");
+    let basic = app
+        .client
+        .get(format!("{}/taxii2/", app.base))
+        .basic_auth("gas-a.ntk", Some("chosen-by-admin"))
+        .header("accept", "application/taxii+json;version=2.1");
+    assert_eq!(basic.send().await.unwrap().status().as_u16(), 403);
+    // Only the user's own new password opens a session; the administrator's no longer works.
+    let change = json!({"login": "gas-a.ntk", "password": "chosen-by-admin", "new_password": "chosen-by-admin"});
+    let (status, err) = app.request(Method::POST, "/api/v1/password", None, Some(change)).await;
+    assert_eq!((status, err["error"]["fields"][0]["field"].clone()), (422, json!("new_password")), "{err}");
+    let change = json!({"login": "gas-a.ntk", "password": "chosen-by-admin", "new_password": "chosen-by-user"});
+    assert_eq!(app.request(Method::POST, "/api/v1/password", None, Some(change)).await.0, 200);
+    assert_eq!(app.request(Method::POST, "/api/v1/session", None, Some(log_in("chosen-by-admin"))).await.0, 401);
+    assert_eq!(app.request(Method::POST, "/api/v1/session", None, Some(log_in("chosen-by-user"))).await.0, 201);
+    // A user the administrator creates with a password chooses its own at first log-in too.
+    let org = app.org("gas-a.ntk");
+    let b = json!({"org_id": org, "login": "gas-a.new", "display_name": "新任", "password": "chosen-by-admin"});
+    let (status, created) = app.post("/api/v1/admin/users", "gas-a.admin", b).await;
+    assert_eq!((status, created["password_must_change"].clone()), (201, json!(true)));
+}
+
 #[tokio::test]
 async fn a_totp_code_is_accepted_once() {
     let app = spawn_demo().await;
     let user = app.user("gas-b.ntk").user_id.clone();
-    let path = format!("/api/v1/admin/users/{user}");
-    let password = json!({"password": "pass-word-123"});
-    assert_eq!(app.request(Method::PATCH, &path, Some("gas-b.admin"), Some(password)).await.0, 200);
+    own_password(&app, "gas-b.ntk", "gas-b.admin", "pass-word-123").await;
     let secret = kyoyu_api::login::new_totp_secret();
     let mut tx = app.store.begin(kyoyu_store::Actor::default()).await.unwrap();
     tx.set_totp_secret(&user, Some(&secret), &kyoyu_store::now()).await.unwrap();

@@ -115,6 +115,7 @@ async fn build_world(store: &Store) -> World {
         };
         let user = UserRow {
             id: new_id(),
+            password_must_change: false,
             org_id: o.id.clone(),
             login: format!("bench-{}", o.id),
             display_name: "bench".into(),

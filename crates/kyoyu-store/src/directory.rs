@@ -40,6 +40,7 @@ fn user_from_row(r: &impl Get) -> Result<UserRow> {
         need_to_know: r.flag("need_to_know"),
         active: r.flag("active"),
         created_at: r.text("created_at"),
+        password_must_change: r.flag("password_must_change"),
     })
 }
 
@@ -268,11 +269,12 @@ impl Tx {
 
     /// Creates or updates a user; a login taken by another user is a conflict.
     pub async fn save_user(&mut self, u: &UserRow) -> Result<()> {
-        let sql = "INSERT INTO users (id, org_id, login, display_name, email, phone, password_hash, roles, need_to_know, active, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        let sql = "INSERT INTO users (id, org_id, login, display_name, email, phone, password_hash, roles, need_to_know, active, created_at, password_must_change)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, email = excluded.email,
                phone = excluded.phone, password_hash = excluded.password_hash, roles = excluded.roles,
-               need_to_know = excluded.need_to_know, active = excluded.active";
+               need_to_know = excluded.need_to_know, active = excluded.active,
+               password_must_change = excluded.password_must_change";
         let roles = roles_json(&u.roles);
         on!(self.conn(), c => sqlx::query(sql)
             .bind(&u.id)
@@ -286,6 +288,7 @@ impl Tx {
             .bind(u.need_to_know)
             .bind(u.active)
             .bind(&u.created_at)
+            .bind(u.password_must_change)
             .execute(&mut *c)
             .await
             .map_err(conflict_on_unique("login"))?
@@ -399,6 +402,7 @@ mod tests {
         };
         let user = UserRow {
             id: new_id(),
+            password_must_change: false,
             org_id: org.id.clone(),
             login: "op.user".into(),
             display_name: "User".into(),

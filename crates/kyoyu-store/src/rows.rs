@@ -51,6 +51,9 @@ pub struct UserRow {
     pub need_to_know: bool,
     pub active: bool,
     pub created_at: String,
+    /// The password was set by someone else (an administrator): it serves only to choose a
+    /// new one (`POST /api/v1/password`).
+    pub password_must_change: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -42,6 +42,7 @@ fn pages() -> Router<AppState> {
         .route("/static/style.css", get(|| async { layout::css() }))
         .route("/static/app.js", get(|| async { layout::js() }))
         .route("/login", get(login::show_login).post(login::submit_login))
+        .route("/password", get(login::show_password).post(login::submit_password))
         .route("/logout", post(login::logout))
         .route("/lang/{code}", get(login::switch_lang))
         .route("/account", get(login::account))

@@ -318,3 +318,44 @@ async fn an_api_token_does_not_open_the_web_ui() {
     assert_eq!(status, 200);
     assert!(page.contains("id=\"new-token\">kyoyu_"), "the owner's token is shown once");
 }
+
+/// Nobody logs in with a password someone else chose: after an administrator sets one, the
+/// log-in page asks the user to replace it, and only the user's own then opens a session.
+#[tokio::test]
+async fn a_password_an_administrator_set_only_serves_to_choose_ones_own() {
+    let app = spawn_web().await;
+    let uid = app.user("gas-a.member").user_id.clone();
+    let r = reqwest::Client::new()
+        .patch(format!("{}/api/v1/admin/users/{uid}", app.base))
+        .bearer_auth(&app.user("gas-a.admin").token)
+        .json(&json!({"password": "set-by-admin-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (status, page, cookie) = raw_login(&app, "gas-a.member", "set-by-admin-1", "").await;
+    assert_eq!(status, 200);
+    assert!(cookie.is_none(), "no session with the administrator's password");
+    assert!(page.contains(r#"action="/password""#), "the log-in asks for a new password");
+    let http =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = http.get(format!("{}/password", app.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&form, "_csrf");
+    let change = |new: &'static str, again: &'static str| {
+        let fields = [
+            ("_csrf", csrf.clone()),
+            ("login", "gas-a.member".to_string()),
+            ("password", "set-by-admin-1".to_string()),
+            ("new_password", new.to_string()),
+            ("new_password_again", again.to_string()),
+        ];
+        http.post(format!("{}/password", app.base)).form(&fields).send()
+    };
+    let r = change("my-own-pass-1", "my-own-pass-2").await.unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.unwrap().contains("一致しません"));
+    let r = change("my-own-pass-1", "my-own-pass-1").await.unwrap();
+    assert_eq!(r.status().as_u16(), 303, "changed, and logged in");
+    assert_eq!(raw_login(&app, "gas-a.member", "set-by-admin-1", "").await.0, 401);
+    assert_eq!(raw_login(&app, "gas-a.member", "my-own-pass-1", "").await.0, 303);
+}

@@ -29,3 +29,7 @@ ALTER TABLE totp_secrets ADD COLUMN last_step BIGINT;
 -- recipients when it was asked. A later, wider draft is not covered by the answer.
 ALTER TABLE scope_widenings ADD COLUMN target_tlp TEXT;
 ALTER TABLE scope_widenings ADD COLUMN target_recipients TEXT;
+
+-- A password an administrator set is good only for choosing a new one: nobody logs in with a
+-- password someone else chose.
+ALTER TABLE users ADD COLUMN password_must_change BOOLEAN NOT NULL DEFAULT FALSE;

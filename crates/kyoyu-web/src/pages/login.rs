@@ -75,6 +75,96 @@ pub async fn submit_login(
             let page = login_form(lang, &expected, true, &login);
             Ok((StatusCode::UNAUTHORIZED, Html(page.into_string())).into_response())
         }
+        Err(ApiError::PasswordChangeRequired) => {
+            let page = password_form(lang, &expected, &login, None);
+            Ok((StatusCode::OK, Html(page.into_string())).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The form that replaces a password an administrator set (or any password, from the log-in
+/// page): log-in, the current password, the new one twice, and the code if enrolled.
+fn password_form(lang: Lang, token: &str, login: &str, problem: Option<(&str, &str)>) -> Markup {
+    let body = html! {
+        @if let Some((ja, en)) = problem { div.alert role="alert" { p { (lang.t(ja, en)) } } }
+        p { (lang.t(
+            "新しいパスワードを設定します。管理者が設定したパスワードは、ご自身のパスワードを設定するためにだけ使えます。",
+            "Choose a new password. A password an administrator set serves only to choose your own."
+        )) }
+        form.card method="post" action="/password" {
+            input type="hidden" name="_csrf" value=(token);
+            label for="login" { (lang.t("ログイン名", "Log-in name")) }
+            input #login type="text" name="login" value=(login) autocomplete="username" required;
+            label for="password" { (lang.t("今のパスワード", "Current password")) }
+            input #password type="password" name="password" autocomplete="current-password" required;
+            label for="new_password" { (lang.t("新しいパスワード（10 文字以上）", "New password (10 characters or more)")) }
+            input #new_password type="password" name="new_password" autocomplete="new-password" minlength="10" required;
+            label for="new_password_again" { (lang.t("新しいパスワード（確認）", "New password again")) }
+            input #new_password_again type="password" name="new_password_again" autocomplete="new-password" required;
+            label for="totp" { (lang.t("確認コード（二要素認証を設定した場合）", "Code (if you enrolled two-factor authentication)")) }
+            input #totp type="text" name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*";
+            p { button type="submit" { (lang.t("パスワードを変更してログイン", "Change the password and log in")) } }
+        }
+    };
+    shell(lang, lang.t("パスワードの変更", "Change password"), None, body)
+}
+
+/// The change-password form on its own (linked from the account page).
+pub async fn show_password(PageLang(lang): PageLang, jar: CookieJar) -> Response {
+    let token = hex::encode(rand::random::<[u8; 16]>());
+    let jar = jar.add(cookie(LOGIN_CSRF_COOKIE, token.clone()));
+    (jar, Html(password_form(lang, &token, "", None).into_string())).into_response()
+}
+
+/// Sets the new password and opens a web session with it (every earlier session ends).
+pub async fn submit_password(
+    State(state): State<AppState>,
+    address: ClientAddress,
+    PageLang(lang): PageLang,
+    jar: CookieJar,
+    form: FormData,
+) -> Result<Response, crate::layout::WebError> {
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let given = form.get("_csrf").unwrap_or_default();
+    if expected.is_empty() || !same_secret(given, &expected) {
+        return Err(ApiError::forbidden(
+            "フォームの有効期限が切れています。ログイン画面を開き直してください",
+            "the form has expired (CSRF check failed); open the log-in page again",
+        )
+        .into());
+    }
+    let login = form.get("login").unwrap_or_default().trim().to_string();
+    let new = form.get("new_password").unwrap_or_default();
+    let again_page = |problem| {
+        let page = password_form(lang, &expected, &login, Some(problem));
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.into_string())).into_response())
+    };
+    if form.get("new_password_again").unwrap_or_default() != new {
+        return again_page(("新しいパスワードが一致しません。", "The new passwords do not match."));
+    }
+    let attempt = Attempt {
+        login: &login,
+        password: form.get("password").unwrap_or_default(),
+        code: form.get("totp").filter(|c| !c.trim().is_empty()),
+        address: &address.0,
+        door: Door::Web,
+    };
+    match state.logins.change_password(&state.store, attempt, new).await {
+        Ok(user) => {
+            let (token, _) = kyoyu_api::admin::open_session(&state, &user, "web").await?;
+            let jar = jar.remove(removal(LOGIN_CSRF_COOKIE)).add(cookie(SESSION_COOKIE, token));
+            Ok((jar, Redirect::to("/")).into_response())
+        }
+        Err(ApiError::Unauthorized) => again_page((
+            "ログイン名、今のパスワード、確認コードを確かめてください。",
+            "Check your log-in name, current password and code.",
+        )),
+        Err(ApiError::Validation(errors)) => {
+            let first = errors.0.first().map(|e| (e.ja.clone(), e.en.clone())).unwrap_or_default();
+            let page = password_form(lang, &expected, &login, Some((&first.0, &first.1)));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.into_string())).into_response())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -122,7 +212,11 @@ fn account_page(web: &Web, enrol: Option<&str>, message: Option<(&str, &str)>) -
             tr { th { (web.t("役割", "Roles")) } td { (roles.join("、")) } }
             tr { th { (web.t("知る必要", "Need to know")) } td { (if user.need_to_know { web.t("あり", "yes") } else { web.t("なし", "no") }) } }
         } }
-        p { a href={ "/admin/users/" (user.id) "/tokens" } { (web.t("自分の API トークン（発行・失効）", "My API tokens (issue, revoke)")) } }
+        p {
+            a href={ "/admin/users/" (user.id) "/tokens" } { (web.t("自分の API トークン（発行・失効）", "My API tokens (issue, revoke)")) }
+            " · "
+            a href="/password" { (web.t("パスワードの変更", "Change password")) }
+        }
         h2 { (web.t("二要素認証（TOTP）", "Two-factor authentication (TOTP)")) }
         @match enrol {
             Some(secret) => {

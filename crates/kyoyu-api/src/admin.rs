@@ -76,21 +76,29 @@ pub struct LoginBody {
     totp: Option<String>,
 }
 
+/// A log-in through the JSON API, from a body's fields (login and password required).
+fn json_attempt<'a>(
+    login: &'a Option<String>,
+    password: &'a Option<String>,
+    totp: &'a Option<String>,
+    address: &'a str,
+) -> Result<crate::login::Attempt<'a>, FieldError> {
+    Ok(crate::login::Attempt {
+        login: login.as_deref().ok_or_else(|| FieldError::required("login"))?,
+        password: password.as_deref().ok_or_else(|| FieldError::required("password"))?,
+        code: totp.as_deref(),
+        address,
+        door: crate::login::Door::Session,
+    })
+}
+
 /// Exchanges a login and password (and TOTP code, if enrolled) for a token valid for 12 hours.
 pub async fn create_session(
     State(state): State<AppState>,
     address: crate::extract::ClientAddress,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let login = body.login.ok_or_else(|| FieldError::required("login"))?;
-    let password = body.password.ok_or_else(|| FieldError::required("password"))?;
-    let attempt = crate::login::Attempt {
-        login: &login,
-        password: &password,
-        code: body.totp.as_deref(),
-        address: &address.0,
-        door: crate::login::Door::Session,
-    };
+    let attempt = json_attempt(&body.login, &body.password, &body.totp, &address.0)?;
     let (user, _) = state.logins.authenticate(&state.store, attempt).await?;
     let (token, row) = open_session(&state, &user, "session").await?;
     Ok((StatusCode::CREATED, Json(json!({"token": token, "expires_at": row.expires_at}))))
@@ -112,27 +120,9 @@ pub async fn change_password(
     address: crate::extract::ClientAddress,
     JsonBody(body): JsonBody<PasswordBody>,
 ) -> ApiResult<Json<Value>> {
-    let mut errors = ValidationErrors::default();
-    for (field, missing) in [
-        ("login", body.login.is_none()),
-        ("password", body.password.is_none()),
-        ("new_password", body.new_password.is_none()),
-    ] {
-        if missing {
-            errors.push(FieldError::required(field));
-        }
-    }
-    errors.into_result(())?;
-    let (login, password, new) =
-        (body.login.unwrap_or_default(), body.password.unwrap_or_default(), body.new_password.unwrap_or_default());
-    let attempt = crate::login::Attempt {
-        login: &login,
-        password: &password,
-        code: body.totp.as_deref(),
-        address: &address.0,
-        door: crate::login::Door::Session,
-    };
-    let user = state.logins.change_password(&state.store, attempt, &new).await?;
+    let new = body.new_password.as_deref().ok_or_else(|| FieldError::required("new_password"))?;
+    let attempt = json_attempt(&body.login, &body.password, &body.totp, &address.0)?;
+    let user = state.logins.change_password(&state.store, attempt, new).await?;
     Ok(Json(json!({"user_id": user.id, "changed": true})))
 }
 

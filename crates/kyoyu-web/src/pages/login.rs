@@ -31,18 +31,43 @@ fn login_form(lang: Lang, token: &str, failed: bool, login: &str) -> Markup {
             input #login type="text" name="login" value=(login) autocomplete="username" required autofocus;
             label for="password" { (lang.t("パスワード", "Password")) }
             input #password type="password" name="password" autocomplete="current-password" required;
-            label for="totp" { (lang.t("確認コード（二要素認証を設定した場合）", "Code (if you enrolled two-factor authentication)")) }
-            input #totp type="text" name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*";
+            (totp_input(lang))
             p { button type="submit" { (lang.t("ログイン", "Log in")) } }
         }
     };
     shell(lang, lang.t("ログイン", "Log in"), None, body)
 }
 
-pub async fn show_login(PageLang(lang): PageLang, jar: CookieJar) -> Response {
+/// The second-factor code on a log-in form, for users who enrolled one.
+fn totp_input(lang: Lang) -> Markup {
+    html! {
+        label for="totp" { (lang.t("確認コード（二要素認証を設定した場合）", "Code (if you enrolled two-factor authentication)")) }
+        input #totp type="text" name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*";
+    }
+}
+
+/// A page with a log-in form: a fresh double-submit CSRF token in a cookie and in the form.
+fn with_login_csrf(jar: CookieJar, form: impl FnOnce(&str) -> Markup) -> Response {
     let token = hex::encode(rand::random::<[u8; 16]>());
     let jar = jar.add(cookie(LOGIN_CSRF_COOKIE, token.clone()));
-    (jar, Html(login_form(lang, &token, false, "").into_string())).into_response()
+    (jar, Html(form(&token).into_string())).into_response()
+}
+
+/// The log-in form's CSRF token, checked against its cookie (no session exists yet).
+fn login_csrf(jar: &CookieJar, form: &FormData) -> Result<String, ApiError> {
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let given = form.get("_csrf").unwrap_or_default();
+    if expected.is_empty() || !same_secret(given, &expected) {
+        return Err(ApiError::forbidden(
+            "フォームの有効期限が切れています。ログイン画面を開き直してください",
+            "the form has expired (CSRF check failed); open the log-in page again",
+        ));
+    }
+    Ok(expected)
+}
+
+pub async fn show_login(PageLang(lang): PageLang, jar: CookieJar) -> Response {
+    with_login_csrf(jar, |token| login_form(lang, token, false, ""))
 }
 
 pub async fn submit_login(
@@ -52,15 +77,7 @@ pub async fn submit_login(
     jar: CookieJar,
     form: FormData,
 ) -> Result<Response, crate::layout::WebError> {
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
-    let given = form.get("_csrf").unwrap_or_default();
-    if expected.is_empty() || !same_secret(given, &expected) {
-        return Err(ApiError::forbidden(
-            "フォームの有効期限が切れています。ログイン画面を開き直してください",
-            "the form has expired (CSRF check failed); open the log-in page again",
-        )
-        .into());
-    }
+    let expected = login_csrf(&jar, &form)?;
     let login = form.get("login").unwrap_or_default().trim().to_string();
     let password = form.get("password").unwrap_or_default();
     let code = form.get("totp").filter(|c| !c.trim().is_empty());
@@ -102,8 +119,7 @@ fn password_form(lang: Lang, token: &str, login: &str, problem: Option<(&str, &s
             input #new_password type="password" name="new_password" autocomplete="new-password" minlength="10" required;
             label for="new_password_again" { (lang.t("新しいパスワード（確認）", "New password again")) }
             input #new_password_again type="password" name="new_password_again" autocomplete="new-password" required;
-            label for="totp" { (lang.t("確認コード（二要素認証を設定した場合）", "Code (if you enrolled two-factor authentication)")) }
-            input #totp type="text" name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*";
+            (totp_input(lang))
             p { button type="submit" { (lang.t("パスワードを変更してログイン", "Change the password and log in")) } }
         }
     };
@@ -112,9 +128,7 @@ fn password_form(lang: Lang, token: &str, login: &str, problem: Option<(&str, &s
 
 /// The change-password form on its own (linked from the account page).
 pub async fn show_password(PageLang(lang): PageLang, jar: CookieJar) -> Response {
-    let token = hex::encode(rand::random::<[u8; 16]>());
-    let jar = jar.add(cookie(LOGIN_CSRF_COOKIE, token.clone()));
-    (jar, Html(password_form(lang, &token, "", None).into_string())).into_response()
+    with_login_csrf(jar, |token| password_form(lang, token, "", None))
 }
 
 /// Sets the new password and opens a web session with it (every earlier session ends).
@@ -125,15 +139,7 @@ pub async fn submit_password(
     jar: CookieJar,
     form: FormData,
 ) -> Result<Response, crate::layout::WebError> {
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
-    let given = form.get("_csrf").unwrap_or_default();
-    if expected.is_empty() || !same_secret(given, &expected) {
-        return Err(ApiError::forbidden(
-            "フォームの有効期限が切れています。ログイン画面を開き直してください",
-            "the form has expired (CSRF check failed); open the log-in page again",
-        )
-        .into());
-    }
+    let expected = login_csrf(&jar, &form)?;
     let login = form.get("login").unwrap_or_default().trim().to_string();
     let new = form.get("new_password").unwrap_or_default();
     let again_page = |problem| {

@@ -256,6 +256,8 @@ pub async fn create_follow_up(
     input.sector.get_or_insert_with(|| chain.sector.clone());
     let new = input.into_new_report()?;
     let world = World::current(&state.world, &mut tx).await?;
+    // Concurrent follow-ups of one chain number themselves one after the other.
+    tx.lock_chain(&chain.id).await?;
     let sequence = tx.max_sequence(&chain.id).await? + 1;
     let ids = file_report(&mut tx, &world, &chain, sequence, new.content, &caller).await?;
     tx.commit().await?;

@@ -192,7 +192,7 @@ async fn consent_needs_a_need_to_know_user_and_shows_what_it_widens() {
 }
 
 #[tokio::test]
-async fn concurrent_forwards_issues_shares_and_relays_act_once() {
+async fn concurrent_forwards_issues_shares_relays_and_follow_ups_act_once() {
     let app = spawn_demo().await;
     let filed = app.file("gas-a.ntk", "direct", "GREEN", json!({}));
     let path = format!("/api/v1/reports/{}/forward", filed.await["id"].as_str().unwrap());
@@ -218,6 +218,20 @@ async fn concurrent_forwards_issues_shares_and_relays_act_once() {
     let relay = format!("/api/v1/advisories/{}/relay", draft["id"].as_str().unwrap());
     let relays = futures_all((0..6).map(|_| app.post(&relay, "meti.liaison", json!({"org_ids": [ceptoar]})))).await;
     assert_once(&relays, 200);
+    // Concurrent follow-ups of one chain each take their own sequence number.
+    let first = app.file("gas-a.ntk", "direct", "GREEN", json!({})).await;
+    let follow = format!("/api/v1/reports/{}/follow-ups", first["id"].as_str().unwrap());
+    let body = || common::report_body("gas", "direct", "GREEN", json!({}));
+    let follow_ups = futures_all((0..6).map(|_| app.post(&follow, "gas-a.ntk", body()))).await;
+    let mut sequences: Vec<i64> = follow_ups
+        .iter()
+        .map(|(s, v)| {
+            assert_eq!(*s, 201, "{v}");
+            v["sequence"].as_i64().unwrap()
+        })
+        .collect();
+    sequences.sort();
+    assert_eq!(sequences, [2, 3, 4, 5, 6, 7]);
 }
 
 /// Exactly one answer has `ok`; every other one is 409.

@@ -344,6 +344,14 @@ impl Tx {
         Ok(())
     }
 
+    /// Locks a chain's row for the rest of the transaction (a no-op update), so concurrent
+    /// follow-ups of one chain take their sequence numbers one after the other.
+    pub async fn lock_chain(&mut self, chain_id: &str) -> Result<()> {
+        let sql = "UPDATE chains SET route = route WHERE id = $1";
+        on!(self.conn(), c => sqlx::query(sql).bind(chain_id).execute(&mut *c).await?.rows_affected());
+        Ok(())
+    }
+
     /// Marks a rendition forwarded; false when a concurrent forward got there first.
     pub async fn claim_forward(&mut self, report_id: &str) -> Result<bool> {
         let sql = "UPDATE reports SET status = $1 WHERE id = $2 AND status <> $1";

@@ -37,6 +37,15 @@ impl Target {
         }
     }
 
+    /// The database's name, for reports.
+    pub fn backend(&self) -> &'static str {
+        if self.postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    }
+
     pub async fn from_env() -> (Target, kyoyu_store::Store) {
         Self::new(std::env::var("KYOYU_TEST_DATABASE_URL").ok()).await
     }

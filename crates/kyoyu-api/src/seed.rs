@@ -144,7 +144,7 @@ async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passw
             .map(|a| if logins.contains(&a.login.as_str()) { auth::new_password() } else { String::new() })
             .collect(),
     };
-    // Two at a time keeps both cores busy (the pool's width).
+    // Two in flight at a time: the pool (all cores but one) is never idle and its queue never full.
     let pool = crate::login::Logins::default();
     let hash = |p: Option<&String>| {
         let p = p.filter(|p| !p.is_empty()).cloned();

@@ -66,6 +66,17 @@ fn login_csrf(jar: &CookieJar, form: &FormData) -> Result<String, ApiError> {
     Ok(expected)
 }
 
+/// Opens a web session for a user who just proved who they are, and goes home.
+async fn logged_in(
+    state: &AppState,
+    user: &kyoyu_store::UserRow,
+    jar: CookieJar,
+) -> Result<Response, crate::layout::WebError> {
+    let (token, _) = kyoyu_api::admin::open_session(state, user, "web").await?;
+    let jar = jar.remove(removal(LOGIN_CSRF_COOKIE)).add(cookie(SESSION_COOKIE, token));
+    Ok((jar, Redirect::to("/")).into_response())
+}
+
 pub async fn show_login(PageLang(lang): PageLang, jar: CookieJar) -> Response {
     with_login_csrf(jar, |token| login_form(lang, token, false, ""))
 }
@@ -83,11 +94,7 @@ pub async fn submit_login(
     let code = form.get("totp").filter(|c| !c.trim().is_empty());
     let attempt = Attempt { login: &login, password, code, address: &address.0, door: Door::Web };
     match state.logins.authenticate(&state.store, attempt).await {
-        Ok((user, _)) => {
-            let (token, _) = kyoyu_api::admin::open_session(&state, &user, "web").await?;
-            let jar = jar.remove(removal(LOGIN_CSRF_COOKIE)).add(cookie(SESSION_COOKIE, token));
-            Ok((jar, Redirect::to("/")).into_response())
-        }
+        Ok((user, _)) => logged_in(&state, &user, jar).await,
         Err(ApiError::Unauthorized) => {
             let page = login_form(lang, &expected, true, &login);
             Ok((StatusCode::UNAUTHORIZED, Html(page.into_string())).into_response())
@@ -157,11 +164,7 @@ pub async fn submit_password(
         door: Door::Web,
     };
     match state.logins.change_password(&state.store, attempt, new).await {
-        Ok(user) => {
-            let (token, _) = kyoyu_api::admin::open_session(&state, &user, "web").await?;
-            let jar = jar.remove(removal(LOGIN_CSRF_COOKIE)).add(cookie(SESSION_COOKIE, token));
-            Ok((jar, Redirect::to("/")).into_response())
-        }
+        Ok(user) => logged_in(&state, &user, jar).await,
         Err(ApiError::Unauthorized) => again_page((
             "ログイン名、今のパスワード、確認コードを確かめてください。",
             "Check your log-in name, current password and code.",

@@ -14,6 +14,7 @@
 //! straight into the store (15 sectors, 150 operators, every TLP and route, forwards,
 //! follow-ups and shares), with the policy computing every item's readers as in production.
 
+mod ceiling;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -380,10 +381,11 @@ async fn run(backend: &str, a: &Args) {
     let server = target.serve();
     let (rate, p50, p99) = ingest(&server, &w, a.ingest, a.clients).await;
     println!(
-        "| ingestion, {} reports, {} clients | {rate:.0} reports/s, p50 {p50:.1} ms, p99 {p99:.1} ms |",
+        "| ingestion through HTTP, {} reports, {} clients | {rate:.0} reports/s, p50 {p50:.1} ms, p99 {p99:.1} ms |",
         a.ingest, a.clients
     );
     drop(server);
+    store_ceiling(&target, a, rate).await;
 
     // The benchmark reader: one operator, who reads its own chains and what was shared to it.
     let reader = w.operators[0].clone();
@@ -436,6 +438,25 @@ async fn run(backend: &str, a: &Args) {
     }
     store.close().await;
     target.drop_schema().await;
+}
+
+/// The store's own ceiling beside the ingestion just measured (see `ceiling`).
+async fn store_ceiling(target: &Target, a: &Args, ingestion: f64) {
+    for per_tx in [1, 16] {
+        let rate = match &target.postgres {
+            Some((url, _)) => ceiling::postgres(url, a.ingest, a.clients, per_tx).await,
+            None => {
+                let (dir, n) = (target.dir.path().to_path_buf(), a.ingest);
+                let synchronous = kyoyu_store::SQLITE_SYNCHRONOUS;
+                tokio::task::spawn_blocking(move || ceiling::sqlite(&dir, n, per_tx, synchronous)).await.unwrap()
+            }
+        };
+        println!(
+            "| store ceiling without HTTP, {per_tx} report(s) per transaction, {} | {rate:.0} reports/s (ingestion is {:.2}x of it) |",
+            if target.postgres.is_some() { format!("{} clients", a.clients) } else { "one writer".into() },
+            ingestion / rate
+        );
+    }
 }
 
 #[tokio::main]

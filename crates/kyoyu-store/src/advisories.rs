@@ -283,18 +283,18 @@ fn widening_from_row(r: &impl Get) -> WideningRow {
 
 impl Tx {
     pub async fn get_advisory(&mut self, scope: &ReadScope, id: &str) -> Result<Option<AdvisoryRow>> {
-        get_advisory(self.conn(), scope, id).await
+        get_advisory(self.conn().await?, scope, id).await
     }
 
     pub async fn hops_of(&mut self, scope: &ReadScope, advisory_id: &str) -> Result<Vec<HopRow>> {
-        hops_of(self.conn(), scope, advisory_id).await
+        hops_of(self.conn().await?, scope, advisory_id).await
     }
 
     /// Every advisory's id and form, for recomputing readers after reference data changed
     /// (not a read path: nothing here reaches a user).
     pub async fn all_advisory_forms(&mut self) -> Result<Vec<(String, AdvisoryDraft)>> {
         let rows: Vec<(String, String)> =
-            on!(self.conn(), c => sqlx::query_as("SELECT id, draft FROM advisories").fetch_all(&mut *c).await?);
+            on!(self.conn().await?, c => sqlx::query_as("SELECT id, draft FROM advisories").fetch_all(&mut *c).await?);
         rows.into_iter()
             .map(|(id, draft)| {
                 let d = serde_json::from_str(&draft).map_err(|e| StoreError::Corrupt(format!("advisory: {e}")))?;
@@ -306,18 +306,19 @@ impl Tx {
     /// Every hop of an advisory, for recomputing its readers (not a read path).
     pub async fn all_hops(&mut self, advisory_id: &str) -> Result<Vec<HopRow>> {
         let sql = "SELECT * FROM advisory_hops WHERE advisory_id = $1 ORDER BY created_at";
-        on!(self.conn(), c => sqlx::query(sql).bind(advisory_id).fetch_all(&mut *c).await?.iter().map(hop_from_row).collect())
+        on!(self.conn().await?, c => sqlx::query(sql).bind(advisory_id).fetch_all(&mut *c).await?.iter().map(hop_from_row).collect())
     }
 
     pub async fn insert_advisory_chain(&mut self, id: &str, at: &str) -> Result<()> {
         let sql = "INSERT INTO advisory_chains (id, created_at) VALUES ($1, $2)";
-        on!(self.conn(), c => sqlx::query(sql).bind(id).bind(at).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(id).bind(at).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     pub async fn max_advisory_sequence(&mut self, chain_id: &str) -> Result<i64> {
         let sql = "SELECT MAX(sequence) FROM advisories WHERE chain_id = $1";
-        let n: Option<i64> = on!(self.conn(), c => sqlx::query_scalar(sql).bind(chain_id).fetch_one(&mut *c).await?);
+        let n: Option<i64> =
+            on!(self.conn().await?, c => sqlx::query_scalar(sql).bind(chain_id).fetch_one(&mut *c).await?);
         Ok(n.unwrap_or(0))
     }
 
@@ -331,7 +332,7 @@ impl Tx {
                issued_at = excluded.issued_at";
         let draft = serde_json::to_string(&a.draft).expect("draft serialises");
         let search = a.draft.search_text();
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&a.id)
             .bind(&a.chain_id)
             .bind(a.sequence)
@@ -348,10 +349,10 @@ impl Tx {
             .execute(&mut *c)
             .await?
             .rows_affected());
-        on!(self.conn(), c => sqlx::query("DELETE FROM advisory_sources WHERE advisory_id = $1").bind(&a.id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query("DELETE FROM advisory_sources WHERE advisory_id = $1").bind(&a.id).execute(&mut *c).await?.rows_affected());
         for report in &a.draft.source_report_ids {
             let sql = "INSERT INTO advisory_sources (advisory_id, report_id) VALUES ($1, $2)";
-            on!(self.conn(), c => sqlx::query(sql).bind(&a.id).bind(report).execute(&mut *c).await?.rows_affected());
+            on!(self.conn().await?, c => sqlx::query(sql).bind(&a.id).bind(report).execute(&mut *c).await?.rows_affected());
         }
         self.replace_advisory_access(&a.id, grants).await
     }
@@ -359,34 +360,34 @@ impl Tx {
     pub async fn replace_advisory_access(&mut self, advisory_id: &str, grants: &AccessGrants) -> Result<()> {
         let sql = "SELECT org_id FROM advisory_access WHERE advisory_id = $1";
         let before: Vec<String> =
-            on!(self.conn(), c => sqlx::query_scalar(sql).bind(advisory_id).fetch_all(&mut *c).await?);
+            on!(self.conn().await?, c => sqlx::query_scalar(sql).bind(advisory_id).fetch_all(&mut *c).await?);
         if grants.rows().iter().any(|(org, _)| !before.contains(org)) {
             self.redate_item_objects(crate::ItemRef::Advisory(advisory_id)).await?;
         }
-        on!(self.conn(), c => sqlx::query("DELETE FROM advisory_access WHERE advisory_id = $1").bind(advisory_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query("DELETE FROM advisory_access WHERE advisory_id = $1").bind(advisory_id).execute(&mut *c).await?.rows_affected());
         let sql = "INSERT INTO advisory_access (org_id, advisory_id, need_to_know) VALUES ($1, $2, $3)";
         for (org_id, ntk) in grants.rows() {
-            on!(self.conn(), c => sqlx::query(sql).bind(org_id).bind(advisory_id).bind(*ntk).execute(&mut *c).await?.rows_affected());
+            on!(self.conn().await?, c => sqlx::query(sql).bind(org_id).bind(advisory_id).bind(*ntk).execute(&mut *c).await?.rows_affected());
         }
         Ok(())
     }
 
     pub async fn set_advisory_chain_identifier(&mut self, chain_id: &str, identifier: &str) -> Result<()> {
         let sql = "UPDATE advisory_chains SET identifier = $1 WHERE id = $2 AND identifier IS NULL";
-        on!(self.conn(), c => sqlx::query(sql).bind(identifier).bind(chain_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(identifier).bind(chain_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     pub async fn advisory_chain_identifier(&mut self, chain_id: &str) -> Result<Option<String>> {
         let sql = "SELECT identifier FROM advisory_chains WHERE id = $1";
-        on!(self.conn(), c => Ok(sqlx::query_scalar(sql).bind(chain_id).fetch_one(&mut *c).await?))
+        on!(self.conn().await?, c => Ok(sqlx::query_scalar(sql).bind(chain_id).fetch_one(&mut *c).await?))
     }
 
     /// Records one delivery; false when the organisation already received this advisory.
     pub async fn insert_advisory_hop(&mut self, advisory_id: &str, hop: &HopRow) -> Result<bool> {
         let sql = "INSERT INTO advisory_hops (id, advisory_id, from_org_id, to_org_id, tlp, copy, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
-        let n = on!(self.conn(), c => sqlx::query(sql)
+        let n = on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&hop.id)
             .bind(advisory_id)
             .bind(&hop.from_org_id)
@@ -404,7 +405,7 @@ impl Tx {
         let sql = "INSERT INTO advisory_acks (advisory_id, org_id, user_id, status, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (advisory_id, org_id) DO UPDATE SET user_id = excluded.user_id, status = excluded.status,
                comment = excluded.comment, created_at = excluded.created_at";
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(advisory_id)
             .bind(&ack.org_id)
             .bind(&ack.user_id)
@@ -420,7 +421,7 @@ impl Tx {
     pub async fn insert_question(&mut self, advisory_id: &str, q: &QuestionRow, author_id: &str) -> Result<()> {
         let sql = "INSERT INTO advisory_questions (id, advisory_id, author_org_id, author_id, text, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)";
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&q.id)
             .bind(advisory_id)
             .bind(&q.author_org_id)
@@ -437,7 +438,7 @@ impl Tx {
         let sql = "INSERT INTO scope_widenings (id, advisory_id, report_id, chain_id, status, requested_at, target_tlp, target_recipients)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let recipients = serde_json::to_string(&w.target_recipients).expect("recipients serialise");
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&w.id)
             .bind(&w.advisory_id)
             .bind(&w.report_id)
@@ -456,7 +457,7 @@ impl Tx {
     /// One request, for the organisation that takes part in it (else None).
     pub async fn get_widening(&mut self, scope: &ReadScope, id: &str) -> Result<Option<WideningRow>> {
         let sql = format!("{WIDENING_SELECT} WHERE w.id = $2 AND {WIDENING_VISIBLE}");
-        on!(self.conn(), c => Ok(sqlx::query(&sql).bind(scope.org_id()).bind(id).fetch_optional(&mut *c).await?.as_ref().map(widening_from_row)))
+        on!(self.conn().await?, c => Ok(sqlx::query(&sql).bind(scope.org_id()).bind(id).fetch_optional(&mut *c).await?.as_ref().map(widening_from_row)))
     }
 
     /// Moves a request from status `from` to `status`; false when another request moved it
@@ -470,7 +471,7 @@ impl Tx {
     ) -> Result<bool> {
         let sql = "UPDATE scope_widenings SET status = $1, answered_at = COALESCE($2, answered_at),
                answered_by = COALESCE($3, answered_by) WHERE id = $4 AND status = $5";
-        let n = on!(self.conn(), c => sqlx::query(sql)
+        let n = on!(self.conn().await?, c => sqlx::query(sql)
             .bind(status)
             .bind(answered.map(|a| a.0))
             .bind(answered.map(|a| a.1))
@@ -485,20 +486,21 @@ impl Tx {
     /// Granted widenings of an advisory, with what each consented to.
     pub async fn granted_widenings(&mut self, advisory_id: &str) -> Result<Vec<WideningRow>> {
         let sql = format!("{WIDENING_SELECT} WHERE w.advisory_id = $1 AND w.status = 'granted'");
-        on!(self.conn(), c => Ok(sqlx::query(&sql).bind(advisory_id).fetch_all(&mut *c).await?.iter().map(widening_from_row).collect()))
+        on!(self.conn().await?, c => Ok(sqlx::query(&sql).bind(advisory_id).fetch_all(&mut *c).await?.iter().map(widening_from_row).collect()))
     }
 
     /// Moves a draft to issued; false when a concurrent issue got there first.
     pub async fn claim_issue(&mut self, advisory_id: &str) -> Result<bool> {
         let sql = "UPDATE advisories SET status = 'issued' WHERE id = $1 AND status = 'draft'";
-        Ok(on!(self.conn(), c => sqlx::query(sql).bind(advisory_id).execute(&mut *c).await?.rows_affected()) == 1)
+        Ok(on!(self.conn().await?, c => sqlx::query(sql).bind(advisory_id).execute(&mut *c).await?.rows_affected())
+            == 1)
     }
 
     /// Locks the advisory's row for the rest of the transaction (a no-op update), so
     /// concurrent relays of one advisory run one after the other.
     pub async fn lock_advisory(&mut self, advisory_id: &str) -> Result<()> {
         let sql = "UPDATE advisories SET status = status WHERE id = $1";
-        on!(self.conn(), c => sqlx::query(sql).bind(advisory_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(advisory_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 use crate::{now, Conn, Get, Result, Store, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use sqlx::QueryBuilder;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -70,10 +71,20 @@ fn entry_hash(e: &AuditEntry) -> String {
     hex::encode(h.finalize())
 }
 
+/// An entry recorded by a transaction, chained when its batch commits.
+pub(crate) struct PendingAudit {
+    at: String,
+    actor: crate::Actor,
+    action: String,
+    object_type: String,
+    object_id: String,
+    detail: serde_json::Value,
+    concealed: Option<crate::Concealed>,
+}
+
 impl Tx {
-    /// Appends one entry in this transaction: it commits with the change it records. On
-    /// PostgreSQL the head row is locked first, so appends from several processes queue up
-    /// and the chain stays one.
+    /// Records one entry in this transaction: it commits with the change it records, chained
+    /// with the rest of its batch (see [`append`]).
     pub async fn audit(
         &mut self,
         action: &str,
@@ -81,58 +92,85 @@ impl Tx {
         object_id: &str,
         detail: serde_json::Value,
     ) -> Result<()> {
-        let head: Option<(i64, String)> = match self.conn() {
-            Conn::Sqlite(c) => {
-                sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?
-            }
-            Conn::Postgres(c) => {
-                sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
-                    .fetch_optional(&mut *c)
-                    .await?
-            }
-        };
-        let (last_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
-        let mut e = AuditEntry {
-            seq: last_seq + 1,
+        self.audit.push(PendingAudit {
             at: now(),
-            actor_user_id: self.actor.user_id.clone(),
-            actor_org_id: self.actor.org_id.clone(),
+            actor: self.actor.clone(),
             action: action.into(),
             object_type: object_type.into(),
             object_id: object_id.into(),
             detail,
-            prev_hash,
-            hash: String::new(),
             concealed: self.concealed.clone(),
-        };
-        e.hash = entry_hash(&e);
-        let sql = "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, detail, prev_hash, hash, conceal_org_id, conceal_secretariat_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-        let detail = e.detail.to_string();
-        let (conceal_org, conceal_secretariat) = self.concealed();
-        let (conceal_org, conceal_secretariat) =
-            (conceal_org.map(str::to_string), conceal_secretariat.map(str::to_string));
-        on!(self.conn(), c => sqlx::query(sql)
-            .bind(e.seq)
-            .bind(&e.at)
-            .bind(&e.actor_user_id)
-            .bind(&e.actor_org_id)
-            .bind(&e.action)
-            .bind(&e.object_type)
-            .bind(&e.object_id)
-            .bind(&detail)
-            .bind(&e.prev_hash)
-            .bind(&e.hash)
-            .bind(&conceal_org)
-            .bind(&conceal_secretariat)
-            .execute(&mut *c)
-            .await?
-            .rows_affected());
-        let sql = "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
-             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
-        on!(self.conn(), c => sqlx::query(sql).bind(e.seq).bind(&e.hash).execute(&mut *c).await?.rows_affected());
+        });
         Ok(())
     }
+}
+
+/// Chains a batch's entries onto the log: the head is read once (on PostgreSQL locked, so
+/// batches from several processes queue up and the chain stays one), the entries go in
+/// multi-row inserts, and the head moves once.
+pub(crate) async fn append(mut conn: Conn<'_>, pending: Vec<PendingAudit>) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let head: Option<(i64, String)> = match conn.re() {
+        Conn::Sqlite(c) => {
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?
+        }
+        Conn::Postgres(c) => {
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").fetch_optional(&mut *c).await?
+        }
+    };
+    let (mut seq, mut prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
+    let entries: Vec<AuditEntry> = pending
+        .into_iter()
+        .map(|p| {
+            seq += 1;
+            let mut e = AuditEntry {
+                seq,
+                at: p.at,
+                actor_user_id: p.actor.user_id,
+                actor_org_id: p.actor.org_id,
+                action: p.action,
+                object_type: p.object_type,
+                object_id: p.object_id,
+                detail: p.detail,
+                prev_hash: std::mem::take(&mut prev_hash),
+                hash: String::new(),
+                concealed: p.concealed,
+            };
+            e.hash = entry_hash(&e);
+            prev_hash = e.hash.clone();
+            e
+        })
+        .collect();
+    // Twelve parameters a row: well under both databases' limits.
+    for chunk in entries.chunks(1000) {
+        on!(conn.re(), c => {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, detail, prev_hash, hash, conceal_org_id, conceal_secretariat_id) ",
+            );
+            qb.push_values(chunk, |mut b, e| {
+                let concealed = e.concealed.as_ref();
+                b.push_bind(e.seq)
+                    .push_bind(e.at.clone())
+                    .push_bind(e.actor_user_id.clone())
+                    .push_bind(e.actor_org_id.clone())
+                    .push_bind(e.action.clone())
+                    .push_bind(e.object_type.clone())
+                    .push_bind(e.object_id.clone())
+                    .push_bind(e.detail.to_string())
+                    .push_bind(e.prev_hash.clone())
+                    .push_bind(e.hash.clone())
+                    .push_bind(concealed.map(|c| c.org_id.clone()))
+                    .push_bind(concealed.and_then(|c| c.secretariat_id.clone()));
+            });
+            qb.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    let sql = "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
+    on!(conn.re(), c => sqlx::query(sql).bind(seq).bind(&prev_hash).execute(&mut *c).await?.rows_affected());
+    Ok(())
 }
 
 fn entry_from_row(r: &impl Get) -> AuditEntry {

@@ -185,26 +185,26 @@ impl Store {
 
 impl Tx {
     pub async fn get_org(&mut self, id: &str) -> Result<Option<OrgRow>> {
-        get_org(self.conn(), id).await
+        get_org(self.conn().await?, id).await
     }
 
     pub async fn list_orgs(&mut self) -> Result<Vec<OrgRow>> {
-        list_orgs(self.conn()).await
+        list_orgs(self.conn().await?).await
     }
 
     pub async fn list_sectors(&mut self) -> Result<Vec<SectorRow>> {
-        list_sectors(self.conn()).await
+        list_sectors(self.conn().await?).await
     }
 
     pub async fn list_service_level_rules(&mut self) -> Result<Vec<ServiceLevelRuleRow>> {
-        list_service_level_rules(self.conn()).await
+        list_service_level_rules(self.conn().await?).await
     }
 
     pub async fn insert_org(&mut self, o: &OrgRow) -> Result<()> {
         let sql = "INSERT INTO orgs (id, kind, name_ja, name_en, sector, analysis_partner, identity, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let identity = serde_json::to_string(&o.identity).expect("identity serialises");
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&o.id)
             .bind(o.kind.code())
             .bind(&o.name_ja)
@@ -225,7 +225,7 @@ impl Tx {
             "UPDATE orgs SET kind = $1, name_ja = $2, name_en = $3, sector = $4, analysis_partner = $5, identity = $6
              WHERE id = $7";
         let identity = serde_json::to_string(&o.identity).expect("identity serialises");
-        let affected = on!(self.conn(), c => sqlx::query(sql)
+        let affected = on!(self.conn().await?, c => sqlx::query(sql)
             .bind(o.kind.code())
             .bind(&o.name_ja)
             .bind(&o.name_en)
@@ -243,27 +243,27 @@ impl Tx {
     }
 
     pub async fn get_user(&mut self, id: &str) -> Result<Option<UserRow>> {
-        get_user(self.conn(), id).await
+        get_user(self.conn().await?, id).await
     }
 
     /// Users of one organisation (their names, logins and addresses identify it too).
     pub async fn users_of(&mut self, org_id: &str) -> Result<Vec<UserRow>> {
         let sql = "SELECT * FROM users WHERE org_id = $1 ORDER BY login";
-        on!(self.conn(), c => sqlx::query(sql).bind(org_id).fetch_all(&mut *c).await?.iter().map(user_from_row).collect())
+        on!(self.conn().await?, c => sqlx::query(sql).bind(org_id).fetch_all(&mut *c).await?.iter().map(user_from_row).collect())
     }
 
     /// The users of every operator in a sector: the anonymity set of its CEPTOAR's members.
     pub async fn users_of_sector_operators(&mut self, sector: &str) -> Result<Vec<UserRow>> {
         let sql = "SELECT u.* FROM users u JOIN orgs o ON o.id = u.org_id
              WHERE o.kind = 'operator' AND o.sector = $1 ORDER BY u.login";
-        on!(self.conn(), c => sqlx::query(sql).bind(sector).fetch_all(&mut *c).await?.iter().map(user_from_row).collect())
+        on!(self.conn().await?, c => sqlx::query(sql).bind(sector).fetch_all(&mut *c).await?.iter().map(user_from_row).collect())
     }
 
     /// Ends every session (web and API log-ins, not API tokens) of the user but `keep`.
     pub async fn end_sessions(&mut self, user_id: &str, keep_hash: Option<&str>, at: &str) -> Result<()> {
         let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL
                AND kind IN ('session', 'web') AND token_hash <> COALESCE($3, '')";
-        on!(self.conn(), c => sqlx::query(sql).bind(at).bind(user_id).bind(keep_hash).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(at).bind(user_id).bind(keep_hash).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
@@ -276,7 +276,7 @@ impl Tx {
                need_to_know = excluded.need_to_know, active = excluded.active,
                password_must_change = excluded.password_must_change";
         let roles = roles_json(&u.roles);
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&u.id)
             .bind(&u.org_id)
             .bind(&u.login)
@@ -298,7 +298,7 @@ impl Tx {
 
     pub async fn insert_token(&mut self, t: &TokenRow, hash: &str) -> Result<()> {
         let sql = "INSERT INTO api_tokens (id, user_id, token_hash, label, expires_at, created_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&t.id)
             .bind(&t.user_id)
             .bind(hash)
@@ -315,7 +315,7 @@ impl Tx {
     /// Revokes one of the user's tokens; NotFound for anyone else's.
     pub async fn revoke_token(&mut self, token_id: &str, user_id: &str, at: &str) -> Result<()> {
         let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
-        let affected = on!(self.conn(), c => sqlx::query(sql).bind(at).bind(token_id).bind(user_id).execute(&mut *c).await?.rows_affected());
+        let affected = on!(self.conn().await?, c => sqlx::query(sql).bind(at).bind(token_id).bind(user_id).execute(&mut *c).await?.rows_affected());
         if affected == 0 {
             return Err(StoreError::NotFound);
         }
@@ -325,7 +325,7 @@ impl Tx {
     /// Ends a session: revokes the token with this hash (log-out).
     pub async fn revoke_token_by_hash(&mut self, hash: &str, at: &str) -> Result<()> {
         let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL";
-        on!(self.conn(), c => sqlx::query(sql).bind(at).bind(hash).execute(&mut *c).await.map(|_| ())?);
+        on!(self.conn().await?, c => sqlx::query(sql).bind(at).bind(hash).execute(&mut *c).await.map(|_| ())?);
         Ok(())
     }
 
@@ -333,7 +333,7 @@ impl Tx {
         let sql = "INSERT INTO sectors (code, name_ja, name_en, ministry_org_id, position) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (code) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en,
                ministry_org_id = excluded.ministry_org_id, position = excluded.position";
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&s.code)
             .bind(&s.name_ja)
             .bind(&s.name_en)
@@ -354,7 +354,7 @@ impl Tx {
                min_users = excluded.min_users, min_duration_minutes = excluded.min_duration_minutes,
                min_interrupted_kw = excluded.min_interrupted_kw, min_households = excluded.min_households,
                position = excluded.position";
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&r.id)
             .bind(&r.sector)
             .bind(&r.service)
@@ -374,12 +374,12 @@ impl Tx {
 
     pub async fn insert_dependency(&mut self, sector: &str, depends_on: &str) -> Result<()> {
         let sql = "INSERT INTO sector_dependencies (sector, depends_on) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-        on!(self.conn(), c => sqlx::query(sql).bind(sector).bind(depends_on).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(sector).bind(depends_on).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     pub async fn clear_dependencies(&mut self) -> Result<()> {
-        on!(self.conn(), c => sqlx::query("DELETE FROM sector_dependencies").execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query("DELETE FROM sector_dependencies").execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 }

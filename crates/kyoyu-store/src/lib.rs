@@ -30,6 +30,7 @@ mod notify;
 mod reports;
 mod rows;
 mod stix;
+mod writer;
 
 pub use advisories::{AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, WideningRow};
 pub use audit::{AuditEntry, AuditProblem};
@@ -38,11 +39,12 @@ pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ReportFilter, MAX_PAGE};
 pub use rows::*;
 pub use stix::{AddOutcome, ItemRef, PagePosition, StixQuery, StixRow, VersionMatch};
+pub use writer::WriteStats;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -61,6 +63,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The batch this transaction committed in failed as a whole; none of it was kept.
+    #[error("the write batch failed: {0}")]
+    BatchFailed(std::sync::Arc<StoreError>),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -87,15 +92,21 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// SQLite's `synchronous` setting: FULL syncs the WAL at every commit, so an acknowledged
+/// write survives a power loss, not just a killed process. Group commit makes that one sync
+/// per batch (ARCHITECTURE.md, "Durability").
+pub const SQLITE_SYNCHRONOUS: &str = "FULL";
+
 #[derive(Clone)]
 enum Backend {
     Sqlite { reader: SqlitePool, writer: SqlitePool },
-    Postgres(PgPool),
+    Postgres { pool: PgPool, writer: PgPool },
 }
 
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    writes: writer::Writer,
 }
 
 /// A connection to either database; statements run on it through [`on!`].
@@ -193,7 +204,7 @@ impl Store {
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(SqliteSynchronous::from_str(SQLITE_SYNCHRONOUS).expect("a known setting"))
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         // A local file's connections do not go stale: no ping before each use.
@@ -201,7 +212,9 @@ impl Store {
         let writer = pool().max_connections(1).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let reader = pool().max_connections(8).connect_with(options.read_only(true)).await?;
-        Ok(Store { backend: Backend::Sqlite { reader, writer } })
+        // SQLite has one writer: one lane.
+        let writes = writer::Writer::new(writer::WriterPool::Sqlite(writer.clone()), 1);
+        Ok(Store { backend: Backend::Sqlite { reader, writer }, writes })
     }
 
     /// Connects to PostgreSQL (`postgres://…`) and applies the migrations.
@@ -211,9 +224,12 @@ impl Store {
     }
 
     pub async fn connect_postgres_with(options: PgConnectOptions) -> Result<Store> {
-        let pool = PgPoolOptions::new().max_connections(16).connect_with(options).await?;
+        let pool = PgPoolOptions::new().max_connections(16).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Store { backend: Backend::Postgres(pool) })
+        let lanes = writer_lanes();
+        let writer = PgPoolOptions::new().max_connections(lanes as u32).connect_lazy_with(options);
+        let writes = writer::Writer::new(writer::WriterPool::Postgres(writer.clone()), lanes);
+        Ok(Store { backend: Backend::Postgres { pool, writer }, writes })
     }
 
     /// A fresh schema in the PostgreSQL database at `url`, migrated and used through
@@ -241,56 +257,64 @@ impl Store {
     pub(crate) async fn read(&self) -> Result<Pooled> {
         Ok(match &self.backend {
             Backend::Sqlite { reader, .. } => Pooled::Sqlite(reader.acquire().await?),
-            Backend::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+            Backend::Postgres { pool, .. } => Pooled::Postgres(pool.acquire().await?),
         })
     }
 
-    /// Starts a write transaction on behalf of `actor`.
+    /// Starts a write transaction on behalf of `actor`. It joins the batch open on the
+    /// writer (see [`writer`]) and holds the writer until it commits or is dropped.
     pub async fn begin(&self, actor: Actor) -> Result<Tx> {
-        let inner = match &self.backend {
-            Backend::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin().await?),
-            Backend::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
-        };
-        Ok(Tx { inner, actor, concealed: None })
+        self.writes.begin(actor).await
+    }
+
+    /// Batches committed by this process so far, and the transactions they held.
+    pub fn write_stats(&self) -> WriteStats {
+        self.writes.stats()
     }
 
     pub async fn close(&self) {
+        self.writes.close().await;
         match &self.backend {
             Backend::Sqlite { reader, writer } => {
                 reader.close().await;
                 writer.close().await;
             }
-            Backend::Postgres(pool) => pool.close().await,
+            Backend::Postgres { pool, writer } => {
+                pool.close().await;
+                writer.close().await;
+            }
         }
     }
 }
 
-enum TxInner {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+/// How many writer connections (lanes) each process keeps on PostgreSQL:
+/// `KYOYU_WRITER_LANES`, 1 by default. One lane serialises this process's writes, so its
+/// batches cannot deadlock on each other's row locks.
+fn writer_lanes() -> usize {
+    std::env::var("KYOYU_WRITER_LANES").ok().and_then(|v| v.parse().ok()).filter(|n| (1..=16).contains(n)).unwrap_or(1)
 }
 
-/// One write transaction. Dropped without [`Tx::commit`], it rolls back.
+/// One write transaction. Dropped without [`Tx::commit`], it rolls back (to its savepoint:
+/// the rest of the batch goes on).
 pub struct Tx {
-    inner: TxInner,
+    held: writer::Held,
     actor: Actor,
     concealed: Option<Concealed>,
+    audit: Vec<audit::PendingAudit>,
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<()> {
-        match self.inner {
-            TxInner::Sqlite(t) => t.commit().await?,
-            TxInner::Postgres(t) => t.commit().await?,
-        }
-        Ok(())
+    pub(crate) fn new(held: writer::Held, actor: Actor) -> Tx {
+        Tx { held, actor, concealed: None, audit: Vec::new() }
     }
 
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match &mut self.inner {
-            TxInner::Sqlite(t) => Conn::Sqlite(t),
-            TxInner::Postgres(t) => Conn::Postgres(t),
-        }
+    /// Returns once the batch holding this transaction has committed, with its audit entries.
+    pub async fn commit(self) -> Result<()> {
+        self.held.commit(self.audit).await
+    }
+
+    pub(crate) async fn conn(&mut self) -> Result<Conn<'_>> {
+        self.held.conn().await
     }
 
     pub fn actor(&self) -> &Actor {

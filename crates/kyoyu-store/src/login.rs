@@ -42,34 +42,34 @@ impl Tx {
         let sql = "INSERT INTO login_throttle (user_id, address, door, failed_count) VALUES ($1, $2, $3, 1)
              ON CONFLICT (user_id, address, door) DO UPDATE SET failed_count = login_throttle.failed_count + 1
              RETURNING failed_count";
-        on!(self.conn(), c => Ok(sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).fetch_one(&mut *c).await?.int("failed_count")))
+        on!(self.conn().await?, c => Ok(sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).fetch_one(&mut *c).await?.int("failed_count")))
     }
 
     pub async fn block_login(&mut self, key: LoginKey<'_>, until: &str) -> Result<()> {
         let sql = "UPDATE login_throttle SET blocked_until = $4 WHERE user_id = $1 AND address = $2 AND door = $3";
-        on!(self.conn(), c => sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).bind(until).execute(&mut *c).await.map(|_| ())?);
+        on!(self.conn().await?, c => sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).bind(until).execute(&mut *c).await.map(|_| ())?);
         Ok(())
     }
 
     pub async fn clear_login_failures(&mut self, key: LoginKey<'_>) -> Result<()> {
         let sql = "DELETE FROM login_throttle WHERE user_id = $1 AND address = $2 AND door = $3";
-        on!(self.conn(), c => sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).execute(&mut *c).await.map(|_| ())?);
+        on!(self.conn().await?, c => sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).execute(&mut *c).await.map(|_| ())?);
         Ok(())
     }
 
     /// Lifts every throttle on the account (an administrator's unlock); answers how many.
     pub async fn unlock_user(&mut self, user_id: &str) -> Result<u64> {
         let sql = "DELETE FROM login_throttle WHERE user_id = $1";
-        Ok(on!(self.conn(), c => sqlx::query(sql).bind(user_id).execute(&mut *c).await?.rows_affected()))
+        Ok(on!(self.conn().await?, c => sqlx::query(sql).bind(user_id).execute(&mut *c).await?.rows_affected()))
     }
 
     /// Enrols (Some) or removes (None) the user's TOTP secret.
     pub async fn set_totp_secret(&mut self, user_id: &str, secret: Option<&str>, at: &str) -> Result<()> {
         let sql = "DELETE FROM totp_secrets WHERE user_id = $1";
-        on!(self.conn(), c => sqlx::query(sql).bind(user_id).execute(&mut *c).await.map(|_| ())?);
+        on!(self.conn().await?, c => sqlx::query(sql).bind(user_id).execute(&mut *c).await.map(|_| ())?);
         if let Some(secret) = secret {
             let sql = "INSERT INTO totp_secrets (user_id, secret, enrolled_at) VALUES ($1, $2, $3)";
-            on!(self.conn(), c => sqlx::query(sql).bind(user_id).bind(secret).bind(at).execute(&mut *c).await.map(|_| ())?);
+            on!(self.conn().await?, c => sqlx::query(sql).bind(user_id).bind(secret).bind(at).execute(&mut *c).await.map(|_| ())?);
         }
         Ok(())
     }
@@ -78,7 +78,9 @@ impl Tx {
     /// one) is used, so a code cannot be replayed, even by another process.
     pub async fn take_totp_step(&mut self, user_id: &str, step: i64) -> Result<bool> {
         let sql = "UPDATE totp_secrets SET last_step = $2 WHERE user_id = $1 AND (last_step IS NULL OR last_step < $2)";
-        Ok(on!(self.conn(), c => sqlx::query(sql).bind(user_id).bind(step).execute(&mut *c).await?.rows_affected())
-            == 1)
+        Ok(
+            on!(self.conn().await?, c => sqlx::query(sql).bind(user_id).bind(step).execute(&mut *c).await?.rows_affected())
+                == 1,
+        )
     }
 }

@@ -121,8 +121,7 @@ impl Tx {
         let sql = "SELECT u.id FROM users u JOIN advisory_access a ON a.org_id = u.org_id
              WHERE a.advisory_id = $1 AND u.org_id = $2 AND u.active AND (NOT a.need_to_know OR u.need_to_know)
              ORDER BY u.login";
-        let ids: Vec<String> =
-            on!(self.conn(), c => sqlx::query_scalar(sql).bind(advisory_id).bind(org_id).fetch_all(&mut *c).await?);
+        let ids: Vec<String> = on!(self.conn().await?, c => sqlx::query_scalar(sql).bind(advisory_id).bind(org_id).fetch_all(&mut *c).await?);
         let mut users = Vec::new();
         for id in ids {
             users.extend(self.get_user(&id).await?);
@@ -135,7 +134,7 @@ impl Tx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         let (org, secretariat) = self.concealed();
         let (org, secretariat) = (org.map(str::to_string), secretariat.map(str::to_string));
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&n.id)
             .bind(&n.user_id)
             .bind(&n.kind)
@@ -153,7 +152,7 @@ impl Tx {
 
     pub async fn mark_notifications_read(&mut self, user_id: &str, at: &str) -> Result<()> {
         let sql = "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL";
-        on!(self.conn(), c => sqlx::query(sql).bind(at).bind(user_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(at).bind(user_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
@@ -163,7 +162,7 @@ impl Tx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         let (org, secretariat) = self.concealed();
         let (org, secretariat) = (org.map(str::to_string), secretariat.map(str::to_string));
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&m.id)
             .bind(notification_id)
             .bind(&m.to_address)
@@ -181,13 +180,13 @@ impl Tx {
 
     pub async fn mark_mail_sent(&mut self, id: &str, at: &str) -> Result<()> {
         let sql = "UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2";
-        on!(self.conn(), c => sqlx::query(sql).bind(at).bind(id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(at).bind(id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     pub async fn mark_mail_failed(&mut self, id: &str, error: &str, next_attempt_at: &str) -> Result<()> {
         let sql = "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3";
-        on!(self.conn(), c => sqlx::query(sql).bind(error).bind(next_attempt_at).bind(id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(error).bind(next_attempt_at).bind(id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 }

@@ -223,18 +223,18 @@ pub struct AccessFactsRow {
 
 impl Tx {
     pub async fn get_report(&mut self, scope: &ReadScope, id: &str) -> Result<Option<ReportRow>> {
-        get_report(self.conn(), scope, id).await
+        get_report(self.conn().await?, scope, id).await
     }
 
     pub async fn shares_of(&mut self, report_id: &str) -> Result<Vec<String>> {
         let sql = "SELECT org_id FROM report_shares WHERE report_id = $1 ORDER BY org_id";
-        on!(self.conn(), c => Ok(sqlx::query_scalar(sql).bind(report_id).fetch_all(&mut *c).await?))
+        on!(self.conn().await?, c => Ok(sqlx::query_scalar(sql).bind(report_id).fetch_all(&mut *c).await?))
     }
 
     pub async fn insert_chain(&mut self, ch: &ChainRow) -> Result<()> {
         let sql = "INSERT INTO chains (id, route, statutory, sector, originator_org_id, secretariat_org_id, identifier, created_at, exercise)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&ch.id)
             .bind(ch.route.code())
             .bind(ch.statutory)
@@ -256,7 +256,7 @@ impl Tx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
         let content = serde_json::to_string(&r.content).expect("content serialises");
         let search = r.content.search_text();
-        on!(self.conn(), c => sqlx::query(sql)
+        on!(self.conn().await?, c => sqlx::query(sql)
             .bind(&r.id)
             .bind(&r.chain_id)
             .bind(r.sequence)
@@ -276,21 +276,26 @@ impl Tx {
             .execute(&mut *c)
             .await?
             .rows_affected());
-        self.replace_access(&r.id, grants).await
+        self.insert_access(&r.id, grants).await
     }
 
     /// Writes exactly the readers the policy granted, replacing any before. Each reader row
     /// carries its item's time, so lists walk an index newest first.
     pub async fn replace_access(&mut self, report_id: &str, grants: &AccessGrants) -> Result<()> {
-        let before: Vec<String> = on!(self.conn(), c => sqlx::query_scalar("SELECT org_id FROM report_access WHERE report_id = $1").bind(report_id).fetch_all(&mut *c).await?);
+        let before: Vec<String> = on!(self.conn().await?, c => sqlx::query_scalar("SELECT org_id FROM report_access WHERE report_id = $1").bind(report_id).fetch_all(&mut *c).await?);
         if grants.rows().iter().any(|(org, _)| !before.contains(org)) {
             self.redate_item_objects(crate::ItemRef::Report(report_id)).await?;
         }
-        on!(self.conn(), c => sqlx::query("DELETE FROM report_access WHERE report_id = $1").bind(report_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query("DELETE FROM report_access WHERE report_id = $1").bind(report_id).execute(&mut *c).await?.rows_affected());
+        self.insert_access(report_id, grants).await
+    }
+
+    /// Writes the readers of a rendition that has none yet, in one statement.
+    async fn insert_access(&mut self, report_id: &str, grants: &AccessGrants) -> Result<()> {
         if grants.rows().is_empty() {
             return Ok(());
         }
-        on!(self.conn(), c => {
+        on!(self.conn().await?, c => {
             let mut qb = QueryBuilder::new(
                 "INSERT INTO report_access (org_id, report_id, need_to_know, created_at)
                  SELECT v.column1, r.id, v.column2, r.created_at FROM (",
@@ -307,7 +312,11 @@ impl Tx {
     /// The version of the reference data, held shared until commit on PostgreSQL so that a
     /// change to who is where cannot interleave with computing readers.
     pub async fn reference_version(&mut self) -> Result<i64> {
-        Ok(match self.conn() {
+        // Read once per batch: on PostgreSQL its lock lasts until the batch commits.
+        if let Some(version) = self.held.reference_version() {
+            return Ok(version);
+        }
+        let version = match self.conn().await? {
             Conn::Sqlite(c) => {
                 sqlx::query_scalar("SELECT version FROM reference_version WHERE id = 1").fetch_one(&mut *c).await?
             }
@@ -316,13 +325,16 @@ impl Tx {
                     .fetch_one(&mut *c)
                     .await?
             }
-        })
+        };
+        self.held.remember_reference_version(Some(version));
+        Ok(version)
     }
 
     /// Marks the reference data changed (and, on PostgreSQL, waits for writers using it).
     pub async fn bump_reference_version(&mut self) -> Result<()> {
         let sql = "UPDATE reference_version SET version = version + 1 WHERE id = 1";
-        on!(self.conn(), c => sqlx::query(sql).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).execute(&mut *c).await?.rows_affected());
+        self.held.remember_reference_version(None);
         Ok(())
     }
 
@@ -331,7 +343,7 @@ impl Tx {
         let sql = "INSERT INTO report_shares (report_id, org_id, shared_by_org_id, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING";
         Ok(
-            on!(self.conn(), c => sqlx::query(sql).bind(report_id).bind(org_id).bind(by_org).bind(at).execute(&mut *c).await?.rows_affected())
+            on!(self.conn().await?, c => sqlx::query(sql).bind(report_id).bind(org_id).bind(by_org).bind(at).execute(&mut *c).await?.rows_affected())
                 == 1,
         )
     }
@@ -340,7 +352,7 @@ impl Tx {
     /// concurrent shares of one rendition compute its readers one after the other.
     pub async fn lock_report(&mut self, report_id: &str) -> Result<()> {
         let sql = "UPDATE reports SET status = status WHERE id = $1";
-        on!(self.conn(), c => sqlx::query(sql).bind(report_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(report_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
@@ -348,26 +360,27 @@ impl Tx {
     /// follow-ups of one chain take their sequence numbers one after the other.
     pub async fn lock_chain(&mut self, chain_id: &str) -> Result<()> {
         let sql = "UPDATE chains SET route = route WHERE id = $1";
-        on!(self.conn(), c => sqlx::query(sql).bind(chain_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(chain_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     /// Marks a rendition forwarded; false when a concurrent forward got there first.
     pub async fn claim_forward(&mut self, report_id: &str) -> Result<bool> {
         let sql = "UPDATE reports SET status = $1 WHERE id = $2 AND status <> $1";
-        let n = on!(self.conn(), c => sqlx::query(sql).bind(ReportStatus::Forwarded.code()).bind(report_id).execute(&mut *c).await?.rows_affected());
+        let n = on!(self.conn().await?, c => sqlx::query(sql).bind(ReportStatus::Forwarded.code()).bind(report_id).execute(&mut *c).await?.rows_affected());
         Ok(n == 1)
     }
 
     pub async fn set_status(&mut self, report_id: &str, status: ReportStatus) -> Result<()> {
         let sql = "UPDATE reports SET status = $1 WHERE id = $2";
-        on!(self.conn(), c => sqlx::query(sql).bind(status.code()).bind(report_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(status.code()).bind(report_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     pub async fn max_sequence(&mut self, chain_id: &str) -> Result<i64> {
         let sql = "SELECT MAX(sequence) FROM reports WHERE chain_id = $1";
-        let n: Option<i64> = on!(self.conn(), c => sqlx::query_scalar(sql).bind(chain_id).fetch_one(&mut *c).await?);
+        let n: Option<i64> =
+            on!(self.conn().await?, c => sqlx::query_scalar(sql).bind(chain_id).fetch_one(&mut *c).await?);
         Ok(n.unwrap_or(0))
     }
 
@@ -376,30 +389,30 @@ impl Tx {
         let sql = "INSERT INTO counters (series, year, last) VALUES ($1, $2, 1)
              ON CONFLICT (series, year) DO UPDATE SET last = counters.last + 1 RETURNING last";
         let year = i64::from(year);
-        on!(self.conn(), c => Ok(sqlx::query_scalar(sql).bind(series).bind(year).fetch_one(&mut *c).await?))
+        on!(self.conn().await?, c => Ok(sqlx::query_scalar(sql).bind(series).bind(year).fetch_one(&mut *c).await?))
     }
 
     /// Sets the chain's identifier unless it has one; true when this call set it.
     pub async fn assign_chain_identifier(&mut self, chain_id: &str, identifier: &str) -> Result<bool> {
         let sql = "UPDATE chains SET identifier = $1 WHERE id = $2 AND identifier IS NULL";
-        let n = on!(self.conn(), c => sqlx::query(sql).bind(identifier).bind(chain_id).execute(&mut *c).await?.rows_affected());
+        let n = on!(self.conn().await?, c => sqlx::query(sql).bind(identifier).bind(chain_id).execute(&mut *c).await?.rows_affected());
         Ok(n == 1)
     }
 
     pub async fn chain_identifier(&mut self, chain_id: &str) -> Result<Option<String>> {
         let sql = "SELECT identifier FROM chains WHERE id = $1";
-        on!(self.conn(), c => Ok(sqlx::query_scalar(sql).bind(chain_id).fetch_one(&mut *c).await?))
+        on!(self.conn().await?, c => Ok(sqlx::query_scalar(sql).bind(chain_id).fetch_one(&mut *c).await?))
     }
 
     pub async fn set_disclosure_consent(&mut self, chain_id: &str, at: &str, by_user: &str) -> Result<()> {
         let sql = "UPDATE chains SET disclosure_consent_at = $1, disclosure_consent_by = $2 WHERE id = $3";
-        on!(self.conn(), c => sqlx::query(sql).bind(at).bind(by_user).bind(chain_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(at).bind(by_user).bind(chain_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
     pub async fn set_published(&mut self, report_id: &str, at: &str) -> Result<()> {
         let sql = "UPDATE reports SET published_at = $1 WHERE id = $2";
-        on!(self.conn(), c => sqlx::query(sql).bind(at).bind(report_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(at).bind(report_id).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
@@ -408,7 +421,7 @@ impl Tx {
         let sql = "SELECT r.id, r.tlp, r.sector, r.sender_org_id, r.receiver_org_id, r.content, c.originator_org_id
              FROM reports r JOIN chains c ON c.id = r.chain_id";
         let rows: Vec<(String, String, String, String, String, String, String)> =
-            on!(self.conn(), c => sqlx::query_as(sql).fetch_all(&mut *c).await?);
+            on!(self.conn().await?, c => sqlx::query_as(sql).fetch_all(&mut *c).await?);
         let mut out = Vec::new();
         for (id, tlp, sector, sender, receiver, content, originator) in rows {
             let content: ReportContent =

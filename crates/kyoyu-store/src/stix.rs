@@ -320,7 +320,7 @@ async fn page_on(c: Conn<'_>, scope: &ReadScope, q: &StixQuery) -> Result<Vec<St
 impl Tx {
     /// [`Store::stix_page`] inside this transaction.
     pub async fn stix_page(&mut self, scope: &ReadScope, q: &StixQuery) -> Result<Vec<StixRow>> {
-        page_on(self.conn(), scope, q).await
+        page_on(self.conn().await?, scope, q).await
     }
 
     /// Inserts object versions in a few multi-row statements, with their observable values.
@@ -328,7 +328,7 @@ impl Tx {
         // Parameters per statement stay well under SQLite's and PostgreSQL's limits.
         for chunk in rows.chunks(500) {
             let named = chunk.iter().any(|(o, _)| !o.values.is_empty());
-            let returned: Vec<(i64, String, String)> = on!(self.conn(), c => {
+            let returned: Vec<(i64, String, String)> = on!(self.conn().await?, c => {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO stix_objects (collection, stix_id, type, spec_version, version, date_added, tlp, body,
                      report_id, advisory_id, owner_org_id, audience_org_id, audience_user_id, need_to_know, latest) ",
@@ -375,7 +375,7 @@ impl Tx {
                 })
                 .collect();
             for part in values.chunks(2000) {
-                on!(self.conn(), c => {
+                on!(self.conn().await?, c => {
                     let mut qb = QueryBuilder::new("INSERT INTO stix_values (value, seq) ");
                     qb.push_values(part, |mut b, (v, seq)| {
                         b.push_bind(v.clone()).push_bind(*seq);
@@ -402,16 +402,16 @@ impl Tx {
             ItemRef::Advisory(a) => ("advisory_id", a),
         };
         let values = format!("DELETE FROM stix_values WHERE seq IN (SELECT seq FROM stix_objects WHERE {column} = $1)");
-        on!(self.conn(), c => sqlx::query(&values).bind(id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(&values).bind(id).execute(&mut *c).await?.rows_affected());
         let objects_sql = format!("DELETE FROM stix_objects WHERE {column} = $1");
-        on!(self.conn(), c => sqlx::query(&objects_sql).bind(id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(&objects_sql).bind(id).execute(&mut *c).await?.rows_affected());
         self.insert_item_objects(collection, item, tlp, date_added, objects).await
     }
 
     /// Marks an item's objects added now: called when the item gains a reader, so that
     /// reader's TAXII client, polling with `added_after`, sees them.
     pub async fn redate_item_objects(&mut self, item: ItemRef<'_>) -> Result<()> {
-        on!(self.conn(), c => {
+        on!(self.conn().await?, c => {
             let mut qb = QueryBuilder::new("UPDATE stix_objects AS o SET date_added = ");
             qb.push_bind(crate::now()).push(" WHERE");
             push_item(&mut qb, item);
@@ -458,7 +458,7 @@ impl Tx {
         let mut held: HashMap<String, Vec<(String, Option<Tlp>)>> = HashMap::new();
         let ids: Vec<String> = offered.iter().map(|(o, _, _)| o.id.clone()).collect();
         for part in ids.chunks(500) {
-            let rows: Vec<(String, String, Option<String>)> = on!(self.conn(), c => {
+            let rows: Vec<(String, String, Option<String>)> = on!(self.conn().await?, c => {
                 let mut qb = QueryBuilder::new("SELECT o.stix_id, o.version, o.tlp FROM stix_objects o WHERE o.collection = ");
                 qb.push_bind(collection.to_string()).push(" AND o.owner_org_id = ").push_bind(owner_org_id.to_string());
                 qb.push(" AND (o.audience_user_id IS NULL OR o.audience_user_id = ").push_bind(importer_user_id.to_string()).push(")");
@@ -491,7 +491,7 @@ impl Tx {
         let superseded: Vec<String> =
             accepted.iter().map(|i| offered[*i].0.id.clone()).filter(|id| held[id].len() > 1).collect();
         for part in superseded.chunks(500) {
-            on!(self.conn(), c => {
+            on!(self.conn().await?, c => {
                 let mut qb = QueryBuilder::new("UPDATE stix_objects SET latest = FALSE WHERE collection = ");
                 qb.push_bind(collection.to_string()).push(" AND owner_org_id = ").push_bind(owner_org_id.to_string());
                 qb.push(" AND (audience_user_id IS NULL OR audience_user_id = ").push_bind(importer_user_id.to_string()).push(")");
@@ -518,7 +518,7 @@ impl Tx {
         self.insert_objects(&rows).await?;
         // A held version that stays newest keeps its flag.
         for part in superseded.chunks(500) {
-            on!(self.conn(), c => {
+            on!(self.conn().await?, c => {
                 let mut qb = QueryBuilder::new("UPDATE stix_objects SET latest = TRUE WHERE seq IN (SELECT MAX(seq) FROM stix_objects o WHERE o.collection = ");
                 qb.push_bind(collection.to_string()).push(" AND o.owner_org_id = ").push_bind(owner_org_id.to_string());
                 qb.push(" AND (o.audience_user_id IS NULL OR o.audience_user_id = ").push_bind(importer_user_id.to_string()).push(")");
@@ -541,15 +541,15 @@ impl Tx {
     ) -> Result<u64> {
         let mut deleted = 0;
         let sql = "SELECT seq, version FROM stix_objects WHERE collection = $1 AND stix_id = $2 AND owner_org_id = $3";
-        let held: Vec<(i64, String)> = on!(self.conn(), c => sqlx::query_as(sql).bind(collection).bind(stix_id).bind(owner_org_id).fetch_all(&mut *c).await?);
+        let held: Vec<(i64, String)> = on!(self.conn().await?, c => sqlx::query_as(sql).bind(collection).bind(stix_id).bind(owner_org_id).fetch_all(&mut *c).await?);
         for (seq, version) in &held {
             if versions.contains(version) {
-                on!(self.conn(), c => sqlx::query("DELETE FROM stix_values WHERE seq = $1").bind(*seq).execute(&mut *c).await?.rows_affected());
-                deleted += on!(self.conn(), c => sqlx::query("DELETE FROM stix_objects WHERE seq = $1").bind(*seq).execute(&mut *c).await?.rows_affected());
+                on!(self.conn().await?, c => sqlx::query("DELETE FROM stix_values WHERE seq = $1").bind(*seq).execute(&mut *c).await?.rows_affected());
+                deleted += on!(self.conn().await?, c => sqlx::query("DELETE FROM stix_objects WHERE seq = $1").bind(*seq).execute(&mut *c).await?.rows_affected());
             }
         }
         let newest = "UPDATE stix_objects SET latest = TRUE WHERE seq = (SELECT seq FROM stix_objects WHERE collection = $1 AND stix_id = $2 AND owner_org_id = $3 ORDER BY version DESC LIMIT 1)";
-        on!(self.conn(), c => sqlx::query(newest).bind(collection).bind(stix_id).bind(owner_org_id).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(newest).bind(collection).bind(stix_id).bind(owner_org_id).execute(&mut *c).await?.rows_affected());
         Ok(deleted)
     }
 
@@ -563,7 +563,7 @@ impl Tx {
         outcome: &str,
     ) -> Result<()> {
         let sql = "INSERT INTO taxii_status (id, org_id, collection, created_at, outcome) VALUES ($1, $2, $3, $4, $5)";
-        on!(self.conn(), c => sqlx::query(sql).bind(id).bind(org_id).bind(collection).bind(at).bind(outcome).execute(&mut *c).await?.rows_affected());
+        on!(self.conn().await?, c => sqlx::query(sql).bind(id).bind(org_id).bind(collection).bind(at).bind(outcome).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 
@@ -578,7 +578,7 @@ impl Tx {
     ) -> Result<()> {
         for o in objects {
             let sql = "SELECT COUNT(*) FROM stix_objects WHERE collection = $1 AND stix_id = $2 AND version = $3";
-            let n: i64 = on!(self.conn(), c => sqlx::query_scalar(sql).bind(collection).bind(&o.id).bind(&o.version).fetch_one(&mut *c).await?);
+            let n: i64 = on!(self.conn().await?, c => sqlx::query_scalar(sql).bind(collection).bind(&o.id).bind(&o.version).fetch_one(&mut *c).await?);
             if n == 0 {
                 let at = Placing {
                     collection,

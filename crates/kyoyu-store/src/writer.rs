@@ -1,0 +1,360 @@
+//! Group commit. Every write transaction of a process joins the batch open on a writer
+//! connection, runs inside a savepoint of its own, and is acknowledged only once the batch
+//! that holds it has committed.
+//!
+//! * A [`Tx`] holds its lane's connection from `begin` to `commit`, so transactions of one
+//!   lane run one after the other, as SQLite's single writer did before.
+//! * A transaction that fails, or is dropped, is rolled back to its savepoint; the others in
+//!   the batch are untouched.
+//! * On `commit`, when others wait for the lane, the connection passes to them with the batch
+//!   still open, and the lane's committer closes it once they are done. When nobody waits,
+//!   the batch commits at once.
+//! * Audit entries are kept in memory until the batch commits, then chained and inserted
+//!   together: the head is read (and on PostgreSQL locked) once per batch.
+//!
+//! No crate offers group commit over sqlx, hence this module.
+
+use crate::audit::PendingAudit;
+use crate::{Actor, Conn, Result, StoreError};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use tokio::sync::{watch, Mutex, Notify, OwnedMutexGuard};
+
+/// At most this many transactions share one commit, bounding how long the first one waits.
+const MAX_BATCH: usize = 256;
+
+/// What a batch's members learn once it ends.
+type Outcome = Option<Result<(), Arc<StoreError>>>;
+
+#[derive(Clone)]
+pub(crate) enum WriterPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+enum WriterConn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl WriterConn {
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            WriterConn::Sqlite(c) => Conn::Sqlite(c),
+            WriterConn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+
+    /// A connection whose transaction state is unknown must not serve again.
+    fn discard(self) {
+        match self {
+            WriterConn::Sqlite(mut c) => c.close_on_drop(),
+            WriterConn::Postgres(mut c) => c.close_on_drop(),
+        }
+    }
+}
+
+async fn execute(conn: &mut WriterConn, sql: &str) -> Result<()> {
+    on!(conn.conn(), c => sqlx::query(sql).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// The writer connections of this process: one lane on SQLite, one or more on PostgreSQL.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    lanes: Arc<[Arc<Lane>]>,
+    next: Arc<AtomicUsize>,
+    counters: Arc<Counters>,
+}
+
+/// How many batches this process committed, and how many transactions they held.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WriteStats {
+    pub batches: u64,
+    pub transactions: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    batches: AtomicU64,
+    transactions: AtomicU64,
+}
+
+pub(crate) struct Lane {
+    slot: Arc<Mutex<Slot>>,
+    /// Transactions waiting to begin on this lane.
+    waiting: AtomicUsize,
+    wake_committer: Arc<Notify>,
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        // Lets the committer notice the lane is gone and end.
+        self.wake_committer.notify_one();
+    }
+}
+
+pub(crate) struct Slot {
+    pool: WriterPool,
+    counters: Arc<Counters>,
+    conn: Option<WriterConn>,
+    batch: Option<Batch>,
+    /// A transaction was dropped inside its savepoint: roll that back before anything else.
+    abandoned: bool,
+}
+
+struct Batch {
+    members: usize,
+    audit: Vec<PendingAudit>,
+    done: watch::Sender<Outcome>,
+    /// The reference version read in this batch; its lock (PostgreSQL) lasts until commit.
+    reference_version: Option<i64>,
+}
+
+impl Writer {
+    pub(crate) fn new(pool: WriterPool, lanes: usize) -> Writer {
+        let counters = Arc::new(Counters::default());
+        let lanes: Vec<Arc<Lane>> = (0..lanes.max(1))
+            .map(|_| {
+                let counters = counters.clone();
+                let slot = Slot { pool: pool.clone(), counters, conn: None, batch: None, abandoned: false };
+                let lane = Arc::new(Lane {
+                    slot: Arc::new(Mutex::new(slot)),
+                    waiting: AtomicUsize::new(0),
+                    wake_committer: Arc::new(Notify::new()),
+                });
+                tokio::spawn(committer(Arc::downgrade(&lane), lane.wake_committer.clone()));
+                lane
+            })
+            .collect();
+        Writer { lanes: lanes.into(), next: Arc::new(AtomicUsize::new(0)), counters }
+    }
+
+    pub(crate) fn stats(&self) -> WriteStats {
+        WriteStats {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            transactions: self.counters.transactions.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Starts a transaction on the least busy lane, joining its open batch.
+    pub(crate) async fn begin(&self, actor: Actor) -> Result<crate::Tx> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let lane = (0..self.lanes.len())
+            .map(|i| &self.lanes[(start + i) % self.lanes.len()])
+            .min_by_key(|l| l.waiting.load(Ordering::Relaxed))
+            .expect("a writer has at least one lane")
+            .clone();
+        let mut slot = {
+            let _queued = Queued::new(&lane.waiting);
+            lane.slot.clone().lock_owned().await
+        };
+        slot.recover().await;
+        if slot.batch.is_none() {
+            slot.start().await?;
+        }
+        Ok(crate::Tx::new(Held { slot: Some(slot), lane, in_savepoint: false }, actor))
+    }
+}
+
+impl Writer {
+    /// Commits what is open and hands the connections back, so their pools can close.
+    pub(crate) async fn close(&self) {
+        for lane in self.lanes.iter() {
+            let mut slot = lane.slot.clone().lock_owned().await;
+            slot.recover().await;
+            slot.finish().await;
+            slot.conn = None;
+        }
+    }
+}
+
+/// Counts a transaction as waiting for its lane while it waits, even if it is cancelled.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        Queued(n)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Commits batches that were left open for transactions that have since ended.
+async fn committer(lane: Weak<Lane>, wake: Arc<Notify>) {
+    loop {
+        wake.notified().await;
+        let Some(lane) = lane.upgrade() else { return };
+        let mut slot = lane.slot.clone().lock_owned().await;
+        slot.recover().await;
+        slot.finish().await;
+    }
+}
+
+impl Slot {
+    async fn start(&mut self) -> Result<()> {
+        if self.conn.is_none() {
+            self.conn = Some(match &self.pool {
+                WriterPool::Sqlite(p) => WriterConn::Sqlite(p.acquire().await?),
+                WriterPool::Postgres(p) => WriterConn::Postgres(p.acquire().await?),
+            });
+        }
+        let conn = self.conn.as_mut().expect("acquired above");
+        // IMMEDIATE takes SQLite's write lock now, so a later write cannot find it taken.
+        let begin = if matches!(conn, WriterConn::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        if let Err(e) = execute(conn, begin).await {
+            self.conn.take().map(WriterConn::discard);
+            return Err(e);
+        }
+        let (done, _) = watch::channel(None);
+        self.batch = Some(Batch { members: 0, audit: Vec::new(), done, reference_version: None });
+        Ok(())
+    }
+
+    fn conn(&mut self) -> &mut WriterConn {
+        self.conn.as_mut().expect("a batch is open on a connection")
+    }
+
+    /// Rolls back what a dropped transaction left in its savepoint.
+    async fn recover(&mut self) {
+        if !std::mem::take(&mut self.abandoned) {
+            return;
+        }
+        if let Err(e) = self.leave_savepoint(false).await {
+            let _ = self.fail(e).await;
+        }
+    }
+
+    /// Ends the current savepoint, keeping its work or not.
+    async fn leave_savepoint(&mut self, keep: bool) -> Result<()> {
+        if !keep {
+            execute(self.conn(), "ROLLBACK TO SAVEPOINT kyoyu_tx").await?;
+            // Locks taken inside the savepoint were released with it.
+            if let Some(b) = self.batch.as_mut() {
+                b.reference_version = None;
+            }
+        }
+        execute(self.conn(), "RELEASE SAVEPOINT kyoyu_tx").await
+    }
+
+    /// Commits the open batch, if any, and tells its members how it went.
+    async fn finish(&mut self) {
+        let Some(batch) = self.batch.take() else { return };
+        if batch.members == 0 {
+            if let Err(e) = execute(self.conn(), "ROLLBACK").await {
+                tracing::warn!(error = %e, "an empty write batch did not roll back");
+                self.conn.take().map(WriterConn::discard);
+            }
+            return;
+        }
+        let outcome = self.commit_batch(batch.audit).await;
+        if outcome.is_ok() {
+            self.counters.batches.fetch_add(1, Ordering::Relaxed);
+            self.counters.transactions.fetch_add(batch.members as u64, Ordering::Relaxed);
+        }
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, members = batch.members, "a write batch failed; none of it was kept");
+            self.abandon_connection().await;
+        }
+        batch.done.send_replace(Some(outcome.map_err(Arc::new)));
+    }
+
+    async fn commit_batch(&mut self, audit: Vec<PendingAudit>) -> Result<()> {
+        crate::audit::append(self.conn().conn(), audit).await?;
+        execute(self.conn(), "COMMIT").await
+    }
+
+    /// Rolls the whole batch back after a failure, telling its members.
+    async fn fail(&mut self, error: StoreError) -> Arc<StoreError> {
+        tracing::error!(error = %error, "a write batch failed; none of it was kept");
+        self.abandon_connection().await;
+        let error = Arc::new(error);
+        if let Some(batch) = self.batch.take() {
+            batch.done.send_replace(Some(Err(error.clone())));
+        }
+        error
+    }
+
+    async fn abandon_connection(&mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            if execute(&mut conn, "ROLLBACK").await.is_ok() {
+                self.conn = Some(conn);
+            } else {
+                conn.discard();
+            }
+        }
+    }
+}
+
+/// A transaction's hold on its lane.
+pub(crate) struct Held {
+    slot: Option<OwnedMutexGuard<Slot>>,
+    lane: Arc<Lane>,
+    in_savepoint: bool,
+}
+
+impl Held {
+    /// The connection, inside this transaction's savepoint.
+    pub(crate) async fn conn(&mut self) -> Result<Conn<'_>> {
+        let slot = self.slot.as_mut().expect("a transaction holds its lane until it ends");
+        if !self.in_savepoint {
+            execute(slot.conn(), "SAVEPOINT kyoyu_tx").await?;
+            self.in_savepoint = true;
+        }
+        Ok(slot.conn().conn())
+    }
+
+    pub(crate) fn reference_version(&mut self) -> Option<i64> {
+        self.slot.as_ref().and_then(|s| s.batch.as_ref()).and_then(|b| b.reference_version)
+    }
+
+    /// Remembers the reference version for the rest of the batch, or forgets it (`None`).
+    pub(crate) fn remember_reference_version(&mut self, version: Option<i64>) {
+        if let Some(b) = self.slot.as_mut().and_then(|s| s.batch.as_mut()) {
+            b.reference_version = version;
+        }
+    }
+
+    /// Keeps this transaction's work in the batch and waits until the batch commits.
+    pub(crate) async fn commit(mut self, audit: Vec<PendingAudit>) -> Result<()> {
+        let mut slot = self.slot.take().expect("a transaction commits once");
+        if std::mem::take(&mut self.in_savepoint) {
+            if let Err(e) = slot.leave_savepoint(true).await {
+                return Err(StoreError::BatchFailed(slot.fail(e).await));
+            }
+        }
+        let batch = slot.batch.as_mut().expect("a transaction runs inside a batch");
+        batch.audit.extend(audit);
+        batch.members += 1;
+        let mut done = batch.done.subscribe();
+        if batch.members >= MAX_BATCH || self.lane.waiting.load(Ordering::SeqCst) == 0 {
+            slot.finish().await;
+        } else {
+            drop(slot);
+            self.lane.wake_committer.notify_one();
+        }
+        let outcome = done.wait_for(Option::is_some).await.map(|o| o.clone());
+        match outcome {
+            Ok(Some(Ok(()))) => Ok(()),
+            Ok(Some(Err(e))) => Err(StoreError::BatchFailed(e)),
+            _ => Err(StoreError::Config("the writer stopped before the batch committed".into())),
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(mut slot) = self.slot.take() {
+            slot.abandoned = self.in_savepoint;
+            drop(slot);
+            self.lane.wake_committer.notify_one();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Group commit: concurrent writes share commits, each is kept with its audit entry, and one
+//! that fails or is dropped leaves the others of its batch untouched. On SQLite, and on
+//! PostgreSQL when `KYOYU_TEST_DATABASE_URL` names one.
+
+use kyoyu_domain::codes::OrgKind;
+use kyoyu_store::{new_id, now, Actor, OrgIdentity, OrgRow, Store};
+use serde_json::json;
+use std::time::Duration;
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = match std::env::var("KYOYU_TEST_DATABASE_URL") {
+        Ok(url) => Store::connect_postgres_fresh_schema(&url).await.unwrap().0,
+        Err(_) => Store::open(dir.path()).await.unwrap(),
+    };
+    (dir, store)
+}
+
+fn org(id: &str) -> OrgRow {
+    OrgRow {
+        id: id.to_string(),
+        kind: OrgKind::Operator,
+        name_ja: format!("事業者 {id}"),
+        name_en: format!("Operator {id}"),
+        sector: None,
+        analysis_partner: false,
+        identity: OrgIdentity::default(),
+        created_at: now(),
+    }
+}
+
+/// Adds an organisation with its audit entry, in a transaction of its own.
+async fn add(store: &Store, id: &str) -> kyoyu_store::Result<()> {
+    let mut tx = store.begin(Actor::default()).await?;
+    tx.audit("org.create", "org", id, json!({})).await?;
+    tx.insert_org(&org(id)).await?;
+    tx.commit().await
+}
+
+async fn org_ids(store: &Store) -> Vec<String> {
+    store.list_orgs().await.unwrap().into_iter().map(|o| o.id).collect()
+}
+
+async fn audited_ids(store: &Store) -> Vec<String> {
+    store.list_audit(1000, 0).await.unwrap().into_iter().map(|e| e.object_id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_share_commits_and_each_is_kept() {
+    let (_dir, store) = store().await;
+    let ids: Vec<String> = (0..64).map(|_| new_id()).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in ids.clone() {
+        let store = store.clone();
+        tasks.spawn(async move { add(&store, &id).await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap().unwrap();
+    }
+    let (orgs, audited) = (org_ids(&store).await, audited_ids(&store).await);
+    for id in &ids {
+        assert!(orgs.contains(id) && audited.contains(id), "{id} was acknowledged but not kept");
+    }
+    let stats = store.write_stats();
+    assert_eq!(stats.transactions, 64);
+    assert!(stats.batches < 64, "64 concurrent writes took {} commits", stats.batches);
+    assert_eq!(store.verify_audit(|_, _| {}).await.unwrap(), Ok(64));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_write_leaves_the_rest_of_its_batch() {
+    let (_dir, store) = store().await;
+    let (first_id, second_id) = (new_id(), new_id());
+    let mut first = store.begin(Actor::default()).await.unwrap();
+    first.audit("org.create", "org", &first_id, json!({})).await.unwrap();
+    first.insert_org(&org(&first_id)).await.unwrap();
+    // Both queue behind the open transaction, so all three fall in one batch.
+    let second = tokio::spawn({
+        let (store, id) = (store.clone(), second_id.clone());
+        async move { add(&store, &id).await }
+    });
+    let duplicate = tokio::spawn({
+        let (store, id) = (store.clone(), first_id.clone());
+        async move { add(&store, &id).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    first.commit().await.unwrap();
+    second.await.unwrap().unwrap();
+    assert!(duplicate.await.unwrap().is_err(), "the same organisation twice must fail");
+
+    let orgs = org_ids(&store).await;
+    assert!(orgs.contains(&first_id) && orgs.contains(&second_id));
+    let audited = audited_ids(&store).await;
+    assert_eq!(audited.iter().filter(|id| **id == first_id).count(), 1, "the failed write's entry stays out");
+    assert!(audited.contains(&second_id));
+    assert_eq!(store.write_stats(), kyoyu_store::WriteStats { batches: 1, transactions: 2 });
+    assert_eq!(store.verify_audit(|_, _| {}).await.unwrap(), Ok(2));
+}
+
+#[tokio::test]
+async fn a_dropped_write_is_rolled_back_alone() {
+    let (_dir, store) = store().await;
+    let (dropped, kept) = (new_id(), new_id());
+    let mut tx = store.begin(Actor::default()).await.unwrap();
+    tx.insert_org(&org(&dropped)).await.unwrap();
+    tx.audit("org.create", "org", &dropped, json!({})).await.unwrap();
+    drop(tx);
+    add(&store, &kept).await.unwrap();
+    let orgs = org_ids(&store).await;
+    assert!(!orgs.contains(&dropped) && orgs.contains(&kept));
+    assert_eq!(audited_ids(&store).await, vec![kept]);
+    store.close().await;
+}

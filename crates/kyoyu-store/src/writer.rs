@@ -210,7 +210,9 @@ impl Slot {
         // IMMEDIATE takes SQLite's write lock now, so a later write cannot find it taken.
         let begin = if matches!(conn, WriterConn::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
         if let Err(e) = execute(conn, begin).await {
-            self.conn.take().map(WriterConn::discard);
+            if let Some(c) = self.conn.take() {
+                c.discard();
+            }
             return Err(e);
         }
         let (done, _) = watch::channel(None);
@@ -250,7 +252,9 @@ impl Slot {
         if batch.members == 0 {
             if let Err(e) = execute(self.conn(), "ROLLBACK").await {
                 tracing::warn!(error = %e, "an empty write batch did not roll back");
-                self.conn.take().map(WriterConn::discard);
+                if let Some(c) = self.conn.take() {
+                    c.discard();
+                }
             }
             return;
         }

@@ -106,7 +106,8 @@ impl Target {
     pub fn serve(&self) -> Server {
         let mut child = self
             .kyoyu(&["serve", "--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "error")
+            // KYOYU_SERVE_LOG (a RUST_LOG filter) shows the server's log, for diagnosis.
+            .env("RUST_LOG", std::env::var("KYOYU_SERVE_LOG").unwrap_or_else(|_| "error".into()))
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -118,7 +119,14 @@ impl Target {
             }
         };
         // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let show = std::env::var("KYOYU_SERVE_LOG").is_ok();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if show {
+                    eprintln!("{line}");
+                }
+            }
+        });
         Server { child, base }
     }
 }

@@ -99,7 +99,6 @@ impl Drop for Lane {
 pub(crate) struct Slot {
     pool: WriterPool,
     counters: Arc<Counters>,
-    committed: Option<Arc<Notify>>,
     conn: Option<WriterConn>,
     batch: Option<Batch>,
     /// A transaction was dropped inside its savepoint: roll that back before anything else.
@@ -115,13 +114,12 @@ struct Batch {
 }
 
 impl Writer {
-    /// `committed` is told after every batch that commits.
-    pub(crate) fn new(pool: WriterPool, lanes: usize, committed: Option<Arc<Notify>>) -> Writer {
+    pub(crate) fn new(pool: WriterPool, lanes: usize) -> Writer {
         let counters = Arc::new(Counters::default());
         let lanes: Vec<Arc<Lane>> = (0..lanes.max(1))
             .map(|_| {
-                let (counters, committed) = (counters.clone(), committed.clone());
-                let slot = Slot { pool: pool.clone(), counters, committed, conn: None, batch: None, abandoned: false };
+                let counters = counters.clone();
+                let slot = Slot { pool: pool.clone(), counters, conn: None, batch: None, abandoned: false };
                 let lane = Arc::new(Lane {
                     slot: Arc::new(Mutex::new(slot)),
                     waiting: AtomicUsize::new(0),
@@ -265,9 +263,6 @@ impl Slot {
             tracing::debug!(members = batch.members, "write batch committed");
             self.counters.batches.fetch_add(1, Ordering::Relaxed);
             self.counters.transactions.fetch_add(batch.members as u64, Ordering::Relaxed);
-            if let Some(n) = &self.committed {
-                n.notify_one();
-            }
         }
         if let Err(e) = &outcome {
             tracing::error!(error = %e, members = batch.members, "a write batch failed; none of it was kept");

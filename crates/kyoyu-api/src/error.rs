@@ -40,6 +40,9 @@ pub enum ApiError {
     /// Too many log-ins waiting for password hashing: try again shortly.
     #[error("too many requests")]
     TooManyRequests,
+    /// The writer stayed busy longer than a write may wait: try again shortly.
+    #[error("the server is busy")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -89,6 +92,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound,
+            StoreError::WriterBusy => ApiError::Busy,
             StoreError::Conflict(what) => ApiError::Conflict {
                 ja: format!("既に存在します: {what}"),
                 en: format!("already exists: {what}"),
@@ -177,6 +181,13 @@ impl ApiError {
                 "too_many_requests",
                 "ログインの処理が混み合っています。しばらくしてから再度お試しください".into(),
                 "too many log-ins are being checked; try again shortly".into(),
+                vec![],
+            ),
+            ApiError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "書き込みが混み合っています。しばらくしてから再度お試しください".into(),
+                "the server is busy with other writes; try again shortly".into(),
                 vec![],
             ),
             ApiError::Internal(cause) => {

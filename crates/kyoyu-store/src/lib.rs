@@ -63,6 +63,10 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// No writer lane came free within [`writer::MAX_WAIT`]: the server is overloaded, or a
+    /// write waits on itself (a second `begin` while holding a `Tx`).
+    #[error("the writer stayed busy")]
+    WriterBusy,
     /// The batch this transaction committed in failed as a whole; none of it was kept.
     #[error("the write batch failed: {0}")]
     BatchFailed(std::sync::Arc<StoreError>),

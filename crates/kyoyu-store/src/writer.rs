@@ -25,6 +25,9 @@ use tokio::sync::{watch, Mutex, Notify, OwnedMutexGuard};
 /// At most this many transactions share one commit, bounding how long the first one waits.
 const MAX_BATCH: usize = 256;
 
+/// How long a write waits for its lane before it gives up with [`StoreError::WriterBusy`].
+pub(crate) const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// What a batch's members learn once it ends.
 type Outcome = Option<Result<(), Arc<StoreError>>>;
 
@@ -149,7 +152,7 @@ impl Writer {
             .clone();
         let mut slot = {
             let _queued = Queued::new(&lane.waiting);
-            lane.slot.clone().lock_owned().await
+            tokio::time::timeout(MAX_WAIT, lane.slot.clone().lock_owned()).await.map_err(|_| StoreError::WriterBusy)?
         };
         slot.recover().await;
         if slot.batch.is_none() {

@@ -111,3 +111,16 @@ async fn a_dropped_write_is_rolled_back_alone() {
     assert_eq!(audited_ids(&store).await, vec![kept]);
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_write_that_waits_too_long_for_the_writer_is_told_so() {
+    let (_dir, store) = store().await;
+    let held = store.begin(Actor::default()).await.unwrap();
+    // Virtual time runs ahead while the second write waits, so the wait limit passes at once.
+    tokio::time::pause();
+    let second = store.begin(Actor::default()).await;
+    tokio::time::resume();
+    assert!(matches!(second, Err(kyoyu_store::StoreError::WriterBusy)), "a write must not wait forever");
+    drop(held);
+    add(&store, &new_id()).await.unwrap();
+}

@@ -4,9 +4,10 @@
 //!   entry or not at all.
 //! * Item reads require a [`kyoyu_policy::ReadScope`] and join on the reader rows that only
 //!   [`kyoyu_policy::AccessGrants`] can write, so the policy runs inside SQL.
-//! * On SQLite, writes go through one connection (SQLite has one writer anyway) and reads use
-//!   a pool. On PostgreSQL one pool serves both, and the audit head row is locked per append so
-//!   several kyoyu processes keep one chain.
+//! * Writes are group-committed (`writer`): each [`Tx`] joins the batch open on a writer
+//!   connection, inside a savepoint of its own, and [`Tx::commit`] returns once the batch has
+//!   committed. Reads use a pool. The audit head is read (on PostgreSQL locked) once per batch,
+//!   so several kyoyu processes on one PostgreSQL database keep one chain.
 //!
 //! Every statement is written once, in SQL both databases accept (`$N` parameters), and run
 //! on whichever connection [`Conn`] holds through the [`on!`] macro. Each backend has its own

@@ -64,7 +64,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// No writer lane came free within [`writer::MAX_WAIT`]: the server is overloaded, or a
+    /// No writer lane came free within 30 s (`writer::MAX_WAIT`): the server is overloaded, or a
     /// write waits on itself (a second `begin` while holding a `Tx`).
     #[error("the writer stayed busy")]
     WriterBusy,
@@ -272,7 +272,7 @@ impl Store {
     }
 
     /// Starts a write transaction on behalf of `actor`. It joins the batch open on the
-    /// writer (see [`writer`]) and holds the writer until it commits or is dropped.
+    /// writer (see the `writer` module) and holds the writer until it commits or is dropped.
     pub async fn begin(&self, actor: Actor) -> Result<Tx> {
         self.writes.begin(actor).await
     }

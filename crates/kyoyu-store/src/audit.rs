@@ -84,7 +84,7 @@ pub(crate) struct PendingAudit {
 
 impl Tx {
     /// Records one entry in this transaction: it commits with the change it records, chained
-    /// with the rest of its batch (see [`append`]).
+    /// with the rest of its batch (see `append`).
     pub async fn audit(
         &mut self,
         action: &str,

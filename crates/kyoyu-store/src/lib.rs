@@ -10,7 +10,7 @@
 //!   so several kyoyu processes on one PostgreSQL database keep one chain.
 //!
 //! Every statement is written once, in SQL both databases accept (`$N` parameters), and run
-//! on whichever connection [`Conn`] holds through the [`on!`] macro. Each backend has its own
+//! on whichever connection [`Conn`] holds through the `on!` macro. Each backend has its own
 //! versioned migrations.
 
 /// Runs one statement on whichever database `$conn` is: the body is compiled once per backend.
@@ -114,7 +114,7 @@ pub struct Store {
     writes: writer::Writer,
 }
 
-/// A connection to either database; statements run on it through [`on!`].
+/// A connection to either database; statements run on it through `on!`.
 pub enum Conn<'a> {
     Sqlite(&'a mut SqliteConnection),
     Postgres(&'a mut PgConnection),

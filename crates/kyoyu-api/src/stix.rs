@@ -53,7 +53,7 @@ pub async fn keep_rendition(
         created_at: at.created_at,
     };
     let objects = kyoyu_stix::rendition_objects(&facts);
-    tx.insert_item_objects(REPORTS, ItemRef::Report(at.id), content.tlp, at.created_at, &objects).await?;
+    tx.insert_item_objects(REPORTS, ItemRef::Report(at.id), content.tlp, at.created_at, objects).await?;
     Ok(())
 }
 
@@ -74,7 +74,7 @@ pub async fn keep_advisory(tx: &mut Tx, world: &World, a: &AdvisoryRow) -> ApiRe
         issued_at: a.issued_at.as_deref(),
     };
     let objects = kyoyu_stix::advisory_objects(&facts);
-    tx.replace_item_objects(ADVISORIES, ItemRef::Advisory(&a.id), a.draft.tlp, &saved_at, &objects).await?;
+    tx.replace_item_objects(ADVISORIES, ItemRef::Advisory(&a.id), a.draft.tlp, &saved_at, objects).await?;
     Ok(())
 }
 

@@ -72,6 +72,7 @@ struct Masker {
     uuid: Regex,
     time: Regex,
     secret: Regex,
+    hours: Regex,
 }
 
 impl Masker {
@@ -79,8 +80,8 @@ impl Masker {
         let mut known = HashMap::new();
         for c in app.users.values() {
             for (id, label) in [(&c.user_id, format!("user:{}", c.login)), (&c.org_id, format!("org:{}", c.org_name))] {
-                // Pages show ids shortened to their first eight characters.
-                known.insert(id[..8].to_string(), label.clone());
+                // Pages show ids shortened to their last eight characters.
+                known.insert(id[id.len() - 8..].to_string(), label.clone());
                 known.insert(id.clone(), label);
             }
         }
@@ -90,6 +91,9 @@ impl Masker {
             time: Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?").unwrap(),
             // Hash-chain values and one-off tokens (CSRF) differ between any two worlds.
             secret: Regex::new(r"(^|[^0-9a-f-])[0-9a-f]{12,}").unwrap(),
+            // Durations up to now (the statistics' median age) move with the clock between
+            // the two worlds' runs.
+            hours: Regex::new(r"\d+\.\d h\b").unwrap(),
         }
     }
 
@@ -106,7 +110,8 @@ impl Masker {
                 }
             }
         });
-        self.time.replace_all(&out, "<time>").into_owned()
+        let out = self.time.replace_all(&out, "<time>");
+        self.hours.replace_all(&out, "<hours>").into_owned()
     }
 }
 

@@ -144,7 +144,7 @@ pub(crate) async fn append(mut conn: Conn<'_>, pending: Vec<PendingAudit>) -> Re
         })
         .collect();
     // Twelve parameters a row: well under both databases' limits.
-    for chunk in entries.chunks(1000) {
+    for chunk in crate::statement_parts(&entries, 1024) {
         on!(conn.re(), c => {
             let mut qb = QueryBuilder::new(
                 "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, detail, prev_hash, hash, conceal_org_id, conceal_secretariat_id) ",

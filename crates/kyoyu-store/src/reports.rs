@@ -231,52 +231,17 @@ impl Tx {
         on!(self.conn().await?, c => Ok(sqlx::query_scalar(sql).bind(report_id).fetch_all(&mut *c).await?))
     }
 
+    /// Adds a new chain (written with the batch, see [`crate::pending`]).
     pub async fn insert_chain(&mut self, ch: &ChainRow) -> Result<()> {
-        let sql = "INSERT INTO chains (id, route, statutory, sector, originator_org_id, secretariat_org_id, identifier, created_at, exercise)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        on!(self.conn().await?, c => sqlx::query(sql)
-            .bind(&ch.id)
-            .bind(ch.route.code())
-            .bind(ch.statutory)
-            .bind(&ch.sector)
-            .bind(&ch.originator_org_id)
-            .bind(&ch.secretariat_org_id)
-            .bind(&ch.identifier)
-            .bind(&ch.created_at)
-            .bind(ch.exercise)
-            .execute(&mut *c)
-            .await?
-            .rows_affected());
+        self.pending.add_chain(ch);
         Ok(())
     }
 
+    /// Adds a new rendition with exactly the readers the policy granted (written with the
+    /// batch, see [`crate::pending`]).
     pub async fn insert_rendition(&mut self, r: &NewRendition, grants: &AccessGrants) -> Result<()> {
-        let sql = "INSERT INTO reports (id, chain_id, sequence, parent_id, sender_org_id, receiver_org_id, status, tlp, severity,
-               event_type, sector, identifies_operator, content, search_text, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
-        let content = serde_json::to_string(&r.content).expect("content serialises");
-        let search = r.content.search_text();
-        on!(self.conn().await?, c => sqlx::query(sql)
-            .bind(&r.id)
-            .bind(&r.chain_id)
-            .bind(r.sequence)
-            .bind(&r.parent_id)
-            .bind(&r.sender_org_id)
-            .bind(&r.receiver_org_id)
-            .bind(ReportStatus::Sent.code())
-            .bind(r.content.tlp.code())
-            .bind(r.content.severity.map(|s| s.code()))
-            .bind(r.content.event_type.map(|e| e.code()))
-            .bind(&r.content.sector)
-            .bind(r.identifies_operator)
-            .bind(&content)
-            .bind(&search)
-            .bind(&r.created_by)
-            .bind(&r.created_at)
-            .execute(&mut *c)
-            .await?
-            .rows_affected());
-        self.insert_access(&r.id, grants).await
+        self.pending.add_rendition(r, grants);
+        Ok(())
     }
 
     /// Writes exactly the readers the policy granted, replacing any before. Each reader row

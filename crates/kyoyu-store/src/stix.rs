@@ -227,14 +227,14 @@ where
 
 /// Where and for whom one object version is kept.
 #[derive(Clone, Copy)]
-struct Placing<'a> {
-    collection: &'a str,
-    date_added: &'a str,
-    tlp: Option<Tlp>,
-    item: Option<ItemRef<'a>>,
-    owner_org_id: Option<&'a str>,
-    audience: Option<&'a OutsideAudience>,
-    latest: bool,
+pub(crate) struct Placing<'a> {
+    pub(crate) collection: &'a str,
+    pub(crate) date_added: &'a str,
+    pub(crate) tlp: Option<Tlp>,
+    pub(crate) item: Option<ItemRef<'a>>,
+    pub(crate) owner_org_id: Option<&'a str>,
+    pub(crate) audience: Option<&'a OutsideAudience>,
+    pub(crate) latest: bool,
 }
 
 /// The item an object was made from.
@@ -323,71 +323,6 @@ impl Tx {
         page_on(self.conn().await?, scope, q).await
     }
 
-    /// Inserts object versions in a few multi-row statements, with their observable values.
-    async fn insert_objects(&mut self, rows: &[(&StixObject, Placing<'_>)]) -> Result<()> {
-        // Parameters per statement stay well under SQLite's and PostgreSQL's limits.
-        for chunk in rows.chunks(500) {
-            let named = chunk.iter().any(|(o, _)| !o.values.is_empty());
-            let returned: Vec<(i64, String, String)> = on!(self.conn().await?, c => {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO stix_objects (collection, stix_id, type, spec_version, version, date_added, tlp, body,
-                     report_id, advisory_id, owner_org_id, audience_org_id, audience_user_id, need_to_know, latest) ",
-                );
-                qb.push_values(chunk, |mut b, (o, at)| {
-                    let (report, advisory) = match at.item {
-                        Some(ItemRef::Report(r)) => (Some(r.to_string()), None),
-                        Some(ItemRef::Advisory(a)) => (None, Some(a.to_string())),
-                        None => (None, None),
-                    };
-                    b.push_bind(at.collection.to_string())
-                        .push_bind(o.id.clone())
-                        .push_bind(o.kind.clone())
-                        .push_bind(o.spec_version.clone())
-                        .push_bind(o.version.clone())
-                        .push_bind(at.date_added.to_string())
-                        .push_bind(at.tlp.map(|t| t.code().to_string()))
-                        .push_bind(o.body.to_string())
-                        .push_bind(report)
-                        .push_bind(advisory)
-                        .push_bind(at.owner_org_id.map(str::to_string))
-                        .push_bind(at.audience.and_then(|a| a.org_id()).map(str::to_string))
-                        .push_bind(at.audience.and_then(|a| a.user_id()).map(str::to_string))
-                        .push_bind(at.audience.is_some_and(|a| a.need_to_know()))
-                        .push_bind(at.latest);
-                });
-                if named {
-                    qb.push(" RETURNING seq, stix_id, version");
-                    qb.build_query_as().fetch_all(&mut *c).await?
-                } else {
-                    // Nothing to index for correlation: no need for the new rows' numbers.
-                    qb.build().execute(&mut *c).await?;
-                    Vec::new()
-                }
-            });
-            // RETURNING need not keep the VALUES order; match rows back by id and version.
-            let seq_of: std::collections::HashMap<(&str, &str), i64> =
-                returned.iter().map(|(seq, id, v)| ((id.as_str(), v.as_str()), *seq)).collect();
-            let values: Vec<(String, i64)> = chunk
-                .iter()
-                .flat_map(|(o, _)| {
-                    let seq = seq_of.get(&(o.id.as_str(), o.version.as_str())).copied().unwrap_or_default();
-                    o.values.iter().map(move |v| (v.clone(), seq))
-                })
-                .collect();
-            for part in values.chunks(2000) {
-                on!(self.conn().await?, c => {
-                    let mut qb = QueryBuilder::new("INSERT INTO stix_values (value, seq) ");
-                    qb.push_values(part, |mut b, (v, seq)| {
-                        b.push_bind(v.clone()).push_bind(*seq);
-                    });
-                    qb.push(" ON CONFLICT DO NOTHING");
-                    qb.build().execute(&mut *c).await?.rows_affected()
-                });
-            }
-        }
-        Ok(())
-    }
-
     /// Keeps the objects made from a report or advisory, replacing any made before.
     pub async fn replace_item_objects(
         &mut self,
@@ -395,7 +330,7 @@ impl Tx {
         item: ItemRef<'_>,
         tlp: Tlp,
         date_added: &str,
-        objects: &[StixObject],
+        objects: Vec<StixObject>,
     ) -> Result<()> {
         let (column, id) = match item {
             ItemRef::Report(r) => ("report_id", r),
@@ -420,26 +355,18 @@ impl Tx {
         Ok(())
     }
 
-    /// Keeps the objects made from a new report rendition or advisory.
+    /// Keeps the objects made from a new report rendition or advisory (written with the
+    /// batch, see [`crate::pending`]).
     pub async fn insert_item_objects(
         &mut self,
         collection: &str,
         item: ItemRef<'_>,
         tlp: Tlp,
         date_added: &str,
-        objects: &[StixObject],
+        objects: Vec<StixObject>,
     ) -> Result<()> {
-        let at = Placing {
-            collection,
-            date_added,
-            tlp: Some(tlp),
-            item: Some(item),
-            owner_org_id: None,
-            audience: None,
-            latest: true,
-        };
-        let rows: Vec<(&StixObject, Placing)> = objects.iter().map(|o| (o, at)).collect();
-        self.insert_objects(&rows).await
+        self.pending.add_item_objects(collection, item, tlp, date_added, objects);
+        Ok(())
     }
 
     /// Adds versions of outside objects for `owner_org_id`, each with its TLP and audience,
@@ -515,7 +442,7 @@ impl Tx {
                 (o, at)
             })
             .collect();
-        self.insert_objects(&rows).await?;
+        insert_objects(self.conn().await?, &rows).await?;
         // A held version that stays newest keeps its flag.
         for part in superseded.chunks(500) {
             on!(self.conn().await?, c => {
@@ -589,9 +516,74 @@ impl Tx {
                     audience: Some(audience),
                     latest: true,
                 };
-                self.insert_objects(&[(o, at)]).await?;
+                insert_objects(self.conn().await?, &[(o, at)]).await?;
             }
         }
         Ok(())
     }
+}
+
+/// Inserts object versions in a few multi-row statements, with their observable values.
+pub(crate) async fn insert_objects(mut conn: Conn<'_>, rows: &[(&StixObject, Placing<'_>)]) -> Result<()> {
+    // Parameters per statement stay well under SQLite's and PostgreSQL's limits.
+    for chunk in crate::statement_parts(rows, 256) {
+        let named = chunk.iter().any(|(o, _)| !o.values.is_empty());
+        let returned: Vec<(i64, String, String)> = on!(conn.re(), c => {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO stix_objects (collection, stix_id, type, spec_version, version, date_added, tlp, body,
+                 report_id, advisory_id, owner_org_id, audience_org_id, audience_user_id, need_to_know, latest) ",
+            );
+            qb.push_values(chunk, |mut b, (o, at)| {
+                let (report, advisory) = match at.item {
+                    Some(ItemRef::Report(r)) => (Some(r.to_string()), None),
+                    Some(ItemRef::Advisory(a)) => (None, Some(a.to_string())),
+                    None => (None, None),
+                };
+                b.push_bind(at.collection.to_string())
+                    .push_bind(o.id.clone())
+                    .push_bind(o.kind.clone())
+                    .push_bind(o.spec_version.clone())
+                    .push_bind(o.version.clone())
+                    .push_bind(at.date_added.to_string())
+                    .push_bind(at.tlp.map(|t| t.code().to_string()))
+                    .push_bind(o.body.to_string())
+                    .push_bind(report)
+                    .push_bind(advisory)
+                    .push_bind(at.owner_org_id.map(str::to_string))
+                    .push_bind(at.audience.and_then(|a| a.org_id()).map(str::to_string))
+                    .push_bind(at.audience.and_then(|a| a.user_id()).map(str::to_string))
+                    .push_bind(at.audience.is_some_and(|a| a.need_to_know()))
+                    .push_bind(at.latest);
+            });
+            if named {
+                qb.push(" RETURNING seq, stix_id, version");
+                qb.build_query_as().fetch_all(&mut *c).await?
+            } else {
+                // Nothing to index for correlation: no need for the new rows' numbers.
+                qb.build().execute(&mut *c).await?;
+                Vec::new()
+            }
+        });
+        // RETURNING need not keep the VALUES order; match rows back by id and version.
+        let seq_of: std::collections::HashMap<(&str, &str), i64> =
+            returned.iter().map(|(seq, id, v)| ((id.as_str(), v.as_str()), *seq)).collect();
+        let values: Vec<(String, i64)> = chunk
+            .iter()
+            .flat_map(|(o, _)| {
+                let seq = seq_of.get(&(o.id.as_str(), o.version.as_str())).copied().unwrap_or_default();
+                o.values.iter().map(move |v| (v.clone(), seq))
+            })
+            .collect();
+        for part in values.chunks(2000) {
+            on!(conn.re(), c => {
+                let mut qb = QueryBuilder::new("INSERT INTO stix_values (value, seq) ");
+                qb.push_values(part, |mut b, (v, seq)| {
+                    b.push_bind(v.clone()).push_bind(*seq);
+                });
+                qb.push(" ON CONFLICT DO NOTHING");
+                qb.build().execute(&mut *c).await?.rows_affected()
+            });
+        }
+    }
+    Ok(())
 }

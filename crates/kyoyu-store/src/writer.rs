@@ -11,10 +11,13 @@
 //!   the batch commits at once.
 //! * Audit entries are kept in memory until the batch commits, then chained and inserted
 //!   together: the head is read (and on PostgreSQL locked) once per batch.
+//! * So are the rows of new items (`pending`), written before the next statement of the
+//!   batch or at its commit; a transaction runs a savepoint only when it runs a statement.
 //!
 //! No crate offers group commit over sqlx, hence this module.
 
 use crate::audit::PendingAudit;
+use crate::pending::Pending;
 use crate::{Actor, Conn, Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
@@ -111,6 +114,8 @@ pub(crate) struct Slot {
 struct Batch {
     members: usize,
     audit: Vec<PendingAudit>,
+    /// New rows of finished members, written at commit or before the next statement.
+    pending: Pending,
     done: watch::Sender<Outcome>,
     /// The reference version read in this batch; its lock (PostgreSQL) lasts until commit.
     reference_version: Option<i64>,
@@ -219,12 +224,26 @@ impl Slot {
             return Err(e);
         }
         let (done, _) = watch::channel(None);
-        self.batch = Some(Batch { members: 0, audit: Vec::new(), done, reference_version: None });
+        self.batch =
+            Some(Batch { members: 0, audit: Vec::new(), pending: Pending::default(), done, reference_version: None });
         Ok(())
     }
 
     fn conn(&mut self) -> &mut WriterConn {
         self.conn.as_mut().expect("a batch is open on a connection")
+    }
+
+    /// Writes the rows of the batch's finished members; a failure fails the whole batch.
+    async fn write_pending(&mut self) -> Result<()> {
+        let Some(batch) = self.batch.as_mut() else { return Ok(()) };
+        let pending = std::mem::take(&mut batch.pending);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = pending.write(self.conn().conn()).await {
+            return Err(StoreError::BatchFailed(self.fail(e).await));
+        }
+        Ok(())
     }
 
     /// Rolls back what a dropped transaction left in its savepoint.
@@ -261,7 +280,7 @@ impl Slot {
             }
             return;
         }
-        let outcome = self.commit_batch(batch.audit).await;
+        let outcome = self.commit_batch(batch.pending, batch.audit).await;
         if outcome.is_ok() {
             tracing::debug!(members = batch.members, "write batch committed");
             self.counters.batches.fetch_add(1, Ordering::Relaxed);
@@ -274,7 +293,8 @@ impl Slot {
         batch.done.send_replace(Some(outcome.map_err(Arc::new)));
     }
 
-    async fn commit_batch(&mut self, audit: Vec<PendingAudit>) -> Result<()> {
+    async fn commit_batch(&mut self, pending: Pending, audit: Vec<PendingAudit>) -> Result<()> {
+        pending.write(self.conn().conn()).await?;
         crate::audit::append(self.conn().conn(), audit).await?;
         execute(self.conn(), "COMMIT").await
     }
@@ -309,10 +329,12 @@ pub(crate) struct Held {
 }
 
 impl Held {
-    /// The connection, inside this transaction's savepoint.
+    /// The connection, inside this transaction's savepoint, with the rows of the batch's
+    /// finished members written first (outside it: they are theirs, not this one's).
     pub(crate) async fn conn(&mut self) -> Result<Conn<'_>> {
         let slot = self.slot.as_mut().expect("a transaction holds its lane until it ends");
         if !self.in_savepoint {
+            slot.write_pending().await?;
             execute(slot.conn(), "SAVEPOINT kyoyu_tx").await?;
             self.in_savepoint = true;
         }
@@ -331,28 +353,46 @@ impl Held {
     }
 
     /// Keeps this transaction's work in the batch and waits until the batch commits.
-    pub(crate) async fn commit(mut self, audit: Vec<PendingAudit>) -> Result<()> {
+    pub(crate) async fn commit(mut self, audit: Vec<PendingAudit>, pending: Pending) -> Result<()> {
         let mut slot = self.slot.take().expect("a transaction commits once");
         if std::mem::take(&mut self.in_savepoint) {
+            // Inside its savepoint, so that rows that fail leave the batch as it was.
+            if let Err(e) = pending.write(slot.conn().conn()).await {
+                slot.abandoned = true;
+                self.hand_on(slot).await;
+                return Err(e);
+            }
             if let Err(e) = slot.leave_savepoint(true).await {
                 return Err(StoreError::BatchFailed(slot.fail(e).await));
             }
+        } else {
+            slot.batch.as_mut().expect("a transaction runs inside a batch").pending.absorb(pending);
         }
         let batch = slot.batch.as_mut().expect("a transaction runs inside a batch");
         batch.audit.extend(audit);
         batch.members += 1;
         let mut done = batch.done.subscribe();
-        if batch.members >= MAX_BATCH || self.lane.waiting.load(Ordering::SeqCst) == 0 {
-            slot.finish().await;
-        } else {
-            drop(slot);
-            self.lane.wake_committer.notify_one();
-        }
+        self.hand_on(slot).await;
         let outcome = done.wait_for(Option::is_some).await.map(|o| o.clone());
         match outcome {
             Ok(Some(Ok(()))) => Ok(()),
             Ok(Some(Err(e))) => Err(StoreError::BatchFailed(e)),
             _ => Err(StoreError::Config("the writer stopped before the batch committed".into())),
+        }
+    }
+}
+
+impl Held {
+    /// Commits the batch now when nobody waits for the lane (or it is full); else passes
+    /// the lane on with the batch open, for the committer to close after the others.
+    async fn hand_on(&self, mut slot: OwnedMutexGuard<Slot>) {
+        let full = slot.batch.as_ref().is_some_and(|b| b.members >= MAX_BATCH);
+        if full || self.lane.waiting.load(Ordering::SeqCst) == 0 {
+            slot.recover().await;
+            slot.finish().await;
+        } else {
+            drop(slot);
+            self.lane.wake_committer.notify_one();
         }
     }
 }

@@ -2,8 +2,8 @@
 //! that fails or is dropped leaves the others of its batch untouched. On SQLite, and on
 //! PostgreSQL when `KYOYU_TEST_DATABASE_URL` names one.
 
-use kyoyu_domain::codes::OrgKind;
-use kyoyu_store::{new_id, now, Actor, OrgIdentity, OrgRow, Store};
+use kyoyu_domain::codes::{OrgKind, Route};
+use kyoyu_store::{new_id, now, Actor, ChainRow, OrgIdentity, OrgRow, Store};
 use serde_json::json;
 use std::time::Duration;
 
@@ -123,4 +123,75 @@ async fn a_write_that_waits_too_long_for_the_writer_is_told_so() {
     assert!(matches!(second, Err(kyoyu_store::StoreError::WriterBusy)), "a write must not wait forever");
     drop(held);
     add(&store, &new_id()).await.unwrap();
+}
+
+fn chain(originator: &str) -> ChainRow {
+    ChainRow {
+        id: new_id(),
+        route: Route::Direct,
+        statutory: false,
+        exercise: false,
+        sector: "gas".into(),
+        originator_org_id: originator.to_string(),
+        secretariat_org_id: None,
+        identifier: None,
+        disclosure_consent_at: None,
+        disclosure_consent_by: None,
+        created_at: now(),
+    }
+}
+
+/// Whether a chain was kept: its identifier reads (as none) only when its row exists.
+async fn chain_kept(store: &Store, id: &str) -> bool {
+    let mut tx = store.begin(Actor::default()).await.unwrap();
+    let kept = tx.chain_identifier(id).await.is_ok();
+    drop(tx);
+    kept
+}
+
+/// New rows wait in memory for the batch's commit; a later statement of the batch still sees
+/// those of finished transactions, and those of a transaction that ends without committing
+/// are never written, whether or not it ran a statement of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_held_for_the_commit_are_seen_by_the_batch_and_dropped_with_their_transaction() {
+    let (_dir, store) = store().await;
+    let operator = new_id();
+    add(&store, &operator).await.unwrap();
+    let (kept, read_then_dropped, dropped) = (chain(&operator), chain(&operator), chain(&operator));
+    let blocker = store.begin(Actor::default()).await.unwrap();
+    let first = tokio::spawn({
+        let (store, c) = (store.clone(), kept.clone());
+        async move {
+            let mut tx = store.begin(Actor::default()).await?;
+            tx.insert_chain(&c).await?;
+            tx.commit().await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = tokio::spawn({
+        let (store, c, earlier) = (store.clone(), read_then_dropped.clone(), kept.id.clone());
+        async move {
+            let mut tx = store.begin(Actor::default()).await.unwrap();
+            tx.insert_chain(&c).await.unwrap();
+            // A statement: the earlier transaction's chain, and this one's, are written first.
+            let seen = tx.chain_identifier(&earlier).await.is_ok() && tx.chain_identifier(&c.id).await.is_ok();
+            drop(tx);
+            seen
+        }
+    });
+    let third = tokio::spawn({
+        let (store, c) = (store.clone(), dropped.clone());
+        async move {
+            let mut tx = store.begin(Actor::default()).await.unwrap();
+            tx.insert_chain(&c).await.unwrap();
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(blocker);
+    assert!(second.await.unwrap(), "a statement of the batch must see the rows written before it");
+    third.await.unwrap();
+    first.await.unwrap().unwrap();
+    assert!(chain_kept(&store, &kept.id).await);
+    assert!(!chain_kept(&store, &read_then_dropped.id).await, "a dropped transaction's rows stay out");
+    assert!(!chain_kept(&store, &dropped.id).await, "rows never written stay out");
 }

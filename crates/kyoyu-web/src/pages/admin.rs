@@ -434,8 +434,8 @@ pub async fn audit(State(state): State<AppState>, web: Web, Query(q): Query<Hash
                     td.num { (e["seq"]) }
                     td { (super::report_form::shown_time(e["at"].as_str().unwrap_or(""))) }
                     td { code { (e["action"].as_str().unwrap_or("")) } }
-                    td { (e["object_type"].as_str().unwrap_or("")) " " code { (e["object_id"].as_str().unwrap_or("").chars().take(8).collect::<String>()) } }
-                    td { code { (e["actor_user_id"].as_str().unwrap_or("—").chars().take(8).collect::<String>()) } }
+                    td { (e["object_type"].as_str().unwrap_or("")) " " code { (short_id(e["object_id"].as_str().unwrap_or(""))) } }
+                    td { code { (short_id(e["actor_user_id"].as_str().unwrap_or("—"))) } }
                     td { code { (e["hash"].as_str().unwrap_or("").chars().take(12).collect::<String>()) } }
                 }
             } }
@@ -443,4 +443,10 @@ pub async fn audit(State(state): State<AppState>, web: Web, Query(q): Query<Hash
         @if rows.len() == 100 { p { a href={ "/admin/audit?offset=" (offset + 100) } { (lang.t("さらに古い記録", "Older entries")) } } }
     };
     ok(page(&web, lang.t("監査ログ", "Audit log"), body))
+}
+
+/// An id shortened for a table: its last eight characters. Ids are UUIDv7, whose first
+/// characters are the time they were made and so shared by ids made together.
+fn short_id(id: &str) -> &str {
+    id.get(id.len().saturating_sub(8)..).unwrap_or(id)
 }

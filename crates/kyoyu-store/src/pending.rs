@@ -1,0 +1,244 @@
+//! New rows kept in memory and written together. A new chain, rendition (with its readers)
+//! or item's STIX objects is not written when its transaction asks, but when the batch
+//! commits, in one multi-row statement per table for every transaction of the batch; a
+//! transaction that does nothing else then costs the writer no statement of its own.
+//!
+//! Nothing can read them early: before any other statement runs in the batch, the rows
+//! waiting are written first (those of finished transactions outside any savepoint, the
+//! transaction's own inside its savepoint). Their ids are new, so nobody outside can name
+//! them before the batch commits.
+
+use crate::rows::{ChainRow, NewRendition};
+use crate::stix::{insert_objects, ItemRef, Placing};
+use crate::{statement_parts, Conn, Result};
+use kyoyu_domain::codes::ReportStatus;
+use kyoyu_domain::Tlp;
+use kyoyu_policy::AccessGrants;
+use kyoyu_stix::StixObject;
+use sqlx::QueryBuilder;
+
+/// Rows per multi-row statement: at most 16 parameters a row, well under both databases' limits.
+const ROWS_PER_STATEMENT: usize = 256;
+
+#[derive(Default)]
+pub(crate) struct Pending {
+    chains: Vec<ChainRow>,
+    renditions: Vec<RenditionRow>,
+    access: Vec<AccessRow>,
+    objects: Vec<ItemObjects>,
+}
+
+/// A rendition as stored: the content already serialised.
+struct RenditionRow {
+    id: String,
+    chain_id: String,
+    sequence: i64,
+    parent_id: Option<String>,
+    sender_org_id: String,
+    receiver_org_id: String,
+    tlp: &'static str,
+    severity: Option<&'static str>,
+    event_type: Option<&'static str>,
+    sector: String,
+    identifies_operator: bool,
+    content: String,
+    search_text: String,
+    created_by: String,
+    created_at: String,
+}
+
+/// One reader row, carrying its rendition's time so that lists walk an index newest first.
+struct AccessRow {
+    org_id: String,
+    report_id: String,
+    need_to_know: bool,
+    created_at: String,
+}
+
+struct ItemObjects {
+    collection: String,
+    item: OwnedItem,
+    tlp: Tlp,
+    date_added: String,
+    objects: Vec<StixObject>,
+}
+
+enum OwnedItem {
+    Report(String),
+    Advisory(String),
+}
+
+impl OwnedItem {
+    fn as_ref(&self) -> ItemRef<'_> {
+        match self {
+            OwnedItem::Report(id) => ItemRef::Report(id),
+            OwnedItem::Advisory(id) => ItemRef::Advisory(id),
+        }
+    }
+}
+
+impl Pending {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.chains.is_empty() && self.renditions.is_empty() && self.access.is_empty() && self.objects.is_empty()
+    }
+
+    /// Takes another transaction's rows into this batch's.
+    pub(crate) fn absorb(&mut self, other: Pending) {
+        self.chains.extend(other.chains);
+        self.renditions.extend(other.renditions);
+        self.access.extend(other.access);
+        self.objects.extend(other.objects);
+    }
+
+    pub(crate) fn add_chain(&mut self, chain: &ChainRow) {
+        self.chains.push(chain.clone());
+    }
+
+    pub(crate) fn add_rendition(&mut self, r: &NewRendition, grants: &AccessGrants) {
+        self.renditions.push(RenditionRow {
+            id: r.id.clone(),
+            chain_id: r.chain_id.clone(),
+            sequence: r.sequence,
+            parent_id: r.parent_id.clone(),
+            sender_org_id: r.sender_org_id.clone(),
+            receiver_org_id: r.receiver_org_id.clone(),
+            tlp: r.content.tlp.code(),
+            severity: r.content.severity.map(|s| s.code()),
+            event_type: r.content.event_type.map(|e| e.code()),
+            sector: r.content.sector.clone(),
+            identifies_operator: r.identifies_operator,
+            content: serde_json::to_string(&r.content).expect("content serialises"),
+            search_text: r.content.search_text(),
+            created_by: r.created_by.clone(),
+            created_at: r.created_at.clone(),
+        });
+        self.add_access(&r.id, &r.created_at, grants);
+    }
+
+    pub(crate) fn add_access(&mut self, report_id: &str, created_at: &str, grants: &AccessGrants) {
+        self.access.extend(grants.rows().iter().map(|(org_id, need_to_know)| AccessRow {
+            org_id: org_id.clone(),
+            report_id: report_id.to_string(),
+            need_to_know: *need_to_know,
+            created_at: created_at.to_string(),
+        }));
+    }
+
+    pub(crate) fn add_item_objects(
+        &mut self,
+        collection: &str,
+        item: ItemRef<'_>,
+        tlp: Tlp,
+        date_added: &str,
+        objects: Vec<StixObject>,
+    ) {
+        let item = match item {
+            ItemRef::Report(id) => OwnedItem::Report(id.to_string()),
+            ItemRef::Advisory(id) => OwnedItem::Advisory(id.to_string()),
+        };
+        self.objects.push(ItemObjects {
+            collection: collection.to_string(),
+            item,
+            tlp,
+            date_added: date_added.to_string(),
+            objects,
+        });
+    }
+
+    /// Writes every row, parents before the rows that refer to them.
+    pub(crate) async fn write(self, mut conn: Conn<'_>) -> Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        for part in statement_parts(&self.chains, ROWS_PER_STATEMENT) {
+            insert_chains(conn.re(), part).await?;
+        }
+        for part in statement_parts(&self.renditions, ROWS_PER_STATEMENT) {
+            insert_renditions(conn.re(), part).await?;
+        }
+        for part in statement_parts(&self.access, ROWS_PER_STATEMENT) {
+            insert_access(conn.re(), part).await?;
+        }
+        let placed: Vec<(&StixObject, Placing<'_>)> = self
+            .objects
+            .iter()
+            .flat_map(|set| {
+                let at = Placing {
+                    collection: &set.collection,
+                    date_added: &set.date_added,
+                    tlp: Some(set.tlp),
+                    item: Some(set.item.as_ref()),
+                    owner_org_id: None,
+                    audience: None,
+                    latest: true,
+                };
+                set.objects.iter().map(move |o| (o, at))
+            })
+            .collect();
+        insert_objects(conn, &placed).await
+    }
+}
+
+async fn insert_chains(conn: Conn<'_>, rows: &[ChainRow]) -> Result<()> {
+    on!(conn, c => {
+        let mut qb = QueryBuilder::new(
+            "INSERT INTO chains (id, route, statutory, sector, originator_org_id, secretariat_org_id, identifier, created_at, exercise) ",
+        );
+        qb.push_values(rows, |mut b, ch| {
+            b.push_bind(ch.id.as_str())
+                .push_bind(ch.route.code())
+                .push_bind(ch.statutory)
+                .push_bind(ch.sector.as_str())
+                .push_bind(ch.originator_org_id.as_str())
+                .push_bind(ch.secretariat_org_id.as_deref())
+                .push_bind(ch.identifier.as_deref())
+                .push_bind(ch.created_at.as_str())
+                .push_bind(ch.exercise);
+        });
+        qb.build().execute(&mut *c).await?.rows_affected()
+    });
+    Ok(())
+}
+
+async fn insert_renditions(conn: Conn<'_>, rows: &[RenditionRow]) -> Result<()> {
+    on!(conn, c => {
+        let mut qb = QueryBuilder::new(
+            "INSERT INTO reports (id, chain_id, sequence, parent_id, sender_org_id, receiver_org_id, status, tlp, severity,
+               event_type, sector, identifies_operator, content, search_text, created_by, created_at) ",
+        );
+        qb.push_values(rows, |mut b, r| {
+            b.push_bind(r.id.as_str())
+                .push_bind(r.chain_id.as_str())
+                .push_bind(r.sequence)
+                .push_bind(r.parent_id.as_deref())
+                .push_bind(r.sender_org_id.as_str())
+                .push_bind(r.receiver_org_id.as_str())
+                .push_bind(ReportStatus::Sent.code())
+                .push_bind(r.tlp)
+                .push_bind(r.severity)
+                .push_bind(r.event_type)
+                .push_bind(r.sector.as_str())
+                .push_bind(r.identifies_operator)
+                .push_bind(r.content.as_str())
+                .push_bind(r.search_text.as_str())
+                .push_bind(r.created_by.as_str())
+                .push_bind(r.created_at.as_str());
+        });
+        qb.build().execute(&mut *c).await?.rows_affected()
+    });
+    Ok(())
+}
+
+async fn insert_access(conn: Conn<'_>, rows: &[AccessRow]) -> Result<()> {
+    on!(conn, c => {
+        let mut qb = QueryBuilder::new("INSERT INTO report_access (org_id, report_id, need_to_know, created_at) ");
+        qb.push_values(rows, |mut b, a| {
+            b.push_bind(a.org_id.as_str())
+                .push_bind(a.report_id.as_str())
+                .push_bind(a.need_to_know)
+                .push_bind(a.created_at.as_str());
+        });
+        qb.build().execute(&mut *c).await?.rows_affected()
+    });
+    Ok(())
+}

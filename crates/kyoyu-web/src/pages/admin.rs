@@ -445,8 +445,8 @@ pub async fn audit(State(state): State<AppState>, web: Web, Query(q): Query<Hash
     ok(page(&web, lang.t("監査ログ", "Audit log"), body))
 }
 
-/// An id shortened for a table: its last eight characters. Ids are UUIDv7, whose first
-/// characters are the time they were made and so shared by ids made together.
+/// An id shortened for a table: its last eight characters, random in every UUID version
+/// (the first eight of a time-ordered one are its time, shared by ids made together).
 fn short_id(id: &str) -> &str {
     id.get(id.len().saturating_sub(8)..).unwrap_or(id)
 }

@@ -231,14 +231,14 @@ impl Tx {
         on!(self.conn().await?, c => Ok(sqlx::query_scalar(sql).bind(report_id).fetch_all(&mut *c).await?))
     }
 
-    /// Adds a new chain (written with the batch, see [`crate::pending`]).
+    /// Adds a new chain (written with the batch: see the store's `pending` module).
     pub async fn insert_chain(&mut self, ch: &ChainRow) -> Result<()> {
         self.pending.add_chain(ch);
         Ok(())
     }
 
     /// Adds a new rendition with exactly the readers the policy granted (written with the
-    /// batch, see [`crate::pending`]).
+    /// batch: see the store's `pending` module).
     pub async fn insert_rendition(&mut self, r: &NewRendition, grants: &AccessGrants) -> Result<()> {
         self.pending.add_rendition(r, grants);
         Ok(())

@@ -356,7 +356,7 @@ impl Tx {
     }
 
     /// Keeps the objects made from a new report rendition or advisory (written with the
-    /// batch, see [`crate::pending`]).
+    /// batch: see the store's `pending` module).
     pub async fn insert_item_objects(
         &mut self,
         collection: &str,

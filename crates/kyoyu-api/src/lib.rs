@@ -177,6 +177,7 @@ pub async fn serve_with(
     let config = config.into();
     stix::install_definitions(&store).await.map_err(|e| std::io::Error::other(e.to_string()))?;
     notify::spawn_worker(store.clone(), config.mail.clone());
+    let _statistics = store.keep_statistics().await.map_err(|e| std::io::Error::other(e.to_string()))?;
     let app = app_with(AppState::new(store, config), extra);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)

@@ -19,7 +19,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use hmac::{Hmac, Mac};
-use kyoyu_store::{Actor, LoginKey, OrgRow, Store, UserRow};
+use kyoyu_store::{Actor, LoginKey, LoginSubject, OrgRow, Store, UserRow};
 use serde_json::json;
 use sha2::Sha256;
 use std::collections::HashMap;
@@ -207,20 +207,16 @@ impl Logins {
 
     /// The log-in checks themselves: password, second factor, throttling, the Basic cache.
     async fn check(&self, store: &Store, a: Attempt<'_>) -> ApiResult<(UserRow, OrgRow)> {
-        let user = store.find_user_by_login(&normalise_login(a.login)).await?.filter(|u| u.active);
-        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let subject =
+            store.login_subject(&normalise_login(a.login), a.address, a.door.code()).await?.filter(|s| s.user.active);
+        let stored = subject.as_ref().and_then(|s| s.user.password_hash.clone());
         let cache_key = (a.door == Door::Basic).then(|| self.basic_key(a.login, a.password));
-        let user_id = user.as_ref().map(|u| u.id.clone());
-        let throttle_key =
-            user_id.as_deref().map(|id| LoginKey { user_id: id, address: a.address, door: a.door.code() });
-        if let Some(key) = throttle_key {
-            let throttle = store.login_throttle(key).await?;
-            if throttle.blocked_until.as_deref().is_some_and(|until| until > kyoyu_store::now().as_str()) {
-                if let Some(k) = &cache_key {
-                    self.forget(k);
-                }
-                return Err(ApiError::Unauthorized);
+        let blocked = subject.as_ref().and_then(|s| s.throttle.blocked_until.as_deref());
+        if blocked.is_some_and(|until| until > kyoyu_store::now().as_str()) {
+            if let Some(k) = &cache_key {
+                self.forget(k);
             }
+            return Err(ApiError::Unauthorized);
         }
         let remembered = cache_key.as_ref().and_then(|k| self.remembered(k));
         let password_ok = match (&remembered, &stored) {
@@ -229,8 +225,11 @@ impl Logins {
             // The hash is always checked, so an unknown login costs the same time as a known one.
             _ => self.verify_password(a.password.to_string(), stored.clone()).await?,
         };
-        let (Some(user), Some(key)) = (user, throttle_key) else { return Err(ApiError::Unauthorized) };
-        let code_ok = match store.totp_secret(&user.id).await? {
+        let Some(LoginSubject { user, org, throttle, totp_secret }) = subject else {
+            return Err(ApiError::Unauthorized);
+        };
+        let key = LoginKey { user_id: &user.id, address: a.address, door: a.door.code() };
+        let code_ok = match totp_secret {
             None => true,
             Some(secret) => match a.code.and_then(|c| totp_step(&secret, &user.login, c)) {
                 Some(step) => take_step(store, &user, step).await?,
@@ -247,13 +246,13 @@ impl Logins {
         if let (Some(k), Some(hash), None, false) = (cache_key, stored, remembered, user.password_must_change) {
             self.remember(k, hash);
         }
-        let throttle = store.login_throttle(key).await?;
+        // Failures counted since this read stay counted: a race can only keep a throttle on.
         if throttle.failed_count > 0 {
             let mut tx = store.begin(actor(&user)).await?;
             tx.clear_login_failures(key).await?;
             tx.commit().await?;
         }
-        store.user_with_org(&user.id).await?.ok_or(ApiError::Unauthorized)
+        Ok((user, org))
     }
 }
 

@@ -111,6 +111,11 @@ pub(crate) async fn get_user(c: Conn<'_>, id: &str) -> Result<Option<UserRow>> {
     on!(c, c => sqlx::query(sql).bind(id).fetch_optional(&mut *c).await?.as_ref().map(user_from_row).transpose())
 }
 
+pub(crate) async fn user_by_login(c: Conn<'_>, login: &str) -> Result<Option<UserRow>> {
+    let sql = "SELECT * FROM users WHERE login = $1";
+    on!(c, c => sqlx::query(sql).bind(login).fetch_optional(&mut *c).await?.as_ref().map(user_from_row).transpose())
+}
+
 async fn user_with_org(mut c: Conn<'_>, user_id: &str) -> Result<Option<(UserRow, OrgRow)>> {
     let Some(user) = get_user(c.re(), user_id).await? else { return Ok(None) };
     Ok(get_org(c, &user.org_id).await?.map(|org| (user, org)))
@@ -130,8 +135,7 @@ impl Store {
     }
 
     pub async fn find_user_by_login(&self, login: &str) -> Result<Option<UserRow>> {
-        let sql = "SELECT * FROM users WHERE login = $1";
-        on!(self.read().await?.conn(), c => sqlx::query(sql).bind(login).fetch_optional(&mut *c).await?.as_ref().map(user_from_row).transpose())
+        user_by_login(self.read().await?.conn(), login).await
     }
 
     pub async fn list_users(&self, org_id: Option<&str>) -> Result<Vec<UserRow>> {

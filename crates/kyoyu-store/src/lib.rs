@@ -31,15 +31,17 @@ mod notify;
 mod pending;
 mod reports;
 mod rows;
+mod statistics;
 mod stix;
 mod writer;
 
 pub use advisories::{AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, WideningRow};
 pub use audit::{AuditEntry, AuditProblem};
-pub use login::{LoginKey, Throttle};
+pub use login::{LoginKey, LoginSubject, Throttle};
 pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ReportFilter, MAX_PAGE};
 pub use rows::*;
+pub use statistics::StatisticsKeeper;
 pub use stix::{AddOutcome, ItemRef, PagePosition, StixQuery, StixRow, VersionMatch};
 pub use writer::WriteStats;
 

@@ -1,7 +1,8 @@
 //! Log-in protection: failed attempts throttled per account, client address and door, and
 //! TOTP secrets with the last time step used (a code is accepted once).
 
-use crate::{Get, Result, Store, Tx};
+use crate::directory::{get_org, user_by_login};
+use crate::{Conn, Get, OrgRow, Result, Store, Tx, UserRow};
 
 /// The throttle of one (account, client address, door).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -19,20 +20,51 @@ pub struct LoginKey<'a> {
     pub door: &'a str,
 }
 
+/// Everything a log-in checks about the account it names, read on one connection.
+#[derive(Debug, Clone)]
+pub struct LoginSubject {
+    pub user: UserRow,
+    pub org: OrgRow,
+    /// The throttle of this account at the attempt's address and door.
+    pub throttle: Throttle,
+    /// The TOTP secret, if the user enrolled one.
+    pub totp_secret: Option<String>,
+}
+
+async fn login_throttle(c: Conn<'_>, key: LoginKey<'_>) -> Result<Throttle> {
+    let sql =
+        "SELECT failed_count, blocked_until FROM login_throttle WHERE user_id = $1 AND address = $2 AND door = $3";
+    on!(c, c => {
+        let row = sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).fetch_optional(&mut *c).await?;
+        Ok(row.map(|r| Throttle { failed_count: r.int("failed_count"), blocked_until: r.opt_text("blocked_until") }).unwrap_or_default())
+    })
+}
+
+async fn totp_secret(c: Conn<'_>, user_id: &str) -> Result<Option<String>> {
+    let sql = "SELECT secret FROM totp_secrets WHERE user_id = $1";
+    on!(c, c => Ok(sqlx::query_scalar(sql).bind(user_id).fetch_optional(&mut *c).await?))
+}
+
 impl Store {
+    /// The account a log-in names, with its organisation, throttle and second factor: one
+    /// connection for the four reads, since HTTP Basic pays for them on every request.
+    pub async fn login_subject(&self, login: &str, address: &str, door: &str) -> Result<Option<LoginSubject>> {
+        let mut conn = self.read().await?;
+        let Some(user) = user_by_login(conn.conn(), login).await? else { return Ok(None) };
+        let Some(org) = get_org(conn.conn(), &user.org_id).await? else { return Ok(None) };
+        let key = LoginKey { user_id: &user.id, address, door };
+        let throttle = login_throttle(conn.conn(), key).await?;
+        let totp_secret = totp_secret(conn.conn(), &user.id).await?;
+        Ok(Some(LoginSubject { user, org, throttle, totp_secret }))
+    }
+
     pub async fn login_throttle(&self, key: LoginKey<'_>) -> Result<Throttle> {
-        let sql =
-            "SELECT failed_count, blocked_until FROM login_throttle WHERE user_id = $1 AND address = $2 AND door = $3";
-        on!(self.read().await?.conn(), c => {
-            let row = sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).fetch_optional(&mut *c).await?;
-            Ok(row.map(|r| Throttle { failed_count: r.int("failed_count"), blocked_until: r.opt_text("blocked_until") }).unwrap_or_default())
-        })
+        login_throttle(self.read().await?.conn(), key).await
     }
 
     /// The user's TOTP secret, if enrolled.
     pub async fn totp_secret(&self, user_id: &str) -> Result<Option<String>> {
-        let sql = "SELECT secret FROM totp_secrets WHERE user_id = $1";
-        on!(self.read().await?.conn(), c => Ok(sqlx::query_scalar(sql).bind(user_id).fetch_optional(&mut *c).await?))
+        totp_secret(self.read().await?.conn(), user_id).await
     }
 }
 

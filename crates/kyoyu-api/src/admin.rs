@@ -17,14 +17,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-fn require_system_admin(caller: &Caller) -> ApiResult<()> {
-    if caller.principal.has_role(Role::SystemAdmin) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("システム管理者の権限が必要です", "system administrator role required"))
-    }
-}
-
 /// A system admin manages every organisation's users; an organisation's admin its own.
 fn require_user_admin(caller: &Caller, org_id: &str) -> ApiResult<()> {
     let own = caller.principal.has_role(Role::Admin) && caller.org.id == org_id;
@@ -290,7 +282,7 @@ pub async fn create_org(
     caller: Caller,
     JsonBody(b): JsonBody<OrgBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    require_system_admin(&caller)?;
+    kyoyu_policy::check_system_admin(&caller.principal)?;
     let kind = b.kind.ok_or_else(|| FieldError::required("kind"))?;
     let org = OrgRow {
         id: new_id(),
@@ -317,7 +309,7 @@ pub async fn update_org(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<OrgBody>,
 ) -> ApiResult<Json<Value>> {
-    require_system_admin(&caller)?;
+    kyoyu_policy::check_system_admin(&caller.principal)?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let before = tx.get_org(&id).await?.ok_or(ApiError::NotFound)?;
     let mut org = before.clone();
@@ -562,7 +554,7 @@ pub async fn put_sector(
     Path(code): Path<String>,
     JsonBody(b): JsonBody<SectorBody>,
 ) -> ApiResult<Json<Value>> {
-    require_system_admin(&caller)?;
+    kyoyu_policy::check_system_admin(&caller.principal)?;
     if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
         return Err(FieldError::new(
             "code",
@@ -622,7 +614,7 @@ pub async fn put_service_level_rule(
     Path(id): Path<String>,
     JsonBody(mut rule): JsonBody<Option<ServiceLevelRuleRow>>,
 ) -> ApiResult<Json<Value>> {
-    require_system_admin(&caller)?;
+    kyoyu_policy::check_system_admin(&caller.principal)?;
     let rule = rule.take().ok_or_else(|| FieldError::required("rule"))?;
     let mut errors = ValidationErrors::default();
     if rule.id != id {
@@ -675,7 +667,7 @@ pub async fn put_dependencies(
     caller: Caller,
     JsonBody(b): JsonBody<DependenciesBody>,
 ) -> ApiResult<Json<Value>> {
-    require_system_admin(&caller)?;
+    kyoyu_policy::check_system_admin(&caller.principal)?;
     let items = b.items.ok_or_else(|| FieldError::required("items"))?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let sectors = tx.list_sectors().await?;
@@ -719,7 +711,7 @@ pub async fn list_audit(
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    require_system_admin(&caller)?;
+    kyoyu_policy::check_system_admin(&caller.principal)?;
     let page = crate::query::page_only(&q)?;
     let entries = state.store.list_audit(page.limit, page.offset).await?;
     let items: Vec<_> = entries.into_iter().map(|e| e.for_viewer(caller.org_id())).collect();

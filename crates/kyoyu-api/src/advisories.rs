@@ -11,25 +11,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kyoyu_domain::advisory::{AdvisoryDraft, AdvisoryInput};
-use kyoyu_domain::codes::{AckStatus, OrgKind};
+use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, OrgKind, WideningStatus};
 use kyoyu_domain::identifier::{chain_identifier, numbering_year, report_identifier};
+use kyoyu_domain::FreeText;
 use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
 use kyoyu_policy::{AdvisoryFacts, OrgFacts, SourceAllowance};
 use kyoyu_store::{new_id, now, AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, Tx};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-fn require_coordinator_officer(caller: &Caller) -> ApiResult<()> {
-    if caller.org.kind == OrgKind::Coordinator && caller.principal.is_relay_officer() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "この操作は調整機関（NISC）の防護担当が行います",
-            "only the coordinator's CIP desk may do this",
-        ))
-    }
-}
 
 async fn readable(tx: &mut Tx, caller: &Caller, id: &str) -> ApiResult<AdvisoryRow> {
     tx.get_advisory(&caller.scope(), id).await?.ok_or(ApiError::NotFound)
@@ -93,7 +83,7 @@ async fn view(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Value> {
     let (sev_ja, sev_en) = d.severity.map(|s| (s.label_ja(), s.code())).unwrap_or(("重要度未設定", "no severity"));
     Ok(json!({
         "id": a.id,
-        "identifier": a.chain_identifier.as_deref().filter(|_| a.status == "issued").map(|c| report_identifier(c, a.sequence)),
+        "identifier": a.chain_identifier.as_deref().filter(|_| a.status == AdvisoryStatus::Issued).map(|c| report_identifier(c, a.sequence)),
         "sequence": a.sequence,
         "chain_id": a.chain_id,
         "status": a.status,
@@ -150,7 +140,7 @@ pub async fn create_advisory(
     caller: Caller,
     JsonBody(input): JsonBody<AdvisoryInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    require_coordinator_officer(&caller)?;
+    kyoyu_policy::check_coordinator_officer(&caller.principal)?;
     let draft = input.into_draft()?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let world = World::current(&state.world, &mut tx).await?;
@@ -170,7 +160,7 @@ fn new_row(chain_id: String, sequence: i64, caller: &Caller, draft: AdvisoryDraf
         chain_id,
         chain_identifier: None,
         sequence,
-        status: "draft".into(),
+        status: AdvisoryStatus::Draft,
         author_org_id: caller.org.id.clone(),
         draft,
         created_at: now(),
@@ -186,7 +176,7 @@ async fn save(tx: &mut Tx, world: &World, a: &AdvisoryRow, caller: &Caller) -> A
 }
 
 fn require_draft(a: &AdvisoryRow) -> ApiResult<()> {
-    if a.status == "draft" {
+    if a.status == AdvisoryStatus::Draft {
         Ok(())
     } else {
         Err(ApiError::conflict(
@@ -204,7 +194,7 @@ pub async fn update_advisory(
 ) -> ApiResult<Json<Value>> {
     let mut tx = state.store.begin(caller.actor()).await?;
     let mut a = readable(&mut tx, &caller, &id).await?;
-    require_coordinator_officer(&caller)?;
+    kyoyu_policy::check_coordinator_officer(&caller.principal)?;
     require_draft(&a)?;
     a.draft = input.apply_to(&a.draft)?;
     let world = World::current(&state.world, &mut tx).await?;
@@ -223,7 +213,7 @@ pub async fn create_follow_up(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let mut tx = state.store.begin(caller.actor()).await?;
     let previous = readable(&mut tx, &caller, &id).await?;
-    require_coordinator_officer(&caller)?;
+    kyoyu_policy::check_coordinator_officer(&caller.principal)?;
     let draft = input.apply_to(&previous.draft)?;
     let world = World::current(&state.world, &mut tx).await?;
     check_draft(&mut tx, &world, &caller, &draft).await?;
@@ -368,7 +358,7 @@ pub async fn issue_advisory(
 ) -> ApiResult<Json<Value>> {
     let mut tx = state.store.begin(caller.actor()).await?;
     let mut a = readable(&mut tx, &caller, &id).await?;
-    require_coordinator_officer(&caller)?;
+    kyoyu_policy::check_coordinator_officer(&caller.principal)?;
     require_draft(&a)?;
     a.draft.check_issuable()?;
     let world = World::current(&state.world, &mut tx).await?;
@@ -385,7 +375,7 @@ pub async fn issue_advisory(
         let seq = tx.next_counter("T", year).await?;
         tx.set_advisory_chain_identifier(&a.chain_id, &chain_identifier('T', year, seq)).await?;
     }
-    a.status = "issued".into();
+    a.status = AdvisoryStatus::Issued;
     a.issued_at = Some(now());
     save(&mut tx, &world, &a, &caller).await?;
     let coordinator = world.coordinator()?.to_string();
@@ -518,7 +508,7 @@ pub async fn acknowledge_advisory(
     let ack = AckRow {
         org_id: caller.org.id.clone(),
         user_id: caller.user.id.clone(),
-        status: status.code().into(),
+        status,
         comment: body.comment.unwrap_or_default(),
         created_at: now(),
     };
@@ -555,8 +545,10 @@ fn parse_filter(params: &HashMap<String, String>) -> ApiResult<(AdvisoryFilter, 
                 Some(t) => f.tlp = Some(t),
                 None => errors.push(FieldError::unknown_code(key, value)),
             },
-            "status" if value == "draft" || value == "issued" => f.status = Some(value.clone()),
-            "status" => errors.push(FieldError::unknown_code(key, value)),
+            "status" => match AdvisoryStatus::parse(value) {
+                Some(s) => f.status = Some(s),
+                None => errors.push(FieldError::unknown_code(key, value)),
+            },
             _ => errors.push(unknown_parameter(key)),
         }
     }
@@ -592,7 +584,7 @@ pub async fn count_advisories(
 /// for everyone else it does not exist.
 async fn thread_member(tx: &mut Tx, caller: &Caller, id: &str) -> ApiResult<AdvisoryRow> {
     let a = readable(tx, caller, id).await?;
-    if kyoyu_policy::in_question_thread(&caller.principal.org) && a.status == "issued" {
+    if kyoyu_policy::in_question_thread(&caller.principal.org) && a.status == AdvisoryStatus::Issued {
         Ok(a)
     } else {
         Err(ApiError::NotFound)
@@ -709,7 +701,7 @@ pub async fn request_scope_widening(
     let report_id = body.report_id.ok_or_else(|| FieldError::required("report_id"))?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let a = readable(&mut tx, &caller, &id).await?;
-    require_coordinator_officer(&caller)?;
+    kyoyu_policy::check_coordinator_officer(&caller.principal)?;
     require_draft(&a)?;
     if !a.draft.source_report_ids.contains(&report_id) {
         return Err(FieldError::new(
@@ -729,7 +721,7 @@ pub async fn request_scope_widening(
         advisory_id: a.id.clone(),
         report_id: report.id.clone(),
         chain_id: report.chain.id.clone(),
-        status: if via_secretariat { "at_secretariat" } else { "pending" }.into(),
+        status: if via_secretariat { WideningStatus::AtSecretariat } else { WideningStatus::Pending },
         requested_at: now(),
         answered_at: None,
         answered_by: None,
@@ -769,7 +761,8 @@ pub async fn relay_scope_widening(
             "only the CEPTOAR secretariat relays this request",
         ));
     }
-    if w.status != "at_secretariat" || !tx.set_widening_status(&w.id, "at_secretariat", "pending", None).await? {
+    let (from, to) = (WideningStatus::AtSecretariat, WideningStatus::Pending);
+    if w.status != from || !tx.set_widening_status(&w.id, from, to, None).await? {
         return Err(ApiError::conflict("この依頼は伝達済みです", "this request has already been relayed"));
     }
     notify_widening(&state, &mut tx, &w.originator_org_id, &w.id, "依頼 request").await?;
@@ -808,11 +801,10 @@ pub async fn answer_scope_widening(
             "only a need-to-know user of the operator that reported answers",
         ));
     }
-    let status = if grant { "granted" } else { "refused" };
+    let status = if grant { WideningStatus::Granted } else { WideningStatus::Refused };
     let answered = (now(), caller.user.id.clone());
-    if w.status != "pending"
-        || !tx.set_widening_status(&w.id, "pending", status, Some((&answered.0, &answered.1))).await?
-    {
+    let from = WideningStatus::Pending;
+    if w.status != from || !tx.set_widening_status(&w.id, from, status, Some((&answered.0, &answered.1))).await? {
         return Err(ApiError::conflict("この依頼には回答済みです", "this request has already been answered"));
     }
     notify_widening(&state, &mut tx, &w.author_org_id, &w.id, if grant { "同意 granted" } else { "不同意 refused" })

@@ -43,8 +43,37 @@ pub enum ApiError {
     /// The writer stayed busy longer than a write may wait: try again shortly.
     #[error("the server is busy")]
     Busy,
+    /// Something failed inside. The cause, with its own causes, goes to the log, never into
+    /// the answer.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Cause),
+}
+
+/// What made an internal error, kept whole for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An error with what was being done when it happened.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+struct Context {
+    what: String,
+    #[source]
+    cause: Cause,
+}
+
+/// An error and each of its causes, as one line for the log.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        // `#[error(transparent)]` wrappers repeat their source's text.
+        if !line.ends_with(&text) {
+            line = format!("{line}: {text}");
+        }
+        next = cause.source();
+    }
+    line
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -63,8 +92,8 @@ impl ApiError {
     }
 
     /// An internal failure, keeping what failed and why for the log (never for the answer).
-    pub fn internal(what: &str, cause: impl std::fmt::Display) -> ApiError {
-        ApiError::Internal(format!("{what}: {cause}"))
+    pub fn internal(what: &str, cause: impl Into<Cause>) -> ApiError {
+        ApiError::Internal(Box::new(Context { what: what.to_string(), cause: cause.into() }))
     }
 
     /// Another request acted on the item first.
@@ -79,6 +108,12 @@ impl ApiError {
 impl From<ValidationErrors> for ApiError {
     fn from(e: ValidationErrors) -> Self {
         ApiError::Validation(e)
+    }
+}
+
+impl From<kyoyu_policy::Refusal> for ApiError {
+    fn from(r: kyoyu_policy::Refusal) -> Self {
+        ApiError::forbidden(r.ja, r.en)
     }
 }
 
@@ -97,7 +132,7 @@ impl From<StoreError> for ApiError {
                 ja: format!("既に存在します: {what}"),
                 en: format!("already exists: {what}"),
             },
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(Box::new(other)),
         }
     }
 }
@@ -191,7 +226,7 @@ impl ApiError {
                 vec![],
             ),
             ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
+                tracing::error!(cause = %chain(cause.as_ref()), "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal_error",
@@ -210,5 +245,27 @@ impl IntoResponse for ApiError {
         let Answer { status, code, ja, en, fields } = self.answer();
         let body = json!({"error": {"code": code, "message": {"ja": ja, "en": en}, "fields": fields}});
         (status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_causes_for_the_log_and_not_the_answer() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "disk says no");
+        let e = ApiError::internal("PDF work directory", io);
+        assert_eq!(chain(&e), "internal error: PDF work directory: disk says no");
+        let Answer { status, ja, en, .. } = e.answer();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!ja.contains("disk") && !en.contains("disk"), "{en}");
+    }
+
+    #[test]
+    fn a_store_error_stays_the_source() {
+        let e = ApiError::from(StoreError::Corrupt("status x".into()));
+        let source = std::error::Error::source(&e).expect("a source");
+        assert!(source.downcast_ref::<StoreError>().is_some());
     }
 }

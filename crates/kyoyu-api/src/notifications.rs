@@ -6,7 +6,7 @@ use crate::notify::{self, Notice};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use kyoyu_domain::codes::{Cause, EventType, Role, SystemStatus};
+use kyoyu_domain::codes::{Cause, EventType, SystemStatus};
 use kyoyu_domain::Tlp;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -32,14 +32,6 @@ pub async fn mark_all_read(State(state): State<AppState>, caller: Caller) -> Api
 
 /// Mail is run by system administration alone: addresses and subjects are about who is told
 /// what, which is not the coordinator's to see.
-fn require_system_admin(caller: &Caller) -> ApiResult<()> {
-    if caller.principal.has_role(Role::SystemAdmin) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("システム管理者の権限が必要です", "system administrator role required"))
-    }
-}
-
 /// The outbox, so system administration sees mail that has not gone out and why. Mail about
 /// an anonymised chain is not listed (see `Store::list_outbox`).
 pub async fn list_outbox(
@@ -47,7 +39,7 @@ pub async fn list_outbox(
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    require_system_admin(&caller)?;
+    kyoyu_policy::check_system_admin(&caller.principal)?;
     crate::query::only(&q, &["unsent"])?;
     let unsent = crate::query::flag(&q, "unsent")?;
     let items: Vec<Value> = state
@@ -67,7 +59,7 @@ pub async fn list_outbox(
 /// Sends every user a digest of their unread notifications, built with the same policy as
 /// the list: what a user can no longer read is not in it.
 pub async fn send_digests(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    require_system_admin(&caller)?;
+    kyoyu_policy::check_system_admin(&caller.principal)?;
     let mut sent = 0;
     for user in state.store.list_users(None).await?.into_iter().filter(|u| u.active) {
         let Some((user, org)) = state.store.user_with_org(&user.id).await? else { continue };

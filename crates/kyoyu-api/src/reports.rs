@@ -37,17 +37,6 @@ async fn respond(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Value
     Ok(view::report(&row, Some(caller.org_id())))
 }
 
-fn require_relay_officer(caller: &Caller) -> ApiResult<()> {
-    if caller.principal.is_relay_officer() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "この操作は組織の連絡担当者（リエゾン、事務局、防護担当）または管理者が行います",
-            "only the organisation's liaison, secretariat, CIP desk or admin may do this",
-        ))
-    }
-}
-
 /// Where a new rendition sits: its chain, its report's sequence, the rendition it forwards,
 /// and the ends of its hop.
 struct Placement<'a> {
@@ -284,7 +273,7 @@ async fn prepare_forward(
             "only the receiver of this report may forward it",
         ));
     }
-    require_relay_officer(caller)?;
+    kyoyu_policy::check_relay_officer(&caller.principal)?;
     if row.status == ReportStatus::Forwarded {
         return Err(ApiError::conflict("この報告は転送済みです", "this report has already been forwarded"));
     }
@@ -437,7 +426,7 @@ pub async fn record_disclosure_consent(
             "only the operator that reported may consent to disclosure",
         ));
     }
-    require_relay_officer(&caller)?;
+    kyoyu_policy::check_relay_officer(&caller.principal)?;
     tx.set_disclosure_consent(&row.chain.id, &now(), &caller.user.id).await?;
     tx.audit("report.disclosure_consent", "chain", &row.chain.id, json!({"report_id": row.id})).await?;
     tx.commit().await?;
@@ -456,7 +445,7 @@ pub async fn publish_report(
     if caller.org.kind != OrgKind::Coordinator {
         return Err(ApiError::forbidden("公開できるのは調整機関です", "only the coordinator publishes"));
     }
-    require_relay_officer(&caller)?;
+    kyoyu_policy::check_relay_officer(&caller.principal)?;
     let mut errors = ValidationErrors::default();
     if !matches!(row.content.tlp, Tlp::White | Tlp::Clear) {
         errors.push(FieldError::new(

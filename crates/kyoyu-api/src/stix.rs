@@ -69,7 +69,7 @@ pub async fn keep_advisory(tx: &mut Tx, world: &World, a: &AdvisoryRow) -> ApiRe
         sequence: a.sequence,
         author,
         draft: &a.draft,
-        status: &a.status,
+        status: a.status,
         created_at: &saved_at,
         issued_at: a.issued_at.as_deref(),
     };

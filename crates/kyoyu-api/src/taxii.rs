@@ -707,7 +707,7 @@ async fn status(
 ) -> TaxiiResult {
     let caller = caller(&headers, auth)?;
     let (_, _, outcome) = state.store.taxii_status(&caller.scope(), &id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Taxii::ok(serde_json::from_str(&outcome).map_err(|e| ApiError::Internal(e.to_string()))?))
+    Ok(Taxii::ok(serde_json::from_str(&outcome).map_err(|e| ApiError::internal("stored TAXII status", e))?))
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 
 use crate::codes::Severity;
 use crate::error::{FieldError, ValidationErrors};
-use crate::report::MAX_TEXT;
 use crate::tlp::Tlp;
+use crate::FreeText;
 use serde::{Deserialize, Serialize};
 
 /// One recipient of an advisory: a ministry and one of its sectors.
@@ -124,22 +124,13 @@ impl AdvisoryInput {
         d.source_report_ids.sort();
         d.source_report_ids.dedup();
         let mut errors = ValidationErrors::default();
-        d.clone().for_each_text_mut(|field, text| {
-            if text.chars().count() > MAX_TEXT {
-                errors.push(FieldError::new(
-                    field,
-                    format!("{MAX_TEXT}文字を超えています"),
-                    format!("is longer than {MAX_TEXT} characters"),
-                ));
-            }
-        });
+        d.check_text_lengths(&mut errors);
         errors.into_result(d)
     }
 }
 
-impl AdvisoryDraft {
-    /// Every free-text field with its JSON path (the sanitisation gate reads them all).
-    pub fn for_each_text_mut(&mut self, mut f: impl FnMut(&str, &mut String)) {
+impl FreeText for AdvisoryDraft {
+    fn for_each_text_mut(&mut self, mut f: impl FnMut(&str, &mut String)) {
         let mut opt = |path: &str, v: &mut Option<String>| {
             if let Some(s) = v.as_mut() {
                 f(path, s);
@@ -158,16 +149,9 @@ impl AdvisoryDraft {
             f(&format!("external_sources[{i}]"), s);
         }
     }
+}
 
-    pub fn search_text(&self) -> String {
-        let mut out = String::new();
-        self.clone().for_each_text_mut(|_, t| {
-            out.push_str(&t.to_lowercase());
-            out.push('\n');
-        });
-        out
-    }
-
+impl AdvisoryDraft {
     /// What issuing requires beyond a draft (domain.md §8 `*`).
     pub fn check_issuable(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::default();

@@ -8,6 +8,7 @@
 //! match whatever separators sit between digits. Scrubbed text comes back in that form.
 
 use crate::report::ReportContent;
+use crate::FreeText;
 use regex::{Regex, RegexBuilder};
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;

@@ -161,6 +161,32 @@ code_enum!(
 );
 
 code_enum!(
+    /// Where an advisory stands: a draft the coordinator edits, or issued to its recipients.
+    AdvisoryStatus {
+        Draft = "draft" / "下書き",
+        Issued = "issued" / "発出済",
+    }
+);
+
+code_enum!(
+    /// Where a request to widen an advisory beyond a source report's scope stands: with the
+    /// anonymous route's secretariat, with the operator, or answered.
+    WideningStatus {
+        AtSecretariat = "at_secretariat" / "セプター事務局で確認中",
+        Pending = "pending" / "事業者の回答待ち",
+        Granted = "granted" / "同意",
+        Refused = "refused" / "不同意",
+    }
+);
+
+impl WideningStatus {
+    /// Still waiting for someone's answer.
+    pub fn is_open(self) -> bool {
+        matches!(self, WideningStatus::AtSecretariat | WideningStatus::Pending)
+    }
+}
+
+code_enum!(
     /// How a receiving organisation acknowledges an advisory.
     AckStatus {
         Received = "received" / "受領",

@@ -5,6 +5,7 @@ use crate::codes::{Cause, EventType, Outlook, PressStatus, Route, Severity, Syst
 use crate::error::{FieldError, ValidationErrors};
 use crate::service_level::{Evaluation, ImpactFigures};
 use crate::tlp::Tlp;
+use crate::FreeText;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
@@ -307,22 +308,11 @@ fn check_content(c: &ReportContent, errors: &mut ValidationErrors) {
             ));
         }
     }
-    let mut content = c.clone();
-    content.for_each_text_mut(|field, text| {
-        if text.chars().count() > MAX_TEXT {
-            errors.push(FieldError::new(
-                field,
-                format!("{MAX_TEXT}文字を超えています"),
-                format!("is longer than {MAX_TEXT} characters"),
-            ));
-        }
-    });
+    c.check_text_lengths(errors);
 }
 
-impl ReportContent {
-    /// Visits every free-text field with its JSON path, so that scrubbing and search cover
-    /// the whole form and a new field cannot be forgotten in one of them.
-    pub fn for_each_text_mut(&mut self, mut f: impl FnMut(&str, &mut String)) {
+impl FreeText for ReportContent {
+    fn for_each_text_mut(&mut self, mut f: impl FnMut(&str, &mut String)) {
         let mut opt = |path: &str, v: &mut Option<String>| {
             if let Some(s) = v.as_mut() {
                 f(path, s);
@@ -351,16 +341,6 @@ impl ReportContent {
         for (i, p) in self.notified_parties.iter_mut().enumerate() {
             f(&format!("notified_parties[{i}]"), p);
         }
-    }
-
-    /// Lower-cased text of the whole form, for free-text search.
-    pub fn search_text(&self) -> String {
-        let mut out = String::new();
-        self.clone().for_each_text_mut(|_, t| {
-            out.push_str(&t.to_lowercase());
-            out.push('\n');
-        });
-        out
     }
 }
 

@@ -535,6 +535,46 @@ pub fn may_import(p: &Principal) -> bool {
     reads_items(&p.org) && p.is_relay_officer()
 }
 
+/// Why the policy refuses a caller an action, in Japanese and English (answered 403).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub ja: &'static str,
+    pub en: &'static str,
+}
+
+/// System administration: organisations, users, mail and digests. It reads no item.
+pub fn check_system_admin(p: &Principal) -> Result<(), Refusal> {
+    if p.has_role(Role::SystemAdmin) {
+        Ok(())
+    } else {
+        Err(Refusal { ja: "システム管理者の権限が必要です", en: "system administrator role required" })
+    }
+}
+
+/// Acting for the organisation on an item (forward, share, relay): its officer.
+pub fn check_relay_officer(p: &Principal) -> Result<(), Refusal> {
+    if p.is_relay_officer() {
+        Ok(())
+    } else {
+        Err(Refusal {
+            ja: "この操作は組織の連絡担当者（リエゾン、事務局、防護担当）または管理者が行います",
+            en: "only the organisation's liaison, secretariat, CIP desk or admin may do this",
+        })
+    }
+}
+
+/// Writing and issuing advisories: the coordinator's CIP desk.
+pub fn check_coordinator_officer(p: &Principal) -> Result<(), Refusal> {
+    if p.org.kind == OrgKind::Coordinator && p.is_relay_officer() {
+        Ok(())
+    } else {
+        Err(Refusal {
+            ja: "この操作は調整機関（NISC）の防護担当が行います",
+            en: "only the coordinator's CIP desk may do this",
+        })
+    }
+}
+
 /// Whether an object may leave this installation for another (federation): RED and
 /// AMBER+STRICT stay, as MISP keeps "your organisation only" items off its sync.
 pub fn may_federate(tlp: Option<Tlp>) -> bool {
@@ -544,6 +584,21 @@ pub fn may_federate(tlp: Option<Tlp>) -> bool {
 #[cfg(test)]
 mod outside_tests {
     use super::*;
+
+    #[test]
+    fn role_checks_follow_the_officer_rule() {
+        let mut p = importer();
+        assert!(check_relay_officer(&p).is_ok());
+        assert!(check_coordinator_officer(&p).is_err(), "a CEPTOAR secretariat writes no advisory");
+        assert!(check_system_admin(&p).is_err());
+        p.roles = vec![Role::Member];
+        assert!(check_relay_officer(&p).is_err());
+        p.org.kind = OrgKind::Coordinator;
+        p.roles = vec![Role::CipDesk];
+        assert!(check_coordinator_officer(&p).is_ok());
+        p.roles = vec![Role::SystemAdmin];
+        assert!(check_system_admin(&p).is_ok());
+    }
 
     fn importer() -> Principal {
         Principal {

@@ -89,7 +89,7 @@ pub struct AdvisoryFacts<'a> {
     pub sequence: i64,
     pub author: OrgRef<'a>,
     pub draft: &'a AdvisoryDraft,
-    pub status: &'a str,
+    pub status: kyoyu_domain::codes::AdvisoryStatus,
     pub created_at: &'a str,
     pub issued_at: Option<&'a str>,
 }

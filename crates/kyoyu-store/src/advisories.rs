@@ -1,9 +1,12 @@
 //! Advisories (情報提供): drafts, hops of delivery, acknowledgments, questions, scope
 //! widening. Item reads take a [`ReadScope`] and join the reader rows the policy wrote.
 
-use crate::reports::{push_identifier, push_scope, push_search};
+use crate::directory::{json_column, parse_code};
+use crate::reports::{push_identifier, push_scope, push_search, scoped};
 use crate::{Conn, Get, Result, Store, StoreError, Tx};
 use kyoyu_domain::advisory::AdvisoryDraft;
+use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, WideningStatus};
+use kyoyu_domain::FreeText;
 use kyoyu_domain::Tlp;
 use kyoyu_policy::{AccessGrants, ReadScope};
 use serde::Serialize;
@@ -15,7 +18,7 @@ pub struct AdvisoryRow {
     pub chain_id: String,
     pub chain_identifier: Option<String>,
     pub sequence: i64,
-    pub status: String,
+    pub status: AdvisoryStatus,
     pub author_org_id: String,
     pub draft: AdvisoryDraft,
     pub created_at: String,
@@ -36,7 +39,7 @@ pub struct HopRow {
 pub struct AckRow {
     pub org_id: String,
     pub user_id: String,
-    pub status: String,
+    pub status: AckStatus,
     pub comment: String,
     pub created_at: String,
 }
@@ -55,7 +58,7 @@ pub struct WideningRow {
     pub advisory_id: String,
     pub report_id: String,
     pub chain_id: String,
-    pub status: String,
+    pub status: WideningStatus,
     pub requested_at: String,
     pub answered_at: Option<String>,
     pub answered_by: Option<String>,
@@ -81,7 +84,7 @@ impl WideningRow {
 pub struct AdvisoryFilter {
     pub identifier: Option<String>,
     pub tlp: Option<Tlp>,
-    pub status: Option<String>,
+    pub status: Option<AdvisoryStatus>,
     pub q: Option<String>,
 }
 
@@ -90,16 +93,6 @@ const COLUMNS: &str =
     v.draft, v.created_at, v.issued_at";
 const FROM_SCOPED: &str = " FROM advisory_access a JOIN advisories v ON v.id = a.advisory_id
     JOIN advisory_chains ch ON ch.id = v.chain_id WHERE ";
-
-fn scoped<DB: Database>(select: &str, scope: &ReadScope) -> QueryBuilder<'static, DB>
-where
-    for<'a> String: Encode<'a, DB> + Type<DB>,
-    for<'a> bool: Encode<'a, DB> + Type<DB>,
-{
-    let mut qb = QueryBuilder::new(format!("{select}{FROM_SCOPED}"));
-    push_scope(&mut qb, scope);
-    qb
-}
 
 fn push_filter<DB: Database>(qb: &mut QueryBuilder<'_, DB>, f: &AdvisoryFilter)
 where
@@ -112,8 +105,8 @@ where
     if let Some(t) = f.tlp {
         qb.push(" AND v.tlp = ").push_bind(t.code().to_string());
     }
-    if let Some(s) = &f.status {
-        qb.push(" AND v.status = ").push_bind(s.clone());
+    if let Some(s) = f.status {
+        qb.push(" AND v.status = ").push_bind(s.code().to_string());
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         push_search(qb, "v.search_text", q);
@@ -122,35 +115,35 @@ where
 
 fn advisory_from_row(r: &impl Get) -> Result<AdvisoryRow> {
     Ok(AdvisoryRow {
-        id: r.text("id"),
-        chain_id: r.text("chain_id"),
-        chain_identifier: r.opt_text("chain_identifier"),
-        sequence: r.int("sequence"),
-        status: r.text("status"),
-        author_org_id: r.text("author_org_id"),
-        draft: serde_json::from_str(&r.text("draft")).map_err(|e| StoreError::Corrupt(format!("advisory: {e}")))?,
-        created_at: r.text("created_at"),
-        issued_at: r.opt_text("issued_at"),
+        id: r.text("id")?,
+        chain_id: r.text("chain_id")?,
+        chain_identifier: r.opt_text("chain_identifier")?,
+        sequence: r.int("sequence")?,
+        status: parse_code("advisory status", &r.text("status")?, AdvisoryStatus::parse)?,
+        author_org_id: r.text("author_org_id")?,
+        draft: serde_json::from_str(&r.text("draft")?).map_err(|e| StoreError::Corrupt(format!("advisory: {e}")))?,
+        created_at: r.text("created_at")?,
+        issued_at: r.opt_text("issued_at")?,
     })
 }
 
 async fn get_advisory(c: Conn<'_>, scope: &ReadScope, id: &str) -> Result<Option<AdvisoryRow>> {
     on!(c, c => {
-        let mut qb = scoped(COLUMNS, scope);
+        let mut qb = scoped(COLUMNS, FROM_SCOPED, scope);
         qb.push(" AND v.id = ").push_bind(id.to_string());
         qb.build().fetch_optional(&mut *c).await?.as_ref().map(advisory_from_row).transpose()
     })
 }
 
 fn hop_from_row(r: &impl Get) -> Result<HopRow> {
-    let tlp = r.text("tlp");
+    let tlp = r.text("tlp")?;
     Ok(HopRow {
-        id: r.text("id"),
-        from_org_id: r.text("from_org_id"),
-        to_org_id: r.text("to_org_id"),
+        id: r.text("id")?,
+        from_org_id: r.text("from_org_id")?,
+        to_org_id: r.text("to_org_id")?,
         tlp: Tlp::parse(&tlp).ok_or_else(|| StoreError::Corrupt(format!("tlp {tlp}")))?,
-        copy: r.flag("copy"),
-        created_at: r.text("created_at"),
+        copy: r.flag("copy")?,
+        created_at: r.text("created_at")?,
     })
 }
 
@@ -169,23 +162,23 @@ where
     qb
 }
 
-fn ack_from_row(r: &impl Get) -> AckRow {
-    AckRow {
-        org_id: r.text("org_id"),
-        user_id: r.text("user_id"),
-        status: r.text("status"),
-        comment: r.text("comment"),
-        created_at: r.text("created_at"),
-    }
+fn ack_from_row(r: &impl Get) -> Result<AckRow> {
+    Ok(AckRow {
+        org_id: r.text("org_id")?,
+        user_id: r.text("user_id")?,
+        status: parse_code("acknowledgment status", &r.text("status")?, AckStatus::parse)?,
+        comment: r.text("comment")?,
+        created_at: r.text("created_at")?,
+    })
 }
 
-fn question_from_row(r: &impl Get) -> QuestionRow {
-    QuestionRow {
-        id: r.text("id"),
-        author_org_id: r.text("author_org_id"),
-        text: r.text("text"),
-        created_at: r.text("created_at"),
-    }
+fn question_from_row(r: &impl Get) -> Result<QuestionRow> {
+    Ok(QuestionRow {
+        id: r.text("id")?,
+        author_org_id: r.text("author_org_id")?,
+        text: r.text("text")?,
+        created_at: r.text("created_at")?,
+    })
 }
 
 async fn hops_of(c: Conn<'_>, scope: &ReadScope, advisory_id: &str) -> Result<Vec<HopRow>> {
@@ -210,16 +203,16 @@ impl Store {
     ) -> Result<Vec<AdvisoryRow>> {
         let (limit, offset) = (limit.clamp(1, crate::MAX_PAGE), offset.max(0));
         on!(self.read().await?.conn(), c => {
-            let mut qb = scoped(COLUMNS, scope);
+            let mut qb = scoped(COLUMNS, FROM_SCOPED, scope);
             push_filter(&mut qb, f);
-            qb.push(" ORDER BY v.created_at DESC, v.id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+            qb.push(" ORDER BY a.created_at DESC, a.advisory_id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
             qb.build().fetch_all(&mut *c).await?.iter().map(advisory_from_row).collect()
         })
     }
 
     pub async fn count_advisories(&self, scope: &ReadScope, f: &AdvisoryFilter) -> Result<i64> {
         on!(self.read().await?.conn(), c => {
-            let mut qb = scoped("SELECT COUNT(*)", scope);
+            let mut qb = scoped("SELECT COUNT(*)", FROM_SCOPED, scope);
             push_filter(&mut qb, f);
             Ok(qb.build_query_scalar().fetch_one(&mut *c).await?)
         })
@@ -233,7 +226,7 @@ impl Store {
         on!(self.read().await?.conn(), c => {
             let mut qb = scoped_children("advisory_acks", scope, advisory_id);
             qb.push(" ORDER BY t.created_at");
-            Ok(qb.build().fetch_all(&mut *c).await?.iter().map(ack_from_row).collect())
+            qb.build().fetch_all(&mut *c).await?.iter().map(ack_from_row).collect()
         })
     }
 
@@ -241,7 +234,7 @@ impl Store {
         on!(self.read().await?.conn(), c => {
             let mut qb = scoped_children("advisory_questions", scope, advisory_id);
             qb.push(" ORDER BY t.created_at, t.id");
-            Ok(qb.build().fetch_all(&mut *c).await?.iter().map(question_from_row).collect())
+            qb.build().fetch_all(&mut *c).await?.iter().map(question_from_row).collect()
         })
     }
 
@@ -249,36 +242,38 @@ impl Store {
     /// the secretariat of an anonymised chain, and the originator once the request reaches it.
     pub async fn list_widenings(&self, scope: &ReadScope) -> Result<Vec<WideningRow>> {
         let sql = format!("{WIDENING_SELECT} WHERE {WIDENING_VISIBLE} ORDER BY w.requested_at DESC");
-        on!(self.read().await?.conn(), c => Ok(sqlx::query(&sql).bind(scope.org_id()).fetch_all(&mut *c).await?.iter().map(widening_from_row).collect()))
+        on!(self.read().await?.conn(), c => sqlx::query(&sql).bind(scope.org_id()).fetch_all(&mut *c).await?.iter().map(widening_from_row).collect())
     }
 }
 
 const WIDENING_SELECT: &str = "SELECT w.*, v.author_org_id, c.originator_org_id, c.secretariat_org_id
     FROM scope_widenings w JOIN advisories v ON v.id = w.advisory_id JOIN chains c ON c.id = w.chain_id";
 
-/// Who takes part in a widening request ($1 is the organisation).
+/// Who takes part in a widening request ($1 is the organisation; the operator from the
+/// moment its secretariat passes the request on).
 const WIDENING_VISIBLE: &str = "(v.author_org_id = $1 OR c.secretariat_org_id = $1
        OR (c.originator_org_id = $1 AND w.status != 'at_secretariat'))";
 
-fn widening_from_row(r: &impl Get) -> WideningRow {
-    WideningRow {
-        id: r.text("id"),
-        advisory_id: r.text("advisory_id"),
-        report_id: r.text("report_id"),
-        chain_id: r.text("chain_id"),
-        status: r.text("status"),
-        requested_at: r.text("requested_at"),
-        answered_at: r.opt_text("answered_at"),
-        answered_by: r.opt_text("answered_by"),
-        author_org_id: r.text("author_org_id"),
-        originator_org_id: r.text("originator_org_id"),
-        secretariat_org_id: r.opt_text("secretariat_org_id"),
-        target_tlp: r.opt_text("target_tlp").as_deref().and_then(Tlp::parse),
+fn widening_from_row(r: &impl Get) -> Result<WideningRow> {
+    Ok(WideningRow {
+        id: r.text("id")?,
+        advisory_id: r.text("advisory_id")?,
+        report_id: r.text("report_id")?,
+        chain_id: r.text("chain_id")?,
+        status: parse_code("widening status", &r.text("status")?, WideningStatus::parse)?,
+        requested_at: r.text("requested_at")?,
+        answered_at: r.opt_text("answered_at")?,
+        answered_by: r.opt_text("answered_by")?,
+        author_org_id: r.text("author_org_id")?,
+        originator_org_id: r.text("originator_org_id")?,
+        secretariat_org_id: r.opt_text("secretariat_org_id")?,
+        target_tlp: r.opt_text("target_tlp")?.map(|t| parse_code("tlp", &t, Tlp::parse)).transpose()?,
         target_recipients: r
-            .opt_text("target_recipients")
-            .and_then(|t| serde_json::from_str(&t).ok())
+            .opt_text("target_recipients")?
+            .map(|t| json_column("widening recipients", &t))
+            .transpose()?
             .unwrap_or_default(),
-    }
+    })
 }
 
 impl Tx {
@@ -336,7 +331,7 @@ impl Tx {
             .bind(&a.id)
             .bind(&a.chain_id)
             .bind(a.sequence)
-            .bind(&a.status)
+            .bind(a.status.code())
             .bind(a.draft.tlp.code())
             .bind(a.draft.severity.map(|s| s.code()))
             .bind(a.draft.urgent)
@@ -358,18 +353,7 @@ impl Tx {
     }
 
     pub async fn replace_advisory_access(&mut self, advisory_id: &str, grants: &AccessGrants) -> Result<()> {
-        let sql = "SELECT org_id FROM advisory_access WHERE advisory_id = $1";
-        let before: Vec<String> =
-            on!(self.conn().await?, c => sqlx::query_scalar(sql).bind(advisory_id).fetch_all(&mut *c).await?);
-        if grants.rows().iter().any(|(org, _)| !before.contains(org)) {
-            self.redate_item_objects(crate::ItemRef::Advisory(advisory_id)).await?;
-        }
-        on!(self.conn().await?, c => sqlx::query("DELETE FROM advisory_access WHERE advisory_id = $1").bind(advisory_id).execute(&mut *c).await?.rows_affected());
-        let sql = "INSERT INTO advisory_access (org_id, advisory_id, need_to_know) VALUES ($1, $2, $3)";
-        for (org_id, ntk) in grants.rows() {
-            on!(self.conn().await?, c => sqlx::query(sql).bind(org_id).bind(advisory_id).bind(*ntk).execute(&mut *c).await?.rows_affected());
-        }
-        Ok(())
+        self.replace_readers(crate::ItemRef::Advisory(advisory_id), grants).await
     }
 
     pub async fn set_advisory_chain_identifier(&mut self, chain_id: &str, identifier: &str) -> Result<()> {
@@ -409,7 +393,7 @@ impl Tx {
             .bind(advisory_id)
             .bind(&ack.org_id)
             .bind(&ack.user_id)
-            .bind(&ack.status)
+            .bind(ack.status.code())
             .bind(&ack.comment)
             .bind(&ack.created_at)
             .execute(&mut *c)
@@ -443,7 +427,7 @@ impl Tx {
             .bind(&w.advisory_id)
             .bind(&w.report_id)
             .bind(&w.chain_id)
-            .bind(&w.status)
+            .bind(w.status.code())
             .bind(&w.requested_at)
             .bind(w.target_tlp.map(Tlp::code))
             .bind(&recipients)
@@ -457,7 +441,7 @@ impl Tx {
     /// One request, for the organisation that takes part in it (else None).
     pub async fn get_widening(&mut self, scope: &ReadScope, id: &str) -> Result<Option<WideningRow>> {
         let sql = format!("{WIDENING_SELECT} WHERE w.id = $2 AND {WIDENING_VISIBLE}");
-        on!(self.conn().await?, c => Ok(sqlx::query(&sql).bind(scope.org_id()).bind(id).fetch_optional(&mut *c).await?.as_ref().map(widening_from_row)))
+        on!(self.conn().await?, c => sqlx::query(&sql).bind(scope.org_id()).bind(id).fetch_optional(&mut *c).await?.as_ref().map(widening_from_row).transpose())
     }
 
     /// Moves a request from status `from` to `status`; false when another request moved it
@@ -465,18 +449,18 @@ impl Tx {
     pub async fn set_widening_status(
         &mut self,
         id: &str,
-        from: &str,
-        status: &str,
+        from: WideningStatus,
+        status: WideningStatus,
         answered: Option<(&str, &str)>,
     ) -> Result<bool> {
         let sql = "UPDATE scope_widenings SET status = $1, answered_at = COALESCE($2, answered_at),
                answered_by = COALESCE($3, answered_by) WHERE id = $4 AND status = $5";
         let n = on!(self.conn().await?, c => sqlx::query(sql)
-            .bind(status)
+            .bind(status.code())
             .bind(answered.map(|a| a.0))
             .bind(answered.map(|a| a.1))
             .bind(id)
-            .bind(from)
+            .bind(from.code())
             .execute(&mut *c)
             .await?
             .rows_affected());
@@ -485,15 +469,18 @@ impl Tx {
 
     /// Granted widenings of an advisory, with what each consented to.
     pub async fn granted_widenings(&mut self, advisory_id: &str) -> Result<Vec<WideningRow>> {
-        let sql = format!("{WIDENING_SELECT} WHERE w.advisory_id = $1 AND w.status = 'granted'");
-        on!(self.conn().await?, c => Ok(sqlx::query(&sql).bind(advisory_id).fetch_all(&mut *c).await?.iter().map(widening_from_row).collect()))
+        let sql = format!("{WIDENING_SELECT} WHERE w.advisory_id = $1 AND w.status = $2");
+        on!(self.conn().await?, c => sqlx::query(&sql).bind(advisory_id).bind(WideningStatus::Granted.code()).fetch_all(&mut *c).await?.iter().map(widening_from_row).collect())
     }
 
     /// Moves a draft to issued; false when a concurrent issue got there first.
     pub async fn claim_issue(&mut self, advisory_id: &str) -> Result<bool> {
-        let sql = "UPDATE advisories SET status = 'issued' WHERE id = $1 AND status = 'draft'";
-        Ok(on!(self.conn().await?, c => sqlx::query(sql).bind(advisory_id).execute(&mut *c).await?.rows_affected())
-            == 1)
+        let sql = "UPDATE advisories SET status = $2 WHERE id = $1 AND status = $3";
+        let (issued, draft) = (AdvisoryStatus::Issued.code(), AdvisoryStatus::Draft.code());
+        Ok(
+            on!(self.conn().await?, c => sqlx::query(sql).bind(advisory_id).bind(issued).bind(draft).execute(&mut *c).await?.rows_affected())
+                == 1,
+        )
     }
 
     /// Locks the advisory's row for the rest of the transaction (a no-op update), so
@@ -502,5 +489,16 @@ impl Tx {
         let sql = "UPDATE advisories SET status = status WHERE id = $1";
         on!(self.conn().await?, c => sqlx::query(sql).bind(advisory_id).execute(&mut *c).await?.rows_affected());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_visibility_rule_names_a_status_that_exists() {
+        let code = WideningStatus::AtSecretariat.code();
+        assert!(WIDENING_VISIBLE.contains(&format!("w.status != '{code}'")));
     }
 }

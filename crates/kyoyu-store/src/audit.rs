@@ -173,24 +173,22 @@ pub(crate) async fn append(mut conn: Conn<'_>, pending: Vec<PendingAudit>) -> Re
     Ok(())
 }
 
-fn entry_from_row(r: &impl Get) -> AuditEntry {
-    let detail = r.text("detail");
-    AuditEntry {
-        seq: r.int("seq"),
-        at: r.text("at"),
-        actor_user_id: r.opt_text("actor_user_id"),
-        actor_org_id: r.opt_text("actor_org_id"),
-        action: r.text("action"),
-        object_type: r.text("object_type"),
-        object_id: r.text("object_id"),
+fn entry_from_row(r: &impl Get) -> Result<AuditEntry> {
+    let detail = r.text("detail")?;
+    Ok(AuditEntry {
+        seq: r.int("seq")?,
+        at: r.text("at")?,
+        actor_user_id: r.opt_text("actor_user_id")?,
+        actor_org_id: r.opt_text("actor_org_id")?,
+        action: r.text("action")?,
+        object_type: r.text("object_type")?,
+        object_id: r.text("object_id")?,
         // A detail that no longer parses was altered; keep it as text so its hash fails.
         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
-        prev_hash: r.text("prev_hash"),
-        hash: r.text("hash"),
-        concealed: r
-            .opt_text("conceal_org_id")
-            .map(|org_id| crate::Concealed { org_id, secretariat_id: r.opt_text("conceal_secretariat_id") }),
-    }
+        prev_hash: r.text("prev_hash")?,
+        hash: r.text("hash")?,
+        concealed: crate::concealed_from_row(r)?,
+    })
 }
 
 impl Store {
@@ -198,7 +196,7 @@ impl Store {
     pub async fn list_audit(&self, limit: i64, offset: i64) -> Result<Vec<AuditEntry>> {
         let sql = "SELECT * FROM audit_log ORDER BY seq DESC LIMIT $1 OFFSET $2";
         let (limit, offset) = (limit.clamp(1, crate::MAX_PAGE), offset.max(0));
-        on!(self.read().await?.conn(), c => Ok(sqlx::query(sql).bind(limit).bind(offset).fetch_all(&mut *c).await?.iter().map(entry_from_row).collect()))
+        on!(self.read().await?.conn(), c => sqlx::query(sql).bind(limit).bind(offset).fetch_all(&mut *c).await?.iter().map(entry_from_row).collect())
     }
 
     /// Walks the whole chain. `Ok(Ok(n))` with the number of entries when it holds;
@@ -214,7 +212,7 @@ impl Store {
         let mut after = 0i64;
         loop {
             let sql = "SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000";
-            let rows: Vec<AuditEntry> = on!(conn.re(), c => sqlx::query(sql).bind(after).fetch_all(&mut *c).await?.iter().map(entry_from_row).collect());
+            let rows: Vec<AuditEntry> = on!(conn.re(), c => sqlx::query(sql).bind(after).fetch_all(&mut *c).await?.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?);
             if rows.is_empty() {
                 break;
             }

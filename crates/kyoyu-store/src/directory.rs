@@ -5,81 +5,81 @@ use crate::rows::*;
 use crate::{conflict_on_unique, Conn, Get, Result, Store, StoreError, Tx};
 use kyoyu_domain::codes::{OrgKind, Role};
 
-fn parse_code<T>(what: &str, code: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+pub(crate) fn parse_code<T>(what: &str, code: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
     parse(code).ok_or_else(|| StoreError::Corrupt(format!("{what}: {code}")))
 }
 
-fn json_column<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
 fn org_from_row(r: &impl Get) -> Result<OrgRow> {
     Ok(OrgRow {
-        id: r.text("id"),
-        kind: parse_code("org kind", &r.text("kind"), OrgKind::parse)?,
-        name_ja: r.text("name_ja"),
-        name_en: r.text("name_en"),
-        sector: r.opt_text("sector"),
-        analysis_partner: r.flag("analysis_partner"),
-        identity: json_column("org identity", &r.text("identity"))?,
-        created_at: r.text("created_at"),
+        id: r.text("id")?,
+        kind: parse_code("org kind", &r.text("kind")?, OrgKind::parse)?,
+        name_ja: r.text("name_ja")?,
+        name_en: r.text("name_en")?,
+        sector: r.opt_text("sector")?,
+        analysis_partner: r.flag("analysis_partner")?,
+        identity: json_column("org identity", &r.text("identity")?)?,
+        created_at: r.text("created_at")?,
     })
 }
 
 fn user_from_row(r: &impl Get) -> Result<UserRow> {
-    let roles: Vec<String> = json_column("roles", &r.text("roles"))?;
+    let roles: Vec<String> = json_column("roles", &r.text("roles")?)?;
     Ok(UserRow {
-        id: r.text("id"),
-        org_id: r.text("org_id"),
-        login: r.text("login"),
-        display_name: r.text("display_name"),
-        email: r.opt_text("email"),
-        phone: r.opt_text("phone"),
-        password_hash: r.opt_text("password_hash"),
+        id: r.text("id")?,
+        org_id: r.text("org_id")?,
+        login: r.text("login")?,
+        display_name: r.text("display_name")?,
+        email: r.opt_text("email")?,
+        phone: r.opt_text("phone")?,
+        password_hash: r.opt_text("password_hash")?,
         roles: roles.iter().map(|c| parse_code("role", c, Role::parse)).collect::<Result<_>>()?,
-        need_to_know: r.flag("need_to_know"),
-        active: r.flag("active"),
-        created_at: r.text("created_at"),
-        password_must_change: r.flag("password_must_change"),
+        need_to_know: r.flag("need_to_know")?,
+        active: r.flag("active")?,
+        created_at: r.text("created_at")?,
+        password_must_change: r.flag("password_must_change")?,
     })
 }
 
-fn rule_from_row(r: &impl Get) -> ServiceLevelRuleRow {
-    ServiceLevelRuleRow {
-        id: r.text("id"),
-        sector: r.text("sector"),
-        service: r.text("service"),
-        condition_ja: r.text("condition_ja"),
-        condition_en: r.text("condition_en"),
-        statute: r.text("statute"),
-        min_users: r.opt_int("min_users"),
-        min_duration_minutes: r.opt_int("min_duration_minutes"),
-        min_interrupted_kw: r.opt_int("min_interrupted_kw"),
-        min_households: r.opt_int("min_households"),
-        position: r.int("position"),
-    }
+fn rule_from_row(r: &impl Get) -> Result<ServiceLevelRuleRow> {
+    Ok(ServiceLevelRuleRow {
+        id: r.text("id")?,
+        sector: r.text("sector")?,
+        service: r.text("service")?,
+        condition_ja: r.text("condition_ja")?,
+        condition_en: r.text("condition_en")?,
+        statute: r.text("statute")?,
+        min_users: r.opt_int("min_users")?,
+        min_duration_minutes: r.opt_int("min_duration_minutes")?,
+        min_interrupted_kw: r.opt_int("min_interrupted_kw")?,
+        min_households: r.opt_int("min_households")?,
+        position: r.int("position")?,
+    })
 }
 
-fn sector_from_row(r: &impl Get) -> SectorRow {
-    SectorRow {
-        code: r.text("code"),
-        name_ja: r.text("name_ja"),
-        name_en: r.text("name_en"),
-        ministry_org_id: r.opt_text("ministry_org_id"),
-        position: r.int("position"),
-    }
+fn sector_from_row(r: &impl Get) -> Result<SectorRow> {
+    Ok(SectorRow {
+        code: r.text("code")?,
+        name_ja: r.text("name_ja")?,
+        name_en: r.text("name_en")?,
+        ministry_org_id: r.opt_text("ministry_org_id")?,
+        position: r.int("position")?,
+    })
 }
 
-fn token_from_row(r: &impl Get) -> TokenRow {
-    TokenRow {
-        id: r.text("id"),
-        user_id: r.text("user_id"),
-        label: r.text("label"),
-        kind: r.text("kind"),
-        expires_at: r.opt_text("expires_at"),
-        revoked_at: r.opt_text("revoked_at"),
-        created_at: r.text("created_at"),
-    }
+fn token_from_row(r: &impl Get) -> Result<TokenRow> {
+    Ok(TokenRow {
+        id: r.text("id")?,
+        user_id: r.text("user_id")?,
+        label: r.text("label")?,
+        kind: r.text("kind")?,
+        expires_at: r.opt_text("expires_at")?,
+        revoked_at: r.opt_text("revoked_at")?,
+        created_at: r.text("created_at")?,
+    })
 }
 
 fn roles_json(roles: &[Role]) -> String {
@@ -98,12 +98,12 @@ pub(crate) async fn list_orgs(c: Conn<'_>) -> Result<Vec<OrgRow>> {
 
 pub(crate) async fn list_sectors(c: Conn<'_>) -> Result<Vec<SectorRow>> {
     let sql = "SELECT * FROM sectors ORDER BY position, code";
-    on!(c, c => Ok(sqlx::query(sql).fetch_all(&mut *c).await?.iter().map(sector_from_row).collect()))
+    on!(c, c => sqlx::query(sql).fetch_all(&mut *c).await?.iter().map(sector_from_row).collect())
 }
 
 pub(crate) async fn list_service_level_rules(c: Conn<'_>) -> Result<Vec<ServiceLevelRuleRow>> {
     let sql = "SELECT * FROM service_level_rules ORDER BY position, id";
-    on!(c, c => Ok(sqlx::query(sql).fetch_all(&mut *c).await?.iter().map(rule_from_row).collect()))
+    on!(c, c => sqlx::query(sql).fetch_all(&mut *c).await?.iter().map(rule_from_row).collect())
 }
 
 pub(crate) async fn get_user(c: Conn<'_>, id: &str) -> Result<Option<UserRow>> {
@@ -164,7 +164,7 @@ impl Store {
 
     pub async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRow>> {
         let sql = "SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at";
-        on!(self.read().await?.conn(), c => Ok(sqlx::query(sql).bind(user_id).fetch_all(&mut *c).await?.iter().map(token_from_row).collect()))
+        on!(self.read().await?.conn(), c => sqlx::query(sql).bind(user_id).fetch_all(&mut *c).await?.iter().map(token_from_row).collect())
     }
 
     pub async fn list_sectors(&self) -> Result<Vec<SectorRow>> {

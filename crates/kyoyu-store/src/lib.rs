@@ -167,38 +167,45 @@ impl Pooled {
     }
 }
 
-/// Column access that reads the same on both databases.
+/// Column access that reads the same on both databases. A column that is missing or of
+/// another type is an error (`StoreError::Database`), never a panic.
 pub(crate) trait Get {
-    fn text(&self, col: &str) -> String;
-    fn opt_text(&self, col: &str) -> Option<String>;
-    fn int(&self, col: &str) -> i64;
-    fn opt_int(&self, col: &str) -> Option<i64>;
-    fn flag(&self, col: &str) -> bool;
+    fn text(&self, col: &str) -> Result<String>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>>;
+    fn int(&self, col: &str) -> Result<i64>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>>;
+    fn flag(&self, col: &str) -> Result<bool>;
 }
 
 macro_rules! impl_get {
     ($row:ty) => {
         impl Get for $row {
-            fn text(&self, col: &str) -> String {
-                sqlx::Row::get(self, col)
+            fn text(&self, col: &str) -> Result<String> {
+                Ok(sqlx::Row::try_get(self, col)?)
             }
-            fn opt_text(&self, col: &str) -> Option<String> {
-                sqlx::Row::get(self, col)
+            fn opt_text(&self, col: &str) -> Result<Option<String>> {
+                Ok(sqlx::Row::try_get(self, col)?)
             }
-            fn int(&self, col: &str) -> i64 {
-                sqlx::Row::get(self, col)
+            fn int(&self, col: &str) -> Result<i64> {
+                Ok(sqlx::Row::try_get(self, col)?)
             }
-            fn opt_int(&self, col: &str) -> Option<i64> {
-                sqlx::Row::get(self, col)
+            fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+                Ok(sqlx::Row::try_get(self, col)?)
             }
-            fn flag(&self, col: &str) -> bool {
-                sqlx::Row::get(self, col)
+            fn flag(&self, col: &str) -> Result<bool> {
+                Ok(sqlx::Row::try_get(self, col)?)
             }
         }
     };
 }
 impl_get!(sqlx::sqlite::SqliteRow);
 impl_get!(sqlx::postgres::PgRow);
+
+/// The anonymous operator a row concerns (`conceal_org_id`, `conceal_secretariat_id`).
+pub(crate) fn concealed_from_row(r: &impl Get) -> Result<Option<Concealed>> {
+    let Some(org_id) = r.opt_text("conceal_org_id")? else { return Ok(None) };
+    Ok(Some(Concealed { org_id, secretariat_id: r.opt_text("conceal_secretariat_id")? }))
+}
 
 /// Who makes a change, for the audit log.
 #[derive(Debug, Clone, Default)]

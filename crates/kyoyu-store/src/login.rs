@@ -36,7 +36,8 @@ async fn login_throttle(c: Conn<'_>, key: LoginKey<'_>) -> Result<Throttle> {
         "SELECT failed_count, blocked_until FROM login_throttle WHERE user_id = $1 AND address = $2 AND door = $3";
     on!(c, c => {
         let row = sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).fetch_optional(&mut *c).await?;
-        Ok(row.map(|r| Throttle { failed_count: r.int("failed_count"), blocked_until: r.opt_text("blocked_until") }).unwrap_or_default())
+        let Some(r) = row else { return Ok(Throttle::default()) };
+        Ok(Throttle { failed_count: r.int("failed_count")?, blocked_until: r.opt_text("blocked_until")? })
     })
 }
 
@@ -74,7 +75,7 @@ impl Tx {
         let sql = "INSERT INTO login_throttle (user_id, address, door, failed_count) VALUES ($1, $2, $3, 1)
              ON CONFLICT (user_id, address, door) DO UPDATE SET failed_count = login_throttle.failed_count + 1
              RETURNING failed_count";
-        on!(self.conn().await?, c => Ok(sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).fetch_one(&mut *c).await?.int("failed_count")))
+        on!(self.conn().await?, c => Ok(sqlx::query(sql).bind(key.user_id).bind(key.address).bind(key.door).fetch_one(&mut *c).await?.int("failed_count")?))
     }
 
     pub async fn block_login(&mut self, key: LoginKey<'_>, until: &str) -> Result<()> {

@@ -34,37 +34,32 @@ pub struct MailRow {
     pub created_at: String,
 }
 
-fn mail_from_row(r: &impl Get) -> MailRow {
-    MailRow {
-        id: r.text("id"),
-        to_address: r.text("to_address"),
-        subject: r.text("subject"),
-        body: r.text("body"),
-        attempts: r.int("attempts"),
-        next_attempt_at: r.text("next_attempt_at"),
-        last_error: r.opt_text("last_error"),
-        sent_at: r.opt_text("sent_at"),
-        created_at: r.text("created_at"),
-    }
+fn mail_from_row(r: &impl Get) -> Result<MailRow> {
+    Ok(MailRow {
+        id: r.text("id")?,
+        to_address: r.text("to_address")?,
+        subject: r.text("subject")?,
+        body: r.text("body")?,
+        attempts: r.int("attempts")?,
+        next_attempt_at: r.text("next_attempt_at")?,
+        last_error: r.opt_text("last_error")?,
+        sent_at: r.opt_text("sent_at")?,
+        created_at: r.text("created_at")?,
+    })
 }
 
-fn concealed_from_row(r: &impl Get) -> Option<crate::Concealed> {
-    r.opt_text("conceal_org_id")
-        .map(|org_id| crate::Concealed { org_id, secretariat_id: r.opt_text("conceal_secretariat_id") })
-}
-
-fn notification_from_row(r: &impl Get) -> NotificationRow {
-    NotificationRow {
-        id: r.text("id"),
-        user_id: r.text("user_id"),
-        kind: r.text("kind"),
-        object_type: r.text("object_type"),
-        object_id: r.text("object_id"),
-        subject: r.text("subject"),
-        created_at: r.text("created_at"),
-        read_at: r.opt_text("read_at"),
-        concealed: concealed_from_row(r),
-    }
+fn notification_from_row(r: &impl Get) -> Result<NotificationRow> {
+    Ok(NotificationRow {
+        id: r.text("id")?,
+        user_id: r.text("user_id")?,
+        kind: r.text("kind")?,
+        object_type: r.text("object_type")?,
+        object_id: r.text("object_id")?,
+        subject: r.text("subject")?,
+        created_at: r.text("created_at")?,
+        read_at: r.opt_text("read_at")?,
+        concealed: crate::concealed_from_row(r)?,
+    })
 }
 
 impl Store {
@@ -84,7 +79,7 @@ impl Store {
                OR n.object_type NOT IN ('advisory', 'report'))
              ORDER BY n.created_at DESC, n.id DESC LIMIT $5";
         let limit = limit.clamp(1, crate::MAX_PAGE);
-        on!(self.read().await?.conn(), c => Ok(sqlx::query(sql)
+        on!(self.read().await?.conn(), c => sqlx::query(sql)
             .bind(scope.user_id())
             .bind(scope.org_id())
             .bind(scope.need_to_know())
@@ -94,13 +89,13 @@ impl Store {
             .await?
             .iter()
             .map(notification_from_row)
-            .collect()))
+            .collect())
     }
 
     /// Mail due for a (re)try.
     pub async fn due_mail(&self, now: &str, limit: i64) -> Result<Vec<MailRow>> {
         let sql = "SELECT * FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2";
-        on!(self.read().await?.conn(), c => Ok(sqlx::query(sql).bind(now).bind(limit).fetch_all(&mut *c).await?.iter().map(mail_from_row).collect()))
+        on!(self.read().await?.conn(), c => sqlx::query(sql).bind(now).bind(limit).fetch_all(&mut *c).await?.iter().map(mail_from_row).collect())
     }
 
     /// The outbox, newest first, as a viewer in `viewer_org` may see it: mail about an
@@ -111,7 +106,7 @@ impl Store {
                AND (conceal_org_id IS NULL OR conceal_org_id = $3 OR conceal_secretariat_id = $3)
              ORDER BY created_at DESC LIMIT $2";
         let limit = limit.clamp(1, crate::MAX_PAGE);
-        on!(self.read().await?.conn(), c => Ok(sqlx::query(sql).bind(unsent_only).bind(limit).bind(viewer_org).fetch_all(&mut *c).await?.iter().map(mail_from_row).collect()))
+        on!(self.read().await?.conn(), c => sqlx::query(sql).bind(unsent_only).bind(limit).bind(viewer_org).fetch_all(&mut *c).await?.iter().map(mail_from_row).collect())
     }
 }
 

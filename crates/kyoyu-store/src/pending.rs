@@ -12,7 +12,7 @@ use crate::rows::{ChainRow, NewRendition};
 use crate::stix::{insert_objects, ItemRef, Placing};
 use crate::{statement_parts, Conn, Result};
 use kyoyu_domain::codes::ReportStatus;
-use kyoyu_domain::Tlp;
+use kyoyu_domain::{FreeText, Tlp};
 use kyoyu_policy::AccessGrants;
 use kyoyu_stix::StixObject;
 use sqlx::QueryBuilder;

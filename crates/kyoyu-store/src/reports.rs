@@ -35,12 +35,14 @@ const COLUMNS: &str = "SELECT r.id, r.chain_id, r.sequence, r.parent_id, r.sende
 const FROM_SCOPED: &str =
     " FROM report_access a JOIN reports r ON r.id = a.report_id JOIN chains c ON c.id = r.chain_id WHERE ";
 
-fn scoped<DB: Database>(select: &str, scope: &ReadScope) -> QueryBuilder<'static, DB>
+/// `select` from the items joined to their reader rows (`from`, ending in `WHERE`), kept to
+/// those the scope may read.
+pub(crate) fn scoped<DB: Database>(select: &str, from: &str, scope: &ReadScope) -> QueryBuilder<'static, DB>
 where
     for<'a> String: Encode<'a, DB> + Type<DB>,
     for<'a> bool: Encode<'a, DB> + Type<DB>,
 {
-    let mut qb = QueryBuilder::new(format!("{select}{FROM_SCOPED}"));
+    let mut qb = QueryBuilder::new(format!("{select}{from}"));
     push_scope(&mut qb, scope);
     qb
 }
@@ -121,42 +123,42 @@ where
 }
 
 fn chain_from_row(r: &impl Get) -> Result<ChainRow> {
-    let route = r.text("route");
+    let route = r.text("route")?;
     Ok(ChainRow {
-        id: r.text("chain_id"),
+        id: r.text("chain_id")?,
         route: Route::parse(&route).ok_or_else(|| StoreError::Corrupt(format!("route {route}")))?,
-        statutory: r.flag("statutory"),
-        exercise: r.flag("exercise"),
-        sector: r.text("chain_sector"),
-        originator_org_id: r.text("originator_org_id"),
-        secretariat_org_id: r.opt_text("secretariat_org_id"),
-        identifier: r.opt_text("identifier"),
-        disclosure_consent_at: r.opt_text("disclosure_consent_at"),
-        disclosure_consent_by: r.opt_text("disclosure_consent_by"),
-        created_at: r.text("chain_created_at"),
+        statutory: r.flag("statutory")?,
+        exercise: r.flag("exercise")?,
+        sector: r.text("chain_sector")?,
+        originator_org_id: r.text("originator_org_id")?,
+        secretariat_org_id: r.opt_text("secretariat_org_id")?,
+        identifier: r.opt_text("identifier")?,
+        disclosure_consent_at: r.opt_text("disclosure_consent_at")?,
+        disclosure_consent_by: r.opt_text("disclosure_consent_by")?,
+        created_at: r.text("chain_created_at")?,
     })
 }
 
 fn report_from_row(r: &impl Get) -> Result<ReportRow> {
-    let status = r.text("status");
+    let status = r.text("status")?;
     Ok(ReportRow {
-        id: r.text("id"),
+        id: r.text("id")?,
         chain: chain_from_row(r)?,
-        sequence: r.int("sequence"),
-        parent_id: r.opt_text("parent_id"),
-        sender_org_id: r.text("sender_org_id"),
-        receiver_org_id: r.text("receiver_org_id"),
+        sequence: r.int("sequence")?,
+        parent_id: r.opt_text("parent_id")?,
+        sender_org_id: r.text("sender_org_id")?,
+        receiver_org_id: r.text("receiver_org_id")?,
         status: ReportStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
-        identifies_operator: r.flag("identifies_operator"),
-        content: serde_json::from_str(&r.text("content")).map_err(|e| StoreError::Corrupt(format!("content: {e}")))?,
-        published_at: r.opt_text("published_at"),
-        created_at: r.text("created_at"),
+        identifies_operator: r.flag("identifies_operator")?,
+        content: serde_json::from_str(&r.text("content")?).map_err(|e| StoreError::Corrupt(format!("content: {e}")))?,
+        published_at: r.opt_text("published_at")?,
+        created_at: r.text("created_at")?,
     })
 }
 
 async fn get_report(c: Conn<'_>, scope: &ReadScope, id: &str) -> Result<Option<ReportRow>> {
     on!(c, c => {
-        let mut qb = scoped(COLUMNS, scope);
+        let mut qb = scoped(COLUMNS, FROM_SCOPED, scope);
         qb.push(" AND r.id = ").push_bind(id.to_string());
         qb.build().fetch_optional(&mut *c).await?.as_ref().map(report_from_row).transpose()
     })
@@ -177,7 +179,7 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<ReportRow>> {
         on!(self.read().await?.conn(), c => {
-            let mut qb = scoped(COLUMNS, scope);
+            let mut qb = scoped(COLUMNS, FROM_SCOPED, scope);
             push_filter(&mut qb, f);
             if f.chain_id.is_some() {
                 qb.push(" ORDER BY r.sequence ASC, r.created_at ASC, r.id ASC");
@@ -191,7 +193,7 @@ impl Store {
 
     pub async fn count_reports(&self, scope: &ReadScope, f: &ReportFilter) -> Result<i64> {
         on!(self.read().await?.conn(), c => {
-            let mut qb = scoped("SELECT COUNT(*)", scope);
+            let mut qb = scoped("SELECT COUNT(*)", FROM_SCOPED, scope);
             push_filter(&mut qb, f);
             Ok(qb.build_query_scalar().fetch_one(&mut *c).await?)
         })
@@ -247,28 +249,36 @@ impl Tx {
     /// Writes exactly the readers the policy granted, replacing any before. Each reader row
     /// carries its item's time, so lists walk an index newest first.
     pub async fn replace_access(&mut self, report_id: &str, grants: &AccessGrants) -> Result<()> {
-        let before: Vec<String> = on!(self.conn().await?, c => sqlx::query_scalar("SELECT org_id FROM report_access WHERE report_id = $1").bind(report_id).fetch_all(&mut *c).await?);
-        if grants.rows().iter().any(|(org, _)| !before.contains(org)) {
-            self.redate_item_objects(crate::ItemRef::Report(report_id)).await?;
-        }
-        on!(self.conn().await?, c => sqlx::query("DELETE FROM report_access WHERE report_id = $1").bind(report_id).execute(&mut *c).await?.rows_affected());
-        self.insert_access(report_id, grants).await
+        self.replace_readers(crate::ItemRef::Report(report_id), grants).await
     }
 
-    /// Writes the readers of a rendition that has none yet, in one statement.
-    async fn insert_access(&mut self, report_id: &str, grants: &AccessGrants) -> Result<()> {
+    /// Replaces an item's reader rows with `grants`, each carrying the item's time. A reader
+    /// that is new re-dates the item's STIX objects, so TAXII clients polling by date see them.
+    pub(crate) async fn replace_readers(&mut self, item: crate::ItemRef<'_>, grants: &AccessGrants) -> Result<()> {
+        let (table, column, items, id) = match item {
+            crate::ItemRef::Report(id) => ("report_access", "report_id", "reports", id),
+            crate::ItemRef::Advisory(id) => ("advisory_access", "advisory_id", "advisories", id),
+        };
+        let sql = format!("SELECT org_id FROM {table} WHERE {column} = $1");
+        let before: Vec<String> =
+            on!(self.conn().await?, c => sqlx::query_scalar(&sql).bind(id).fetch_all(&mut *c).await?);
+        if grants.rows().iter().any(|(org, _)| !before.contains(org)) {
+            self.redate_item_objects(item).await?;
+        }
+        let sql = format!("DELETE FROM {table} WHERE {column} = $1");
+        on!(self.conn().await?, c => sqlx::query(&sql).bind(id).execute(&mut *c).await?.rows_affected());
         if grants.rows().is_empty() {
             return Ok(());
         }
         on!(self.conn().await?, c => {
-            let mut qb = QueryBuilder::new(
-                "INSERT INTO report_access (org_id, report_id, need_to_know, created_at)
-                 SELECT v.column1, r.id, v.column2, r.created_at FROM (",
-            );
+            let mut qb = QueryBuilder::new(format!(
+                "INSERT INTO {table} (org_id, {column}, need_to_know, created_at)
+                 SELECT v.column1, i.id, v.column2, i.created_at FROM ("
+            ));
             qb.push_values(grants.rows(), |mut b, (org_id, ntk)| {
                 b.push_bind(org_id.clone()).push_bind(*ntk);
             });
-            qb.push(") AS v, reports r WHERE r.id = ").push_bind(report_id.to_string());
+            qb.push(format!(") AS v, {items} i WHERE i.id = ")).push_bind(id.to_string());
             qb.build().execute(&mut *c).await?.rows_affected()
         });
         Ok(())

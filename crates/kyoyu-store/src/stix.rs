@@ -180,21 +180,19 @@ where
     push_versions(qb, &q.versions);
 }
 
-fn row_from(r: &impl Get) -> StixRow {
-    StixRow {
-        seq: r.int("seq"),
-        stix_id: r.text("stix_id"),
-        kind: r.text("type"),
-        spec_version: r.text("spec_version"),
-        version: r.text("version"),
-        date_added: r.text("date_added"),
-        tlp: r.opt_text("tlp").and_then(|t| Tlp::parse(&t)),
-        owner_org_id: r.opt_text("owner_org_id"),
-        body: r.text("body"),
-        concealed: r
-            .opt_text("conceal_org_id")
-            .map(|org_id| crate::Concealed { org_id, secretariat_id: r.opt_text("conceal_secretariat_id") }),
-    }
+fn row_from(r: &impl Get) -> Result<StixRow> {
+    Ok(StixRow {
+        seq: r.int("seq")?,
+        stix_id: r.text("stix_id")?,
+        kind: r.text("type")?,
+        spec_version: r.text("spec_version")?,
+        version: r.text("version")?,
+        date_added: r.text("date_added")?,
+        tlp: r.opt_text("tlp")?.map(|t| crate::directory::parse_code("tlp", &t, Tlp::parse)).transpose()?,
+        owner_org_id: r.opt_text("owner_org_id")?,
+        body: r.text("body")?,
+        concealed: crate::concealed_from_row(r)?,
+    })
 }
 
 fn push_item<DB: Database>(qb: &mut QueryBuilder<'_, DB>, item: ItemRef<'_>)
@@ -260,7 +258,7 @@ impl Store {
             qb.push(" AND");
             push_readable(&mut qb, scope);
             qb.push(" ORDER BY o.seq");
-            Ok(qb.build().fetch_all(&mut *c).await?.iter().map(row_from).collect())
+            qb.build().fetch_all(&mut *c).await?.iter().map(row_from).collect()
         })
     }
 
@@ -294,7 +292,7 @@ impl Store {
             push_readable(&mut qb, scope);
             push_in(&mut qb, "v.value", values);
             qb.push(" ORDER BY o.date_added DESC, o.seq DESC LIMIT ").push_bind(limit);
-            Ok(qb.build().fetch_all(&mut *c).await?.iter().map(|r| (r.text("value"), r.text("collection"), row_from(r))).collect())
+            qb.build().fetch_all(&mut *c).await?.iter().map(|r| Ok((r.text("value")?, r.text("collection")?, row_from(r)?))).collect()
         })
     }
 
@@ -303,7 +301,7 @@ impl Store {
         let sql = "SELECT collection, created_at, outcome FROM taxii_status WHERE id = $1 AND org_id = $2";
         on!(self.read().await?.conn(), c => {
             let row = sqlx::query(sql).bind(id).bind(scope.org_id()).fetch_optional(&mut *c).await?;
-            Ok(row.map(|r| (r.text("collection"), r.text("created_at"), r.text("outcome"))))
+            row.map(|r| Ok((r.text("collection")?, r.text("created_at")?, r.text("outcome")?))).transpose()
         })
     }
 }
@@ -313,7 +311,7 @@ async fn page_on(c: Conn<'_>, scope: &ReadScope, q: &StixQuery) -> Result<Vec<St
         let mut qb = QueryBuilder::new(if q.without_bodies { COLUMNS_WITHOUT_BODY } else { COLUMNS });
         push_query(&mut qb, scope, q);
         qb.push(" ORDER BY o.date_added, o.seq LIMIT ").push_bind(q.limit + 1);
-        Ok(qb.build().fetch_all(&mut *c).await?.iter().map(row_from).collect())
+        qb.build().fetch_all(&mut *c).await?.iter().map(row_from).collect()
     })
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 /// A JSON body for a handler, parsed exactly as a client's would be (errors name the field).
 pub fn body<T: DeserializeOwned>(v: &Value) -> Result<JsonBody<T>, ApiError> {
-    let bytes = serde_json::to_vec(v).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = serde_json::to_vec(v).map_err(|e| ApiError::internal("answer as JSON", e))?;
     parse_json(&bytes).map(JsonBody)
 }
 

@@ -1,7 +1,8 @@
 //! Japanese first, English second: the user's language and the labels of the code lists.
 
 use kyoyu_domain::codes::{
-    AckStatus, Cause, EventType, OrgKind, Outlook, PressStatus, ReportStatus, Role, Route, Severity, SystemStatus,
+    AckStatus, AdvisoryStatus, Cause, EventType, OrgKind, Outlook, PressStatus, ReportStatus, Role, Route, Severity,
+    SystemStatus,
 };
 use kyoyu_domain::Tlp;
 
@@ -77,6 +78,7 @@ macro_rules! labels {
 
 labels!(
     AckStatus,
+    AdvisoryStatus,
     Cause,
     EventType,
     OrgKind,

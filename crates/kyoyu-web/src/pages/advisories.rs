@@ -16,7 +16,7 @@ use axum::Json;
 use kyoyu_api::advisories as api;
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
-use kyoyu_domain::codes::{AckStatus, OrgKind, Severity};
+use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, OrgKind, Severity};
 use kyoyu_domain::Tlp;
 use maud::{html, Markup};
 use serde_json::{json, Value};
@@ -82,7 +82,7 @@ pub fn table(lang: Lang, rows: &[Value]) -> Markup {
                         td { (crate::layout::tlp_tag(a["tlp"].as_str())) }
                         td { (label_of(Severity::parse, a["severity"].as_str().unwrap_or(""), lang)) }
                         td { (a["content"]["summary"].as_str().unwrap_or("").chars().take(60).collect::<String>()) }
-                        td { (if a["status"] == "issued" { lang.t("発出済", "issued") } else { lang.t("下書き", "draft") }) }
+                        td { (label_of(AdvisoryStatus::parse, a["status"].as_str().unwrap_or(""), lang)) }
                         td.num { (acked) " / " (total) }
                     }
                 }
@@ -429,7 +429,7 @@ pub async fn view(
 async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result<Markup, ApiError> {
     let v = fetch(state, web, id).await?;
     let names = Names::load(state).await?;
-    if v["status"] == "draft" && web.caller.org.kind == OrgKind::Coordinator {
+    if v["status"] == AdvisoryStatus::Draft.code() && web.caller.org.kind == OrgKind::Coordinator {
         let st = with_recipients(FormState::from_json(&v), &v);
         let c = choices(state, web, &st, &names).await?;
         let body = html! { (notice) (draft_form(web, &st, &c, &format!("/advisories/{id}"), &[])) };

@@ -2,6 +2,7 @@
 
 use super::advisories::{self, table as advisory_table};
 use super::reports::{list_of, table as report_table};
+use super::widenings::widening_status;
 use crate::call::{items, Names};
 use crate::i18n::{label_of, Lang};
 use crate::layout::{ok, page, WebResult};
@@ -9,7 +10,7 @@ use crate::session::Web;
 use axum::extract::{Path, State};
 use axum::Json;
 use kyoyu_api::AppState;
-use kyoyu_domain::codes::{OrgKind, Severity};
+use kyoyu_domain::codes::{OrgKind, ReportStatus, Severity, WideningStatus};
 use maud::{html, Markup};
 use serde_json::Value;
 
@@ -18,12 +19,15 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     let reports = list_of(&state, &web, &[]).await?;
     let advisories = advisories::list_of(&state, &web, &[]).await?;
     let me = web.caller.org_id();
-    let inbox: Vec<Value> =
-        reports.iter().filter(|r| r["receiver_org_id"] == me && r["status"] == "sent").cloned().collect();
+    let inbox: Vec<Value> = reports
+        .iter()
+        .filter(|r| r["receiver_org_id"] == me && r["status"] == ReportStatus::Sent.code())
+        .cloned()
+        .collect();
     let lang = web.lang;
     let widenings = super::widenings::described(&state, &web).await?;
     let open: Vec<_> =
-        widenings.into_iter().filter(|(w, _)| w["status"] == "at_secretariat" || w["status"] == "pending").collect();
+        widenings.into_iter().filter(|(w, _)| widening_status(w).is_some_and(WideningStatus::is_open)).collect();
     let asked = match web.caller.org.kind {
         OrgKind::Ministry | OrgKind::Coordinator => Some(with_questions(&state, &web, &advisories).await),
         _ => None,

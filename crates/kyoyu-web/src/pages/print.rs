@@ -56,11 +56,11 @@ static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCU
 
 /// Renders a document to PDF with headless Chromium.
 pub async fn pdf(doc: Markup) -> Result<Vec<u8>, ApiError> {
-    let _turn = RENDERS.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let dir = tempfile::tempdir().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let _turn = RENDERS.acquire().await.map_err(|e| ApiError::internal("PDF render queue", e))?;
+    let dir = tempfile::tempdir().map_err(|e| ApiError::internal("PDF work directory", e))?;
     let html_path = dir.path().join("form.html");
     let pdf_path = dir.path().join("form.pdf");
-    tokio::fs::write(&html_path, doc.into_string()).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::fs::write(&html_path, doc.into_string()).await.map_err(|e| ApiError::internal("PDF source", e))?;
     let mut cmd = tokio::process::Command::new(chromium());
     cmd.args([
         "--headless",
@@ -77,12 +77,12 @@ pub async fn pdf(doc: Markup) -> Result<Vec<u8>, ApiError> {
     .kill_on_drop(true);
     let status = tokio::time::timeout(Duration::from_secs(60), cmd.status()).await;
     match status {
-        Ok(Ok(s)) if s.success() => tokio::fs::read(&pdf_path).await.map_err(|e| ApiError::Internal(e.to_string())),
-        Ok(Ok(s)) => Err(ApiError::Internal(format!("chromium exited with {s}"))),
-        Ok(Err(e)) => Err(ApiError::Internal(format!(
-            "cannot run {} (install Debian's chromium or set KYOYU_CHROMIUM): {e}",
-            chromium()
-        ))),
+        Ok(Ok(s)) if s.success() => tokio::fs::read(&pdf_path).await.map_err(|e| ApiError::internal("rendered PDF", e)),
+        Ok(Ok(s)) => Err(ApiError::internal("PDF render", format!("chromium exited with {s}"))),
+        Ok(Err(e)) => Err(ApiError::internal(
+            &format!("cannot run {} (install Debian's chromium or set KYOYU_CHROMIUM)", chromium()),
+            e,
+        )),
         Err(_) => Err(ApiError::Internal("chromium did not finish within 60 s".into())),
     }
 }

@@ -201,7 +201,10 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
     let me = web.caller.org_id();
     let officer = web.caller.principal.is_relay_officer();
     let kind = web.caller.org.kind;
-    let may_forward = v["receiver_org_id"] == me && v["status"] == "sent" && officer && kind != OrgKind::Coordinator;
+    let may_forward = v["receiver_org_id"] == me
+        && v["status"] == ReportStatus::Sent.code()
+        && officer
+        && kind != OrgKind::Coordinator;
     let originator = kind == OrgKind::Operator && chain.iter().any(|r| r["sequence"] == 1 && r["sender_org_id"] == me);
     let publishable = kind == OrgKind::Coordinator
         && officer

@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use kyoyu_api::advisories as api;
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
+use kyoyu_domain::codes::WideningStatus;
 use maud::{html, Markup};
 use serde_json::{json, Value};
 
@@ -30,15 +31,20 @@ pub async fn visible(state: &AppState, web: &Web) -> Result<Vec<Value>, ApiError
     Ok(items(&v))
 }
 
-fn status_label(lang: Lang, status: &str) -> String {
-    let (ja, en) = match status {
-        "at_secretariat" => ("セプター事務局で確認中", "with the CEPTOAR secretariat"),
-        "pending" => ("事業者の回答待ち", "awaiting the operator's answer"),
-        "granted" => ("同意", "granted"),
-        "refused" => ("不同意", "refused"),
-        other => (other, other),
+/// A request's status, from the API's answer.
+pub fn widening_status(w: &Value) -> Option<WideningStatus> {
+    w["status"].as_str().and_then(WideningStatus::parse)
+}
+
+fn status_label(lang: Lang, status: Option<WideningStatus>) -> &'static str {
+    let Some(status) = status else { return "" };
+    let en = match status {
+        WideningStatus::AtSecretariat => "with the CEPTOAR secretariat",
+        WideningStatus::Pending => "awaiting the operator's answer",
+        WideningStatus::Granted => "granted",
+        WideningStatus::Refused => "refused",
     };
-    lang.t(ja, en).to_string()
+    lang.t(status.label_ja(), en)
 }
 
 /// The report the request is about, as this reader may see it.
@@ -65,18 +71,18 @@ pub fn table(web: &Web, rows: &[(Value, Markup)]) -> Markup {
             thead { tr { th { (lang.t("依頼日時", "Requested")) } th { (lang.t("対象", "About")) } th { (lang.t("状態", "Status")) } th {} } }
             tbody { @for (w, about) in rows {
                 @let id = w["id"].as_str().unwrap_or("");
-                @let status = w["status"].as_str().unwrap_or("");
+                @let status = widening_status(w);
                 tr {
                     td { (shown_time(w["requested_at"].as_str().unwrap_or(""))) }
                     td { (about) }
                     td { (status_label(lang, status)) }
                     td {
-                        @if status == "at_secretariat" {
+                        @if status == Some(WideningStatus::AtSecretariat) {
                             form.inline method="post" action={ "/scope-widenings/" (id) "/relay" } {
                                 (csrf(web)) button type="submit" { (lang.t("事業者へ伝達", "Pass to the operator")) }
                             }
                         }
-                        @if status == "pending" {
+                        @if status == Some(WideningStatus::Pending) {
                             form.inline method="post" action={ "/scope-widenings/" (id) "/answer" } {
                                 (csrf(web))
                                 button type="submit" name="grant" value="true" { (lang.t("同意する", "Grant")) } " "

@@ -15,7 +15,7 @@ use kyoyu_domain::advisory::AdvisoryDraft;
 use kyoyu_domain::codes::Route;
 use kyoyu_domain::report::ReportContent;
 use kyoyu_stix::{OrgRef, StixObject};
-use kyoyu_store::{AdvisoryRow, ChainRow, ItemRef, StixQuery, StixRow, Store, Tx, VersionMatch};
+use kyoyu_store::{AdvisoryRow, ChainRow, ItemRef, ObjectsOf, StixQuery, StixRow, Store, Tx, VersionMatch};
 use serde_json::{json, Value};
 
 fn org_ref<'a>(world: &'a World, id: &str) -> Option<OrgRef<'a>> {
@@ -53,7 +53,14 @@ pub async fn keep_rendition(
         created_at: at.created_at,
     };
     let objects = kyoyu_stix::rendition_objects(&facts);
-    tx.insert_item_objects(REPORTS, ItemRef::Report(at.id), content.tlp, at.created_at, objects).await?;
+    let made = ObjectsOf {
+        collection: REPORTS,
+        item: ItemRef::Report(at.id),
+        tlp: content.tlp,
+        date_added: at.created_at,
+        objects,
+    };
+    tx.insert_item_objects(made).await?;
     Ok(())
 }
 
@@ -74,7 +81,14 @@ pub async fn keep_advisory(tx: &mut Tx, world: &World, a: &AdvisoryRow) -> ApiRe
         issued_at: a.issued_at.as_deref(),
     };
     let objects = kyoyu_stix::advisory_objects(&facts);
-    tx.replace_item_objects(ADVISORIES, ItemRef::Advisory(&a.id), a.draft.tlp, &saved_at, objects).await?;
+    let made = ObjectsOf {
+        collection: ADVISORIES,
+        item: ItemRef::Advisory(&a.id),
+        tlp: a.draft.tlp,
+        date_added: &saved_at,
+        objects,
+    };
+    tx.replace_item_objects(made).await?;
     Ok(())
 }
 

@@ -42,7 +42,7 @@ pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ReportFilter, MAX_PAGE};
 pub use rows::*;
 pub use statistics::StatisticsKeeper;
-pub use stix::{AddOutcome, ItemRef, PagePosition, StixQuery, StixRow, VersionMatch};
+pub use stix::{AddOutcome, ItemRef, ObjectsOf, PagePosition, StixQuery, StixRow, VersionMatch};
 pub use writer::WriteStats;
 
 use sqlx::pool::PoolConnection;

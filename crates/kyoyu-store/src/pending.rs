@@ -9,7 +9,7 @@
 //! them before the batch commits.
 
 use crate::rows::{ChainRow, NewRendition};
-use crate::stix::{insert_objects, ItemRef, Placing};
+use crate::stix::{insert_objects, ItemRef, ObjectsOf, Placing};
 use crate::{statement_parts, Conn, Result};
 use kyoyu_domain::codes::ReportStatus;
 use kyoyu_domain::{FreeText, Tlp};
@@ -124,24 +124,17 @@ impl Pending {
         }));
     }
 
-    pub(crate) fn add_item_objects(
-        &mut self,
-        collection: &str,
-        item: ItemRef<'_>,
-        tlp: Tlp,
-        date_added: &str,
-        objects: Vec<StixObject>,
-    ) {
-        let item = match item {
+    pub(crate) fn add_item_objects(&mut self, made: ObjectsOf<'_>) {
+        let item = match made.item {
             ItemRef::Report(id) => OwnedItem::Report(id.to_string()),
             ItemRef::Advisory(id) => OwnedItem::Advisory(id.to_string()),
         };
         self.objects.push(ItemObjects {
-            collection: collection.to_string(),
+            collection: made.collection.to_string(),
             item,
-            tlp,
-            date_added: date_added.to_string(),
-            objects,
+            tlp: made.tlp,
+            date_added: made.date_added.to_string(),
+            objects: made.objects,
         });
     }
 

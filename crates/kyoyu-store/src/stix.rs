@@ -235,6 +235,16 @@ pub(crate) struct Placing<'a> {
     pub(crate) latest: bool,
 }
 
+/// The STIX objects made from one report rendition or advisory, to keep in `collection` at the
+/// item's TLP.
+pub struct ObjectsOf<'a> {
+    pub collection: &'a str,
+    pub item: ItemRef<'a>,
+    pub tlp: Tlp,
+    pub date_added: &'a str,
+    pub objects: Vec<StixObject>,
+}
+
 /// The item an object was made from.
 #[derive(Debug, Clone, Copy)]
 pub enum ItemRef<'a> {
@@ -322,15 +332,8 @@ impl Tx {
     }
 
     /// Keeps the objects made from a report or advisory, replacing any made before.
-    pub async fn replace_item_objects(
-        &mut self,
-        collection: &str,
-        item: ItemRef<'_>,
-        tlp: Tlp,
-        date_added: &str,
-        objects: Vec<StixObject>,
-    ) -> Result<()> {
-        let (column, id) = match item {
+    pub async fn replace_item_objects(&mut self, made: ObjectsOf<'_>) -> Result<()> {
+        let (column, id) = match made.item {
             ItemRef::Report(r) => ("report_id", r),
             ItemRef::Advisory(a) => ("advisory_id", a),
         };
@@ -338,7 +341,7 @@ impl Tx {
         on!(self.conn().await?, c => sqlx::query(&values).bind(id).execute(&mut *c).await?.rows_affected());
         let objects_sql = format!("DELETE FROM stix_objects WHERE {column} = $1");
         on!(self.conn().await?, c => sqlx::query(&objects_sql).bind(id).execute(&mut *c).await?.rows_affected());
-        self.insert_item_objects(collection, item, tlp, date_added, objects).await
+        self.insert_item_objects(made).await
     }
 
     /// Marks an item's objects added now: called when the item gains a reader, so that
@@ -355,15 +358,8 @@ impl Tx {
 
     /// Keeps the objects made from a new report rendition or advisory (written with the
     /// batch: see the store's `pending` module).
-    pub async fn insert_item_objects(
-        &mut self,
-        collection: &str,
-        item: ItemRef<'_>,
-        tlp: Tlp,
-        date_added: &str,
-        objects: Vec<StixObject>,
-    ) -> Result<()> {
-        self.pending.add_item_objects(collection, item, tlp, date_added, objects);
+    pub async fn insert_item_objects(&mut self, made: ObjectsOf<'_>) -> Result<()> {
+        self.pending.add_item_objects(made);
         Ok(())
     }
 

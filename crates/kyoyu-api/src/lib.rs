@@ -156,7 +156,8 @@ async fn openapi() -> impl IntoResponse {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-/// Serves on `listener` until `shutdown` completes, with the mail worker beside it.
+/// Serves on `listener` until `shutdown` completes, with the mail worker and the maker of
+/// new renditions' STIX objects beside it.
 pub async fn serve(
     listener: TcpListener,
     store: Store,
@@ -178,7 +179,9 @@ pub async fn serve_with(
     stix::install_definitions(&store).await.map_err(|e| std::io::Error::other(e.to_string()))?;
     notify::spawn_worker(store.clone(), config.mail.clone());
     let _statistics = store.keep_statistics().await.map_err(|e| std::io::Error::other(e.to_string()))?;
-    let app = app_with(AppState::new(store, config), extra);
+    let state = AppState::new(store, config);
+    let _follower = stix::spawn_follower(state.clone());
+    let app = app_with(state, extra);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await

@@ -78,16 +78,7 @@ async fn insert_hop(
     } else {
         chain.identifier.clone()
     };
-    let place = crate::stix::RenditionPlace {
-        id: &rendition.id,
-        chain,
-        identifier: identifier.as_deref(),
-        sequence,
-        sender: hop.sender,
-        receiver: hop.receiver,
-        created_at: &rendition.created_at,
-    };
-    crate::stix::keep_rendition(tx, world, place, &rendition.content).await?;
+    tx.defer_rendition_objects(&rendition.id, identifier.as_deref()).await?;
     Ok(rendition.id)
 }
 

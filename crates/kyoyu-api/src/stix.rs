@@ -12,56 +12,112 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kyoyu_domain::advisory::AdvisoryDraft;
-use kyoyu_domain::codes::Route;
-use kyoyu_domain::report::ReportContent;
 use kyoyu_stix::{OrgRef, StixObject};
-use kyoyu_store::{AdvisoryRow, ChainRow, ItemRef, ObjectsOf, StixQuery, StixRow, Store, Tx, VersionMatch};
+use kyoyu_store::{AdvisoryRow, ItemRef, ObjectsOf, StixQuery, StixRow, Store, Tx, VersionMatch, WaitingRendition};
 use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::time::Duration;
 
 fn org_ref<'a>(world: &'a World, id: &str) -> Option<OrgRef<'a>> {
     world.org(id).map(|o| OrgRef { id: &o.id, name: &o.name_ja })
 }
 
-/// Where a rendition sits, for its STIX objects.
-pub struct RenditionPlace<'a> {
-    pub id: &'a str,
-    pub chain: &'a ChainRow,
-    pub identifier: Option<&'a str>,
-    pub sequence: i64,
-    pub sender: &'a str,
-    pub receiver: &'a str,
-    pub created_at: &'a str,
+/// Most renditions one round makes objects for, in one transaction.
+const ROUND: i64 = 256;
+
+/// How long a STIX read waits for renditions another process is making objects for.
+const CATCH_UP_PATIENCE: Duration = Duration::from_secs(5);
+
+/// The STIX objects of one rendition. The operator of an anonymised chain is never named.
+fn rendition_objects(world: &World, waiting: &WaitingRendition) -> Vec<StixObject> {
+    let r = &waiting.report;
+    let named = |org: &str| if r.chain.anonymous_originator() == Some(org) { None } else { org_ref(world, org) };
+    let facts = kyoyu_stix::RenditionFacts {
+        rendition_id: &r.id,
+        identifier: waiting.identifier.as_deref(),
+        sequence: r.sequence,
+        route: r.chain.route,
+        statutory: r.chain.statutory,
+        sender: named(&r.sender_org_id),
+        receiver: named(&r.receiver_org_id),
+        content: &r.content,
+        created_at: &r.created_at,
+    };
+    kyoyu_stix::rendition_objects(&facts)
 }
 
-/// Keeps a new rendition as STIX objects. The operator of an anonymised chain is never named.
-pub async fn keep_rendition(
-    tx: &mut Tx,
-    world: &World,
-    at: RenditionPlace<'_>,
-    content: &ReportContent,
-) -> ApiResult<()> {
-    let hidden = |org: &str| at.chain.route == Route::Anonymised && org == at.chain.originator_org_id;
-    let facts = kyoyu_stix::RenditionFacts {
-        rendition_id: at.id,
-        identifier: at.identifier,
-        sequence: at.sequence,
-        route: at.chain.route,
-        statutory: at.chain.statutory,
-        sender: if hidden(at.sender) { None } else { org_ref(world, at.sender) },
-        receiver: if hidden(at.receiver) { None } else { org_ref(world, at.receiver) },
-        content,
-        created_at: at.created_at,
-    };
-    let objects = kyoyu_stix::rendition_objects(&facts);
-    let made = ObjectsOf {
-        collection: REPORTS,
-        item: ItemRef::Report(at.id),
-        tlp: content.tlp,
-        date_added: at.created_at,
-        objects,
-    };
-    tx.insert_item_objects(made).await?;
-    Ok(())
+/// Makes the objects of up to [`ROUND`] renditions waiting for them, in one transaction, and
+/// answers how many this process made. Their `date_added` is now: a TAXII client polling with
+/// `added_after` sees them whenever they come.
+pub async fn make_waiting_objects(state: &AppState) -> ApiResult<usize> {
+    let waiting = state.store.waiting_renditions(ROUND).await?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = state.store.begin(kyoyu_store::Actor::default()).await?;
+    let world = World::current(&state.world, &mut tx).await?;
+    let seqs: Vec<i64> = waiting.iter().map(|w| w.seq).collect();
+    let claimed: HashSet<i64> = tx.claim_waiting(&seqs).await?.into_iter().collect();
+    let date_added = kyoyu_store::now();
+    for w in waiting.iter().filter(|w| claimed.contains(&w.seq)) {
+        let made = ObjectsOf {
+            collection: REPORTS,
+            item: ItemRef::Report(&w.report.id),
+            tlp: w.report.content.tlp,
+            date_added: &date_added,
+            objects: rendition_objects(&world, w),
+        };
+        tx.insert_item_objects(made).await?;
+    }
+    tx.commit().await?;
+    Ok(claimed.len())
+}
+
+/// Makes every rendition's waiting objects before a STIX read, so that a reader sees the
+/// objects of every report it can read. Renditions another process is taking are waited for
+/// a while; past that the read goes on without them.
+pub async fn catch_up(state: &AppState) -> ApiResult<()> {
+    let deadline = tokio::time::Instant::now() + CATCH_UP_PATIENCE;
+    while make_waiting_objects(state).await? == 0 {
+        if state.store.waiting_renditions(1).await?.is_empty() {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            tracing::warn!("STIX objects of some renditions are still being made elsewhere");
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Box::pin(catch_up(state)).await
+}
+
+/// Makes waiting objects in the background, a round at a time, until the server stops
+/// (the returned guard ends it when dropped).
+pub fn spawn_follower(state: AppState) -> AbortOnDrop {
+    let task = tokio::spawn(async move {
+        loop {
+            match make_waiting_objects(&state).await {
+                Ok(n) if n as i64 == ROUND => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "making STIX objects of new renditions"),
+            }
+            tokio::time::sleep(FOLLOW_EVERY).await;
+        }
+    });
+    AbortOnDrop(task)
+}
+
+/// How often the follower looks for new renditions: often enough that TAXII clients see
+/// new reports within a second, seldom enough that each round takes many.
+const FOLLOW_EVERY: Duration = Duration::from_millis(250);
+
+/// Ends a background task when dropped.
+pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Keeps an advisory (as saved now) as STIX objects, replacing those of its earlier saves.
@@ -154,6 +210,7 @@ fn bundle_of(rows: &[StixRow]) -> Value {
 }
 
 async fn item_bundle(state: &AppState, caller: &Caller, item: ItemRef<'_>) -> ApiResult<Json<Value>> {
+    catch_up(state).await?;
     let rows = state.store.stix_of_item(&caller.scope(), item).await?;
     if rows.is_empty() {
         return Err(ApiError::NotFound);
@@ -188,6 +245,7 @@ pub async fn report_correlations(
     if state.store.get_report(&caller.scope(), &id).await?.is_none() {
         return Err(ApiError::NotFound);
     }
+    catch_up(&state).await?;
     let values = state.store.stix_values_of_item(item).await?;
     let found = state.store.stix_correlations(&caller.scope(), &values, item, 200).await?;
     let items: Vec<Value> = found

@@ -684,3 +684,28 @@ async fn an_outside_object_over_the_size_limit_is_refused_by_its_place() {
     assert_eq!((status["success_count"].clone(), status["failure_count"].clone()), (json!(1), json!(1)), "{status}");
     assert!(status["failures"][0]["message"].as_str().unwrap().contains("objects[1]"), "{status}");
 }
+
+#[tokio::test]
+async fn a_new_reports_objects_are_made_after_its_write_and_seen_by_the_next_read() {
+    let app = common::spawn_demo_without_background().await;
+    numbered_report(&app, "gas-a.ntk", "AMBER", "198.51.100.7 から侵入").await;
+    // Nothing made them yet: the rendition waits in the backlog, not in the collection.
+    assert!(!app.store.waiting_renditions(10).await.unwrap().is_empty());
+    // The first read makes them, so the reader sees the report it can read at once.
+    let seen = objects(&app, REPORTS, "nisc.cip", "").await;
+    assert!(seen.iter().any(|o| o.to_string().contains("198.51.100.7")), "{seen:?}");
+    assert!(app.store.waiting_renditions(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_server_makes_new_reports_objects_without_being_asked() {
+    let app = spawn_demo().await;
+    numbered_report(&app, "gas-a.ntk", "AMBER", "198.51.100.8 から侵入").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !app.store.waiting_renditions(10).await.unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the follower never made the objects");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let seen = objects(&app, REPORTS, "nisc.cip", "").await;
+    assert!(seen.iter().any(|o| o.to_string().contains("198.51.100.8")), "{seen:?}");
+}

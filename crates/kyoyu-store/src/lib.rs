@@ -42,7 +42,7 @@ pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ReportFilter, MAX_PAGE};
 pub use rows::*;
 pub use statistics::StatisticsKeeper;
-pub use stix::{AddOutcome, ItemRef, ObjectsOf, PagePosition, StixQuery, StixRow, VersionMatch};
+pub use stix::{AddOutcome, ItemRef, ObjectsOf, PagePosition, StixQuery, StixRow, VersionMatch, WaitingRendition};
 pub use writer::WriteStats;
 
 use sqlx::pool::PoolConnection;
@@ -229,6 +229,9 @@ impl Concealed {
     }
 }
 
+/// Each SQLite reader's page cache, in KiB (negative: SQLite's unit for a size in KiB).
+const READER_CACHE_KIB: &str = "-512";
+
 impl Store {
     /// Opens (creating if needed) the SQLite database in `data_dir` and applies the migrations.
     pub async fn open(data_dir: &Path) -> Result<Store> {
@@ -251,7 +254,10 @@ impl Store {
         let writer_options = options.clone().pragma("temp_store", "MEMORY");
         let writer = pool().max_connections(1).connect_with(writer_options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
-        let reader = pool().max_connections(8).connect_with(options.read_only(true)).await?;
+        // Readers keep a small page cache of their own (the OS caches the file for all of them):
+        // with SQLite's default of 2 MiB each, eight readers' memory grew with the database.
+        let reader_options = options.read_only(true).pragma("cache_size", READER_CACHE_KIB);
+        let reader = pool().max_connections(8).connect_with(reader_options).await?;
         // SQLite has one writer: one lane.
         let writes = writer::Writer::new(writer::WriterPool::Sqlite(writer.clone()), 1);
         Ok(Store { backend: Backend::Sqlite { reader, writer }, writes })

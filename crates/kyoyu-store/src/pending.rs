@@ -26,6 +26,13 @@ pub(crate) struct Pending {
     renditions: Vec<RenditionRow>,
     access: Vec<AccessRow>,
     objects: Vec<ItemObjects>,
+    /// Renditions whose STIX objects are made after the batch (`stix_backlog`).
+    backlog: Vec<BacklogRow>,
+}
+
+struct BacklogRow {
+    report_id: String,
+    identifier: Option<String>,
 }
 
 /// A rendition as stored: the content already serialised.
@@ -79,7 +86,11 @@ impl OwnedItem {
 
 impl Pending {
     pub(crate) fn is_empty(&self) -> bool {
-        self.chains.is_empty() && self.renditions.is_empty() && self.access.is_empty() && self.objects.is_empty()
+        self.chains.is_empty()
+            && self.renditions.is_empty()
+            && self.access.is_empty()
+            && self.objects.is_empty()
+            && self.backlog.is_empty()
     }
 
     /// Takes another transaction's rows into this batch's.
@@ -88,6 +99,11 @@ impl Pending {
         self.renditions.extend(other.renditions);
         self.access.extend(other.access);
         self.objects.extend(other.objects);
+        self.backlog.extend(other.backlog);
+    }
+
+    pub(crate) fn add_backlog(&mut self, report_id: &str, identifier: Option<&str>) {
+        self.backlog.push(BacklogRow { report_id: report_id.to_string(), identifier: identifier.map(str::to_string) });
     }
 
     pub(crate) fn add_chain(&mut self, chain: &ChainRow) {
@@ -151,6 +167,9 @@ impl Pending {
         }
         for part in statement_parts(&self.access, ROWS_PER_STATEMENT) {
             insert_access(conn.re(), part).await?;
+        }
+        for part in statement_parts(&self.backlog, ROWS_PER_STATEMENT) {
+            insert_backlog(conn.re(), part).await?;
         }
         let placed: Vec<(&StixObject, Placing<'_>)> = self
             .objects
@@ -230,6 +249,17 @@ async fn insert_access(conn: Conn<'_>, rows: &[AccessRow]) -> Result<()> {
                 .push_bind(a.report_id.as_str())
                 .push_bind(a.need_to_know)
                 .push_bind(a.created_at.as_str());
+        });
+        qb.build().execute(&mut *c).await?.rows_affected()
+    });
+    Ok(())
+}
+
+async fn insert_backlog(conn: Conn<'_>, rows: &[BacklogRow]) -> Result<()> {
+    on!(conn, c => {
+        let mut qb = QueryBuilder::new("INSERT INTO stix_backlog (report_id, identifier) ");
+        qb.push_values(rows, |mut b, w| {
+            b.push_bind(w.report_id.as_str()).push_bind(w.identifier.as_deref());
         });
         qb.build().execute(&mut *c).await?.rows_affected()
     });

@@ -26,7 +26,7 @@ pub struct ReportFilter {
     pub q: Option<String>,
 }
 
-const COLUMNS: &str = "SELECT r.id, r.chain_id, r.sequence, r.parent_id, r.sender_org_id, r.receiver_org_id,
+pub(crate) const COLUMNS: &str = "SELECT r.id, r.chain_id, r.sequence, r.parent_id, r.sender_org_id, r.receiver_org_id,
     r.status, r.identifies_operator, r.content, r.published_at, r.created_at,
     c.route, c.statutory, c.exercise, c.sector AS chain_sector, c.originator_org_id, c.secretariat_org_id, c.identifier,
     c.disclosure_consent_at, c.disclosure_consent_by, c.created_at AS chain_created_at";
@@ -139,7 +139,7 @@ fn chain_from_row(r: &impl Get) -> Result<ChainRow> {
     })
 }
 
-fn report_from_row(r: &impl Get) -> Result<ReportRow> {
+pub(crate) fn report_from_row(r: &impl Get) -> Result<ReportRow> {
     let status = r.text("status")?;
     Ok(ReportRow {
         id: r.text("id")?,

@@ -581,3 +581,66 @@ pub(crate) async fn insert_objects(mut conn: Conn<'_>, rows: &[(&StixObject, Pla
     }
     Ok(())
 }
+
+/// A rendition whose STIX objects are still to be made, with the identifier it was filed under.
+#[derive(Debug, Clone)]
+pub struct WaitingRendition {
+    /// Its place in the backlog, for [`Tx::claim_waiting`].
+    pub seq: i64,
+    pub report: crate::ReportRow,
+    pub identifier: Option<String>,
+}
+
+/// Waiting renditions joined to their rows, oldest first; `LIMIT` follows.
+const WAITING: &str = " , b.seq AS backlog_seq, b.identifier AS filed_identifier
+    FROM stix_backlog b JOIN reports r ON r.id = b.report_id JOIN chains c ON c.id = r.chain_id
+    ORDER BY b.seq LIMIT $1";
+
+impl Store {
+    /// Up to `limit` committed renditions still waiting for their STIX objects, oldest first.
+    /// Read outside the writer, so that making their objects holds it only to claim them.
+    pub async fn waiting_renditions(&self, limit: i64) -> Result<Vec<WaitingRendition>> {
+        let sql = format!("{}{WAITING}", crate::reports::COLUMNS);
+        on!(self.read().await?.conn(), c => {
+            sqlx::query(&sql).bind(limit).fetch_all(&mut *c).await?.iter().map(waiting_from).collect()
+        })
+    }
+}
+
+impl Tx {
+    /// Asks for a new rendition's STIX objects to be made after its batch commits, so the
+    /// objects' indexes stay off the hot write (see `stix_backlog` in the migrations).
+    pub async fn defer_rendition_objects(&mut self, report_id: &str, identifier: Option<&str>) -> Result<()> {
+        self.pending.add_backlog(report_id, identifier);
+        Ok(())
+    }
+
+    /// Takes these renditions off the backlog, answering those this transaction took: one
+    /// another process took first is left out (on PostgreSQL, skipped while it is being taken).
+    pub async fn claim_waiting(&mut self, seqs: &[i64]) -> Result<Vec<i64>> {
+        if seqs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let postgres = matches!(self.conn().await?, Conn::Postgres(_));
+        on!(self.conn().await?, c => {
+            let mut qb = QueryBuilder::new("DELETE FROM stix_backlog WHERE seq IN (");
+            if postgres {
+                qb.push("SELECT seq FROM stix_backlog WHERE seq IN (");
+            }
+            let mut list = qb.separated(", ");
+            for seq in seqs {
+                list.push_bind(*seq);
+            }
+            qb.push(if postgres { ") FOR UPDATE SKIP LOCKED) RETURNING seq" } else { ") RETURNING seq" });
+            Ok(qb.build_query_scalar().fetch_all(&mut *c).await?)
+        })
+    }
+}
+
+fn waiting_from(r: &impl Get) -> Result<WaitingRendition> {
+    Ok(WaitingRendition {
+        seq: r.int("backlog_seq")?,
+        report: crate::reports::report_from_row(r)?,
+        identifier: r.opt_text("filed_identifier")?,
+    })
+}

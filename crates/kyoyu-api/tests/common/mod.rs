@@ -25,11 +25,42 @@ pub struct TestApp {
 
 async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(kyoyu_web::serve(listener, store.clone(), mail_config(), async {
         let _ = rx.await;
     }));
+    test_app(base, dir, store, users, tx)
+}
+
+/// The demo world served by the bare API router, without the server's background tasks (so
+/// nothing makes new renditions' STIX objects unless a read asks for them).
+pub async fn spawn_demo_without_background() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_store(dir.path()).await;
+    let users = seed::seed_demo(&store, Passwords::TokensOnly).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = kyoyu_api::app(kyoyu_api::AppState::new(store.clone(), mail_config().into()));
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    test_app(base, dir, store, users, tx)
+}
+
+fn test_app(
+    base: String,
+    dir: tempfile::TempDir,
+    store: Store,
+    users: Vec<Credential>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+) -> TestApp {
     TestApp {
         base,
         users: users.into_iter().map(|u| (u.login.clone(), u)).collect(),
@@ -37,7 +68,7 @@ async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> 
         data_dir: dir,
         store,
         web_tokens: Default::default(),
-        _shutdown: tx,
+        _shutdown: shutdown,
     }
 }
 

@@ -2,8 +2,10 @@
 //! Prints, every minute, the requests sent, the errors, the latency of reads and of writes
 //! and the server's resident memory (and on SQLite the size of the write-ahead log); at the end
 //! the audit chain is verified. It fails (exit 1) on any error, on a broken audit chain, when
-//! memory at the end is more than 25 % above the first full minute's, or when the WAL ever
-//! passed 256 MB.
+//! memory at the end is more than 10 % above the middle minute's, or when the WAL ever passed
+//! 256 MB. Memory is judged from the middle because SQLite's page caches (up to 2 MiB per
+//! connection) fill during the first minutes: a leak goes on growing through the second half,
+//! a cache does not.
 //!
 //! `cargo bench -p kyoyu --bench soak -- [--minutes 30] [--rate 480] [--writes 30]`
 //! (rate: requests per second in all; writes: the percentage that file reports). With
@@ -62,6 +64,8 @@ async fn main() {
     let mut largest_wal = 0;
     let started = Instant::now();
     let mut first_rss = 0;
+    let middle = (minutes / 2).max(1);
+    let mut middle_rss = 0;
     let mut failed = false;
     let mut n: u64 = 0;
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
@@ -110,6 +114,9 @@ async fn main() {
         if m == 1 {
             first_rss = rss;
         }
+        if m == middle {
+            middle_rss = rss;
+        }
         println!(
             "{m:>4} {sent:>8} {:>7} {:>9.2}ms {:>9.2}ms {:>10.2}ms {:>10.2}ms {rss:>8} {wal:>8}",
             seen.errors.len(),
@@ -129,11 +136,11 @@ async fn main() {
     let verify = target.kyoyu(&["audit", "verify"]).output().unwrap();
     let chain_ok = verify.status.success();
     println!(
-        "audit chain: {}; resident memory {first_rss} MB after minute 1, {last_rss} MB at the end; largest WAL {largest_wal} MB",
+        "audit chain: {}; resident memory {first_rss} MB after minute 1, {middle_rss} MB after minute {middle}, {last_rss} MB at the end; largest WAL {largest_wal} MB",
         if chain_ok { "valid" } else { "BROKEN" }
     );
     target.drop_schema().await;
-    if failed || !chain_ok || last_rss * 4 > first_rss * 5 || largest_wal > 256 {
+    if failed || !chain_ok || last_rss * 10 > middle_rss * 11 || largest_wal > 256 {
         println!("soak: FAILED");
         std::process::exit(1);
     }

@@ -229,9 +229,6 @@ impl Concealed {
     }
 }
 
-/// Each SQLite reader's page cache, in KiB (negative: SQLite's unit for a size in KiB).
-const READER_CACHE_KIB: &str = "-512";
-
 impl Store {
     /// Opens (creating if needed) the SQLite database in `data_dir` and applies the migrations.
     pub async fn open(data_dir: &Path) -> Result<Store> {
@@ -254,10 +251,7 @@ impl Store {
         let writer_options = options.clone().pragma("temp_store", "MEMORY");
         let writer = pool().max_connections(1).connect_with(writer_options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
-        // Readers keep a small page cache of their own (the OS caches the file for all of them):
-        // with SQLite's default of 2 MiB each, eight readers' memory grew with the database.
-        let reader_options = options.read_only(true).pragma("cache_size", READER_CACHE_KIB);
-        let reader = pool().max_connections(8).connect_with(reader_options).await?;
+        let reader = pool().max_connections(8).connect_with(options.read_only(true)).await?;
         // SQLite has one writer: one lane.
         let writes = writer::Writer::new(writer::WriterPool::Sqlite(writer.clone()), 1);
         Ok(Store { backend: Backend::Sqlite { reader, writer }, writes })

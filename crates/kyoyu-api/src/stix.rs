@@ -12,8 +12,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kyoyu_domain::advisory::AdvisoryDraft;
+use kyoyu_policy::ReadScope;
 use kyoyu_stix::{OrgRef, StixObject};
-use kyoyu_store::{AdvisoryRow, ItemRef, ObjectsOf, StixQuery, StixRow, Store, Tx, VersionMatch, WaitingRendition};
+use kyoyu_store::{
+    AdvisoryRow, BackgroundTask, ItemRef, ObjectsOf, StixQuery, StixRow, Store, Tx, VersionMatch, WaitingRendition,
+};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -46,11 +49,11 @@ fn rendition_objects(world: &World, waiting: &WaitingRendition) -> Vec<StixObjec
     kyoyu_stix::rendition_objects(&facts)
 }
 
-/// Makes the objects of up to [`ROUND`] renditions waiting for them, in one transaction, and
-/// answers how many this process made. Their `date_added` is now: a TAXII client polling with
-/// `added_after` sees them whenever they come.
-pub async fn make_waiting_objects(state: &AppState) -> ApiResult<usize> {
-    let waiting = state.store.waiting_renditions(ROUND).await?;
+/// Makes the objects of up to [`ROUND`] renditions waiting for them (with a scope, only those
+/// it may read), in one transaction, and answers how many this process made. Their
+/// `date_added` is now: a TAXII client polling with `added_after` sees them whenever they come.
+pub async fn make_waiting_objects(state: &AppState, scope: Option<&ReadScope>) -> ApiResult<usize> {
+    let waiting = state.store.waiting_renditions(scope, ROUND).await?;
     if waiting.is_empty() {
         return Ok(0);
     }
@@ -73,13 +76,18 @@ pub async fn make_waiting_objects(state: &AppState) -> ApiResult<usize> {
     Ok(claimed.len())
 }
 
-/// Makes every rendition's waiting objects before a STIX read, so that a reader sees the
-/// objects of every report it can read. Renditions another process is taking are waited for
-/// a while; past that the read goes on without them.
-pub async fn catch_up(state: &AppState) -> ApiResult<()> {
+/// Before a STIX read, makes the waiting objects of every report the caller may read, so it
+/// sees them all; others' waiting renditions are left to the follower, so the read's time
+/// tells nothing of what others filed. Renditions another process is taking are waited for a
+/// while; past that the read goes on without them.
+pub async fn catch_up(state: &AppState, caller: &Caller) -> ApiResult<()> {
+    let scope = caller.scope();
     let deadline = tokio::time::Instant::now() + CATCH_UP_PATIENCE;
-    while make_waiting_objects(state).await? == 0 {
-        if state.store.waiting_renditions(1).await?.is_empty() {
+    loop {
+        if make_waiting_objects(state, Some(&scope)).await? > 0 {
+            continue;
+        }
+        if state.store.waiting_renditions(Some(&scope), 1).await?.is_empty() {
             return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
@@ -88,37 +96,26 @@ pub async fn catch_up(state: &AppState) -> ApiResult<()> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Box::pin(catch_up(state)).await
 }
 
-/// Makes waiting objects in the background, a round at a time, until the server stops
-/// (the returned guard ends it when dropped).
-pub fn spawn_follower(state: AppState) -> AbortOnDrop {
-    let task = tokio::spawn(async move {
+/// Makes waiting objects in the background, a round at a time, until the returned task is
+/// dropped with the server.
+pub fn spawn_follower(state: AppState) -> BackgroundTask {
+    BackgroundTask::spawn(async move {
         loop {
-            match make_waiting_objects(&state).await {
+            match make_waiting_objects(&state, None).await {
                 Ok(n) if n as i64 == ROUND => continue,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "making STIX objects of new renditions"),
             }
             tokio::time::sleep(FOLLOW_EVERY).await;
         }
-    });
-    AbortOnDrop(task)
+    })
 }
 
 /// How often the follower looks for new renditions: often enough that TAXII clients see
 /// new reports within a second, seldom enough that each round takes many.
 const FOLLOW_EVERY: Duration = Duration::from_millis(250);
-
-/// Ends a background task when dropped.
-pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
 
 /// Keeps an advisory (as saved now) as STIX objects, replacing those of its earlier saves.
 pub async fn keep_advisory(tx: &mut Tx, world: &World, a: &AdvisoryRow) -> ApiResult<()> {
@@ -210,7 +207,7 @@ fn bundle_of(rows: &[StixRow]) -> Value {
 }
 
 async fn item_bundle(state: &AppState, caller: &Caller, item: ItemRef<'_>) -> ApiResult<Json<Value>> {
-    catch_up(state).await?;
+    catch_up(state, caller).await?;
     let rows = state.store.stix_of_item(&caller.scope(), item).await?;
     if rows.is_empty() {
         return Err(ApiError::NotFound);
@@ -245,7 +242,7 @@ pub async fn report_correlations(
     if state.store.get_report(&caller.scope(), &id).await?.is_none() {
         return Err(ApiError::NotFound);
     }
-    catch_up(&state).await?;
+    catch_up(&state, &caller).await?;
     let values = state.store.stix_values_of_item(item).await?;
     let found = state.store.stix_correlations(&caller.scope(), &values, item, 200).await?;
     let items: Vec<Value> = found

@@ -381,7 +381,7 @@ fn page_len(rows: &[StixRow], limit: usize) -> usize {
 
 async fn page(state: &AppState, caller: &Caller, q: &StixQuery) -> Result<PageOf, TaxiiError> {
     if q.collection == REPORTS {
-        crate::stix::catch_up(state).await?;
+        crate::stix::catch_up(state, caller).await?;
     }
     let mut rows = state.store.stix_page(&caller.scope(), q).await?;
     let keep = page_len(&rows, q.limit as usize);

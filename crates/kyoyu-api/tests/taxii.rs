@@ -690,11 +690,16 @@ async fn a_new_reports_objects_are_made_after_its_write_and_seen_by_the_next_rea
     let app = common::spawn_demo_without_background().await;
     numbered_report(&app, "gas-a.ntk", "AMBER", "198.51.100.7 から侵入").await;
     // Nothing made them yet: the rendition waits in the backlog, not in the collection.
-    assert!(!app.store.waiting_renditions(10).await.unwrap().is_empty());
-    // The first read makes them, so the reader sees the report it can read at once.
+    assert!(!app.store.waiting_renditions(None, 10).await.unwrap().is_empty());
+    // An outsider's read leaves them waiting: its time must not depend on others' filings.
+    assert!(objects(&app, REPORTS, "finance-ceptoar.secretariat", "").await.is_empty());
+    assert_eq!(app.store.waiting_renditions(None, 10).await.unwrap().len(), 2, "both hops still wait");
+    // A reader's read makes the objects of what it may read, and it sees them at once.
     let seen = objects(&app, REPORTS, "nisc.cip", "").await;
     assert!(seen.iter().any(|o| o.to_string().contains("198.51.100.7")), "{seen:?}");
-    assert!(app.store.waiting_renditions(10).await.unwrap().is_empty());
+    assert_eq!(app.store.waiting_renditions(None, 10).await.unwrap().len(), 1, "the ministry's hop is not NISC's");
+    assert!(!objects(&app, REPORTS, "meti.liaison", "").await.is_empty());
+    assert!(app.store.waiting_renditions(None, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -702,7 +707,7 @@ async fn the_server_makes_new_reports_objects_without_being_asked() {
     let app = spawn_demo().await;
     numbered_report(&app, "gas-a.ntk", "AMBER", "198.51.100.8 から侵入").await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !app.store.waiting_renditions(10).await.unwrap().is_empty() {
+    while !app.store.waiting_renditions(None, 10).await.unwrap().is_empty() {
         assert!(std::time::Instant::now() < deadline, "the follower never made the objects");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

@@ -41,7 +41,7 @@ pub use login::{LoginKey, LoginSubject, Throttle};
 pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ReportFilter, MAX_PAGE};
 pub use rows::*;
-pub use statistics::StatisticsKeeper;
+pub use statistics::BackgroundTask;
 pub use stix::{AddOutcome, ItemRef, ObjectsOf, PagePosition, StixQuery, StixRow, VersionMatch, WaitingRendition};
 pub use writer::WriteStats;
 

@@ -52,13 +52,13 @@ impl Store {
 
     /// When the database keeps no statistics, starts a task that keeps them until the answer
     /// is dropped, and says so in the log.
-    pub async fn keep_statistics(&self) -> Result<Option<StatisticsKeeper>> {
+    pub async fn keep_statistics(&self) -> Result<Option<BackgroundTask>> {
         if self.statistics_kept().await? {
             return Ok(None);
         }
         tracing::warn!("autovacuum is off in this PostgreSQL: kyoyu analyses its own tables as they grow");
         let store = self.clone();
-        let task = tokio::spawn(async move {
+        Ok(Some(BackgroundTask::spawn(async move {
             loop {
                 match store.refresh_statistics().await {
                     Ok(tables) if !tables.is_empty() => tracing::debug!(?tables, "analysed"),
@@ -67,16 +67,21 @@ impl Store {
                 }
                 tokio::time::sleep(KEEP_EVERY).await;
             }
-        });
-        Ok(Some(StatisticsKeeper(task)))
+        })))
     }
 }
 
-/// The task of [`Store::keep_statistics`]; it stops when this is dropped, so that it holds the
-/// store's connections no longer than the server that started it.
-pub struct StatisticsKeeper(tokio::task::JoinHandle<()>);
+/// A server's background task (statistics, STIX objects of new renditions); it stops when
+/// this is dropped, so that it holds the store's connections no longer than the server.
+pub struct BackgroundTask(tokio::task::JoinHandle<()>);
 
-impl Drop for StatisticsKeeper {
+impl BackgroundTask {
+    pub fn spawn(work: impl std::future::Future<Output = ()> + Send + 'static) -> BackgroundTask {
+        BackgroundTask(tokio::spawn(work))
+    }
+}
+
+impl Drop for BackgroundTask {
     fn drop(&mut self) {
         self.0.abort();
     }

@@ -591,18 +591,30 @@ pub struct WaitingRendition {
     pub identifier: Option<String>,
 }
 
-/// Waiting renditions joined to their rows, oldest first; `LIMIT` follows.
-const WAITING: &str = " , b.seq AS backlog_seq, b.identifier AS filed_identifier
-    FROM stix_backlog b JOIN reports r ON r.id = b.report_id JOIN chains c ON c.id = r.chain_id
-    ORDER BY b.seq LIMIT $1";
+/// Waiting renditions joined to their rows; a scope, then [`WAITING_ORDER`], follow.
+const WAITING_FROM: &str =
+    " FROM stix_backlog b JOIN reports r ON r.id = b.report_id JOIN chains c ON c.id = r.chain_id";
+
+const WAITING_ORDER: &str = " ORDER BY b.seq LIMIT ";
 
 impl Store {
-    /// Up to `limit` committed renditions still waiting for their STIX objects, oldest first.
-    /// Read outside the writer, so that making their objects holds it only to claim them.
-    pub async fn waiting_renditions(&self, limit: i64) -> Result<Vec<WaitingRendition>> {
-        let sql = format!("{}{WAITING}", crate::reports::COLUMNS);
+    /// Up to `limit` committed renditions still waiting for their STIX objects, oldest first:
+    /// all of them, or (with a scope) only those the scope may read, so that a reader's wait
+    /// never depends on what others filed. Read outside the writer, so that making their
+    /// objects holds it only to claim them.
+    pub async fn waiting_renditions(&self, scope: Option<&ReadScope>, limit: i64) -> Result<Vec<WaitingRendition>> {
+        let select = format!("{}, b.seq AS backlog_seq, b.identifier AS filed_identifier", crate::reports::COLUMNS);
         on!(self.read().await?.conn(), c => {
-            sqlx::query(&sql).bind(limit).fetch_all(&mut *c).await?.iter().map(waiting_from).collect()
+            let mut qb = match scope {
+                Some(scope) => crate::reports::scoped(
+                    &select,
+                    &format!("{WAITING_FROM} JOIN report_access a ON a.report_id = r.id WHERE "),
+                    scope,
+                ),
+                None => QueryBuilder::new(format!("{select}{WAITING_FROM}")),
+            };
+            qb.push(WAITING_ORDER).push_bind(limit);
+            qb.build().fetch_all(&mut *c).await?.iter().map(waiting_from).collect()
         })
     }
 }

@@ -5,11 +5,11 @@
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody};
-use crate::world::World;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kyoyu_app::world::World;
 use kyoyu_domain::codes::{OrgKind, Role};
 use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_store::{new_id, now, OrgIdentity, OrgRow, SectorRow, ServiceLevelRuleRow, TokenRow, Tx, UserRow};
@@ -41,6 +41,7 @@ async fn recompute_access(tx: &mut Tx) -> ApiResult<()> {
             originator: &f.originator_org_id,
             extras: &f.extras,
             shared_to: &f.shared_to,
+            secretariat: None,
         };
         let grants = kyoyu_policy::access_grants(&content_facts, world.facts_of());
         tx.replace_access(&f.report_id, &grants).await?;

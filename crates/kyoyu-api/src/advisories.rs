@@ -5,11 +5,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody};
 use crate::notify::{self, Notice};
 use crate::query::{audit_secret_reads, unknown_parameter, Page};
-use crate::world::World;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kyoyu_app::world::World;
 use kyoyu_domain::advisory::{AdvisoryDraft, AdvisoryInput};
 use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, OrgKind, WideningStatus};
 use kyoyu_domain::identifier::{chain_identifier, numbering_year, report_identifier};
@@ -143,7 +143,7 @@ pub async fn create_advisory(
     kyoyu_policy::check_coordinator_officer(&caller.principal)?;
     let draft = input.into_draft()?;
     let mut tx = state.store.begin(caller.actor()).await?;
-    let world = World::current(&state.world, &mut tx).await?;
+    let world = state.app.world(&mut tx).await?;
     check_draft(&mut tx, &world, &caller, &draft).await?;
     let chain_id = new_id();
     tx.insert_advisory_chain(&chain_id, &now()).await?;
@@ -197,7 +197,7 @@ pub async fn update_advisory(
     kyoyu_policy::check_coordinator_officer(&caller.principal)?;
     require_draft(&a)?;
     a.draft = input.apply_to(&a.draft)?;
-    let world = World::current(&state.world, &mut tx).await?;
+    let world = state.app.world(&mut tx).await?;
     check_draft(&mut tx, &world, &caller, &a.draft).await?;
     save(&mut tx, &world, &a, &caller).await?;
     tx.audit("advisory.update", "advisory", &a.id, json!({})).await?;
@@ -215,7 +215,7 @@ pub async fn create_follow_up(
     let previous = readable(&mut tx, &caller, &id).await?;
     kyoyu_policy::check_coordinator_officer(&caller.principal)?;
     let draft = input.apply_to(&previous.draft)?;
-    let world = World::current(&state.world, &mut tx).await?;
+    let world = state.app.world(&mut tx).await?;
     check_draft(&mut tx, &world, &caller, &draft).await?;
     let sequence = tx.max_advisory_sequence(&previous.chain_id).await? + 1;
     let a = new_row(previous.chain_id.clone(), sequence, &caller, draft);
@@ -361,7 +361,7 @@ pub async fn issue_advisory(
     kyoyu_policy::check_coordinator_officer(&caller.principal)?;
     require_draft(&a)?;
     a.draft.check_issuable()?;
-    let world = World::current(&state.world, &mut tx).await?;
+    let world = state.app.world(&mut tx).await?;
     check_draft(&mut tx, &world, &caller, &a.draft).await?;
     sanitisation_gate(&mut tx, &world, &caller, &a.draft).await?;
     scope_rule(&mut tx, &world, &caller, &a).await?;
@@ -443,7 +443,7 @@ pub async fn relay_advisory(
     if !tlp.keeps_or_tightens(received.tlp) {
         return Err(kyoyu_domain::report::loosening_error("tlp", received.tlp, tlp).into());
     }
-    let world = World::current(&state.world, &mut tx).await?;
+    let world = state.app.world(&mut tx).await?;
     let f = facts(&world, &a.draft, tlp)?;
     let mut errors = ValidationErrors::default();
     for target in &targets {
@@ -535,7 +535,7 @@ fn parse_filter(params: &HashMap<String, String>) -> ApiResult<(AdvisoryFilter, 
     let mut errors = ValidationErrors::default();
     let mut page = Page::default();
     for (key, value) in params {
-        if page.take(key, value, &mut errors) {
+        if crate::query::take_page(&mut page, key, value, &mut errors) {
             continue;
         }
         match key.as_str() {
@@ -613,7 +613,7 @@ pub async fn ask_question(
     tx.insert_question(&a.id, &q, &caller.user.id).await?;
     tx.audit("advisory.question", "advisory", &a.id, json!({"question_id": q.id})).await?;
     // Everyone in the thread but the author hears of it.
-    let world = World::current(&state.world, &mut tx).await?;
+    let world = state.app.world(&mut tx).await?;
     let identifier = tx.advisory_chain_identifier(&a.chain_id).await?.map(|c| report_identifier(&c, a.sequence));
     let mut members: Vec<String> = vec![world.coordinator()?.to_string()];
     members.extend(a.draft.recipients.iter().map(|r| r.ministry_org_id.clone()));

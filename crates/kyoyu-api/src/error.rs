@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use kyoyu_app::AppError;
 use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_store::StoreError;
 use serde_json::json;
@@ -49,17 +50,7 @@ pub enum ApiError {
     Internal(#[source] Cause),
 }
 
-/// What made an internal error, kept whole for the log.
-pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// An error with what was being done when it happened.
-#[derive(Debug, thiserror::Error)]
-#[error("{what}")]
-struct Context {
-    what: String,
-    #[source]
-    cause: Cause,
-}
+pub use kyoyu_app::Cause;
 
 /// An error and each of its causes, as one line for the log.
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
@@ -93,7 +84,7 @@ impl ApiError {
 
     /// An internal failure, keeping what failed and why for the log (never for the answer).
     pub fn internal(what: &str, cause: impl Into<Cause>) -> ApiError {
-        ApiError::Internal(Box::new(Context { what: what.to_string(), cause: cause.into() }))
+        ApiError::Internal(kyoyu_app::error::context(what, cause))
     }
 
     /// Another request acted on the item first.
@@ -102,6 +93,19 @@ impl ApiError {
             "他の操作が先に行われました。最新の状態を確認してください",
             "another request acted on this first; reload to see its current state",
         )
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Validation(errors) => ApiError::Validation(errors),
+            AppError::Forbidden { ja, en } => ApiError::Forbidden { ja, en },
+            AppError::NotFound => ApiError::NotFound,
+            AppError::Conflict { ja, en } => ApiError::Conflict { ja, en },
+            AppError::Busy => ApiError::Busy,
+            AppError::Internal(cause) => ApiError::Internal(cause),
+        }
     }
 }
 

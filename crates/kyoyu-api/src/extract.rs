@@ -9,8 +9,6 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use base64::Engine;
 use kyoyu_domain::FieldError;
-use kyoyu_policy::{Principal, ReadScope};
-use kyoyu_store::{OrgRow, UserRow};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
@@ -127,35 +125,9 @@ fn data_error(path: &str, message: &str) -> FieldError {
     }
 }
 
-/// The authenticated user. Any handler that takes one cannot run without a valid token, and
-/// the read scope it yields is the only key to item queries.
-#[derive(Clone)]
-pub struct Caller {
-    pub principal: Principal,
-    pub user: UserRow,
-    pub org: OrgRow,
-    /// The hash of the session token the caller came with (none for HTTP Basic).
-    pub session_hash: Option<String>,
-}
-
-impl Caller {
-    pub fn scope(&self) -> ReadScope {
-        kyoyu_policy::read_scope(&self.principal)
-    }
-
-    pub fn actor(&self) -> kyoyu_store::Actor {
-        kyoyu_store::Actor { user_id: Some(self.user.id.clone()), org_id: Some(self.org.id.clone()) }
-    }
-
-    pub fn org_id(&self) -> &str {
-        &self.org.id
-    }
-}
-
-/// The policy's view of a user.
-pub fn principal(user: &UserRow, org: &OrgRow) -> Principal {
-    Principal { user_id: user.id.clone(), org: org.facts(), roles: user.roles.clone(), need_to_know: user.need_to_know }
-}
+/// The authenticated user, from the application layer: any handler that takes one cannot run
+/// without a valid token.
+pub use kyoyu_app::Caller;
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -177,7 +149,7 @@ pub async fn caller_by_token(state: &AppState, token: &str, web_only: bool) -> R
     let hash = crate::auth::token_hash(token.trim());
     let (user, org) =
         state.store.user_by_token_hash(&hash, &kyoyu_store::now(), web_only).await?.ok_or(ApiError::Unauthorized)?;
-    Ok(Caller { principal: principal(&user, &org), user, org, session_hash: Some(hash) })
+    Ok(Caller::authenticated(user, org, Some(hash)))
 }
 
 /// A caller authenticated by a bearer token or, for TAXII clients, by HTTP Basic with their
@@ -205,7 +177,7 @@ async fn basic_or_bearer(parts: &mut Parts, state: &AppState) -> Result<Caller, 
     let address = ClientAddress::of(parts, state);
     let attempt = Attempt { login, password, code: None, address: &address.0, door: Door::Basic };
     let (user, org) = state.logins.authenticate(&state.store, attempt).await?;
-    Ok(Caller { principal: principal(&user, &org), user, org, session_hash: None })
+    Ok(Caller::authenticated(user, org, None))
 }
 
 /// The client's address, for log-in throttling: the peer, or, when the peer is a trusted

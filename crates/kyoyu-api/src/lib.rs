@@ -16,8 +16,6 @@ pub mod reports;
 pub mod seed;
 pub mod stix;
 pub mod taxii;
-pub mod view;
-pub mod world;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
@@ -37,8 +35,9 @@ const OPENAPI: &str = include_str!("../openapi.json");
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The application layer every operation moved out of the handlers runs in.
+    pub app: kyoyu_app::App,
     pub mail: notify::MailConfig,
-    pub world: std::sync::Arc<world::WorldCache>,
     /// Password hashing and the HTTP Basic credential cache.
     pub logins: std::sync::Arc<login::Logins>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
@@ -61,9 +60,9 @@ impl From<notify::MailConfig> for ServerConfig {
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> AppState {
         AppState {
+            app: kyoyu_app::App::new(store.clone()),
             store,
             mail: config.mail,
-            world: Default::default(),
             logins: Default::default(),
             trusted_proxies: std::sync::Arc::new(config.trusted_proxies),
         }

@@ -63,7 +63,7 @@ pub async fn send_digests(State(state): State<AppState>, caller: Caller) -> ApiR
     let mut sent = 0;
     for user in state.store.list_users(None).await?.into_iter().filter(|u| u.active) {
         let Some((user, org)) = state.store.user_with_org(&user.id).await? else { continue };
-        let principal = crate::extract::principal(&user, &org);
+        let principal = kyoyu_app::caller::principal(&user, &org);
         let scope = kyoyu_policy::read_scope(&principal);
         let unread = state.store.list_notifications(&scope, true, 100).await?;
         if unread.is_empty() {

@@ -5,45 +5,32 @@ use crate::extract::Caller;
 use crate::AppState;
 use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_store::MAX_PAGE;
-use serde_json::json;
 
-/// `limit` (1 to 100, default 50) and `offset` (0 to 1,000,000).
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    pub limit: i64,
-    pub offset: i64,
-}
+pub use kyoyu_app::reads::Page;
 
-impl Default for Page {
-    fn default() -> Self {
-        Page { limit: 50, offset: 0 }
+/// Takes `limit` (1 to 100) or `offset` (0 to 1,000,000) into `page`; false for any other
+/// parameter.
+pub fn take_page(page: &mut Page, key: &str, value: &str, errors: &mut ValidationErrors) -> bool {
+    match key {
+        "limit" => match value.parse::<i64>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => page.limit = n,
+            _ => errors.push(FieldError::new(
+                "limit",
+                format!("1 から {MAX_PAGE} の整数で指定してください"),
+                format!("must be an integer from 1 to {MAX_PAGE}"),
+            )),
+        },
+        "offset" => match value.parse::<i64>() {
+            Ok(n) if (0..=1_000_000).contains(&n) => page.offset = n,
+            _ => errors.push(FieldError::new(
+                "offset",
+                "0 以上の整数で指定してください",
+                "must be a non-negative integer",
+            )),
+        },
+        _ => return false,
     }
-}
-
-impl Page {
-    /// Takes `limit` or `offset`; false for any other parameter.
-    pub fn take(&mut self, key: &str, value: &str, errors: &mut ValidationErrors) -> bool {
-        match key {
-            "limit" => match value.parse::<i64>() {
-                Ok(n) if (1..=MAX_PAGE).contains(&n) => self.limit = n,
-                _ => errors.push(FieldError::new(
-                    "limit",
-                    format!("1 から {MAX_PAGE} の整数で指定してください"),
-                    format!("must be an integer from 1 to {MAX_PAGE}"),
-                )),
-            },
-            "offset" => match value.parse::<i64>() {
-                Ok(n) if (0..=1_000_000).contains(&n) => self.offset = n,
-                _ => errors.push(FieldError::new(
-                    "offset",
-                    "0 以上の整数で指定してください",
-                    "must be a non-negative integer",
-                )),
-            },
-            _ => return false,
-        }
-        true
-    }
+    true
 }
 
 pub fn unknown_parameter(key: &str) -> FieldError {
@@ -59,14 +46,7 @@ pub async fn audit_secret_reads(
     ids: &[&str],
     concealed: Option<kyoyu_store::Concealed>,
 ) -> ApiResult<()> {
-    let Some(first) = ids.first() else { return Ok(()) };
-    let mut tx = state.store.begin(caller.actor()).await?;
-    if let Some(c) = concealed {
-        tx.conceal(c);
-    }
-    tx.audit(action, object_type, first, json!({"ids": ids})).await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(kyoyu_app::reads::audit_secret_reads(&state.store, caller, action, object_type, ids, concealed).await?)
 }
 
 /// Refuses any parameter not named in `allowed`.
@@ -92,7 +72,7 @@ pub fn page_only(params: &std::collections::HashMap<String, String>) -> Result<P
     let mut page = Page::default();
     let mut errors = ValidationErrors::default();
     for (key, value) in params {
-        if !page.take(key, value, &mut errors) {
+        if !take_page(&mut page, key, value, &mut errors) {
             errors.push(unknown_parameter(key));
         }
     }

@@ -5,12 +5,12 @@
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::taxii::{self, ADVISORIES, DEFINITIONS, EXTERNAL, REPORTS};
-use crate::world::World;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kyoyu_app::world::World;
 use kyoyu_domain::advisory::AdvisoryDraft;
 use kyoyu_policy::ReadScope;
 use kyoyu_stix::{OrgRef, StixObject};
@@ -58,7 +58,7 @@ pub async fn make_waiting_objects(state: &AppState, scope: Option<&ReadScope>) -
         return Ok(0);
     }
     let mut tx = state.store.begin(kyoyu_store::Actor::default()).await?;
-    let world = World::current(&state.world, &mut tx).await?;
+    let world = state.app.world(&mut tx).await?;
     let seqs: Vec<i64> = waiting.iter().map(|w| w.seq).collect();
     let claimed: HashSet<i64> = tx.claim_waiting(&seqs).await?.into_iter().collect();
     let date_added = kyoyu_store::now();

@@ -48,16 +48,15 @@ struct Script {
 
 fn script() -> impl Strategy<Value = Script> {
     let names = || prop::collection::vec(0..NAMES.len(), 0..4);
-    (prop::sample::select(vec!["GREEN", "AMBER"]), names(), names(), names(), any::<bool>(), any::<bool>()).prop_map(
-        |(tlp, report_names, forward_names, advisory_names, wider, grant)| Script {
+    (prop::sample::select(vec!["GREEN", "AMBER", "RED"]), names(), names(), names(), any::<bool>(), any::<bool>())
+        .prop_map(|(tlp, report_names, forward_names, advisory_names, wider, grant)| Script {
             tlp,
             report_names,
             forward_names,
             advisory_names,
             wider,
             grant,
-        },
-    )
+        })
 }
 
 fn text(names: &[usize]) -> String {
@@ -258,6 +257,12 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
         ] {
             r.page(&path, login).await;
         }
+    }
+    // The coordinator shares its copy with each member in turn: a refusal or an offer that
+    // singled out the filer would name it.
+    for member in ["gas-a.ntk", "gas-b.ntk"] {
+        let share = json!({"org_ids": [app.org(member)]});
+        r.post(&format!("/api/v1/reports/{at_nisc}/shares"), "nisc.cip", share).await;
     }
     let taxii = app
         .client

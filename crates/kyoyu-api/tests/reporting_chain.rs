@@ -337,3 +337,45 @@ async fn disclosure_needs_the_originators_consent() {
     app.post(&format!("/api/v1/reports/{}/disclosure-consent", id(&green)), "medical-a.admin", json!({})).await;
     assert_eq!(app.post(&format!("/api/v1/reports/{}/publish", id(&gf)), "nisc.cip", json!({})).await.0, 422);
 }
+
+fn offered(view: &Value) -> Vec<String> {
+    view["actions"]["share_with"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+/// A report carries what its reader may do with it, and the operations accept exactly that.
+#[tokio::test]
+async fn a_report_offers_exactly_the_actions_its_reader_may_take() {
+    let app = spawn_demo().await;
+    let filed = app.file("gas-a.ntk", "direct", "GREEN", json!({})).await;
+    let rid = id(&filed);
+    let path = format!("/api/v1/reports/{rid}");
+    for (action, expected) in
+        [("follow_up", true), ("consent_to_disclosure", true), ("forward", false), ("publish", false)]
+    {
+        assert_eq!(filed["actions"][action], expected, "{action}");
+    }
+    let targets = offered(&filed);
+    assert!(targets.contains(&app.org("gas-b.ntk")), "an operator shares within its own sector: {targets:?}");
+    assert!(targets.contains(&app.org("gas-ceptoar.secretariat")), "{targets:?}");
+    assert!(!targets.contains(&app.org("meti.liaison")), "the receiver reads it already");
+    assert!(!targets.contains(&app.org("water-a.ntk")), "another sector's operator is not offered");
+
+    let shares = format!("{path}/shares");
+    let refused = app.post(&shares, "gas-a.ntk", json!({"org_ids": [app.org("water-a.ntk")]})).await;
+    assert_eq!(refused.0, 422, "{}", refused.1);
+    let accepted = app.post(&shares, "gas-a.ntk", json!({"org_ids": targets})).await;
+    assert_eq!(accepted.0, 200, "{}", accepted.1);
+    assert_eq!(
+        offered(&app.get(&path, "gas-a.ntk").await.1),
+        Vec::<String>::new(),
+        "shared ones are not offered again"
+    );
+
+    let (_, as_member) = app.get(&path, "meti.member").await;
+    assert_eq!(as_member["actions"]["forward"], false);
+    assert_eq!(app.post(&format!("{path}/forward"), "meti.member", json!({})).await.0, 403);
+    let (_, as_liaison) = app.get(&path, "meti.liaison").await;
+    assert_eq!(as_liaison["actions"]["forward"], true);
+    app.forward(&rid, "meti.liaison", json!({})).await;
+    assert_eq!(app.get(&path, "meti.liaison").await.1["actions"]["forward"], false, "forwarded once");
+}

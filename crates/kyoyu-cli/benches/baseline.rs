@@ -268,6 +268,7 @@ async fn load(store: &Store, w: &World, rng: &mut StdRng, from: usize, to: usize
                         originator: operator,
                         extras: &[],
                         shared_to: &shared,
+                        secretariat: None,
                     };
                     let grants = kyoyu_policy::access_grants(&rendition_facts, facts);
                     let r = NewRendition {

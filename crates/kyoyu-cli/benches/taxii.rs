@@ -220,7 +220,7 @@ async fn main() {
     let me = users.iter().find(|u| u.login == "nisc.cip").unwrap();
     let user = store.find_user_by_login(&me.login).await.unwrap().unwrap();
     let org = store.get_org(&user.org_id).await.unwrap().unwrap();
-    let importer = kyoyu_api::extract::principal(&user, &org);
+    let importer = kyoyu_app::caller::principal(&user, &org);
     let server = target.serve();
     let kyoyu = Peer {
         name: "kyoyu",

@@ -8,8 +8,8 @@
 //! rows an [`AccessGrants`] value carries; both can be made only here. Reads then join on those
 //! rows inside SQL, so no list loads items to filter them afterwards.
 
-use kyoyu_domain::codes::{OrgKind, Role};
-use kyoyu_domain::{FieldError, Tlp};
+use kyoyu_domain::codes::{OrgKind, ReportStatus, Role};
+use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
 
 /// What the policy needs to know about an organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,11 +107,24 @@ pub struct RenditionFacts<'a> {
     pub originator: &'a str,
     pub extras: &'a [String],
     pub shared_to: &'a [String],
+    /// The secretariat of an anonymised chain (None on other routes): only it and the
+    /// operator know who filed.
+    pub secretariat: Option<&'a str>,
 }
 
-impl RenditionFacts<'_> {
+impl<'a> RenditionFacts<'a> {
     fn is_named(&self, org: &str) -> bool {
         org == self.sender || org == self.receiver || org == self.originator || self.extras.iter().any(|e| e == org)
+    }
+
+    /// Whether `org` may know which operator filed the chain.
+    fn knows_originator(&self, org: &str) -> bool {
+        self.secretariat.is_none_or(|s| s == org) || org == self.originator
+    }
+
+    /// Whether `org` is one of the operators an anonymised chain's filer hides among.
+    fn in_anonymity_set(&self, org: &OrgFacts) -> bool {
+        self.secretariat.is_some() && org.kind == OrgKind::Operator && org.sector.as_deref() == Some(self.sector)
     }
 }
 
@@ -158,9 +171,7 @@ impl AccessGrants {
 /// Everyone who took part in the rendition and lies inside its ceiling. `org_of` looks up an
 /// organisation; one it cannot find reads nothing.
 pub fn access_grants(r: &RenditionFacts, org_of: impl Fn(&str) -> Option<OrgFacts>) -> AccessGrants {
-    let mut ids: Vec<&str> = vec![r.sender, r.receiver, r.originator];
-    ids.extend(r.extras.iter().map(String::as_str));
-    ids.extend(r.shared_to.iter().map(String::as_str));
+    let mut ids = participants(r);
     ids.sort_unstable();
     ids.dedup();
     let ntk = r.tlp.needs_need_to_know();
@@ -210,6 +221,16 @@ pub fn check_share(
             format!("a {} may not share with organisation {}", sharer.org.kind.code(), target.id),
         ));
     }
+    // The filer is one of these members and is named in the ceiling, so any answer about one
+    // of them from someone who may not know the filer could single it out: all are refused
+    // alike, and the sector's CEPTOAR passes the report on to its members.
+    if r.in_anonymity_set(target) && !r.knows_originator(&sharer.org.id) {
+        return Err(FieldError::new(
+            field,
+            "匿名化された報告を同じ分野の事業者へ共有できるのは、その分野のセプターです",
+            "an anonymised report reaches the operators of its sector only through their CEPTOAR",
+        ));
+    }
     if !inside_ceiling(target, r) {
         return Err(FieldError::new(
             field,
@@ -256,6 +277,158 @@ pub fn may_know_sender(
     }
 }
 
+/// What the policy needs to know about one rendition to decide what its reader may do.
+#[derive(Debug, Clone)]
+pub struct ReportState<'a> {
+    pub facts: RenditionFacts<'a>,
+    pub status: ReportStatus,
+    /// The rendition names the operator of an anonymised chain (it has not been anonymised).
+    pub identifies_operator: bool,
+    pub disclosure_consented: bool,
+    pub published: bool,
+}
+
+/// Why the policy refuses an action on an item: not the caller's to take (403), already
+/// taken or impossible in the item's state (409), or invalid for the item (422).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    Forbidden(Refusal),
+    Conflict(Refusal),
+    Invalid(ValidationErrors),
+}
+
+impl From<Refusal> for Denial {
+    fn from(r: Refusal) -> Self {
+        Denial::Forbidden(r)
+    }
+}
+
+/// Forwarding a rendition up the chain (a CEPTOAR to its ministry, a ministry to the
+/// coordinator): its receiver's officer, once.
+pub fn check_forward(p: &Principal, r: &ReportState) -> Result<(), Denial> {
+    if r.facts.receiver != p.org.id {
+        return Err(Denial::Forbidden(Refusal {
+            ja: "転送できるのはこの報告の受信者です",
+            en: "only the receiver of this report may forward it",
+        }));
+    }
+    check_relay_officer(p)?;
+    if r.status == ReportStatus::Forwarded {
+        return Err(Denial::Conflict(Refusal {
+            ja: "この報告は転送済みです",
+            en: "this report has already been forwarded",
+        }));
+    }
+    if !matches!(p.org.kind, OrgKind::Ceptoar | OrgKind::Ministry) {
+        return Err(Denial::Conflict(Refusal {
+            ja: "この報告の転送先はありません（連絡経路の終点です）",
+            en: "there is no one further up the chain to forward this report to",
+        }));
+    }
+    Ok(())
+}
+
+/// Follow-ups (第n報) come from the operator that filed the first report.
+pub fn check_follow_up(p: &Principal, r: &ReportState) -> Result<(), Denial> {
+    if r.facts.originator != p.org.id {
+        return Err(Denial::Forbidden(Refusal {
+            ja: "続報を作成できるのは最初に報告した事業者です",
+            en: "only the operator that filed the first report files follow-ups",
+        }));
+    }
+    Ok(())
+}
+
+/// Consent to disclosure: the reporting operator's officer.
+pub fn check_disclosure_consent(p: &Principal, r: &ReportState) -> Result<(), Denial> {
+    if r.facts.originator != p.org.id {
+        return Err(Denial::Forbidden(Refusal {
+            ja: "開示への同意は報告した事業者が行います",
+            en: "only the operator that reported may consent to disclosure",
+        }));
+    }
+    check_relay_officer(p)?;
+    Ok(())
+}
+
+/// Publication to everyone: the coordinator's officer, a WHITE or CLEAR rendition that is
+/// anonymised, with the originator's consent (domain.md §6 Handling; §7 WHITE).
+pub fn check_publish(p: &Principal, r: &ReportState) -> Result<(), Denial> {
+    if p.org.kind != OrgKind::Coordinator {
+        return Err(Denial::Forbidden(Refusal {
+            ja: "公開できるのは調整機関です",
+            en: "only the coordinator publishes",
+        }));
+    }
+    check_relay_officer(p)?;
+    let mut errors = ValidationErrors::default();
+    if !matches!(r.facts.tlp, Tlp::White | Tlp::Clear) {
+        errors.push(FieldError::new(
+            "tlp",
+            "公開できるのは TLP:WHITE／CLEAR の報告だけです",
+            "only TLP:WHITE or CLEAR reports may be published",
+        ));
+    }
+    if !r.disclosure_consented {
+        errors.push(FieldError::new(
+            "disclosure_consent",
+            "報告した事業者の開示同意がありません",
+            "the reporting operator has not consented to disclosure",
+        ));
+    }
+    if r.identifies_operator {
+        errors.push(FieldError::new(
+            "operator_name",
+            "匿名化前の報告は公開できません",
+            "this rendition identifies an anonymous operator",
+        ));
+    }
+    errors.into_result(()).map_err(Denial::Invalid)
+}
+
+/// What a reader may do with a rendition, and with whom it may share it: the same rules the
+/// operations check, so a page offers exactly what would be accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReportActions {
+    pub forward: bool,
+    pub follow_up: bool,
+    pub consent_to_disclosure: bool,
+    pub publish: bool,
+    /// Organisations the reader may share the rendition with that do not read it yet.
+    pub share_with: Vec<String>,
+}
+
+/// The actions `p` may take on a rendition; `orgs` is the directory to find share targets in,
+/// in the order they are offered.
+pub fn report_actions<'o>(
+    p: &Principal,
+    r: &ReportState,
+    orgs: impl IntoIterator<Item = &'o OrgFacts>,
+) -> ReportActions {
+    let readers = participants(&r.facts);
+    let share_with: Vec<String> = orgs
+        .into_iter()
+        .filter(|o| o.id != p.org.id && !readers.contains(&o.id.as_str()))
+        .filter(|o| check_share(p, o, &r.facts, r.identifies_operator).is_ok())
+        .map(|o| o.id.clone())
+        .collect();
+    ReportActions {
+        forward: check_forward(p, r).is_ok(),
+        follow_up: check_follow_up(p, r).is_ok(),
+        consent_to_disclosure: !r.disclosure_consented && check_disclosure_consent(p, r).is_ok(),
+        publish: !r.published && check_publish(p, r).is_ok(),
+        share_with,
+    }
+}
+
+/// The organisations a rendition already reaches by taking part or by a share.
+fn participants<'a>(r: &RenditionFacts<'a>) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = vec![r.sender, r.receiver, r.originator];
+    ids.extend(r.extras.iter().map(String::as_str));
+    ids.extend(r.shared_to.iter().map(String::as_str));
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +447,7 @@ mod tests {
             originator: "op1",
             extras: &[],
             shared_to: &[],
+            secretariat: None,
         }
     }
 
@@ -330,6 +504,62 @@ mod tests {
         let member = Principal { roles: vec![Role::Member], ..ministry.clone() };
         assert!(check_share(&member, &org("c", OrgKind::Ceptoar, Some("gas")), &r, false).is_err());
         assert!(check_share(&ministry, &org("c", OrgKind::Ceptoar, Some("gas")), &r, true).is_err());
+    }
+
+    fn state(facts: RenditionFacts<'static>) -> ReportState<'static> {
+        ReportState {
+            facts,
+            status: ReportStatus::Sent,
+            identifies_operator: false,
+            disclosure_consented: false,
+            published: false,
+        }
+    }
+
+    fn officer(id: &str, kind: OrgKind, sector: Option<&str>, role: Role) -> Principal {
+        Principal { user_id: "u".into(), org: org(id, kind, sector), roles: vec![role], need_to_know: true }
+    }
+
+    #[test]
+    fn an_operator_is_offered_its_ceptoar_and_the_operators_of_its_sector() {
+        let filer = officer("op1", OrgKind::Operator, Some("gas"), Role::Member);
+        let orgs = [
+            org("op1", OrgKind::Operator, Some("gas")),
+            org("op2", OrgKind::Operator, Some("gas")),
+            org("c", OrgKind::Ceptoar, Some("gas")),
+            org("op3", OrgKind::Operator, Some("water")),
+            org("meti", OrgKind::Ministry, None),
+        ];
+        let actions = report_actions(&filer, &state(facts(Tlp::Amber)), &orgs);
+        assert_eq!(actions.share_with, ["op2", "c"]);
+        assert!(actions.follow_up && actions.consent_to_disclosure);
+        assert!(!actions.forward && !actions.publish);
+    }
+
+    #[test]
+    fn the_receivers_officer_forwards_once_and_the_coordinator_never() {
+        let liaison = officer("meti", OrgKind::Ministry, None, Role::Liaison);
+        let mut at_meti = state(facts(Tlp::Amber));
+        assert!(report_actions(&liaison, &at_meti, []).forward);
+        at_meti.status = ReportStatus::Forwarded;
+        assert!(matches!(check_forward(&liaison, &at_meti), Err(Denial::Conflict(_))));
+        let member = officer("meti", OrgKind::Ministry, None, Role::Member);
+        assert!(matches!(check_forward(&member, &state(facts(Tlp::Amber))), Err(Denial::Forbidden(_))));
+        let desk = officer("nisc", OrgKind::Coordinator, None, Role::CipDesk);
+        let at_nisc = state(RenditionFacts { sender: "meti", receiver: "nisc", ..facts(Tlp::Amber) });
+        assert!(matches!(check_forward(&desk, &at_nisc), Err(Denial::Conflict(_))));
+    }
+
+    #[test]
+    fn nobody_who_may_not_know_the_filer_shares_with_its_fellow_members() {
+        let desk = officer("nisc", OrgKind::Coordinator, None, Role::CipDesk);
+        let members = [org("op1", OrgKind::Operator, Some("gas")), org("op2", OrgKind::Operator, Some("gas"))];
+        for tlp in [Tlp::Red, Tlp::Amber, Tlp::Green] {
+            let at_nisc = RenditionFacts { sender: "meti", receiver: "nisc", secretariat: Some("c"), ..facts(tlp) };
+            let refusals: Vec<_> = members.iter().map(|m| check_share(&desk, m, &at_nisc, false)).collect();
+            assert!(refusals[0].is_err() && refusals[0] == refusals[1], "{tlp:?}: {refusals:?}");
+            assert_eq!(report_actions(&desk, &state(at_nisc), &members).share_with, Vec::<String>::new());
+        }
     }
 
     #[test]
@@ -699,6 +929,7 @@ mod advisory_tests {
             originator: "op",
             extras: &[],
             shared_to: &[],
+            secretariat: None,
         };
         let inside = [org("meti", OrgKind::Ministry, None), org("go", OrgKind::Operator, Some("gas"))];
         let wider = [org("fsa", OrgKind::Ministry, None)];

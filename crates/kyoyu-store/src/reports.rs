@@ -164,7 +164,23 @@ async fn get_report(c: Conn<'_>, scope: &ReadScope, id: &str) -> Result<Option<R
     })
 }
 
+async fn shares_of(c: Conn<'_>, report_id: &str) -> Result<Vec<String>> {
+    let sql = "SELECT org_id FROM report_shares WHERE report_id = $1 ORDER BY org_id";
+    on!(c, c => Ok(sqlx::query_scalar(sql).bind(report_id).fetch_all(&mut *c).await?))
+}
+
 impl Store {
+    /// The organisations a rendition was shared with; ask only about one the caller read.
+    pub async fn shares_of(&self, report_id: &str) -> Result<Vec<String>> {
+        shares_of(self.read().await?.conn(), report_id).await
+    }
+
+    /// The version of the reference data as a reader sees it.
+    pub async fn reference_version(&self) -> Result<i64> {
+        let sql = "SELECT version FROM reference_version WHERE id = 1";
+        on!(self.read().await?.conn(), c => Ok(sqlx::query_scalar(sql).fetch_one(&mut *c).await?))
+    }
+
     /// One rendition, if the scope may read it.
     pub async fn get_report(&self, scope: &ReadScope, id: &str) -> Result<Option<ReportRow>> {
         get_report(self.read().await?.conn(), scope, id).await
@@ -229,8 +245,7 @@ impl Tx {
     }
 
     pub async fn shares_of(&mut self, report_id: &str) -> Result<Vec<String>> {
-        let sql = "SELECT org_id FROM report_shares WHERE report_id = $1 ORDER BY org_id";
-        on!(self.conn().await?, c => Ok(sqlx::query_scalar(sql).bind(report_id).fetch_all(&mut *c).await?))
+        shares_of(self.conn().await?, report_id).await
     }
 
     /// Adds a new chain (written with the batch: see the store's `pending` module).

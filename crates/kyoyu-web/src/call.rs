@@ -16,6 +16,12 @@ pub fn body<T: DeserializeOwned>(v: &Value) -> Result<JsonBody<T>, ApiError> {
     parse_json(&bytes).map(JsonBody)
 }
 
+/// A request parsed from a form's JSON exactly as a client's body would be (errors name the
+/// field), for an operation of the application layer.
+pub fn input<T: DeserializeOwned>(v: &Value) -> Result<T, ApiError> {
+    body(v).map(|JsonBody(t)| t)
+}
+
 /// Query parameters for a list handler.
 pub fn params(pairs: &[(&str, &str)]) -> axum::extract::Query<HashMap<String, String>> {
     axum::extract::Query(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
@@ -41,6 +47,10 @@ impl Names {
             None if id.is_none() => lang.t("（匿名）", "(anonymous)").to_string(),
             None => id.unwrap_or_default().to_string(),
         }
+    }
+
+    pub fn org(&self, id: &str) -> Option<&OrgRow> {
+        self.0.get(id)
     }
 
     pub fn kind(&self, id: &str) -> Option<OrgKind> {

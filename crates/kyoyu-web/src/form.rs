@@ -201,6 +201,12 @@ impl FormState {
     }
 
     /// Pre-fills from JSON (a previous report), named as the form names its fields.
+    /// A form filled from a typed view (a report to follow up or forward).
+    pub fn from_view(view: &impl serde::Serialize) -> Result<FormState, kyoyu_api::error::ApiError> {
+        let v = serde_json::to_value(view).map_err(|e| kyoyu_api::error::ApiError::internal("view as form", e))?;
+        Ok(FormState::from_json(&v))
+    }
+
     pub fn from_json(v: &Value) -> FormState {
         let mut state = FormState::default();
         flatten(v, String::new(), &mut state.values);

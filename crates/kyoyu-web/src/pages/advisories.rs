@@ -129,20 +129,19 @@ async fn choices(state: &AppState, web: &Web, st: &FormState, names: &Names) -> 
             ))
         })
         .collect();
-    let received = super::reports::list_of(state, web, &[]).await?;
+    let received = super::reports::list_of(state, web, Default::default()).await?;
     let sources = received
         .iter()
-        .filter(|r| r["receiver_org_id"] == web.caller.org_id())
+        .filter(|r| r.receiver_org_id == web.caller.org_id())
         .map(|r| {
-            let id = r["id"].as_str().unwrap_or("").to_string();
             let label = format!(
                 "{} TLP:{} {} — {}",
-                r["identifier"].as_str().unwrap_or(lang.t("（未採番）", "(unnumbered)")),
-                r["tlp"].as_str().unwrap_or(""),
-                r["sector"].as_str().unwrap_or(""),
-                r["summary"]["description"].as_str().unwrap_or("").chars().take(40).collect::<String>()
+                r.identifier.as_deref().unwrap_or(lang.t("（未採番）", "(unnumbered)")),
+                r.content.tlp.code(),
+                r.content.sector,
+                r.content.summary.description.as_deref().unwrap_or("").chars().take(40).collect::<String>()
             );
-            (id, label)
+            (r.id.clone(), label)
         })
         .collect();
     Ok(Choices { recipients, sources, suggested })

@@ -4,26 +4,25 @@ use super::advisories::{self, table as advisory_table};
 use super::reports::{list_of, table as report_table};
 use super::widenings::widening_status;
 use crate::call::{items, Names};
-use crate::i18n::{label_of, Lang};
+use crate::i18n::{Label, Lang};
 use crate::layout::{ok, page, WebResult};
 use crate::session::Web;
 use axum::extract::{Path, State};
 use axum::Json;
 use kyoyu_api::AppState;
+use kyoyu_app::views::ReportView;
 use kyoyu_domain::codes::{OrgKind, ReportStatus, Severity, WideningStatus};
 use maud::{html, Markup};
 use serde_json::Value;
 
 pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     let names = Names::load(&state).await?;
-    let reports = list_of(&state, &web, &[]).await?;
+    let reports = list_of(&state, &web, Default::default()).await?;
     let advisories = advisories::list_of(&state, &web, &[]).await?;
     let me = web.caller.org_id();
-    let inbox: Vec<Value> = reports
-        .iter()
-        .filter(|r| r["receiver_org_id"] == me && r["status"] == ReportStatus::Sent.code())
-        .cloned()
-        .collect();
+    let received = |r: &&ReportView| r.receiver_org_id == me;
+    let inbox: Vec<ReportView> =
+        reports.iter().filter(received).filter(|r| r.status == ReportStatus::Sent).cloned().collect();
     let lang = web.lang;
     let widenings = super::widenings::described(&state, &web).await?;
     let open: Vec<_> =
@@ -36,7 +35,7 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
         OrgKind::Operator => html! {
             div.actions { a.button href="/reports/new" { (lang.t("新規報告", "File a report")) } }
             h2 { (lang.t("自社の報告", "My reports")) }
-            (report_table(lang, &reports.iter().filter(|r| r["sender_org_id"] == me).cloned().collect::<Vec<_>>(), &names))
+            (report_table(lang, &reports.iter().filter(|r| r.sender_org_id.as_deref() == Some(me)).cloned().collect::<Vec<_>>(), &names))
             h2 { (lang.t("受け取った情報提供", "Advisories received")) }
             (advisory_table(lang, &advisories))
         },
@@ -55,7 +54,7 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
         OrgKind::Coordinator => html! {
             div.actions { a.button href="/advisories/new" { (lang.t("情報提供の作成", "New advisory")) } }
             h2 { (lang.t("受信した報告（トリアージ）", "Incoming reports (triage)")) }
-            (triage(lang, &reports.iter().filter(|r| r["receiver_org_id"] == me).cloned().collect::<Vec<_>>()))
+            (triage(lang, &reports.iter().filter(received).cloned().collect::<Vec<_>>()))
             h2 { (lang.t("情報提供と受領確認", "Advisories and acknowledgments")) }
             (advisory_table(lang, &advisories))
         },
@@ -117,7 +116,7 @@ fn questions_table(lang: Lang, rows: &[(Value, usize)]) -> Markup {
 }
 
 /// The coordinator's board: one column per severity, each card with its sector.
-fn triage(lang: Lang, rows: &[Value]) -> Markup {
+fn triage(lang: Lang, rows: &[ReportView]) -> Markup {
     let columns: Vec<(Option<Severity>, String)> = Severity::ALL
         .iter()
         .map(|s| (Some(*s), crate::i18n::Label::label(*s, lang)))
@@ -126,14 +125,14 @@ fn triage(lang: Lang, rows: &[Value]) -> Markup {
     html! {
         div.board {
             @for (sev, title) in &columns {
-                @let cards: Vec<&Value> = rows.iter().filter(|r| r["severity"].as_str().and_then(Severity::parse) == *sev).collect();
+                @let cards: Vec<&ReportView> = rows.iter().filter(|r| r.content.severity == *sev).collect();
                 section {
                     h3 { (title) " (" (cards.len()) ")" }
                     ul { @for r in cards {
                         li {
-                            a href={ "/reports/" (r["id"].as_str().unwrap_or("")) } { (r["identifier"].as_str().unwrap_or("—")) }
-                            " " (crate::layout::tlp_tag(r["tlp"].as_str()))
-                            br; (r["sector"].as_str().unwrap_or("")) " · " (label_of(kyoyu_domain::codes::EventType::parse, r["event_type"].as_str().unwrap_or(""), lang))
+                            a href={ "/reports/" (r.id) } { (r.identifier.as_deref().unwrap_or("—")) }
+                            " " (crate::layout::tlp_tag(Some(r.content.tlp.code())))
+                            br; (r.content.sector) " · " (r.content.event_type.map(|e| e.label(lang)).unwrap_or_default())
                         }
                     } }
                 }

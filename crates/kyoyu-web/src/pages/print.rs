@@ -92,21 +92,22 @@ fn pdf_response(bytes: Vec<u8>, name: &str) -> WebResult {
     Ok(([("content-type", "application/pdf".to_string()), ("content-disposition", disposition)], bytes).into_response())
 }
 
-fn file_name(kind: &str, v: &serde_json::Value, id: &str) -> String {
-    let label = v.as_str().unwrap_or(id);
+fn file_name(kind: &str, identifier: Option<&str>, id: &str) -> String {
+    let label = identifier.unwrap_or(id);
     format!("{kind}-{}", label.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>())
 }
 
 pub async fn report_print(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
-    let content = super::reports::printable(&state, &web, &id).await?;
+    let v = super::reports::fetch(&state, &web, &id).await?;
+    let content = super::reports::printable(&state, &web, &v).await?;
     print_page(web.lang, web.t("情報連絡様式", "Report form"), content)
 }
 
 pub async fn report_pdf(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
     let v = super::reports::fetch(&state, &web, &id).await?;
-    let content = super::reports::printable(&state, &web, &id).await?;
+    let content = super::reports::printable(&state, &web, &v).await?;
     let bytes = pdf(document(web.lang, web.t("情報連絡様式", "Report form"), content, true)).await.map_err(WebError)?;
-    pdf_response(bytes, &file_name("report", &v["identifier"], &id))
+    pdf_response(bytes, &file_name("report", v.identifier.as_deref(), &id))
 }
 
 pub async fn advisory_print(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
@@ -119,5 +120,5 @@ pub async fn advisory_pdf(State(state): State<AppState>, web: Web, Path(id): Pat
     let content = super::advisories::printable(&state, &web, &id).await?;
     let bytes =
         pdf(document(web.lang, web.t("情報提供様式", "Advisory form"), content, true)).await.map_err(WebError)?;
-    pdf_response(bytes, &file_name("advisory", &v["identifier"], &id))
+    pdf_response(bytes, &file_name("advisory", v["identifier"].as_str(), &id))
 }

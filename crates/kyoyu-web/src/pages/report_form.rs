@@ -3,15 +3,16 @@
 
 use crate::call::Names;
 use crate::form::{FormState, Kind};
-use crate::i18n::{label_of, Lang};
+use crate::i18n::{Label, Lang};
 use crate::layout::{banner, field_errors, multiline};
 use crate::widgets::{
     area, check_codes, checks, f, id_of, lines, radio_codes, req, select_codes, text, time, yes_no, F,
 };
+use kyoyu_app::views::ReportView;
 use kyoyu_domain::codes::{Cause, EventType, Outlook, PressStatus, Route, Severity, SystemStatus};
+use kyoyu_domain::report::Time;
 use kyoyu_domain::Tlp;
 use maud::{html, Markup};
-use serde_json::Value;
 
 /// How the form's inputs become the API's JSON.
 pub const KINDS: &[(&str, Kind)] = &[
@@ -248,12 +249,8 @@ fn timeline(lang: Lang, st: &FormState) -> Markup {
     }
 }
 
-fn s<'a>(v: &'a Value, path: &str) -> &'a str {
-    path.split('.').fold(v, |at, k| &at[k]).as_str().unwrap_or("")
-}
-
-fn yes_no_text(lang: Lang, v: &Value) -> &'static str {
-    match v.as_bool() {
+fn yes_no_text(lang: Lang, v: Option<bool>) -> &'static str {
+    match v {
         Some(true) => lang.t("有", "yes"),
         Some(false) => lang.t("無", "no"),
         None => "",
@@ -265,68 +262,75 @@ pub fn shown_time(t: &str) -> String {
     crate::form::form_time(t).map(|x| x.replace('T', " ")).unwrap_or_else(|| t.to_string())
 }
 
+/// A time of the report's content as shown on the form; blank when unknown.
+fn shown(t: Option<&Time>) -> String {
+    t.map(|t| shown_time(&t.to_rfc3339())).unwrap_or_default()
+}
+
+/// The label of an optional code; blank when unset.
+fn label<T: Label>(code: Option<T>, lang: Lang) -> String {
+    code.map(|c| c.label(lang)).unwrap_or_default()
+}
+
 /// The rendition laid out like 図4/図5, for the screen and for print.
-pub fn official(lang: Lang, v: &Value, names: &Names) -> Markup {
+pub fn official(lang: Lang, v: &ReportView, names: &Names) -> Markup {
     let row = |th: &str, td: Markup| html! { tr { th { (th) } td { (td) } } };
     let section = |title: &str| html! { tr { th.section colspan="2" { (title) } } };
-    let causes: Vec<String> = v["causes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(|c| label_of(Cause::parse, c, lang))
-        .collect();
-    let contact = &v["sender_contact"];
-    let sequence = v["sequence"].as_i64().unwrap_or(1);
+    let c = &v.content;
+    let causes: Vec<String> = c.causes.iter().map(|x| x.label(lang)).collect();
+    let contact = c.sender_contact.clone().unwrap_or_default();
+    let text = |t: &Option<String>| t.clone().unwrap_or_default();
+    let tlp = c.tlp.code();
     html! {
         p.form-title { (lang.t("情報連絡様式", "Report form")) }
-        (banner(lang, s(v, "tlp"), v["severity"].as_str(), crate::i18n::report_tlp_en))
+        (banner(lang, tlp, c.severity.map(|s| s.code()), crate::i18n::report_tlp_en))
         table.official {
             tbody {
-                (row(lang.t("報数", "Report"), html! { (lang.t("第", "No. ")) (sequence) (lang.t("報", "")) }))
-                (row(lang.t("識別番号", "Identifier"), html! { (s(v, "identifier")) @if v["identifier"].is_null() { span.muted { (lang.t("（第1報の識別番号は空欄）", "(not yet numbered)")) } } }))
-                (row(lang.t("情報連絡日時", "Sent at"), html! { (shown_time(s(v, "created_at"))) }))
-                (row(lang.t("連絡経路", "Route"), html! { (label_of(Route::parse, s(v, "route"), lang)) }))
+                (row(lang.t("報数", "Report"), html! { (lang.t("第", "No. ")) (v.sequence) (lang.t("報", "")) }))
+                (row(lang.t("識別番号", "Identifier"), html! { @match &v.identifier { Some(i) => (i), None => span.muted { (lang.t("（第1報の識別番号は空欄）", "(not yet numbered)")) } } }))
+                (row(lang.t("情報連絡日時", "Sent at"), html! { (shown_time(&v.created_at)) }))
+                (row(lang.t("連絡経路", "Route"), html! { (v.route.label(lang)) }))
                 (row(lang.t("情報連絡元", "Sender"), html! {
-                    (names.name(v["sender_org_id"].as_str(), lang)) " → " (names.name(v["receiver_org_id"].as_str(), lang)) br;
-                    (lang.t("部局名", "Department")) "：" (s(contact, "department")) "　"
-                    (lang.t("担当者名", "Person")) "：" (s(contact, "name")) br;
-                    (lang.t("電話番号", "Phone")) "：" (s(contact, "phone")) "　"
-                    (lang.t("FAX番号", "Fax")) "：" (s(contact, "fax")) "　"
-                    (lang.t("電子メールアドレス", "E-mail")) "：" (s(contact, "email"))
+                    (names.name(v.sender_org_id.as_deref(), lang)) " → " (names.name(Some(&v.receiver_org_id), lang)) br;
+                    (lang.t("部局名", "Department")) "：" (text(&contact.department)) "　"
+                    (lang.t("担当者名", "Person")) "：" (text(&contact.name)) br;
+                    (lang.t("電話番号", "Phone")) "：" (text(&contact.phone)) "　"
+                    (lang.t("FAX番号", "Fax")) "：" (text(&contact.fax)) "　"
+                    (lang.t("電子メールアドレス", "E-mail")) "：" (text(&contact.email))
                 }))
-                (row(lang.t("重要度", "Severity"), html! { (label_of(Severity::parse, s(v, "severity"), lang)) }))
-                (row(lang.t("情報共有範囲", "Sharing scope"), html! { "TLP:" (s(v, "tlp")) " " (crate::i18n::tlp_label(lang, s(v, "tlp"), crate::i18n::report_tlp_en)) @if !s(v, "tlp_note").is_empty() { br; (lang.t("特記事項", "Special note")) "：" (s(v, "tlp_note")) } }))
-                (row(lang.t("別紙有無", "Attachments"), html! { (yes_no_text(lang, &v["has_attachments"])) }))
+                (row(lang.t("重要度", "Severity"), html! { (label(c.severity, lang)) }))
+                (row(lang.t("情報共有範囲", "Sharing scope"), html! { "TLP:" (tlp) " " (crate::i18n::tlp_label(lang, tlp, crate::i18n::report_tlp_en)) @if let Some(note) = c.tlp_note.as_deref().filter(|n| !n.is_empty()) { br; (lang.t("特記事項", "Special note")) "：" (note) } }))
+                (row(lang.t("別紙有無", "Attachments"), html! { (yes_no_text(lang, Some(c.has_attachments))) }))
                 (section(lang.t("◆情報連絡の内容", "Contents")))
-                (row(lang.t("①発生した事象の分類", "(1) Event type"), html! { (label_of(EventType::parse, s(v, "event_type"), lang)) }))
+                (row(lang.t("①発生した事象の分類", "(1) Event type"), html! { (label(c.event_type, lang)) }))
                 (row(lang.t("②原因", "(2) Causes"), html! { (causes.join("、")) }))
-                (row(lang.t("③分野名", "(3) Sector"), html! { (s(v, "sector")) }))
-                (row(lang.t("④事象が発生した重要インフラ事業者等名", "(4) Operator"), html! { (s(v, "operator_name")) }))
+                (row(lang.t("③分野名", "(3) Sector"), html! { (c.sector) }))
+                (row(lang.t("④事象が発生した重要インフラ事業者等名", "(4) Operator"), html! { (text(&c.operator_name)) }))
                 (row(lang.t("⑤概要", "(5) Summary"), html! {
-                    (lang.t("発生事象の概要", "What happened")) "：" (multiline(s(v, "summary.description"))) br;
-                    (lang.t("判明日時", "Discovered")) "：" (shown_time(s(v, "summary.discovered_at"))) "　"
-                    (lang.t("発生日時", "Occurred")) "：" (shown_time(s(v, "summary.occurred_at"))) " " (s(v, "summary.occurred_note")) br;
-                    (lang.t("事象が発生したシステム・委託先業者等", "Affected system / contractor")) "：" (s(v, "summary.affected_system"))
+                    (lang.t("発生事象の概要", "What happened")) "：" (multiline(&text(&c.summary.description))) br;
+                    (lang.t("判明日時", "Discovered")) "：" (shown(c.summary.discovered_at.as_ref())) "　"
+                    (lang.t("発生日時", "Occurred")) "：" (shown(c.summary.occurred_at.as_ref())) " " (text(&c.summary.occurred_note)) br;
+                    (lang.t("事象が発生したシステム・委託先業者等", "Affected system / contractor")) "：" (text(&c.summary.affected_system))
                 }))
                 (row(lang.t("⑥重要インフラサービス等への影響", "(6) Impact"), html! {
-                    (lang.t("サービス維持レベル逸脱の有無", "Service level deviated")) "：" (yes_no_text(lang, &v["impact"]["service_level_deviation"])) br;
-                    (lang.t("他の事業者等への波及の可能性", "May spread")) "：" (yes_no_text(lang, &v["impact"]["spread_possible"])) br;
-                    (lang.t("システムの稼働状況", "System status")) "：" (label_of(SystemStatus::parse, s(v, "impact.system_status"), lang))
-                    @if !s(v, "impact.recovered_at").is_empty() { "（" (lang.t("復旧", "recovered")) " " (shown_time(s(v, "impact.recovered_at"))) "）" }
-                    br; (multiline(s(v, "impact.notes")))
+                    (lang.t("サービス維持レベル逸脱の有無", "Service level deviated")) "：" (yes_no_text(lang, c.impact.service_level_deviation)) br;
+                    (lang.t("他の事業者等への波及の可能性", "May spread")) "：" (yes_no_text(lang, c.impact.spread_possible)) br;
+                    (lang.t("システムの稼働状況", "System status")) "：" (label(c.impact.system_status, lang))
+                    @if let Some(at) = &c.impact.recovered_at { "（" (lang.t("復旧", "recovered")) " " (shown(Some(at))) "）" }
+                    br; (multiline(&text(&c.impact.notes)))
                 }))
                 (row(lang.t("⑦当該事象に係る推移等", "(7) Timeline"), html! {
-                    @for e in v["timeline"].as_array().into_iter().flatten() {
-                        (shown_time(s(e, "at"))) "　" (s(e, "text")) br;
+                    @for e in &c.timeline {
+                        (shown(Some(&e.at))) "　" (e.text) br;
                     }
                 }))
-                (row(lang.t("⑧今後の予定", "(8) Outlook"), html! { (label_of(Outlook::parse, s(v, "outlook"), lang)) }))
+                (row(lang.t("⑧今後の予定", "(8) Outlook"), html! { (label(c.outlook, lang)) }))
                 (row(lang.t("⑨その他", "(9) Other"), html! {
-                    (lang.t("得られた教訓等", "Lessons")) "：" (multiline(s(v, "lessons"))) br;
-                    (lang.t("報道発表、報道等への掲載", "Press")) "：" (label_of(PressStatus::parse, s(v, "press.status"), lang)) " " (shown_time(s(v, "press.at"))) " " (s(v, "press.title")) br;
+                    (lang.t("得られた教訓等", "Lessons")) "：" (multiline(&text(&c.lessons))) br;
+                    (lang.t("報道発表、報道等への掲載", "Press")) "：" (label(c.press.as_ref().map(|p| p.status), lang)) " "
+                    (shown(c.press.as_ref().and_then(|p| p.at.as_ref()))) " " (c.press.as_ref().map(|p| text(&p.title)).unwrap_or_default()) br;
                     (lang.t("NISC以外に連絡を行った先", "Others notified")) "："
-                    (v["notified_parties"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join("、"))
+                    (c.notified_parties.join("、"))
                 }))
             }
         }

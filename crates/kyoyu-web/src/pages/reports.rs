@@ -2,44 +2,45 @@
 //! secretariat's anonymisation review), print and PDF.
 
 use super::report_form::{self, fields, official, Mode, KINDS};
-use crate::call::{body, items, params, Names};
+use crate::call::{input, Names};
 use crate::form::{to_body, FormData, FormState};
-use crate::i18n::{label_of, Lang};
+use crate::i18n::Label;
+use crate::i18n::Lang;
 use crate::layout::{banner, csrf, form_alert, ok, page, see_other, WebResult};
 use crate::session::Web;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
-use axum::Json;
 use kyoyu_api::error::ApiError;
-use kyoyu_api::reports as api;
 use kyoyu_api::AppState;
-use kyoyu_domain::codes::{EventType, OrgKind, ReportStatus};
-use kyoyu_domain::Tlp;
+use kyoyu_app::reads::Page;
+use kyoyu_app::reports::{self as ops, ShareRequest};
+use kyoyu_app::views::{ForwardPreview, ReportView};
+use kyoyu_domain::codes::Route;
+use kyoyu_domain::report::ReportInput;
+use kyoyu_store::ReportFilter;
 use maud::{html, Markup};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// One report as the caller sees it (404 for anything it may not read).
-pub async fn fetch(state: &AppState, web: &Web, id: &str) -> Result<Value, kyoyu_api::error::ApiError> {
-    let Json(v) = api::get_report(State(state.clone()), web.caller.clone(), Path(id.to_string())).await?;
-    Ok(v)
+pub async fn fetch(state: &AppState, web: &Web, id: &str) -> Result<ReportView, ApiError> {
+    Ok(ops::get_report(&state.app, &web.caller, id).await?)
 }
 
-/// Readable renditions, newest first, with optional filters.
-pub async fn list_of(
-    state: &AppState,
-    web: &Web,
-    filters: &[(&str, &str)],
-) -> Result<Vec<Value>, kyoyu_api::error::ApiError> {
-    let mut q = vec![("limit", "100")];
-    q.extend_from_slice(filters);
-    let Json(v) = api::list_reports(State(state.clone()), web.caller.clone(), params(&q)).await?;
-    Ok(items(&v))
+/// Readable renditions, newest first (in chain order with a chain filter).
+pub async fn list_of(state: &AppState, web: &Web, filter: ReportFilter) -> Result<Vec<ReportView>, ApiError> {
+    let page = Page { limit: 100, offset: 0 };
+    Ok(ops::list_reports(&state.app, &web.caller, &filter, page).await?.items)
+}
+
+/// Every rendition of one chain the caller may read.
+pub async fn chain_of(state: &AppState, web: &Web, chain_id: &str) -> Result<Vec<ReportView>, ApiError> {
+    list_of(state, web, ReportFilter { chain_id: Some(chain_id.to_string()), ..Default::default() }).await
 }
 
 /// A table of renditions with a link to each.
-pub fn table(lang: Lang, rows: &[Value], names: &Names) -> Markup {
+pub fn table(lang: Lang, rows: &[ReportView], names: &Names) -> Markup {
     html! {
         table {
             thead { tr {
@@ -50,15 +51,15 @@ pub fn table(lang: Lang, rows: &[Value], names: &Names) -> Markup {
             tbody {
                 @for r in rows {
                     tr {
-                        td { a href={ "/reports/" (r["id"].as_str().unwrap_or("")) } { (r["identifier"].as_str().unwrap_or(lang.t("（未採番）", "(unnumbered)"))) } }
-                        td.num { (r["sequence"]) }
-                        td { (crate::layout::tlp_tag(r["tlp"].as_str())) }
-                        td { (label_of(kyoyu_domain::codes::Severity::parse, r["severity"].as_str().unwrap_or(""), lang)) }
-                        td { (r["sector"].as_str().unwrap_or("")) }
-                        td { (label_of(EventType::parse, r["event_type"].as_str().unwrap_or(""), lang)) }
-                        td { (names.name(r["sender_org_id"].as_str(), lang)) " → " (names.name(r["receiver_org_id"].as_str(), lang)) }
-                        td { (label_of(ReportStatus::parse, r["status"].as_str().unwrap_or(""), lang)) }
-                        td { (report_form::shown_time(r["created_at"].as_str().unwrap_or(""))) }
+                        td { a href={ "/reports/" (r.id) } { (r.identifier.as_deref().unwrap_or(lang.t("（未採番）", "(unnumbered)"))) } }
+                        td.num { (r.sequence) }
+                        td { (crate::layout::tlp_tag(Some(r.content.tlp.code()))) }
+                        td { (r.content.severity.map(|s| s.label(lang)).unwrap_or_default()) }
+                        td { (r.content.sector) }
+                        td { (r.content.event_type.map(|e| e.label(lang)).unwrap_or_default()) }
+                        td { (names.name(r.sender_org_id.as_deref(), lang)) " → " (names.name(Some(&r.receiver_org_id), lang)) }
+                        td { (r.status.label(lang)) }
+                        td { (report_form::shown_time(&r.created_at)) }
                     }
                 }
                 @if rows.is_empty() { tr { td colspan="9" .muted { (lang.t("該当する報告はありません", "No reports")) } } }
@@ -69,11 +70,8 @@ pub fn table(lang: Lang, rows: &[Value], names: &Names) -> Markup {
 
 pub async fn list(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {
     let text = q.get("q").cloned().unwrap_or_default();
-    let mut filters = vec![];
-    if !text.is_empty() {
-        filters.push(("q", text.as_str()));
-    }
-    let rows = list_of(&state, &web, &filters).await?;
+    let filter = ReportFilter { q: Some(text.clone()).filter(|t| !t.is_empty()), ..Default::default() };
+    let rows = list_of(&state, &web, filter).await?;
     let names = Names::load(&state).await?;
     let body = html! {
         form.actions method="get" action="/reports" {
@@ -130,8 +128,8 @@ pub async fn new_form(State(state): State<AppState>, web: Web, Query(q): Query<H
     let mut st = match &follow_up {
         Some(id) => {
             let mut prev = fetch(&state, &web, id).await?;
-            prev.as_object_mut().map(|m| m.remove("sender_contact"));
-            FormState::from_json(&prev)
+            prev.content.sender_contact = None;
+            FormState::from_view(&prev)?
         }
         None => FormState::default(),
     };
@@ -148,18 +146,8 @@ pub async fn submit_new(State(state): State<AppState>, web: Web, form: FormData)
     if form.has("_add_row") {
         return ok(new_page(&web, &st, follow_up.as_deref(), &names));
     }
-    let json = to_body(&form, KINDS);
-    let result = match &follow_up {
-        Some(id) => {
-            async {
-                api::create_follow_up(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&json)?).await
-            }
-            .await
-        }
-        None => async { api::create_report(State(state.clone()), web.caller.clone(), body(&json)?).await }.await,
-    };
-    match result {
-        Ok((_, Json(v))) => see_other(&format!("/reports/{}?done=filed", v["id"].as_str().unwrap_or(""))),
+    match file(&state, &web, follow_up.as_deref(), &to_body(&form, KINDS)).await {
+        Ok(v) => see_other(&format!("/reports/{}?done=filed", v.id)),
         Err(e) => {
             st.take_error(e)?;
             Ok((
@@ -169,6 +157,15 @@ pub async fn submit_new(State(state): State<AppState>, web: Web, form: FormData)
                 .into_response())
         }
     }
+}
+
+/// Files a first report, or a follow-up of the chain `follow_up` belongs to.
+async fn file(state: &AppState, web: &Web, follow_up: Option<&str>, json: &Value) -> Result<ReportView, ApiError> {
+    let report: ReportInput = input(json)?;
+    Ok(match follow_up {
+        Some(id) => ops::file_follow_up(&state.app, &web.caller, id, report).await?,
+        None => ops::file_report(&state.app, &web.caller, report).await?,
+    })
 }
 
 fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
@@ -197,36 +194,24 @@ pub async fn view(
 async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result<Markup, ApiError> {
     let v = fetch(state, web, id).await?;
     let names = Names::load(state).await?;
-    let chain = list_of(state, web, &[("chain_id", v["chain_id"].as_str().unwrap_or(""))]).await?;
-    let me = web.caller.org_id();
-    let officer = web.caller.principal.is_relay_officer();
-    let kind = web.caller.org.kind;
-    let may_forward = v["receiver_org_id"] == me
-        && v["status"] == ReportStatus::Sent.code()
-        && officer
-        && kind != OrgKind::Coordinator;
-    let originator = kind == OrgKind::Operator && chain.iter().any(|r| r["sequence"] == 1 && r["sender_org_id"] == me);
-    let publishable = kind == OrgKind::Coordinator
-        && officer
-        && matches!(v["tlp"].as_str(), Some("WHITE" | "CLEAR"))
-        && v["disclosure_consent"] == true
-        && v["published_at"].is_null();
+    let chain = chain_of(state, web, &v.chain_id).await?;
+    let may = v.actions.clone().unwrap_or_default();
     let body = html! {
         (notice)
         div.actions {
-            @if may_forward { a.button href={ "/reports/" (id) "/forward" } { (web.t("確認して転送", "Review and forward")) } }
-            @if originator { a.button href={ "/reports/new?follow_up=" (id) } { (web.t("続報を作成", "File a follow-up")) } }
-            @if originator && officer && v["disclosure_consent"] != true { (action(web, id, "consent", web.t("開示に同意する", "Consent to disclosure"))) }
-            @if publishable { (action(web, id, "publish", web.t("公開する", "Publish"))) }
+            @if may.forward { a.button href={ "/reports/" (id) "/forward" } { (web.t("確認して転送", "Review and forward")) } }
+            @if may.follow_up { a.button href={ "/reports/new?follow_up=" (id) } { (web.t("続報を作成", "File a follow-up")) } }
+            @if may.consent_to_disclosure { (action(web, id, "consent", web.t("開示に同意する", "Consent to disclosure"))) }
+            @if may.publish { (action(web, id, "publish", web.t("公開する", "Publish"))) }
             a.button.secondary href={ "/reports/" (id) "/print" } { (web.t("印刷用", "Print view")) }
             a.button.secondary href={ "/reports/" (id) "/pdf" } { "PDF" }
         }
         (official(web.lang, &v, &names))
-        @if officer { (share_form(web, id, &v, &names)) }
+        (share_form(web, id, &may.share_with, &names))
         h2 { (web.t("この連絡の経路（閲覧できるもの）", "This chain (what you may read)")) }
         (table(web.lang, &chain, &names))
     };
-    let title = v["identifier"].as_str().map(str::to_string).unwrap_or_else(|| web.t("報告", "Report").to_string());
+    let title = v.identifier.clone().unwrap_or_else(|| web.t("報告", "Report").to_string());
     Ok(page(web, &title, body))
 }
 
@@ -237,33 +222,19 @@ fn action(web: &Web, id: &str, what: &str, label: &str) -> Markup {
     }
 }
 
-/// Who this reader might pass the report to (domain.md §7 shares); the policy decides on submit.
-fn share_candidates(web: &Web, v: &Value, names: &Names) -> Vec<(String, String)> {
-    let me = &web.caller.org;
-    let sector = v["sector"].as_str();
-    let mut out: Vec<(String, String)> = names
-        .all()
-        .filter(|o| o.id != me.id)
-        .filter(|o| match (me.kind, o.kind) {
-            (OrgKind::Ministry, OrgKind::Ceptoar) => true,
-            (OrgKind::Ceptoar, OrgKind::Operator) => o.sector == me.sector,
-            (OrgKind::Operator, OrgKind::Ceptoar) => o.sector.as_deref() == sector,
-            (OrgKind::Coordinator, _) => o.analysis_partner || o.kind != OrgKind::Operator,
-            _ => false,
-        })
-        .map(|o| {
-            (
-                o.id.clone(),
-                format!("{}（{}）", web.t(&o.name_ja, &o.name_en), crate::i18n::Label::label(o.kind, web.lang)),
-            )
-        })
+/// The policy's share targets, by name and kind.
+fn share_choices(web: &Web, targets: &[String], names: &Names) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = targets
+        .iter()
+        .filter_map(|id| names.org(id))
+        .map(|o| (o.id.clone(), format!("{}（{}）", web.t(&o.name_ja, &o.name_en), o.kind.label(web.lang))))
         .collect();
     out.sort_by(|a, b| a.1.cmp(&b.1));
     out
 }
 
-fn share_form(web: &Web, id: &str, v: &Value, names: &Names) -> Markup {
-    let candidates = share_candidates(web, v, names);
+fn share_form(web: &Web, id: &str, targets: &[String], names: &Names) -> Markup {
+    let candidates = share_choices(web, targets, names);
     html! {
         @if !candidates.is_empty() {
             details {
@@ -294,51 +265,49 @@ async fn after<T>(state: &AppState, web: &Web, id: &str, result: Result<T, ApiEr
 pub async fn share(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
     let targets: Vec<String> = form.all("org_ids").into_iter().filter(|s| !s.is_empty()).collect();
-    let result = async {
-        api::share_report(
-            State(state.clone()),
-            web.caller.clone(),
-            Path(id.clone()),
-            body(&json!({"org_ids": targets}))?,
-        )
-        .await
-    }
-    .await;
-    after(&state, &web, &id, result, "shared").await
+    let result = ops::share_report(&state.app, &web.caller, &id, ShareRequest { org_ids: Some(targets) }).await;
+    after(&state, &web, &id, result.map_err(ApiError::from), "shared").await
 }
 
 pub async fn consent(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let result = api::record_disclosure_consent(State(state.clone()), web.caller.clone(), Path(id.clone())).await;
-    after(&state, &web, &id, result, "consented").await
+    let result = ops::consent_to_disclosure(&state.app, &web.caller, &id).await;
+    after(&state, &web, &id, result.map_err(ApiError::from), "consented").await
 }
 
 pub async fn publish(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let result = api::publish_report(State(state.clone()), web.caller.clone(), Path(id.clone())).await;
-    after(&state, &web, &id, result, "published").await
+    let result = ops::publish_report(&state.app, &web.caller, &id).await;
+    after(&state, &web, &id, result.map_err(ApiError::from), "published").await
 }
 
 /// The form a receiver forwards: pre-filled with what it received, TLP keep-or-tighten, and
 /// for an anonymised chain the list of what scrubbing will remove.
-fn forward_page(web: &Web, id: &str, v: &Value, st: &FormState, preview: Option<&Value>, names: &Names) -> Markup {
-    let received = v["tlp"].as_str().and_then(Tlp::parse).unwrap_or(Tlp::Red);
-    let anonymised = v["route"] == "anonymised";
-    let next = preview.map(|p| names.name(p["receiver_org_id"].as_str(), web.lang));
+fn forward_page(
+    web: &Web,
+    id: &str,
+    v: &ReportView,
+    st: &FormState,
+    preview: Option<&ForwardPreview>,
+    names: &Names,
+) -> Markup {
+    let received = v.content.tlp;
+    let anonymised = v.route == Route::Anonymised;
+    let next = preview.map(|p| names.name(Some(&p.receiver_org_id), web.lang));
     html! {
-        (banner(web.lang, v["tlp"].as_str().unwrap_or(""), v["severity"].as_str(), crate::i18n::report_tlp_en))
+        (banner(web.lang, received.code(), v.content.severity.map(|s| s.code()), crate::i18n::report_tlp_en))
         (form_alert(web.lang, st))
         @if let Some(p) = preview {
             div.warning #review {
                 h2 { (web.t("送信前の確認", "Before sending")) }
                 p { (web.t("宛先: ", "Goes to: ")) strong { (next.clone().unwrap_or_default()) } }
-                @let removed = p["removed"].as_array().cloned().unwrap_or_default();
+                @let removed = &p.removed;
                 @if anonymised {
                     p { (web.t("匿名化により次の記載が削除されます。", "Anonymisation will remove the following.")) }
                     table {
                         thead { tr { th { (web.t("項目", "Field")) } th { (web.t("削除される記載", "Removed text")) } th { (web.t("件数", "Count")) } } }
                         tbody {
-                            @for r in &removed { tr { td { (report_form::field_label(web.lang, r["field"].as_str().unwrap_or(""))) } td { del { (r["text"].as_str().unwrap_or("")) } } td.num { (r["count"]) } } }
+                            @for r in removed { tr { td { (report_form::field_label(web.lang, &r.field)) } td { del { (r.text) } } td.num { (r.count) } } }
                             @if removed.is_empty() { tr { td colspan="3" { (web.t("削除される記載はありません", "Nothing identifying was found")) } } }
                         }
                     }
@@ -361,8 +330,8 @@ pub async fn forward_form(State(state): State<AppState>, web: Web, Path(id): Pat
     let v = fetch(&state, &web, &id).await?;
     let names = Names::load(&state).await?;
     let mut prefill = v.clone();
-    prefill.as_object_mut().map(|m| m.remove("sender_contact"));
-    let mut st = FormState::from_json(&prefill);
+    prefill.content.sender_contact = None;
+    let mut st = FormState::from_view(&prefill)?;
     sender_defaults(&mut st, &web);
     let preview = run_preview(&state, &web, &id, &to_body(&FormData(vec![]), KINDS), &mut st).await?;
     let title = web.t("確認して転送", "Review and forward");
@@ -375,17 +344,19 @@ async fn run_preview(
     id: &str,
     json: &Value,
     st: &mut FormState,
-) -> Result<Option<Value>, kyoyu_api::error::ApiError> {
-    let result = async {
-        api::preview_forward(State(state.clone()), web.caller.clone(), Path(id.to_string()), body(json)?)
-            .await
-            .map(|Json(v)| v)
-    }
-    .await;
-    match result {
+) -> Result<Option<ForwardPreview>, ApiError> {
+    match preview(state, web, id, json).await {
         Ok(v) => Ok(Some(v)),
         Err(e) => st.take_error(e).map(|_| None),
     }
+}
+
+async fn preview(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<ForwardPreview, ApiError> {
+    Ok(ops::preview_forward(&state.app, &web.caller, id, input(json)?).await?)
+}
+
+async fn forward(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<ReportView, ApiError> {
+    Ok(ops::forward_report(&state.app, &web.caller, id, input(json)?).await?.report)
 }
 
 pub async fn submit_forward(
@@ -398,7 +369,7 @@ pub async fn submit_forward(
     let v = fetch(&state, &web, &id).await?;
     let names = Names::load(&state).await?;
     let mut st = FormState::from_form(&form);
-    st.set("sector", v["sector"].as_str().unwrap_or(""));
+    st.set("sector", &v.content.sector);
     // The forward form offers only what a forward may change; emptied text is a deletion.
     let json = crate::form::to_body_keeping_empty_text(&form, KINDS);
     let title = web.t("確認して転送", "Review and forward");
@@ -411,11 +382,8 @@ pub async fn submit_forward(
         )
             .into_response());
     }
-    let result =
-        async { api::forward_report(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&json)?).await }
-            .await;
-    match result {
-        Ok((_, Json(out))) => see_other(&format!("/reports/{}?done=forwarded", out["id"].as_str().unwrap_or(""))),
+    match forward(&state, &web, &id, &json).await {
+        Ok(out) => see_other(&format!("/reports/{}?done=forwarded", out.id)),
         Err(e) => {
             st.take_error(e)?;
             let html = page(&web, title, forward_page(&web, &id, &v, &st, None, &names));
@@ -424,9 +392,8 @@ pub async fn submit_forward(
     }
 }
 
-/// The reader's copy of a report as JSON, for the print and PDF views.
-pub async fn printable(state: &AppState, web: &Web, id: &str) -> Result<Markup, kyoyu_api::error::ApiError> {
-    let v = fetch(state, web, id).await?;
+/// The reader's copy of a report laid out as the form, for the print and PDF views.
+pub async fn printable(state: &AppState, web: &Web, v: &ReportView) -> Result<Markup, ApiError> {
     let names = Names::load(state).await?;
-    Ok(official(web.lang, &v, &names))
+    Ok(official(web.lang, v, &names))
 }

@@ -3,7 +3,7 @@
 //! so the coordinator never learns who answered.
 
 use super::report_form::shown_time;
-use super::reports::list_of;
+use super::reports::chain_of;
 use crate::call::{body, items};
 use crate::i18n::Lang;
 use crate::layout::{csrf, ok, page, see_other, WebResult};
@@ -50,13 +50,13 @@ fn status_label(lang: Lang, status: Option<WideningStatus>) -> &'static str {
 /// The report the request is about, as this reader may see it.
 async fn about(state: &AppState, web: &Web, w: &Value) -> Result<Markup, ApiError> {
     let chain = w["chain_id"].as_str().unwrap_or("");
-    let renditions = list_of(state, web, &[("chain_id", chain)]).await?;
+    let renditions = chain_of(state, web, chain).await?;
     Ok(match renditions.last() {
         Some(r) => html! {
-            a href={ "/reports/" (r["id"].as_str().unwrap_or("")) } {
-                (r["identifier"].as_str().unwrap_or(web.t("（未採番）", "(unnumbered)")))
+            a href={ "/reports/" (r.id) } {
+                (r.identifier.as_deref().unwrap_or(web.t("（未採番）", "(unnumbered)")))
             }
-            " " (r["summary"]["description"].as_str().unwrap_or("").chars().take(40).collect::<String>())
+            " " (r.content.summary.description.as_deref().unwrap_or("").chars().take(40).collect::<String>())
         },
         None => {
             html! { a href={ "/advisories/" (w["advisory_id"].as_str().unwrap_or("")) } { (web.t("情報提供", "Advisory")) } }

@@ -1,7 +1,7 @@
 //! The organisations and sectors a write consults: who receives on each route, who has
 //! jurisdiction, what identifies an operator. Loaded inside the write's transaction.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use kyoyu_domain::anonymise::{IdentityProfile, Scrubber};
 use kyoyu_domain::codes::{OrgKind, Route};
 use kyoyu_domain::report::ReportContent;
@@ -28,24 +28,45 @@ pub struct World {
 #[derive(Default)]
 pub struct WorldCache(std::sync::Mutex<Option<(i64, std::sync::Arc<World>)>>);
 
+impl WorldCache {
+    fn get(&self, version: i64) -> AppResult<Option<std::sync::Arc<World>>> {
+        let held = self.0.lock().map_err(|_| AppError::Internal("world cache poisoned".into()))?;
+        Ok(held.as_ref().filter(|(v, _)| *v == version).map(|(_, w)| w.clone()))
+    }
+
+    fn put(&self, version: i64, world: World) -> AppResult<std::sync::Arc<World>> {
+        let world = std::sync::Arc::new(world);
+        *self.0.lock().map_err(|_| AppError::Internal("world cache poisoned".into()))? = Some((version, world.clone()));
+        Ok(world)
+    }
+}
+
 impl World {
     /// The reference data as of this transaction: the cached copy while its version holds,
     /// else loaded afresh. Reading the version inside the write keeps the two consistent.
-    pub async fn current(cache: &WorldCache, tx: &mut Tx) -> ApiResult<std::sync::Arc<World>> {
+    pub async fn current(cache: &WorldCache, tx: &mut Tx) -> AppResult<std::sync::Arc<World>> {
         let version = tx.reference_version().await?;
-        if let Some((v, w)) = cache.0.lock().map_err(|_| ApiError::Internal("world cache poisoned".into()))?.as_ref() {
-            if *v == version {
-                return Ok(w.clone());
-            }
+        match cache.get(version)? {
+            Some(world) => Ok(world),
+            None => cache.put(version, World::load(tx).await?),
         }
-        let world = std::sync::Arc::new(World::load(tx).await?);
-        *cache.0.lock().map_err(|_| ApiError::Internal("world cache poisoned".into()))? =
-            Some((version, world.clone()));
-        Ok(world)
+    }
+
+    /// The reference data for a read, outside any transaction: what a view's actions are
+    /// decided against.
+    pub async fn for_read(cache: &WorldCache, store: &kyoyu_store::Store) -> AppResult<std::sync::Arc<World>> {
+        let version = store.reference_version().await?;
+        if let Some(world) = cache.get(version)? {
+            return Ok(world);
+        }
+        let orgs = store.list_orgs().await?.into_iter().map(|o| (o.id.clone(), o)).collect();
+        let world =
+            World { orgs, sectors: store.list_sectors().await?, rules: store.list_service_level_rules().await? };
+        cache.put(version, world)
     }
 
     /// Loads the reference data inside a transaction, bypassing the cache.
-    pub async fn load(tx: &mut Tx) -> ApiResult<World> {
+    pub async fn load(tx: &mut Tx) -> AppResult<World> {
         let orgs = tx.list_orgs().await?.into_iter().map(|o| (o.id.clone(), o)).collect();
         let sectors = tx.list_sectors().await?;
         let rules = tx.list_service_level_rules().await?;
@@ -78,9 +99,9 @@ impl World {
         found.first().copied()
     }
 
-    pub fn coordinator(&self) -> ApiResult<&str> {
+    pub fn coordinator(&self) -> AppResult<&str> {
         self.first_of(OrgKind::Coordinator, None).map(|o| o.id.as_str()).ok_or_else(|| {
-            ApiError::field(
+            AppError::field(
                 "route",
                 "調整機関（NISC）が登録されていません",
                 "no coordinator organisation is registered",
@@ -92,9 +113,9 @@ impl World {
         self.first_of(OrgKind::Ceptoar, Some(sector)).map(|o| o.id.as_str())
     }
 
-    fn require_ministry(&self, sector: &str) -> ApiResult<&str> {
+    fn require_ministry(&self, sector: &str) -> AppResult<&str> {
         self.ministry_of(sector).ok_or_else(|| {
-            ApiError::field(
+            AppError::field(
                 "sector",
                 format!("分野 {sector} を所管する省庁が設定されていません"),
                 format!("no ministry has jurisdiction over sector {sector}"),
@@ -103,14 +124,14 @@ impl World {
     }
 
     /// The receivers of a report's first hop on each route (domain.md §6).
-    pub fn first_receivers(&self, route: Route, sector: &str) -> ApiResult<Vec<String>> {
+    pub fn first_receivers(&self, route: Route, sector: &str) -> AppResult<Vec<String>> {
         Ok(match route {
             Route::Direct => vec![self.require_ministry(sector)?.to_string()],
             Route::Urgent => vec![self.require_ministry(sector)?.to_string(), self.coordinator()?.to_string()],
             Route::Anonymised => vec![self
                 .ceptoar_of(sector)
                 .ok_or_else(|| {
-                    ApiError::field(
+                    AppError::field(
                         "route",
                         format!("分野 {sector} のセプターが登録されていません"),
                         format!("sector {sector} has no CEPTOAR to anonymise the report"),
@@ -122,12 +143,12 @@ impl World {
 
     /// Where the receiver of a rendition forwards it: a CEPTOAR to the ministry, a ministry
     /// to the coordinator.
-    pub fn next_receiver(&self, receiver: &str, sector: &str) -> ApiResult<String> {
+    pub fn next_receiver(&self, receiver: &str, sector: &str) -> AppResult<String> {
         let kind = self.org(receiver).map(|o| o.kind);
         match kind {
             Some(OrgKind::Ceptoar) => Ok(self.require_ministry(sector)?.to_string()),
             Some(OrgKind::Ministry) => Ok(self.coordinator()?.to_string()),
-            _ => Err(ApiError::conflict(
+            _ => Err(AppError::conflict(
                 "この報告の転送先はありません（連絡経路の終点です）",
                 "there is no one further up the chain to forward this report to",
             )),
@@ -157,7 +178,7 @@ impl World {
     /// (scrubbing, the sanitisation gate). In the anonymised route that is the whole
     /// anonymity set, every member of the sector's CEPTOAR, so that naming any member is
     /// treated alike and no answer depends on which member filed.
-    pub async fn chain_scrubber(&self, tx: &mut Tx, chain: &kyoyu_store::ChainRow) -> ApiResult<Scrubber> {
+    pub async fn chain_scrubber(&self, tx: &mut Tx, chain: &kyoyu_store::ChainRow) -> AppResult<Scrubber> {
         let profile = if chain.anonymous_originator().is_some() {
             let users = tx.users_of_sector_operators(&chain.sector).await?;
             let mut members: Vec<&OrgRow> = self
@@ -205,6 +226,7 @@ impl World {
             originator: hop.originator,
             extras: &content.extra_recipient_org_ids,
             shared_to,
+            secretariat: None,
         }
     }
 
@@ -215,7 +237,8 @@ impl World {
             receiver: &row.receiver_org_id,
             originator: &row.chain.originator_org_id,
         };
-        self.facts(hop, &row.content, shared_to)
+        let secretariat = row.chain.anonymous_originator().and(row.chain.secretariat_org_id.as_deref());
+        RenditionFacts { secretariat, ..self.facts(hop, &row.content, shared_to) }
     }
 
     /// Judges the report's impact figures against its sector's service-level rule (the rule

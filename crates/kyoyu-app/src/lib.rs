@@ -1,0 +1,41 @@
+//! The application layer of kyoyu: one typed function per operation. Each holds its
+//! transaction, asks the policy, validates, writes and audits, and answers a typed view for
+//! the caller. The JSON API, TAXII and the web UI are adapters over it and call no adapter's
+//! handlers.
+
+pub mod caller;
+pub mod error;
+pub mod reads;
+pub mod reports;
+pub mod views;
+pub mod world;
+
+pub use caller::Caller;
+pub use error::{AppError, AppResult, Cause};
+
+use kyoyu_store::{Store, Tx};
+use std::sync::Arc;
+use world::{World, WorldCache};
+
+/// What every operation runs against: the store and the process's reference-data cache.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    world: Arc<WorldCache>,
+}
+
+impl App {
+    pub fn new(store: Store) -> App {
+        App { store, world: Default::default() }
+    }
+
+    /// The reference data as of a write's transaction.
+    pub async fn world(&self, tx: &mut Tx) -> AppResult<Arc<World>> {
+        World::current(&self.world, tx).await
+    }
+
+    /// The reference data for a read.
+    pub async fn world_for_read(&self) -> AppResult<Arc<World>> {
+        World::for_read(&self.world, &self.store).await
+    }
+}

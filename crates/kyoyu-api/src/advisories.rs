@@ -40,7 +40,7 @@ pub async fn regrant(tx: &mut Tx, world: &World, id: &str, draft: &AdvisoryDraft
 /// Recipients name a ministry with jurisdiction over the sector; sources are reports the
 /// coordinator holds.
 async fn check_draft(tx: &mut Tx, world: &World, caller: &Caller, d: &AdvisoryDraft) -> ApiResult<()> {
-    crate::stix::check_citations(tx, caller, d).await?;
+    kyoyu_app::stix::check_citations(tx, caller, d).await?;
     let mut errors = ValidationErrors::default();
     for (i, r) in d.recipients.iter().enumerate() {
         if world.sector(&r.sector).is_none() {
@@ -171,7 +171,7 @@ fn new_row(chain_id: String, sequence: i64, caller: &Caller, draft: AdvisoryDraf
 async fn save(tx: &mut Tx, world: &World, a: &AdvisoryRow, caller: &Caller) -> ApiResult<()> {
     let grants = kyoyu_policy::advisory_grants(&facts(world, &a.draft, a.draft.tlp)?, &[], world.facts_of());
     tx.save_advisory(a, &caller.user.id, &grants).await?;
-    crate::stix::keep_advisory(tx, world, a).await?;
+    kyoyu_app::stix::keep_advisory(tx, world, a).await?;
     regrant(tx, world, &a.id, &a.draft).await
 }
 
@@ -335,7 +335,7 @@ async fn notify_receivers(state: &AppState, tx: &mut Tx, a: &AdvisoryRow, hops: 
             tlp: hop.tlp,
             link_path: format!("/api/v1/advisories/{}", a.id),
         };
-        notify::notify(tx, state, &users, &notice).await?;
+        notify::notify(tx, &state.app.mail, &users, &notice).await?;
     }
     Ok(())
 }
@@ -630,7 +630,7 @@ pub async fn ask_question(
             tlp: a.draft.tlp,
             link_path: format!("/api/v1/advisories/{}/questions", a.id),
         };
-        notify::notify(&mut tx, &state, &users, &notice).await?;
+        notify::notify(&mut tx, &state.app.mail, &users, &notice).await?;
     }
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(json!(q))))
@@ -689,7 +689,7 @@ async fn notify_widening(state: &AppState, tx: &mut Tx, org_id: &str, w_id: &str
         tlp: Tlp::Amber,
         link_path: "/api/v1/scope-widenings".into(),
     };
-    notify::notify(tx, state, &users, &notice).await
+    Ok(notify::notify(tx, &state.app.mail, &users, &notice).await?)
 }
 
 pub async fn request_scope_widening(

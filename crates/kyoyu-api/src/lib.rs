@@ -10,7 +10,8 @@ pub mod error;
 pub mod extract;
 pub mod login;
 pub mod notifications;
-pub mod notify;
+/// Notifications and the mail outbox, from the application layer.
+pub use kyoyu_app::notify;
 pub mod query;
 pub mod reports;
 pub mod seed;
@@ -37,7 +38,6 @@ pub struct AppState {
     pub store: Store,
     /// The application layer every operation moved out of the handlers runs in.
     pub app: kyoyu_app::App,
-    pub mail: notify::MailConfig,
     /// Password hashing and the HTTP Basic credential cache.
     pub logins: std::sync::Arc<login::Logins>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
@@ -60,9 +60,8 @@ impl From<notify::MailConfig> for ServerConfig {
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> AppState {
         AppState {
-            app: kyoyu_app::App::new(store.clone()),
+            app: kyoyu_app::App::new(store.clone(), config.mail),
             store,
-            mail: config.mail,
             logins: Default::default(),
             trusted_proxies: std::sync::Arc::new(config.trusted_proxies),
         }
@@ -175,11 +174,11 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let config = config.into();
-    stix::install_definitions(&store).await.map_err(|e| std::io::Error::other(e.to_string()))?;
+    kyoyu_app::stix::install_definitions(&store).await.map_err(|e| std::io::Error::other(e.to_string()))?;
     notify::spawn_worker(store.clone(), config.mail.clone());
     let _statistics = store.keep_statistics().await.map_err(|e| std::io::Error::other(e.to_string()))?;
     let state = AppState::new(store, config);
-    let _follower = stix::spawn_follower(state.clone());
+    let _follower = kyoyu_app::stix::spawn_follower(state.app.clone());
     let app = app_with(state, extra);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)

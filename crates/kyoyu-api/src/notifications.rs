@@ -84,7 +84,7 @@ pub async fn send_digests(State(state): State<AppState>, caller: Caller) -> ApiR
             tlp: Tlp::Green,
             link_path: "/api/v1/notifications".into(),
         };
-        notify::notify(&mut tx, &state, std::slice::from_ref(&user), &notice).await?;
+        notify::notify(&mut tx, &state.app.mail, std::slice::from_ref(&user), &notice).await?;
         tx.audit("notifications.digest", "user", &user.id, json!({"items": unread.len()})).await?;
         tx.commit().await?;
         sent += 1;

@@ -38,10 +38,7 @@ pub struct CollectionDef {
     pub writable: bool,
 }
 
-pub const REPORTS: &str = "5f5b1f8e-3d5a-4f0e-9a43-2f6d1c7b9e01";
-pub const ADVISORIES: &str = "8a4b2c1d-3e5f-4a6b-8c7d-9e0f1a2b3c4d";
-pub const EXTERNAL: &str = "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f";
-pub const DEFINITIONS: &str = "0e1f2a3b-4c5d-4e6f-8a7b-8c9d0e1f2a3b";
+pub use kyoyu_app::stix::{ADVISORIES, DEFINITIONS, EXTERNAL, REPORTS};
 
 pub const COLLECTIONS: [CollectionDef; 4] = [
     CollectionDef {
@@ -129,6 +126,12 @@ pub struct TaxiiError(ApiError);
 impl From<ApiError> for TaxiiError {
     fn from(e: ApiError) -> Self {
         TaxiiError(e)
+    }
+}
+
+impl From<kyoyu_app::AppError> for TaxiiError {
+    fn from(e: kyoyu_app::AppError) -> Self {
+        TaxiiError(e.into())
     }
 }
 
@@ -381,7 +384,7 @@ fn page_len(rows: &[StixRow], limit: usize) -> usize {
 
 async fn page(state: &AppState, caller: &Caller, q: &StixQuery) -> Result<PageOf, TaxiiError> {
     if q.collection == REPORTS {
-        crate::stix::catch_up(state, caller).await?;
+        kyoyu_app::stix::catch_up(&state.app, caller).await?;
     }
     let mut rows = state.store.stix_page(&caller.scope(), q).await?;
     let keep = page_len(&rows, q.limit as usize);

@@ -5,8 +5,10 @@
 
 pub mod caller;
 pub mod error;
+pub mod notify;
 pub mod reads;
 pub mod reports;
+pub mod stix;
 pub mod views;
 pub mod world;
 
@@ -21,12 +23,14 @@ use world::{World, WorldCache};
 #[derive(Clone)]
 pub struct App {
     pub store: Store,
+    /// Where mail links point and how mail leaves.
+    pub mail: notify::MailConfig,
     world: Arc<WorldCache>,
 }
 
 impl App {
-    pub fn new(store: Store) -> App {
-        App { store, world: Default::default() }
+    pub fn new(store: Store, mail: notify::MailConfig) -> App {
+        App { store, mail, world: Default::default() }
     }
 
     /// The reference data as of a write's transaction.

@@ -4,8 +4,7 @@
 //! Subjects carry TLP, severity and identifier. RED and AMBER mail carries no content, only a
 //! link. Recipients are the users the policy's reader rows allow, never more.
 
-use crate::error::ApiResult;
-use crate::AppState;
+use crate::AppResult;
 use kyoyu_domain::Tlp;
 use kyoyu_store::{new_id, now, timestamp, MailRow, NotificationRow, Store, Tx, UserRow};
 use lettre::message::Mailbox;
@@ -90,8 +89,8 @@ pub fn subject(
 
 /// Notifies each user, in this transaction: one in-app notification, and one mail when SMTP
 /// is configured and the user has an address.
-pub async fn notify(tx: &mut Tx, state: &AppState, users: &[UserRow], notice: &Notice<'_>) -> ApiResult<()> {
-    let link = format!("{}{}", state.mail.public_url.trim_end_matches('/'), notice.link_path);
+pub async fn notify(tx: &mut Tx, mail: &MailConfig, users: &[UserRow], notice: &Notice<'_>) -> AppResult<()> {
+    let link = format!("{}{}", mail.public_url.trim_end_matches('/'), notice.link_path);
     let body = if notice.tlp.needs_need_to_know() {
         format!(
             "TLP:{} の情報です。内容はログインして確認してください。\nThis item is TLP:{}; sign in to read it.\n\n{link}\n",
@@ -114,7 +113,7 @@ pub async fn notify(tx: &mut Tx, state: &AppState, users: &[UserRow], notice: &N
             concealed: None,
         };
         tx.insert_notification(&n).await?;
-        if let (Some(_), Some(address)) = (&state.mail.smtp, &user.email) {
+        if let (Some(_), Some(address)) = (&mail.smtp, &user.email) {
             let mail = MailRow {
                 id: new_id(),
                 to_address: address.clone(),
@@ -166,7 +165,7 @@ pub fn backoff(base: Duration, attempts: i64) -> Duration {
 }
 
 /// Sends what is due once; returns how many went out.
-pub async fn send_due(store: &Store, config: &MailConfig) -> ApiResult<usize> {
+pub async fn send_due(store: &Store, config: &MailConfig) -> AppResult<usize> {
     let Some(smtp) = &config.smtp else { return Ok(0) };
     let due = store.due_mail(&now(), 50).await?;
     if due.is_empty() {

@@ -47,7 +47,7 @@ async fn recompute_access(tx: &mut Tx) -> ApiResult<()> {
         tx.replace_access(&f.report_id, &grants).await?;
     }
     for (id, draft) in tx.all_advisory_forms().await? {
-        crate::advisories::regrant(tx, &world, &id, &draft).await?;
+        kyoyu_app::advisories::regrant(tx, &world, &id, &draft).await?;
     }
     Ok(())
 }

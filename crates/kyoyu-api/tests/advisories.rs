@@ -446,3 +446,29 @@ async fn malformed_advisories_name_their_fields_and_refusals_write_nothing() {
     let (status, err) = issue(&app, &empty).await;
     assert_eq!((status, fields(&err)), (422, vec!["recipients".to_string(), "content.summary".to_string()]));
 }
+
+/// An advisory carries what its reader may do; what it offers is accepted, and a relay
+/// to someone it does not offer is refused.
+#[tokio::test]
+async fn an_advisory_offers_exactly_the_relays_its_reader_may_make() {
+    let app = spawn_demo().await;
+    let source = report_at_coordinator(&app, "gas-a.ntk", "direct", "AMBER", json!({})).await;
+    let a = draft(&app, advisory_body(&app, &[("meti", "gas")], "AMBER", json!({"source_report_ids": [id(&source)]})))
+        .await;
+    assert_eq!((a["actions"]["edit"].clone(), a["actions"]["acknowledge"].clone()), (json!(true), json!(false)));
+    let path = format!("/api/v1/advisories/{}", id(&a));
+    assert_eq!(issue(&app, &a).await.0, 200);
+
+    let (_, at_meti) = app.get(&path, "meti.liaison").await;
+    let offered: Vec<String> =
+        at_meti["actions"]["relay_to"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().into()).collect();
+    assert!(offered.contains(&app.org("gas-ceptoar.admin")), "{offered:?}");
+    assert!(!offered.contains(&app.org("water-ceptoar.admin")), "another sector is not offered");
+    assert_eq!(at_meti["actions"]["acknowledge"], true);
+    let relay = format!("{path}/relay");
+    let refused = app.post(&relay, "meti.liaison", json!({"org_ids": [app.org("water-ceptoar.admin")]})).await;
+    assert_eq!(refused.0, 422);
+    let (status, after) = app.post(&relay, "meti.liaison", json!({"org_ids": offered})).await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["actions"]["relay_to"], json!([]), "everyone offered has it now");
+}

@@ -3,6 +3,7 @@
 //! the caller. The JSON API, TAXII and the web UI are adapters over it and call no adapter's
 //! handlers.
 
+pub mod advisories;
 pub mod caller;
 pub mod error;
 pub mod notify;

@@ -58,12 +58,9 @@ async fn readable(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<ReportRow
 async fn view_for(app: &App, caller: &Caller, row: &ReportRow) -> AppResult<ReportView> {
     let world = app.world_for_read().await?;
     let shared = app.store.shares_of(&row.id).await?;
-    // Offered in the order people read them; an id's order would differ from world to world.
-    let mut rows: Vec<&kyoyu_store::OrgRow> = world.orgs.values().collect();
-    rows.sort_by(|a, b| (&a.name_ja, &a.id).cmp(&(&b.name_ja, &b.id)));
-    let orgs: Vec<kyoyu_policy::OrgFacts> = rows.into_iter().map(kyoyu_store::OrgRow::facts).collect();
     let mut view = ReportView::new(row, Some(caller.org_id()));
-    view.actions = Some(kyoyu_policy::report_actions(&caller.principal, &state_of(&world, row, &shared), &orgs));
+    let state = state_of(&world, row, &shared);
+    view.actions = Some(kyoyu_policy::report_actions(&caller.principal, &state, &world.directory()));
     Ok(view)
 }
 

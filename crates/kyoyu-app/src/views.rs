@@ -1,12 +1,14 @@
 //! What operations answer: typed views shaped for the one reader who asked. Who may see the
 //! sender, and what the reader may do next, are decided here by the policy, beside the view.
 
+use kyoyu_domain::advisory::{AdvisoryContact, AdvisoryContent, Recipient};
 use kyoyu_domain::anonymise::Removal;
-use kyoyu_domain::codes::{ReportStatus, Route};
+use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, ReportStatus, Route, Severity, WideningStatus};
 use kyoyu_domain::identifier::report_identifier;
 use kyoyu_domain::report::ReportContent;
-use kyoyu_policy::ReportActions;
-use kyoyu_store::ReportRow;
+use kyoyu_domain::Tlp;
+use kyoyu_policy::{AdvisoryActions, ReportActions};
+use kyoyu_store::{AdvisoryRow, QuestionRow, ReportRow, WideningRow};
 use serde::Serialize;
 
 /// The banner every item shows: its TLP and severity at a glance (別添 3.2(1)).
@@ -18,13 +20,7 @@ pub struct Banner {
 
 impl Banner {
     pub fn of(row: &ReportRow) -> Banner {
-        let tlp = row.content.tlp;
-        let (sev_ja, sev_en) =
-            row.content.severity.map(|s| (s.label_ja(), s.code())).unwrap_or(("重要度未設定", "no severity"));
-        Banner {
-            ja: format!("TLP:{} {}／{}", tlp.code(), tlp.label_ja(), sev_ja),
-            en: format!("TLP:{} / {}", tlp.code(), sev_en),
-        }
+        Banner::for_item(row.content.tlp, row.content.severity)
     }
 }
 
@@ -140,4 +136,178 @@ pub struct ForwardPreview {
 pub struct Shared {
     pub report_id: String,
     pub shared_with: Vec<String>,
+}
+
+impl Banner {
+    /// The banner of an item with this TLP and severity.
+    pub fn for_item(tlp: kyoyu_domain::Tlp, severity: Option<kyoyu_domain::codes::Severity>) -> Banner {
+        let (sev_ja, sev_en) = severity.map(|s| (s.label_ja(), s.code())).unwrap_or(("重要度未設定", "no severity"));
+        Banner {
+            ja: format!("TLP:{} {}／{}", tlp.code(), tlp.label_ja(), sev_ja),
+            en: format!("TLP:{} / {}", tlp.code(), sev_en),
+        }
+    }
+}
+
+/// An advisory as one reader sees it. The coordinator and relaying organisations also see
+/// the hops they sent or received, with acknowledgments and how long each took.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdvisoryView {
+    pub id: String,
+    /// T2026-0001 (-n for follow-ups), once issued.
+    pub identifier: Option<String>,
+    pub sequence: i64,
+    pub chain_id: String,
+    pub status: AdvisoryStatus,
+    pub severity: Option<Severity>,
+    pub tlp: Tlp,
+    pub tlp_note: Option<String>,
+    pub has_attachments: bool,
+    pub recipients: Vec<Recipient>,
+    pub urgent: bool,
+    pub content: AdvisoryContent,
+    pub contact: AdvisoryContact,
+    /// The reports drawn from: only the coordinator sees them.
+    pub source_report_ids: Vec<String>,
+    pub external_sources: Vec<String>,
+    pub created_at: String,
+    pub issued_at: Option<String>,
+    pub banner: Banner,
+    pub deliveries: Vec<DeliveryView>,
+    /// The reader's organisation has acknowledged it.
+    pub acknowledged: bool,
+    /// What the reader may do with it, decided by the policy.
+    pub actions: AdvisoryActions,
+}
+
+impl AdvisoryView {
+    pub fn new(
+        a: AdvisoryRow,
+        coordinator: bool,
+        deliveries: Vec<DeliveryView>,
+        acknowledged: bool,
+        actions: AdvisoryActions,
+    ) -> AdvisoryView {
+        let d = a.draft;
+        AdvisoryView {
+            identifier: a
+                .chain_identifier
+                .as_deref()
+                .filter(|_| a.status == AdvisoryStatus::Issued)
+                .map(|c| report_identifier(c, a.sequence)),
+            id: a.id,
+            sequence: a.sequence,
+            chain_id: a.chain_id,
+            status: a.status,
+            banner: Banner::for_item(d.tlp, d.severity),
+            severity: d.severity,
+            tlp: d.tlp,
+            tlp_note: d.tlp_note,
+            has_attachments: d.has_attachments,
+            recipients: d.recipients,
+            urgent: d.urgent,
+            content: d.content,
+            contact: d.contact,
+            source_report_ids: if coordinator { d.source_report_ids } else { Vec::new() },
+            external_sources: d.external_sources,
+            created_at: a.created_at,
+            issued_at: a.issued_at,
+            deliveries,
+            acknowledged,
+            actions,
+        }
+    }
+}
+
+/// One hop of an advisory's delivery.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryView {
+    pub from_org_id: String,
+    pub to_org_id: String,
+    pub tlp: Tlp,
+    /// A copy for information (the liaison's copy of an urgent warning).
+    pub copy: bool,
+    pub delivered_at: String,
+    pub acknowledgment: Option<AckView>,
+}
+
+/// A receiving organisation's acknowledgment of one hop.
+#[derive(Debug, Clone, Serialize)]
+pub struct AckView {
+    pub status: AckStatus,
+    pub comment: String,
+    pub at: String,
+    pub seconds_to_acknowledge: Option<i64>,
+}
+
+/// A page of advisories.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdvisoryList {
+    pub items: Vec<AdvisoryView>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// An advisory's question thread.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionList {
+    pub items: Vec<QuestionRow>,
+}
+
+/// A scope-widening request as one party sees it: the advisory's author never learns who
+/// answered in the anonymised route, and only the author sees which report it is about.
+#[derive(Debug, Clone, Serialize)]
+pub struct WideningView {
+    pub id: String,
+    pub advisory_id: String,
+    pub report_id: Option<String>,
+    pub chain_id: String,
+    pub status: WideningStatus,
+    pub requested_at: String,
+    pub answered_at: Option<String>,
+    pub answered_by: Option<String>,
+    /// What consent is asked for: the advisory's scope and recipients when asked.
+    pub target_tlp: Option<Tlp>,
+    pub target_recipients: Vec<Recipient>,
+    /// What the reader may do with the request now, decided by the policy.
+    pub actions: WideningActions,
+}
+
+/// Pass the request on to the operator (its secretariat), or answer it (the operator).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct WideningActions {
+    pub relay: bool,
+    pub answer: bool,
+}
+
+impl WideningView {
+    pub fn new(w: &WideningRow, reader: &kyoyu_policy::Principal) -> WideningView {
+        let anonymous = w.secretariat_org_id.is_some();
+        let author = reader.org.id == w.author_org_id;
+        let actions = WideningActions {
+            relay: w.status == WideningStatus::AtSecretariat
+                && kyoyu_policy::check_widening_relay(reader, w.secretariat_org_id.as_deref()).is_ok(),
+            answer: w.status == WideningStatus::Pending
+                && kyoyu_policy::check_widening_answer(reader, &w.originator_org_id).is_ok(),
+        };
+        WideningView {
+            id: w.id.clone(),
+            advisory_id: w.advisory_id.clone(),
+            report_id: author.then(|| w.report_id.clone()),
+            chain_id: w.chain_id.clone(),
+            status: w.status,
+            requested_at: w.requested_at.clone(),
+            answered_at: w.answered_at.clone(),
+            answered_by: w.answered_by.clone().filter(|_| !(anonymous && author)),
+            target_tlp: w.target_tlp,
+            target_recipients: w.target_recipients.clone(),
+            actions,
+        }
+    }
+}
+
+/// Scope-widening requests.
+#[derive(Debug, Clone, Serialize)]
+pub struct WideningList {
+    pub items: Vec<WideningView>,
 }

@@ -77,6 +77,14 @@ impl World {
         self.orgs.get(id)
     }
 
+    /// Every organisation's facts, in the order people read them (by name): the order
+    /// share and relay targets are offered in, the same in every installation.
+    pub fn directory(&self) -> Vec<OrgFacts> {
+        let mut rows: Vec<&OrgRow> = self.orgs.values().collect();
+        rows.sort_by(|a, b| (&a.name_ja, &a.id).cmp(&(&b.name_ja, &b.id)));
+        rows.into_iter().map(OrgRow::facts).collect()
+    }
+
     pub fn facts_of(&self) -> impl Fn(&str) -> Option<OrgFacts> + '_ {
         |id| self.orgs.get(id).map(OrgRow::facts)
     }

@@ -673,6 +673,79 @@ pub fn check_relay(relayer: &Principal, target: &OrgFacts, a: &AdvisoryFacts) ->
     Ok(())
 }
 
+/// What the policy needs to know about one advisory to decide what its reader may do.
+#[derive(Debug, Clone)]
+pub struct AdvisoryState<'a> {
+    pub facts: AdvisoryFacts<'a>,
+    pub issued: bool,
+    /// The TLP of the hop that brought it to the reader's organisation, if one did.
+    pub received: Option<Tlp>,
+    /// Every organisation a hop has reached.
+    pub delivered_to: &'a [String],
+}
+
+/// What a reader may do with an advisory, and to whom it may relay it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AdvisoryActions {
+    /// Edit or issue the draft.
+    pub edit: bool,
+    pub follow_up: bool,
+    pub acknowledge: bool,
+    pub ask: bool,
+    /// Organisations not yet reached that the reader may relay to, at the TLP it received.
+    pub relay_to: Vec<String>,
+}
+
+/// The actions `p` may take on an advisory; `orgs` is the directory, in the order offered.
+pub fn advisory_actions<'o>(
+    p: &Principal,
+    a: &AdvisoryState,
+    orgs: impl IntoIterator<Item = &'o OrgFacts>,
+) -> AdvisoryActions {
+    let author = check_coordinator_officer(p).is_ok();
+    let relay_to = match a.received {
+        Some(tlp) => {
+            let facts = AdvisoryFacts { tlp, ..a.facts.clone() };
+            orgs.into_iter()
+                .filter(|o| o.id != p.org.id && !a.delivered_to.contains(&o.id))
+                .filter(|o| check_relay(p, o, &facts).is_ok())
+                .map(|o| o.id.clone())
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    AdvisoryActions {
+        edit: author && !a.issued,
+        follow_up: author,
+        acknowledge: a.received.is_some(),
+        ask: a.issued && in_question_thread(&p.org),
+        relay_to,
+    }
+}
+
+/// Passing a scope-widening request on to the operator: the secretariat of its chain.
+pub fn check_widening_relay(p: &Principal, secretariat: Option<&str>) -> Result<(), Refusal> {
+    if secretariat == Some(p.org.id.as_str()) && p.is_relay_officer() {
+        return Ok(());
+    }
+    Err(Refusal {
+        ja: "依頼を伝達できるのはセプター事務局です",
+        en: "only the CEPTOAR secretariat relays this request",
+    })
+}
+
+/// Answering a scope-widening request: consent is informed and authorised, so a need-to-know
+/// officer of the operator that reported, who can read the report it is about.
+pub fn check_widening_answer(p: &Principal, originator: &str) -> Result<(), Refusal> {
+    if originator == p.org.id && p.is_relay_officer() && p.need_to_know {
+        return Ok(());
+    }
+    Err(Refusal {
+        ja: "回答できるのは報告した事業者の「知る必要」がある担当者です",
+        en: "only a need-to-know user of the operator that reported answers",
+    })
+}
+
 /// Whether a reader of an advisory takes part in its question thread: only the coordinator
 /// and the ministries inside its scope (domain.md §8). Everyone else is answered as if the
 /// thread did not exist.
@@ -875,6 +948,38 @@ mod advisory_tests {
 
     fn recipients() -> Vec<Recipient> {
         vec![Recipient { ministry_org_id: "meti".into(), sector: "gas".into() }]
+    }
+
+    #[test]
+    fn a_receiver_is_offered_the_relays_it_may_make_and_the_author_the_draft() {
+        let r = recipients();
+        let facts = AdvisoryFacts { tlp: Tlp::Amber, recipients: &r, coordinator: "nisc" };
+        let liaison = Principal {
+            user_id: "u".into(),
+            org: org("meti", OrgKind::Ministry, None),
+            roles: vec![Role::Liaison],
+            need_to_know: true,
+        };
+        let orgs = [
+            org("gc", OrgKind::Ceptoar, Some("gas")),
+            org("go", OrgKind::Operator, Some("gas")),
+            org("go2", OrgKind::Operator, Some("gas")),
+            org("wc", OrgKind::Ceptoar, Some("water")),
+        ];
+        let delivered = ["meti".to_string(), "go2".to_string()];
+        let received =
+            AdvisoryState { facts: facts.clone(), issued: true, received: Some(Tlp::Amber), delivered_to: &delivered };
+        let actions = advisory_actions(&liaison, &received, &orgs);
+        assert_eq!(actions.relay_to, ["gc", "go"]);
+        assert!(actions.acknowledge && actions.ask && !actions.edit && !actions.follow_up);
+        let strict = AdvisoryState { received: Some(Tlp::AmberStrict), ..received.clone() };
+        assert_eq!(advisory_actions(&liaison, &strict, &orgs).relay_to, ["gc"], "tightened on the way down");
+
+        let desk = Principal { org: org("nisc", OrgKind::Coordinator, None), roles: vec![Role::CipDesk], ..liaison };
+        let draft = AdvisoryState { facts, issued: false, received: None, delivered_to: &[] };
+        let actions = advisory_actions(&desk, &draft, &orgs);
+        assert!(actions.edit && actions.follow_up && !actions.acknowledge && !actions.ask);
+        assert!(actions.relay_to.is_empty());
     }
 
     #[test]

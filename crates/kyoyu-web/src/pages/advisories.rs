@@ -3,9 +3,9 @@
 //! acknowledgments, relays and questions.
 
 use super::report_form::shown_time;
-use crate::call::{body, items, params, Names};
+use crate::call::{input, Names};
 use crate::form::{to_body, FormData, FormState, Kind};
-use crate::i18n::{label_of, Label, Lang};
+use crate::i18n::{Label, Lang};
 use crate::layout::{banner, csrf, field_errors, form_alert, multiline, ok, page, see_other, WebResult};
 use crate::session::Web;
 use crate::widgets::{area, checks, choose, f, lines, radio_codes, req, text, yes_no};
@@ -13,11 +13,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::Json;
-use kyoyu_api::advisories as api;
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
-use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, OrgKind, Severity};
+use kyoyu_app::advisories::{self as ops, AckRequest, QuestionRequest, RelayRequest, WideningRequest};
+use kyoyu_app::reads::Page;
+use kyoyu_app::views::AdvisoryView;
+use kyoyu_domain::advisory::AdvisoryInput;
+use kyoyu_domain::codes::{AckStatus, Severity};
 use kyoyu_domain::Tlp;
+use kyoyu_store::{AdvisoryFilter, QuestionRow};
 use maud::{html, Markup};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -49,25 +53,28 @@ fn draft_body(form: &FormData) -> Value {
     v
 }
 
-pub async fn fetch(state: &AppState, web: &Web, id: &str) -> Result<Value, ApiError> {
-    let Json(v) = api::get_advisory(State(state.clone()), web.caller.clone(), Path(id.to_string())).await?;
-    Ok(v)
+pub async fn fetch(state: &AppState, web: &Web, id: &str) -> Result<AdvisoryView, ApiError> {
+    Ok(ops::get_advisory(&state.app, &web.caller, id).await?)
 }
 
-pub async fn list_of(state: &AppState, web: &Web, filters: &[(&str, &str)]) -> Result<Vec<Value>, ApiError> {
-    let mut q = vec![("limit", "100")];
-    q.extend_from_slice(filters);
-    let Json(v) = api::list_advisories(State(state.clone()), web.caller.clone(), params(&q)).await?;
-    Ok(items(&v))
+pub async fn list_of(state: &AppState, web: &Web, filter: AdvisoryFilter) -> Result<Vec<AdvisoryView>, ApiError> {
+    Ok(ops::list_advisories(&state.app, &web.caller, &filter, Page { limit: 100, offset: 0 }).await?.items)
+}
+
+/// The questions of an advisory's thread, for those who take part in it.
+pub async fn questions_of(state: &AppState, web: &Web, v: &AdvisoryView) -> Result<Vec<QuestionRow>, ApiError> {
+    if !v.actions.ask {
+        return Ok(Vec::new());
+    }
+    Ok(ops::list_questions(&state.app, &web.caller, &v.id).await?.items)
 }
 
 /// Acknowledged deliveries out of all the reader may see.
-fn ack_count(v: &Value) -> (usize, usize) {
-    let d = v["deliveries"].as_array().cloned().unwrap_or_default();
-    (d.iter().filter(|x| !x["acknowledgment"].is_null()).count(), d.len())
+fn ack_count(v: &AdvisoryView) -> (usize, usize) {
+    (v.deliveries.iter().filter(|d| d.acknowledgment.is_some()).count(), v.deliveries.len())
 }
 
-pub fn table(lang: Lang, rows: &[Value]) -> Markup {
+pub fn table(lang: Lang, rows: &[AdvisoryView]) -> Markup {
     html! {
         table {
             thead { tr {
@@ -78,11 +85,11 @@ pub fn table(lang: Lang, rows: &[Value]) -> Markup {
                 @for a in rows {
                     @let (acked, total) = ack_count(a);
                     tr {
-                        td { a href={ "/advisories/" (a["id"].as_str().unwrap_or("")) } { (a["identifier"].as_str().unwrap_or(lang.t("（下書き）", "(draft)"))) } }
-                        td { (crate::layout::tlp_tag(a["tlp"].as_str())) }
-                        td { (label_of(Severity::parse, a["severity"].as_str().unwrap_or(""), lang)) }
-                        td { (a["content"]["summary"].as_str().unwrap_or("").chars().take(60).collect::<String>()) }
-                        td { (label_of(AdvisoryStatus::parse, a["status"].as_str().unwrap_or(""), lang)) }
+                        td { a href={ "/advisories/" (a.id) } { (a.identifier.as_deref().unwrap_or(lang.t("（下書き）", "(draft)"))) } }
+                        td { (crate::layout::tlp_tag(Some(a.tlp.code()))) }
+                        td { (a.severity.map(|s| s.label(lang)).unwrap_or_default()) }
+                        td { (a.content.summary.as_deref().unwrap_or("").chars().take(60).collect::<String>()) }
+                        td { (a.status.label(lang)) }
                         td.num { (acked) " / " (total) }
                     }
                 }
@@ -93,7 +100,7 @@ pub fn table(lang: Lang, rows: &[Value]) -> Markup {
 }
 
 pub async fn list(State(state): State<AppState>, web: Web) -> WebResult {
-    let rows = list_of(&state, &web, &[]).await?;
+    let rows = list_of(&state, &web, Default::default()).await?;
     ok(page(&web, web.t("情報提供一覧", "Advisories"), table(web.lang, &rows)))
 }
 
@@ -241,13 +248,8 @@ async fn rerender(
 }
 
 /// Recipients typed into the form show as the checkbox values.
-fn with_recipients(mut st: FormState, v: &Value) -> FormState {
-    let pairs: Vec<String> = v["recipients"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| recipient_value(r["ministry_org_id"].as_str().unwrap_or(""), r["sector"].as_str().unwrap_or("")))
-        .collect();
+fn with_recipients(mut st: FormState, v: &AdvisoryView) -> FormState {
+    let pairs: Vec<String> = v.recipients.iter().map(|r| recipient_value(&r.ministry_org_id, &r.sector)).collect();
     st.values.insert("_recipient".into(), pairs);
     st
 }
@@ -258,15 +260,27 @@ pub async fn submit_new(State(state): State<AppState>, web: Web, form: FormData)
     if form.get("_action") == Some("suggest") {
         return rerender(&state, &web, &st, "/advisories/new", &[], StatusCode::OK).await;
     }
-    let result =
-        async { api::create_advisory(State(state.clone()), web.caller.clone(), body(&draft_body(&form))?).await }.await;
-    match result {
-        Ok((_, Json(v))) => see_other(&format!("/advisories/{}?done=saved", v["id"].as_str().unwrap_or(""))),
+    match create(&state, &web, &draft_body(&form)).await {
+        Ok(v) => see_other(&format!("/advisories/{}?done=saved", v.id)),
         Err(e) => {
             st.take_error(e)?;
             rerender(&state, &web, &st, "/advisories/new", &[], StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
+}
+
+async fn create(state: &AppState, web: &Web, json: &Value) -> Result<AdvisoryView, ApiError> {
+    Ok(ops::create_advisory(&state.app, &web.caller, input::<AdvisoryInput>(json)?).await?)
+}
+
+/// Saves a draft's edits and issues it when `issue`; answers what was done.
+async fn save(state: &AppState, web: &Web, id: &str, json: &Value, issue: bool) -> Result<&'static str, ApiError> {
+    ops::update_advisory(&state.app, &web.caller, id, input::<AdvisoryInput>(json)?).await?;
+    if !issue {
+        return Ok("saved");
+    }
+    ops::issue_advisory(&state.app, &web.caller, id).await?;
+    Ok("issued")
 }
 
 /// Saves a draft's edits, then issues it if asked; errors (sanitisation, scope) come back
@@ -283,20 +297,7 @@ pub async fn submit_draft(
     if form.get("_action") == Some("suggest") {
         return rerender(&state, &web, &st, &action, &[], StatusCode::OK).await;
     }
-    let saved = async {
-        api::update_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&draft_body(&form))?)
-            .await
-            .map(|_| ())
-    }
-    .await;
-    let issued = match saved {
-        Ok(()) if form.get("_action") == Some("issue") => {
-            api::issue_advisory(State(state.clone()), web.caller.clone(), Path(id.clone())).await.map(|_| "issued")
-        }
-        Ok(()) => Ok("saved"),
-        Err(e) => Err(e),
-    };
-    match issued {
+    match save(&state, &web, &id, &draft_body(&form), form.get("_action") == Some("issue")).await {
         Ok(done) => see_other(&format!("/advisories/{id}?done={done}")),
         Err(e) => {
             st.take_error(e)?;
@@ -324,8 +325,8 @@ pub async fn request_widening(
     form: FormData,
 ) -> WebResult {
     web.check_csrf(&form)?;
-    let b = body(&json!({"report_id": form.get("report_id").unwrap_or_default()}))?;
-    let _ = api::request_scope_widening(State(state.clone()), web.caller.clone(), Path(id.clone()), b).await?;
+    let request = WideningRequest { report_id: form.get("report_id").map(str::to_string) };
+    ops::request_scope_widening(&state.app, &web.caller, &id, request).await.map_err(ApiError::from)?;
     see_other(&format!("/advisories/{id}?done=widening"))
 }
 
@@ -343,71 +344,52 @@ fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
 }
 
 /// The advisory laid out like 図7/図8.
-pub fn official(lang: Lang, v: &Value, names: &Names) -> Markup {
-    let s = |k: &str| v["content"][k].as_str().unwrap_or("").to_string();
-    let recipients: Vec<String> = v["recipients"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| {
-            format!("{}（{}）", names.name(r["ministry_org_id"].as_str(), lang), r["sector"].as_str().unwrap_or(""))
-        })
+pub fn official(lang: Lang, v: &AdvisoryView, names: &Names) -> Markup {
+    let text = |t: &Option<String>| t.clone().unwrap_or_default();
+    let recipients: Vec<String> = v
+        .recipients
+        .iter()
+        .map(|r| format!("{}（{}）", names.name(Some(&r.ministry_org_id), lang), r.sector))
         .collect();
-    let contact = &v["contact"];
-    let c = |k: &str| contact[k].as_str().unwrap_or("").to_string();
+    let (content, contact) = (&v.content, &v.contact);
+    let tlp = v.tlp.code();
     html! {
         p.form-title { (lang.t("情報提供様式", "Advisory form")) }
-        (banner(lang, v["tlp"].as_str().unwrap_or(""), v["severity"].as_str(), crate::i18n::advisory_tlp_en))
+        (banner(lang, tlp, v.severity.map(|s| s.code()), crate::i18n::advisory_tlp_en))
         table.official { tbody {
-            tr { th { (lang.t("報数", "No.")) } td { (lang.t("第", "No. ")) (v["sequence"]) (lang.t("報", "")) @if v["urgent"] == true { " " strong { (lang.t("【緊急】", "[URGENT]")) } } } }
-            tr { th { (lang.t("識別番号", "Identifier")) } td { (v["identifier"].as_str().unwrap_or("")) } }
-            tr { th { (lang.t("情報提供日時", "Issued at")) } td { (shown_time(v["issued_at"].as_str().unwrap_or(""))) } }
+            tr { th { (lang.t("報数", "No.")) } td { (lang.t("第", "No. ")) (v.sequence) (lang.t("報", "")) @if v.urgent { " " strong { (lang.t("【緊急】", "[URGENT]")) } } } }
+            tr { th { (lang.t("識別番号", "Identifier")) } td { (v.identifier.as_deref().unwrap_or("")) } }
+            tr { th { (lang.t("情報提供日時", "Issued at")) } td { (shown_time(v.issued_at.as_deref().unwrap_or(""))) } }
             tr { th { (lang.t("情報提供先", "Recipients")) } td { (recipients.join("、")) } }
-            tr { th { (lang.t("重要度", "Severity")) } td { (label_of(Severity::parse, v["severity"].as_str().unwrap_or(""), lang)) } }
-            tr { th { (lang.t("情報共有範囲", "Sharing scope")) } td { "TLP:" (v["tlp"].as_str().unwrap_or("")) " " (crate::i18n::tlp_label(lang, v["tlp"].as_str().unwrap_or(""), crate::i18n::advisory_tlp_en)) @if let Some(n) = v["tlp_note"].as_str() { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
-            tr { th { (lang.t("別紙有無", "Attachments")) } td { (if v["has_attachments"] == true { lang.t("有", "yes") } else { lang.t("無", "no") }) } }
+            tr { th { (lang.t("重要度", "Severity")) } td { (v.severity.map(|s| s.label(lang)).unwrap_or_default()) } }
+            tr { th { (lang.t("情報共有範囲", "Sharing scope")) } td { "TLP:" (tlp) " " (crate::i18n::tlp_label(lang, tlp, crate::i18n::advisory_tlp_en)) @if let Some(n) = &v.tlp_note { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
+            tr { th { (lang.t("別紙有無", "Attachments")) } td { (if v.has_attachments { lang.t("有", "yes") } else { lang.t("無", "no") }) } }
             tr { th.section colspan="2" { (lang.t("◆情報提供の内容", "Contents")) } }
-            tr { th { (lang.t("(1) 概要", "(1) Summary")) } td { (multiline(&s("summary"))) } }
-            tr { th { (lang.t("(2) 影響対象", "(2) Affected targets")) } td { (multiline(&s("targets"))) } }
-            tr { th { (lang.t("(3) 対策", "(3) Countermeasures")) } td { (multiline(&s("countermeasures"))) } }
-            tr { th { (lang.t("(4) その他", "(4) Other")) } td { (multiline(&s("other"))) } }
+            tr { th { (lang.t("(1) 概要", "(1) Summary")) } td { (multiline(&text(&content.summary))) } }
+            tr { th { (lang.t("(2) 影響対象", "(2) Affected targets")) } td { (multiline(&text(&content.targets))) } }
+            tr { th { (lang.t("(3) 対策", "(3) Countermeasures")) } td { (multiline(&text(&content.countermeasures))) } }
+            tr { th { (lang.t("(4) その他", "(4) Other")) } td { (multiline(&text(&content.other))) } }
             tr { th { (lang.t("問合せ先", "Contact")) } td {
-                (lang.t("担当者名", "Name")) "：" (c("name")) "　" (lang.t("電話番号", "Phone")) "：" (c("phone")) "　"
-                (lang.t("FAX番号", "Fax")) "：" (c("fax")) "　" (lang.t("電子メールアドレス", "E-mail")) "：" (c("email"))
+                (lang.t("担当者名", "Name")) "：" (text(&contact.name)) "　" (lang.t("電話番号", "Phone")) "：" (text(&contact.phone)) "　"
+                (lang.t("FAX番号", "Fax")) "：" (text(&contact.fax)) "　" (lang.t("電子メールアドレス", "E-mail")) "：" (text(&contact.email))
             } }
         } }
     }
 }
 
-pub async fn printable(state: &AppState, web: &Web, id: &str) -> Result<Markup, ApiError> {
-    let v = fetch(state, web, id).await?;
+pub async fn printable(state: &AppState, web: &Web, v: &AdvisoryView) -> Result<Markup, ApiError> {
     let names = Names::load(state).await?;
-    Ok(official(web.lang, &v, &names))
+    Ok(official(web.lang, v, &names))
 }
 
-/// Organisations this reader might relay to; the policy decides on submit.
-fn relay_candidates(web: &Web, v: &Value, names: &Names) -> Vec<(String, String)> {
-    let sectors: BTreeSet<&str> =
-        v["recipients"].as_array().into_iter().flatten().filter_map(|r| r["sector"].as_str()).collect();
-    let delivered: BTreeSet<&str> =
-        v["deliveries"].as_array().into_iter().flatten().filter_map(|d| d["to_org_id"].as_str()).collect();
-    let me = &web.caller.org;
-    let mut out: Vec<(String, String)> = names
-        .all()
-        .filter(|o| !delivered.contains(o.id.as_str()) && o.id != me.id)
-        .filter(|o| match (me.kind, o.kind) {
-            (OrgKind::Ministry, OrgKind::Ceptoar | OrgKind::Operator) => {
-                o.sector.as_deref().is_some_and(|s| sectors.contains(s))
-            }
-            (OrgKind::Ceptoar, OrgKind::Operator) => o.sector == me.sector,
-            _ => false,
-        })
-        .map(|o| {
-            (
-                o.id.clone(),
-                format!("{}（{}）", web.lang.t(&o.name_ja, &o.name_en), crate::i18n::Label::label(o.kind, web.lang)),
-            )
-        })
+/// The policy's relay targets, by name and kind.
+fn relay_choices(web: &Web, v: &AdvisoryView, names: &Names) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = v
+        .actions
+        .relay_to
+        .iter()
+        .filter_map(|id| names.org(id))
+        .map(|o| (o.id.clone(), format!("{}（{}）", web.lang.t(&o.name_ja, &o.name_en), o.kind.label(web.lang))))
         .collect();
     out.sort_by(|a, b| a.1.cmp(&b.1));
     out
@@ -428,23 +410,18 @@ pub async fn view(
 async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result<Markup, ApiError> {
     let v = fetch(state, web, id).await?;
     let names = Names::load(state).await?;
-    if v["status"] == AdvisoryStatus::Draft.code() && web.caller.org.kind == OrgKind::Coordinator {
-        let st = with_recipients(FormState::from_json(&v), &v);
+    if v.actions.edit {
+        let st = with_recipients(FormState::from_view(&v)?, &v);
         let c = choices(state, web, &st, &names).await?;
         let body = html! { (notice) (draft_form(web, &st, &c, &format!("/advisories/{id}"), &[])) };
         return Ok(page(web, web.t("情報提供の下書き", "Advisory draft"), body));
     }
-    let questions = match api::list_questions(State(state.clone()), web.caller.clone(), Path(id.to_string())).await {
-        Ok(Json(q)) => Some(items(&q)),
-        Err(_) => None,
-    };
-    let received = v["deliveries"].as_array().into_iter().flatten().any(|d| d["to_org_id"] == web.caller.org_id());
-    let title =
-        v["identifier"].as_str().map(str::to_string).unwrap_or_else(|| web.t("情報提供", "Advisory").to_string());
+    let questions = questions_of(state, web, &v).await?;
+    let title = v.identifier.clone().unwrap_or_else(|| web.t("情報提供", "Advisory").to_string());
     let body = html! {
         (notice)
         div.actions {
-            @if web.caller.org.kind == OrgKind::Coordinator && web.caller.principal.is_relay_officer() {
+            @if v.actions.follow_up {
                 form.inline method="post" action={ "/advisories/" (id) "/follow-up" } {
                     (csrf(web)) button type="submit" { (web.t("続報を作成", "Draft a follow-up")) }
                 }
@@ -453,10 +430,10 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
             a.button.secondary href={ "/advisories/" (id) "/pdf" } { "PDF" }
         }
         (official(web.lang, &v, &names))
-        @if received { (ack_form(web, id, &v)) }
-        @if received && relays(web) { (relay_form(web, id, &v, &names)) }
+        @if v.actions.acknowledge { (ack_form(web, id, &v)) }
+        (relay_form(web, id, &v, &names))
         (deliveries(web, &v, &names))
-        @if let Some(qs) = questions { (questions_block(web, id, &qs, &names)) }
+        @if v.actions.ask { (questions_block(web, id, &questions, &names)) }
     };
     Ok(page(web, &title, body))
 }
@@ -473,10 +450,10 @@ async fn after<T>(state: &AppState, web: &Web, id: &str, result: Result<T, ApiEr
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html.into_string())).into_response())
 }
 
-fn ack_form(web: &Web, id: &str, v: &Value) -> Markup {
+fn ack_form(web: &Web, id: &str, v: &AdvisoryView) -> Markup {
     html! {
         h2 { (web.t("受領確認", "Acknowledge")) }
-        @if v["acknowledged"] == true { p.muted { (web.t("受領確認済みです。状態を更新できます。", "Acknowledged; you may update the status.")) } }
+        @if v.acknowledged { p.muted { (web.t("受領確認済みです。状態を更新できます。", "Acknowledged; you may update the status.")) } }
         form.actions method="post" action={ "/advisories/" (id) "/ack" } {
             (csrf(web))
             input type="text" name="comment" placeholder=(web.t("コメント（任意）", "Comment (optional)")) aria-label=(web.t("コメント", "Comment"));
@@ -485,21 +462,10 @@ fn ack_form(web: &Web, id: &str, v: &Value) -> Markup {
     }
 }
 
-/// Ministries and CEPTOARs pass advisories on (004 図6); operators only read them.
-fn relays(web: &Web) -> bool {
-    matches!(web.caller.org.kind, OrgKind::Ministry | OrgKind::Ceptoar) && web.caller.principal.is_relay_officer()
-}
-
-fn relay_form(web: &Web, id: &str, v: &Value, names: &Names) -> Markup {
-    let candidates = relay_candidates(web, v, names);
-    let received = v["deliveries"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|d| d["to_org_id"] == web.caller.org_id())
-        .and_then(|d| d["tlp"].as_str())
-        .and_then(Tlp::parse)
-        .unwrap_or(Tlp::Red);
+/// Ministries and CEPTOARs pass advisories on (004 図6) to whom the policy lets them.
+fn relay_form(web: &Web, id: &str, v: &AdvisoryView, names: &Names) -> Markup {
+    let candidates = relay_choices(web, v, names);
+    let received = v.deliveries.iter().find(|d| d.to_org_id == web.caller.org_id()).map(|d| d.tlp).unwrap_or(Tlp::Red);
     let tlps: Vec<(String, String)> = tlp_options(web.lang)
         .into_iter()
         .filter(|(c, _)| Tlp::parse(c).is_some_and(|t| t.keeps_or_tightens(received)))
@@ -507,10 +473,8 @@ fn relay_form(web: &Web, id: &str, v: &Value, names: &Names) -> Markup {
     let mut st = FormState::default();
     st.set("tlp", received.code());
     html! {
-        h2 { (web.t("伝達（リレー）", "Relay")) }
-        @if candidates.is_empty() {
-            p.muted { (web.t("伝達できる先はありません。", "There is no one left to relay to.")) }
-        } @else {
+        @if !candidates.is_empty() {
+            h2 { (web.t("伝達（リレー）", "Relay")) }
             form method="post" action={ "/advisories/" (id) "/relay" } {
                 (csrf(web))
                 (checks(web.lang, &st, req("org_ids", "伝達先", "Relay to"), &candidates))
@@ -521,22 +485,21 @@ fn relay_form(web: &Web, id: &str, v: &Value, names: &Names) -> Markup {
     }
 }
 
-fn deliveries(web: &Web, v: &Value, names: &Names) -> Markup {
-    let rows = v["deliveries"].as_array().cloned().unwrap_or_default();
+fn deliveries(web: &Web, v: &AdvisoryView, names: &Names) -> Markup {
+    let rows = &v.deliveries;
     html! {
         @if !rows.is_empty() {
             h2 { (web.t("伝達と受領確認", "Deliveries and acknowledgments")) }
             table {
                 thead { tr { th { (web.t("送信元", "From")) } th { (web.t("宛先", "To")) } th { "TLP" } th { (web.t("伝達日時", "Delivered")) } th { (web.t("受領確認", "Acknowledgment")) } th { (web.t("所要時間（秒）", "Seconds")) } } }
-                tbody { @for d in &rows {
-                    @let ack = &d["acknowledgment"];
+                tbody { @for d in rows {
                     tr {
-                        td { (names.name(d["from_org_id"].as_str(), web.lang)) }
-                        td { (names.name(d["to_org_id"].as_str(), web.lang)) @if d["copy"] == true { " " (web.t("（写し）", "(copy)")) } }
-                        td { (d["tlp"].as_str().unwrap_or("")) }
-                        td { (shown_time(d["delivered_at"].as_str().unwrap_or(""))) }
-                        td { @if ack.is_null() { span.muted { (web.t("未確認", "pending")) } } @else { (label_of(AckStatus::parse, ack["status"].as_str().unwrap_or(""), web.lang)) " " (ack["comment"].as_str().unwrap_or("")) } }
-                        td.num { (ack["seconds_to_acknowledge"].as_i64().map(|s| s.to_string()).unwrap_or_default()) }
+                        td { (names.name(Some(&d.from_org_id), web.lang)) }
+                        td { (names.name(Some(&d.to_org_id), web.lang)) @if d.copy { " " (web.t("（写し）", "(copy)")) } }
+                        td { (d.tlp.code()) }
+                        td { (shown_time(&d.delivered_at)) }
+                        td { @match &d.acknowledgment { None => span.muted { (web.t("未確認", "pending")) }, Some(ack) => { (ack.status.label(web.lang)) " " (ack.comment) } } }
+                        td.num { (d.acknowledgment.as_ref().and_then(|a| a.seconds_to_acknowledge).map(|s| s.to_string()).unwrap_or_default()) }
                     }
                 } }
             }
@@ -544,11 +507,11 @@ fn deliveries(web: &Web, v: &Value, names: &Names) -> Markup {
     }
 }
 
-fn questions_block(web: &Web, id: &str, qs: &[Value], names: &Names) -> Markup {
+fn questions_block(web: &Web, id: &str, qs: &[QuestionRow], names: &Names) -> Markup {
     html! {
         h2 { (web.t("質問", "Questions")) }
         @for q in qs {
-            div.card { p.muted { (names.name(q["author_org_id"].as_str(), web.lang)) "　" (shown_time(q["created_at"].as_str().unwrap_or(""))) } p { (multiline(q["text"].as_str().unwrap_or(""))) } }
+            div.card { p.muted { (names.name(Some(&q.author_org_id), web.lang)) "　" (shown_time(&q.created_at)) } p { (multiline(&q.text)) } }
         }
         form method="post" action={ "/advisories/" (id) "/questions" } {
             (csrf(web))
@@ -563,11 +526,12 @@ pub async fn acknowledge(State(state): State<AppState>, web: Web, Path(id): Path
     web.check_csrf(&form)?;
     let json =
         json!({"status": form.get("status").unwrap_or_default(), "comment": form.get("comment").unwrap_or_default()});
-    let result = async {
-        api::acknowledge_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&json)?).await
-    }
-    .await;
+    let result = acknowledge_with(&state, &web, &id, &json).await;
     after(&state, &web, &id, result, "acknowledged").await
+}
+
+async fn acknowledge_with(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<AdvisoryView, ApiError> {
+    Ok(ops::acknowledge_advisory(&state.app, &web.caller, id, input::<AckRequest>(json)?).await?)
 }
 
 pub async fn relay(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
@@ -577,36 +541,26 @@ pub async fn relay(State(state): State<AppState>, web: Web, Path(id): Path<Strin
     if let Some(t) = form.get("tlp").filter(|t| !t.is_empty()) {
         b["tlp"] = json!(t);
     }
-    let result =
-        async { api::relay_advisory(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&b)?).await }
-            .await;
+    let result = relay_with(&state, &web, &id, &b).await;
     after(&state, &web, &id, result, "relayed").await
+}
+
+async fn relay_with(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<AdvisoryView, ApiError> {
+    Ok(ops::relay_advisory(&state.app, &web.caller, id, input::<RelayRequest>(json)?).await?)
 }
 
 pub async fn ask(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let result = async {
-        api::ask_question(
-            State(state.clone()),
-            web.caller.clone(),
-            Path(id.clone()),
-            body(&json!({"text": form.get("text").unwrap_or_default()}))?,
-        )
-        .await
-    }
-    .await;
+    let question = QuestionRequest { text: form.get("text").map(str::to_string) };
+    let result = ops::ask_question(&state.app, &web.caller, &id, question).await.map_err(ApiError::from);
     after(&state, &web, &id, result, "asked").await
 }
 
 /// Starts the next advisory of the chain (`T…-2`) from this one, as a draft.
 pub async fn follow_up(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let result = async {
-        api::create_follow_up(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&json!({}))?).await
-    }
-    .await;
-    match result {
-        Ok((_, Json(v))) => see_other(&format!("/advisories/{}?done=saved", v["id"].as_str().unwrap_or(""))),
-        Err(e) => after::<()>(&state, &web, &id, Err(e), "").await,
+    match ops::create_follow_up(&state.app, &web.caller, &id, AdvisoryInput::default()).await {
+        Ok(v) => see_other(&format!("/advisories/{}?done=saved", v.id)),
+        Err(e) => after::<()>(&state, &web, &id, Err(e.into()), "").await,
     }
 }

@@ -2,31 +2,27 @@
 
 use super::advisories::{self, table as advisory_table};
 use super::reports::{list_of, table as report_table};
-use super::widenings::widening_status;
-use crate::call::{items, Names};
+use crate::call::Names;
 use crate::i18n::{Label, Lang};
 use crate::layout::{ok, page, WebResult};
 use crate::session::Web;
-use axum::extract::{Path, State};
-use axum::Json;
+use axum::extract::State;
 use kyoyu_api::AppState;
-use kyoyu_app::views::ReportView;
-use kyoyu_domain::codes::{OrgKind, ReportStatus, Severity, WideningStatus};
+use kyoyu_app::views::{AdvisoryView, ReportView};
+use kyoyu_domain::codes::{OrgKind, ReportStatus, Severity};
 use maud::{html, Markup};
-use serde_json::Value;
 
 pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     let names = Names::load(&state).await?;
     let reports = list_of(&state, &web, Default::default()).await?;
-    let advisories = advisories::list_of(&state, &web, &[]).await?;
+    let advisories = advisories::list_of(&state, &web, Default::default()).await?;
     let me = web.caller.org_id();
     let received = |r: &&ReportView| r.receiver_org_id == me;
     let inbox: Vec<ReportView> =
         reports.iter().filter(received).filter(|r| r.status == ReportStatus::Sent).cloned().collect();
     let lang = web.lang;
     let widenings = super::widenings::described(&state, &web).await?;
-    let open: Vec<_> =
-        widenings.into_iter().filter(|(w, _)| widening_status(w).is_some_and(WideningStatus::is_open)).collect();
+    let open: Vec<_> = widenings.into_iter().filter(|(w, _)| w.status.is_open()).collect();
     let asked = match web.caller.org.kind {
         OrgKind::Ministry | OrgKind::Coordinator => Some(with_questions(&state, &web, &advisories).await),
         _ => None,
@@ -81,31 +77,26 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
 }
 
 /// Issued advisories with questions the reader may see (the coordinator and ministries in
-/// scope; the API answers 404 to anyone else, and those are skipped).
-async fn with_questions(state: &AppState, web: &Web, advisories: &[Value]) -> Vec<(Value, usize)> {
+/// scope, as each advisory's actions say).
+async fn with_questions(state: &AppState, web: &Web, advisories: &[AdvisoryView]) -> Vec<(AdvisoryView, usize)> {
     let mut out = Vec::new();
-    for a in advisories.iter().filter(|a| a["status"] == "issued") {
-        let id = a["id"].as_str().unwrap_or("").to_string();
-        if let Ok(Json(q)) =
-            kyoyu_api::advisories::list_questions(State(state.clone()), web.caller.clone(), Path(id)).await
-        {
-            let n = items(&q).len();
-            if n > 0 {
-                out.push((a.clone(), n));
-            }
+    for a in advisories {
+        let n = advisories::questions_of(state, web, a).await.map(|q| q.len()).unwrap_or(0);
+        if n > 0 {
+            out.push((a.clone(), n));
         }
     }
     out
 }
 
-fn questions_table(lang: Lang, rows: &[(Value, usize)]) -> Markup {
+fn questions_table(lang: Lang, rows: &[(AdvisoryView, usize)]) -> Markup {
     html! {
         table {
             thead { tr { th { (lang.t("情報提供", "Advisory")) } th { (lang.t("質問数", "Questions")) } } }
             tbody {
                 @for (a, n) in rows {
                     tr {
-                        td { a href={ "/advisories/" (a["id"].as_str().unwrap_or("")) } { (a["identifier"].as_str().unwrap_or("")) } }
+                        td { a href={ "/advisories/" (a.id) } { (a.identifier.as_deref().unwrap_or("")) } }
                         td.num { (n) }
                     }
                 }

@@ -111,14 +111,15 @@ pub async fn report_pdf(State(state): State<AppState>, web: Web, Path(id): Path<
 }
 
 pub async fn advisory_print(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
-    let content = super::advisories::printable(&state, &web, &id).await?;
+    let v = super::advisories::fetch(&state, &web, &id).await?;
+    let content = super::advisories::printable(&state, &web, &v).await?;
     print_page(web.lang, web.t("情報提供様式", "Advisory form"), content)
 }
 
 pub async fn advisory_pdf(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
     let v = super::advisories::fetch(&state, &web, &id).await?;
-    let content = super::advisories::printable(&state, &web, &id).await?;
+    let content = super::advisories::printable(&state, &web, &v).await?;
     let bytes =
         pdf(document(web.lang, web.t("情報提供様式", "Advisory form"), content, true)).await.map_err(WebError)?;
-    pdf_response(bytes, &file_name("advisory", v["identifier"].as_str(), &id))
+    pdf_response(bytes, &file_name("advisory", v.identifier.as_deref(), &id))
 }

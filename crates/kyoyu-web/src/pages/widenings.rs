@@ -4,19 +4,18 @@
 
 use super::report_form::shown_time;
 use super::reports::chain_of;
-use crate::call::{body, items};
 use crate::i18n::Lang;
 use crate::layout::{csrf, ok, page, see_other, WebResult};
 use crate::session::Web;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use kyoyu_api::advisories as api;
+use axum::Router;
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
+use kyoyu_app::advisories::{self as ops, AnswerRequest};
+use kyoyu_app::views::WideningView;
 use kyoyu_domain::codes::WideningStatus;
 use maud::{html, Markup};
-use serde_json::{json, Value};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -26,18 +25,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The requests the caller takes part in.
-pub async fn visible(state: &AppState, web: &Web) -> Result<Vec<Value>, ApiError> {
-    let Json(v) = api::list_scope_widenings(State(state.clone()), web.caller.clone()).await?;
-    Ok(items(&v))
+pub async fn visible(state: &AppState, web: &Web) -> Result<Vec<WideningView>, ApiError> {
+    Ok(ops::list_scope_widenings(&state.app, &web.caller).await?.items)
 }
 
-/// A request's status, from the API's answer.
-pub fn widening_status(w: &Value) -> Option<WideningStatus> {
-    w["status"].as_str().and_then(WideningStatus::parse)
-}
-
-fn status_label(lang: Lang, status: Option<WideningStatus>) -> &'static str {
-    let Some(status) = status else { return "" };
+fn status_label(lang: Lang, status: WideningStatus) -> &'static str {
     let en = match status {
         WideningStatus::AtSecretariat => "with the CEPTOAR secretariat",
         WideningStatus::Pending => "awaiting the operator's answer",
@@ -48,9 +40,8 @@ fn status_label(lang: Lang, status: Option<WideningStatus>) -> &'static str {
 }
 
 /// The report the request is about, as this reader may see it.
-async fn about(state: &AppState, web: &Web, w: &Value) -> Result<Markup, ApiError> {
-    let chain = w["chain_id"].as_str().unwrap_or("");
-    let renditions = chain_of(state, web, chain).await?;
+async fn about(state: &AppState, web: &Web, w: &WideningView) -> Result<Markup, ApiError> {
+    let renditions = chain_of(state, web, &w.chain_id).await?;
     Ok(match renditions.last() {
         Some(r) => html! {
             a href={ "/reports/" (r.id) } {
@@ -59,30 +50,29 @@ async fn about(state: &AppState, web: &Web, w: &Value) -> Result<Markup, ApiErro
             " " (r.content.summary.description.as_deref().unwrap_or("").chars().take(40).collect::<String>())
         },
         None => {
-            html! { a href={ "/advisories/" (w["advisory_id"].as_str().unwrap_or("")) } { (web.t("情報提供", "Advisory")) } }
+            html! { a href={ "/advisories/" (w.advisory_id) } { (web.t("情報提供", "Advisory")) } }
         }
     })
 }
 
-pub fn table(web: &Web, rows: &[(Value, Markup)]) -> Markup {
+pub fn table(web: &Web, rows: &[(WideningView, Markup)]) -> Markup {
     let lang = web.lang;
     html! {
         table {
             thead { tr { th { (lang.t("依頼日時", "Requested")) } th { (lang.t("対象", "About")) } th { (lang.t("状態", "Status")) } th {} } }
             tbody { @for (w, about) in rows {
-                @let id = w["id"].as_str().unwrap_or("");
-                @let status = widening_status(w);
+                @let id = &w.id;
                 tr {
-                    td { (shown_time(w["requested_at"].as_str().unwrap_or(""))) }
+                    td { (shown_time(&w.requested_at)) }
                     td { (about) }
-                    td { (status_label(lang, status)) }
+                    td { (status_label(lang, w.status)) }
                     td {
-                        @if status == Some(WideningStatus::AtSecretariat) {
+                        @if w.actions.relay {
                             form.inline method="post" action={ "/scope-widenings/" (id) "/relay" } {
                                 (csrf(web)) button type="submit" { (lang.t("事業者へ伝達", "Pass to the operator")) }
                             }
                         }
-                        @if status == Some(WideningStatus::Pending) {
+                        @if w.actions.answer {
                             form.inline method="post" action={ "/scope-widenings/" (id) "/answer" } {
                                 (csrf(web))
                                 button type="submit" name="grant" value="true" { (lang.t("同意する", "Grant")) } " "
@@ -98,7 +88,7 @@ pub fn table(web: &Web, rows: &[(Value, Markup)]) -> Markup {
 }
 
 /// What consent is asked for: the advisory's TLP and its recipients (ministry, sector).
-fn asked(web: &Web, w: &Value, names: &crate::call::Names, sectors: &[kyoyu_store::SectorRow]) -> Markup {
+fn asked(web: &Web, w: &WideningView, names: &crate::call::Names, sectors: &[kyoyu_store::SectorRow]) -> Markup {
     let sector_name = |code: &str| {
         sectors
             .iter()
@@ -106,25 +96,21 @@ fn asked(web: &Web, w: &Value, names: &crate::call::Names, sectors: &[kyoyu_stor
             .map(|s| web.t(&s.name_ja, &s.name_en).to_string())
             .unwrap_or_else(|| code.to_string())
     };
-    let recipients: Vec<String> = w["target_recipients"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| {
-            let ministry = names.name(r["ministry_org_id"].as_str(), web.lang);
-            format!("{ministry}（{}）", sector_name(r["sector"].as_str().unwrap_or("")))
-        })
+    let recipients: Vec<String> = w
+        .target_recipients
+        .iter()
+        .map(|r| format!("{}（{}）", names.name(Some(&r.ministry_org_id), web.lang), sector_name(&r.sector)))
         .collect();
     html! {
         div.muted {
             (web.t("求める提供範囲: ", "Consent asked for: "))
-            (crate::layout::tlp_tag(w["target_tlp"].as_str())) " " (recipients.join("、"))
+            (crate::layout::tlp_tag(w.target_tlp.map(|t| t.code()))) " " (recipients.join("、"))
         }
     }
 }
 
 /// Each visible request with what it is about and what it asks.
-pub async fn described(state: &AppState, web: &Web) -> Result<Vec<(Value, Markup)>, ApiError> {
+pub async fn described(state: &AppState, web: &Web) -> Result<Vec<(WideningView, Markup)>, ApiError> {
     let names = crate::call::Names::load(state).await?;
     let sectors = state.store.list_sectors().await?;
     let mut out = Vec::new();
@@ -155,7 +141,7 @@ pub async fn relay(
     form: crate::form::FormData,
 ) -> WebResult {
     web.check_csrf(&form)?;
-    let _ = api::relay_scope_widening(State(state.clone()), web.caller.clone(), Path(id)).await?;
+    ops::relay_scope_widening(&state.app, &web.caller, &id).await.map_err(ApiError::from)?;
     see_other("/scope-widenings")
 }
 
@@ -167,8 +153,7 @@ pub async fn answer(
 ) -> WebResult {
     web.check_csrf(&form)?;
     let grant = form.get("grant") == Some("true");
-    let _ =
-        api::answer_scope_widening(State(state.clone()), web.caller.clone(), Path(id), body(&json!({"grant": grant}))?)
-            .await?;
+    let request = AnswerRequest { grant: Some(grant) };
+    ops::answer_scope_widening(&state.app, &web.caller, &id, request).await.map_err(ApiError::from)?;
     see_other("/scope-widenings")
 }

@@ -20,6 +20,12 @@ impl Caller {
         Caller { principal: principal(&user, &org), user, org, session_hash }
     }
 
+    /// Another user, for work done on their behalf (their digest): only this crate makes one,
+    /// so no adapter reads as anyone but who signed in.
+    pub(crate) fn on_behalf_of(user: UserRow, org: OrgRow) -> Caller {
+        Caller { principal: principal(&user, &org), user, org, session_hash: None }
+    }
+
     pub fn scope(&self) -> ReadScope {
         kyoyu_policy::read_scope(&self.principal)
     }

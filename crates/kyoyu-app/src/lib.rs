@@ -6,6 +6,7 @@
 pub mod advisories;
 pub mod caller;
 pub mod error;
+pub mod notifications;
 pub mod notify;
 pub mod reads;
 pub mod reports;

@@ -8,7 +8,7 @@ use kyoyu_domain::identifier::report_identifier;
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::Tlp;
 use kyoyu_policy::{AdvisoryActions, ReportActions};
-use kyoyu_store::{AdvisoryRow, QuestionRow, ReportRow, WideningRow};
+use kyoyu_store::{AdvisoryRow, NotificationRow, QuestionRow, ReportRow, WideningRow};
 use serde::Serialize;
 
 /// The banner every item shows: its TLP and severity at a glance (別添 3.2(1)).
@@ -310,4 +310,49 @@ impl WideningView {
 #[derive(Debug, Clone, Serialize)]
 pub struct WideningList {
     pub items: Vec<WideningView>,
+}
+
+/// The user's notifications.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationList {
+    pub items: Vec<NotificationRow>,
+}
+
+/// An action that answers nothing but that it was done.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Done {
+    pub ok: bool,
+}
+
+/// One mail in the outbox, for system administration.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxView {
+    pub id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxList {
+    pub items: Vec<OutboxView>,
+}
+
+/// How many digests went out.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Sent {
+    pub digests: usize,
+}
+
+/// Sectors suggested as an advisory's recipients from a report: its own, and those that
+/// depend on it when it stopped a service or spilled over.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub report_id: String,
+    pub sector: String,
+    pub sectors: Vec<String>,
 }

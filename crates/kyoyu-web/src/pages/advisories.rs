@@ -12,7 +12,6 @@ use crate::widgets::{area, checks, choose, f, lines, radio_codes, req, text, yes
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
-use axum::Json;
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
 use kyoyu_app::advisories::{self as ops, AckRequest, QuestionRequest, RelayRequest, WideningRequest};
@@ -116,13 +115,9 @@ async fn choices(state: &AppState, web: &Web, st: &FormState, names: &Names) -> 
     let sectors = state.store.list_sectors().await?;
     let mut suggested = BTreeSet::new();
     for id in st.values.get("source_report_ids").into_iter().flatten().filter(|s| !s.is_empty()) {
-        if let Ok(Json(v)) =
-            kyoyu_api::notifications::suggest_recipients(State(state.clone()), web.caller.clone(), Path(id.clone()))
-                .await
-        {
-            suggested.insert(v["sector"].as_str().unwrap_or("").to_string());
-            suggested
-                .extend(v["sectors"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string));
+        if let Ok(v) = kyoyu_app::notifications::suggest_recipients(&state.app, &web.caller, id).await {
+            suggested.insert(v.sector);
+            suggested.extend(v.sectors);
         }
     }
     let recipients = sectors

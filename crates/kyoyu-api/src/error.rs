@@ -69,30 +69,29 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The application layer's helpers and conversions, for what the handlers still hold
+/// themselves: each builds the `AppError` and maps it, so the two layers cannot drift.
 impl ApiError {
     pub fn field(field: &str, ja: impl Into<String>, en: impl Into<String>) -> ApiError {
-        ApiError::Validation(FieldError::new(field, ja, en).into())
+        AppError::field(field, ja, en).into()
     }
 
     pub fn forbidden(ja: &str, en: &str) -> ApiError {
-        ApiError::Forbidden { ja: ja.into(), en: en.into() }
+        AppError::forbidden(ja, en).into()
     }
 
     pub fn conflict(ja: &str, en: &str) -> ApiError {
-        ApiError::Conflict { ja: ja.into(), en: en.into() }
+        AppError::conflict(ja, en).into()
     }
 
     /// An internal failure, keeping what failed and why for the log (never for the answer).
     pub fn internal(what: &str, cause: impl Into<Cause>) -> ApiError {
-        ApiError::Internal(kyoyu_app::error::context(what, cause))
+        AppError::internal(what, cause).into()
     }
 
     /// Another request acted on the item first.
     pub fn already_done() -> ApiError {
-        ApiError::conflict(
-            "他の操作が先に行われました。最新の状態を確認してください",
-            "another request acted on this first; reload to see its current state",
-        )
+        AppError::already_done().into()
     }
 }
 
@@ -109,37 +108,18 @@ impl From<AppError> for ApiError {
     }
 }
 
-impl From<ValidationErrors> for ApiError {
-    fn from(e: ValidationErrors) -> Self {
-        ApiError::Validation(e)
-    }
+/// What converts into an `AppError` converts into an `ApiError` through it.
+macro_rules! through_app_error {
+    ($($t:ty),+) => {
+        $(impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                AppError::from(e).into()
+            }
+        })+
+    };
 }
 
-impl From<kyoyu_policy::Refusal> for ApiError {
-    fn from(r: kyoyu_policy::Refusal) -> Self {
-        ApiError::forbidden(r.ja, r.en)
-    }
-}
-
-impl From<FieldError> for ApiError {
-    fn from(e: FieldError) -> Self {
-        ApiError::Validation(e.into())
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::NotFound,
-            StoreError::WriterBusy => ApiError::Busy,
-            StoreError::Conflict(what) => ApiError::Conflict {
-                ja: format!("既に存在します: {what}"),
-                en: format!("already exists: {what}"),
-            },
-            other => ApiError::Internal(Box::new(other)),
-        }
-    }
-}
+through_app_error!(ValidationErrors, kyoyu_policy::Refusal, FieldError, StoreError);
 
 /// An error as answered: status, a stable code, the message in both languages, and fields.
 pub struct Answer {

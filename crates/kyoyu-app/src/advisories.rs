@@ -494,7 +494,7 @@ pub async fn acknowledge_advisory(app: &App, caller: &Caller, id: &str, body: Ac
 /// One advisory the caller may read.
 pub async fn get_advisory(app: &App, caller: &Caller, id: &str) -> AppResult<AdvisoryView> {
     let v = view(app, caller, id).await?;
-    if v.tlp.needs_need_to_know() {
+    if v.draft.tlp.needs_need_to_know() {
         audit_secret_reads(&app.store, caller, "advisory.read", "advisory", &[id], None).await?;
     }
     Ok(v)

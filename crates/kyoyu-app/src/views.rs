@@ -1,9 +1,9 @@
 //! What operations answer: typed views shaped for the one reader who asked. Who may see the
 //! sender, and what the reader may do next, are decided here by the policy, beside the view.
 
-use kyoyu_domain::advisory::{AdvisoryContact, AdvisoryContent, Recipient};
+use kyoyu_domain::advisory::{AdvisoryDraft, Recipient};
 use kyoyu_domain::anonymise::Removal;
-use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, ReportStatus, Route, Severity, WideningStatus};
+use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, ReportStatus, Route, WideningStatus};
 use kyoyu_domain::identifier::report_identifier;
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::Tlp;
@@ -159,17 +159,9 @@ pub struct AdvisoryView {
     pub sequence: i64,
     pub chain_id: String,
     pub status: AdvisoryStatus,
-    pub severity: Option<Severity>,
-    pub tlp: Tlp,
-    pub tlp_note: Option<String>,
-    pub has_attachments: bool,
-    pub recipients: Vec<Recipient>,
-    pub urgent: bool,
-    pub content: AdvisoryContent,
-    pub contact: AdvisoryContact,
-    /// The reports drawn from: only the coordinator sees them.
-    pub source_report_ids: Vec<String>,
-    pub external_sources: Vec<String>,
+    /// The form's fields; `source_report_ids` only for the coordinator, empty for others.
+    #[serde(flatten)]
+    pub draft: AdvisoryDraft,
     pub created_at: String,
     pub issued_at: Option<String>,
     pub banner: Banner,
@@ -188,7 +180,10 @@ impl AdvisoryView {
         acknowledged: bool,
         actions: AdvisoryActions,
     ) -> AdvisoryView {
-        let d = a.draft;
+        let mut draft = a.draft;
+        if !coordinator {
+            draft.source_report_ids.clear();
+        }
         AdvisoryView {
             identifier: a
                 .chain_identifier
@@ -199,17 +194,8 @@ impl AdvisoryView {
             sequence: a.sequence,
             chain_id: a.chain_id,
             status: a.status,
-            banner: Banner::for_item(d.tlp, d.severity),
-            severity: d.severity,
-            tlp: d.tlp,
-            tlp_note: d.tlp_note,
-            has_attachments: d.has_attachments,
-            recipients: d.recipients,
-            urgent: d.urgent,
-            content: d.content,
-            contact: d.contact,
-            source_report_ids: if coordinator { d.source_report_ids } else { Vec::new() },
-            external_sources: d.external_sources,
+            banner: Banner::for_item(draft.tlp, draft.severity),
+            draft,
             created_at: a.created_at,
             issued_at: a.issued_at,
             deliveries,

@@ -85,9 +85,9 @@ pub fn table(lang: Lang, rows: &[AdvisoryView]) -> Markup {
                     @let (acked, total) = ack_count(a);
                     tr {
                         td { a href={ "/advisories/" (a.id) } { (a.identifier.as_deref().unwrap_or(lang.t("（下書き）", "(draft)"))) } }
-                        td { (crate::layout::tlp_tag(Some(a.tlp.code()))) }
-                        td { (a.severity.map(|s| s.label(lang)).unwrap_or_default()) }
-                        td { (a.content.summary.as_deref().unwrap_or("").chars().take(60).collect::<String>()) }
+                        td { (crate::layout::tlp_tag(Some(a.draft.tlp.code()))) }
+                        td { (a.draft.severity.map(|s| s.label(lang)).unwrap_or_default()) }
+                        td { (a.draft.content.summary.as_deref().unwrap_or("").chars().take(60).collect::<String>()) }
                         td { (a.status.label(lang)) }
                         td.num { (acked) " / " (total) }
                     }
@@ -244,7 +244,8 @@ async fn rerender(
 
 /// Recipients typed into the form show as the checkbox values.
 fn with_recipients(mut st: FormState, v: &AdvisoryView) -> FormState {
-    let pairs: Vec<String> = v.recipients.iter().map(|r| recipient_value(&r.ministry_org_id, &r.sector)).collect();
+    let pairs: Vec<String> =
+        v.draft.recipients.iter().map(|r| recipient_value(&r.ministry_org_id, &r.sector)).collect();
     st.values.insert("_recipient".into(), pairs);
     st
 }
@@ -342,23 +343,24 @@ fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
 pub fn official(lang: Lang, v: &AdvisoryView, names: &Names) -> Markup {
     let text = |t: &Option<String>| t.clone().unwrap_or_default();
     let recipients: Vec<String> = v
+        .draft
         .recipients
         .iter()
         .map(|r| format!("{}（{}）", names.name(Some(&r.ministry_org_id), lang), r.sector))
         .collect();
-    let (content, contact) = (&v.content, &v.contact);
-    let tlp = v.tlp.code();
+    let (content, contact) = (&v.draft.content, &v.draft.contact);
+    let tlp = v.draft.tlp.code();
     html! {
         p.form-title { (lang.t("情報提供様式", "Advisory form")) }
-        (banner(lang, tlp, v.severity.map(|s| s.code()), crate::i18n::advisory_tlp_en))
+        (banner(lang, tlp, v.draft.severity.map(|s| s.code()), crate::i18n::advisory_tlp_en))
         table.official { tbody {
-            tr { th { (lang.t("報数", "No.")) } td { (lang.t("第", "No. ")) (v.sequence) (lang.t("報", "")) @if v.urgent { " " strong { (lang.t("【緊急】", "[URGENT]")) } } } }
+            tr { th { (lang.t("報数", "No.")) } td { (lang.t("第", "No. ")) (v.sequence) (lang.t("報", "")) @if v.draft.urgent { " " strong { (lang.t("【緊急】", "[URGENT]")) } } } }
             tr { th { (lang.t("識別番号", "Identifier")) } td { (v.identifier.as_deref().unwrap_or("")) } }
             tr { th { (lang.t("情報提供日時", "Issued at")) } td { (shown_time(v.issued_at.as_deref().unwrap_or(""))) } }
             tr { th { (lang.t("情報提供先", "Recipients")) } td { (recipients.join("、")) } }
-            tr { th { (lang.t("重要度", "Severity")) } td { (v.severity.map(|s| s.label(lang)).unwrap_or_default()) } }
-            tr { th { (lang.t("情報共有範囲", "Sharing scope")) } td { "TLP:" (tlp) " " (crate::i18n::tlp_label(lang, tlp, crate::i18n::advisory_tlp_en)) @if let Some(n) = &v.tlp_note { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
-            tr { th { (lang.t("別紙有無", "Attachments")) } td { (if v.has_attachments { lang.t("有", "yes") } else { lang.t("無", "no") }) } }
+            tr { th { (lang.t("重要度", "Severity")) } td { (v.draft.severity.map(|s| s.label(lang)).unwrap_or_default()) } }
+            tr { th { (lang.t("情報共有範囲", "Sharing scope")) } td { "TLP:" (tlp) " " (crate::i18n::tlp_label(lang, tlp, crate::i18n::advisory_tlp_en)) @if let Some(n) = &v.draft.tlp_note { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
+            tr { th { (lang.t("別紙有無", "Attachments")) } td { (if v.draft.has_attachments { lang.t("有", "yes") } else { lang.t("無", "no") }) } }
             tr { th.section colspan="2" { (lang.t("◆情報提供の内容", "Contents")) } }
             tr { th { (lang.t("(1) 概要", "(1) Summary")) } td { (multiline(&text(&content.summary))) } }
             tr { th { (lang.t("(2) 影響対象", "(2) Affected targets")) } td { (multiline(&text(&content.targets))) } }

@@ -2,13 +2,14 @@
 //! sectors and jurisdiction, service-level rules and sector dependencies. Every change is
 //! audited in the transaction that makes it.
 
-use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kyoyu_app::admin::{self as ops, TokenRequest};
+use kyoyu_app::views::{AuditList, NewToken, OrgList, TokenList, Unlocked, UserList};
 use kyoyu_app::world::World;
 use kyoyu_domain::codes::{OrgKind, Role};
 use kyoyu_domain::{FieldError, ValidationErrors};
@@ -19,12 +20,7 @@ use std::collections::HashMap;
 
 /// A system admin manages every organisation's users; an organisation's admin its own.
 fn require_user_admin(caller: &Caller, org_id: &str) -> ApiResult<()> {
-    let own = caller.principal.has_role(Role::Admin) && caller.org.id == org_id;
-    if own || caller.principal.has_role(Role::SystemAdmin) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("この組織の管理者権限が必要です", "administrator role for this organisation required"))
-    }
+    Ok(kyoyu_policy::check_user_admin(&caller.principal, org_id)?)
 }
 
 /// Recomputes every rendition's readers after a change to who is where: an organisation's
@@ -126,49 +122,18 @@ pub async fn open_session(state: &AppState, user: &UserRow, label: &str) -> ApiR
         .store
         .begin(kyoyu_store::Actor { user_id: Some(user.id.clone()), org_id: Some(user.org_id.clone()) })
         .await?;
-    let issued = issue_token(&mut tx, &user.id, label, label, Some(expires)).await?;
+    let issued = kyoyu_app::admin::issue_token(&mut tx, &user.id, label, label, Some(expires)).await?;
     tx.commit().await?;
     Ok(issued)
-}
-
-async fn issue_token(
-    tx: &mut Tx,
-    user_id: &str,
-    label: &str,
-    kind: &str,
-    expires_at: Option<String>,
-) -> ApiResult<(String, TokenRow)> {
-    let token = auth::new_token();
-    let row = TokenRow {
-        id: new_id(),
-        kind: kind.into(),
-        user_id: user_id.into(),
-        label: label.into(),
-        expires_at,
-        revoked_at: None,
-        created_at: now(),
-    };
-    tx.insert_token(&row, &auth::token_hash(&token)).await?;
-    tx.audit("token.create", "user", user_id, json!({"token_id": row.id, "label": label})).await?;
-    Ok((token, row))
 }
 
 fn org_public(o: &OrgRow) -> Value {
     json!({"id": o.id, "kind": o.kind, "name_ja": o.name_ja, "name_en": o.name_en, "sector": o.sector})
 }
 
-/// The directory of organisations, so senders can name receivers. What identifies an
-/// organisation beyond its names is for system administrators only.
-pub async fn list_orgs(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let full = caller.principal.has_role(Role::SystemAdmin);
-    let orgs: Vec<Value> = state
-        .store
-        .list_orgs()
-        .await?
-        .iter()
-        .map(|o| if full { serde_json::to_value(o).unwrap_or(Value::Null) } else { org_public(o) })
-        .collect();
-    Ok(Json(json!({"items": orgs})))
+/// The directory of organisations, so senders can name receivers.
+pub async fn list_orgs(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<OrgList>> {
+    Ok(Json(ops::list_orgs(&state.app, &caller).await?))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -372,12 +337,9 @@ pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UserList>> {
     crate::query::only(&q, &["org_id"])?;
-    let org_id = q.get("org_id").cloned().unwrap_or_else(|| caller.org.id.clone());
-    require_user_admin(&caller, &org_id)?;
-    let users = state.store.list_users(Some(&org_id)).await?;
-    Ok(Json(json!({"items": users})))
+    Ok(Json(ops::list_users(&state.app, &caller, q.get("org_id").map(String::as_str)).await?))
 }
 
 pub async fn create_user(
@@ -473,50 +435,21 @@ pub async fn update_user(
     Ok(Json(serde_json::to_value(&user).unwrap_or_default()))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenBody {
-    label: Option<String>,
-    expires_in_days: Option<u16>,
-}
-
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     Path(user_id): Path<String>,
-    JsonBody(b): JsonBody<TokenBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.store.begin(caller.actor()).await?;
-    let user = tx.get_user(&user_id).await?.ok_or(ApiError::NotFound)?;
-    if user.id != caller.user.id {
-        // A token minted for someone else would let its maker act as them.
-        require_user_admin(&caller, &user.org_id)?;
-        return Err(ApiError::forbidden(
-            "API トークンは本人だけが発行できます（管理者は一覧と失効ができます）",
-            "only its owner mints an API token; administrators list and revoke them",
-        ));
-    }
-    let expires = b
-        .expires_in_days
-        .map(|d| kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::days(i64::from(d.max(1)))));
-    let (token, row) = issue_token(&mut tx, &user.id, b.label.as_deref().unwrap_or("api"), "api", expires).await?;
-    tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": row.id, "token": token, "label": row.label, "expires_at": row.expires_at})),
-    ))
+    JsonBody(request): JsonBody<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<NewToken>)> {
+    Ok((StatusCode::CREATED, Json(ops::create_token(&state.app, &caller, &user_id, request).await?)))
 }
 
 pub async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let user = state.store.get_user(&user_id).await?.ok_or(ApiError::NotFound)?;
-    if user.id != caller.user.id {
-        require_user_admin(&caller, &user.org_id)?;
-    }
-    Ok(Json(json!({"items": state.store.list_tokens(&user.id).await?})))
+) -> ApiResult<Json<TokenList>> {
+    Ok(Json(ops::list_tokens(&state.app, &caller, &user_id).await?))
 }
 
 pub async fn revoke_token(
@@ -524,14 +457,7 @@ pub async fn revoke_token(
     caller: Caller,
     Path((user_id, token_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let mut tx = state.store.begin(caller.actor()).await?;
-    let user = tx.get_user(&user_id).await?.ok_or(ApiError::NotFound)?;
-    if user.id != caller.user.id {
-        require_user_admin(&caller, &user.org_id)?;
-    }
-    tx.revoke_token(&token_id, &user.id, &now()).await?;
-    tx.audit("token.revoke", "user", &user.id, json!({"token_id": token_id})).await?;
-    tx.commit().await?;
+    ops::revoke_token(&state.app, &caller, &user_id, &token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -692,29 +618,19 @@ pub async fn put_dependencies(
     Ok(Json(json!({"items": edges})))
 }
 
-/// Lifts every log-in throttle on a user's account (an organisation's or system administrator).
 pub async fn unlock_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.begin(caller.actor()).await?;
-    let user = tx.get_user(&id).await?.ok_or(ApiError::NotFound)?;
-    require_user_admin(&caller, &user.org_id)?;
-    let lifted = tx.unlock_user(&user.id).await?;
-    tx.audit("user.unlock", "user", &user.id, json!({"throttles": lifted})).await?;
-    tx.commit().await?;
-    Ok(Json(json!({"user_id": user.id, "throttles_lifted": lifted})))
+) -> ApiResult<Json<Unlocked>> {
+    Ok(Json(ops::unlock_user(&state.app, &caller, &id).await?))
 }
 
 pub async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
-    kyoyu_policy::check_system_admin(&caller.principal)?;
+) -> ApiResult<Json<AuditList>> {
     let page = crate::query::page_only(&q)?;
-    let entries = state.store.list_audit(page.limit, page.offset).await?;
-    let items: Vec<_> = entries.into_iter().map(|e| e.for_viewer(caller.org_id())).collect();
-    Ok(Json(json!({"items": items})))
+    Ok(Json(ops::list_audit(&state.app, &caller, page).await?))
 }

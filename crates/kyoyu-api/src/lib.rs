@@ -5,7 +5,8 @@
 
 pub mod admin;
 pub mod advisories;
-pub mod auth;
+/// Tokens and generated passwords, from the application layer.
+pub use kyoyu_app::auth;
 pub mod error;
 pub mod extract;
 pub mod login;

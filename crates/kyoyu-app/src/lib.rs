@@ -3,7 +3,9 @@
 //! the caller. The JSON API, TAXII and the web UI are adapters over it and call no adapter's
 //! handlers.
 
+pub mod admin;
 pub mod advisories;
+pub mod auth;
 pub mod caller;
 pub mod error;
 pub mod notifications;

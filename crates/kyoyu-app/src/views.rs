@@ -3,12 +3,16 @@
 
 use kyoyu_domain::advisory::{AdvisoryDraft, Recipient};
 use kyoyu_domain::anonymise::Removal;
+use kyoyu_domain::codes::OrgKind;
 use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, ReportStatus, Route, WideningStatus};
 use kyoyu_domain::identifier::report_identifier;
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::Tlp;
 use kyoyu_policy::{AdvisoryActions, ReportActions};
-use kyoyu_store::{AdvisoryRow, NotificationRow, QuestionRow, ReportRow, WideningRow};
+use kyoyu_store::{
+    AdvisoryRow, AuditEntry, NotificationRow, OrgIdentity, OrgRow, QuestionRow, ReportRow, TokenRow, UserRow,
+    WideningRow,
+};
 use serde::Serialize;
 
 /// The banner every item shows: its TLP and severity at a glance (別添 3.2(1)).
@@ -341,4 +345,71 @@ pub struct Suggestion {
     pub report_id: String,
     pub sector: String,
     pub sectors: Vec<String>,
+}
+
+/// An organisation in the directory. What identifies it beyond its names (and when it was
+/// made) is for system administrators only, and absent for everyone else.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgView {
+    pub id: String,
+    pub kind: OrgKind,
+    pub name_ja: String,
+    pub name_en: String,
+    pub sector: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis_partner: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<OrgIdentity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+impl OrgView {
+    pub fn new(o: OrgRow, full: bool) -> OrgView {
+        OrgView {
+            id: o.id,
+            kind: o.kind,
+            name_ja: o.name_ja,
+            name_en: o.name_en,
+            sector: o.sector,
+            analysis_partner: full.then_some(o.analysis_partner),
+            identity: full.then_some(o.identity),
+            created_at: full.then_some(o.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgList {
+    pub items: Vec<OrgView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserList {
+    pub items: Vec<UserRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenList {
+    pub items: Vec<TokenRow>,
+}
+
+/// A token just minted: its secret is shown this once.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewToken {
+    pub id: String,
+    pub token: String,
+    pub label: String,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unlocked {
+    pub user_id: String,
+    pub throttles_lifted: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditList {
+    pub items: Vec<AuditEntry>,
 }

@@ -854,6 +854,16 @@ pub fn check_system_admin(p: &Principal) -> Result<(), Refusal> {
     }
 }
 
+/// Managing an organisation's users and their tokens: its admin, or system administration.
+pub fn check_user_admin(p: &Principal, org_id: &str) -> Result<(), Refusal> {
+    if (p.has_role(Role::Admin) && p.org.id == org_id) || p.has_role(Role::SystemAdmin) {
+        return Ok(());
+    }
+    Err(Refusal {
+        ja: "この組織の管理者権限が必要です", en: "administrator role for this organisation required"
+    })
+}
+
 /// Acting for the organisation on an item (forward, share, relay): its officer.
 pub fn check_relay_officer(p: &Principal) -> Result<(), Refusal> {
     if p.is_relay_officer() {

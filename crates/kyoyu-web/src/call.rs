@@ -1,5 +1,6 @@
-//! The web pages call the JSON API's own handlers in-process, so every read and write goes
-//! through the same policy, validation, transactions and audit as an API client's.
+//! What pages share to call the application layer: form JSON parsed as a client's request
+//! would be, and organisation names for display. (Pages that still write through the JSON
+//! API's handlers in-process build their bodies with `body`.)
 
 use kyoyu_api::error::ApiError;
 use kyoyu_api::extract::{parse_json, JsonBody};
@@ -20,16 +21,6 @@ pub fn body<T: DeserializeOwned>(v: &Value) -> Result<JsonBody<T>, ApiError> {
 /// field), for an operation of the application layer.
 pub fn input<T: DeserializeOwned>(v: &Value) -> Result<T, ApiError> {
     body(v).map(|JsonBody(t)| t)
-}
-
-/// Query parameters for a list handler.
-pub fn params(pairs: &[(&str, &str)]) -> axum::extract::Query<HashMap<String, String>> {
-    axum::extract::Query(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-}
-
-/// The items of a list answer.
-pub fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
 }
 
 /// Organisation names for display (the directory every user may read).

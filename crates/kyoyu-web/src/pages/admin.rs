@@ -2,17 +2,21 @@
 //! reference data (sectors and jurisdiction, service-level rules, sector dependencies).
 //! Every change goes through the API's admin handlers, which check the caller's roles.
 
-use crate::call::{body, items, params, Names};
+use crate::call::{body, input, Names};
 use crate::form::{to_body, FormData, Kind};
 use crate::i18n::{Label, Lang};
 use crate::layout::{csrf, ok, page, see_other, WebResult};
 use crate::session::Web;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use kyoyu_api::admin as api;
+use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
+use kyoyu_app::admin as ops;
+use kyoyu_app::reads::Page;
 use kyoyu_domain::codes::{OrgKind, Role};
+use kyoyu_store::{TokenRow, UserRow};
 use maud::{html, Markup};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -41,13 +45,13 @@ pub async fn overview(State(state): State<AppState>, web: Web, Query(q): Query<H
     let lang = web.lang;
     let names = Names::load(&state).await?;
     let org_id = q.get("org_id").cloned().unwrap_or_else(|| web.caller.org.id.clone());
-    let Json(users) = api::list_users(State(state.clone()), web.caller.clone(), params(&[("org_id", &org_id)])).await?;
+    let users = ops::list_users(&state.app, &web.caller, Some(&org_id)).await.map_err(ApiError::from)?.items;
     let system = web.caller.principal.has_role(Role::SystemAdmin);
     let body = html! {
         (done_notice(lang, &q))
         h2 { (lang.t("利用者", "Users")) }
         @if system { (org_picker(lang, &names, &org_id)) }
-        (users_table(&web, &items(&users), &names))
+        (users_table(&web, &users, &names))
         (new_user_form(&web, &names))
         @if system {
             p { a href="/admin/audit" { (lang.t("監査ログ", "Audit log")) } }
@@ -74,22 +78,20 @@ fn org_picker(lang: Lang, names: &Names, current: &str) -> Markup {
     }
 }
 
-fn users_table(web: &Web, users: &[Value], names: &Names) -> Markup {
+fn users_table(web: &Web, users: &[UserRow], names: &Names) -> Markup {
     let lang = web.lang;
     html! {
         table {
             thead { tr { th { (lang.t("ログイン名", "Log-in")) } th { (lang.t("氏名", "Name")) } th { (lang.t("組織", "Organisation")) } th { (lang.t("役割", "Roles")) } th { (lang.t("知る必要", "Need to know")) } th { (lang.t("有効", "Active")) } th {} } }
             tbody { @for u in users {
-                @let id = u["id"].as_str().unwrap_or("");
-                @let ntk = u["need_to_know"] == true;
-                @let active = u["active"] == true;
+                @let id = u.id.as_str();
                 tr {
-                    td { (u["login"].as_str().unwrap_or("")) }
-                    td { (u["display_name"].as_str().unwrap_or("")) }
-                    td { (names.name(u["org_id"].as_str(), lang)) }
-                    td { (u["roles"].as_array().into_iter().flatten().filter_map(Value::as_str).map(|r| crate::i18n::label_of(Role::parse, r, lang)).collect::<Vec<_>>().join("、")) }
-                    td { (toggle(web, id, "need_to_know", ntk)) }
-                    td { (toggle(web, id, "active", active)) }
+                    td { (u.login) }
+                    td { (u.display_name) }
+                    td { (names.name(Some(&u.org_id), lang)) }
+                    td { (u.roles.iter().map(|r| r.label(lang)).collect::<Vec<_>>().join("、")) }
+                    td { (toggle(web, id, "need_to_know", u.need_to_know)) }
+                    td { (toggle(web, id, "active", u.active)) }
                     td {
                         a href={ "/admin/users/" (id) "/tokens" } { (lang.t("トークン", "Tokens")) } " "
                         form.inline method="post" action={ "/admin/users/" (id) "/unlock" } {
@@ -251,16 +253,16 @@ pub async fn update_user(State(state): State<AppState>, web: Web, Path(id): Path
 
 pub async fn unlock_user(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let _ = api::unlock_user(State(state.clone()), web.caller.clone(), Path(id)).await?;
+    ops::unlock_user(&state.app, &web.caller, &id).await.map_err(ApiError::from)?;
     see_other("/admin?done=1")
 }
 
 pub async fn tokens(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
-    let Json(v) = api::list_tokens(State(state.clone()), web.caller.clone(), Path(id.clone())).await?;
-    ok(page(&web, web.t("トークン", "Tokens"), tokens_body(&web, &id, &items(&v), None)))
+    let tokens = ops::list_tokens(&state.app, &web.caller, &id).await.map_err(ApiError::from)?.items;
+    ok(page(&web, web.t("トークン", "Tokens"), tokens_body(&web, &id, &tokens, None)))
 }
 
-fn tokens_body(web: &Web, user_id: &str, tokens: &[Value], new_token: Option<&str>) -> Markup {
+fn tokens_body(web: &Web, user_id: &str, tokens: &[TokenRow], new_token: Option<&str>) -> Markup {
     let lang = web.lang;
     html! {
         @if let Some(t) = new_token {
@@ -270,12 +272,12 @@ fn tokens_body(web: &Web, user_id: &str, tokens: &[Value], new_token: Option<&st
             thead { tr { th { (lang.t("名前", "Label")) } th { (lang.t("作成", "Created")) } th { (lang.t("有効期限", "Expires")) } th { (lang.t("失効", "Revoked")) } th {} } }
             tbody { @for t in tokens {
                 tr {
-                    td { (t["label"].as_str().unwrap_or("")) }
-                    td { (t["created_at"].as_str().unwrap_or("")) }
-                    td { (t["expires_at"].as_str().unwrap_or("—")) }
-                    td { (t["revoked_at"].as_str().unwrap_or("")) }
-                    td { @if t["revoked_at"].is_null() {
-                        form.inline method="post" action={ "/admin/users/" (user_id) "/tokens/" (t["id"].as_str().unwrap_or("")) "/revoke" } {
+                    td { (t.label) }
+                    td { (t.created_at) }
+                    td { (t.expires_at.as_deref().unwrap_or("—")) }
+                    td { (t.revoked_at.as_deref().unwrap_or("")) }
+                    td { @if t.revoked_at.is_none() {
+                        form.inline method="post" action={ "/admin/users/" (user_id) "/tokens/" (t.id) "/revoke" } {
                             (csrf(web)) button.secondary type="submit" { (lang.t("失効させる", "Revoke")) }
                         }
                     } }
@@ -300,10 +302,9 @@ pub async fn create_token(
 ) -> WebResult {
     web.check_csrf(&form)?;
     let b = to_body(&form, &[("expires_in_days", Kind::Number)]);
-    let (_, Json(created)) =
-        api::create_token(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&b)?).await?;
-    let Json(v) = api::list_tokens(State(state.clone()), web.caller.clone(), Path(id.clone())).await?;
-    ok(page(&web, web.t("トークン", "Tokens"), tokens_body(&web, &id, &items(&v), created["token"].as_str())))
+    let created = ops::create_token(&state.app, &web.caller, &id, input(&b)?).await.map_err(ApiError::from)?;
+    let tokens = ops::list_tokens(&state.app, &web.caller, &id).await.map_err(ApiError::from)?.items;
+    ok(page(&web, web.t("トークン", "Tokens"), tokens_body(&web, &id, &tokens, Some(&created.token))))
 }
 
 pub async fn revoke_token(
@@ -313,7 +314,7 @@ pub async fn revoke_token(
     form: FormData,
 ) -> WebResult {
     web.check_csrf(&form)?;
-    let _ = api::revoke_token(State(state.clone()), web.caller.clone(), Path((id.clone(), token_id))).await?;
+    ops::revoke_token(&state.app, &web.caller, &id, &token_id).await.map_err(ApiError::from)?;
     see_other(&format!("/admin/users/{id}/tokens"))
 }
 
@@ -367,9 +368,9 @@ const ORG_KINDS: &[(&str, Kind)] = &[
 /// One organisation as a system administrator edits it, identity strings included: the
 /// scrubber removes them from anonymised reports (domain.md §6).
 pub async fn org_form(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
-    let Json(all) = api::list_orgs(State(state.clone()), web.caller.clone()).await?;
-    let org = items(&all).into_iter().find(|o| o["id"] == id.as_str()).ok_or_else(crate::layout::not_found)?;
-    if org.get("identity").is_none() {
+    let all = ops::list_orgs(&state.app, &web.caller).await.map_err(ApiError::from)?.items;
+    let org = all.into_iter().find(|o| o.id == id).ok_or_else(crate::layout::not_found)?;
+    if org.identity.is_none() {
         return Err(kyoyu_api::error::ApiError::forbidden(
             "システム管理者だけが編集できます",
             "only system administrators edit organisations",
@@ -377,7 +378,7 @@ pub async fn org_form(State(state): State<AppState>, web: Web, Path(id): Path<St
         .into());
     }
     let lang = web.lang;
-    let st = crate::form::FormState::from_json(&org);
+    let st = crate::form::FormState::from_view(&org)?;
     let lines = |name: &'static str, ja: &'static str, en: &'static str| {
         crate::widgets::lines(lang, &st, crate::widgets::f(name, ja, en))
     };
@@ -395,15 +396,7 @@ pub async fn org_form(State(state): State<AppState>, web: Web, Path(id): Path<St
             p { button type="submit" { (lang.t("保存", "Save")) } }
         }
     };
-    ok(page(
-        &web,
-        &format!(
-            "{} — {}",
-            lang.t("組織", "Organisation"),
-            lang.t(org["name_ja"].as_str().unwrap_or(""), org["name_en"].as_str().unwrap_or(""))
-        ),
-        body,
-    ))
+    ok(page(&web, &format!("{} — {}", lang.t("組織", "Organisation"), lang.t(&org.name_ja, &org.name_en)), body))
 }
 
 pub async fn update_org(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
@@ -416,14 +409,8 @@ pub async fn update_org(State(state): State<AppState>, web: Web, Path(id): Path<
 /// The audit log, newest first, a page at a time (system administrators only; the API checks).
 pub async fn audit(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {
     let offset: i64 = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0).max(0);
-    let offset_text = offset.to_string();
-    let Json(v) = api::list_audit(
-        State(state.clone()),
-        web.caller.clone(),
-        params(&[("limit", "100"), ("offset", &offset_text)]),
-    )
-    .await?;
-    let rows = items(&v);
+    let page_of = Page { limit: 100, offset };
+    let rows = ops::list_audit(&state.app, &web.caller, page_of).await.map_err(ApiError::from)?.items;
     let lang = web.lang;
     let body = html! {
         p.muted { (lang.t("変更と秘密情報（RED・AMBER）の閲覧の記録です。ハッシュ連鎖の検証は kyoyu audit verify で行います。", "Every change and every read of a RED or AMBER item. Verify the hash chain with kyoyu audit verify.")) }
@@ -431,12 +418,12 @@ pub async fn audit(State(state): State<AppState>, web: Web, Query(q): Query<Hash
             thead { tr { th { "#" } th { (lang.t("日時", "Time")) } th { (lang.t("操作", "Action")) } th { (lang.t("対象", "Object")) } th { (lang.t("利用者", "User")) } th { (lang.t("ハッシュ", "Hash")) } } }
             tbody { @for e in &rows {
                 tr {
-                    td.num { (e["seq"]) }
-                    td { (super::report_form::shown_time(e["at"].as_str().unwrap_or(""))) }
-                    td { code { (e["action"].as_str().unwrap_or("")) } }
-                    td { (e["object_type"].as_str().unwrap_or("")) " " code { (short_id(e["object_id"].as_str().unwrap_or(""))) } }
-                    td { code { (short_id(e["actor_user_id"].as_str().unwrap_or("—"))) } }
-                    td { code { (e["hash"].as_str().unwrap_or("").chars().take(12).collect::<String>()) } }
+                    td.num { (e.seq) }
+                    td { (super::report_form::shown_time(&e.at)) }
+                    td { code { (e.action) } }
+                    td { (e.object_type) " " code { (short_id(&e.object_id)) } }
+                    td { code { (short_id(e.actor_user_id.as_deref().unwrap_or("—"))) } }
+                    td { code { (e.hash.chars().take(12).collect::<String>()) } }
                 }
             } }
         }

@@ -107,8 +107,9 @@ pub struct RenditionFacts<'a> {
     pub originator: &'a str,
     pub extras: &'a [String],
     pub shared_to: &'a [String],
-    /// The secretariat of an anonymised chain (None on other routes): only it and the
-    /// operator know who filed.
+    /// The secretariat of an anonymised chain: only it and the operator know who filed.
+    /// Shares and offered actions are judged with it; reader grants do not use it, so the
+    /// writes that compute grants leave it None.
     pub secretariat: Option<&'a str>,
 }
 

@@ -128,7 +128,8 @@ pub async fn new_form(State(state): State<AppState>, web: Web, Query(q): Query<H
     let mut st = match &follow_up {
         Some(id) => {
             let mut prev = fetch(&state, &web, id).await?;
-            prev.content.sender_contact = None;
+            // The form takes the report's fields, not what the reader may do with it.
+            (prev.content.sender_contact, prev.actions) = (None, None);
             FormState::from_view(&prev)?
         }
         None => FormState::default(),
@@ -330,7 +331,7 @@ pub async fn forward_form(State(state): State<AppState>, web: Web, Path(id): Pat
     let v = fetch(&state, &web, &id).await?;
     let names = Names::load(&state).await?;
     let mut prefill = v.clone();
-    prefill.content.sender_contact = None;
+    (prefill.content.sender_contact, prefill.actions) = (None, None);
     let mut st = FormState::from_view(&prefill)?;
     sender_defaults(&mut st, &web);
     let preview = run_preview(&state, &web, &id, &to_body(&FormData(vec![]), KINDS), &mut st).await?;

@@ -2,21 +2,25 @@
 //! sectors and jurisdiction, service-level rules and sector dependencies. Every change is
 //! audited in the transaction that makes it.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Caller, JsonBody};
+use crate::query::{PageQuery, Params};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kyoyu_app::admin::{self as ops, TokenRequest};
-use kyoyu_app::views::{AuditList, NewToken, OrgList, TokenList, Unlocked, UserList};
+use kyoyu_app::views::{
+    AuditList, DependencyList, Me, NewToken, OrgList, PasswordChanged, SectorList, ServiceLevelRuleList, SessionView,
+    TokenList, Unlocked, UserList,
+};
 use kyoyu_app::world::World;
 use kyoyu_domain::codes::{OrgKind, Role};
 use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_store::{new_id, now, OrgIdentity, OrgRow, SectorRow, ServiceLevelRuleRow, TokenRow, Tx, UserRow};
 use serde::Deserialize;
-use serde_json::{json, Value};
-use std::collections::HashMap;
+use serde_json::json;
+use utoipa::IntoParams;
 
 /// A system admin manages every organisation's users; an organisation's admin its own.
 fn require_user_admin(caller: &Caller, org_id: &str) -> ApiResult<()> {
@@ -48,15 +52,19 @@ async fn recompute_access(tx: &mut Tx) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn get_me(caller: Caller) -> Json<Value> {
-    Json(json!({
-        "user": caller.user,
-        "org": org_public(&caller.org),
-        "relay_officer": caller.principal.is_relay_officer(),
-    }))
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    operation_id = "getMe",
+    tag = "session",
+    summary = "The caller, their organisation and roles / 自分",
+    responses((status = 200, description = "OK", body = Me)),
+)]
+pub async fn get_me(caller: Caller) -> Json<Me> {
+    Json(ops::me(&caller))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     login: Option<String>,
@@ -82,18 +90,29 @@ fn json_attempt<'a>(
 }
 
 /// Exchanges a login and password (and TOTP code, if enrolled) for a token valid for 12 hours.
+#[utoipa::path(
+    post,
+    path = "/api/v1/session",
+    operation_id = "createSession",
+    tag = "session",
+    summary = "Log in: a token valid for 12 hours / ログイン",
+    description = "Five failures in a row lock the account for 15 minutes; a locked account, an unknown login, a wrong password and a wrong TOTP code all answer the same 401.",
+    request_body(content = LoginBody, content_type = "application/json"),
+    responses((status = 201, description = "OK", body = SessionView), (status = 401, description = "unknown, revoked or expired token / 認証エラー", body = ErrorBody), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody), (status = 429, description = "too many log-ins are being checked / 混雑", body = ErrorBody)),
+    security(()),
+)]
 pub async fn create_session(
     State(state): State<AppState>,
     address: crate::extract::ClientAddress,
     JsonBody(body): JsonBody<LoginBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<SessionView>)> {
     let attempt = json_attempt(&body.login, &body.password, &body.totp, &address.0)?;
     let (user, _) = state.logins.authenticate(&state.store, attempt).await?;
     let (token, row) = open_session(&state, &user, "session").await?;
-    Ok((StatusCode::CREATED, Json(json!({"token": token, "expires_at": row.expires_at}))))
+    Ok((StatusCode::CREATED, Json(SessionView { token, expires_at: row.expires_at })))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     login: Option<String>,
@@ -104,15 +123,26 @@ pub struct PasswordBody {
 
 /// A user sets a new password with the current one (and TOTP code, if enrolled). This is also
 /// the only use of a password an administrator set. Every session of the user ends.
+#[utoipa::path(
+    post,
+    path = "/api/v1/password",
+    operation_id = "changePassword",
+    tag = "session",
+    summary = "Choose a new password with the current one / パスワードの変更",
+    description = "The only use of a password an administrator set. Every session of the user ends.",
+    request_body(content = PasswordBody, content_type = "application/json"),
+    responses((status = 200, description = "OK", body = PasswordChanged), (status = 401, description = "unknown, revoked or expired token / 認証エラー", body = ErrorBody), (status = 429, description = "too many log-ins are being checked / 混雑", body = ErrorBody)),
+    security(()),
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     address: crate::extract::ClientAddress,
     JsonBody(body): JsonBody<PasswordBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PasswordChanged>> {
     let new = body.new_password.as_deref().ok_or_else(|| FieldError::required("new_password"))?;
     let attempt = json_attempt(&body.login, &body.password, &body.totp, &address.0)?;
     let user = state.logins.change_password(&state.store, attempt, new).await?;
-    Ok(Json(json!({"user_id": user.id, "changed": true})))
+    Ok(Json(PasswordChanged { user_id: user.id, changed: true }))
 }
 
 /// Issues a 12-hour session token to a user who has just logged in.
@@ -127,16 +157,20 @@ pub async fn open_session(state: &AppState, user: &UserRow, label: &str) -> ApiR
     Ok(issued)
 }
 
-fn org_public(o: &OrgRow) -> Value {
-    json!({"id": o.id, "kind": o.kind, "name_ja": o.name_ja, "name_en": o.name_en, "sector": o.sector})
-}
-
 /// The directory of organisations, so senders can name receivers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs",
+    operation_id = "listOrgs",
+    tag = "reference",
+    summary = "The directory of organisations / 組織一覧",
+    responses((status = 200, description = "OK", body = OrgList)),
+)]
 pub async fn list_orgs(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<OrgList>> {
     Ok(Json(ops::list_orgs(&state.app, &caller).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgBody {
     kind: Option<OrgKind>,
@@ -243,11 +277,21 @@ fn check_org(o: &OrgRow, world_sectors: &[SectorRow]) -> Result<(), ValidationEr
     errors.into_result(())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/orgs",
+    operation_id = "createOrg",
+    tag = "administration",
+    summary = "Create an organisation (system admin) / 組織の登録",
+    description = "Operators and CEPTOARs need a sector; other kinds have none. Only a security institution can be an analysis partner.",
+    request_body(content = OrgBody, content_type = "application/json"),
+    responses((status = 201, description = "OK", body = OrgRow), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody), (status = 409, description = "the item is not in a state that allows this / 状態が合いません", body = ErrorBody)),
+)]
 pub async fn create_org(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(b): JsonBody<OrgBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<OrgRow>)> {
     kyoyu_policy::check_system_admin(&caller.principal)?;
     let kind = b.kind.ok_or_else(|| FieldError::required("kind"))?;
     let org = OrgRow {
@@ -266,15 +310,26 @@ pub async fn create_org(
     tx.bump_reference_version().await?;
     tx.audit("org.create", "org", &org.id, serde_json::to_value(&org).unwrap_or_default()).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(serde_json::to_value(&org).unwrap_or_default())))
+    Ok((StatusCode::CREATED, Json(org)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/orgs/{id}",
+    operation_id = "updateOrg",
+    tag = "administration",
+    summary = "Edit an organisation (system admin) / 組織の編集",
+    description = "Operators and CEPTOARs need a sector; other kinds have none.",
+    request_body(content = Option<OrgBody>, content_type = "application/json"),
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = OrgRow), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn update_org(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<OrgBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrgRow>> {
     kyoyu_policy::check_system_admin(&caller.principal)?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let before = tx.get_org(&id).await?.ok_or(ApiError::NotFound)?;
@@ -293,10 +348,10 @@ pub async fn update_org(
     }
     tx.audit("org.update", "org", &id, json!({"before": before, "after": org})).await?;
     tx.commit().await?;
-    Ok(Json(serde_json::to_value(&org).unwrap_or_default()))
+    Ok(Json(org))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
     org_id: Option<String>,
@@ -333,20 +388,45 @@ fn check_roles(caller: &Caller, kind: OrgKind, roles: &[Role]) -> Result<(), Val
     errors.into_result(())
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    /// Only this organisation's users / 組織
+    org_id: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users",
+    operation_id = "listUsers",
+    tag = "administration",
+    summary = "Users of an organisation (its admin) / 利用者一覧",
+    params(UserQuery),
+    responses((status = 200, description = "OK", body = UserList), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    Params(query): Params<UserQuery>,
 ) -> ApiResult<Json<UserList>> {
-    crate::query::only(&q, &["org_id"])?;
-    Ok(Json(ops::list_users(&state.app, &caller, q.get("org_id").map(String::as_str)).await?))
+    Ok(Json(ops::list_users(&state.app, &caller, query.org_id.as_deref()).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users",
+    operation_id = "createUser",
+    tag = "administration",
+    summary = "Create a user (the organisation's admin) / 利用者の登録",
+    request_body(content = UserBody, content_type = "application/json"),
+    responses((status = 201, description = "OK", body = UserRow), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody), (status = 409, description = "the item is not in a state that allows this / 状態が合いません", body = ErrorBody)),
+)]
 pub async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(b): JsonBody<UserBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<UserRow>)> {
     let mut errors = ValidationErrors::default();
     for (field, missing) in [
         ("org_id", b.org_id.is_none()),
@@ -388,15 +468,25 @@ pub async fn create_user(
     tx.save_user(&user).await?;
     tx.audit("user.create", "user", &user.id, serde_json::to_value(&user).unwrap_or_default()).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(serde_json::to_value(&user).unwrap_or_default())))
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/users/{id}",
+    operation_id = "updateUser",
+    tag = "administration",
+    summary = "Edit roles, need-to-know, password, active / 利用者の編集",
+    request_body(content = Option<UserBody>, content_type = "application/json"),
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = UserRow), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<UserBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UserRow>> {
     let mut tx = state.store.begin(caller.actor()).await?;
     let before = tx.get_user(&id).await?.ok_or(ApiError::NotFound)?;
     require_user_admin(&caller, &before.org_id)?;
@@ -432,9 +522,19 @@ pub async fn update_user(
     }
     tx.audit("user.update", "user", &id, json!({"before": before, "after": user})).await?;
     tx.commit().await?;
-    Ok(Json(serde_json::to_value(&user).unwrap_or_default()))
+    Ok(Json(user))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users/{id}/tokens",
+    operation_id = "createToken",
+    tag = "administration",
+    summary = "Issue an API token, shown once (only its owner mints one) / トークン発行（本人のみ）",
+    request_body(content = Option<TokenRequest>, content_type = "application/json"),
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 201, description = "OK", body = NewToken), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -444,6 +544,15 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(ops::create_token(&state.app, &caller, &user_id, request).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users/{id}/tokens",
+    operation_id = "listTokens",
+    tag = "administration",
+    summary = "A user's API tokens / トークン一覧",
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = TokenList), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
@@ -452,6 +561,15 @@ pub async fn list_tokens(
     Ok(Json(ops::list_tokens(&state.app, &caller, &user_id).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/users/{id}/tokens/{token_id}",
+    operation_id = "revokeToken",
+    tag = "administration",
+    summary = "Revoke an API token / トークン失効",
+    params(("id" = String, Path, description = "The item's id / ID"), ("token_id" = String, Path, description = "The token's id / トークンID")),
+    responses((status = 204, description = "done / 完了"), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -461,11 +579,19 @@ pub async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_sectors(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({"items": state.store.list_sectors().await?})))
+#[utoipa::path(
+    get,
+    path = "/api/v1/sectors",
+    operation_id = "listSectors",
+    tag = "reference",
+    summary = "Sectors and the ministry with jurisdiction / 分野",
+    responses((status = 200, description = "OK", body = SectorList)),
+)]
+pub async fn list_sectors(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<SectorList>> {
+    Ok(Json(ops::list_sectors(&state.app).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SectorBody {
     name_ja: Option<String>,
@@ -475,12 +601,22 @@ pub struct SectorBody {
 }
 
 /// Creates or edits a sector, including which ministry has jurisdiction over it.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/sectors/{code}",
+    operation_id = "putSector",
+    tag = "administration",
+    summary = "Create or edit a sector and its jurisdiction (system admin) / 分野と所管",
+    request_body(content = Option<SectorBody>, content_type = "application/json"),
+    params(("code" = String, Path, description = "The sector code / 分野コード")),
+    responses((status = 200, description = "OK", body = SectorRow), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn put_sector(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
     JsonBody(b): JsonBody<SectorBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SectorRow>> {
     kyoyu_policy::check_system_admin(&caller.principal)?;
     if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
         return Err(FieldError::new(
@@ -528,19 +664,40 @@ pub async fn put_sector(
     }
     tx.audit("sector.put", "sector", &code, json!({"before": before, "after": s})).await?;
     tx.commit().await?;
-    Ok(Json(serde_json::to_value(&s).unwrap_or_default()))
+    Ok(Json(s))
 }
 
-pub async fn list_service_level_rules(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({"items": state.store.list_service_level_rules().await?})))
+#[utoipa::path(
+    get,
+    path = "/api/v1/service-level-rules",
+    operation_id = "listServiceLevelRules",
+    tag = "reference",
+    summary = "Service-maintenance-level rules / サービス維持レベル",
+    responses((status = 200, description = "OK", body = ServiceLevelRuleList)),
+)]
+pub async fn list_service_level_rules(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<ServiceLevelRuleList>> {
+    Ok(Json(ops::list_service_level_rules(&state.app).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/service-level-rules/{id}",
+    operation_id = "putServiceLevelRule",
+    tag = "administration",
+    summary = "Create or edit a service-level rule (system admin) / サービス維持レベルの編集",
+    request_body(content = ServiceLevelRuleRow, content_type = "application/json"),
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = ServiceLevelRuleRow), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn put_service_level_rule(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     JsonBody(mut rule): JsonBody<Option<ServiceLevelRuleRow>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ServiceLevelRuleRow>> {
     kyoyu_policy::check_system_admin(&caller.principal)?;
     let rule = rule.take().ok_or_else(|| FieldError::required("rule"))?;
     let mut errors = ValidationErrors::default();
@@ -562,44 +719,41 @@ pub async fn put_service_level_rule(
     tx.audit("service_level_rule.put", "service_level_rule", &id, serde_json::to_value(&rule).unwrap_or_default())
         .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::to_value(&rule).unwrap_or_default()))
+    Ok(Json(rule))
 }
 
-pub async fn list_dependencies(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
-    let edges: Vec<Value> = state
-        .store
-        .list_dependencies()
-        .await?
-        .into_iter()
-        .map(|(s, d)| json!({"sector": s, "depends_on": d}))
-        .collect();
-    Ok(Json(json!({"items": edges})))
+#[utoipa::path(
+    get,
+    path = "/api/v1/sector-dependencies",
+    operation_id = "listSectorDependencies",
+    tag = "reference",
+    summary = "Sector dependency graph / 分野間の依存",
+    responses((status = 200, description = "OK", body = DependencyList)),
+)]
+pub async fn list_dependencies(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<DependencyList>> {
+    Ok(Json(ops::list_dependencies(&state.app).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DependenciesBody {
-    items: Option<Vec<Edge>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Edge {
-    sector: String,
-    depends_on: String,
-}
-
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/sector-dependencies",
+    operation_id = "putSectorDependencies",
+    tag = "administration",
+    summary = "Replace the sector dependency graph (system admin) / 依存関係の編集",
+    request_body(content = DependencyList, content_type = "application/json"),
+    responses((status = 200, description = "OK", body = DependencyList), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn put_dependencies(
     State(state): State<AppState>,
     caller: Caller,
-    JsonBody(b): JsonBody<DependenciesBody>,
-) -> ApiResult<Json<Value>> {
+    JsonBody(b): JsonBody<Option<DependencyList>>,
+) -> ApiResult<Json<DependencyList>> {
     kyoyu_policy::check_system_admin(&caller.principal)?;
-    let items = b.items.ok_or_else(|| FieldError::required("items"))?;
+    let list = b.ok_or_else(|| FieldError::required("items"))?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let sectors = tx.list_sectors().await?;
     let mut errors = ValidationErrors::default();
-    for (i, e) in items.iter().enumerate() {
+    for (i, e) in list.items.iter().enumerate() {
         for (name, code) in [("sector", &e.sector), ("depends_on", &e.depends_on)] {
             if !sectors.iter().any(|s| &s.code == code) {
                 errors.push(FieldError::unknown_code(&format!("items[{i}].{name}"), code));
@@ -609,15 +763,24 @@ pub async fn put_dependencies(
     errors.into_result(())?;
     tx.clear_dependencies().await?;
     tx.bump_reference_version().await?;
-    for e in &items {
+    for e in &list.items {
         tx.insert_dependency(&e.sector, &e.depends_on).await?;
     }
-    let edges: Vec<Value> = items.iter().map(|e| json!({"sector": e.sector, "depends_on": e.depends_on})).collect();
-    tx.audit("sector_dependencies.put", "sector_dependencies", "all", json!({"items": edges})).await?;
+    tx.audit("sector_dependencies.put", "sector_dependencies", "all", serde_json::to_value(&list).unwrap_or_default())
+        .await?;
     tx.commit().await?;
-    Ok(Json(json!({"items": edges})))
+    Ok(Json(list))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users/{id}/unlock",
+    operation_id = "unlockUser",
+    tag = "administration",
+    summary = "Lift every log-in throttle on a user's account / ログイン制限の解除",
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = Unlocked), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn unlock_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -626,11 +789,20 @@ pub async fn unlock_user(
     Ok(Json(ops::unlock_user(&state.app, &caller, &id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    operation_id = "listAudit",
+    tag = "administration",
+    summary = "The hash-chained audit log, newest first (system admin) / 監査ログ",
+    params(PageQuery),
+    responses((status = 200, description = "OK", body = AuditList), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    Params(query): Params<PageQuery>,
 ) -> ApiResult<Json<AuditList>> {
-    let page = crate::query::page_only(&q)?;
+    let page = query.page()?;
     Ok(Json(ops::list_audit(&state.app, &caller, page).await?))
 }

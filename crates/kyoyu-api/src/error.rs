@@ -7,7 +7,7 @@ use axum::Json;
 use kyoyu_app::AppError;
 use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_store::StoreError;
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -224,10 +224,32 @@ impl ApiError {
     }
 }
 
+/// Every error the JSON API answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// `validation_failed`, `not_found`, `forbidden` …
+    pub code: String,
+    pub message: Message,
+    /// Each invalid field, named by its path (`summary.occurred_at`, `items[2].sector`).
+    pub fields: Vec<FieldError>,
+}
+
+/// A message in Japanese and English.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Message {
+    pub ja: String,
+    pub en: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let Answer { status, code, ja, en, fields } = self.answer();
-        let body = json!({"error": {"code": code, "message": {"ja": ja, "en": en}, "fields": fields}});
+        let body = ErrorBody { error: ErrorDetail { code: code.to_string(), message: Message { ja, en }, fields } };
         (status, Json(body)).into_response()
     }
 }

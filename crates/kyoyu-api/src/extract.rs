@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
 /// A JSON body. Syntax errors answer 400; a value of the wrong type or code answers 422
-/// naming its path; an empty body is `T::default()`.
+/// naming its path; an empty or `null` body is `T::default()`.
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBody<T> {
@@ -32,11 +32,17 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBody<
                 ApiError::Malformed(e.body_text())
             }
         })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        // No body, or `null`: the request's defaults (the contract documents such bodies as
+        // optional or nullable).
+        if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
             return Ok(JsonBody(T::default()));
         }
         if json_type == Some(false) {
             return Err(ApiError::UnsupportedMediaType);
+        }
+        // Every body is an object; serde would also read a struct from an array of its fields.
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return Err(ApiError::field("", "JSON のオブジェクトを送ってください", "the body must be a JSON object"));
         }
         parse_json(&bytes).map(JsonBody)
     }
@@ -102,7 +108,7 @@ pub async fn refuse_nul_in_uri(req: Request, next: axum::middleware::Next) -> ax
 }
 
 /// Turns a serde data error into a field error with a bilingual reason.
-fn data_error(path: &str, message: &str) -> FieldError {
+pub(crate) fn data_error(path: &str, message: &str) -> FieldError {
     let quoted = message.split('`').nth(1).unwrap_or_default();
     // serde_path_to_error already ends the path with an unknown field's name.
     let join = |name: &str| match path {
@@ -112,7 +118,9 @@ fn data_error(path: &str, message: &str) -> FieldError {
     };
     let field = if path == "." { String::new() } else { path.to_string() };
     let short = message.split(" at line").next().unwrap_or(message);
-    if message.starts_with("unknown variant") {
+    if message.starts_with("missing field") {
+        FieldError::required(&join(quoted))
+    } else if message.starts_with("unknown variant") {
         FieldError::new(field, format!("不明なコードです: {quoted}"), short)
     } else if message.starts_with("unknown field") {
         FieldError::new(join(quoted), "不明な項目です", "unknown field")

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod login;
 pub mod notifications;
+pub mod openapi;
 /// Notifications and the mail outbox, from the application layer.
 pub use kyoyu_app::notify;
 pub mod query;
@@ -22,7 +23,6 @@ pub mod taxii;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, patch, post, put};
 use axum::Router;
 use kyoyu_store::Store;
 use std::future::Future;
@@ -31,8 +31,6 @@ use tower_http::trace::TraceLayer;
 
 /// The largest request body accepted, in bytes (documented in the OpenAPI description).
 pub const BODY_LIMIT: usize = 1024 * 1024;
-
-const OPENAPI: &str = include_str!("../openapi.json");
 
 #[derive(Clone)]
 pub struct AppState {
@@ -75,59 +73,9 @@ pub fn app(state: AppState) -> Router {
 
 /// The app with `extra` routes (the web UI) beside the JSON API and TAXII.
 pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
-    let api = Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/v1/session", post(admin::create_session))
-        .route("/v1/password", post(admin::change_password))
-        .route("/v1/me", get(admin::get_me))
-        .route("/v1/public/reports", get(reports::list_published))
-        .route("/v1/reports", post(reports::create_report).get(reports::list_reports))
-        .route("/v1/reports/count", get(reports::count_reports))
-        .route("/v1/reports/{id}", get(reports::get_report))
-        .route("/v1/reports/{id}/forward", post(reports::forward_report))
-        .route("/v1/reports/{id}/forward-preview", post(reports::preview_forward))
-        .route("/v1/reports/{id}/follow-ups", post(reports::create_follow_up))
-        .route("/v1/reports/{id}/shares", post(reports::share_report))
-        .route("/v1/reports/{id}/disclosure-consent", post(reports::record_disclosure_consent))
-        .route("/v1/reports/{id}/publish", post(reports::publish_report))
-        .route("/v1/reports/{id}/suggested-recipients", get(notifications::suggest_recipients))
-        .route("/v1/reports/{id}/stix", get(stix::report_bundle))
-        .route("/v1/reports/{id}/correlations", get(stix::report_correlations))
-        .route("/v1/advisories/{id}/stix", get(stix::advisory_bundle))
-        .route("/v1/stix/bundles", post(stix::import_bundle))
-        .route("/v1/advisories", post(advisories::create_advisory).get(advisories::list_advisories))
-        .route("/v1/advisories/count", get(advisories::count_advisories))
-        .route("/v1/advisories/{id}", get(advisories::get_advisory).patch(advisories::update_advisory))
-        .route("/v1/advisories/{id}/issue", post(advisories::issue_advisory))
-        .route("/v1/advisories/{id}/relay", post(advisories::relay_advisory))
-        .route("/v1/advisories/{id}/acknowledgments", post(advisories::acknowledge_advisory))
-        .route("/v1/advisories/{id}/follow-ups", post(advisories::create_follow_up))
-        .route("/v1/advisories/{id}/questions", post(advisories::ask_question).get(advisories::list_questions))
-        .route("/v1/advisories/{id}/scope-widenings", post(advisories::request_scope_widening))
-        .route("/v1/scope-widenings", get(advisories::list_scope_widenings))
-        .route("/v1/scope-widenings/{id}/relay", post(advisories::relay_scope_widening))
-        .route("/v1/scope-widenings/{id}/answer", post(advisories::answer_scope_widening))
-        .route("/v1/notifications", get(notifications::list_notifications))
-        .route("/v1/notifications/read", post(notifications::mark_all_read))
-        .route("/v1/admin/mail-outbox", get(notifications::list_outbox))
-        .route("/v1/admin/digests", post(notifications::send_digests))
-        .route("/v1/orgs", get(admin::list_orgs))
-        .route("/v1/sectors", get(admin::list_sectors))
-        .route("/v1/service-level-rules", get(admin::list_service_level_rules))
-        .route("/v1/sector-dependencies", get(admin::list_dependencies))
-        .route("/v1/admin/orgs", post(admin::create_org))
-        .route("/v1/admin/orgs/{id}", patch(admin::update_org))
-        .route("/v1/admin/users", get(admin::list_users).post(admin::create_user))
-        .route("/v1/admin/users/{id}", patch(admin::update_user))
-        .route("/v1/admin/users/{id}/unlock", post(admin::unlock_user))
-        .route("/v1/admin/users/{id}/tokens", get(admin::list_tokens).post(admin::create_token))
-        .route("/v1/admin/users/{id}/tokens/{token_id}", axum::routing::delete(admin::revoke_token))
-        .route("/v1/admin/sectors/{code}", put(admin::put_sector))
-        .route("/v1/admin/service-level-rules/{id}", put(admin::put_service_level_rule))
-        .route("/v1/admin/sector-dependencies", put(admin::put_dependencies))
-        .route("/v1/admin/audit", get(admin::list_audit));
+    let (api, _) = openapi::router().split_for_parts();
     Router::new()
-        .nest("/api", api)
+        .merge(api)
         .merge(taxii::routes())
         .merge(extra)
         .fallback(not_found)
@@ -149,10 +97,6 @@ async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
         <p lang=\"ja\">ページが見つかりません</p><p lang=\"en\">page not found</p>\
         <p><a href=\"/\">ホームへ / Home</a></p></main></body></html>";
     (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
-}
-
-async fn openapi() -> impl IntoResponse {
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 /// Serves on `listener` until `shutdown` completes, with the mail worker and the maker of

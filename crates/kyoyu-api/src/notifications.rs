@@ -1,43 +1,100 @@
 //! Notifications, digests, the mail outbox and suggested recipients over HTTP: adapters over
 //! `kyoyu_app::notifications`.
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::Caller;
+use crate::query::Params;
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use kyoyu_app::notifications as ops;
 use kyoyu_app::views::{Done, NotificationList, OutboxList, Sent, Suggestion};
-use std::collections::HashMap;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationQuery {
+    /// Only unread notifications / 未読のみ
+    unread: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    /// Only mail not yet sent / 未送信のみ
+    unsent: Option<bool>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications",
+    operation_id = "listNotifications",
+    tag = "notifications",
+    summary = "The caller's notifications, only for items they may still read / 通知",
+    params(NotificationQuery),
+    responses((status = 200, description = "OK", body = NotificationList)),
+)]
 pub async fn list_notifications(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    Params(query): Params<NotificationQuery>,
 ) -> ApiResult<Json<NotificationList>> {
-    crate::query::only(&q, &["unread"])?;
-    let unread = crate::query::flag(&q, "unread")?;
-    Ok(Json(ops::list_notifications(&state.app, &caller, unread).await?))
+    Ok(Json(ops::list_notifications(&state.app, &caller, query.unread.unwrap_or(false)).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/read",
+    operation_id = "markNotificationsRead",
+    tag = "notifications",
+    summary = "Mark all as read / 既読にする",
+    responses((status = 200, description = "OK", body = Done)),
+)]
 pub async fn mark_all_read(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Done>> {
     Ok(Json(ops::mark_all_read(&state.app, &caller).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/mail-outbox",
+    operation_id = "listMailOutbox",
+    tag = "notifications",
+    summary = "Notification mail and its delivery attempts (coordinator) / 送信状況",
+    params(OutboxQuery),
+    responses((status = 200, description = "OK", body = OutboxList), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn list_outbox(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    Params(query): Params<OutboxQuery>,
 ) -> ApiResult<Json<OutboxList>> {
-    crate::query::only(&q, &["unsent"])?;
-    let unsent = crate::query::flag(&q, "unsent")?;
-    Ok(Json(ops::list_outbox(&state.app, &caller, unsent).await?))
+    Ok(Json(ops::list_outbox(&state.app, &caller, query.unsent.unwrap_or(false)).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/digests",
+    operation_id = "sendDigests",
+    tag = "notifications",
+    summary = "Mail every user a digest of their unread notifications, by the same policy / ダイジェスト送信",
+    responses((status = 200, description = "OK", body = Sent), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn send_digests(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Sent>> {
     Ok(Json(ops::send_digests(&state.app, &caller).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{id}/suggested-recipients",
+    operation_id = "suggestRecipients",
+    tag = "reports",
+    summary = "Downstream sectors from the dependency graph / 影響が及ぶ分野",
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = Suggestion)),
+)]
 pub async fn suggest_recipients(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,36 +1,78 @@
 //! What list endpoints share: paging parameters, and the audit entry for reading secret items.
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_store::MAX_PAGE;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 pub use kyoyu_app::reads::Page;
 
-/// Takes `limit` (1 to 100) or `offset` (0 to 1,000,000) into `page`; false for any other
-/// parameter.
-pub fn take_page(page: &mut Page, key: &str, value: &str, errors: &mut ValidationErrors) -> bool {
-    match key {
-        "limit" => match value.parse::<i64>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => page.limit = n,
-            _ => errors.push(FieldError::new(
-                "limit",
-                format!("1 から {MAX_PAGE} の整数で指定してください"),
-                format!("must be an integer from 1 to {MAX_PAGE}"),
-            )),
-        },
-        "offset" => match value.parse::<i64>() {
-            Ok(n) if (0..=1_000_000).contains(&n) => page.offset = n,
-            _ => errors.push(FieldError::new(
-                "offset",
-                "0 以上の整数で指定してください",
-                "must be a non-negative integer",
-            )),
-        },
-        _ => return false,
+/// The paging parameters every list takes: `limit` (1 to 100) and `offset`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// How many items (1 to 100, default 50) / 件数
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// How many items to skip (default 0) / 読み飛ばす件数
+    #[param(minimum = 0, maximum = 1_000_000)]
+    pub offset: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<Page, ValidationErrors> {
+        page(self.limit, self.offset)
     }
-    true
+}
+
+/// A page from `limit` and `offset`, each in its range, or errors naming them.
+pub fn page(limit: Option<i64>, offset: Option<i64>) -> Result<Page, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let mut page = Page::default();
+    match limit {
+        None => {}
+        Some(n) if (1..=MAX_PAGE).contains(&n) => page.limit = n,
+        Some(_) => errors.push(FieldError::new(
+            "limit",
+            format!("1 から {MAX_PAGE} の整数で指定してください"),
+            format!("must be an integer from 1 to {MAX_PAGE}"),
+        )),
+    }
+    match offset {
+        None => {}
+        Some(n) if (0..=1_000_000).contains(&n) => page.offset = n,
+        Some(_) => errors.push(FieldError::new(
+            "offset",
+            "0 から 1000000 の整数で指定してください",
+            "must be an integer from 0 to 1000000",
+        )),
+    }
+    errors.into_result(page)
+}
+
+/// Query parameters read into `T`: an unknown name, a repeated one, or a value of the wrong
+/// type or code answers 422 naming it. `T` documents the same parameters (`IntoParams`), so
+/// what is accepted is what is documented.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + IntoParams> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let raw = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Params).map_err(|e| {
+            let path = e.path().to_string();
+            ApiError::Validation(crate::extract::data_error(&path, &e.into_inner().to_string()).into())
+        })
+    }
 }
 
 pub fn unknown_parameter(key: &str) -> FieldError {
@@ -56,25 +98,4 @@ pub fn only(params: &std::collections::HashMap<String, String>, allowed: &[&str]
         errors.push(unknown_parameter(key));
     }
     errors.into_result(())
-}
-
-/// A `true`/`false` parameter; absent is false.
-pub fn flag(params: &std::collections::HashMap<String, String>, key: &str) -> Result<bool, FieldError> {
-    match params.get(key).map(String::as_str) {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(FieldError::new(key, "true または false で指定してください", "must be true or false")),
-    }
-}
-
-/// Only paging parameters.
-pub fn page_only(params: &std::collections::HashMap<String, String>) -> Result<Page, ValidationErrors> {
-    let mut page = Page::default();
-    let mut errors = ValidationErrors::default();
-    for (key, value) in params {
-        if !take_page(&mut page, key, value, &mut errors) {
-            errors.push(unknown_parameter(key));
-        }
-    }
-    errors.into_result(page)
 }

@@ -1,20 +1,31 @@
 //! The reporting chain over HTTP: adapters over `kyoyu_app::reports`.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, JsonBody};
-use crate::query::{take_page, unknown_parameter, Page};
+use crate::query::{Page, Params};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kyoyu_app::reports::{self as ops, ShareRequest};
 use kyoyu_app::views::{Count, ForwardPreview, Forwarded, PublishedList, ReportList, ReportView, Shared};
 use kyoyu_domain::codes::{EventType, ReportStatus};
 use kyoyu_domain::report::ReportInput;
-use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
+use kyoyu_domain::Tlp;
 use kyoyu_store::ReportFilter;
-use std::collections::HashMap;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    operation_id = "createReport",
+    tag = "reports",
+    summary = "File a report (第1報) on a route / 報告する",
+    description = "direct: to the sector's ministry; anonymised: to the sector's CEPTOAR secretariat (refused when statutory); urgent: to the ministry with an immediate copy to the coordinator.",
+    request_body(content = ReportInput, content_type = "application/json"),
+    responses((status = 201, description = "OK", body = ReportView), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn create_report(
     State(state): State<AppState>,
     caller: Caller,
@@ -23,6 +34,16 @@ pub async fn create_report(
     Ok((StatusCode::CREATED, Json(ops::file_report(&state.app, &caller, input).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{id}/follow-ups",
+    operation_id = "createFollowUp",
+    tag = "reports",
+    summary = "File a follow-up (第n報) on the same chain and route / 続報",
+    request_body(content = ReportInput, content_type = "application/json"),
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 201, description = "OK", body = ReportView), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn create_follow_up(
     State(state): State<AppState>,
     caller: Caller,
@@ -32,6 +53,17 @@ pub async fn create_follow_up(
     Ok((StatusCode::CREATED, Json(ops::file_follow_up(&state.app, &caller, &id, input).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{id}/forward",
+    operation_id = "forwardReport",
+    tag = "reports",
+    summary = "Forward a received rendition up the chain, optionally edited / 転送",
+    description = "A CEPTOAR secretariat forwards to the ministry (anonymising), a ministry's liaison to the coordinator. The body is optional.",
+    request_body(content = Option<ReportInput>, content_type = "application/json"),
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 201, description = "OK", body = Forwarded), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody), (status = 409, description = "the item is not in a state that allows this / 状態が合いません", body = ErrorBody)),
+)]
 pub async fn forward_report(
     State(state): State<AppState>,
     caller: Caller,
@@ -41,6 +73,16 @@ pub async fn forward_report(
     Ok((StatusCode::CREATED, Json(ops::forward_report(&state.app, &caller, &id, edits).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{id}/forward-preview",
+    operation_id = "previewForward",
+    tag = "reports",
+    summary = "What a forward would send and what anonymisation removes; writes nothing / 転送内容の確認",
+    request_body(content = Option<ReportInput>, content_type = "application/json"),
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = ForwardPreview), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody), (status = 409, description = "the item is not in a state that allows this / 状態が合いません", body = ErrorBody)),
+)]
 pub async fn preview_forward(
     State(state): State<AppState>,
     caller: Caller,
@@ -50,6 +92,17 @@ pub async fn preview_forward(
     Ok(Json(ops::preview_forward(&state.app, &caller, &id, edits).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{id}/shares",
+    operation_id = "shareReport",
+    tag = "reports",
+    summary = "Share with organisations inside the TLP ceiling / 共有",
+    description = "A ministry shares with a CEPTOAR, a CEPTOAR with its members, an operator within its own CEPTOAR, the coordinator with an analysis partner. All or nothing.",
+    request_body(content = ShareRequest, content_type = "application/json"),
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = Shared), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn share_report(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,6 +112,15 @@ pub async fn share_report(
     Ok(Json(ops::share_report(&state.app, &caller, &id, request).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{id}/disclosure-consent",
+    operation_id = "recordDisclosureConsent",
+    tag = "reports",
+    summary = "The originating operator consents to disclosure / 開示同意",
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = ReportView), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
 pub async fn record_disclosure_consent(
     State(state): State<AppState>,
     caller: Caller,
@@ -67,6 +129,15 @@ pub async fn record_disclosure_consent(
     Ok(Json(ops::consent_to_disclosure(&state.app, &caller, &id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{id}/publish",
+    operation_id = "publishReport",
+    tag = "reports",
+    summary = "The coordinator publishes a WHITE/CLEAR report with the originator's consent / 公開",
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = ReportView), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody), (status = 422, description = "refused: the error names the field and the reason / 入力誤り", body = ErrorBody)),
+)]
 pub async fn publish_report(
     State(state): State<AppState>,
     caller: Caller,
@@ -75,6 +146,15 @@ pub async fn publish_report(
     Ok(Json(ops::publish_report(&state.app, &caller, &id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{id}",
+    operation_id = "getReport",
+    tag = "reports",
+    summary = "One rendition / 1件",
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = ReportView)),
+)]
 pub async fn get_report(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,58 +163,93 @@ pub async fn get_report(
     Ok(Json(ops::get_report(&state.app, &caller, &id).await?))
 }
 
-/// Parses the list filters; an unknown code or parameter answers 422 naming it.
-fn parse_filter(params: &HashMap<String, String>) -> ApiResult<(ReportFilter, Page)> {
-    let mut f = ReportFilter::default();
-    let mut errors = ValidationErrors::default();
-    let mut page = Page::default();
-    for (key, value) in params {
-        if take_page(&mut page, key, value, &mut errors) {
-            continue;
-        }
-        let bad = |errors: &mut ValidationErrors| errors.push(FieldError::unknown_code(key, value));
-        match key.as_str() {
-            "identifier" => f.identifier = Some(value.clone()),
-            "sector" => f.sector = Some(value.clone()),
-            "chain_id" => f.chain_id = Some(value.clone()),
-            "q" => f.q = Some(value.clone()),
-            "event_type" => match EventType::parse(value) {
-                Some(v) => f.event_type = Some(v),
-                None => bad(&mut errors),
-            },
-            "tlp" => match Tlp::parse(value) {
-                Some(v) => f.tlp = Some(v),
-                None => bad(&mut errors),
-            },
-            "status" => match ReportStatus::parse(value) {
-                Some(v) => f.status = Some(v),
-                None => bad(&mut errors),
-            },
-            _ => errors.push(unknown_parameter(key)),
-        }
-    }
-    errors.into_result((f, page)).map_err(ApiError::from)
+/// The filters of the report list and count, and the list's page.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// R2026-0001, or R2026-0001-2 for one report of a chain / 識別番号
+    identifier: Option<String>,
+    /// A sector code / 分野
+    sector: Option<String>,
+    /// One chain, in sequence order / 一連の報告
+    chain_id: Option<String>,
+    /// Free text in what the reader holds / キーワード
+    q: Option<String>,
+    #[param(inline)]
+    event_type: Option<EventType>,
+    #[param(inline)]
+    tlp: Option<Tlp>,
+    #[param(inline)]
+    status: Option<ReportStatus>,
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    #[param(minimum = 0, maximum = 1_000_000)]
+    offset: Option<i64>,
 }
 
+impl ReportQuery {
+    fn filter(self) -> ApiResult<(ReportFilter, Page)> {
+        let page = crate::query::page(self.limit, self.offset)?;
+        let filter = ReportFilter {
+            identifier: self.identifier,
+            sector: self.sector,
+            chain_id: self.chain_id,
+            q: self.q,
+            event_type: self.event_type,
+            tlp: self.tlp,
+            status: self.status,
+        };
+        Ok((filter, page))
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports",
+    operation_id = "listReports",
+    tag = "reports",
+    summary = "Reports the caller may read, newest first / 一覧",
+    params(ReportQuery),
+    responses((status = 200, description = "OK", body = ReportList)),
+)]
 pub async fn list_reports(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<HashMap<String, String>>,
+    Params(query): Params<ReportQuery>,
 ) -> ApiResult<Json<ReportList>> {
-    let (filter, page) = parse_filter(&params)?;
+    let (filter, page) = query.filter()?;
     Ok(Json(ops::list_reports(&state.app, &caller, &filter, page).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/count",
+    operation_id = "countReports",
+    tag = "reports",
+    summary = "How many reports the caller may read / 件数",
+    params(ReportQuery),
+    responses((status = 200, description = "OK", body = Count)),
+)]
 pub async fn count_reports(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<HashMap<String, String>>,
+    Params(query): Params<ReportQuery>,
 ) -> ApiResult<Json<Count>> {
-    let (filter, _) = parse_filter(&params)?;
+    let (filter, _) = query.filter()?;
     Ok(Json(ops::count_reports(&state.app, &caller, &filter).await?))
 }
 
 /// Published reports, for anyone, no log-in needed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/reports",
+    operation_id = "listPublishedReports",
+    tag = "reports",
+    summary = "Published reports, no log-in / 公開情報",
+    responses((status = 200, description = "OK", body = PublishedList)),
+    security(()),
+)]
 pub async fn list_published(State(state): State<AppState>) -> ApiResult<Json<PublishedList>> {
     Ok(Json(ops::list_published(&state.app).await?))
 }

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::Engine;
+use kyoyu_app::views::ObjectVersion;
 use kyoyu_domain::FieldError;
 use kyoyu_store::{AddOutcome, PagePosition, StixQuery, StixRow, VersionMatch};
 use serde_json::{json, Value};
@@ -563,7 +564,7 @@ async fn delete_object(
 /// The outcome of offering objects, per object, as a TAXII status resource.
 #[derive(Default)]
 pub struct Outcome {
-    pub successes: Vec<Value>,
+    pub successes: Vec<ObjectVersion>,
     pub failures: Vec<Value>,
     /// Each failure as a field error, with the path of the bad property.
     pub problems: Vec<FieldError>,
@@ -641,7 +642,7 @@ pub async fn offer_objects(
     for ((o, tlp, _), (outcome, i)) in offered.iter().zip(outcomes.into_iter().zip(index_of)) {
         match outcome {
             AddOutcome::Added | AddOutcome::AlreadyHeld => {
-                out.successes.push(json!({ "id": o.id, "version": o.version }))
+                out.successes.push(ObjectVersion { id: o.id.clone(), version: o.version.clone() })
             }
             AddOutcome::WouldLoosen { held } => out.fail(
                 &o.id,

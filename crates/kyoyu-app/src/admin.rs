@@ -3,7 +3,10 @@
 //! data is still in the JSON API's handlers.)
 
 use crate::reads::Page;
-use crate::views::{AuditList, NewToken, OrgList, OrgView, TokenList, Unlocked, UserList};
+use crate::views::{
+    AuditList, Dependency, DependencyList, Me, NewToken, OrgList, OrgView, SectorList, ServiceLevelRuleList, TokenList,
+    Unlocked, UserList,
+};
 use crate::{auth, App, AppError, AppResult, Caller};
 use kyoyu_domain::codes::Role;
 use kyoyu_store::{new_id, now, TokenRow, Tx};
@@ -16,6 +19,31 @@ pub async fn list_orgs(app: &App, caller: &Caller) -> AppResult<OrgList> {
     let full = caller.principal.has_role(Role::SystemAdmin);
     let items = app.store.list_orgs().await?.into_iter().map(|o| OrgView::new(o, full)).collect();
     Ok(OrgList { items })
+}
+
+/// Who the caller is.
+pub fn me(caller: &Caller) -> Me {
+    Me {
+        user: caller.user.clone(),
+        org: OrgView::new(caller.org.clone(), false),
+        relay_officer: caller.principal.is_relay_officer(),
+    }
+}
+
+/// The sectors, each with the ministry that has jurisdiction over it.
+pub async fn list_sectors(app: &App) -> AppResult<SectorList> {
+    Ok(SectorList { items: app.store.list_sectors().await? })
+}
+
+pub async fn list_service_level_rules(app: &App) -> AppResult<ServiceLevelRuleList> {
+    Ok(ServiceLevelRuleList { items: app.store.list_service_level_rules().await? })
+}
+
+pub async fn list_dependencies(app: &App) -> AppResult<DependencyList> {
+    let items = app.store.list_dependencies().await?;
+    Ok(DependencyList {
+        items: items.into_iter().map(|(sector, depends_on)| Dependency { sector, depends_on }).collect(),
+    })
 }
 
 /// The users of an organisation (the caller's own by default).
@@ -58,7 +86,7 @@ pub async fn issue_token(
 }
 
 /// A new API token's label and lifetime.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub label: Option<String>,

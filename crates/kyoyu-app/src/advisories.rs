@@ -395,7 +395,7 @@ pub async fn issue_advisory(app: &App, caller: &Caller, id: &str) -> AppResult<A
     view(app, caller, id).await
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelayRequest {
     pub org_ids: Option<Vec<String>>,
@@ -460,7 +460,7 @@ pub async fn relay_advisory(app: &App, caller: &Caller, id: &str, body: RelayReq
     view(app, caller, id).await
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AckRequest {
     pub status: Option<AckStatus>,
@@ -528,7 +528,7 @@ async fn thread_member(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Advi
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionRequest {
     pub text: Option<String>,
@@ -579,7 +579,7 @@ pub async fn list_questions(app: &App, caller: &Caller, id: &str) -> AppResult<Q
     Ok(QuestionList { items: app.store.questions_of(&caller.scope(), id).await? })
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WideningRequest {
     pub report_id: Option<String>,
@@ -680,7 +680,7 @@ async fn widening_now(app: &App, caller: &Caller, id: &str) -> AppResult<Widenin
     Ok(WideningView::new(w, &caller.principal))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerRequest {
     pub grant: Option<bool>,

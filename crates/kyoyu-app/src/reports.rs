@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 /// Whom to share a rendition with.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShareRequest {
     pub org_ids: Option<Vec<String>>,

@@ -7,7 +7,7 @@ use crate::FreeText;
 use serde::{Deserialize, Serialize};
 
 /// One recipient of an advisory: a ministry and one of its sectors.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recipient {
     pub ministry_org_id: String,
@@ -15,7 +15,7 @@ pub struct Recipient {
 }
 
 /// (1) summary, (2) affected targets, (3) countermeasures, (4) other.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdvisoryContent {
     pub summary: Option<String>,
@@ -25,7 +25,7 @@ pub struct AdvisoryContent {
 }
 
 /// The contact at the coordinator.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdvisoryContact {
     pub name: Option<String>,
@@ -35,7 +35,7 @@ pub struct AdvisoryContact {
 }
 
 /// An advisory as drafted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AdvisoryDraft {
     pub severity: Option<Severity>,
     pub tlp: Tlp,
@@ -50,7 +50,7 @@ pub struct AdvisoryDraft {
 }
 
 /// A client's advisory: every field optional so a missing one is named.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdvisoryInput {
     pub severity: Option<Severity>,

@@ -30,7 +30,7 @@ pub struct IdentityProfile {
 }
 
 /// One kind of string removed from one field; the secretariat sees these before it sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Removal {
     pub field: String,
     pub text: String,

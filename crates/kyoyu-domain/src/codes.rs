@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 
 /// Declares a code list: the enum, its serde codes, `ALL`, `code()`, `parse()` and `label_ja()`.
 macro_rules! code_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal / $ja:literal,)+ }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:tt / $ja:tt,)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         pub enum $name {
             $(#[serde(rename = $code)] $variant,)+
         }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One field that failed validation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub ja: String,
@@ -25,7 +25,7 @@ impl FieldError {
 }
 
 /// All the field errors of one request; empty means valid.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl ValidationErrors {

@@ -15,45 +15,45 @@ pub type Time = DateTime<FixedOffset>;
 pub const MAX_TEXT: usize = 20_000;
 pub const MAX_LIST: usize = 500;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Summary {
     pub description: Option<String>,
-    pub discovered_at: Option<Time>,
-    pub occurred_at: Option<Time>,
+    pub discovered_at: Option<DateTime<FixedOffset>>,
+    pub occurred_at: Option<DateTime<FixedOffset>>,
     pub occurred_note: Option<String>,
     pub affected_system: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Impact {
     pub service_level_deviation: Option<bool>,
     pub spread_possible: Option<bool>,
     pub system_status: Option<SystemStatus>,
-    pub recovered_at: Option<Time>,
+    pub recovered_at: Option<DateTime<FixedOffset>>,
     pub notes: Option<String>,
     /// Structured figures the system evaluates against the sector's service level.
     pub figures: Option<ImpactFigures>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineEntry {
-    pub at: Time,
+    pub at: DateTime<FixedOffset>,
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Press {
     pub status: PressStatus,
-    pub at: Option<Time>,
+    pub at: Option<DateTime<FixedOffset>>,
     pub title: Option<String>,
 }
 
 /// The sender block of the form header: who at the sending organisation sent this rendition.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     pub department: Option<String>,
@@ -64,7 +64,7 @@ pub struct Contact {
 }
 
 /// The content of one rendition of a report, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportContent {
     pub severity: Option<Severity>,
     pub tlp: Tlp,
@@ -95,7 +95,7 @@ pub struct ReportContent {
 /// A report as a client sends it: to create one (every required field), or as the edits of a
 /// forward (only the fields it changes). Every field is optional here so that a missing one is
 /// reported by name.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
     pub route: Option<Route>,

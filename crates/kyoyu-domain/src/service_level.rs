@@ -5,7 +5,7 @@ use crate::codes::SystemStatus;
 use serde::{Deserialize, Serialize};
 
 /// What a report says of the disruption, in numbers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImpactFigures {
     /// The critical service concerned, as named in the rule (e.g. 電気通信役務, 放送).
@@ -28,7 +28,7 @@ pub struct Thresholds {
 
 /// The system's judgement, kept with the rule and statute it used. It never replaces the
 /// sender's own yes/no answer (`impact.service_level_deviation`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Evaluation {
     pub deviated: bool,
     pub rule: String,

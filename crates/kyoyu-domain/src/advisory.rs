@@ -52,6 +52,14 @@ pub struct AdvisoryDraft {
 /// A client's advisory: every field optional so a missing one is named.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "severity": "warning",
+    "tlp": "GREEN",
+    "content": {
+        "summary": "VPN 装置の脆弱性を悪用する攻撃 / attacks on a VPN appliance flaw",
+        "countermeasures": "修正版を適用してください / apply the fixed version"
+    }
+}))]
 pub struct AdvisoryInput {
     pub severity: Option<Severity>,
     pub tlp: Option<Tlp>,

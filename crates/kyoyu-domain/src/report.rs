@@ -97,6 +97,25 @@ pub struct ReportContent {
 /// reported by name.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "route": "direct",
+    "statutory": false,
+    "severity": "warning",
+    "tlp": "AMBER",
+    "event_type": "malware_infection",
+    "causes": ["suspicious_email"],
+    "sector": "telecom",
+    "summary": {
+        "description": "業務端末でマルウェア感染を検知 / malware found on an office PC",
+        "discovered_at": "2026-04-01T10:00:00+09:00",
+        "occurred_at": "2026-04-01T09:30:00+09:00",
+        "affected_system": "業務系端末"
+    },
+    "impact": {"service_level_deviation": false, "spread_possible": true, "system_status": "partial"},
+    "timeline": [{"at": "2026-04-01T09:30:00+09:00", "text": "不審メール受信"}],
+    "outlook": "investigating",
+    "press": {"status": "none"}
+}))]
 pub struct ReportInput {
     pub route: Option<Route>,
     pub statutory: Option<bool>,

@@ -11,43 +11,19 @@ use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// What an operation refused, or failed at.
+    #[error(transparent)]
+    App(#[from] AppError),
     #[error("malformed request: {0}")]
     Malformed(String),
-    #[error("validation failed: {0}")]
-    Validation(ValidationErrors),
-    #[error("unauthorised")]
-    Unauthorized,
-    #[error("forbidden: {en}")]
-    Forbidden { ja: String, en: String },
-    /// Also what every item the caller may not read answers, so existence never shows.
-    #[error("not found")]
-    NotFound,
-    #[error("conflict: {en}")]
-    Conflict { ja: String, en: String },
-    /// The body is over this many bytes.
     #[error("payload too large")]
     PayloadTooLarge(usize),
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    /// TAXII: the body is not `application/taxii+json;version=2.1`.
     #[error("unsupported TAXII media type")]
     UnsupportedTaxiiMediaType,
-    /// TAXII: the client does not accept `application/taxii+json;version=2.1`.
     #[error("not acceptable")]
     NotAcceptable,
-    /// The password was set by an administrator: it serves only to choose a new one.
-    #[error("password change required")]
-    PasswordChangeRequired,
-    /// Too many log-ins waiting for password hashing: try again shortly.
-    #[error("too many requests")]
-    TooManyRequests,
-    /// The writer stayed busy longer than a write may wait: try again shortly.
-    #[error("the server is busy")]
-    Busy,
-    /// Something failed inside. The cause, with its own causes, goes to the log, never into
-    /// the answer.
-    #[error("internal error: {0}")]
-    Internal(#[source] Cause),
 }
 
 pub use kyoyu_app::Cause;
@@ -72,6 +48,9 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// The application layer's helpers and conversions, for what the handlers still hold
 /// themselves: each builds the `AppError` and maps it, so the two layers cannot drift.
 impl ApiError {
+    pub const NOT_FOUND: ApiError = ApiError::App(AppError::NotFound);
+    pub const UNAUTHORIZED: ApiError = ApiError::App(AppError::Unauthenticated);
+
     pub fn field(field: &str, ja: impl Into<String>, en: impl Into<String>) -> ApiError {
         AppError::field(field, ja, en).into()
     }
@@ -95,20 +74,6 @@ impl ApiError {
     }
 }
 
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        match e {
-            AppError::Validation(errors) => ApiError::Validation(errors),
-            AppError::Forbidden { ja, en } => ApiError::Forbidden { ja, en },
-            AppError::NotFound => ApiError::NotFound,
-            AppError::Conflict { ja, en } => ApiError::Conflict { ja, en },
-            AppError::Busy => ApiError::Busy,
-            AppError::Internal(cause) => ApiError::Internal(cause),
-        }
-    }
-}
-
-/// What converts into an `AppError` converts into an `ApiError` through it.
 macro_rules! through_app_error {
     ($($t:ty),+) => {
         $(impl From<$t> for ApiError {
@@ -141,25 +106,29 @@ impl ApiError {
                 format!("the request is malformed (not valid JSON): {detail}"),
                 vec![],
             ),
-            ApiError::Validation(errors) => (
+            ApiError::App(AppError::Validation(errors)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed",
                 "入力内容に誤りがあります".into(),
                 "the request has invalid fields".into(),
                 errors.0.clone(),
             ),
-            ApiError::Unauthorized => (
+            ApiError::App(AppError::Unauthenticated) => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "認証が必要です。有効なトークンを Authorization: Bearer で送ってください".into(),
                 "authentication required: send a valid token as Authorization: Bearer".into(),
                 vec![],
             ),
-            ApiError::Forbidden { ja, en } => (StatusCode::FORBIDDEN, "forbidden", ja.clone(), en.clone(), vec![]),
-            ApiError::NotFound => {
+            ApiError::App(AppError::Forbidden { ja, en }) => {
+                (StatusCode::FORBIDDEN, "forbidden", ja.clone(), en.clone(), vec![])
+            }
+            ApiError::App(AppError::NotFound) => {
                 (StatusCode::NOT_FOUND, "not_found", "見つかりません".into(), "not found".into(), vec![])
             }
-            ApiError::Conflict { ja, en } => (StatusCode::CONFLICT, "conflict", ja.clone(), en.clone(), vec![]),
+            ApiError::App(AppError::Conflict { ja, en }) => {
+                (StatusCode::CONFLICT, "conflict", ja.clone(), en.clone(), vec![])
+            }
             ApiError::PayloadTooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -188,28 +157,28 @@ impl ApiError {
                 format!("Accept must allow {}", crate::taxii::TAXII_MEDIA_TYPE),
                 vec![],
             ),
-            ApiError::PasswordChangeRequired => (
+            ApiError::App(AppError::PasswordChangeRequired) => (
                 StatusCode::FORBIDDEN,
                 "password_change_required",
                 "管理者が設定したパスワードです。POST /api/v1/password で新しいパスワードを設定してください".into(),
                 "this password was set by an administrator; choose a new one with POST /api/v1/password".into(),
                 vec![],
             ),
-            ApiError::TooManyRequests => (
+            ApiError::App(AppError::TooManyRequests) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
                 "ログインの処理が混み合っています。しばらくしてから再度お試しください".into(),
                 "too many log-ins are being checked; try again shortly".into(),
                 vec![],
             ),
-            ApiError::Busy => (
+            ApiError::App(AppError::Busy) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
                 "書き込みが混み合っています。しばらくしてから再度お試しください".into(),
                 "the server is busy with other writes; try again shortly".into(),
                 vec![],
             ),
-            ApiError::Internal(cause) => {
+            ApiError::App(AppError::Internal(cause)) => {
                 tracing::error!(cause = %chain(cause.as_ref()), "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -58,7 +58,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             return ApiError::Malformed(inner.to_string());
         }
-        ApiError::Validation(data_error(&path, &inner.to_string()).into())
+        ApiError::from(data_error(&path, &inner.to_string()))
     })?;
     de.end().map_err(|e| ApiError::Malformed(e.to_string()))?;
     Ok(value)
@@ -146,7 +146,7 @@ impl FromRequestParts<AppState> for Caller {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
+            .ok_or(ApiError::UNAUTHORIZED)?;
         caller_by_token(state, token, false).await
     }
 }
@@ -156,7 +156,7 @@ impl FromRequestParts<AppState> for Caller {
 pub async fn caller_by_token(state: &AppState, token: &str, web_only: bool) -> Result<Caller, ApiError> {
     let hash = crate::auth::token_hash(token.trim());
     let (user, org) =
-        state.store.user_by_token_hash(&hash, &kyoyu_store::now(), web_only).await?.ok_or(ApiError::Unauthorized)?;
+        state.store.user_by_token_hash(&hash, &kyoyu_store::now(), web_only).await?.ok_or(ApiError::UNAUTHORIZED)?;
     Ok(Caller::authenticated(user, org, Some(hash)))
 }
 
@@ -173,18 +173,18 @@ impl FromRequestParts<AppState> for BasicOrBearer {
 }
 
 async fn basic_or_bearer(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-    let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
+    let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::UNAUTHORIZED)?;
     if let Some(token) = value.strip_prefix("Bearer ") {
         return caller_by_token(state, token, false).await;
     }
-    let encoded = value.strip_prefix("Basic ").ok_or(ApiError::Unauthorized)?;
+    let encoded = value.strip_prefix("Basic ").ok_or(ApiError::UNAUTHORIZED)?;
     let decoded =
-        base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| ApiError::Unauthorized)?;
-    let text = String::from_utf8(decoded).map_err(|_| ApiError::Unauthorized)?;
-    let (login, password) = text.split_once(':').ok_or(ApiError::Unauthorized)?;
+        base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| ApiError::UNAUTHORIZED)?;
+    let text = String::from_utf8(decoded).map_err(|_| ApiError::UNAUTHORIZED)?;
+    let (login, password) = text.split_once(':').ok_or(ApiError::UNAUTHORIZED)?;
     let address = ClientAddress::of(parts, state);
     let attempt = Attempt { login, password, code: None, address: &address.0, door: Door::Basic };
-    let (user, org) = state.logins.authenticate(&state.store, attempt).await?;
+    let (user, org) = state.app.logins.authenticate(&state.store, attempt).await?;
     Ok(Caller::authenticated(user, org, None))
 }
 

@@ -9,7 +9,8 @@ pub mod advisories;
 pub use kyoyu_app::auth;
 pub mod error;
 pub mod extract;
-pub mod login;
+/// Log-in, password hashing and TOTP, from the application layer.
+pub use kyoyu_app::login;
 pub mod notifications;
 pub mod openapi;
 /// Notifications and the mail outbox, from the application layer.
@@ -37,8 +38,6 @@ pub struct AppState {
     pub store: Store,
     /// The application layer every operation moved out of the handlers runs in.
     pub app: kyoyu_app::App,
-    /// Password hashing and the HTTP Basic credential cache.
-    pub logins: std::sync::Arc<login::Logins>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: std::sync::Arc<Vec<std::net::IpAddr>>,
 }
@@ -61,7 +60,6 @@ impl AppState {
         AppState {
             app: kyoyu_app::App::new(store.clone(), config.mail),
             store,
-            logins: Default::default(),
             trusted_proxies: std::sync::Arc::new(config.trusted_proxies),
         }
     }
@@ -90,7 +88,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
 async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
     let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if !wants_html {
-        return error::ApiError::NotFound.into_response();
+        return error::ApiError::NOT_FOUND.into_response();
     }
     let page = "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>404</title>\
         <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main class=\"error-page\"><h1>404</h1>\

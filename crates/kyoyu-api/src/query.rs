@@ -70,7 +70,7 @@ impl<S: Send + Sync, T: DeserializeOwned + IntoParams> FromRequestParts<S> for P
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
         serde_path_to_error::deserialize(de).map(Params).map_err(|e| {
             let path = e.path().to_string();
-            ApiError::Validation(crate::extract::data_error(&path, &e.into_inner().to_string()).into())
+            ApiError::from(crate::extract::data_error(&path, &e.into_inner().to_string()))
         })
     }
 }

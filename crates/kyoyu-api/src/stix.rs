@@ -41,7 +41,7 @@ async fn item_bundle(state: &AppState, caller: &Caller, item: ItemRef<'_>) -> Ap
     kyoyu_app::stix::catch_up(&state.app, caller).await?;
     let rows = state.store.stix_of_item(&caller.scope(), item).await?;
     if rows.is_empty() {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::NOT_FOUND);
     }
     taxii::audit_secret_reads(state, caller, &rows).await?;
     Ok(Json(bundle_of(&rows)))
@@ -100,7 +100,7 @@ pub async fn report_correlations(
 ) -> ApiResult<Json<Correlations>> {
     let item = ItemRef::Report(&id);
     if state.store.get_report(&caller.scope(), &id).await?.is_none() {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::NOT_FOUND);
     }
     kyoyu_app::stix::catch_up(&state.app, &caller).await?;
     let values = state.store.stix_values_of_item(item).await?;

@@ -69,7 +69,7 @@ pub const COLLECTIONS: [CollectionDef; 4] = [
 ];
 
 pub fn collection(id: &str) -> ApiResult<&'static CollectionDef> {
-    COLLECTIONS.iter().find(|c| c.id == id).ok_or(ApiError::NotFound)
+    COLLECTIONS.iter().find(|c| c.id == id).ok_or(ApiError::NOT_FOUND)
 }
 
 pub fn routes() -> Router<AppState> {
@@ -475,7 +475,7 @@ fn object_query(
 ) -> Result<StixQuery, TaxiiError> {
     let mut q = query(collection(collection_id)?.id, params, e)?;
     if !kyoyu_stix::import::is_stix_id(object) {
-        return Err(ApiError::NotFound.into());
+        return Err(ApiError::NOT_FOUND.into());
     }
     q.ids = vec![object.to_string()];
     Ok(q)
@@ -486,7 +486,7 @@ fn object_query(
 async fn object_page(state: &AppState, caller: &Caller, q: &StixQuery) -> Result<PageOf, TaxiiError> {
     let p = page(state, caller, q).await?;
     if p.rows.is_empty() && q.after.is_none() {
-        return Err(ApiError::NotFound.into());
+        return Err(ApiError::NOT_FOUND.into());
     }
     Ok(p)
 }
@@ -538,7 +538,7 @@ async fn delete_object(
     // Only versions the caller may read are touched; none readable is as if none existed.
     let readable = state.store.stix_page(&caller.scope(), &q).await?;
     if readable.is_empty() {
-        return Err(ApiError::NotFound.into());
+        return Err(ApiError::NOT_FOUND.into());
     }
     require_writable(collection(&id)?, &caller)?;
     let owned: Vec<String> = readable
@@ -713,7 +713,7 @@ async fn status(
     Path(id): Path<String>,
 ) -> TaxiiResult {
     let caller = caller(&headers, auth)?;
-    let (_, _, outcome) = state.store.taxii_status(&caller.scope(), &id).await?.ok_or(ApiError::NotFound)?;
+    let (_, _, outcome) = state.store.taxii_status(&caller.scope(), &id).await?.ok_or(ApiError::NOT_FOUND)?;
     Ok(Taxii::ok(serde_json::from_str(&outcome).map_err(|e| ApiError::internal("stored TAXII status", e))?))
 }
 

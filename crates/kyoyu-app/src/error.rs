@@ -8,6 +8,13 @@ use kyoyu_store::StoreError;
 pub enum AppError {
     #[error("validation failed: {0}")]
     Validation(ValidationErrors),
+    /// No valid credential: unknown, revoked or expired token, or a failed log-in (every kind
+    /// of failure looks the same).
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// The password was set by an administrator and serves only to choose a new one.
+    #[error("password change required")]
+    PasswordChangeRequired,
     #[error("forbidden: {en}")]
     Forbidden { ja: String, en: String },
     /// Also what every item the caller may not read answers, so existence never shows.
@@ -15,6 +22,9 @@ pub enum AppError {
     NotFound,
     #[error("conflict: {en}")]
     Conflict { ja: String, en: String },
+    /// Too many log-ins are waiting for password hashing: try again shortly.
+    #[error("too many requests")]
+    TooManyRequests,
     /// The writer stayed busy longer than a write may wait: try again shortly.
     #[error("the server is busy")]
     Busy,

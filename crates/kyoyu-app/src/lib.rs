@@ -7,7 +7,9 @@ pub mod admin;
 pub mod advisories;
 pub mod auth;
 pub mod caller;
+pub mod directory;
 pub mod error;
+pub mod login;
 pub mod notifications;
 pub mod notify;
 pub mod reads;
@@ -29,12 +31,14 @@ pub struct App {
     pub store: Store,
     /// Where mail links point and how mail leaves.
     pub mail: notify::MailConfig,
+    /// Password hashing and the HTTP Basic credential cache.
+    pub logins: Arc<login::Logins>,
     world: Arc<WorldCache>,
 }
 
 impl App {
     pub fn new(store: Store, mail: notify::MailConfig) -> App {
-        App { store, mail, world: Default::default() }
+        App { store, mail, logins: Default::default(), world: Default::default() }
     }
 
     /// The reference data as of a write's transaction.

@@ -1,9 +1,8 @@
 //! What pages share to call the application layer: form JSON parsed as a client's request
-//! would be, and organisation names for display. (Pages that still write through the JSON
-//! API's handlers in-process build their bodies with `body`.)
+//! would be, and organisation names for display.
 
 use kyoyu_api::error::ApiError;
-use kyoyu_api::extract::{parse_json, JsonBody};
+use kyoyu_api::extract::parse_json;
 use kyoyu_api::AppState;
 use kyoyu_domain::codes::OrgKind;
 use kyoyu_store::OrgRow;
@@ -11,16 +10,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// A JSON body for a handler, parsed exactly as a client's would be (errors name the field).
-pub fn body<T: DeserializeOwned>(v: &Value) -> Result<JsonBody<T>, ApiError> {
-    let bytes = serde_json::to_vec(v).map_err(|e| ApiError::internal("answer as JSON", e))?;
-    parse_json(&bytes).map(JsonBody)
-}
-
 /// A request parsed from a form's JSON exactly as a client's body would be (errors name the
 /// field), for an operation of the application layer.
 pub fn input<T: DeserializeOwned>(v: &Value) -> Result<T, ApiError> {
-    body(v).map(|JsonBody(t)| t)
+    let bytes = serde_json::to_vec(v).map_err(|e| ApiError::internal("form as JSON", e))?;
+    parse_json(&bytes)
 }
 
 /// Organisation names for display (the directory every user may read).

@@ -5,6 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use kyoyu_api::error::ApiError;
+use kyoyu_app::AppError;
 use kyoyu_domain::{FieldError, ValidationErrors};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -240,8 +241,10 @@ impl FormState {
     /// top. Answers the error back when it is not the user's input (401, 404, 500).
     pub fn take_error(&mut self, e: ApiError) -> Result<(), ApiError> {
         match e {
-            ApiError::Validation(ValidationErrors(errors)) => self.errors = errors,
-            ApiError::Forbidden { ja, en } | ApiError::Conflict { ja, en } => self.general = Some((ja, en)),
+            ApiError::App(AppError::Validation(ValidationErrors(errors))) => self.errors = errors,
+            ApiError::App(AppError::Forbidden { ja, en } | AppError::Conflict { ja, en }) => {
+                self.general = Some((ja, en))
+            }
             ApiError::Malformed(detail) => self.general = Some((detail.clone(), detail)),
             other => return Err(other),
         }

@@ -28,9 +28,15 @@ impl From<kyoyu_store::StoreError> for WebError {
     }
 }
 
+impl From<kyoyu_app::AppError> for WebError {
+    fn from(e: kyoyu_app::AppError) -> Self {
+        WebError(e.into())
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        if matches!(self.0, ApiError::Unauthorized) {
+        if matches!(self.0, ApiError::App(kyoyu_app::AppError::Unauthenticated)) {
             return Redirect::to("/login").into_response();
         }
         let a = self.0.answer();
@@ -205,7 +211,7 @@ pub fn js() -> Response {
 }
 
 pub fn not_found() -> WebError {
-    WebError(ApiError::NotFound)
+    WebError(ApiError::NOT_FOUND)
 }
 
 pub fn status_page(status: StatusCode, lang: Lang, ja: &str, en: &str) -> Response {

@@ -2,7 +2,7 @@
 //! reference data (sectors and jurisdiction, service-level rules, sector dependencies).
 //! Every change goes through the API's admin handlers, which check the caller's roles.
 
-use crate::call::{body, input, Names};
+use crate::call::{input, Names};
 use crate::form::{to_body, FormData, Kind};
 use crate::i18n::{Label, Lang};
 use crate::layout::{csrf, ok, page, see_other, WebResult};
@@ -10,15 +10,16 @@ use crate::session::Web;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::Router;
-use kyoyu_api::admin as api;
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
 use kyoyu_app::admin as ops;
+use kyoyu_app::directory::{self, OrgBody, SectorBody, UserBody};
 use kyoyu_app::reads::Page;
+use kyoyu_app::views::{Dependency, DependencyList};
 use kyoyu_domain::codes::{OrgKind, Role};
 use kyoyu_store::{TokenRow, UserRow};
 use maud::{html, Markup};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -227,27 +228,24 @@ async fn reference(web: &Web, state: &AppState, names: &Names) -> Result<Markup,
 
 pub async fn create_org(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let mut b = to_body(&form, &[("kind", Kind::Code)]);
-    if b.get("sector").is_none() {
-        b["sector"] = Value::Null;
-    }
-    let _ = api::create_org(State(state.clone()), web.caller.clone(), body(&b)?).await?;
+    let org: OrgBody = input(&to_body(&form, &[("kind", Kind::Code)]))?;
+    directory::create_org(&state.app, &web.caller, org).await?;
     see_other("/admin?done=1")
 }
 
 pub async fn create_user(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let b = to_body(&form, &[("roles", Kind::Many), ("need_to_know", Kind::Bool)]);
-    let mut b = b;
-    b["need_to_know"] = json!(form.get("need_to_know") == Some("true"));
-    let _ = api::create_user(State(state.clone()), web.caller.clone(), body(&b)?).await?;
+    let mut user: UserBody = input(&to_body(&form, &[("roles", Kind::Many), ("need_to_know", Kind::Bool)]))?;
+    // An unticked box sends nothing: no need-to-know.
+    user.need_to_know = Some(form.get("need_to_know") == Some("true"));
+    directory::create_user(&state.app, &web.caller, user).await?;
     see_other("/admin?done=1")
 }
 
 pub async fn update_user(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let b = to_body(&form, &[("need_to_know", Kind::Bool), ("active", Kind::Bool)]);
-    let _ = api::update_user(State(state.clone()), web.caller.clone(), Path(id), body(&b)?).await?;
+    let edits: UserBody = input(&to_body(&form, &[("need_to_know", Kind::Bool), ("active", Kind::Bool)]))?;
+    directory::update_user(&state.app, &web.caller, &id, edits).await?;
     see_other("/admin?done=1")
 }
 
@@ -325,11 +323,10 @@ pub async fn put_sector(
     form: FormData,
 ) -> WebResult {
     web.check_csrf(&form)?;
-    let mut b = to_body(&form, &[]);
-    if b.get("ministry_org_id").is_none() {
-        b["ministry_org_id"] = Value::Null;
-    }
-    let _ = api::put_sector(State(state.clone()), web.caller.clone(), Path(code), body(&b)?).await?;
+    let mut sector: SectorBody = input(&to_body(&form, &[]))?;
+    // No ministry chosen in the form: the sector has none.
+    sector.ministry_org_id.get_or_insert(None);
+    directory::put_sector(&state.app, &web.caller, &code, sector).await?;
     see_other("/admin?done=1")
 }
 
@@ -338,22 +335,23 @@ pub async fn put_rule(State(state): State<AppState>, web: Web, Path(id): Path<St
     let rule: Value = serde_json::from_str(form.get("rule").unwrap_or_default()).map_err(|e| {
         kyoyu_api::error::ApiError::field("rule", format!("JSON として読めません: {e}"), format!("not valid JSON: {e}"))
     })?;
-    let _ = api::put_service_level_rule(State(state.clone()), web.caller.clone(), Path(id), body(&rule)?).await?;
+    directory::put_service_level_rule(&state.app, &web.caller, &id, input(&rule)?).await?;
     see_other("/admin?done=1")
 }
 
 pub async fn put_dependencies(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let edges: Vec<Value> = form
+    let items = form
         .get("edges")
         .unwrap_or_default()
         .lines()
         .filter_map(|l| {
             let mut parts = l.split_whitespace();
-            Some(json!({"sector": parts.next()?, "depends_on": parts.next().unwrap_or("")}))
+            let sector = parts.next()?.to_string();
+            Some(Dependency { sector, depends_on: parts.next().unwrap_or_default().to_string() })
         })
         .collect();
-    let _ = api::put_dependencies(State(state.clone()), web.caller.clone(), body(&json!({"items": edges}))?).await?;
+    directory::put_dependencies(&state.app, &web.caller, Some(DependencyList { items })).await?;
     see_other("/admin?done=1")
 }
 
@@ -401,8 +399,8 @@ pub async fn org_form(State(state): State<AppState>, web: Web, Path(id): Path<St
 
 pub async fn update_org(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let b = to_body(&form, ORG_KINDS);
-    let _ = api::update_org(State(state.clone()), web.caller.clone(), Path(id.clone()), body(&b)?).await?;
+    let edits: OrgBody = input(&to_body(&form, ORG_KINDS))?;
+    directory::update_org(&state.app, &web.caller, &id, edits).await?;
     see_other(&format!("/admin/orgs/{id}"))
 }
 

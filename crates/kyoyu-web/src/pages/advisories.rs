@@ -48,7 +48,9 @@ fn draft_body(form: &FormData) -> Value {
         .filter_map(|r| r.split_once('|'))
         .map(|(m, s)| json!({"ministry_org_id": m, "sector": s}))
         .collect();
-    v["recipients"] = Value::Array(recipients);
+    if let Value::Object(fields) = &mut v {
+        fields.insert("recipients".to_string(), Value::Array(recipients));
+    }
     v
 }
 
@@ -534,10 +536,7 @@ async fn acknowledge_with(state: &AppState, web: &Web, id: &str, json: &Value) -
 pub async fn relay(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
     let targets: Vec<String> = form.all("org_ids").into_iter().filter(|s| !s.is_empty()).collect();
-    let mut b = json!({"org_ids": targets});
-    if let Some(t) = form.get("tlp").filter(|t| !t.is_empty()) {
-        b["tlp"] = json!(t);
-    }
+    let b = json!({"org_ids": targets, "tlp": form.get("tlp").filter(|t| !t.is_empty())});
     let result = relay_with(&state, &web, &id, &b).await;
     after(&state, &web, &id, result, "relayed").await
 }

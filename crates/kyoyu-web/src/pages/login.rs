@@ -12,6 +12,7 @@ use kyoyu_api::error::ApiError;
 use kyoyu_api::extract::ClientAddress;
 use kyoyu_api::login::{new_totp_secret, totp, totp_matches, Attempt, Door};
 use kyoyu_api::AppState;
+use kyoyu_app::AppError;
 use maud::{html, Markup, PreEscaped};
 use serde_json::json;
 
@@ -72,7 +73,7 @@ async fn logged_in(
     user: &kyoyu_store::UserRow,
     jar: CookieJar,
 ) -> Result<Response, crate::layout::WebError> {
-    let (token, _) = kyoyu_api::admin::open_session(state, user, "web").await?;
+    let (token, _) = kyoyu_app::directory::open_session(&state.app, user, "web").await?;
     let jar = jar.remove(removal(LOGIN_CSRF_COOKIE)).add(cookie(SESSION_COOKIE, token));
     Ok((jar, Redirect::to("/")).into_response())
 }
@@ -93,13 +94,13 @@ pub async fn submit_login(
     let password = form.get("password").unwrap_or_default();
     let code = form.get("totp").filter(|c| !c.trim().is_empty());
     let attempt = Attempt { login: &login, password, code, address: &address.0, door: Door::Web };
-    match state.logins.authenticate(&state.store, attempt).await {
+    match state.app.logins.authenticate(&state.store, attempt).await {
         Ok((user, _)) => logged_in(&state, &user, jar).await,
-        Err(ApiError::Unauthorized) => {
+        Err(AppError::Unauthenticated) => {
             let page = login_form(lang, &expected, true, &login);
             Ok((StatusCode::UNAUTHORIZED, Html(page.into_string())).into_response())
         }
-        Err(ApiError::PasswordChangeRequired) => {
+        Err(AppError::PasswordChangeRequired) => {
             let page = password_form(lang, &expected, &login, None);
             Ok((StatusCode::OK, Html(page.into_string())).into_response())
         }
@@ -163,13 +164,13 @@ pub async fn submit_password(
         address: &address.0,
         door: Door::Web,
     };
-    match state.logins.change_password(&state.store, attempt, new).await {
+    match state.app.logins.change_password(&state.store, attempt, new).await {
         Ok(user) => logged_in(&state, &user, jar).await,
-        Err(ApiError::Unauthorized) => again_page((
+        Err(AppError::Unauthenticated) => again_page((
             "ログイン名、今のパスワード、確認コードを確かめてください。",
             "Check your log-in name, current password and code.",
         )),
-        Err(ApiError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let first = errors.0.first().map(|e| (e.ja.clone(), e.en.clone())).unwrap_or_default();
             let page = password_form(lang, &expected, &login, Some((&first.0, &first.1)));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.into_string())).into_response())
@@ -290,12 +291,12 @@ pub async fn remove_totp(State(state): State<AppState>, address: ClientAddress, 
         address: &address.0,
         door: Door::Web,
     };
-    match state.logins.authenticate(&state.store, attempt).await {
+    match state.app.logins.authenticate(&state.store, attempt).await {
         Ok(_) => {
             set_totp(&state, &web, None).await?;
             see_other("/account")
         }
-        Err(ApiError::Unauthorized) => {
+        Err(AppError::Unauthenticated) => {
             let msg = ("パスワードまたは確認コードが正しくありません。", "The password or the code is not right.");
             Ok((StatusCode::UNAUTHORIZED, Html(account_page(&web, None, Some(msg)).into_string())).into_response())
         }

@@ -83,7 +83,7 @@ pub async fn pdf(doc: Markup) -> Result<Vec<u8>, ApiError> {
             &format!("cannot run {} (install Debian's chromium or set KYOYU_CHROMIUM)", chromium()),
             e,
         )),
-        Err(_) => Err(ApiError::Internal("chromium did not finish within 60 s".into())),
+        Err(_) => Err(ApiError::internal("chromium", "did not finish within 60 s")),
     }
 }
 

@@ -14,7 +14,7 @@
 //!   changes (the stored hash differs), the account is deactivated or an attempt is throttled.
 //! - A TOTP code is accepted once.
 
-use crate::error::{ApiError, ApiResult};
+use crate::{AppError, AppResult};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
@@ -69,7 +69,7 @@ pub struct Attempt<'a> {
     pub login: &'a str,
     pub password: &'a str,
     pub code: Option<&'a str>,
-    /// The client's address (see `extract::ClientAddress`).
+    /// The client's address (the API's `extract::ClientAddress`).
     pub address: &'a str,
     pub door: Door,
 }
@@ -113,31 +113,31 @@ impl Default for Logins {
 
 impl Logins {
     /// Runs one argon2 job on the bounded pool; `TooManyRequests` when the queue is full.
-    async fn hashing<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    async fn hashing<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
         let (done, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = done.send(job());
         });
         match self.jobs.try_send(job) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(ApiError::TooManyRequests),
-            Err(TrySendError::Disconnected(_)) => return Err(ApiError::internal("hashing pool", "stopped")),
+            Err(TrySendError::Full(_)) => return Err(AppError::TooManyRequests),
+            Err(TrySendError::Disconnected(_)) => return Err(AppError::internal("hashing pool", "stopped")),
         }
-        answer.await.map_err(|e| ApiError::internal("hashing task", e))
+        answer.await.map_err(|e| AppError::internal("hashing task", e))
     }
 
-    pub async fn hash_password(&self, password: String) -> ApiResult<String> {
+    pub async fn hash_password(&self, password: String) -> AppResult<String> {
         self.hashing(move || {
             let salt = SaltString::generate(&mut OsRng);
             Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
         })
         .await?
-        .map_err(|e| ApiError::internal("argon2", e))
+        .map_err(|e| AppError::internal("argon2", e))
     }
 
     /// Verifies a password. With no stored hash it still spends the same work on a dummy
     /// hash, so the answer's timing does not tell whether the login exists.
-    pub async fn verify_password(&self, password: String, stored: Option<String>) -> ApiResult<bool> {
+    pub async fn verify_password(&self, password: String, stored: Option<String>) -> AppResult<bool> {
         self.hashing(move || {
             let known = stored.is_some();
             let hash = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
@@ -182,17 +182,17 @@ impl Logins {
     /// Checks a log-in and answers the user and organisation, or `Unauthorized` for any
     /// failure (`TooManyRequests` when the hashing queue is full), and
     /// `PasswordChangeRequired` for a right password an administrator set.
-    pub async fn authenticate(&self, store: &Store, a: Attempt<'_>) -> ApiResult<(UserRow, OrgRow)> {
+    pub async fn authenticate(&self, store: &Store, a: Attempt<'_>) -> AppResult<(UserRow, OrgRow)> {
         let (user, org) = self.check(store, a).await?;
         if user.password_must_change {
-            return Err(ApiError::PasswordChangeRequired);
+            return Err(AppError::PasswordChangeRequired);
         }
         Ok((user, org))
     }
 
     /// Sets a new password for whoever logs in with `a` (a password an administrator set
     /// included), ends the user's sessions and clears the need to change.
-    pub async fn change_password(&self, store: &Store, a: Attempt<'_>, new_password: &str) -> ApiResult<UserRow> {
+    pub async fn change_password(&self, store: &Store, a: Attempt<'_>, new_password: &str) -> AppResult<UserRow> {
         check_new_password(a.password, new_password)?;
         let (mut user, _) = self.check(store, a).await?;
         user.password_hash = Some(self.hash_password(new_password.to_string()).await?);
@@ -206,7 +206,7 @@ impl Logins {
     }
 
     /// The log-in checks themselves: password, second factor, throttling, the Basic cache.
-    async fn check(&self, store: &Store, a: Attempt<'_>) -> ApiResult<(UserRow, OrgRow)> {
+    async fn check(&self, store: &Store, a: Attempt<'_>) -> AppResult<(UserRow, OrgRow)> {
         let subject =
             store.login_subject(&normalise_login(a.login), a.address, a.door.code()).await?.filter(|s| s.user.active);
         let stored = subject.as_ref().and_then(|s| s.user.password_hash.clone());
@@ -216,7 +216,7 @@ impl Logins {
             if let Some(k) = &cache_key {
                 self.forget(k);
             }
-            return Err(ApiError::Unauthorized);
+            return Err(AppError::Unauthenticated);
         }
         let remembered = cache_key.as_ref().and_then(|k| self.remembered(k));
         let password_ok = match (&remembered, &stored) {
@@ -226,7 +226,7 @@ impl Logins {
             _ => self.verify_password(a.password.to_string(), stored.clone()).await?,
         };
         let Some(LoginSubject { user, org, throttle, totp_secret }) = subject else {
-            return Err(ApiError::Unauthorized);
+            return Err(AppError::Unauthenticated);
         };
         let key = LoginKey { user_id: &user.id, address: a.address, door: a.door.code() };
         let code_ok = match totp_secret {
@@ -241,7 +241,7 @@ impl Logins {
                 self.forget(k);
             }
             record_failure(store, &user, key).await?;
-            return Err(ApiError::Unauthorized);
+            return Err(AppError::Unauthenticated);
         }
         if let (Some(k), Some(hash), None, false) = (cache_key, stored, remembered, user.password_must_change) {
             self.remember(k, hash);
@@ -323,13 +323,13 @@ pub fn normalise_login(login: &str) -> String {
 }
 
 /// The TOTP generator for a base32 secret (RFC 6238: SHA-1, 6 digits, 30 s, one step of skew).
-pub fn totp(secret_base32: &str, login: &str) -> ApiResult<TOTP> {
+pub fn totp(secret_base32: &str, login: &str) -> AppResult<TOTP> {
     let bytes = Secret::Encoded(secret_base32.to_string()).to_bytes().map_err(|_| bad_code_format())?;
     TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, Some(ISSUER.into()), login.into()).map_err(|_| bad_code_format())
 }
 
-fn bad_code_format() -> ApiError {
-    ApiError::field("totp_secret", "TOTP の秘密鍵が正しくありません", "the TOTP secret is not valid")
+fn bad_code_format() -> AppError {
+    AppError::field("totp_secret", "TOTP の秘密鍵が正しくありません", "the TOTP secret is not valid")
 }
 
 /// A fresh random secret, base32, for enrolment.
@@ -352,7 +352,7 @@ pub fn totp_matches(secret_base32: &str, login: &str, code: &str) -> bool {
 }
 
 /// Uses up a TOTP step: false when it (or a later one) was used before.
-async fn take_step(store: &Store, user: &UserRow, step: i64) -> ApiResult<bool> {
+async fn take_step(store: &Store, user: &UserRow, step: i64) -> AppResult<bool> {
     let mut tx = store.begin(actor(user)).await?;
     let fresh = tx.take_totp_step(&user.id, step).await?;
     tx.commit().await?;
@@ -369,7 +369,7 @@ pub fn delay_after(failures: i64) -> Option<Duration> {
     (over >= 0).then(|| Duration::from_secs(1u64 << over.clamp(0, 20)).min(MAX_DELAY))
 }
 
-async fn record_failure(store: &Store, user: &UserRow, key: LoginKey<'_>) -> ApiResult<()> {
+async fn record_failure(store: &Store, user: &UserRow, key: LoginKey<'_>) -> AppResult<()> {
     let mut tx = store.begin(actor(user)).await?;
     let count = tx.bump_login_failures(key).await?;
     if let Some(delay) = delay_after(count) {

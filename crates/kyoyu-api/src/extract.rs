@@ -154,10 +154,7 @@ impl FromRequestParts<AppState> for Caller {
 /// The caller behind a session or API token; with `web_only` (the web UI's cookie), only a
 /// web session's token, so an API token never opens the web UI.
 pub async fn caller_by_token(state: &AppState, token: &str, web_only: bool) -> Result<Caller, ApiError> {
-    let hash = crate::auth::token_hash(token.trim());
-    let (user, org) =
-        state.store.user_by_token_hash(&hash, &kyoyu_store::now(), web_only).await?.ok_or(ApiError::UNAUTHORIZED)?;
-    Ok(Caller::authenticated(user, org, Some(hash)))
+    Ok(Caller::by_token(&state.app, token, web_only).await?)
 }
 
 /// A caller authenticated by a bearer token or, for TAXII clients, by HTTP Basic with their
@@ -184,8 +181,7 @@ async fn basic_or_bearer(parts: &mut Parts, state: &AppState) -> Result<Caller, 
     let (login, password) = text.split_once(':').ok_or(ApiError::UNAUTHORIZED)?;
     let address = ClientAddress::of(parts, state);
     let attempt = Attempt { login, password, code: None, address: &address.0, door: Door::Basic };
-    let (user, org) = state.app.logins.authenticate(&state.store, attempt).await?;
-    Ok(Caller::authenticated(user, org, None))
+    Ok(Caller::by_password(&state.app, attempt).await?)
 }
 
 /// The client's address, for log-in throttling: the peer, or, when the peer is a trusted

@@ -70,14 +70,14 @@ async fn view(app: &App, caller: &Caller, id: &str) -> AppResult<AdvisoryView> {
     let a = app.store.get_advisory(&scope, id).await?.ok_or(AppError::NotFound)?;
     let hops = app.store.hops_of(&scope, id).await?;
     let acks = app.store.acks_of(&scope, id).await?;
-    let coordinator = caller.org.kind == OrgKind::Coordinator;
-    let downstream = downstream_of(&hops, &caller.org.id);
+    let coordinator = caller.org().kind == OrgKind::Coordinator;
+    let downstream = downstream_of(&hops, &caller.org().id);
     let deliveries = hops
         .iter()
-        .filter(|h| coordinator || downstream.contains(&h.from_org_id) || h.to_org_id == caller.org.id)
+        .filter(|h| coordinator || downstream.contains(&h.from_org_id) || h.to_org_id == caller.org().id)
         .map(|h| delivery(h, acks.iter().find(|k| k.org_id == h.to_org_id)))
         .collect();
-    let acknowledged = acks.iter().any(|k| k.org_id == caller.org.id);
+    let acknowledged = acks.iter().any(|k| k.org_id == caller.org().id);
     let actions = actions_on(app, caller, &a, &hops).await?;
     Ok(AdvisoryView::new(a, coordinator, deliveries, acknowledged, actions))
 }
@@ -89,10 +89,10 @@ async fn actions_on(app: &App, caller: &Caller, a: &AdvisoryRow, hops: &[HopRow]
     let state = AdvisoryState {
         facts: facts(&world, &a.draft, a.draft.tlp)?,
         issued: a.status == AdvisoryStatus::Issued,
-        received: hops.iter().find(|h| h.to_org_id == caller.org.id).map(|h| h.tlp),
+        received: hops.iter().find(|h| h.to_org_id == caller.org().id).map(|h| h.tlp),
         delivered_to: &delivered_to,
     };
-    Ok(kyoyu_policy::advisory_actions(&caller.principal, &state, &world.directory()))
+    Ok(kyoyu_policy::advisory_actions(&caller.principal(), &state, &world.directory()))
 }
 
 /// The organisation and everyone its relays reached, directly or further down.
@@ -132,7 +132,7 @@ fn delivery(h: &HopRow, ack: Option<&AckRow>) -> DeliveryView {
 
 /// Drafts a new advisory (第1報).
 pub async fn create_advisory(app: &App, caller: &Caller, input: AdvisoryInput) -> AppResult<AdvisoryView> {
-    kyoyu_policy::check_coordinator_officer(&caller.principal)?;
+    kyoyu_policy::check_coordinator_officer(&caller.principal())?;
     let draft = input.into_draft()?;
     let mut tx = app.store.begin(caller.actor()).await?;
     let world = app.world(&mut tx).await?;
@@ -153,7 +153,7 @@ fn new_row(chain_id: String, sequence: i64, caller: &Caller, draft: AdvisoryDraf
         chain_identifier: None,
         sequence,
         status: AdvisoryStatus::Draft,
-        author_org_id: caller.org.id.clone(),
+        author_org_id: caller.org().id.clone(),
         draft,
         created_at: now(),
         issued_at: None,
@@ -162,7 +162,7 @@ fn new_row(chain_id: String, sequence: i64, caller: &Caller, draft: AdvisoryDraf
 
 async fn save(tx: &mut Tx, world: &World, a: &AdvisoryRow, caller: &Caller) -> AppResult<()> {
     let grants = kyoyu_policy::advisory_grants(&facts(world, &a.draft, a.draft.tlp)?, &[], world.facts_of());
-    tx.save_advisory(a, &caller.user.id, &grants).await?;
+    tx.save_advisory(a, &caller.user().id, &grants).await?;
     crate::stix::keep_advisory(tx, world, a).await?;
     regrant(tx, world, &a.id, &a.draft).await
 }
@@ -182,7 +182,7 @@ fn require_draft(a: &AdvisoryRow) -> AppResult<()> {
 pub async fn update_advisory(app: &App, caller: &Caller, id: &str, input: AdvisoryInput) -> AppResult<AdvisoryView> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let mut a = readable(&mut tx, caller, id).await?;
-    kyoyu_policy::check_coordinator_officer(&caller.principal)?;
+    kyoyu_policy::check_coordinator_officer(&caller.principal())?;
     require_draft(&a)?;
     a.draft = input.apply_to(&a.draft)?;
     let world = app.world(&mut tx).await?;
@@ -197,7 +197,7 @@ pub async fn update_advisory(app: &App, caller: &Caller, id: &str, input: Adviso
 pub async fn create_follow_up(app: &App, caller: &Caller, id: &str, input: AdvisoryInput) -> AppResult<AdvisoryView> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let previous = readable(&mut tx, caller, id).await?;
-    kyoyu_policy::check_coordinator_officer(&caller.principal)?;
+    kyoyu_policy::check_coordinator_officer(&caller.principal())?;
     let draft = input.apply_to(&previous.draft)?;
     let world = app.world(&mut tx).await?;
     check_draft(&mut tx, &world, caller, &draft).await?;
@@ -339,7 +339,7 @@ fn advisory_text(d: &AdvisoryDraft) -> String {
 pub async fn issue_advisory(app: &App, caller: &Caller, id: &str) -> AppResult<AdvisoryView> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let mut a = readable(&mut tx, caller, id).await?;
-    kyoyu_policy::check_coordinator_officer(&caller.principal)?;
+    kyoyu_policy::check_coordinator_officer(&caller.principal())?;
     require_draft(&a)?;
     a.draft.check_issuable()?;
     let world = app.world(&mut tx).await?;
@@ -410,7 +410,7 @@ pub async fn relay_advisory(app: &App, caller: &Caller, id: &str, body: RelayReq
     // Concurrent relays of one advisory run one after the other.
     tx.lock_advisory(&a.id).await?;
     let hops = tx.all_hops(&a.id).await?;
-    let received = hops.iter().find(|h| h.to_org_id == caller.org.id).ok_or_else(|| {
+    let received = hops.iter().find(|h| h.to_org_id == caller.org().id).ok_or_else(|| {
         AppError::forbidden(
             "伝達できるのはこの情報提供を受け取った組織です",
             "only an organisation that received this advisory relays it",
@@ -426,7 +426,7 @@ pub async fn relay_advisory(app: &App, caller: &Caller, id: &str, body: RelayReq
     for target in &targets {
         let result = match world.org(target) {
             None => Err(FieldError::unknown_code("org_ids", target)),
-            Some(org) => kyoyu_policy::check_relay(&caller.principal, &org.facts(), &f),
+            Some(org) => kyoyu_policy::check_relay(&caller.principal(), &org.facts(), &f),
         };
         if let Err(e) = result {
             errors.push(e);
@@ -441,7 +441,7 @@ pub async fn relay_advisory(app: &App, caller: &Caller, id: &str, body: RelayReq
     for target in &targets {
         let h = HopRow {
             id: new_id(),
-            from_org_id: caller.org.id.clone(),
+            from_org_id: caller.org().id.clone(),
             to_org_id: target.clone(),
             tlp,
             copy: false,
@@ -472,15 +472,15 @@ pub async fn acknowledge_advisory(app: &App, caller: &Caller, id: &str, body: Ac
     let status = body.status.ok_or_else(|| FieldError::required("status"))?;
     let mut tx = app.store.begin(caller.actor()).await?;
     let a = readable(&mut tx, caller, id).await?;
-    if !tx.all_hops(&a.id).await?.iter().any(|h| h.to_org_id == caller.org.id) {
+    if !tx.all_hops(&a.id).await?.iter().any(|h| h.to_org_id == caller.org().id) {
         return Err(AppError::forbidden(
             "受領確認はこの情報提供を受け取った組織が行います",
             "only a receiving organisation acknowledges",
         ));
     }
     let ack = AckRow {
-        org_id: caller.org.id.clone(),
-        user_id: caller.user.id.clone(),
+        org_id: caller.org().id.clone(),
+        user_id: caller.user().id.clone(),
         status,
         comment: body.comment.unwrap_or_default(),
         created_at: now(),
@@ -521,7 +521,7 @@ pub async fn count_advisories(app: &App, caller: &Caller, f: &AdvisoryFilter) ->
 /// for everyone else it does not exist.
 async fn thread_member(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<AdvisoryRow> {
     let a = readable(tx, caller, id).await?;
-    if kyoyu_policy::in_question_thread(&caller.principal.org) && a.status == AdvisoryStatus::Issued {
+    if kyoyu_policy::in_question_thread(&caller.principal().org) && a.status == AdvisoryStatus::Issued {
         Ok(a)
     } else {
         Err(AppError::NotFound)
@@ -542,8 +542,8 @@ pub async fn ask_question(app: &App, caller: &Caller, id: &str, body: QuestionRe
     }
     let mut tx = app.store.begin(caller.actor()).await?;
     let a = thread_member(&mut tx, caller, id).await?;
-    let q = QuestionRow { id: new_id(), author_org_id: caller.org.id.clone(), text: text.clone(), created_at: now() };
-    tx.insert_question(&a.id, &q, &caller.user.id).await?;
+    let q = QuestionRow { id: new_id(), author_org_id: caller.org().id.clone(), text: text.clone(), created_at: now() };
+    tx.insert_question(&a.id, &q, &caller.user().id).await?;
     tx.audit("advisory.question", "advisory", &a.id, json!({"question_id": q.id})).await?;
     // Everyone in the thread but the author hears of it.
     let world = app.world(&mut tx).await?;
@@ -552,7 +552,7 @@ pub async fn ask_question(app: &App, caller: &Caller, id: &str, body: QuestionRe
     members.extend(a.draft.recipients.iter().map(|r| r.ministry_org_id.clone()));
     members.sort();
     members.dedup();
-    for org in members.iter().filter(|o| **o != caller.org.id) {
+    for org in members.iter().filter(|o| **o != caller.org().id) {
         let users = tx.advisory_readers_in(&a.id, org).await?;
         let notice = Notice {
             kind: "advisory.question",
@@ -612,7 +612,7 @@ pub async fn request_scope_widening(
     let report_id = body.report_id.ok_or_else(|| FieldError::required("report_id"))?;
     let mut tx = app.store.begin(caller.actor()).await?;
     let a = readable(&mut tx, caller, id).await?;
-    kyoyu_policy::check_coordinator_officer(&caller.principal)?;
+    kyoyu_policy::check_coordinator_officer(&caller.principal())?;
     require_draft(&a)?;
     if !a.draft.source_report_ids.contains(&report_id) {
         return Err(FieldError::new(
@@ -636,7 +636,7 @@ pub async fn request_scope_widening(
         requested_at: now(),
         answered_at: None,
         answered_by: None,
-        author_org_id: caller.org.id.clone(),
+        author_org_id: caller.org().id.clone(),
         originator_org_id: report.chain.originator_org_id.clone(),
         secretariat_org_id: report.chain.secretariat_org_id.clone(),
         target_tlp: Some(a.draft.tlp),
@@ -647,7 +647,7 @@ pub async fn request_scope_widening(
     notify_widening(app, &mut tx, &first, &w.id, "依頼 request").await?;
     tx.audit("scope_widening.request", "scope_widening", &w.id, json!({"advisory_id": a.id})).await?;
     tx.commit().await?;
-    Ok(WideningView::new(&w, &caller.principal))
+    Ok(WideningView::new(&w, &caller.principal()))
 }
 
 async fn visible_widening(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<kyoyu_store::WideningRow> {
@@ -662,7 +662,7 @@ async fn visible_widening(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<k
 pub async fn relay_scope_widening(app: &App, caller: &Caller, id: &str) -> AppResult<WideningView> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let w = visible_widening(&mut tx, caller, id).await?;
-    kyoyu_policy::check_widening_relay(&caller.principal, w.secretariat_org_id.as_deref())?;
+    kyoyu_policy::check_widening_relay(&caller.principal(), w.secretariat_org_id.as_deref())?;
     let (from, to) = (WideningStatus::AtSecretariat, WideningStatus::Pending);
     if w.status != from || !tx.set_widening_status(&w.id, from, to, None).await? {
         return Err(AppError::conflict("この依頼は伝達済みです", "this request has already been relayed"));
@@ -677,7 +677,7 @@ pub async fn relay_scope_widening(app: &App, caller: &Caller, id: &str) -> AppRe
 async fn widening_now(app: &App, caller: &Caller, id: &str) -> AppResult<WideningView> {
     let rows = app.store.list_widenings(&caller.scope()).await?;
     let w = rows.iter().find(|w| w.id == id).ok_or(AppError::NotFound)?;
-    Ok(WideningView::new(w, &caller.principal))
+    Ok(WideningView::new(w, &caller.principal()))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -696,9 +696,9 @@ pub async fn answer_scope_widening(
     let grant = body.grant.ok_or_else(|| FieldError::required("grant"))?;
     let mut tx = app.store.begin(caller.actor()).await?;
     let w = visible_widening(&mut tx, caller, id).await?;
-    kyoyu_policy::check_widening_answer(&caller.principal, &w.originator_org_id)?;
+    kyoyu_policy::check_widening_answer(&caller.principal(), &w.originator_org_id)?;
     let status = if grant { WideningStatus::Granted } else { WideningStatus::Refused };
-    let answered = (now(), caller.user.id.clone());
+    let answered = (now(), caller.user().id.clone());
     let from = WideningStatus::Pending;
     if w.status != from || !tx.set_widening_status(&w.id, from, status, Some((&answered.0, &answered.1))).await? {
         return Err(AppError::conflict("この依頼には回答済みです", "this request has already been answered"));
@@ -712,5 +712,5 @@ pub async fn answer_scope_widening(
 
 pub async fn list_scope_widenings(app: &App, caller: &Caller) -> AppResult<WideningList> {
     let rows = app.store.list_widenings(&caller.scope()).await?;
-    Ok(WideningList { items: rows.iter().map(|w| WideningView::new(w, &caller.principal)).collect() })
+    Ok(WideningList { items: rows.iter().map(|w| WideningView::new(w, &caller.principal())).collect() })
 }

@@ -1,23 +1,53 @@
 //! Who an operation runs as: an authenticated user with their organisation.
 
+use crate::login::Attempt;
+use crate::{App, AppError, AppResult};
 use kyoyu_policy::{Principal, ReadScope};
 use kyoyu_store::{OrgRow, UserRow};
 
 /// The authenticated user. Every operation takes one, and the read scope it yields is the
-/// only key to item queries.
+/// only key to item queries. Only this crate makes one, from a token or a password it has
+/// checked itself (or for a digest's recipient), so no adapter can run an operation as
+/// anyone but who signed in.
 #[derive(Clone)]
 pub struct Caller {
-    pub principal: Principal,
-    pub user: UserRow,
-    pub org: OrgRow,
+    principal: Principal,
+    user: UserRow,
+    org: OrgRow,
     /// The hash of the session token the caller came with (none for HTTP Basic).
-    pub session_hash: Option<String>,
+    session_hash: Option<String>,
 }
 
 impl Caller {
-    /// The caller behind a user and organisation the adapter authenticated.
-    pub fn authenticated(user: UserRow, org: OrgRow, session_hash: Option<String>) -> Caller {
-        Caller { principal: principal(&user, &org), user, org, session_hash }
+    /// The caller behind a session or API token; with `web_only` (the web UI's cookie), only
+    /// a web session's token, so an API token never opens the web UI.
+    pub async fn by_token(app: &App, token: &str, web_only: bool) -> AppResult<Caller> {
+        let hash = crate::auth::token_hash(token.trim());
+        let found = app.store.user_by_token_hash(&hash, &kyoyu_store::now(), web_only).await?;
+        let (user, org) = found.ok_or(AppError::Unauthenticated)?;
+        Ok(Caller { principal: principal(&user, &org), user, org, session_hash: Some(hash) })
+    }
+
+    /// The caller behind a log-in and password (HTTP Basic for TAXII clients).
+    pub async fn by_password(app: &App, attempt: Attempt<'_>) -> AppResult<Caller> {
+        let (user, org) = app.logins.authenticate(&app.store, attempt).await?;
+        Ok(Caller { principal: principal(&user, &org), user, org, session_hash: None })
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    pub fn user(&self) -> &UserRow {
+        &self.user
+    }
+
+    pub fn org(&self) -> &OrgRow {
+        &self.org
+    }
+
+    pub fn session_hash(&self) -> Option<&str> {
+        self.session_hash.as_deref()
     }
 
     /// Another user, for work done on their behalf (their digest): only this crate makes one,
@@ -40,6 +70,6 @@ impl Caller {
 }
 
 /// The policy's view of a user.
-pub fn principal(user: &UserRow, org: &OrgRow) -> Principal {
+fn principal(user: &UserRow, org: &OrgRow) -> Principal {
     Principal { user_id: user.id.clone(), org: org.facts(), roles: user.roles.clone(), need_to_know: user.need_to_know }
 }

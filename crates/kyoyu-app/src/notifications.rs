@@ -15,8 +15,8 @@ pub async fn list_notifications(app: &App, caller: &Caller, unread: bool) -> App
 
 pub async fn mark_all_read(app: &App, caller: &Caller) -> AppResult<Done> {
     let mut tx = app.store.begin(caller.actor()).await?;
-    tx.mark_notifications_read(&caller.user.id, &kyoyu_store::now()).await?;
-    tx.audit("notifications.read", "user", &caller.user.id, json!({})).await?;
+    tx.mark_notifications_read(&caller.user().id, &kyoyu_store::now()).await?;
+    tx.audit("notifications.read", "user", &caller.user().id, json!({})).await?;
     tx.commit().await?;
     Ok(Done { ok: true })
 }
@@ -26,7 +26,7 @@ pub async fn mark_all_read(app: &App, caller: &Caller) -> AppResult<Done> {
 /// is not the coordinator's to see. Mail about an anonymised chain is not listed (see
 /// `Store::list_outbox`).
 pub async fn list_outbox(app: &App, caller: &Caller, unsent: bool) -> AppResult<OutboxList> {
-    kyoyu_policy::check_system_admin(&caller.principal)?;
+    kyoyu_policy::check_system_admin(&caller.principal())?;
     let rows = app.store.list_outbox(caller.org_id(), unsent, 100).await?;
     let items = rows
         .into_iter()
@@ -47,7 +47,7 @@ pub async fn list_outbox(app: &App, caller: &Caller, unsent: bool) -> AppResult<
 /// Sends every user a digest of their unread notifications, built with the same policy as
 /// the list: what a user can no longer read is not in it.
 pub async fn send_digests(app: &App, caller: &Caller) -> AppResult<Sent> {
-    kyoyu_policy::check_system_admin(&caller.principal)?;
+    kyoyu_policy::check_system_admin(&caller.principal())?;
     let mut sent = 0;
     for user in app.store.list_users(None).await?.into_iter().filter(|u| u.active) {
         let Some((user, org)) = app.store.user_with_org(&user.id).await? else { continue };
@@ -65,14 +65,14 @@ pub async fn send_digests(app: &App, caller: &Caller) -> AppResult<Sent> {
         let notice = Notice {
             kind: "digest",
             object_type: "digest",
-            object_id: &recipient.user.id,
+            object_id: &recipient.user().id,
             subject: format!("[kyoyu] 未読 {} 件 / {} unread", unread.len(), unread.len()),
             body: lines.join("\n"),
             tlp: Tlp::Green,
             link_path: "/api/v1/notifications".into(),
         };
-        notify::notify(&mut tx, &app.mail, std::slice::from_ref(&recipient.user), &notice).await?;
-        tx.audit("notifications.digest", "user", &recipient.user.id, json!({"items": unread.len()})).await?;
+        notify::notify(&mut tx, &app.mail, std::slice::from_ref(recipient.user()), &notice).await?;
+        tx.audit("notifications.digest", "user", &recipient.user().id, json!({"items": unread.len()})).await?;
         tx.commit().await?;
         sent += 1;
     }

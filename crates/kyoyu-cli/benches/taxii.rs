@@ -218,9 +218,9 @@ async fn main() {
     let (target, store) = Target::new(None).await;
     let users = seed::seed_demo(&store, Passwords::For(&["nisc.cip"])).await.unwrap();
     let me = users.iter().find(|u| u.login == "nisc.cip").unwrap();
-    let user = store.find_user_by_login(&me.login).await.unwrap().unwrap();
-    let org = store.get_org(&user.org_id).await.unwrap().unwrap();
-    let importer = kyoyu_app::caller::principal(&user, &org);
+    let app = kyoyu_app::App::new(store.clone(), Default::default());
+    let caller = kyoyu_app::Caller::by_token(&app, &me.token, false).await.unwrap();
+    let importer = caller.principal().clone();
     let server = target.serve();
     let kyoyu = Peer {
         name: "kyoyu",

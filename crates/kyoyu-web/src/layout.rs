@@ -97,8 +97,8 @@ pub fn shell(lang: Lang, title: &str, nav: Option<Markup>, body: Markup) -> Mark
 }
 
 fn nav(web: &Web) -> Markup {
-    let p = &web.caller.principal;
-    let kind = web.caller.org.kind;
+    let p = &web.caller.principal();
+    let kind = web.caller.org().kind;
     let admin = p.has_role(Role::Admin) || p.has_role(Role::SystemAdmin);
     html! {
         nav {
@@ -111,7 +111,7 @@ fn nav(web: &Web) -> Markup {
             a href="/notifications" { (web.t("通知", "Notifications")) }
             a href="/statistics" { (web.t("統計", "Statistics")) }
             @if admin { a href="/admin" { (web.t("管理", "Administration")) } }
-            a href="/account" title=(web.t(&web.caller.org.name_ja, &web.caller.org.name_en)) { (web.caller.user.login) }
+            a href="/account" title=(web.t(&web.caller.org().name_ja, &web.caller.org().name_en)) { (web.caller.user().login) }
             form.inline method="post" action="/logout" {
                 (csrf(web))
                 button type="submit" { (web.t("ログアウト", "Log out")) }

@@ -45,9 +45,9 @@ fn done_notice(lang: Lang, q: &HashMap<String, String>) -> Markup {
 pub async fn overview(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {
     let lang = web.lang;
     let names = Names::load(&state).await?;
-    let org_id = q.get("org_id").cloned().unwrap_or_else(|| web.caller.org.id.clone());
+    let org_id = q.get("org_id").cloned().unwrap_or_else(|| web.caller.org().id.clone());
     let users = ops::list_users(&state.app, &web.caller, Some(&org_id)).await.map_err(ApiError::from)?.items;
-    let system = web.caller.principal.has_role(Role::SystemAdmin);
+    let system = web.caller.principal().has_role(Role::SystemAdmin);
     let body = html! {
         (done_notice(lang, &q))
         h2 { (lang.t("利用者", "Users")) }
@@ -120,10 +120,10 @@ fn toggle(web: &Web, user_id: &str, field: &str, on: bool) -> Markup {
 
 fn new_user_form(web: &Web, names: &Names) -> Markup {
     let lang = web.lang;
-    let system = web.caller.principal.has_role(Role::SystemAdmin);
+    let system = web.caller.principal().has_role(Role::SystemAdmin);
     let mut orgs: Vec<(&str, String)> = names
         .all()
-        .filter(|o| system || o.id == web.caller.org.id)
+        .filter(|o| system || o.id == web.caller.org().id)
         .map(|o| (o.id.as_str(), lang.t(&o.name_ja, &o.name_en).to_string()))
         .collect();
     orgs.sort_by(|a, b| a.1.cmp(&b.1));
@@ -132,7 +132,7 @@ fn new_user_form(web: &Web, names: &Names) -> Markup {
             form.card method="post" action="/admin/users" {
                 (csrf(web))
                 label for="u-org" { (lang.t("組織", "Organisation")) }
-                select #u-org name="org_id" { @for (id, name) in &orgs { option value=(id) selected[*id == web.caller.org.id] { (name) } } }
+                select #u-org name="org_id" { @for (id, name) in &orgs { option value=(id) selected[*id == web.caller.org().id] { (name) } } }
                 label for="u-login" { (lang.t("ログイン名", "Log-in")) } input #u-login type="text" name="login" required;
                 label for="u-name" { (lang.t("氏名", "Name")) } input #u-name type="text" name="display_name" required;
                 label for="u-email" { (lang.t("電子メールアドレス", "E-mail")) } input #u-email type="email" name="email";
@@ -283,7 +283,7 @@ fn tokens_body(web: &Web, user_id: &str, tokens: &[TokenRow], new_token: Option<
             } }
         }
         // Only the owner mints a token: an administrator lists and revokes.
-        @if user_id == web.caller.user.id { form.card method="post" action={ "/admin/users/" (user_id) "/tokens" } {
+        @if user_id == web.caller.user().id { form.card method="post" action={ "/admin/users/" (user_id) "/tokens" } {
             (csrf(web))
             label for="t-label" { (lang.t("トークンの名前", "Token label")) } input #t-label type="text" name="label" required;
             label for="t-days" { (lang.t("有効日数（空欄は無期限）", "Valid for days (blank: no expiry)")) } input #t-days type="number" name="expires_in_days" min="1";

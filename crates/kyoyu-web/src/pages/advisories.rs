@@ -224,8 +224,8 @@ pub async fn new_form(State(state): State<AppState>, web: Web, Query(q): Query<H
     if let Some(source) = q.get("source") {
         st.set("source_report_ids", source);
     }
-    st.set("contact.name", &web.caller.user.display_name);
-    st.set("contact.email", web.caller.user.email.as_deref().unwrap_or(""));
+    st.set("contact.name", &web.caller.user().display_name);
+    st.set("contact.email", web.caller.user().email.as_deref().unwrap_or(""));
     let c = choices(&state, &web, &st, &names).await?;
     ok(page(&web, web.t("情報提供の作成", "New advisory"), draft_form(&web, &st, &c, "/advisories/new", &[])))
 }

@@ -23,11 +23,11 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     let lang = web.lang;
     let widenings = super::widenings::described(&state, &web).await?;
     let open: Vec<_> = widenings.into_iter().filter(|(w, _)| w.status.is_open()).collect();
-    let asked = match web.caller.org.kind {
+    let asked = match web.caller.org().kind {
         OrgKind::Ministry | OrgKind::Coordinator => Some(with_questions(&state, &web, &advisories).await),
         _ => None,
     };
-    let body = match web.caller.org.kind {
+    let body = match web.caller.org().kind {
         OrgKind::Operator => html! {
             div.actions { a.button href="/reports/new" { (lang.t("新規報告", "File a report")) } }
             h2 { (lang.t("自社の報告", "My reports")) }
@@ -71,7 +71,7 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     };
     ok(page(
         &web,
-        &format!("{} — {}", lang.t("ホーム", "Home"), lang.t(&web.caller.org.name_ja, &web.caller.org.name_en)),
+        &format!("{} — {}", lang.t("ホーム", "Home"), lang.t(&web.caller.org().name_ja, &web.caller.org().name_en)),
         body,
     ))
 }

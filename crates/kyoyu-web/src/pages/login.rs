@@ -184,7 +184,7 @@ pub async fn logout(State(state): State<AppState>, web: Web, jar: CookieJar, for
     if let Some(token) = jar.get(SESSION_COOKIE) {
         let mut tx = state.store.begin(web.caller.actor()).await?;
         tx.revoke_token_by_hash(&kyoyu_api::auth::token_hash(token.value()), &kyoyu_store::now()).await?;
-        tx.audit("session.end", "user", &web.caller.user.id, json!({})).await?;
+        tx.audit("session.end", "user", &web.caller.user().id, json!({})).await?;
         tx.commit().await?;
     }
     Ok((jar.remove(removal(SESSION_COOKIE)), Redirect::to("/login")).into_response())
@@ -205,20 +205,20 @@ pub async fn switch_lang(Path(code): Path<String>, headers: HeaderMap, jar: Cook
 
 /// The account page: who I am, and two-factor enrolment with a QR code.
 pub async fn account(State(state): State<AppState>, web: Web) -> WebResult {
-    let enrolled = state.store.totp_secret(&web.caller.user.id).await?.is_some();
+    let enrolled = state.store.totp_secret(&web.caller.user().id).await?.is_some();
     let enrol = if enrolled { None } else { Some(new_totp_secret()) };
     ok(account_page(&web, enrol.as_deref(), None))
 }
 
 fn account_page(web: &Web, enrol: Option<&str>, message: Option<(&str, &str)>) -> Markup {
-    let user = &web.caller.user;
+    let user = &web.caller.user();
     let roles: Vec<String> = user.roles.iter().map(|r| crate::i18n::Label::label(*r, web.lang)).collect();
     let body = html! {
         @if let Some((ja, en)) = message { div.notice role="status" { (web.t(ja, en)) } }
         table { tbody {
             tr { th { (web.t("ログイン名", "Log-in name")) } td { (user.login) } }
             tr { th { (web.t("氏名", "Name")) } td { (user.display_name) } }
-            tr { th { (web.t("組織", "Organisation")) } td { (web.caller.org.name_ja) " / " (web.caller.org.name_en) } }
+            tr { th { (web.t("組織", "Organisation")) } td { (web.caller.org().name_ja) " / " (web.caller.org().name_en) } }
             tr { th { (web.t("役割", "Roles")) } td { (roles.join("、")) } }
             tr { th { (web.t("知る必要", "Need to know")) } td { (if user.need_to_know { web.t("あり", "yes") } else { web.t("なし", "no") }) } }
         } }
@@ -271,7 +271,7 @@ pub async fn enrol_totp(State(state): State<AppState>, web: Web, form: FormData)
     web.check_csrf(&form)?;
     let secret = form.get("secret").unwrap_or_default().to_string();
     let code = form.get("code").unwrap_or_default();
-    if !totp_matches(&secret, &web.caller.user.login, code) {
+    if !totp_matches(&secret, &web.caller.user().login, code) {
         let msg =
             ("コードが一致しません。もう一度読み取ってください。", "The code does not match; scan again and retry.");
         return ok(account_page(&web, Some(&secret), Some(msg)));
@@ -285,7 +285,7 @@ pub async fn enrol_totp(State(state): State<AppState>, web: Web, form: FormData)
 pub async fn remove_totp(State(state): State<AppState>, address: ClientAddress, web: Web, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
     let attempt = Attempt {
-        login: &web.caller.user.login,
+        login: &web.caller.user().login,
         password: form.get("password").unwrap_or_default(),
         code: form.get("code"),
         address: &address.0,
@@ -306,9 +306,9 @@ pub async fn remove_totp(State(state): State<AppState>, address: ClientAddress, 
 
 async fn set_totp(state: &AppState, web: &Web, secret: Option<&str>) -> Result<(), ApiError> {
     let mut tx = state.store.begin(web.caller.actor()).await?;
-    tx.set_totp_secret(&web.caller.user.id, secret, &kyoyu_store::now()).await?;
+    tx.set_totp_secret(&web.caller.user().id, secret, &kyoyu_store::now()).await?;
     let action = if secret.is_some() { "user.totp_enrol" } else { "user.totp_remove" };
-    tx.audit(action, "user", &web.caller.user.id, json!({})).await?;
+    tx.audit(action, "user", &web.caller.user().id, json!({})).await?;
     tx.commit().await?;
     Ok(())
 }

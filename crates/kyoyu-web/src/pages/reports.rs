@@ -95,7 +95,7 @@ fn org_choices(names: &Names, lang: Lang, me: &str) -> Vec<(String, String)> {
 }
 
 fn sender_defaults(st: &mut FormState, web: &Web) {
-    let u = &web.caller.user;
+    let u = &web.caller.user();
     st.set("sender_contact.name", &u.display_name);
     st.set("sender_contact.email", u.email.as_deref().unwrap_or(""));
     st.set("sender_contact.phone", u.phone.as_deref().unwrap_or(""));
@@ -134,7 +134,7 @@ pub async fn new_form(State(state): State<AppState>, web: Web, Query(q): Query<H
         }
         None => FormState::default(),
     };
-    st.set("sector", web.caller.org.sector.as_deref().unwrap_or(""));
+    st.set("sector", web.caller.org().sector.as_deref().unwrap_or(""));
     sender_defaults(&mut st, &web);
     ok(new_page(&web, &st, follow_up.as_deref(), &names))
 }

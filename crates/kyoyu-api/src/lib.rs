@@ -17,7 +17,6 @@ pub mod openapi;
 pub use kyoyu_app::notify;
 pub mod query;
 pub mod reports;
-pub mod seed;
 pub mod stix;
 pub mod taxii;
 

@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod notify;
 pub mod reads;
 pub mod reports;
+pub mod seed;
 pub mod stix;
 pub mod views;
 pub mod world;

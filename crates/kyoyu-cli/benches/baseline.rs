@@ -75,7 +75,7 @@ struct World {
 }
 
 async fn build_world(store: &Store) -> World {
-    kyoyu_api::seed::install_reference(store).await.unwrap();
+    kyoyu_app::seed::install_reference(store).await.unwrap();
     let mut tx = store.begin(Default::default()).await.unwrap();
     let sectors = tx.list_sectors().await.unwrap();
     for s in &sectors {

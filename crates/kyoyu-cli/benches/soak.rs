@@ -15,7 +15,7 @@
 mod common;
 
 use common::{rss_kb, Target};
-use kyoyu_api::seed::{self, Passwords};
+use kyoyu_app::seed::{self, Passwords};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -4,8 +4,8 @@ mod taxii;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use kyoyu_api::seed::{self, Credential};
 use kyoyu_api::ServerConfig;
+use kyoyu_app::seed::{self, Credential};
 use kyoyu_store::Store;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

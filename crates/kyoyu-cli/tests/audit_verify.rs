@@ -14,8 +14,8 @@ fn verify(target: &Target) -> (bool, String) {
 /// A fresh installation: installing the reference data writes several audit entries.
 async fn installation() -> Target {
     let (target, store) = Target::from_env().await;
-    kyoyu_api::seed::install_reference(&store).await.unwrap();
-    kyoyu_api::seed::bootstrap_admin(&store).await.unwrap();
+    kyoyu_app::seed::install_reference(&store).await.unwrap();
+    kyoyu_app::seed::bootstrap_admin(&store).await.unwrap();
     store.close().await;
     target
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use common::Target;
-use kyoyu_api::seed::{self, Credential, Passwords};
+use kyoyu_app::seed::{self, Credential, Passwords};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::process::Command;

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{flood, rss_kb, Target};
-use kyoyu_api::seed::{self, Passwords};
+use kyoyu_app::seed::{self, Passwords};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{get_json, Target};
-use kyoyu_api::seed::{self, Passwords};
+use kyoyu_app::seed::{self, Passwords};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};

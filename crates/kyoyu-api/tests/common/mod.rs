@@ -6,7 +6,7 @@ mod python;
 #[allow(unused_imports)]
 pub use python::python_with;
 
-use kyoyu_api::seed::{self, Credential, Passwords};
+use kyoyu_app::seed::{self, Credential, Passwords};
 use kyoyu_store::Store;
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -5,7 +5,7 @@
 
 pub mod browser;
 
-use kyoyu_api::seed::{self, Credential, Passwords};
+use kyoyu_app::seed::{self, Credential, Passwords};
 use kyoyu_store::Store;
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! world: every sector with its CEPTOAR and two operators, and users of every kind.
 
 use crate::auth;
-use crate::error::ApiResult;
+use crate::AppResult;
 use kyoyu_domain::codes::{OrgKind, Role};
 use kyoyu_domain::reference::{default_dependencies, MINISTRIES, SECTORS, SERVICE_LEVELS};
 use kyoyu_store::{
@@ -39,7 +39,7 @@ fn org(kind: OrgKind, name_ja: &str, name_en: &str, sector: Option<&str>) -> Org
     }
 }
 
-async fn add_org(tx: &mut Tx, o: &OrgRow) -> ApiResult<()> {
+async fn add_org(tx: &mut Tx, o: &OrgRow) -> AppResult<()> {
     tx.insert_org(o).await?;
     tx.audit("org.create", "org", &o.id, json!({"kind": o.kind, "name_en": o.name_en})).await?;
     Ok(())
@@ -48,7 +48,7 @@ async fn add_org(tx: &mut Tx, o: &OrgRow) -> ApiResult<()> {
 /// On an empty database: the coordinator, the five ministries, the fifteen sectors with
 /// their jurisdiction, the service-level rules and the sector dependencies. True when it
 /// installed them.
-pub async fn install_reference(store: &Store) -> ApiResult<bool> {
+pub async fn install_reference(store: &Store) -> AppResult<bool> {
     if !store.is_empty().await? {
         return Ok(false);
     }
@@ -104,7 +104,7 @@ pub async fn install_reference(store: &Store) -> ApiResult<bool> {
 
 /// System administration's own organisation (kind `operations`), made once: administering
 /// the installation must not sit with the coordinator, which reads every report.
-pub async fn ensure_operations_org(store: &Store) -> ApiResult<OrgRow> {
+pub async fn ensure_operations_org(store: &Store) -> AppResult<OrgRow> {
     if let Some(o) = store.list_orgs().await?.into_iter().find(|o| o.kind == OrgKind::Operations) {
         return Ok(o);
     }
@@ -135,7 +135,7 @@ pub enum Passwords {
     For(&'static [&'static str]),
 }
 
-async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passwords) -> ApiResult<Vec<Credential>> {
+async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passwords) -> AppResult<Vec<Credential>> {
     let passwords: Vec<String> = match passwords {
         Passwords::Generate => accounts.iter().map(|_| auth::new_password()).collect(),
         Passwords::TokensOnly => accounts.iter().map(|_| String::new()).collect(),
@@ -213,7 +213,7 @@ async fn create_accounts(store: &Store, accounts: Vec<Account>, passwords: Passw
 
 /// On a fresh installation with no users: one system administrator, in system operations
 /// (never at the coordinator: administering grants no reading).
-pub async fn bootstrap_admin(store: &Store) -> ApiResult<Option<Credential>> {
+pub async fn bootstrap_admin(store: &Store) -> AppResult<Option<Credential>> {
     if !store.list_users(None).await?.is_empty() {
         return Ok(None);
     }
@@ -272,7 +272,7 @@ fn accounts_for(o: &OrgRow, slug: &str, label: &str) -> Vec<Account> {
 const OPERATOR_NAMES: [(&str, &str, &str); 2] = [("東都", "Toto", "a"), ("西海", "Saikai", "b")];
 
 /// Installs the reference data and the demo world; returns every log-in.
-pub async fn seed_demo(store: &Store, passwords: Passwords) -> ApiResult<Vec<Credential>> {
+pub async fn seed_demo(store: &Store, passwords: Passwords) -> AppResult<Vec<Credential>> {
     install_reference(store).await?;
     let existing = store.list_orgs().await?;
     let mut accounts = Vec::new();

@@ -1,6 +1,6 @@
 //! Two kyoyu processes on one PostgreSQL database serve the same data consistently: under
 //! concurrent receipt on both, identifiers are never duplicated and the audit log stays one
-//! valid chain. Uses KYOYU_TEST_DATABASE_URL, or the local server on 127.0.0.1:5432.
+//! valid chain. Uses KYOYU_TEST_DATABASE_URL, or a throwaway cluster (`kyoyu_test_support`).
 
 mod common;
 
@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_number_uniquely_and_keep_one_audit_chain() {
-    let url = std::env::var("KYOYU_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1/test".into());
+    let url = kyoyu_test_support::postgres_url();
     let (target, store) = Target::new(Some(url)).await;
     let users = seed::seed_demo(&store, Passwords::TokensOnly).await.unwrap();
     store.close().await;

@@ -7,14 +7,7 @@ use kyoyu_store::{new_id, now, Actor, ChainRow, OrgIdentity, OrgRow, Store};
 use serde_json::json;
 use std::time::Duration;
 
-async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = match std::env::var("KYOYU_TEST_DATABASE_URL") {
-        Ok(url) => Store::connect_postgres_fresh_schema(&url).await.unwrap().0,
-        Err(_) => Store::open(dir.path()).await.unwrap(),
-    };
-    (dir, store)
-}
+use kyoyu_test_support::test_store as store;
 
 fn org(id: &str) -> OrgRow {
     OrgRow {

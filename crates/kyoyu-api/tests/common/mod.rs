@@ -97,14 +97,8 @@ thread_local! {
     pub static MAIL_PORT: std::cell::RefCell<Option<u16>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The store a test runs on: a fresh PostgreSQL schema when KYOYU_TEST_DATABASE_URL is set
-/// (so the same suite runs on both backends), else SQLite in a fresh directory.
-pub async fn test_store(dir: &std::path::Path) -> Store {
-    match std::env::var("KYOYU_TEST_DATABASE_URL") {
-        Ok(url) => Store::connect_postgres_fresh_schema(&url).await.expect("PostgreSQL for tests").0,
-        Err(_) => Store::open(dir).await.unwrap(),
-    }
-}
+/// The store a test runs on (see `kyoyu_test_support`).
+pub use kyoyu_test_support::store_in as test_store;
 
 /// The demo world (every sector, CEPTOARs, two operators each), with tokens but no passwords.
 pub async fn spawn_demo() -> TestApp {

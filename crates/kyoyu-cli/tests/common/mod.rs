@@ -47,7 +47,7 @@ impl Target {
     }
 
     pub async fn from_env() -> (Target, kyoyu_store::Store) {
-        Self::new(std::env::var("KYOYU_TEST_DATABASE_URL").ok()).await
+        Self::new(kyoyu_test_support::backend_url()).await
     }
 
     /// `kyoyu ARGS --data-dir DIR` or `… --database URL`.

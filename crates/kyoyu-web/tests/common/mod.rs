@@ -32,12 +32,8 @@ pub struct WebApp {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
-pub async fn test_store(dir: &std::path::Path) -> Store {
-    match std::env::var("KYOYU_TEST_DATABASE_URL") {
-        Ok(url) => Store::connect_postgres_fresh_schema(&url).await.expect("PostgreSQL for tests").0,
-        Err(_) => Store::open(dir).await.unwrap(),
-    }
-}
+/// The store a test runs on (see `kyoyu_test_support`).
+pub use kyoyu_test_support::store_in as test_store;
 
 pub async fn spawn_web() -> WebApp {
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,40 @@
+//! What kyoyu's tests share.
+//!
+//! Every suite runs on SQLite by default and on PostgreSQL when `KYOYU_TEST_DATABASE_URL`
+//! names a server. A test that needs PostgreSQL whatever the backend (two processes on one
+//! database) asks [`postgres_url`]: the named server, or else a throwaway cluster started
+//! from the installed PostgreSQL binaries, so `cargo test` needs no running database server.
+
+mod cluster;
+
+use kyoyu_store::Store;
+
+/// The PostgreSQL server tests may use: `KYOYU_TEST_DATABASE_URL`, else a throwaway cluster
+/// this process starts once (and a watchdog removes when the process ends).
+pub fn postgres_url() -> String {
+    match std::env::var("KYOYU_TEST_DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) => cluster::throwaway().url.clone(),
+    }
+}
+
+/// The backend the suite runs on: `Some(url)` for PostgreSQL, `None` for SQLite.
+pub fn backend_url() -> Option<String> {
+    std::env::var("KYOYU_TEST_DATABASE_URL").ok()
+}
+
+/// A fresh store: its own PostgreSQL schema when the suite runs on PostgreSQL, else SQLite in
+/// a fresh directory (kept as long as the directory).
+pub async fn test_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = store_in(dir.path()).await;
+    (dir, store)
+}
+
+/// As [`test_store`], with SQLite in `dir`.
+pub async fn store_in(dir: &std::path::Path) -> Store {
+    match backend_url() {
+        Some(url) => Store::connect_postgres_fresh_schema(&url).await.expect("PostgreSQL for tests").0,
+        None => Store::open(dir).await.expect("SQLite for tests"),
+    }
+}

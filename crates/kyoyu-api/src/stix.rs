@@ -150,7 +150,7 @@ pub async fn import_bundle(
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Imported>)> {
-    if !kyoyu_policy::may_import(&caller.principal()) {
+    if !kyoyu_policy::may_import(caller.principal()) {
         return Err(ApiError::forbidden(
             "外部情報を取り込めるのは組織の担当者です",
             "only an organisation's officers may bring in outside information",

@@ -224,7 +224,7 @@ fn collection_view(c: &CollectionDef, caller: &Caller) -> Value {
         "title": c.title,
         "description": c.description,
         "can_read": true,
-        "can_write": c.writable && kyoyu_policy::may_import(&caller.principal()),
+        "can_write": c.writable && kyoyu_policy::may_import(caller.principal()),
         "media_types": [STIX_MEDIA_TYPE],
     })
 }
@@ -519,7 +519,7 @@ async fn versions(
 }
 
 fn require_writable(c: &CollectionDef, caller: &Caller) -> Result<(), TaxiiError> {
-    if c.writable && kyoyu_policy::may_import(&caller.principal()) {
+    if c.writable && kyoyu_policy::may_import(caller.principal()) {
         Ok(())
     } else {
         Err(ApiError::forbidden("このコレクションには書き込めません", "you may not write to this collection").into())
@@ -627,7 +627,7 @@ pub async fn offer_objects(
         match kyoyu_stix::import::check_object(v, &at) {
             Ok(c) => {
                 let tlp = c.tlp.unwrap_or(kyoyu_policy::UNMARKED_OUTSIDE_TLP);
-                let audience = kyoyu_policy::outside_audience(c.tlp, &caller.principal());
+                let audience = kyoyu_policy::outside_audience(c.tlp, caller.principal());
                 offered.push((c.object, tlp, audience));
                 index_of.push(i);
             }

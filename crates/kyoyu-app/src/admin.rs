@@ -49,7 +49,7 @@ pub async fn list_dependencies(app: &App) -> AppResult<DependencyList> {
 /// The users of an organisation (the caller's own by default).
 pub async fn list_users(app: &App, caller: &Caller, org_id: Option<&str>) -> AppResult<UserList> {
     let org_id = org_id.unwrap_or(caller.org_id());
-    kyoyu_policy::check_user_admin(&caller.principal(), org_id)?;
+    kyoyu_policy::check_user_admin(caller.principal(), org_id)?;
     Ok(UserList { items: app.store.list_users(Some(org_id)).await? })
 }
 
@@ -57,7 +57,7 @@ pub async fn list_users(app: &App, caller: &Caller, org_id: Option<&str>) -> App
 pub async fn list_tokens(app: &App, caller: &Caller, user_id: &str) -> AppResult<TokenList> {
     let user = app.store.get_user(user_id).await?.ok_or(AppError::NotFound)?;
     if user.id != caller.user().id {
-        kyoyu_policy::check_user_admin(&caller.principal(), &user.org_id)?;
+        kyoyu_policy::check_user_admin(caller.principal(), &user.org_id)?;
     }
     Ok(TokenList { items: app.store.list_tokens(&user.id).await? })
 }
@@ -99,7 +99,7 @@ pub async fn create_token(app: &App, caller: &Caller, user_id: &str, request: To
     let mut tx = app.store.begin(caller.actor()).await?;
     let user = tx.get_user(user_id).await?.ok_or(AppError::NotFound)?;
     if user.id != caller.user().id {
-        kyoyu_policy::check_user_admin(&caller.principal(), &user.org_id)?;
+        kyoyu_policy::check_user_admin(caller.principal(), &user.org_id)?;
         return Err(AppError::forbidden(
             "API トークンは本人だけが発行できます（管理者は一覧と失効ができます）",
             "only its owner mints an API token; administrators list and revoke them",
@@ -118,7 +118,7 @@ pub async fn revoke_token(app: &App, caller: &Caller, user_id: &str, token_id: &
     let mut tx = app.store.begin(caller.actor()).await?;
     let user = tx.get_user(user_id).await?.ok_or(AppError::NotFound)?;
     if user.id != caller.user().id {
-        kyoyu_policy::check_user_admin(&caller.principal(), &user.org_id)?;
+        kyoyu_policy::check_user_admin(caller.principal(), &user.org_id)?;
     }
     tx.revoke_token(token_id, &user.id, &now()).await?;
     tx.audit("token.revoke", "user", &user.id, json!({"token_id": token_id})).await?;
@@ -130,7 +130,7 @@ pub async fn revoke_token(app: &App, caller: &Caller, user_id: &str, token_id: &
 pub async fn unlock_user(app: &App, caller: &Caller, id: &str) -> AppResult<Unlocked> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let user = tx.get_user(id).await?.ok_or(AppError::NotFound)?;
-    kyoyu_policy::check_user_admin(&caller.principal(), &user.org_id)?;
+    kyoyu_policy::check_user_admin(caller.principal(), &user.org_id)?;
     let lifted = tx.unlock_user(&user.id).await?;
     tx.audit("user.unlock", "user", &user.id, json!({"throttles": lifted})).await?;
     tx.commit().await?;
@@ -139,7 +139,7 @@ pub async fn unlock_user(app: &App, caller: &Caller, id: &str) -> AppResult<Unlo
 
 /// The audit log, newest first, as system administration may see it.
 pub async fn list_audit(app: &App, caller: &Caller, page: Page) -> AppResult<AuditList> {
-    kyoyu_policy::check_system_admin(&caller.principal())?;
+    kyoyu_policy::check_system_admin(caller.principal())?;
     let entries = app.store.list_audit(page.limit, page.offset).await?;
     Ok(AuditList { items: entries.into_iter().map(|e| e.for_viewer(caller.org_id())).collect() })
 }

@@ -92,7 +92,7 @@ async fn actions_on(app: &App, caller: &Caller, a: &AdvisoryRow, hops: &[HopRow]
         received: hops.iter().find(|h| h.to_org_id == caller.org().id).map(|h| h.tlp),
         delivered_to: &delivered_to,
     };
-    Ok(kyoyu_policy::advisory_actions(&caller.principal(), &state, &world.directory()))
+    Ok(kyoyu_policy::advisory_actions(caller.principal(), &state, &world.directory()))
 }
 
 /// The organisation and everyone its relays reached, directly or further down.
@@ -132,7 +132,7 @@ fn delivery(h: &HopRow, ack: Option<&AckRow>) -> DeliveryView {
 
 /// Drafts a new advisory (第1報).
 pub async fn create_advisory(app: &App, caller: &Caller, input: AdvisoryInput) -> AppResult<AdvisoryView> {
-    kyoyu_policy::check_coordinator_officer(&caller.principal())?;
+    kyoyu_policy::check_coordinator_officer(caller.principal())?;
     let draft = input.into_draft()?;
     let mut tx = app.store.begin(caller.actor()).await?;
     let world = app.world(&mut tx).await?;
@@ -182,7 +182,7 @@ fn require_draft(a: &AdvisoryRow) -> AppResult<()> {
 pub async fn update_advisory(app: &App, caller: &Caller, id: &str, input: AdvisoryInput) -> AppResult<AdvisoryView> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let mut a = readable(&mut tx, caller, id).await?;
-    kyoyu_policy::check_coordinator_officer(&caller.principal())?;
+    kyoyu_policy::check_coordinator_officer(caller.principal())?;
     require_draft(&a)?;
     a.draft = input.apply_to(&a.draft)?;
     let world = app.world(&mut tx).await?;
@@ -197,7 +197,7 @@ pub async fn update_advisory(app: &App, caller: &Caller, id: &str, input: Adviso
 pub async fn create_follow_up(app: &App, caller: &Caller, id: &str, input: AdvisoryInput) -> AppResult<AdvisoryView> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let previous = readable(&mut tx, caller, id).await?;
-    kyoyu_policy::check_coordinator_officer(&caller.principal())?;
+    kyoyu_policy::check_coordinator_officer(caller.principal())?;
     let draft = input.apply_to(&previous.draft)?;
     let world = app.world(&mut tx).await?;
     check_draft(&mut tx, &world, caller, &draft).await?;
@@ -339,7 +339,7 @@ fn advisory_text(d: &AdvisoryDraft) -> String {
 pub async fn issue_advisory(app: &App, caller: &Caller, id: &str) -> AppResult<AdvisoryView> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let mut a = readable(&mut tx, caller, id).await?;
-    kyoyu_policy::check_coordinator_officer(&caller.principal())?;
+    kyoyu_policy::check_coordinator_officer(caller.principal())?;
     require_draft(&a)?;
     a.draft.check_issuable()?;
     let world = app.world(&mut tx).await?;
@@ -426,7 +426,7 @@ pub async fn relay_advisory(app: &App, caller: &Caller, id: &str, body: RelayReq
     for target in &targets {
         let result = match world.org(target) {
             None => Err(FieldError::unknown_code("org_ids", target)),
-            Some(org) => kyoyu_policy::check_relay(&caller.principal(), &org.facts(), &f),
+            Some(org) => kyoyu_policy::check_relay(caller.principal(), &org.facts(), &f),
         };
         if let Err(e) = result {
             errors.push(e);
@@ -612,7 +612,7 @@ pub async fn request_scope_widening(
     let report_id = body.report_id.ok_or_else(|| FieldError::required("report_id"))?;
     let mut tx = app.store.begin(caller.actor()).await?;
     let a = readable(&mut tx, caller, id).await?;
-    kyoyu_policy::check_coordinator_officer(&caller.principal())?;
+    kyoyu_policy::check_coordinator_officer(caller.principal())?;
     require_draft(&a)?;
     if !a.draft.source_report_ids.contains(&report_id) {
         return Err(FieldError::new(
@@ -647,7 +647,7 @@ pub async fn request_scope_widening(
     notify_widening(app, &mut tx, &first, &w.id, "依頼 request").await?;
     tx.audit("scope_widening.request", "scope_widening", &w.id, json!({"advisory_id": a.id})).await?;
     tx.commit().await?;
-    Ok(WideningView::new(&w, &caller.principal()))
+    Ok(WideningView::new(&w, caller.principal()))
 }
 
 async fn visible_widening(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<kyoyu_store::WideningRow> {
@@ -662,7 +662,7 @@ async fn visible_widening(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<k
 pub async fn relay_scope_widening(app: &App, caller: &Caller, id: &str) -> AppResult<WideningView> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let w = visible_widening(&mut tx, caller, id).await?;
-    kyoyu_policy::check_widening_relay(&caller.principal(), w.secretariat_org_id.as_deref())?;
+    kyoyu_policy::check_widening_relay(caller.principal(), w.secretariat_org_id.as_deref())?;
     let (from, to) = (WideningStatus::AtSecretariat, WideningStatus::Pending);
     if w.status != from || !tx.set_widening_status(&w.id, from, to, None).await? {
         return Err(AppError::conflict("この依頼は伝達済みです", "this request has already been relayed"));
@@ -677,7 +677,7 @@ pub async fn relay_scope_widening(app: &App, caller: &Caller, id: &str) -> AppRe
 async fn widening_now(app: &App, caller: &Caller, id: &str) -> AppResult<WideningView> {
     let rows = app.store.list_widenings(&caller.scope()).await?;
     let w = rows.iter().find(|w| w.id == id).ok_or(AppError::NotFound)?;
-    Ok(WideningView::new(w, &caller.principal()))
+    Ok(WideningView::new(w, caller.principal()))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -696,7 +696,7 @@ pub async fn answer_scope_widening(
     let grant = body.grant.ok_or_else(|| FieldError::required("grant"))?;
     let mut tx = app.store.begin(caller.actor()).await?;
     let w = visible_widening(&mut tx, caller, id).await?;
-    kyoyu_policy::check_widening_answer(&caller.principal(), &w.originator_org_id)?;
+    kyoyu_policy::check_widening_answer(caller.principal(), &w.originator_org_id)?;
     let status = if grant { WideningStatus::Granted } else { WideningStatus::Refused };
     let answered = (now(), caller.user().id.clone());
     let from = WideningStatus::Pending;
@@ -712,5 +712,5 @@ pub async fn answer_scope_widening(
 
 pub async fn list_scope_widenings(app: &App, caller: &Caller) -> AppResult<WideningList> {
     let rows = app.store.list_widenings(&caller.scope()).await?;
-    Ok(WideningList { items: rows.iter().map(|w| WideningView::new(w, &caller.principal())).collect() })
+    Ok(WideningList { items: rows.iter().map(|w| WideningView::new(w, caller.principal())).collect() })
 }

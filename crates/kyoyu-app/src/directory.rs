@@ -14,7 +14,7 @@ use serde_json::json;
 
 /// A system admin manages every organisation's users; an organisation's admin its own.
 fn require_user_admin(caller: &Caller, org_id: &str) -> AppResult<()> {
-    Ok(kyoyu_policy::check_user_admin(&caller.principal(), org_id)?)
+    Ok(kyoyu_policy::check_user_admin(caller.principal(), org_id)?)
 }
 
 /// Recomputes every rendition's readers after a change to who is where: an organisation's
@@ -163,7 +163,7 @@ fn check_org(o: &OrgRow, world_sectors: &[SectorRow]) -> Result<(), ValidationEr
 }
 
 pub async fn create_org(app: &App, caller: &Caller, b: OrgBody) -> AppResult<OrgRow> {
-    kyoyu_policy::check_system_admin(&caller.principal())?;
+    kyoyu_policy::check_system_admin(caller.principal())?;
     let kind = b.kind.ok_or_else(|| FieldError::required("kind"))?;
     let org = OrgRow {
         id: new_id(),
@@ -185,7 +185,7 @@ pub async fn create_org(app: &App, caller: &Caller, b: OrgBody) -> AppResult<Org
 }
 
 pub async fn update_org(app: &App, caller: &Caller, id: &str, b: OrgBody) -> AppResult<OrgRow> {
-    kyoyu_policy::check_system_admin(&caller.principal())?;
+    kyoyu_policy::check_system_admin(caller.principal())?;
     let mut tx = app.store.begin(caller.actor()).await?;
     let before = tx.get_org(id).await?.ok_or(AppError::NotFound)?;
     let mut org = before.clone();
@@ -320,7 +320,7 @@ pub async fn update_user(app: &App, caller: &Caller, id: &str, b: UserBody) -> A
     tx.save_user(&user).await?;
     if password_changed {
         // Every other session ends with the old password; the caller's own stays open.
-        tx.end_sessions(&user.id, caller.session_hash().as_deref(), &now()).await?;
+        tx.end_sessions(&user.id, caller.session_hash(), &now()).await?;
     }
     tx.audit("user.update", "user", id, json!({"before": before, "after": user})).await?;
     tx.commit().await?;
@@ -337,7 +337,7 @@ pub struct SectorBody {
 }
 
 pub async fn put_sector(app: &App, caller: &Caller, code: &str, b: SectorBody) -> AppResult<SectorRow> {
-    kyoyu_policy::check_system_admin(&caller.principal())?;
+    kyoyu_policy::check_system_admin(caller.principal())?;
     if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
         return Err(FieldError::new(
             "code",
@@ -393,7 +393,7 @@ pub async fn put_service_level_rule(
     id: &str,
     mut rule: Option<ServiceLevelRuleRow>,
 ) -> AppResult<ServiceLevelRuleRow> {
-    kyoyu_policy::check_system_admin(&caller.principal())?;
+    kyoyu_policy::check_system_admin(caller.principal())?;
     let rule = rule.take().ok_or_else(|| FieldError::required("rule"))?;
     let mut errors = ValidationErrors::default();
     if rule.id != id {
@@ -418,7 +418,7 @@ pub async fn put_service_level_rule(
 }
 
 pub async fn put_dependencies(app: &App, caller: &Caller, b: Option<DependencyList>) -> AppResult<DependencyList> {
-    kyoyu_policy::check_system_admin(&caller.principal())?;
+    kyoyu_policy::check_system_admin(caller.principal())?;
     let list = b.ok_or_else(|| FieldError::required("items"))?;
     let mut tx = app.store.begin(caller.actor()).await?;
     let sectors = tx.list_sectors().await?;

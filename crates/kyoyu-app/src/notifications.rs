@@ -26,7 +26,7 @@ pub async fn mark_all_read(app: &App, caller: &Caller) -> AppResult<Done> {
 /// is not the coordinator's to see. Mail about an anonymised chain is not listed (see
 /// `Store::list_outbox`).
 pub async fn list_outbox(app: &App, caller: &Caller, unsent: bool) -> AppResult<OutboxList> {
-    kyoyu_policy::check_system_admin(&caller.principal())?;
+    kyoyu_policy::check_system_admin(caller.principal())?;
     let rows = app.store.list_outbox(caller.org_id(), unsent, 100).await?;
     let items = rows
         .into_iter()
@@ -47,7 +47,7 @@ pub async fn list_outbox(app: &App, caller: &Caller, unsent: bool) -> AppResult<
 /// Sends every user a digest of their unread notifications, built with the same policy as
 /// the list: what a user can no longer read is not in it.
 pub async fn send_digests(app: &App, caller: &Caller) -> AppResult<Sent> {
-    kyoyu_policy::check_system_admin(&caller.principal())?;
+    kyoyu_policy::check_system_admin(caller.principal())?;
     let mut sent = 0;
     for user in app.store.list_users(None).await?.into_iter().filter(|u| u.active) {
         let Some((user, org)) = app.store.user_with_org(&user.id).await? else { continue };

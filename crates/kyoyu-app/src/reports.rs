@@ -60,7 +60,7 @@ async fn view_for(app: &App, caller: &Caller, row: &ReportRow) -> AppResult<Repo
     let shared = app.store.shares_of(&row.id).await?;
     let mut view = ReportView::new(row, Some(caller.org_id()));
     let state = state_of(&world, row, &shared);
-    view.actions = Some(kyoyu_policy::report_actions(&caller.principal(), &state, &world.directory()));
+    view.actions = Some(kyoyu_policy::report_actions(caller.principal(), &state, &world.directory()));
     Ok(view)
 }
 
@@ -235,7 +235,7 @@ pub async fn file_follow_up(app: &App, caller: &Caller, id: &str, mut input: Rep
     let mut tx = app.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, caller, id).await?;
     let world = app.world(&mut tx).await?;
-    kyoyu_policy::check_follow_up(&caller.principal(), &state_of(&world, &row, &[]))?;
+    kyoyu_policy::check_follow_up(caller.principal(), &state_of(&world, &row, &[]))?;
     let chain = row.chain.clone();
     let mut errors = ValidationErrors::default();
     for (field, differs) in [
@@ -280,7 +280,7 @@ async fn prepare_forward(
     edits: ReportInput,
 ) -> AppResult<Forward> {
     let shared = tx.shares_of(&row.id).await?;
-    kyoyu_policy::check_forward(&caller.principal(), &state_of(world, row, &shared))?;
+    kyoyu_policy::check_forward(caller.principal(), &state_of(world, row, &shared))?;
     let receiver = world.next_receiver(&row.receiver_org_id, &row.content.sector)?;
     let contact = edits.sender_contact.clone();
     let mut content = edits.apply_to(&row.content)?;
@@ -389,7 +389,7 @@ fn check_share_targets(
                 format!("組織 {target} は登録されていません"),
                 format!("organisation {target} does not exist"),
             )),
-            Some(org) => kyoyu_policy::check_share(&caller.principal(), &org.facts(), &facts, row.identifies_operator),
+            Some(org) => kyoyu_policy::check_share(caller.principal(), &org.facts(), &facts, row.identifies_operator),
         };
         if let Err(e) = result {
             errors.push(e);
@@ -403,7 +403,7 @@ pub async fn consent_to_disclosure(app: &App, caller: &Caller, id: &str) -> AppR
     let mut tx = app.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, caller, id).await?;
     let world = app.world(&mut tx).await?;
-    kyoyu_policy::check_disclosure_consent(&caller.principal(), &state_of(&world, &row, &[]))?;
+    kyoyu_policy::check_disclosure_consent(caller.principal(), &state_of(&world, &row, &[]))?;
     tx.set_disclosure_consent(&row.chain.id, &now(), &caller.user().id).await?;
     tx.audit("report.disclosure_consent", "chain", &row.chain.id, json!({"report_id": row.id})).await?;
     tx.commit().await?;
@@ -415,7 +415,7 @@ pub async fn publish_report(app: &App, caller: &Caller, id: &str) -> AppResult<R
     let mut tx = app.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, caller, id).await?;
     let world = app.world(&mut tx).await?;
-    kyoyu_policy::check_publish(&caller.principal(), &state_of(&world, &row, &[]))?;
+    kyoyu_policy::check_publish(caller.principal(), &state_of(&world, &row, &[]))?;
     tx.set_published(&row.id, &now()).await?;
     tx.audit("report.publish", "report", &row.id, json!({})).await?;
     tx.commit().await?;

@@ -97,7 +97,7 @@ pub fn shell(lang: Lang, title: &str, nav: Option<Markup>, body: Markup) -> Mark
 }
 
 fn nav(web: &Web) -> Markup {
-    let p = &web.caller.principal();
+    let p = web.caller.principal();
     let kind = web.caller.org().kind;
     let admin = p.has_role(Role::Admin) || p.has_role(Role::SystemAdmin);
     html! {

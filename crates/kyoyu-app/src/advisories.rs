@@ -70,24 +70,34 @@ async fn view(app: &App, caller: &Caller, id: &str) -> AppResult<AdvisoryView> {
     let a = app.store.get_advisory(&scope, id).await?.ok_or(AppError::NotFound)?;
     let hops = app.store.hops_of(&scope, id).await?;
     let acks = app.store.acks_of(&scope, id).await?;
+    assemble(&*app.world_for_read().await?, caller, a, &hops, &acks)
+}
+
+/// The view of an advisory the caller may read, from its deliveries and acknowledgments.
+fn assemble(
+    world: &World,
+    caller: &Caller,
+    a: AdvisoryRow,
+    hops: &[HopRow],
+    acks: &[AckRow],
+) -> AppResult<AdvisoryView> {
     let coordinator = caller.org().kind == OrgKind::Coordinator;
-    let downstream = downstream_of(&hops, &caller.org().id);
+    let downstream = downstream_of(hops, &caller.org().id);
     let deliveries = hops
         .iter()
         .filter(|h| coordinator || downstream.contains(&h.from_org_id) || h.to_org_id == caller.org().id)
         .map(|h| delivery(h, acks.iter().find(|k| k.org_id == h.to_org_id)))
         .collect();
     let acknowledged = acks.iter().any(|k| k.org_id == caller.org().id);
-    let actions = actions_on(app, caller, &a, &hops).await?;
+    let actions = actions_on(world, caller, &a, hops)?;
     Ok(AdvisoryView::new(a, coordinator, deliveries, acknowledged, actions))
 }
 
 /// What the caller may do with the advisory, as the policy decides.
-async fn actions_on(app: &App, caller: &Caller, a: &AdvisoryRow, hops: &[HopRow]) -> AppResult<AdvisoryActions> {
-    let world = app.world_for_read().await?;
+fn actions_on(world: &World, caller: &Caller, a: &AdvisoryRow, hops: &[HopRow]) -> AppResult<AdvisoryActions> {
     let delivered_to: Vec<String> = hops.iter().map(|h| h.to_org_id.clone()).collect();
     let state = AdvisoryState {
-        facts: facts(&world, &a.draft, a.draft.tlp)?,
+        facts: facts(world, &a.draft, a.draft.tlp)?,
         issued: a.status == AdvisoryStatus::Issued,
         received: hops.iter().find(|h| h.to_org_id == caller.org().id).map(|h| h.tlp),
         delivered_to: &delivered_to,
@@ -506,10 +516,23 @@ pub async fn list_advisories(app: &App, caller: &Caller, f: &AdvisoryFilter, pag
     let rows = app.store.list_advisories(&caller.scope(), f, limit, offset).await?;
     let secret: Vec<&str> = rows.iter().filter(|a| a.draft.tlp.needs_need_to_know()).map(|a| a.id.as_str()).collect();
     audit_secret_reads(&app.store, caller, "advisory.list", "advisory", &secret, None).await?;
-    let mut items = Vec::new();
-    for a in &rows {
-        items.push(view(app, caller, &a.id).await?);
-    }
+    // One query each for the page's deliveries and acknowledgments, not three per item.
+    let ids: Vec<&str> = rows.iter().map(|a| a.id.as_str()).collect();
+    let scope = caller.scope();
+    let hops = app.store.hops_of_many(&scope, &ids).await?;
+    let acks = app.store.acks_of_many(&scope, &ids).await?;
+    let world = app.world_for_read().await?;
+    let of = |id: &str| -> (Vec<HopRow>, Vec<AckRow>) {
+        let hops = hops.iter().filter(|(a, _)| a == id).map(|(_, h)| h.clone()).collect();
+        (hops, acks.iter().filter(|(a, _)| a == id).map(|(_, k)| k.clone()).collect())
+    };
+    let items = rows
+        .into_iter()
+        .map(|a| {
+            let (hops, acks) = of(&a.id);
+            assemble(&world, caller, a, &hops, &acks)
+        })
+        .collect::<AppResult<_>>()?;
     Ok(AdvisoryList { items, limit, offset })
 }
 

@@ -149,7 +149,7 @@ fn hop_from_row(r: &impl Get) -> Result<HopRow> {
 
 /// Joins a child table to the reader rows of its advisory, so children of what the scope
 /// cannot read are never returned.
-fn scoped_children<DB: Database>(table: &str, scope: &ReadScope, advisory_id: &str) -> QueryBuilder<'static, DB>
+fn scoped_children<DB: Database>(table: &str, scope: &ReadScope, advisory_ids: &[&str]) -> QueryBuilder<'static, DB>
 where
     for<'a> String: Encode<'a, DB> + Type<DB>,
     for<'a> bool: Encode<'a, DB> + Type<DB>,
@@ -158,8 +158,21 @@ where
         "SELECT t.* FROM {table} t JOIN advisory_access a ON a.advisory_id = t.advisory_id WHERE "
     ));
     push_scope(&mut qb, scope);
-    qb.push(" AND t.advisory_id = ").push_bind(advisory_id.to_string());
+    qb.push(" AND t.advisory_id IN (");
+    let mut ids = qb.separated(", ");
+    for id in advisory_ids {
+        ids.push_bind(id.to_string());
+    }
+    qb.push(")");
     qb
+}
+
+/// Children of several advisories, each with its advisory's id.
+type Children<T> = Vec<(String, T)>;
+
+/// The children of one advisory, without its id.
+fn only_of<T>(children: Children<T>) -> Vec<T> {
+    children.into_iter().map(|(_, child)| child).collect()
 }
 
 fn ack_from_row(r: &impl Get) -> Result<AckRow> {
@@ -181,11 +194,25 @@ fn question_from_row(r: &impl Get) -> Result<QuestionRow> {
     })
 }
 
-async fn hops_of(c: Conn<'_>, scope: &ReadScope, advisory_id: &str) -> Result<Vec<HopRow>> {
+async fn hops_of(c: Conn<'_>, scope: &ReadScope, advisory_ids: &[&str]) -> Result<Children<HopRow>> {
+    if advisory_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     on!(c, c => {
-        let mut qb = scoped_children("advisory_hops", scope, advisory_id);
+        let mut qb = scoped_children("advisory_hops", scope, advisory_ids);
         qb.push(" ORDER BY t.created_at, t.to_org_id");
-        qb.build().fetch_all(&mut *c).await?.iter().map(hop_from_row).collect()
+        qb.build().fetch_all(&mut *c).await?.iter().map(|r| Ok((r.text("advisory_id")?, hop_from_row(r)?))).collect()
+    })
+}
+
+async fn acks_of(c: Conn<'_>, scope: &ReadScope, advisory_ids: &[&str]) -> Result<Children<AckRow>> {
+    if advisory_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    on!(c, c => {
+        let mut qb = scoped_children("advisory_acks", scope, advisory_ids);
+        qb.push(" ORDER BY t.created_at");
+        qb.build().fetch_all(&mut *c).await?.iter().map(|r| Ok((r.text("advisory_id")?, ack_from_row(r)?))).collect()
     })
 }
 
@@ -219,20 +246,26 @@ impl Store {
     }
 
     pub async fn hops_of(&self, scope: &ReadScope, advisory_id: &str) -> Result<Vec<HopRow>> {
-        hops_of(self.read().await?.conn(), scope, advisory_id).await
+        hops_of(self.read().await?.conn(), scope, &[advisory_id]).await.map(only_of)
+    }
+
+    /// The deliveries of several advisories in one query (a list's page), each with its id.
+    pub async fn hops_of_many(&self, scope: &ReadScope, advisory_ids: &[&str]) -> Result<Children<HopRow>> {
+        hops_of(self.read().await?.conn(), scope, advisory_ids).await
     }
 
     pub async fn acks_of(&self, scope: &ReadScope, advisory_id: &str) -> Result<Vec<AckRow>> {
-        on!(self.read().await?.conn(), c => {
-            let mut qb = scoped_children("advisory_acks", scope, advisory_id);
-            qb.push(" ORDER BY t.created_at");
-            qb.build().fetch_all(&mut *c).await?.iter().map(ack_from_row).collect()
-        })
+        acks_of(self.read().await?.conn(), scope, &[advisory_id]).await.map(only_of)
+    }
+
+    /// The acknowledgments of several advisories in one query, each with its advisory's id.
+    pub async fn acks_of_many(&self, scope: &ReadScope, advisory_ids: &[&str]) -> Result<Children<AckRow>> {
+        acks_of(self.read().await?.conn(), scope, advisory_ids).await
     }
 
     pub async fn questions_of(&self, scope: &ReadScope, advisory_id: &str) -> Result<Vec<QuestionRow>> {
         on!(self.read().await?.conn(), c => {
-            let mut qb = scoped_children("advisory_questions", scope, advisory_id);
+            let mut qb = scoped_children("advisory_questions", scope, &[advisory_id]);
             qb.push(" ORDER BY t.created_at, t.id");
             qb.build().fetch_all(&mut *c).await?.iter().map(question_from_row).collect()
         })
@@ -282,7 +315,7 @@ impl Tx {
     }
 
     pub async fn hops_of(&mut self, scope: &ReadScope, advisory_id: &str) -> Result<Vec<HopRow>> {
-        hops_of(self.conn().await?, scope, advisory_id).await
+        hops_of(self.conn().await?, scope, &[advisory_id]).await.map(only_of)
     }
 
     /// Every advisory's id and form, for recomputing readers after reference data changed

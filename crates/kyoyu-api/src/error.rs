@@ -20,10 +20,6 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    #[error("unsupported TAXII media type")]
-    UnsupportedTaxiiMediaType,
-    #[error("not acceptable")]
-    NotAcceptable,
 }
 
 pub use kyoyu_app::Cause;
@@ -141,20 +137,6 @@ impl ApiError {
                 "unsupported_media_type",
                 "Content-Type は application/json にしてください".into(),
                 "Content-Type must be application/json".into(),
-                vec![],
-            ),
-            ApiError::UnsupportedTaxiiMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                format!("Content-Type は {} にしてください", crate::taxii::TAXII_MEDIA_TYPE),
-                format!("Content-Type must be {}", crate::taxii::TAXII_MEDIA_TYPE),
-                vec![],
-            ),
-            ApiError::NotAcceptable => (
-                StatusCode::NOT_ACCEPTABLE,
-                "not_acceptable",
-                format!("Accept に {} を含めてください", crate::taxii::TAXII_MEDIA_TYPE),
-                format!("Accept must allow {}", crate::taxii::TAXII_MEDIA_TYPE),
                 vec![],
             ),
             ApiError::App(AppError::PasswordChangeRequired) => (

@@ -1,13 +1,11 @@
 //! Extractors: JSON bodies whose errors name the field, and the authenticated caller.
 
 use crate::error::ApiError;
-use crate::login::{Attempt, Door};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
-use base64::Engine;
 use kyoyu_domain::FieldError;
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
@@ -155,33 +153,6 @@ impl FromRequestParts<AppState> for Caller {
 /// web session's token, so an API token never opens the web UI.
 pub async fn caller_by_token(state: &AppState, token: &str, web_only: bool) -> Result<Caller, ApiError> {
     Ok(Caller::by_token(&state.app, token, web_only).await?)
-}
-
-/// A caller authenticated by a bearer token or, for TAXII clients, by HTTP Basic with their
-/// log-in and password. Failures answer in TAXII's error shape.
-pub struct BasicOrBearer(pub Caller);
-
-impl FromRequestParts<AppState> for BasicOrBearer {
-    type Rejection = crate::taxii::TaxiiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(BasicOrBearer(basic_or_bearer(parts, state).await?))
-    }
-}
-
-async fn basic_or_bearer(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-    let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::UNAUTHORIZED)?;
-    if let Some(token) = value.strip_prefix("Bearer ") {
-        return caller_by_token(state, token, false).await;
-    }
-    let encoded = value.strip_prefix("Basic ").ok_or(ApiError::UNAUTHORIZED)?;
-    let decoded =
-        base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| ApiError::UNAUTHORIZED)?;
-    let text = String::from_utf8(decoded).map_err(|_| ApiError::UNAUTHORIZED)?;
-    let (login, password) = text.split_once(':').ok_or(ApiError::UNAUTHORIZED)?;
-    let address = ClientAddress::of(parts, state);
-    let attempt = Attempt { login, password, code: None, address: &address.0, door: Door::Basic };
-    Ok(Caller::by_password(&state.app, attempt).await?)
 }
 
 /// The client's address, for log-in throttling: the peer, or, when the peer is a trusted

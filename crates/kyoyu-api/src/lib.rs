@@ -18,7 +18,6 @@ pub use kyoyu_app::notify;
 pub mod query;
 pub mod reports;
 pub mod stix;
-pub mod taxii;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
@@ -73,7 +72,6 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let (api, _) = openapi::router().split_for_parts();
     Router::new()
         .merge(api)
-        .merge(taxii::routes())
         .merge(extra)
         .fallback(not_found)
         .layer(axum::middleware::from_fn(extract::refuse_nul_in_uri))

@@ -1,8 +1,6 @@
-//! What list endpoints share: paging parameters, and the audit entry for reading secret items.
+//! Query parameters: typed (`Params`), paging, and refusing unknown names.
 
-use crate::error::{ApiError, ApiResult};
-use crate::extract::Caller;
-use crate::AppState;
+use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use kyoyu_domain::{FieldError, ValidationErrors};
@@ -77,18 +75,6 @@ impl<S: Send + Sync, T: DeserializeOwned + IntoParams> FromRequestParts<S> for P
 
 pub fn unknown_parameter(key: &str) -> FieldError {
     FieldError::new(key, "不明な検索条件です", "unknown query parameter")
-}
-
-/// Appends one audit entry for the RED and AMBER items a user just read.
-pub async fn audit_secret_reads(
-    state: &AppState,
-    caller: &Caller,
-    action: &str,
-    object_type: &str,
-    ids: &[&str],
-    concealed: Option<kyoyu_store::Concealed>,
-) -> ApiResult<()> {
-    Ok(kyoyu_app::reads::audit_secret_reads(&state.store, caller, action, object_type, ids, concealed).await?)
 }
 
 /// Refuses any parameter not named in `allowed`.

@@ -678,7 +678,7 @@ async fn a_colleagues_red_object_does_not_show_through_a_post() {
 async fn an_outside_object_over_the_size_limit_is_refused_by_its_place() {
     let app = spawn_demo().await;
     let mut big = indicator(&format!("indicator--{}", uuid()), "2026-02-01T00:00:00.000Z", Some(GREEN), "203.0.113.7");
-    big["description"] = json!("x".repeat(kyoyu_api::taxii::MAX_OBJECT_BYTES));
+    big["description"] = json!("x".repeat(kyoyu_app::exchange::MAX_OBJECT_BYTES));
     let small = indicator(&format!("indicator--{}", uuid()), "2026-02-01T00:00:00.000Z", Some(GREEN), "203.0.113.8");
     let status = add(&app, "gas-a.ntk", vec![small, big]).await;
     assert_eq!((status["success_count"].clone(), status["failure_count"].clone()), (json!(1), json!(1)), "{status}");

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod caller;
 pub mod directory;
 pub mod error;
+pub mod exchange;
 pub mod login;
 pub mod notifications;
 pub mod notify;

@@ -14,8 +14,8 @@
 mod common;
 
 use common::{flood, rss_kb, Target};
-use kyoyu_api::taxii::REPORTS;
 use kyoyu_app::seed::{self, Passwords};
+use kyoyu_app::stix::REPORTS;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

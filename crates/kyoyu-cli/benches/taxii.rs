@@ -22,8 +22,8 @@ mod common;
 mod python;
 
 use common::Target;
-use kyoyu_api::taxii::EXTERNAL;
 use kyoyu_app::seed::{self, Passwords};
+use kyoyu_app::stix::EXTERNAL;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

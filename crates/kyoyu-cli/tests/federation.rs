@@ -35,7 +35,7 @@ impl Instance {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(kyoyu_api::serve(listener, store, kyoyu_api::ServerConfig::default(), async {
+        tokio::spawn(kyoyu_web::serve(listener, store, kyoyu_api::ServerConfig::default(), async {
             let _ = stopped.await;
         }));
         Instance {

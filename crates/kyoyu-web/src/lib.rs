@@ -74,6 +74,11 @@ fn pages() -> Router<AppState> {
         .merge(widenings::routes())
 }
 
+/// Everything served beside the JSON API: the web UI and the TAXII 2.1 server.
+pub fn beside_api() -> Router<AppState> {
+    routes().merge(kyoyu_taxii::routes())
+}
+
 /// Serves the JSON API, TAXII and the web UI on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -81,5 +86,5 @@ pub async fn serve(
     config: impl Into<kyoyu_api::ServerConfig>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    kyoyu_api::serve_with(listener, store, config, routes(), shutdown).await
+    kyoyu_api::serve_with(listener, store, config, beside_api(), shutdown).await
 }

@@ -42,7 +42,8 @@ pub async fn spawn_demo_without_background() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app = kyoyu_api::app(kyoyu_api::AppState::new(store.clone(), mail_config().into()));
+    let app =
+        kyoyu_api::app_with(kyoyu_api::AppState::new(store.clone(), mail_config().into()), kyoyu_web::beside_api());
     let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move {
         axum::serve(listener, service)

@@ -6,19 +6,23 @@
 //! like one that does not exist. Reports and advisories are written through their forms and
 //! only read here; the external collection takes objects from outside.
 
-use crate::error::{Answer, ApiError, ApiResult};
-use crate::extract::{BasicOrBearer, Caller};
-use crate::AppState;
 use axum::body::Bytes;
+use axum::extract::FromRequestParts;
 use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::Engine;
-use kyoyu_app::views::ObjectVersion;
+use kyoyu_api::error::{Answer, ApiError, ApiResult};
+use kyoyu_api::extract::{Caller, ClientAddress};
+use kyoyu_api::AppState;
+pub use kyoyu_app::exchange::MAX_OBJECT_BYTES;
+use kyoyu_app::exchange::{audit_stix_reads, offer_objects, Outcome};
+use kyoyu_app::login::{Attempt, Door};
 use kyoyu_domain::FieldError;
-use kyoyu_store::{AddOutcome, PagePosition, StixQuery, StixRow, VersionMatch};
+use kyoyu_store::{PagePosition, StixQuery, StixRow, VersionMatch};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -87,6 +91,33 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_CONTENT_LENGTH))
 }
 
+/// A caller authenticated by a bearer token or, for TAXII clients, by HTTP Basic with their
+/// log-in and password. Failures answer in TAXII's error shape.
+pub struct BasicOrBearer(pub Caller);
+
+impl FromRequestParts<AppState> for BasicOrBearer {
+    type Rejection = TaxiiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(BasicOrBearer(basic_or_bearer(parts, state).await?))
+    }
+}
+
+async fn basic_or_bearer(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::UNAUTHORIZED)?;
+    if let Some(token) = value.strip_prefix("Bearer ") {
+        return Ok(Caller::by_token(&state.app, token, false).await?);
+    }
+    let encoded = value.strip_prefix("Basic ").ok_or(ApiError::UNAUTHORIZED)?;
+    let decoded =
+        base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| ApiError::UNAUTHORIZED)?;
+    let text = String::from_utf8(decoded).map_err(|_| ApiError::UNAUTHORIZED)?;
+    let (login, password) = text.split_once(':').ok_or(ApiError::UNAUTHORIZED)?;
+    let address = ClientAddress::of(parts, state);
+    let attempt = Attempt { login, password, code: None, address: &address.0, door: Door::Basic };
+    Ok(Caller::by_password(&state.app, attempt).await?)
+}
+
 /// A TAXII answer: the media type, the date-added headers where a page has objects.
 pub struct Taxii {
     status: StatusCode,
@@ -122,35 +153,62 @@ impl IntoResponse for Taxii {
 
 /// Errors in TAXII's shape (§3.6.1). Bad parameters answer 400, as TAXII asks.
 #[derive(Debug)]
-pub struct TaxiiError(ApiError);
+pub enum TaxiiError {
+    Api(ApiError),
+    /// The body is not TAXII 2.1 JSON.
+    UnsupportedMediaType,
+    /// The client does not accept TAXII 2.1 JSON.
+    NotAcceptable,
+}
 
 impl From<ApiError> for TaxiiError {
     fn from(e: ApiError) -> Self {
-        TaxiiError(e)
+        TaxiiError::Api(e)
     }
 }
 
 impl From<kyoyu_app::AppError> for TaxiiError {
     fn from(e: kyoyu_app::AppError) -> Self {
-        TaxiiError(e.into())
+        TaxiiError::Api(e.into())
     }
 }
 
 impl From<kyoyu_store::StoreError> for TaxiiError {
     fn from(e: kyoyu_store::StoreError) -> Self {
-        TaxiiError(e.into())
+        TaxiiError::Api(e.into())
     }
 }
 
 impl From<FieldError> for TaxiiError {
     fn from(e: FieldError) -> Self {
-        TaxiiError(e.into())
+        TaxiiError::Api(e.into())
+    }
+}
+
+impl TaxiiError {
+    fn answer(&self) -> Answer {
+        let (status, code, ja, en) = match self {
+            TaxiiError::Api(e) => return e.answer(),
+            TaxiiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("Content-Type は {TAXII_MEDIA_TYPE} にしてください"),
+                format!("Content-Type must be {TAXII_MEDIA_TYPE}"),
+            ),
+            TaxiiError::NotAcceptable => (
+                StatusCode::NOT_ACCEPTABLE,
+                "not_acceptable",
+                format!("Accept に {TAXII_MEDIA_TYPE} を含めてください"),
+                format!("Accept must allow {TAXII_MEDIA_TYPE}"),
+            ),
+        };
+        Answer { status, code, ja, en, fields: Vec::new() }
     }
 }
 
 impl IntoResponse for TaxiiError {
     fn into_response(self) -> Response {
-        let Answer { status, code, ja, en, fields } = self.0.answer();
+        let Answer { status, code, ja, en, fields } = self.answer();
         let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
         let detail: Vec<String> = fields.iter().map(|f| format!("{}: {} / {}", f.field, f.ja, f.en)).collect();
         let body = json!({
@@ -181,7 +239,7 @@ fn check_accept(headers: &HeaderMap) -> Result<(), TaxiiError> {
     if fits {
         Ok(())
     } else {
-        Err(ApiError::NotAcceptable.into())
+        Err(TaxiiError::NotAcceptable)
     }
 }
 
@@ -263,7 +321,7 @@ impl Endpoint {
 }
 
 fn bad(param: &str, ja: &str, en: &str) -> TaxiiError {
-    TaxiiError(ApiError::field(param, ja, en))
+    TaxiiError::Api(ApiError::field(param, ja, en))
 }
 
 fn list(v: &str) -> Vec<String> {
@@ -317,7 +375,7 @@ fn versions_filter(v: &str) -> Result<VersionMatch, TaxiiError> {
 
 /// Reads the filters of one request into a query on `collection`.
 fn query(collection: &str, params: &HashMap<String, String>, endpoint: Endpoint) -> Result<StixQuery, TaxiiError> {
-    crate::query::only(params, endpoint.allowed()).map_err(ApiError::from)?;
+    kyoyu_api::query::only(params, endpoint.allowed()).map_err(ApiError::from)?;
     let mut q = StixQuery {
         collection: collection.to_string(),
         limit: DEFAULT_PAGE,
@@ -356,17 +414,6 @@ struct PageOf {
     next: Option<String>,
 }
 
-/// Appends one audit entry for the RED and AMBER objects a user just read.
-pub async fn audit_secret_reads(state: &AppState, caller: &Caller, rows: &[StixRow]) -> ApiResult<()> {
-    let secret: Vec<&StixRow> = rows.iter().filter(|r| r.tlp.is_some_and(|t| t.needs_need_to_know())).collect();
-    // Who reads an anonymised chain's objects would tell who filed it.
-    let concealed = secret.iter().find_map(|r| r.concealed.clone());
-    let ids: Vec<&str> = secret.iter().map(|r| r.stix_id.as_str()).collect();
-    crate::query::audit_secret_reads(state, caller, "stix.read", "stix", &ids, concealed).await
-}
-
-/// The largest object brought in from outside, serialised.
-pub const MAX_OBJECT_BYTES: usize = 256 * 1024;
 /// A page stops early once its objects pass this size (a client follows `next`).
 const PAGE_BYTES: usize = 4 * 1024 * 1024;
 
@@ -391,7 +438,7 @@ async fn page(state: &AppState, caller: &Caller, q: &StixQuery) -> Result<PageOf
     let keep = page_len(&rows, q.limit as usize);
     let more = rows.len() > keep;
     rows.truncate(keep);
-    audit_secret_reads(state, caller, &rows).await?;
+    audit_stix_reads(&state.app, caller, &rows).await?;
     let next = if more { rows.last().map(next_token) } else { None };
     Ok(PageOf { rows, more, next })
 }
@@ -561,106 +608,27 @@ async fn delete_object(
     Ok(StatusCode::OK)
 }
 
-/// The outcome of offering objects, per object, as a TAXII status resource.
-#[derive(Default)]
-pub struct Outcome {
-    pub successes: Vec<ObjectVersion>,
-    pub failures: Vec<Value>,
-    /// Each failure as a field error, with the path of the bad property.
-    pub problems: Vec<FieldError>,
-}
-
-impl Outcome {
-    fn fail(&mut self, id: &str, version: Option<&str>, problem: FieldError) {
-        let mut f = json!({ "id": id, "message": format!("{}: {} / {}", problem.field, problem.ja, problem.en) });
-        if let Some(v) = version {
-            f["version"] = json!(v);
-        }
-        self.failures.push(f);
-        self.problems.push(problem);
-    }
-}
-
-impl Outcome {
-    fn status(&self, id: &str, at: &str) -> Value {
+/// The outcome of an add as a TAXII status resource.
+fn status_of(outcome: &Outcome, id: &str, at: &str) -> Value {
+    {
         json!({
             "id": id,
             "status": "complete",
             "request_timestamp": at,
-            "total_count": self.successes.len() + self.failures.len(),
-            "success_count": self.successes.len(),
-            "successes": self.successes,
-            "failure_count": self.failures.len(),
-            "failures": self.failures,
+            "total_count": outcome.successes.len() + outcome.failures.len(),
+            "success_count": outcome.successes.len(),
+            "successes": outcome.successes,
+            "failure_count": outcome.failures.len(),
+            "failures": outcome.failures,
             "pending_count": 0,
             "pendings": [],
         })
     }
 }
 
-/// Keeps each acceptable object of `objects` in `collection` for the caller's organisation.
-/// Bad objects are reported one by one (with the path of the bad property); good ones stay.
-pub async fn offer_objects(
-    tx: &mut kyoyu_store::Tx,
-    caller: &Caller,
-    collection: &str,
-    objects: &[Value],
-) -> ApiResult<Outcome> {
-    let mut out = Outcome::default();
-    let at = kyoyu_store::now();
-    let mut offered = Vec::with_capacity(objects.len());
-    let mut index_of = Vec::with_capacity(objects.len());
-    for (i, v) in objects.iter().enumerate() {
-        if v.to_string().len() > MAX_OBJECT_BYTES {
-            let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
-            out.fail(
-                id,
-                None,
-                FieldError::new(
-                    format!("objects[{i}]"),
-                    format!("オブジェクトが大きすぎます（上限 {MAX_OBJECT_BYTES} バイト）"),
-                    format!("the object is over the limit of {MAX_OBJECT_BYTES} bytes"),
-                ),
-            );
-            continue;
-        }
-        match kyoyu_stix::import::check_object(v, &at) {
-            Ok(c) => {
-                let tlp = c.tlp.unwrap_or(kyoyu_policy::UNMARKED_OUTSIDE_TLP);
-                let audience = kyoyu_policy::outside_audience(c.tlp, caller.principal());
-                offered.push((c.object, tlp, audience));
-                index_of.push(i);
-            }
-            Err(p) => {
-                let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
-                let path = if p.path.is_empty() { format!("objects[{i}]") } else { format!("objects[{i}].{}", p.path) };
-                out.fail(id, None, FieldError::new(&path, p.ja, p.en));
-            }
-        }
-    }
-    let outcomes = tx.add_outside_objects(collection, caller.org_id(), &caller.user().id, &offered, &at).await?;
-    for ((o, tlp, _), (outcome, i)) in offered.iter().zip(outcomes.into_iter().zip(index_of)) {
-        match outcome {
-            AddOutcome::Added | AddOutcome::AlreadyHeld => {
-                out.successes.push(ObjectVersion { id: o.id.clone(), version: o.version.clone() })
-            }
-            AddOutcome::WouldLoosen { held } => out.fail(
-                &o.id,
-                Some(&o.version),
-                FieldError::new(
-                    format!("objects[{i}].object_marking_refs"),
-                    format!("TLP を {} から {} に広げることはできません", held.code(), tlp.code()),
-                    format!("the scope may not widen from TLP:{} to TLP:{}", held.code(), tlp.code()),
-                ),
-            ),
-        }
-    }
-    Ok(out)
-}
-
 /// Reads `{"objects": [...]}`; anything else answers 400 naming what is wrong.
 pub fn objects_of(bytes: &[u8]) -> ApiResult<Vec<Value>> {
-    crate::extract::refuse_nul(bytes)?;
+    kyoyu_api::extract::refuse_nul(bytes)?;
     let v: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
     match v.get("objects") {
         Some(Value::Array(a)) => Ok(a.clone()),
@@ -686,14 +654,14 @@ async fn add_objects(
     let c = collection(&id)?;
     require_writable(c, &caller)?;
     if !content_type.replace(' ', "").to_ascii_lowercase().starts_with(TAXII_MEDIA_TYPE) {
-        return Err(ApiError::UnsupportedTaxiiMediaType.into());
+        return Err(TaxiiError::UnsupportedMediaType);
     }
     let objects = objects_of(&body)?;
     let mut tx = state.store.begin(caller.actor()).await?;
     let outcome = offer_objects(&mut tx, &caller, c.id, &objects).await?;
     let status_id = kyoyu_store::new_id();
     let at = kyoyu_store::now();
-    let status = outcome.status(&status_id, &at);
+    let status = status_of(&outcome, &status_id, &at);
     tx.insert_taxii_status(&status_id, caller.org_id(), c.id, &at, &status.to_string()).await?;
     tx.audit(
         "stix.add",
@@ -753,7 +721,7 @@ mod tests {
             let e = query(EXTERNAL, &params(&[(k, v)]), Endpoint::Objects)
                 .err()
                 .unwrap_or_else(|| panic!("{k}={v} accepted"));
-            assert_eq!(e.0.answer().fields[0].field, k, "{k}={v}");
+            assert_eq!(e.answer().fields[0].field, k, "{k}={v}");
         }
         assert!(
             query(EXTERNAL, &params(&[("match[type]", "x")]), Endpoint::Object).is_err(),

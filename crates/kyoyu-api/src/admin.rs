@@ -35,7 +35,9 @@ pub async fn get_me(caller: Caller) -> Json<Me> {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
+    #[schema(required = true, nullable = false)]
     login: Option<String>,
+    #[schema(required = true, nullable = false)]
     password: Option<String>,
     /// The TOTP code, for users who enrolled a second factor.
     totp: Option<String>,
@@ -83,9 +85,12 @@ pub async fn create_session(
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
+    #[schema(required = true, nullable = false)]
     login: Option<String>,
+    #[schema(required = true, nullable = false)]
     password: Option<String>,
     totp: Option<String>,
+    #[schema(required = true, nullable = false)]
     new_password: Option<String>,
 }
 

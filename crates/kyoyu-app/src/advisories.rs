@@ -408,6 +408,7 @@ pub async fn issue_advisory(app: &App, caller: &Caller, id: &str) -> AppResult<A
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelayRequest {
+    #[schema(required = true, nullable = false, min_items = 1)]
     pub org_ids: Option<Vec<String>>,
     pub tlp: Option<Tlp>,
 }
@@ -473,6 +474,7 @@ pub async fn relay_advisory(app: &App, caller: &Caller, id: &str, body: RelayReq
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AckRequest {
+    #[schema(required = true, nullable = false)]
     pub status: Option<AckStatus>,
     pub comment: Option<String>,
 }
@@ -554,6 +556,7 @@ async fn thread_member(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Advi
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionRequest {
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub text: Option<String>,
 }
 
@@ -605,6 +608,7 @@ pub async fn list_questions(app: &App, caller: &Caller, id: &str) -> AppResult<Q
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WideningRequest {
+    #[schema(required = true, nullable = false)]
     pub report_id: Option<String>,
 }
 
@@ -706,6 +710,7 @@ async fn widening_now(app: &App, caller: &Caller, id: &str) -> AppResult<Widenin
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerRequest {
+    #[schema(required = true, nullable = false)]
     pub grant: Option<bool>,
 }
 

@@ -19,6 +19,7 @@ use serde_json::json;
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShareRequest {
+    #[schema(required = true, nullable = false, min_items = 1)]
     pub org_ids: Option<Vec<String>>,
 }
 

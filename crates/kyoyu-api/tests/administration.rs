@@ -129,6 +129,19 @@ async fn need_to_know_and_roles_are_granted_by_the_organisations_admin() {
     .await;
     assert_eq!(app.get("/api/v1/me", "meti.member").await.0, 401);
     assert!(audit_actions(&app).await.iter().any(|a| a == "user.update"));
+    // An administrator cannot deactivate themselves (nobody might be left to undo it).
+    let me = app.user("meti.admin").user_id.clone();
+    let (status, body) = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/users/{me}"),
+            Some("meti.admin"),
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["fields"][0]["field"], "active");
+    assert_eq!(app.get("/api/v1/me", "meti.admin").await.0, 200);
 }
 
 #[tokio::test]

@@ -309,6 +309,15 @@ pub async fn update_user(app: &App, caller: &Caller, id: &str, b: UserBody) -> A
     user.email = b.email.unwrap_or(user.email);
     user.phone = b.phone.unwrap_or(user.phone);
     user.need_to_know = b.need_to_know.unwrap_or(user.need_to_know);
+    if b.active == Some(false) && user.id == caller.user().id {
+        // An administrator who deactivates themselves may leave nobody to undo it.
+        return Err(FieldError::new(
+            "active",
+            "自分のアカウントは無効にできません。他の管理者に依頼してください",
+            "you cannot deactivate your own account; ask another administrator",
+        )
+        .into());
+    }
     user.active = b.active.unwrap_or(user.active);
     let password_changed = b.password.is_some();
     if let Some(p) = b.password {

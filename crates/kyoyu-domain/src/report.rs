@@ -102,6 +102,7 @@ pub struct ReportContent {
     "statutory": false,
     "severity": "warning",
     "tlp": "AMBER",
+    "has_attachments": false,
     "event_type": "malware_infection",
     "causes": ["suspicious_email"],
     "sector": "telecom",

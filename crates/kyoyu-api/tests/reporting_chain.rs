@@ -376,6 +376,11 @@ async fn a_report_offers_exactly_the_actions_its_reader_may_take() {
     assert_eq!(app.post(&format!("{path}/forward"), "meti.member", json!({})).await.0, 403);
     let (_, as_liaison) = app.get(&path, "meti.liaison").await;
     assert_eq!(as_liaison["actions"]["forward"], true);
+    // A list's items carry the same actions as the item itself.
+    let (_, list) =
+        app.get(&format!("/api/v1/reports?chain_id={}", filed["chain_id"].as_str().unwrap()), "meti.liaison").await;
+    let listed = list["items"].as_array().unwrap().iter().find(|r| r["id"] == rid).expect("listed");
+    assert_eq!(listed["actions"], as_liaison["actions"]);
     app.forward(&rid, "meti.liaison", json!({})).await;
     assert_eq!(app.get(&path, "meti.liaison").await.1["actions"]["forward"], false, "forwarded once");
 }

@@ -59,10 +59,20 @@ async fn readable(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<ReportRow
 async fn view_for(app: &App, caller: &Caller, row: &ReportRow) -> AppResult<ReportView> {
     let world = app.world_for_read().await?;
     let shared = app.store.shares_of(&row.id).await?;
+    Ok(view_with_actions(&world, &world.directory(), caller, row, &shared))
+}
+
+fn view_with_actions(
+    world: &World,
+    directory: &[kyoyu_policy::OrgFacts],
+    caller: &Caller,
+    row: &ReportRow,
+    shared: &[String],
+) -> ReportView {
     let mut view = ReportView::new(row, Some(caller.org_id()));
-    let state = state_of(&world, row, &shared);
-    view.actions = Some(kyoyu_policy::report_actions(caller.principal(), &state, &world.directory()));
-    Ok(view)
+    let state = state_of(world, row, shared);
+    view.actions = Some(kyoyu_policy::report_actions(caller.principal(), &state, directory));
+    view
 }
 
 /// Answers with the rendition as the caller now sees it, after a write.
@@ -443,7 +453,18 @@ pub async fn get_report(app: &App, caller: &Caller, id: &str) -> AppResult<Repor
 pub async fn list_reports(app: &App, caller: &Caller, filter: &ReportFilter, page: Page) -> AppResult<ReportList> {
     let rows = app.store.list_reports(&caller.scope(), filter, page.limit, page.offset).await?;
     audit_reads(app, caller, &rows, "report.list").await?;
-    let items = rows.iter().map(|r| ReportView::new(r, Some(caller.org_id()))).collect();
+    // Each item carries its actions, from one query for the page's shares.
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let shares = app.store.shares_of_many(&ids).await?;
+    let world = app.world_for_read().await?;
+    let directory = world.directory();
+    let items = rows
+        .iter()
+        .map(|r| {
+            let shared: Vec<String> = shares.iter().filter(|(id, _)| id == &r.id).map(|(_, org)| org.clone()).collect();
+            view_with_actions(&world, &directory, caller, r, &shared)
+        })
+        .collect();
     Ok(ReportList { items, limit: page.limit, offset: page.offset })
 }
 

@@ -52,7 +52,7 @@ pub struct ReportView {
     pub published_at: Option<String>,
     pub created_at: String,
     pub banner: Banner,
-    /// What the reader may do with this rendition; on answers about one item, not in lists.
+    /// What the reader may do with this rendition; absent only on the public list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<ReportActions>,
 }

@@ -175,6 +175,23 @@ impl Store {
         shares_of(self.read().await?.conn(), report_id).await
     }
 
+    /// The shares of several renditions (a list's page) in one query: (rendition, organisation).
+    /// Ask only about renditions the caller read.
+    pub async fn shares_of_many(&self, report_ids: &[&str]) -> Result<Vec<(String, String)>> {
+        if report_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        on!(self.read().await?.conn(), c => {
+            let mut qb = QueryBuilder::new("SELECT report_id, org_id FROM report_shares WHERE report_id IN (");
+            let mut ids = qb.separated(", ");
+            for id in report_ids {
+                ids.push_bind(id.to_string());
+            }
+            qb.push(") ORDER BY report_id, org_id");
+            Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+        })
+    }
+
     /// The version of the reference data as a reader sees it.
     pub async fn reference_version(&self) -> Result<i64> {
         let sql = "SELECT version FROM reference_version WHERE id = 1";

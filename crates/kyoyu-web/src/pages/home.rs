@@ -9,7 +9,7 @@ use crate::session::Web;
 use axum::extract::State;
 use kyoyu_api::AppState;
 use kyoyu_app::views::{AdvisoryView, ReportView};
-use kyoyu_domain::codes::{OrgKind, ReportStatus, Severity};
+use kyoyu_domain::codes::{OrgKind, Severity};
 use maud::{html, Markup};
 
 pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
@@ -18,8 +18,9 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     let advisories = advisories::list_of(&state, &web, Default::default()).await?;
     let me = web.caller.org_id();
     let received = |r: &&ReportView| r.receiver_org_id == me;
+    // What the caller may forward, as the policy says in each view.
     let inbox: Vec<ReportView> =
-        reports.iter().filter(received).filter(|r| r.status == ReportStatus::Sent).cloned().collect();
+        reports.iter().filter(|r| r.actions.as_ref().is_some_and(|a| a.forward)).cloned().collect();
     let lang = web.lang;
     let widenings = super::widenings::described(&state, &web).await?;
     let open: Vec<_> = widenings.into_iter().filter(|(w, _)| w.status.is_open()).collect();

@@ -3,6 +3,8 @@
 
 mod common;
 
+use kyoyu_app::views::{ReportList, ReportView};
+
 use common::{report_body, spawn_demo};
 use serde_json::{json, Value};
 
@@ -371,16 +373,18 @@ async fn a_report_offers_exactly_the_actions_its_reader_may_take() {
         "shared ones are not offered again"
     );
 
-    let (_, as_member) = app.get(&path, "meti.member").await;
-    assert_eq!(as_member["actions"]["forward"], false);
+    // Read as their types: a renamed field fails here, not as a silent null.
+    let as_member: ReportView = app.typed(&path, "meti.member").await;
+    assert!(!as_member.actions.expect("an item's actions").forward);
     assert_eq!(app.post(&format!("{path}/forward"), "meti.member", json!({})).await.0, 403);
-    let (_, as_liaison) = app.get(&path, "meti.liaison").await;
-    assert_eq!(as_liaison["actions"]["forward"], true);
+    let as_liaison: ReportView = app.typed(&path, "meti.liaison").await;
+    let liaison_actions = as_liaison.actions.expect("an item's actions");
+    assert!(liaison_actions.forward);
     // A list's items carry the same actions as the item itself.
-    let (_, list) =
-        app.get(&format!("/api/v1/reports?chain_id={}", filed["chain_id"].as_str().unwrap()), "meti.liaison").await;
-    let listed = list["items"].as_array().unwrap().iter().find(|r| r["id"] == rid).expect("listed");
-    assert_eq!(listed["actions"], as_liaison["actions"]);
+    let list: ReportList =
+        app.typed(&format!("/api/v1/reports?chain_id={}", as_liaison.chain_id), "meti.liaison").await;
+    let listed = list.items.into_iter().find(|r| r.id == rid).expect("listed");
+    assert_eq!(listed.actions, Some(liaison_actions));
     app.forward(&rid, "meti.liaison", json!({})).await;
     assert_eq!(app.get(&path, "meti.liaison").await.1["actions"]["forward"], false, "forwarded once");
 }

@@ -16,7 +16,7 @@ use kyoyu_store::{
 use serde::{Deserialize, Serialize};
 
 /// The banner every item shows: its TLP and severity at a glance (別添 3.2(1)).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Banner {
     pub ja: String,
     pub en: String,
@@ -29,7 +29,7 @@ impl Banner {
 }
 
 /// One rendition of a report as its reader sees it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportView {
     #[serde(flatten)]
     pub content: ReportContent,
@@ -100,7 +100,7 @@ impl ReportView {
 }
 
 /// A page of renditions.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportList {
     pub items: Vec<ReportView>,
     pub limit: i64,
@@ -108,19 +108,19 @@ pub struct ReportList {
 }
 
 /// Published renditions, for anyone.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublishedList {
     pub items: Vec<ReportView>,
 }
 
 /// How many items match.
-#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Count {
     pub count: i64,
 }
 
 /// The rendition a forward made, with what scrubbing removed from it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Forwarded {
     #[serde(flatten)]
     pub report: ReportView,
@@ -128,7 +128,7 @@ pub struct Forwarded {
 }
 
 /// What a forward would send, without sending it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ForwardPreview {
     pub receiver_org_id: String,
     pub rendition: ReportContent,
@@ -136,7 +136,7 @@ pub struct ForwardPreview {
 }
 
 /// Who a share added.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Shared {
     pub report_id: String,
     pub shared_with: Vec<String>,
@@ -155,7 +155,7 @@ impl Banner {
 
 /// An advisory as one reader sees it. The coordinator and relaying organisations also see
 /// the hops they sent or received, with acknowledgments and how long each took.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AdvisoryView {
     pub id: String,
     /// T2026-0001 (-n for follow-ups), once issued.
@@ -210,7 +210,7 @@ impl AdvisoryView {
 }
 
 /// One hop of an advisory's delivery.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     pub from_org_id: String,
     pub to_org_id: String,
@@ -222,7 +222,7 @@ pub struct DeliveryView {
 }
 
 /// A receiving organisation's acknowledgment of one hop.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AckView {
     pub status: AckStatus,
     pub comment: String,
@@ -231,7 +231,7 @@ pub struct AckView {
 }
 
 /// A page of advisories.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AdvisoryList {
     pub items: Vec<AdvisoryView>,
     pub limit: i64,
@@ -239,14 +239,14 @@ pub struct AdvisoryList {
 }
 
 /// An advisory's question thread.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuestionList {
     pub items: Vec<QuestionRow>,
 }
 
 /// A scope-widening request as one party sees it: the advisory's author never learns who
 /// answered in the anonymised route, and only the author sees which report it is about.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WideningView {
     pub id: String,
     pub advisory_id: String,
@@ -264,7 +264,7 @@ pub struct WideningView {
 }
 
 /// Pass the request on to the operator (its secretariat), or answer it (the operator).
-#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WideningActions {
     pub relay: bool,
     pub answer: bool,
@@ -297,25 +297,25 @@ impl WideningView {
 }
 
 /// Scope-widening requests.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WideningList {
     pub items: Vec<WideningView>,
 }
 
 /// The user's notifications.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NotificationList {
     pub items: Vec<NotificationRow>,
 }
 
 /// An action that answers nothing but that it was done.
-#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Done {
     pub ok: bool,
 }
 
 /// One mail in the outbox, for system administration.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OutboxView {
     pub id: String,
     pub to_address: String,
@@ -327,20 +327,20 @@ pub struct OutboxView {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OutboxList {
     pub items: Vec<OutboxView>,
 }
 
 /// How many digests went out.
-#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sent {
     pub digests: usize,
 }
 
 /// Sectors suggested as an advisory's recipients from a report: its own, and those that
 /// depend on it when it stopped a service or spilled over.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Suggestion {
     pub report_id: String,
     pub sector: String,
@@ -349,7 +349,7 @@ pub struct Suggestion {
 
 /// An organisation in the directory. What identifies it beyond its names (and when it was
 /// made) is for system administrators only, and absent for everyone else.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrgView {
     pub id: String,
     pub kind: OrgKind,
@@ -379,23 +379,23 @@ impl OrgView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrgList {
     pub items: Vec<OrgView>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserList {
     pub items: Vec<UserRow>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenList {
     pub items: Vec<TokenRow>,
 }
 
 /// A token just minted: its secret is shown this once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewToken {
     pub id: String,
     pub token: String,
@@ -403,19 +403,19 @@ pub struct NewToken {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Unlocked {
     pub user_id: String,
     pub throttles_lifted: u64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditList {
     pub items: Vec<AuditEntry>,
 }
 
 /// Who the caller is: the user, their organisation, and whether they relay for their sector.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Me {
     pub user: UserRow,
     pub org: OrgView,
@@ -423,24 +423,24 @@ pub struct Me {
 }
 
 /// A session token, shown this once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub token: String,
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PasswordChanged {
     pub user_id: String,
     pub changed: bool,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SectorList {
     pub items: Vec<SectorRow>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServiceLevelRuleList {
     pub items: Vec<ServiceLevelRuleRow>,
 }
@@ -468,7 +468,7 @@ pub enum BundleType {
 
 /// A STIX 2.1 bundle. Its objects follow STIX 2.1 (the tests check them with stix2-validator);
 /// the contract describes only the envelope.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StixBundle {
     #[serde(rename = "type")]
     pub kind: BundleType,
@@ -483,7 +483,7 @@ impl StixBundle {
 }
 
 /// An object the reader may read that names one of the item's indicator values.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Correlation {
     pub value: String,
     pub collection: String,
@@ -496,7 +496,7 @@ pub struct Correlation {
     pub object: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Correlations {
     /// The item's indicator values.
     pub values: Vec<String>,
@@ -504,14 +504,14 @@ pub struct Correlations {
 }
 
 /// One version of a STIX object.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ObjectVersion {
     pub id: String,
     pub version: String,
 }
 
 /// What an imported bundle added.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Imported {
     pub collection: String,
     pub added: Vec<ObjectVersion>,

@@ -10,7 +10,7 @@
 use crate::report::ReportContent;
 use crate::FreeText;
 use regex::{Regex, RegexBuilder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 /// What replaces an identifying string: no letters or digits, so it can never itself match
@@ -30,7 +30,7 @@ pub struct IdentityProfile {
 }
 
 /// One kind of string removed from one field; the secretariat sees these before it sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Removal {
     pub field: String,
     pub text: String,

@@ -389,7 +389,7 @@ pub fn check_publish(p: &Principal, r: &ReportState) -> Result<(), Denial> {
 
 /// What a reader may do with a rendition, and with whom it may share it: the same rules the
 /// operations check, so a page offers exactly what would be accepted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ReportActions {
     pub forward: bool,
     pub follow_up: bool,
@@ -686,7 +686,7 @@ pub struct AdvisoryState<'a> {
 }
 
 /// What a reader may do with an advisory, and to whom it may relay it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AdvisoryActions {
     /// Edit or issue the draft.
     pub edit: bool,

@@ -9,7 +9,7 @@ use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, WideningStatus};
 use kyoyu_domain::FreeText;
 use kyoyu_domain::Tlp;
 use kyoyu_policy::{AccessGrants, ReadScope};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +25,7 @@ pub struct AdvisoryRow {
     pub issued_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HopRow {
     pub id: String,
     pub from_org_id: String,
@@ -35,7 +35,7 @@ pub struct HopRow {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AckRow {
     pub org_id: String,
     pub user_id: String,
@@ -44,7 +44,7 @@ pub struct AckRow {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuestionRow {
     pub id: String,
     pub author_org_id: String,

@@ -2,13 +2,13 @@
 //! altered or deleted row shows when the chain is verified.
 
 use crate::{now, Conn, Get, Result, Store, Tx};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::QueryBuilder;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: String,

@@ -4,9 +4,9 @@
 
 use crate::{Get, Result, Store, Tx, UserRow};
 use kyoyu_policy::ReadScope;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NotificationRow {
     pub id: String,
     pub user_id: String,
@@ -21,7 +21,7 @@ pub struct NotificationRow {
     pub concealed: Option<crate::Concealed>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MailRow {
     pub id: String,
     pub to_address: String,

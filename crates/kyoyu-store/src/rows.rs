@@ -14,7 +14,7 @@ pub struct OrgIdentity {
     pub phones: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrgRow {
     pub id: String,
     pub kind: OrgKind,
@@ -37,7 +37,7 @@ impl OrgRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserRow {
     pub id: String,
     pub org_id: String,
@@ -56,7 +56,7 @@ pub struct UserRow {
     pub password_must_change: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenRow {
     pub id: String,
     pub user_id: String,
@@ -69,7 +69,7 @@ pub struct TokenRow {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SectorRow {
     pub code: String,
     pub name_ja: String,

@@ -4,8 +4,12 @@
 //! names a server. A test that needs PostgreSQL whatever the backend (two processes on one
 //! database) asks [`postgres_url`]: the named server, or else a throwaway cluster started
 //! from the installed PostgreSQL binaries, so `cargo test` needs no running database server.
+//! [`Client`] speaks HTTP to a server as a client would and reads answers as their types.
 
+mod client;
 mod cluster;
+
+pub use client::{Client, Refused};
 
 use kyoyu_store::Store;
 

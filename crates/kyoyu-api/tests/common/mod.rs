@@ -119,6 +119,13 @@ pub async fn spawn_bare() -> TestApp {
 }
 
 impl TestApp {
+    /// Reads an answer as its view type, as `login` (see `kyoyu_test_support::Client`).
+    pub async fn typed<T: serde::de::DeserializeOwned>(&self, path: &str, login: &str) -> T {
+        let client = kyoyu_test_support::Client::new(&self.base);
+        let token = &self.user(login).token;
+        client.get(path, token).await.unwrap_or_else(|r| panic!("GET {path} as {login}: {} {}", r.status, r.body))
+    }
+
     /// An API token for a user the test made, as its owner would mint it (only owners
     /// mint tokens through the API). A fixture, like the demo's seeded tokens.
     pub async fn token_for(&self, user_id: &str) -> String {

@@ -4,6 +4,8 @@
 
 mod common;
 
+use kyoyu_app::views::AdvisoryView;
+
 use common::{spawn_demo, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -459,12 +461,11 @@ async fn an_advisory_offers_exactly_the_relays_its_reader_may_make() {
     let path = format!("/api/v1/advisories/{}", id(&a));
     assert_eq!(issue(&app, &a).await.0, 200);
 
-    let (_, at_meti) = app.get(&path, "meti.liaison").await;
-    let offered: Vec<String> =
-        at_meti["actions"]["relay_to"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().into()).collect();
+    let at_meti: AdvisoryView = app.typed(&path, "meti.liaison").await;
+    let offered = at_meti.actions.relay_to;
     assert!(offered.contains(&app.org("gas-ceptoar.admin")), "{offered:?}");
     assert!(!offered.contains(&app.org("water-ceptoar.admin")), "another sector is not offered");
-    assert_eq!(at_meti["actions"]["acknowledge"], true);
+    assert!(at_meti.actions.acknowledge);
     let relay = format!("{path}/relay");
     let refused = app.post(&relay, "meti.liaison", json!({"org_ids": [app.org("water-ceptoar.admin")]})).await;
     assert_eq!(refused.0, 422);

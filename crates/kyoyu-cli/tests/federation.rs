@@ -25,24 +25,19 @@ struct Instance {
     base: String,
     users: HashMap<String, Credential>,
     _target: Target,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: kyoyu_test_support::Running,
 }
 
 impl Instance {
     async fn start() -> Instance {
         let (target, store) = Target::from_env().await;
         let users = seed::seed_demo(&store, Passwords::TokensOnly).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(kyoyu_web::serve(listener, store, kyoyu_api::ServerConfig::default(), async {
-            let _ = stopped.await;
-        }));
+        let server = kyoyu_test_support::serve(store, Default::default()).await;
         Instance {
-            base,
+            base: server.base.clone(),
             users: users.into_iter().map(|u| (u.login.clone(), u)).collect(),
             _target: target,
-            _stop: stop,
+            _server: server,
         }
     }
 

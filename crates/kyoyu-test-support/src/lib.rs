@@ -4,12 +4,15 @@
 //! names a server. A test that needs PostgreSQL whatever the backend (two processes on one
 //! database) asks [`postgres_url`]: the named server, or else a throwaway cluster started
 //! from the installed PostgreSQL binaries, so `cargo test` needs no running database server.
-//! [`Client`] speaks HTTP to a server as a client would and reads answers as their types.
+//! [`serve`] starts the real server on port 0, as production does; [`Client`] speaks HTTP to it
+//! as a client would and reads answers as their types.
 
 mod client;
 mod cluster;
+mod server;
 
 pub use client::{Client, Refused};
+pub use server::{serve, serve_router, Running};
 
 use kyoyu_store::Store;
 

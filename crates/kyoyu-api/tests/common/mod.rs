@@ -20,17 +20,12 @@ pub struct TestApp {
     pub store: Store,
     /// Web session tokens made for users, by login (only `web` tokens open the web UI).
     web_tokens: std::sync::Mutex<HashMap<String, String>>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _server: kyoyu_test_support::Running,
 }
 
 async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(kyoyu_web::serve(listener, store.clone(), mail_config(), async {
-        let _ = rx.await;
-    }));
-    test_app(base, dir, store, users, tx)
+    let server = kyoyu_test_support::serve(store.clone(), mail_config().into()).await;
+    test_app(server, dir, store, users)
 }
 
 /// The demo world served by the bare API router, without the server's background tasks (so
@@ -39,37 +34,25 @@ pub async fn spawn_demo_without_background() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let store = test_store(dir.path()).await;
     let users = seed::seed_demo(&store, Passwords::TokensOnly).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app =
-        kyoyu_api::app_with(kyoyu_api::AppState::new(store.clone(), mail_config().into()), kyoyu_web::beside_api());
-    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-    });
-    test_app(base, dir, store, users, tx)
+    let state = kyoyu_api::AppState::new(store.clone(), mail_config().into());
+    let server = kyoyu_test_support::serve_router(kyoyu_api::app_with(state, kyoyu_web::beside_api())).await;
+    test_app(server, dir, store, users)
 }
 
 fn test_app(
-    base: String,
+    server: kyoyu_test_support::Running,
     dir: tempfile::TempDir,
     store: Store,
     users: Vec<Credential>,
-    shutdown: tokio::sync::oneshot::Sender<()>,
 ) -> TestApp {
     TestApp {
-        base,
+        base: server.base.clone(),
         users: users.into_iter().map(|u| (u.login.clone(), u)).collect(),
         client: reqwest::Client::new(),
         data_dir: dir,
         store,
         web_tokens: Default::default(),
-        _shutdown: shutdown,
+        _server: server,
     }
 }
 

@@ -29,7 +29,7 @@ pub struct WebApp {
     pub users: HashMap<String, Credential>,
     pub store: Store,
     _dir: tempfile::TempDir,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _server: kyoyu_test_support::Running,
 }
 
 /// The store a test runs on (see `kyoyu_test_support`).
@@ -39,13 +39,9 @@ pub async fn spawn_web() -> WebApp {
     let dir = tempfile::tempdir().unwrap();
     let store = test_store(dir.path()).await;
     let users = seed::seed_demo(&store, Passwords::For(WEB_USERS)).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(kyoyu_web::serve(listener, store.clone(), kyoyu_api::ServerConfig::default(), async {
-        let _ = rx.await;
-    }));
-    WebApp { base, users: users.into_iter().map(|u| (u.login.clone(), u)).collect(), store, _dir: dir, _shutdown: tx }
+    let server = kyoyu_test_support::serve(store.clone(), Default::default()).await;
+    let users = users.into_iter().map(|u| (u.login.clone(), u)).collect();
+    WebApp { base: server.base.clone(), users, store, _dir: dir, _server: server }
 }
 
 impl WebApp {

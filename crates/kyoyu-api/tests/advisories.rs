@@ -57,11 +57,16 @@ fn advisory_body(app: &TestApp, recipients: &[(&str, &str)], tlp: &str, extra: V
 async fn draft(app: &TestApp, body: Value) -> Value {
     let (status, a) = app.post("/api/v1/advisories", "nisc.cip", body).await;
     assert_eq!(status, 201, "{a}");
+    common::view::<AdvisoryView>(&a);
     a
 }
 
 async fn issue(app: &TestApp, a: &Value) -> (u16, Value) {
-    app.post(&format!("/api/v1/advisories/{}/issue", id(a)), "nisc.cip", json!({})).await
+    let (status, answer) = app.post(&format!("/api/v1/advisories/{}/issue", id(a)), "nisc.cip", json!({})).await;
+    if status == 200 {
+        common::view::<AdvisoryView>(&answer);
+    }
+    (status, answer)
 }
 
 fn fields(err: &Value) -> Vec<String> {

@@ -39,6 +39,12 @@ pub async fn spawn_demo_without_background() -> TestApp {
     test_app(server, dir, store, users)
 }
 
+/// An answer read as its view type: a renamed or missing field fails the test here.
+pub fn view<T: serde::de::DeserializeOwned>(answer: &Value) -> T {
+    serde_json::from_value(answer.clone())
+        .unwrap_or_else(|e| panic!("the answer is not a {}: {e}\n{answer}", std::any::type_name::<T>()))
+}
+
 fn test_app(
     server: kyoyu_test_support::Running,
     dir: tempfile::TempDir,
@@ -204,18 +210,21 @@ impl TestApp {
         self.request(Method::POST, path, Some(login), Some(body)).await
     }
 
-    /// Files a report, expecting success.
+    /// Files a report, expecting success; the answer must be a `ReportView`.
     pub async fn file(&self, login: &str, route: &str, tlp: &str, extra: Value) -> Value {
         let (status, body) = self
             .post("/api/v1/reports", login, report_body(self.user(login).sector.as_deref().unwrap(), route, tlp, extra))
             .await;
         assert_eq!(status, 201, "{body}");
+        view::<kyoyu_app::views::ReportView>(&body);
         body
     }
 
+    /// Forwards a rendition, expecting success; the answer must be a `Forwarded`.
     pub async fn forward(&self, id: &str, login: &str, edits: Value) -> Value {
         let (status, body) = self.post(&format!("/api/v1/reports/{id}/forward"), login, edits).await;
         assert_eq!(status, 201, "{body}");
+        view::<kyoyu_app::views::Forwarded>(&body);
         body
     }
 
@@ -225,12 +234,11 @@ impl TestApp {
         let mut offset = 0;
         loop {
             let sep = if query.is_empty() { "" } else { "&" };
-            let (status, body) =
-                self.get(&format!("/api/v1/reports?limit=100&offset={offset}{sep}{query}"), login).await;
-            assert_eq!(status, 200, "{body}");
-            let items = body["items"].as_array().unwrap();
-            ids.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_string()));
-            if items.len() < 100 {
+            let page: kyoyu_app::views::ReportList =
+                self.typed(&format!("/api/v1/reports?limit=100&offset={offset}{sep}{query}"), login).await;
+            let count = page.items.len();
+            ids.extend(page.items.into_iter().map(|r| r.id));
+            if count < 100 {
                 return ids;
             }
             offset += 100;

@@ -83,20 +83,25 @@ fn error_response(description: &str) -> RefOr<Response> {
     RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
 }
 
+/// The operations of a path, each with whether it writes.
+fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = (&mut Operation, bool)> {
+    [
+        (&mut item.get, false),
+        (&mut item.post, true),
+        (&mut item.put, true),
+        (&mut item.patch, true),
+        (&mut item.delete, true),
+    ]
+    .into_iter()
+    .filter_map(|(op, write)| op.as_mut().map(|op| (op, write)))
+}
+
 impl Modify for CommonErrors {
     fn modify(&self, doc: &mut Document) {
         for (path, item) in doc.paths.paths.iter_mut() {
             let has_path_item = path.contains('{');
-            for (op, write) in [
-                (&mut item.get, false),
-                (&mut item.post, true),
-                (&mut item.put, true),
-                (&mut item.patch, true),
-                (&mut item.delete, true),
-            ] {
-                if let Some(op) = op {
-                    CommonErrors::add(op, has_path_item, write);
-                }
+            for (op, write) in operations_mut(item) {
+                CommonErrors::add(op, has_path_item, write);
             }
         }
     }
@@ -120,17 +125,15 @@ const ITEM_MAKERS: &[(&str, &str)] = &[
 impl Modify for Links {
     fn modify(&self, doc: &mut Document) {
         let mut targets: Vec<(String, String)> = Vec::new();
-        for (path, item) in &doc.paths.paths {
-            for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete].into_iter().flatten() {
+        for (path, item) in doc.paths.paths.iter_mut() {
+            for (op, _) in operations_mut(item) {
                 if let Some(id) = &op.operation_id {
                     targets.push((path.clone(), id.clone()));
                 }
             }
         }
         for item in doc.paths.paths.values_mut() {
-            for op in
-                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
-            {
+            for (op, _) in operations_mut(item) {
                 let Some(prefix) =
                     ITEM_MAKERS.iter().find(|(id, _)| op.operation_id.as_deref() == Some(id)).map(|m| m.1)
                 else {

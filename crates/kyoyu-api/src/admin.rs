@@ -49,13 +49,13 @@ fn json_attempt<'a>(
     password: &'a Option<String>,
     totp: &'a Option<String>,
     address: &'a str,
-) -> Result<crate::login::Attempt<'a>, FieldError> {
-    Ok(crate::login::Attempt {
+) -> Result<kyoyu_app::login::Attempt<'a>, FieldError> {
+    Ok(kyoyu_app::login::Attempt {
         login: login.as_deref().ok_or_else(|| FieldError::required("login"))?,
         password: password.as_deref().ok_or_else(|| FieldError::required("password"))?,
         code: totp.as_deref(),
         address,
-        door: crate::login::Door::Session,
+        door: kyoyu_app::login::Door::Session,
     })
 }
 

@@ -145,14 +145,8 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::UNAUTHORIZED)?;
-        caller_by_token(state, token, false).await
+        Ok(Caller::by_token(&state.app, token, false).await?)
     }
-}
-
-/// The caller behind a session or API token; with `web_only` (the web UI's cookie), only a
-/// web session's token, so an API token never opens the web UI.
-pub async fn caller_by_token(state: &AppState, token: &str, web_only: bool) -> Result<Caller, ApiError> {
-    Ok(Caller::by_token(&state.app, token, web_only).await?)
 }
 
 /// The client's address, for log-in throttling: the peer, or, when the peer is a trusted

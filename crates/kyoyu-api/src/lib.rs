@@ -5,12 +5,8 @@
 
 pub mod admin;
 pub mod advisories;
-/// Tokens and generated passwords, from the application layer.
-pub use kyoyu_app::auth;
 pub mod error;
 pub mod extract;
-/// Log-in, password hashing and TOTP, from the application layer.
-pub use kyoyu_app::login;
 pub mod notifications;
 pub mod openapi;
 /// Notifications and the mail outbox, from the application layer.

@@ -366,11 +366,11 @@ async fn a_totp_code_is_accepted_once() {
     let app = spawn_demo().await;
     let user = app.user("gas-b.ntk").user_id.clone();
     own_password(&app, "gas-b.ntk", "gas-b.admin", "pass-word-123").await;
-    let secret = kyoyu_api::login::new_totp_secret();
+    let secret = kyoyu_app::login::new_totp_secret();
     let mut tx = app.store.begin(kyoyu_store::Actor::default()).await.unwrap();
     tx.set_totp_secret(&user, Some(&secret), &kyoyu_store::now()).await.unwrap();
     tx.commit().await.unwrap();
-    let code = kyoyu_api::login::totp(&secret, "gas-b.ntk").unwrap().generate_current().unwrap();
+    let code = kyoyu_app::login::totp(&secret, "gas-b.ntk").unwrap().generate_current().unwrap();
     let body = json!({"login": "gas-b.ntk", "password": "pass-word-123", "totp": code});
     assert_eq!(app.request(Method::POST, "/api/v1/session", None, Some(body.clone())).await.0, 201);
     assert_eq!(app.request(Method::POST, "/api/v1/session", None, Some(body)).await.0, 401, "replayed");

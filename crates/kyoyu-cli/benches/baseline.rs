@@ -129,7 +129,7 @@ async fn build_world(store: &Store) -> World {
             created_at: now(),
         };
         tx.save_user(&user).await.unwrap();
-        let token = kyoyu_api::auth::new_token();
+        let token = kyoyu_app::auth::new_token();
         let t = TokenRow {
             id: new_id(),
             kind: "api".into(),
@@ -139,7 +139,7 @@ async fn build_world(store: &Store) -> World {
             revoked_at: None,
             created_at: now(),
         };
-        tx.insert_token(&t, &kyoyu_api::auth::token_hash(&token)).await.unwrap();
+        tx.insert_token(&t, &kyoyu_app::auth::token_hash(&token)).await.unwrap();
         w.tokens.insert(o.id.clone(), token);
         w.users.insert(o.id.clone(), user.id);
     }

@@ -7,8 +7,8 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use kyoyu_api::error::ApiError;
-use kyoyu_api::extract::{caller_by_token, Caller};
 use kyoyu_api::AppState;
+use kyoyu_app::Caller;
 use sha2::{Digest, Sha256};
 
 pub const SESSION_COOKIE: &str = "kyoyu_session";
@@ -82,7 +82,7 @@ impl FromRequestParts<AppState> for Web {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToLogin> {
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()).ok_or(ToLogin)?;
-        let caller = caller_by_token(state, &token, true).await.map_err(|_| ToLogin)?;
+        let caller = Caller::by_token(&state.app, &token, true).await.map_err(|_| ToLogin)?;
         Ok(Web { caller, lang: lang_of(&jar), csrf: csrf_for(&token) })
     }
 }

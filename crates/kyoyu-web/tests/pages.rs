@@ -68,7 +68,7 @@ async fn unknown_addresses_answer_a_page_to_browsers_and_json_to_clients() {
 #[tokio::test]
 async fn repeated_failures_slow_this_door_only_and_an_admin_lifts_it() {
     let app = spawn_web().await;
-    for _ in 0..kyoyu_api::login::FREE_FAILURES {
+    for _ in 0..kyoyu_app::login::FREE_FAILURES {
         assert_eq!(raw_login(&app, "gas-b.ntk", "wrong", "").await.0, 401);
     }
     let (status, page, cookie) = raw_login(&app, "gas-b.ntk", &app.password("gas-b.ntk"), "").await;
@@ -130,13 +130,13 @@ async fn totp_enrolment_then_log_in_needs_the_code() {
         s.post_form("/account/totp", &[("_csrf", &csrf), ("secret", &secret), ("code", "000000")]).await;
     assert_eq!(status, 200);
     assert!(page.contains("does not match"));
-    let code = kyoyu_api::login::totp(&secret, "gas-a.ntk").unwrap().generate_current().unwrap();
+    let code = kyoyu_app::login::totp(&secret, "gas-a.ntk").unwrap().generate_current().unwrap();
     let (_, page) = s.post_form("/account/totp", &[("_csrf", &csrf), ("secret", &secret), ("code", &code)]).await;
     assert!(page.contains("Two-factor authentication is on"));
     let password = app.password("gas-a.ntk");
     assert_eq!(raw_login(&app, "gas-a.ntk", &password, "").await.0, 401, "the code is needed");
     assert_eq!(raw_login(&app, "gas-a.ntk", &password, "123").await.0, 401);
-    let code = kyoyu_api::login::totp(&secret, "gas-a.ntk").unwrap().generate_current().unwrap();
+    let code = kyoyu_app::login::totp(&secret, "gas-a.ntk").unwrap().generate_current().unwrap();
     assert_eq!(raw_login(&app, "gas-a.ntk", &password, &code).await.0, 303);
     assert_eq!(raw_login(&app, "gas-a.ntk", &password, &code).await.0, 401, "a code is accepted once");
     // A session alone does not turn the second factor off: the password and a code do.
@@ -145,7 +145,7 @@ async fn totp_enrolment_then_log_in_needs_the_code() {
     let (status, _) = s.post_form("/account/totp/remove", &[("_csrf", &csrf)]).await;
     assert_eq!(status, 401);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let next = kyoyu_api::login::totp(&secret, "gas-a.ntk").unwrap().generate(now + 30);
+    let next = kyoyu_app::login::totp(&secret, "gas-a.ntk").unwrap().generate(now + 30);
     let form = [("_csrf", csrf.as_str()), ("password", password.as_str()), ("code", next.as_str())];
     assert_eq!(s.post_form("/account/totp/remove", &form).await.0, 303);
     assert_eq!(raw_login(&app, "gas-a.ntk", &password, "").await.0, 303, "no code needed any more");

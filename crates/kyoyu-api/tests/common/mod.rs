@@ -132,7 +132,7 @@ impl TestApp {
     }
 
     async fn token_of_kind(&self, user_id: &str, kind: &str) -> String {
-        let token = kyoyu_api::auth::new_token();
+        let token = kyoyu_app::auth::new_token();
         let row = kyoyu_store::TokenRow {
             id: kyoyu_store::new_id(),
             user_id: user_id.into(),
@@ -143,7 +143,7 @@ impl TestApp {
             created_at: kyoyu_store::now(),
         };
         let mut tx = self.store.begin(kyoyu_store::Actor::default()).await.unwrap();
-        tx.insert_token(&row, &kyoyu_api::auth::token_hash(&token)).await.unwrap();
+        tx.insert_token(&row, &kyoyu_app::auth::token_hash(&token)).await.unwrap();
         tx.commit().await.unwrap();
         token
     }

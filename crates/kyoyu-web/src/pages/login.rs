@@ -10,8 +10,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use kyoyu_api::error::ApiError;
 use kyoyu_api::extract::ClientAddress;
-use kyoyu_api::login::{new_totp_secret, totp, totp_matches, Attempt, Door};
 use kyoyu_api::AppState;
+use kyoyu_app::login::{new_totp_secret, totp, totp_matches, Attempt, Door};
 use kyoyu_app::AppError;
 use maud::{html, Markup, PreEscaped};
 use serde_json::json;
@@ -183,7 +183,7 @@ pub async fn logout(State(state): State<AppState>, web: Web, jar: CookieJar, for
     web.check_csrf(&form)?;
     if let Some(token) = jar.get(SESSION_COOKIE) {
         let mut tx = state.store.begin(web.caller.actor()).await?;
-        tx.revoke_token_by_hash(&kyoyu_api::auth::token_hash(token.value()), &kyoyu_store::now()).await?;
+        tx.revoke_token_by_hash(&kyoyu_app::auth::token_hash(token.value()), &kyoyu_store::now()).await?;
         tx.audit("session.end", "user", &web.caller.user().id, json!({})).await?;
         tx.commit().await?;
     }

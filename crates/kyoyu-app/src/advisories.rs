@@ -546,7 +546,7 @@ pub async fn count_advisories(app: &App, caller: &Caller, f: &AdvisoryFilter) ->
 /// for everyone else it does not exist.
 async fn thread_member(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<AdvisoryRow> {
     let a = readable(tx, caller, id).await?;
-    if kyoyu_policy::in_question_thread(&caller.principal().org) && a.status == AdvisoryStatus::Issued {
+    if kyoyu_policy::in_question_thread(caller.principal().org()) && a.status == AdvisoryStatus::Issued {
         Ok(a)
     } else {
         Err(AppError::NotFound)

@@ -2,8 +2,9 @@
 
 use crate::login::Attempt;
 use crate::{App, AppError, AppResult};
-use kyoyu_policy::{Principal, ReadScope};
+use kyoyu_policy::{Account, Authority, Principal, ReadScope};
 use kyoyu_store::{OrgRow, UserRow};
+use std::sync::LazyLock;
 
 /// The authenticated user. Every operation takes one, and the read scope it yields is the
 /// only key to item queries. Only this crate makes one, from a token or a password it has
@@ -50,14 +51,14 @@ impl Caller {
         self.session_hash.as_deref()
     }
 
-    /// Another user, for work done on their behalf (their digest): only this crate makes one,
-    /// so no adapter reads as anyone but who signed in.
-    pub(crate) fn on_behalf_of(user: UserRow, org: OrgRow) -> Caller {
-        Caller { principal: principal(&user, &org), user, org, session_hash: None }
+    /// What another user may read, for work done on their behalf (their digest): the policy
+    /// yields only their read scope, never a caller that could act as them.
+    pub(crate) fn scope_on_behalf_of(&self, user: &UserRow, org: &OrgRow) -> AppResult<ReadScope> {
+        Ok(AUTHORITY.digest_scope(&self.principal, &account(user, org))?)
     }
 
     pub fn scope(&self) -> ReadScope {
-        kyoyu_policy::read_scope(&self.principal)
+        self.principal.read_scope()
     }
 
     pub fn actor(&self) -> kyoyu_store::Actor {
@@ -69,7 +70,29 @@ impl Caller {
     }
 }
 
-/// The policy's view of a user.
+/// The process's one maker of principals (see [`Authority`]): this crate claims it first.
+static AUTHORITY: LazyLock<Authority> =
+    LazyLock::new(|| Authority::claim().expect("only the application layer claims the policy's authority"));
+
+/// Takes the authority before any adapter code runs, so nobody else can claim it.
+pub(crate) fn claim_authority() {
+    LazyLock::force(&AUTHORITY);
+}
+
+/// The policy's view of a user whose credentials were checked.
 fn principal(user: &UserRow, org: &OrgRow) -> Principal {
-    Principal { user_id: user.id.clone(), org: org.facts(), roles: user.roles.clone(), need_to_know: user.need_to_know }
+    AUTHORITY.signed_in(account(user, org))
+}
+
+fn account(user: &UserRow, org: &OrgRow) -> Account {
+    Account { user_id: user.id.clone(), org: org.facts(), roles: user.roles.clone(), need_to_know: user.need_to_know }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_one_else_gets_the_authority_once_the_application_holds_it() {
+        super::claim_authority();
+        assert!(kyoyu_policy::Authority::claim().is_none());
+    }
 }

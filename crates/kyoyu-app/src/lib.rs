@@ -40,6 +40,7 @@ pub struct App {
 
 impl App {
     pub fn new(store: Store, mail: notify::MailConfig) -> App {
+        caller::claim_authority();
         App { store, mail, logins: Default::default(), world: Default::default() }
     }
 

@@ -51,8 +51,7 @@ pub async fn send_digests(app: &App, caller: &Caller) -> AppResult<Sent> {
     let mut sent = 0;
     for user in app.store.list_users(None).await?.into_iter().filter(|u| u.active) {
         let Some((user, org)) = app.store.user_with_org(&user.id).await? else { continue };
-        let recipient = Caller::on_behalf_of(user, org);
-        let unread = app.store.list_notifications(&recipient.scope(), true, 100).await?;
+        let unread = app.store.list_notifications(&caller.scope_on_behalf_of(&user, &org)?, true, 100).await?;
         if unread.is_empty() {
             continue;
         }
@@ -65,14 +64,14 @@ pub async fn send_digests(app: &App, caller: &Caller) -> AppResult<Sent> {
         let notice = Notice {
             kind: "digest",
             object_type: "digest",
-            object_id: &recipient.user().id,
+            object_id: &user.id,
             subject: format!("[kyoyu] 未読 {} 件 / {} unread", unread.len(), unread.len()),
             body: lines.join("\n"),
             tlp: Tlp::Green,
             link_path: "/api/v1/notifications".into(),
         };
-        notify::notify(&mut tx, &app.mail, std::slice::from_ref(recipient.user()), &notice).await?;
-        tx.audit("notifications.digest", "user", &recipient.user().id, json!({"items": unread.len()})).await?;
+        notify::notify(&mut tx, &app.mail, std::slice::from_ref(&user), &notice).await?;
+        tx.audit("notifications.digest", "user", &user.id, json!({"items": unread.len()})).await?;
         tx.commit().await?;
         sent += 1;
     }

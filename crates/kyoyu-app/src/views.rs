@@ -273,7 +273,7 @@ pub struct WideningActions {
 impl WideningView {
     pub fn new(w: &WideningRow, reader: &kyoyu_policy::Principal) -> WideningView {
         let anonymous = w.secretariat_org_id.is_some();
-        let author = reader.org.id == w.author_org_id;
+        let author = reader.org().id == w.author_org_id;
         let actions = WideningActions {
             relay: w.status == WideningStatus::AtSecretariat
                 && kyoyu_policy::check_widening_relay(reader, w.secretariat_org_id.as_deref()).is_ok(),

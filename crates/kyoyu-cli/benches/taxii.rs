@@ -203,7 +203,7 @@ async fn load(store: &kyoyu_store::Store, importer: &kyoyu_policy::Principal, fr
                 (checked.object, checked.tlp.unwrap(), audience)
             })
             .collect();
-        tx.add_outside_objects(EXTERNAL, &importer.org.id, &importer.user_id, &offered, &at).await.unwrap();
+        tx.add_outside_objects(EXTERNAL, &importer.org().id, importer.user_id(), &offered, &at).await.unwrap();
         tx.commit().await.unwrap();
         n = end;
         eprint!("\r  loaded {n}/{to}");

@@ -11,6 +11,9 @@
 use kyoyu_domain::codes::{OrgKind, ReportStatus, Role};
 use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
 
+mod principal;
+pub use principal::{Account, Authority, Principal, ReadScope};
+
 /// What the policy needs to know about an organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgFacts {
@@ -19,73 +22,6 @@ pub struct OrgFacts {
     pub sector: Option<String>,
     /// A security institution the coordinator arranged with beforehand for analysis (表5 ※2).
     pub analysis_partner: bool,
-}
-
-/// An authenticated user with their organisation.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub user_id: String,
-    pub org: OrgFacts,
-    pub roles: Vec<Role>,
-    pub need_to_know: bool,
-}
-
-impl Principal {
-    pub fn has_role(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
-
-    /// The officer who relays for the organisation: a ministry's liaison, a CEPTOAR's
-    /// secretariat, the coordinator's CIP desk, or the organisation's admin. Any user of an
-    /// operator acts for it.
-    pub fn is_relay_officer(&self) -> bool {
-        let officer = match self.org.kind {
-            OrgKind::Ministry => Role::Liaison,
-            OrgKind::Ceptoar => Role::Secretariat,
-            OrgKind::Coordinator => Role::CipDesk,
-            OrgKind::Operator => return true,
-            _ => Role::Admin,
-        };
-        self.has_role(officer) || self.has_role(Role::Admin)
-    }
-}
-
-/// Proof that a read is scoped to one user. Only [`read_scope`] makes one.
-#[derive(Debug, Clone)]
-pub struct ReadScope {
-    org_id: String,
-    user_id: String,
-    need_to_know: bool,
-    reads_items: bool,
-}
-
-impl ReadScope {
-    pub fn org_id(&self) -> &str {
-        &self.org_id
-    }
-
-    pub fn user_id(&self) -> &str {
-        &self.user_id
-    }
-
-    /// Whether the user may read items that need need-to-know (RED, AMBER, AMBER+STRICT).
-    pub fn need_to_know(&self) -> bool {
-        self.need_to_know
-    }
-
-    /// False for system administration, which reads no item, not even community ones.
-    pub fn reads_items(&self) -> bool {
-        self.reads_items
-    }
-}
-
-pub fn read_scope(p: &Principal) -> ReadScope {
-    ReadScope {
-        org_id: p.org.id.clone(),
-        user_id: p.user_id.clone(),
-        need_to_know: p.need_to_know,
-        reads_items: reads_items(&p.org),
-    }
 }
 
 /// Separation of duties: system administration (its own organisation kind) runs the

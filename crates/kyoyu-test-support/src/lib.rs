@@ -9,9 +9,12 @@
 
 mod client;
 mod cluster;
+pub mod demo;
+mod python;
 mod server;
 
 pub use client::{Client, Refused};
+pub use python::python_with;
 pub use server::{serve, serve_router, Running};
 
 use kyoyu_store::Store;

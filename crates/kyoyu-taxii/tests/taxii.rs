@@ -2,9 +2,8 @@
 //! collections as views over the policy, every filter, outside markings kept and enforced,
 //! and correlations that never show what the caller may not read.
 
-mod common;
-
-use common::{python_with, spawn_bare, spawn_demo, TestApp};
+use kyoyu_test_support::demo::{spawn_bare, spawn_demo, spawn_demo_without_background, TestApp};
+use kyoyu_test_support::python_with;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -687,7 +686,7 @@ async fn an_outside_object_over_the_size_limit_is_refused_by_its_place() {
 
 #[tokio::test]
 async fn a_new_reports_objects_are_made_after_its_write_and_seen_by_the_next_read() {
-    let app = common::spawn_demo_without_background().await;
+    let app = spawn_demo_without_background().await;
     numbered_report(&app, "gas-a.ntk", "AMBER", "198.51.100.7 から侵入").await;
     // Nothing made them yet: the rendition waits in the backlog, not in the collection.
     assert!(!app.store.waiting_renditions(None, 10).await.unwrap().is_empty());

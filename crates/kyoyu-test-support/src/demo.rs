@@ -1,0 +1,290 @@
+//! The demo world served on port 0 with a fresh database, and a client that logs in as any of
+//! its users: what the API, TAXII and policy tests share.
+
+use kyoyu_app::seed::{self, Credential, Passwords};
+use kyoyu_store::Store;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub struct TestApp {
+    pub base: String,
+    pub users: HashMap<String, Credential>,
+    pub client: reqwest::Client,
+    pub data_dir: tempfile::TempDir,
+    pub store: Store,
+    /// Web session tokens made for users, by login (only `web` tokens open the web UI).
+    web_tokens: std::sync::Mutex<HashMap<String, String>>,
+    _server: crate::Running,
+}
+
+async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> TestApp {
+    let server = crate::serve(store.clone(), mail_config().into()).await;
+    test_app(server, dir, store, users)
+}
+
+/// The demo world served by the bare API router, without the server's background tasks (so
+/// nothing makes new renditions' STIX objects unless a read asks for them).
+pub async fn spawn_demo_without_background() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_store(dir.path()).await;
+    let users = seed::seed_demo(&store, Passwords::TokensOnly).await.unwrap();
+    let state = kyoyu_api::AppState::new(store.clone(), mail_config().into());
+    let server = crate::serve_router(kyoyu_api::app_with(state, kyoyu_web::beside_api())).await;
+    test_app(server, dir, store, users)
+}
+
+/// An answer read as its view type: a renamed or missing field fails the test here.
+pub fn view<T: serde::de::DeserializeOwned>(answer: &Value) -> T {
+    serde_json::from_value(answer.clone())
+        .unwrap_or_else(|e| panic!("the answer is not a {}: {e}\n{answer}", std::any::type_name::<T>()))
+}
+
+fn test_app(
+    server: crate::Running,
+    dir: tempfile::TempDir,
+    store: Store,
+    users: Vec<Credential>,
+) -> TestApp {
+    TestApp {
+        base: server.base.clone(),
+        users: users.into_iter().map(|u| (u.login.clone(), u)).collect(),
+        client: reqwest::Client::new(),
+        data_dir: dir,
+        store,
+        web_tokens: Default::default(),
+        _server: server,
+    }
+}
+
+/// Mail goes to the SMTP server a test names in KYOYU_TEST_SMTP_PORT (see `mail.rs`).
+fn mail_config() -> kyoyu_api::notify::MailConfig {
+    let mut config = kyoyu_api::notify::MailConfig {
+        retry_base: std::time::Duration::from_millis(200),
+        poll_every: std::time::Duration::from_millis(100),
+        ..Default::default()
+    };
+    if let Some(port) = MAIL_PORT.with(|p| *p.borrow()) {
+        config.smtp = Some(kyoyu_api::notify::SmtpConfig {
+            host: "127.0.0.1".into(),
+            port,
+            tls: kyoyu_api::notify::SmtpTls::None,
+            username: None,
+            password: None,
+            from: "kyoyu <kyoyu@example.jp>".into(),
+        });
+    }
+    config
+}
+
+thread_local! {
+    /// The SMTP port the next server started on this thread sends to.
+    pub static MAIL_PORT: std::cell::RefCell<Option<u16>> = const { std::cell::RefCell::new(None) };
+}
+
+use crate::store_in as test_store;
+
+/// The demo world (every sector, CEPTOARs, two operators each), with tokens but no passwords.
+pub async fn spawn_demo() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_store(dir.path()).await;
+    let users = seed::seed_demo(&store, Passwords::TokensOnly).await.unwrap();
+    start(dir, store, users).await
+}
+
+/// Reference data and one system administrator, logged in as "admin".
+pub async fn spawn_bare() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_store(dir.path()).await;
+    seed::install_reference(&store).await.unwrap();
+    let admin = seed::bootstrap_admin(&store).await.unwrap().unwrap();
+    start(dir, store, vec![admin]).await
+}
+
+impl TestApp {
+    /// Reads an answer as its view type, as `login` (see `crate::Client`).
+    pub async fn typed<T: serde::de::DeserializeOwned>(&self, path: &str, login: &str) -> T {
+        let client = crate::Client::new(&self.base);
+        let token = &self.user(login).token;
+        client.get(path, token).await.unwrap_or_else(|r| panic!("GET {path} as {login}: {} {}", r.status, r.body))
+    }
+
+    /// An API token for a user the test made, as its owner would mint it (only owners
+    /// mint tokens through the API). A fixture, like the demo's seeded tokens.
+    pub async fn token_for(&self, user_id: &str) -> String {
+        self.token_of_kind(user_id, "api").await
+    }
+
+    /// The web session of a user, made once per test as its log-in would.
+    pub async fn web_token(&self, login: &str) -> String {
+        if let Some(t) = self.web_tokens.lock().unwrap().get(login) {
+            return t.clone();
+        }
+        let token = self.token_of_kind(&self.user(login).user_id, "web").await;
+        self.web_tokens.lock().unwrap().insert(login.to_string(), token.clone());
+        token
+    }
+
+    async fn token_of_kind(&self, user_id: &str, kind: &str) -> String {
+        let token = kyoyu_app::auth::new_token();
+        let row = kyoyu_store::TokenRow {
+            id: kyoyu_store::new_id(),
+            user_id: user_id.into(),
+            label: "test".into(),
+            kind: kind.into(),
+            expires_at: None,
+            revoked_at: None,
+            created_at: kyoyu_store::now(),
+        };
+        let mut tx = self.store.begin(kyoyu_store::Actor::default()).await.unwrap();
+        tx.insert_token(&row, &kyoyu_app::auth::token_hash(&token)).await.unwrap();
+        tx.commit().await.unwrap();
+        token
+    }
+
+    pub fn user(&self, login: &str) -> &Credential {
+        self.users.get(login).unwrap_or_else(|| panic!("no user {login}"))
+    }
+
+    pub fn org(&self, login: &str) -> String {
+        self.user(login).org_id.clone()
+    }
+
+    pub async fn request(&self, method: Method, path: &str, login: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let token = login.map(|l| self.user(l).token.clone());
+        self.request_with_token(method, path, token.as_deref(), body).await
+    }
+
+    pub async fn request_with_token(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// A web UI page as the user sees it (the session cookie carries the user's token).
+    pub async fn page(&self, path: &str, login: &str) -> (u16, String) {
+        let cookie = format!("kyoyu_session={}", self.web_token(login).await);
+        let resp = self.client.get(format!("{}{}", self.base, path)).header("cookie", cookie).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    /// A web UI form post as the user; answers the status.
+    pub async fn post_page(&self, path: &str, login: &str, form: &[(&str, &str)]) -> u16 {
+        let cookie = format!("kyoyu_session={}", self.web_token(login).await);
+        let resp = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        resp.status().as_u16()
+    }
+
+    pub async fn get(&self, path: &str, login: &str) -> (u16, Value) {
+        self.request(Method::GET, path, Some(login), None).await
+    }
+
+    pub async fn post(&self, path: &str, login: &str, body: Value) -> (u16, Value) {
+        self.request(Method::POST, path, Some(login), Some(body)).await
+    }
+
+    /// Files a report, expecting success; the answer must be a `ReportView`.
+    pub async fn file(&self, login: &str, route: &str, tlp: &str, extra: Value) -> Value {
+        let (status, body) = self
+            .post("/api/v1/reports", login, report_body(self.user(login).sector.as_deref().unwrap(), route, tlp, extra))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        view::<kyoyu_app::views::ReportView>(&body);
+        body
+    }
+
+    /// Forwards a rendition, expecting success; the answer must be a `Forwarded`.
+    pub async fn forward(&self, id: &str, login: &str, edits: Value) -> Value {
+        let (status, body) = self.post(&format!("/api/v1/reports/{id}/forward"), login, edits).await;
+        assert_eq!(status, 201, "{body}");
+        view::<kyoyu_app::views::Forwarded>(&body);
+        body
+    }
+
+    /// The ids of every rendition a user's list returns (all pages) for a query string.
+    pub async fn list_ids(&self, login: &str, query: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut offset = 0;
+        loop {
+            let sep = if query.is_empty() { "" } else { "&" };
+            let page: kyoyu_app::views::ReportList =
+                self.typed(&format!("/api/v1/reports?limit=100&offset={offset}{sep}{query}"), login).await;
+            let count = page.items.len();
+            ids.extend(page.items.into_iter().map(|r| r.id));
+            if count < 100 {
+                return ids;
+            }
+            offset += 100;
+        }
+    }
+
+    pub async fn count(&self, login: &str, query: &str) -> i64 {
+        let (status, body) = self.get(&format!("/api/v1/reports/count?{query}"), login).await;
+        assert_eq!(status, 200, "{body}");
+        body["count"].as_i64().unwrap()
+    }
+
+    pub async fn count_advisories(&self, login: &str) -> i64 {
+        let (status, body) = self.get("/api/v1/advisories/count", login).await;
+        assert_eq!(status, 200, "{body}");
+        body["count"].as_i64().unwrap()
+    }
+
+    pub async fn audit_len(&self) -> usize {
+        let (_, body) = self.get("/api/v1/admin/audit?limit=1", "ops.admin").await;
+        body["items"][0]["seq"].as_u64().unwrap_or(0) as usize
+    }
+}
+
+/// A complete report body for a sector.
+pub fn report_body(sector: &str, route: &str, tlp: &str, extra: Value) -> Value {
+    let mut body = json!({
+        "route": route,
+        "statutory": false,
+        "severity": "warning",
+        "tlp": tlp,
+        "tlp_note": "",
+        "has_attachments": false,
+        "event_type": "malware_infection",
+        "causes": ["suspicious_email"],
+        "sector": sector,
+        "summary": {
+            "description": "業務端末でマルウェア感染を検知",
+            "discovered_at": "2026-04-01T10:00:00+09:00",
+            "occurred_at": "2026-04-01T09:30:00+09:00",
+            "occurred_note": "サーバログから推定",
+            "affected_system": "業務系端末"
+        },
+        "impact": {"service_level_deviation": false, "spread_possible": true, "system_status": "partial", "notes": ""},
+        "timeline": [{"at": "2026-04-01T09:30:00+09:00", "text": "不審メール受信"}],
+        "outlook": "investigating",
+        "lessons": "",
+        "press": {"status": "none"},
+        "notified_parties": ["都道府県警察"]
+    });
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    body
+}

@@ -161,11 +161,13 @@ pub struct AdvisoryQuery {
     limit: Option<i64>,
     #[param(minimum = 0, maximum = 1_000_000)]
     offset: Option<i64>,
+    /// The `next` of the previous page / 次のページ
+    after: Option<String>,
 }
 
 impl AdvisoryQuery {
     fn filter(self) -> ApiResult<(AdvisoryFilter, Page)> {
-        let page = crate::query::page(self.limit, self.offset)?;
+        let page = crate::query::page(self.limit, self.offset, self.after.as_deref())?;
         Ok((AdvisoryFilter { identifier: self.identifier, tlp: self.tlp, status: self.status, q: self.q }, page))
     }
 }

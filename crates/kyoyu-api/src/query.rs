@@ -26,12 +26,13 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn page(&self) -> Result<Page, ValidationErrors> {
-        page(self.limit, self.offset)
+        page(self.limit, self.offset, None)
     }
 }
 
-/// A page from `limit` and `offset`, each in its range, or errors naming them.
-pub fn page(limit: Option<i64>, offset: Option<i64>) -> Result<Page, ValidationErrors> {
+/// A page from `limit`, `offset` and a list's `next` cursor given back as `after`, each in its
+/// range, or errors naming them.
+pub fn page(limit: Option<i64>, offset: Option<i64>, after: Option<&str>) -> Result<Page, ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let mut page = Page::default();
     match limit {
@@ -50,6 +51,15 @@ pub fn page(limit: Option<i64>, offset: Option<i64>) -> Result<Page, ValidationE
             "offset",
             "0 から 1000000 の整数で指定してください",
             "must be an integer from 0 to 1000000",
+        )),
+    }
+    match after.map(kyoyu_store::Cursor::decode) {
+        None => {}
+        Some(Some(cursor)) => page.after = Some(cursor),
+        Some(None) => errors.push(FieldError::new(
+            "after",
+            "一覧が返した next の値を指定してください",
+            "must be the next value a list answered",
         )),
     }
     errors.into_result(page)

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use kyoyu_app::reports::{self as ops, ShareRequest};
 use kyoyu_app::views::{Count, ForwardPreview, Forwarded, PublishedList, ReportList, ReportView, Shared};
-use kyoyu_domain::codes::{EventType, ReportStatus};
+use kyoyu_domain::codes::{EventType, ReportStatus, Route};
 use kyoyu_domain::report::ReportInput;
 use kyoyu_domain::Tlp;
 use kyoyu_store::ReportFilter;
@@ -182,15 +182,26 @@ pub struct ReportQuery {
     tlp: Option<Tlp>,
     #[param(inline)]
     status: Option<ReportStatus>,
+    #[param(inline)]
+    route: Option<Route>,
+    /// Sent on or after this day (JST, YYYY-MM-DD) / 期間（開始日）
+    #[param(format = Date)]
+    since: Option<String>,
+    /// Sent on or before this day (JST, YYYY-MM-DD) / 期間（終了日）
+    #[param(format = Date)]
+    until: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     #[param(minimum = 0, maximum = 1_000_000)]
     offset: Option<i64>,
+    /// The `next` of the previous page / 次のページ
+    after: Option<String>,
 }
 
 impl ReportQuery {
     fn filter(self) -> ApiResult<(ReportFilter, Page)> {
-        let page = crate::query::page(self.limit, self.offset)?;
+        let page = crate::query::page(self.limit, self.offset, self.after.as_deref())?;
+        let (since, until) = kyoyu_app::reads::jst_days(self.since.as_deref(), self.until.as_deref())?;
         let filter = ReportFilter {
             identifier: self.identifier,
             sector: self.sector,
@@ -199,6 +210,9 @@ impl ReportQuery {
             event_type: self.event_type,
             tlp: self.tlp,
             status: self.status,
+            route: self.route,
+            since,
+            until,
         };
         Ok((filter, page))
     }

@@ -514,8 +514,9 @@ pub async fn get_advisory(app: &App, caller: &Caller, id: &str) -> AppResult<Adv
 
 /// A page of the advisories the caller may read, newest first.
 pub async fn list_advisories(app: &App, caller: &Caller, f: &AdvisoryFilter, page: Page) -> AppResult<AdvisoryList> {
-    let Page { limit, offset } = page;
-    let rows = app.store.list_advisories(&caller.scope(), f, limit, offset).await?;
+    let Page { limit, offset, after } = page;
+    let listed = app.store.list_advisories(&caller.scope(), f, limit, offset, after.as_ref()).await?;
+    let rows = listed.rows;
     let secret: Vec<&str> = rows.iter().filter(|a| a.draft.tlp.needs_need_to_know()).map(|a| a.id.as_str()).collect();
     audit_secret_reads(&app.store, caller, "advisory.list", "advisory", &secret, None).await?;
     // One query each for the page's deliveries and acknowledgments, not three per item.
@@ -535,7 +536,7 @@ pub async fn list_advisories(app: &App, caller: &Caller, f: &AdvisoryFilter, pag
             assemble(&world, caller, a, &hops, &acks)
         })
         .collect::<AppResult<_>>()?;
-    Ok(AdvisoryList { items, limit, offset })
+    Ok(AdvisoryList { items, limit, offset, next: listed.next.map(|c| c.encode()) })
 }
 
 pub async fn count_advisories(app: &App, caller: &Caller, f: &AdvisoryFilter) -> AppResult<Count> {

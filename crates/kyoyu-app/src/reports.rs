@@ -451,7 +451,9 @@ pub async fn get_report(app: &App, caller: &Caller, id: &str) -> AppResult<Repor
 
 /// A page of what the caller may read, newest first (in chain order with a chain filter).
 pub async fn list_reports(app: &App, caller: &Caller, filter: &ReportFilter, page: Page) -> AppResult<ReportList> {
-    let rows = app.store.list_reports(&caller.scope(), filter, page.limit, page.offset).await?;
+    let listed =
+        app.store.list_reports_after(&caller.scope(), filter, page.limit, page.offset, page.after.as_ref()).await?;
+    let rows = listed.rows;
     audit_reads(app, caller, &rows, "report.list").await?;
     // Each item carries its actions, from one query for the page's shares.
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
@@ -465,7 +467,7 @@ pub async fn list_reports(app: &App, caller: &Caller, filter: &ReportFilter, pag
             view_with_actions(&world, &directory, caller, r, &shared)
         })
         .collect();
-    Ok(ReportList { items, limit: page.limit, offset: page.offset })
+    Ok(ReportList { items, limit: page.limit, offset: page.offset, next: listed.next.map(|c| c.encode()) })
 }
 
 pub async fn count_reports(app: &App, caller: &Caller, filter: &ReportFilter) -> AppResult<Count> {

@@ -105,6 +105,8 @@ pub struct ReportList {
     pub items: Vec<ReportView>,
     pub limit: i64,
     pub offset: i64,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
 }
 
 /// Published renditions, for anyone.
@@ -236,6 +238,8 @@ pub struct AdvisoryList {
     pub items: Vec<AdvisoryView>,
     pub limit: i64,
     pub offset: i64,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
 }
 
 /// An advisory's question thread.

@@ -2,7 +2,7 @@
 //! widening. Item reads take a [`ReadScope`] and join the reader rows the policy wrote.
 
 use crate::directory::{json_column, parse_code};
-use crate::reports::{push_identifier, push_scope, push_search, scoped};
+use crate::reports::{listed, push_identifier, push_newest_first, push_scope, push_search, scoped, Cursor, Listed};
 use crate::{Conn, Get, Result, Store, StoreError, Tx};
 use kyoyu_domain::advisory::AdvisoryDraft;
 use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, WideningStatus};
@@ -221,19 +221,22 @@ impl Store {
         get_advisory(self.read().await?.conn(), scope, id).await
     }
 
+    /// A page of what the scope may read, newest first: from `offset`, or just after
+    /// `after` (keyset).
     pub async fn list_advisories(
         &self,
         scope: &ReadScope,
         f: &AdvisoryFilter,
         limit: i64,
         offset: i64,
-    ) -> Result<Vec<AdvisoryRow>> {
-        let (limit, offset) = (limit.clamp(1, crate::MAX_PAGE), offset.max(0));
+        after: Option<&Cursor>,
+    ) -> Result<Listed<AdvisoryRow>> {
+        let limit = limit.clamp(1, crate::MAX_PAGE);
         on!(self.read().await?.conn(), c => {
-            let mut qb = scoped(COLUMNS, FROM_SCOPED, scope);
+            let mut qb = scoped(&format!("{COLUMNS}, a.created_at AS listed_at"), FROM_SCOPED, scope);
             push_filter(&mut qb, f);
-            qb.push(" ORDER BY a.created_at DESC, a.advisory_id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-            qb.build().fetch_all(&mut *c).await?.iter().map(advisory_from_row).collect()
+            push_newest_first(&mut qb, ("a.created_at", "a.advisory_id"), limit, offset, after);
+            listed(qb.build().fetch_all(&mut *c).await?, limit, advisory_from_row)
         })
     }
 

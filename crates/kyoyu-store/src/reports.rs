@@ -22,8 +22,42 @@ pub struct ReportFilter {
     pub tlp: Option<Tlp>,
     pub status: Option<ReportStatus>,
     pub chain_id: Option<String>,
-    /// Free text, matched in the text of the rendition the reader holds.
+    pub route: Option<Route>,
+    /// Sent at or after this time (RFC 3339, UTC).
+    pub since: Option<String>,
+    /// Sent before this time (RFC 3339, UTC).
+    pub until: Option<String>,
+    /// Free text, matched in the text of the rendition the reader holds; a report identifier
+    /// (`R2026-0001`, `R2026-0001-2`) finds that chain or report instead.
     pub q: Option<String>,
+}
+
+/// Where a keyset page starts: just after the item the reader got at `at` with id `id`
+/// (lists run newest first). Deep pages cost what the first does, unlike an offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: String,
+    pub id: String,
+}
+
+impl Cursor {
+    /// The cursor as one opaque string for a URL (`at` is RFC 3339 and holds no `~`).
+    pub fn encode(&self) -> String {
+        format!("{}~{}", self.at, self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let (at, id) = s.split_once('~')?;
+        let valid = chrono::DateTime::parse_from_rfc3339(at).is_ok() && !id.is_empty();
+        valid.then(|| Cursor { at: at.to_string(), id: id.to_string() })
+    }
+}
+
+/// One page of a list, and where the next starts when there may be more.
+#[derive(Debug, Clone)]
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    pub next: Option<Cursor>,
 }
 
 pub(crate) const COLUMNS: &str = "SELECT r.id, r.chain_id, r.sequence, r.parent_id, r.sender_org_id, r.receiver_org_id,
@@ -90,9 +124,60 @@ where
     if let Some(v) = &f.chain_id {
         qb.push(" AND r.chain_id = ").push_bind(v.clone());
     }
-    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        push_search(qb, "r.search_text", q);
+    if let Some(v) = f.route {
+        qb.push(" AND c.route = ").push_bind(v.code().to_string());
     }
+    if let Some(v) = &f.since {
+        qb.push(" AND r.created_at >= ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.until {
+        qb.push(" AND r.created_at < ").push_bind(v.clone());
+    }
+    match f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) if parse_report_identifier(q).is_some() => push_identifier(qb, "c.identifier", "r.sequence", q),
+        Some(q) => push_search(qb, "r.search_text", q),
+        None => {}
+    }
+}
+
+/// A list's page, newest first by the reader row's (time, id): just after `after` when
+/// given (keyset), else from `offset`. The select must name the time `listed_at`.
+pub(crate) fn push_newest_first<DB: Database>(
+    qb: &mut QueryBuilder<'_, DB>,
+    (at_col, id_col): (&str, &str),
+    limit: i64,
+    offset: i64,
+    after: Option<&Cursor>,
+) where
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+{
+    let offset = match after {
+        Some(after) => {
+            qb.push(format!(" AND ({at_col} < "))
+                .push_bind(after.at.clone())
+                .push(format!(" OR ({at_col} = "))
+                .push_bind(after.at.clone())
+                .push(format!(" AND {id_col} < "))
+                .push_bind(after.id.clone())
+                .push("))");
+            0
+        }
+        None => offset.max(0),
+    };
+    qb.push(format!(" ORDER BY {at_col} DESC, {id_col} DESC LIMIT "))
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+}
+
+/// The rows of a newest-first page, with the cursor after its last row when it is full.
+pub(crate) fn listed<R: Get, T>(found: Vec<R>, limit: i64, from_row: impl Fn(&R) -> Result<T>) -> Result<Listed<T>> {
+    let next = match found.last() {
+        Some(last) if found.len() as i64 == limit => Some(Cursor { at: last.text("listed_at")?, id: last.text("id")? }),
+        _ => None,
+    };
+    Ok(Listed { rows: found.iter().map(from_row).collect::<Result<_>>()?, next })
 }
 
 /// `AND chain = …[AND sequence = n]` for `X2026-0001[-n]`; matches nothing when malformed.
@@ -204,6 +289,8 @@ impl Store {
     }
 
     /// A page of what the scope may read, newest first (in chain order with `chain_id`).
+    /// A page of what the scope may read: newest first from `offset`, or from just after
+    /// `after` (keyset); a chain filter lists the chain in sequence order.
     pub async fn list_reports(
         &self,
         scope: &ReadScope,
@@ -211,16 +298,29 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ReportRow>> {
+        Ok(self.list_reports_after(scope, f, limit, offset, None).await?.rows)
+    }
+
+    pub async fn list_reports_after(
+        &self,
+        scope: &ReadScope,
+        f: &ReportFilter,
+        limit: i64,
+        offset: i64,
+        after: Option<&Cursor>,
+    ) -> Result<Listed<ReportRow>> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let keyset = f.chain_id.is_none();
         on!(self.read().await?.conn(), c => {
-            let mut qb = scoped(COLUMNS, FROM_SCOPED, scope);
+            let mut qb = scoped(&format!("{COLUMNS}, a.created_at AS listed_at"), FROM_SCOPED, scope);
             push_filter(&mut qb, f);
-            if f.chain_id.is_some() {
-                qb.push(" ORDER BY r.sequence ASC, r.created_at ASC, r.id ASC");
-            } else {
-                qb.push(" ORDER BY a.created_at DESC, a.report_id DESC");
+            if !keyset {
+                qb.push(" ORDER BY r.sequence ASC, r.created_at ASC, r.id ASC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset.max(0));
+                let rows = qb.build().fetch_all(&mut *c).await?.iter().map(report_from_row).collect::<Result<_>>()?;
+                return Ok(Listed { rows, next: None });
             }
-            qb.push(" LIMIT ").push_bind(limit.clamp(1, MAX_PAGE)).push(" OFFSET ").push_bind(offset.max(0));
-            qb.build().fetch_all(&mut *c).await?.iter().map(report_from_row).collect()
+            push_newest_first(&mut qb, ("a.created_at", "a.report_id"), limit, offset, after);
+            listed(qb.build().fetch_all(&mut *c).await?, limit, report_from_row)
         })
     }
 

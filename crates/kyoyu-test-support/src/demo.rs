@@ -40,12 +40,7 @@ pub fn view<T: serde::de::DeserializeOwned>(answer: &Value) -> T {
         .unwrap_or_else(|e| panic!("the answer is not a {}: {e}\n{answer}", std::any::type_name::<T>()))
 }
 
-fn test_app(
-    server: crate::Running,
-    dir: tempfile::TempDir,
-    store: Store,
-    users: Vec<Credential>,
-) -> TestApp {
+fn test_app(server: crate::Running, dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> TestApp {
     TestApp {
         base: server.base.clone(),
         users: users.into_iter().map(|u| (u.login.clone(), u)).collect(),

@@ -194,8 +194,13 @@ pub struct FormState {
 
 impl FormState {
     pub fn from_form(form: &FormData) -> FormState {
+        FormState::from_pairs(&form.0)
+    }
+
+    /// From name–value pairs in order (a form or a query string), repeated names kept.
+    pub fn from_pairs(pairs: &[(String, String)]) -> FormState {
         let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (k, v) in &form.0 {
+        for (k, v) in pairs {
             values.entry(k.clone()).or_default().push(v.clone());
         }
         FormState { values, ..Default::default() }

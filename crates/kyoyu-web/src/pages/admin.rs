@@ -407,7 +407,7 @@ pub async fn update_org(State(state): State<AppState>, web: Web, Path(id): Path<
 /// The audit log, newest first, a page at a time (system administrators only; the API checks).
 pub async fn audit(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {
     let offset: i64 = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0).max(0);
-    let page_of = Page { limit: 100, offset };
+    let page_of = Page { limit: 100, offset, after: None };
     let rows = ops::list_audit(&state.app, &web.caller, page_of).await.map_err(ApiError::from)?.items;
     let lang = web.lang;
     let body = html! {

@@ -59,7 +59,7 @@ pub async fn fetch(state: &AppState, web: &Web, id: &str) -> Result<AdvisoryView
 }
 
 pub async fn list_of(state: &AppState, web: &Web, filter: AdvisoryFilter) -> Result<Vec<AdvisoryView>, ApiError> {
-    Ok(ops::list_advisories(&state.app, &web.caller, &filter, Page { limit: 100, offset: 0 }).await?.items)
+    Ok(ops::list_advisories(&state.app, &web.caller, &filter, Page::first(100)).await?.items)
 }
 
 /// The questions of an advisory's thread, for those who take part in it.

@@ -5,6 +5,7 @@ pub mod login;
 pub mod notices;
 pub mod print;
 pub mod report_form;
+pub mod report_list;
 pub mod reports;
 pub mod statistics;
 pub mod widenings;

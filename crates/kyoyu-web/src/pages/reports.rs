@@ -30,8 +30,7 @@ pub async fn fetch(state: &AppState, web: &Web, id: &str) -> Result<ReportView, 
 
 /// Readable renditions, newest first (in chain order with a chain filter).
 pub async fn list_of(state: &AppState, web: &Web, filter: ReportFilter) -> Result<Vec<ReportView>, ApiError> {
-    let page = Page { limit: 100, offset: 0 };
-    Ok(ops::list_reports(&state.app, &web.caller, &filter, page).await?.items)
+    Ok(ops::list_reports(&state.app, &web.caller, &filter, Page::first(100)).await?.items)
 }
 
 /// Every rendition of one chain the caller may read.
@@ -55,7 +54,7 @@ pub fn table(lang: Lang, rows: &[ReportView], names: &Names) -> Markup {
                         td.num { (r.sequence) }
                         td { (crate::layout::tlp_tag(Some(r.content.tlp.code()))) }
                         td { (r.content.severity.map(|s| s.label(lang)).unwrap_or_default()) }
-                        td { (r.content.sector) }
+                        td { (names.sector(&r.content.sector, lang)) }
                         td { (r.content.event_type.map(|e| e.label(lang)).unwrap_or_default()) }
                         td { (names.name(r.sender_org_id.as_deref(), lang)) " → " (names.name(Some(&r.receiver_org_id), lang)) }
                         td { (r.status.label(lang)) }
@@ -66,21 +65,6 @@ pub fn table(lang: Lang, rows: &[ReportView], names: &Names) -> Markup {
             }
         }
     }
-}
-
-pub async fn list(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {
-    let text = q.get("q").cloned().unwrap_or_default();
-    let filter = ReportFilter { q: Some(text.clone()).filter(|t| !t.is_empty()), ..Default::default() };
-    let rows = list_of(&state, &web, filter).await?;
-    let names = Names::load(&state).await?;
-    let body = html! {
-        form.actions method="get" action="/reports" {
-            input type="text" name="q" value=(text) placeholder=(web.t("本文を検索", "Search the text")) aria-label=(web.t("検索", "Search"));
-            button type="submit" { (web.t("検索", "Search")) }
-        }
-        (table(web.lang, &rows, &names))
-    };
-    ok(page(&web, web.t("報告一覧", "Reports"), body))
 }
 
 /// Organisations the operator may name as extra recipients, by name.

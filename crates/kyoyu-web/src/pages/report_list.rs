@@ -1,0 +1,231 @@
+//! The report list: filters, search by text or identifier, a total, keyset pages, and a CSV
+//! export of what the list shows. Every row comes from the application layer under the
+//! caller's read scope, so the total, the pages and the export hold only what it may read.
+
+use super::reports::table;
+use crate::call::Names;
+use crate::form::FormState;
+use crate::i18n::{Label, Lang};
+use crate::layout::{form_alert, ok, page, WebResult};
+use crate::session::Web;
+use crate::widgets::{self, f};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use kyoyu_api::error::ApiError;
+use kyoyu_api::AppState;
+use kyoyu_app::reads::{jst_days, Page};
+use kyoyu_app::reports as ops;
+use kyoyu_app::views::ReportView;
+use kyoyu_domain::codes::{EventType, ReportStatus, Route};
+use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
+use kyoyu_store::{Cursor, ReportFilter, MAX_PAGE};
+use maud::{html, Markup};
+
+/// The filters of the list, in the order the form shows them.
+const FILTERS: [&str; 8] = ["q", "sector", "event_type", "tlp", "status", "route", "since", "until"];
+
+/// The most rows one export holds; narrow the filters for more.
+pub const MAX_EXPORT: usize = 100_000;
+
+type Pairs = Query<Vec<(String, String)>>;
+
+pub async fn list(State(state): State<AppState>, web: Web, Query(pairs): Pairs) -> WebResult {
+    let mut st = FormState::from_pairs(&pairs);
+    let names = Names::load(&state).await?;
+    let (rows, total, next) = match filter_of(&st) {
+        Ok(filter) => {
+            let page = Page { limit: MAX_PAGE, offset: 0, after: cursor_of(&st) };
+            let list = ops::list_reports(&state.app, &web.caller, &filter, page).await?;
+            let total = ops::count_reports(&state.app, &web.caller, &filter).await?.count;
+            (list.items, total, list.next)
+        }
+        Err(e) => {
+            st.errors = e.0;
+            (Vec::new(), 0, None)
+        }
+    };
+    let before: i64 = st.value("n").parse().unwrap_or(0);
+    let body = html! {
+        (form_alert(web.lang, &st))
+        (filter_form(web.lang, &st, &names))
+        (summary(web.lang, before, rows.len(), total))
+        (table(web.lang, &rows, &names))
+        (pager(web.lang, &st, before + rows.len() as i64, next.as_deref()))
+    };
+    ok(page(&web, web.t("報告一覧", "Reports"), body))
+}
+
+/// The renditions the list shows, as CSV (UTF-8 with a byte-order mark, so spreadsheet
+/// software reads the Japanese), every page of them up to [`MAX_EXPORT`].
+pub async fn export_csv(State(state): State<AppState>, web: Web, Query(pairs): Pairs) -> Result<Response, ApiError> {
+    let st = FormState::from_pairs(&pairs);
+    let filter = filter_of(&st)?;
+    let names = Names::load(&state).await?;
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    out.write_record(csv_header(web.lang)).map_err(|e| ApiError::internal("CSV header", e))?;
+    let mut page = Page::first(MAX_PAGE);
+    let mut written = 0;
+    loop {
+        let list = ops::list_reports(&state.app, &web.caller, &filter, page.clone()).await?;
+        for r in &list.items {
+            out.write_record(csv_row(web.lang, r, &names)).map_err(|e| ApiError::internal("CSV row", e))?;
+        }
+        written += list.items.len();
+        match list.next.as_deref().and_then(Cursor::decode) {
+            Some(next) if written < MAX_EXPORT => page.after = Some(next),
+            _ => break,
+        }
+    }
+    let bytes = out.into_inner().map_err(|e| ApiError::internal("CSV", e))?;
+    let headers = [
+        ("content-type", "text/csv; charset=utf-8"),
+        ("content-disposition", "attachment; filename=\"kyoyu-reports.csv\""),
+    ];
+    Ok((headers, bytes).into_response())
+}
+
+fn csv_header(lang: Lang) -> Vec<&'static str> {
+    let both = [
+        ("識別番号", "Identifier"),
+        ("報数", "No."),
+        ("TLP", "TLP"),
+        ("重要度", "Severity"),
+        ("分野", "Sector"),
+        ("事象", "Event"),
+        ("送信元", "From"),
+        ("宛先", "To"),
+        ("状態", "Status"),
+        ("日時（JST）", "Sent (JST)"),
+    ];
+    both.iter().map(|(ja, en)| lang.t(ja, en)).collect()
+}
+
+fn csv_row(lang: Lang, r: &ReportView, names: &Names) -> Vec<String> {
+    vec![
+        r.identifier.clone().unwrap_or_default(),
+        r.sequence.to_string(),
+        r.content.tlp.code().to_string(),
+        r.content.severity.map(|s| s.label(lang)).unwrap_or_default(),
+        names.sector(&r.content.sector, lang),
+        r.content.event_type.map(|e| e.label(lang)).unwrap_or_default(),
+        names.name(r.sender_org_id.as_deref(), lang),
+        names.name(Some(&r.receiver_org_id), lang),
+        r.status.label(lang),
+        super::report_form::shown_time(&r.created_at),
+    ]
+}
+
+/// The filter the form's values ask for, or the errors naming the fields that are wrong.
+fn filter_of(st: &FormState) -> Result<ReportFilter, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let given = |name: &str| Some(st.value(name).trim().to_string()).filter(|v| !v.is_empty());
+    let mut code = |name: &str, parsed: Option<bool>| {
+        if parsed == Some(false) {
+            errors.push(FieldError::new(name, "選択肢から選んでください", "must be one of the choices"));
+        }
+    };
+    let event_type = given("event_type").map(|v| EventType::parse(&v));
+    let tlp = given("tlp").map(|v| Tlp::parse(&v));
+    let status = given("status").map(|v| ReportStatus::parse(&v));
+    let route = given("route").map(|v| Route::parse(&v));
+    code("event_type", event_type.map(|v| v.is_some()));
+    code("tlp", tlp.map(|v| v.is_some()));
+    code("status", status.map(|v| v.is_some()));
+    code("route", route.map(|v| v.is_some()));
+    let (since, until) = match jst_days(given("since").as_deref(), given("until").as_deref()) {
+        Ok(range) => range,
+        Err(e) => {
+            errors.0.extend(e.0);
+            (None, None)
+        }
+    };
+    let filter = ReportFilter {
+        q: given("q"),
+        sector: given("sector"),
+        event_type: event_type.flatten(),
+        tlp: tlp.flatten(),
+        status: status.flatten(),
+        route: route.flatten(),
+        since,
+        until,
+        ..Default::default()
+    };
+    errors.into_result(filter)
+}
+
+fn cursor_of(st: &FormState) -> Option<Cursor> {
+    Cursor::decode(st.value("after"))
+}
+
+fn filter_form(lang: Lang, st: &FormState, names: &Names) -> Markup {
+    let sectors: Vec<(String, String)> =
+        names.sectors().map(|(code, _)| (code.to_string(), names.sector(code, lang))).collect();
+    let statuses = [ReportStatus::Sent, ReportStatus::Forwarded];
+    html! {
+        form.filters method="get" action="/reports" role="search" {
+            div.filter-q {
+                (widgets::text(lang, st, f("q", "キーワードまたは識別番号", "Text or identifier")))
+            }
+            div { (widgets::select(lang, st, f("sector", "分野", "Sector"), &sectors)) }
+            div { (widgets::select_codes(lang, st, f("event_type", "事象", "Event"), EventType::ALL)) }
+            div { (widgets::select_codes(lang, st, f("tlp", "TLP", "TLP"), &Tlp::ALL)) }
+            div { (widgets::select_codes(lang, st, f("status", "状態", "Status"), &statuses)) }
+            div { (widgets::select_codes(lang, st, f("route", "経路", "Route"), Route::ALL)) }
+            div { (widgets::input(lang, st, f("since", "期間（開始日）", "From (date)"), "date")) }
+            div { (widgets::input(lang, st, f("until", "期間（終了日）", "To (date)"), "date")) }
+            div.filter-buttons {
+                button type="submit" { (lang.t("絞り込む", "Filter")) }
+                a href="/reports" { (lang.t("条件を解除", "Clear")) }
+                a href={ "/reports/export.csv?" (query(st, &FILTERS)) } download { (lang.t("CSV で書き出す", "Export CSV")) }
+            }
+        }
+    }
+}
+
+/// "全 N 件中 a–b 件目".
+fn summary(lang: Lang, before: i64, shown: usize, total: i64) -> Markup {
+    let (from, to) = (before + 1, before + shown as i64);
+    html! {
+        p.list-summary aria-live="polite" {
+            @if shown == 0 {
+                (lang.t(&format!("全 {total} 件"), &format!("{total} in all")))
+            } @else {
+                (lang.t(&format!("全 {total} 件中 {from}–{to} 件目"), &format!("{from}–{to} of {total}")))
+            }
+        }
+    }
+}
+
+/// Links to the first page and the next one (keyset: the next page starts after this one).
+fn pager(lang: Lang, st: &FormState, shown_through: i64, next: Option<&str>) -> Markup {
+    let filters = query(st, &FILTERS);
+    let first_page = st.value("after").is_empty();
+    html! {
+        @if next.is_some() || !first_page {
+            nav.pager aria-label=(lang.t("ページ", "Pages")) {
+                @if !first_page { a href={ "/reports?" (filters) } { (lang.t("« 最初のページ", "« First page")) } }
+                @if let Some(next) = next {
+                    a rel="next" href={ "/reports?" (filters) "&after=" (encode(next)) "&n=" (shown_through) } {
+                        (lang.t("次のページ »", "Next page »"))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The form's values of `names` as a query string.
+fn query(st: &FormState, names: &[&str]) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for name in names {
+        let v = st.value(name);
+        if !v.is_empty() {
+            q.append_pair(name, v);
+        }
+    }
+    q.finish()
+}
+
+fn encode(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}

@@ -18,8 +18,6 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[path = "../../kyoyu-api/tests/common/python.rs"]
-mod python;
 
 use common::Target;
 use kyoyu_app::seed::{self, Passwords};
@@ -131,7 +129,7 @@ impl Drop for Medallion {
 }
 
 fn venv_python() -> PathBuf {
-    python::python_with("py-medallion", &["medallion"], "import medallion")
+    kyoyu_test_support::python_with("py-medallion", &["medallion"], "import medallion")
 }
 
 fn free_port() -> u16 {

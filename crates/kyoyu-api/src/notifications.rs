@@ -8,7 +8,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
 use kyoyu_app::notifications as ops;
-use kyoyu_app::views::{Done, NotificationList, OutboxList, Sent, Suggestion};
+use kyoyu_app::views::{Count, Done, NotificationList, OutboxList, Sent, Suggestion};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -43,6 +43,23 @@ pub async fn list_notifications(
     Params(query): Params<NotificationQuery>,
 ) -> ApiResult<Json<NotificationList>> {
     Ok(Json(ops::list_notifications(&state.app, &caller, query.unread.unwrap_or(false)).await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/count",
+    operation_id = "countNotifications",
+    tag = "notifications",
+    summary = "How many notifications the list would show, counted up to 100 / 通知の件数",
+    params(NotificationQuery),
+    responses((status = 200, description = "OK", body = Count)),
+)]
+pub async fn count_notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(query): Params<NotificationQuery>,
+) -> ApiResult<Json<Count>> {
+    Ok(Json(ops::count_notifications(&state.app, &caller, query.unread.unwrap_or(false)).await?))
 }
 
 #[utoipa::path(

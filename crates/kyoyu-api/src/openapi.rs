@@ -187,6 +187,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(advisories::relay_scope_widening))
         .routes(routes!(advisories::answer_scope_widening))
         .routes(routes!(notifications::list_notifications))
+        .routes(routes!(notifications::count_notifications))
         .routes(routes!(notifications::mark_all_read))
         .routes(routes!(notifications::list_outbox))
         .routes(routes!(notifications::send_digests))

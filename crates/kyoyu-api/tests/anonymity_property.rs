@@ -235,6 +235,8 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
             format!("/api/v1/advisories/{advisory}/stix"),
             "/api/v1/scope-widenings".to_string(),
             "/api/v1/notifications".to_string(),
+            "/api/v1/notifications/count?unread=true".to_string(),
+            "/api/v1/reports?route=anonymised&limit=1".to_string(),
             "/api/v1/orgs".to_string(),
             "/api/v1/admin/audit?limit=100".to_string(),
             "/api/v1/admin/mail-outbox".to_string(),
@@ -244,6 +246,8 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
         for path in [
             "/".to_string(),
             "/reports".to_string(),
+            "/reports?q=ガス&route=anonymised".to_string(),
+            "/reports/export.csv".to_string(),
             format!("/reports/{at_ministry}"),
             format!("/reports/{at_nisc}"),
             format!("/reports/{at_nisc}/print"),

@@ -1,7 +1,7 @@
 //! The user's notifications, digests, the mail outbox, and suggested advisory recipients.
 
 use crate::notify::{self, Notice};
-use crate::views::{Done, NotificationList, OutboxList, OutboxView, Sent, Suggestion};
+use crate::views::{Count, Done, NotificationList, OutboxList, OutboxView, Sent, Suggestion};
 use crate::{App, AppError, AppResult, Caller};
 use kyoyu_domain::codes::{Cause, EventType, SystemStatus};
 use kyoyu_domain::Tlp;
@@ -11,6 +11,15 @@ use std::collections::BTreeSet;
 /// The user's notifications, newest first: only those whose item the user may still read.
 pub async fn list_notifications(app: &App, caller: &Caller, unread: bool) -> AppResult<NotificationList> {
     Ok(NotificationList { items: app.store.list_notifications(&caller.scope(), unread, 100).await? })
+}
+
+/// The most a notification count counts: a badge shows "99+" beyond it.
+pub const COUNT_CAP: i64 = 100;
+
+/// How many notifications the list would show (unread ones with `unread`), up to
+/// [`COUNT_CAP`].
+pub async fn count_notifications(app: &App, caller: &Caller, unread: bool) -> AppResult<Count> {
+    Ok(Count { count: app.store.count_notifications(&caller.scope(), unread, COUNT_CAP).await? })
 }
 
 pub async fn mark_all_read(app: &App, caller: &Caller) -> AppResult<Done> {

@@ -1,6 +1,7 @@
 //! The reporting chain (情報連絡, domain.md §6-§7): file, read, forward, follow up, share,
 //! disclosure consent and publication.
 
+use crate::notify::{self, Notice};
 use crate::reads::{audit_secret_reads, Page};
 use crate::views::{Count, ForwardPreview, Forwarded, PublishedList, ReportList, ReportView, Shared};
 use crate::world::{Hop, World};
@@ -93,6 +94,7 @@ struct Placement<'a> {
 /// Inserts one hop with exactly the readers the policy grants, and numbers the chain on the
 /// coordinator's first receipt.
 async fn insert_hop(
+    app: &App,
     tx: &mut Tx,
     world: &World,
     at: Placement<'_>,
@@ -123,7 +125,41 @@ async fn insert_hop(
         chain.identifier.clone()
     };
     tx.defer_rendition_objects(&rendition.id, identifier.as_deref()).await?;
+    notify_arrival(app, tx, &rendition, chain.route, &grants, identifier.as_deref()).await?;
     Ok(rendition.id)
+}
+
+/// Tells the receiving organisation's readers that a rendition reached them, in the write's
+/// transaction (concealed with it on the anonymised route). The subject names the item by
+/// TLP, severity and identifier, never by who sent it; RED and AMBER mail carries only a link.
+async fn notify_arrival(
+    app: &App,
+    tx: &mut Tx,
+    rendition: &NewRendition,
+    route: Route,
+    grants: &kyoyu_policy::AccessGrants,
+    identifier: Option<&str>,
+) -> AppResult<()> {
+    let receiver = rendition.receiver_org_id.as_str();
+    let Some((_, need_to_know)) = grants.rows().iter().find(|(org, _)| org == receiver) else { return Ok(()) };
+    let users: Vec<_> =
+        tx.users_of(receiver).await?.into_iter().filter(|u| u.active && (!need_to_know || u.need_to_know)).collect();
+    let c = &rendition.content;
+    let what = match route {
+        Route::Urgent => "報告（緊急連絡）/ report (urgent)",
+        _ => "報告 / report",
+    };
+    let identifier = identifier.map(|chain| kyoyu_domain::identifier::report_identifier(chain, rendition.sequence));
+    let notice = Notice {
+        kind: "report.received",
+        object_type: "report",
+        object_id: &rendition.id,
+        subject: notify::subject(c.tlp, c.severity, identifier.as_deref(), what),
+        body: c.summary.description.clone().unwrap_or_default(),
+        tlp: c.tlp,
+        link_path: format!("/reports/{}", rendition.id),
+    };
+    notify::notify(tx, &app.mail, &users, &notice).await
 }
 
 /// The chain's identifier, given on the coordinator's first receipt; exercises have their
@@ -172,6 +208,7 @@ fn check_relay_extras(
 
 /// Files the first hops of one report of a chain (第n報) along the chain's route.
 async fn file_hops(
+    app: &App,
     tx: &mut Tx,
     world: &World,
     chain: &ChainRow,
@@ -197,7 +234,7 @@ async fn file_hops(
     for receiver in &receivers {
         let hop = Hop { sender: caller.org_id(), receiver, originator: &chain.originator_org_id };
         let at = Placement { chain, sequence, parent_id: None, hop };
-        ids.push(insert_hop(tx, world, at, content.clone(), caller).await?);
+        ids.push(insert_hop(app, tx, world, at, content.clone(), caller).await?);
     }
     tx.audit(
         "report.file",
@@ -236,7 +273,7 @@ pub async fn file_report(app: &App, caller: &Caller, input: ReportInput) -> AppR
     if let Some(c) = chain.concealed() {
         tx.conceal(c);
     }
-    let ids = file_hops(&mut tx, &world, &chain, 1, new.content, caller).await?;
+    let ids = file_hops(app, &mut tx, &world, &chain, 1, new.content, caller).await?;
     tx.commit().await?;
     respond(app, caller, &ids[0]).await
 }
@@ -271,7 +308,7 @@ pub async fn file_follow_up(app: &App, caller: &Caller, id: &str, mut input: Rep
     // Concurrent follow-ups of one chain number themselves one after the other.
     tx.lock_chain(&chain.id).await?;
     let sequence = tx.max_sequence(&chain.id).await? + 1;
-    let ids = file_hops(&mut tx, &world, &chain, sequence, new.content, caller).await?;
+    let ids = file_hops(app, &mut tx, &world, &chain, sequence, new.content, caller).await?;
     tx.commit().await?;
     respond(app, caller, &ids[0]).await
 }
@@ -323,6 +360,7 @@ pub async fn forward_report(app: &App, caller: &Caller, id: &str, edits: ReportI
     }
     let hop = Hop { sender: caller.org_id(), receiver: &fwd.receiver, originator: &row.chain.originator_org_id };
     let new_id = insert_hop(
+        app,
         &mut tx,
         &world,
         Placement { chain: &row.chain, sequence: row.sequence, parent_id: Some(&row.id), hop },

@@ -62,6 +62,16 @@ fn notification_from_row(r: &impl Get) -> Result<NotificationRow> {
     })
 }
 
+/// The user's ($1) notifications whose item their organisation ($2, with need-to-know $3)
+/// may still read; only unread ones when $4.
+const VISIBLE: &str = " FROM notifications n
+     WHERE n.user_id = $1 AND (NOT $4 OR n.read_at IS NULL) AND (
+       (n.object_type = 'advisory' AND EXISTS (SELECT 1 FROM advisory_access a
+          WHERE a.advisory_id = n.object_id AND a.org_id = $2 AND (NOT a.need_to_know OR $3)))
+       OR (n.object_type = 'report' AND EXISTS (SELECT 1 FROM report_access a
+          WHERE a.report_id = n.object_id AND a.org_id = $2 AND (NOT a.need_to_know OR $3)))
+       OR n.object_type NOT IN ('advisory', 'report'))";
+
 impl Store {
     /// The user's notifications for items they may still read, newest first.
     pub async fn list_notifications(
@@ -70,16 +80,9 @@ impl Store {
         unread_only: bool,
         limit: i64,
     ) -> Result<Vec<NotificationRow>> {
-        let sql = "SELECT n.* FROM notifications n
-             WHERE n.user_id = $1 AND (NOT $4 OR n.read_at IS NULL) AND (
-               (n.object_type = 'advisory' AND EXISTS (SELECT 1 FROM advisory_access a
-                  WHERE a.advisory_id = n.object_id AND a.org_id = $2 AND (NOT a.need_to_know OR $3)))
-               OR (n.object_type = 'report' AND EXISTS (SELECT 1 FROM report_access a
-                  WHERE a.report_id = n.object_id AND a.org_id = $2 AND (NOT a.need_to_know OR $3)))
-               OR n.object_type NOT IN ('advisory', 'report'))
-             ORDER BY n.created_at DESC, n.id DESC LIMIT $5";
+        let sql = format!("SELECT n.*{VISIBLE} ORDER BY n.created_at DESC, n.id DESC LIMIT $5");
         let limit = limit.clamp(1, crate::MAX_PAGE);
-        on!(self.read().await?.conn(), c => sqlx::query(sql)
+        on!(self.read().await?.conn(), c => sqlx::query(&sql)
             .bind(scope.user_id())
             .bind(scope.org_id())
             .bind(scope.need_to_know())
@@ -90,6 +93,20 @@ impl Store {
             .iter()
             .map(notification_from_row)
             .collect())
+    }
+
+    /// How many of the user's notifications [`Store::list_notifications`] would show, counted
+    /// up to `cap` (a badge shows "99+"; counting a backlog of millions would stall every page).
+    pub async fn count_notifications(&self, scope: &ReadScope, unread_only: bool, cap: i64) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) FROM (SELECT 1{VISIBLE} LIMIT $5) capped");
+        on!(self.read().await?.conn(), c => Ok(sqlx::query_scalar(&sql)
+            .bind(scope.user_id())
+            .bind(scope.org_id())
+            .bind(scope.need_to_know())
+            .bind(unread_only)
+            .bind(cap)
+            .fetch_one(&mut *c)
+            .await?))
     }
 
     /// Mail due for a (re)try.

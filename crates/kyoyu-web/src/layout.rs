@@ -108,7 +108,13 @@ fn nav(web: &Web) -> Markup {
             a href="/advisories" { (web.t("情報提供", "Advisories")) }
             @if kind == OrgKind::Coordinator { a href="/advisories/new" { (web.t("情報提供の作成", "New advisory")) } }
             a href="/scope-widenings" { (web.t("範囲拡大", "Widening")) }
-            a href="/notifications" { (web.t("通知", "Notifications")) }
+            a href="/notifications" {
+                (web.t("通知", "Notifications"))
+                @if web.unread > 0 {
+                    " "
+                    span.badge aria-label=(unread_label(web)) { (unread_text(web.unread)) }
+                }
+            }
             a href="/statistics" { (web.t("統計", "Statistics")) }
             @if admin { a href="/admin" { (web.t("管理", "Administration")) } }
             a href="/account" title=(web.t(&web.caller.org().name_ja, &web.caller.org().name_en)) { (web.caller.user().login) }
@@ -118,6 +124,20 @@ fn nav(web: &Web) -> Markup {
             }
         }
     }
+}
+
+/// The badge's figure: "99+" past what the count counts.
+fn unread_text(n: i64) -> String {
+    if n >= kyoyu_app::notifications::COUNT_CAP {
+        format!("{}+", kyoyu_app::notifications::COUNT_CAP - 1)
+    } else {
+        n.to_string()
+    }
+}
+
+fn unread_label(web: &Web) -> String {
+    let n = unread_text(web.unread);
+    web.lang.t(&format!("未読 {n} 件"), &format!("{n} unread")).to_string()
 }
 
 pub fn csrf(web: &Web) -> Markup {

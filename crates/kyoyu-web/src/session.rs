@@ -48,6 +48,8 @@ pub struct Web {
     pub caller: Caller,
     pub lang: Lang,
     pub csrf: String,
+    /// Unread notifications, for the badge in the navigation (counted up to 100).
+    pub unread: i64,
 }
 
 impl Web {
@@ -83,7 +85,15 @@ impl FromRequestParts<AppState> for Web {
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()).ok_or(ToLogin)?;
         let caller = Caller::by_token(&state.app, &token, true).await.map_err(|_| ToLogin)?;
-        Ok(Web { caller, lang: lang_of(&jar), csrf: csrf_for(&token) })
+        let unread = match kyoyu_app::notifications::count_notifications(&state.app, &caller, true).await {
+            Ok(c) => c.count,
+            Err(e) => {
+                // The page still serves; only its badge is missing.
+                tracing::warn!(error = %e, "unread notifications not counted");
+                0
+            }
+        };
+        Ok(Web { caller, lang: lang_of(&jar), csrf: csrf_for(&token), unread })
     }
 }
 

@@ -7,10 +7,15 @@ mod common;
 use common::{spawn_web, Session, WebApp};
 
 /// The first link to an item of `kind` on a page.
+/// The id in the page's first link to one item of `kind` (ids are UUIDs; pages such as
+/// `/reports/new` or `/reports/export.csv` are passed over).
 fn first_link(page: &str, kind: &str) -> String {
     let marker = format!("href=\"/{kind}/");
-    let start = page.find(&marker).unwrap_or_else(|| panic!("no link to {kind} in page")) + marker.len();
-    page[start..].split(['"', '/', '?']).next().unwrap().to_string()
+    page.split(&marker)
+        .skip(1)
+        .map(|rest| rest.split(['"', '/', '?']).next().unwrap().to_string())
+        .find(|id| id.len() == 36)
+        .unwrap_or_else(|| panic!("no link to one of {kind} in page"))
 }
 
 fn created_id(location: &str, kind: &str) -> String {
@@ -338,7 +343,7 @@ async fn shares_stay_inside_the_scope_and_publication_needs_the_operators_consen
     assert!(page.contains("has not consented"), "{page}");
     let officer = app.client("gas-a.admin", "en").await;
     let (_, mine) = officer.get("/reports?q=phishing").await;
-    let own = first_link(&mine.replace("href=\"/reports/new", ""), "reports");
+    let own = first_link(&mine, "reports");
     let csrf_o = officer.csrf().await;
     assert_eq!(officer.post_form(&format!("/reports/{own}/consent"), &[("_csrf", &csrf_o)]).await.0, 303);
     let (status, _) = coordinator.post_form(&format!("/reports/{at_coordinator}/publish"), &[("_csrf", &csrf_c)]).await;

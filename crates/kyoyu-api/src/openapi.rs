@@ -169,6 +169,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::share_report))
         .routes(routes!(reports::record_disclosure_consent))
         .routes(routes!(reports::publish_report))
+        .routes(routes!(reports::set_report_triage))
         .routes(routes!(notifications::suggest_recipients))
         .routes(routes!(stix::report_bundle))
         .routes(routes!(stix::report_correlations))

@@ -7,7 +7,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use kyoyu_app::reports::{self as ops, ShareRequest};
+use kyoyu_app::reports::{self as ops, ShareRequest, TriageRequest};
 use kyoyu_app::views::{Count, ForwardPreview, Forwarded, PublishedList, ReportList, ReportView, Shared};
 use kyoyu_domain::codes::{EventType, ReportStatus, Route};
 use kyoyu_domain::report::ReportInput;
@@ -130,6 +130,26 @@ pub async fn record_disclosure_consent(
 }
 
 #[utoipa::path(
+    put,
+    path = "/api/v1/reports/{id}/triage",
+    operation_id = "setReportTriage",
+    tag = "reports",
+    summary = "The receiving organisation records where the rendition stands and who owns it / 対応状況",
+    description = "Open, in progress or done, with an owner among the organisation's active users. Only the receiving organisation keeps (and sees) a rendition's triage; done takes it off the inbox.",
+    request_body(content = TriageRequest, content_type = "application/json"),
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 200, description = "OK", body = ReportView), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody), (status = 422, description = "refused: the error names the field and the reason / 入力誤り", body = ErrorBody)),
+)]
+pub async fn set_report_triage(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<TriageRequest>,
+) -> ApiResult<Json<ReportView>> {
+    Ok(Json(ops::set_triage(&state.app, &caller, &id, request).await?))
+}
+
+#[utoipa::path(
     post,
     path = "/api/v1/reports/{id}/publish",
     operation_id = "publishReport",
@@ -184,6 +204,8 @@ pub struct ReportQuery {
     status: Option<ReportStatus>,
     #[param(inline)]
     route: Option<Route>,
+    /// Only what still needs the caller's organisation: received, not forwarded, not done / 未対応の受信
+    inbox: Option<bool>,
     /// Sent on or after this day (JST, YYYY-MM-DD) / 期間（開始日）
     #[param(format = Date)]
     since: Option<String>,
@@ -211,6 +233,7 @@ impl ReportQuery {
             tlp: self.tlp,
             status: self.status,
             route: self.route,
+            inbox: self.inbox.unwrap_or(false),
             since,
             until,
         };

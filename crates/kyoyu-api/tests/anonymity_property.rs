@@ -237,6 +237,7 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
             "/api/v1/notifications".to_string(),
             "/api/v1/notifications/count?unread=true".to_string(),
             "/api/v1/reports?route=anonymised&limit=1".to_string(),
+            "/api/v1/reports?inbox=true".to_string(),
             "/api/v1/orgs".to_string(),
             "/api/v1/admin/audit?limit=100".to_string(),
             "/api/v1/admin/mail-outbox".to_string(),

@@ -3,16 +3,16 @@
 
 use crate::notify::{self, Notice};
 use crate::reads::{audit_secret_reads, Page};
-use crate::views::{Count, ForwardPreview, Forwarded, PublishedList, ReportList, ReportView, Shared};
+use crate::views::{Count, ForwardPreview, Forwarded, PublishedList, ReportList, ReportView, Shared, TriageView};
 use crate::world::{Hop, World};
 use crate::{App, AppError, AppResult, Caller};
 use kyoyu_domain::anonymise::Removal;
-use kyoyu_domain::codes::{OrgKind, Route};
+use kyoyu_domain::codes::{OrgKind, Route, TriageState};
 use kyoyu_domain::identifier::{chain_identifier, numbering_year};
 use kyoyu_domain::report::{ReportContent, ReportInput};
 use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_policy::{Denial, ReportState};
-use kyoyu_store::{new_id, now, ChainRow, NewRendition, ReportFilter, ReportRow, Tx, MAX_PAGE};
+use kyoyu_store::{new_id, now, ChainRow, NewRendition, ReportFilter, ReportRow, TriageRow, Tx, MAX_PAGE};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -58,22 +58,32 @@ async fn readable(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<ReportRow
 
 /// The rendition as the caller now sees it, with what the caller may do with it.
 async fn view_for(app: &App, caller: &Caller, row: &ReportRow) -> AppResult<ReportView> {
-    let world = app.world_for_read().await?;
-    let shared = app.store.shares_of(&row.id).await?;
-    Ok(view_with_actions(&world, &world.directory(), caller, row, &shared))
+    Ok(views_for(app, caller, std::slice::from_ref(row)).await?.remove(0))
 }
 
-fn view_with_actions(
-    world: &World,
-    directory: &[kyoyu_policy::OrgFacts],
-    caller: &Caller,
-    row: &ReportRow,
-    shared: &[String],
-) -> ReportView {
-    let mut view = ReportView::new(row, Some(caller.org_id()));
-    let state = state_of(world, row, shared);
-    view.actions = Some(kyoyu_policy::report_actions(caller.principal(), &state, directory));
-    view
+/// The views of a page of renditions with the caller's actions and, where the caller's
+/// organisation received them, its triage: one query each for shares, triage and staff.
+async fn views_for(app: &App, caller: &Caller, rows: &[ReportRow]) -> AppResult<Vec<ReportView>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let shares = app.store.shares_of_many(&ids).await?;
+    let received: Vec<&str> =
+        rows.iter().filter(|r| r.receiver_org_id == caller.org_id()).map(|r| r.id.as_str()).collect();
+    let triage = app.store.triage_of_many(&received).await?;
+    let staff = if received.is_empty() { Vec::new() } else { app.store.list_users(Some(caller.org_id())).await? };
+    let world = app.world_for_read().await?;
+    let directory = world.directory();
+    let views = rows.iter().map(|r| {
+        let shared: Vec<String> = shares.iter().filter(|(id, _)| id == &r.id).map(|(_, org)| org.clone()).collect();
+        let mut view = ReportView::new(r, Some(caller.org_id()));
+        let state = state_of(&world, r, &shared);
+        let actions = kyoyu_policy::report_actions(caller.principal(), &state, &directory);
+        if actions.triage {
+            view.triage = Some(TriageView::new(triage.iter().find(|t| t.report_id == r.id), &staff));
+        }
+        view.actions = Some(actions);
+        view
+    });
+    Ok(views.collect())
 }
 
 /// Answers with the rendition as the caller now sees it, after a write.
@@ -358,6 +368,9 @@ pub async fn forward_report(app: &App, caller: &Caller, id: &str, edits: ReportI
     if !tx.claim_forward(&row.id).await? {
         return Err(AppError::already_done());
     }
+    // Forwarding is acting on it: it leaves the receiver's board, owner kept.
+    let owner = app.store.triage_of_many(&[row.id.as_str()]).await?.pop().and_then(|t| t.owner_user_id);
+    record_triage(&mut tx, caller, &row.id, TriageState::Done, owner).await?;
     let hop = Hop { sender: caller.org_id(), receiver: &fwd.receiver, originator: &row.chain.originator_org_id };
     let new_id = insert_hop(
         app,
@@ -459,6 +472,58 @@ pub async fn consent_to_disclosure(app: &App, caller: &Caller, id: &str) -> AppR
     respond(app, caller, id).await
 }
 
+/// Where a received rendition stands, and who owns it.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageRequest {
+    #[schema(required = true, nullable = false)]
+    pub state: Option<TriageState>,
+    /// One of the receiving organisation's active users; absent or null for nobody.
+    pub owner_user_id: Option<String>,
+}
+
+/// Records the receiving organisation's triage of a rendition: its state and owner.
+pub async fn set_triage(app: &App, caller: &Caller, id: &str, request: TriageRequest) -> AppResult<ReportView> {
+    let state = request.state.ok_or_else(|| FieldError::new("state", "必須項目です", "is required"))?;
+    let mut tx = app.store.begin(caller.actor()).await?;
+    let row = readable(&mut tx, caller, id).await?;
+    let world = app.world(&mut tx).await?;
+    kyoyu_policy::check_triage(caller.principal(), &state_of(&world, &row, &[]))?;
+    if let Some(owner) = &request.owner_user_id {
+        let staff = tx.users_of(caller.org_id()).await?;
+        if !staff.iter().any(|u| &u.id == owner && u.active) {
+            return Err(FieldError::new(
+                "owner_user_id",
+                "自組織の有効な利用者を指定してください",
+                "must be an active user of your organisation",
+            )
+            .into());
+        }
+    }
+    record_triage(&mut tx, caller, &row.id, state, request.owner_user_id).await?;
+    tx.commit().await?;
+    respond(app, caller, id).await
+}
+
+async fn record_triage(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: &str,
+    state: TriageState,
+    owner: Option<String>,
+) -> AppResult<()> {
+    let row = TriageRow {
+        report_id: id.to_string(),
+        state,
+        owner_user_id: owner,
+        updated_by: caller.user().id.clone(),
+        updated_at: now(),
+    };
+    tx.set_triage(&row).await?;
+    tx.audit("report.triage", "report", id, json!({"state": state, "owner": row.owner_user_id})).await?;
+    Ok(())
+}
+
 /// Publishes a WHITE or CLEAR rendition to everyone.
 pub async fn publish_report(app: &App, caller: &Caller, id: &str) -> AppResult<ReportView> {
     let mut tx = app.store.begin(caller.actor()).await?;
@@ -493,18 +558,7 @@ pub async fn list_reports(app: &App, caller: &Caller, filter: &ReportFilter, pag
         app.store.list_reports_after(&caller.scope(), filter, page.limit, page.offset, page.after.as_ref()).await?;
     let rows = listed.rows;
     audit_reads(app, caller, &rows, "report.list").await?;
-    // Each item carries its actions, from one query for the page's shares.
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let shares = app.store.shares_of_many(&ids).await?;
-    let world = app.world_for_read().await?;
-    let directory = world.directory();
-    let items = rows
-        .iter()
-        .map(|r| {
-            let shared: Vec<String> = shares.iter().filter(|(id, _)| id == &r.id).map(|(_, org)| org.clone()).collect();
-            view_with_actions(&world, &directory, caller, r, &shared)
-        })
-        .collect();
+    let items = views_for(app, caller, &rows).await?;
     Ok(ReportList { items, limit: page.limit, offset: page.offset, next: listed.next.map(|c| c.encode()) })
 }
 

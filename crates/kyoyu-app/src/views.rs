@@ -4,14 +4,14 @@
 use kyoyu_domain::advisory::{AdvisoryDraft, Recipient};
 use kyoyu_domain::anonymise::Removal;
 use kyoyu_domain::codes::OrgKind;
-use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, ReportStatus, Route, WideningStatus};
+use kyoyu_domain::codes::{AckStatus, AdvisoryStatus, ReportStatus, Route, TriageState, WideningStatus};
 use kyoyu_domain::identifier::report_identifier;
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::Tlp;
 use kyoyu_policy::{AdvisoryActions, ReportActions};
 use kyoyu_store::{
     AdvisoryRow, AuditEntry, NotificationRow, OrgIdentity, OrgRow, QuestionRow, ReportRow, SectorRow,
-    ServiceLevelRuleRow, TokenRow, UserRow, WideningRow,
+    ServiceLevelRuleRow, TokenRow, TriageRow, UserRow, WideningRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +55,49 @@ pub struct ReportView {
     /// What the reader may do with this rendition; absent only on the public list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<ReportActions>,
+    /// Where the rendition stands with the receiving organisation: present only for its
+    /// own users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<TriageView>,
+}
+
+/// A received rendition's triage: state, owner, when it last changed, and whom it may be
+/// given to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TriageView {
+    pub state: TriageState,
+    pub owner_user_id: Option<String>,
+    pub owner_name: Option<String>,
+    /// Absent while nobody has touched it (open since it arrived).
+    pub updated_at: Option<String>,
+    /// The receiving organisation's active users, who may own it.
+    pub owner_candidates: Vec<Person>,
+}
+
+/// A user as others see them: id and display name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+}
+
+impl TriageView {
+    /// The triage from its row (none: open), with the organisation's `staff`.
+    pub fn new(row: Option<&TriageRow>, staff: &[UserRow]) -> TriageView {
+        let name_of = |id: &str| staff.iter().find(|u| u.id == id).map(|u| u.display_name.clone());
+        let owner_user_id = row.and_then(|t| t.owner_user_id.clone());
+        TriageView {
+            state: row.map_or(TriageState::Open, |t| t.state),
+            owner_name: owner_user_id.as_deref().and_then(name_of),
+            owner_user_id,
+            updated_at: row.map(|t| t.updated_at.clone()),
+            owner_candidates: staff
+                .iter()
+                .filter(|u| u.active)
+                .map(|u| Person { id: u.id.clone(), name: u.display_name.clone() })
+                .collect(),
+        }
+    }
 }
 
 impl ReportView {
@@ -95,6 +138,7 @@ impl ReportView {
             created_at: row.created_at.clone(),
             banner: Banner::of(row),
             actions: None,
+            triage: None,
         }
     }
 }

@@ -161,6 +161,15 @@ code_enum!(
 );
 
 code_enum!(
+    /// Where a received rendition stands with its receiving organisation (its triage).
+    TriageState {
+        Open = "open" / "未対応",
+        InProgress = "in_progress" / "対応中",
+        Done = "done" / "完了",
+    }
+);
+
+code_enum!(
     /// Where an advisory stands: a draft the coordinator edits, or issued to its recipients.
     AdvisoryStatus {
         Draft = "draft" / "下書き",

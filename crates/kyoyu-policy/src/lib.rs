@@ -276,6 +276,18 @@ pub fn check_follow_up(p: &Principal, r: &ReportState) -> Result<(), Denial> {
     Ok(())
 }
 
+/// Triage (state and owner) is the receiving organisation's own record of its work: only its
+/// users keep it, and nobody else sees it.
+pub fn check_triage(p: &Principal, r: &ReportState) -> Result<(), Denial> {
+    if r.facts.receiver != p.org.id || !reads_items(&p.org) {
+        return Err(Denial::Forbidden(Refusal {
+            ja: "対応状況を記録できるのは受信した組織です",
+            en: "only the receiving organisation keeps a report's triage",
+        }));
+    }
+    Ok(())
+}
+
 /// Consent to disclosure: the reporting operator's officer.
 pub fn check_disclosure_consent(p: &Principal, r: &ReportState) -> Result<(), Denial> {
     if r.facts.originator != p.org.id {
@@ -331,6 +343,8 @@ pub struct ReportActions {
     pub follow_up: bool,
     pub consent_to_disclosure: bool,
     pub publish: bool,
+    /// Set the rendition's triage state and owner (its receiving organisation's own).
+    pub triage: bool,
     /// Organisations the reader may share the rendition with that do not read it yet.
     pub share_with: Vec<String>,
 }
@@ -354,6 +368,7 @@ pub fn report_actions<'o>(
         follow_up: check_follow_up(p, r).is_ok(),
         consent_to_disclosure: !r.disclosure_consented && check_disclosure_consent(p, r).is_ok(),
         publish: !r.published && check_publish(p, r).is_ok(),
+        triage: check_triage(p, r).is_ok(),
         share_with,
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::rows::*;
 use crate::{Conn, Get, Result, Store, StoreError, Tx};
-use kyoyu_domain::codes::{EventType, ReportStatus, Route};
+use kyoyu_domain::codes::{EventType, ReportStatus, Route, TriageState};
 use kyoyu_domain::identifier::parse_report_identifier;
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::Tlp;
@@ -27,6 +27,9 @@ pub struct ReportFilter {
     pub since: Option<String>,
     /// Sent before this time (RFC 3339, UTC).
     pub until: Option<String>,
+    /// Only what still needs the reader's organisation: renditions it received, has not
+    /// forwarded, and has not marked done.
+    pub inbox: bool,
     /// Free text, matched in the text of the rendition the reader holds; a report identifier
     /// (`R2026-0001`, `R2026-0001-2`) finds that chain or report instead.
     pub q: Option<String>,
@@ -101,11 +104,16 @@ pub(crate) fn like_pattern(q: &str) -> String {
     format!("%{escaped}%")
 }
 
-fn push_filter<DB: Database>(qb: &mut QueryBuilder<'_, DB>, f: &ReportFilter)
+fn push_filter<DB: Database>(qb: &mut QueryBuilder<'_, DB>, f: &ReportFilter, scope: &ReadScope)
 where
     for<'a> String: Encode<'a, DB> + Type<DB>,
     for<'a> i64: Encode<'a, DB> + Type<DB>,
 {
+    if f.inbox {
+        qb.push(" AND r.receiver_org_id = ")
+            .push_bind(scope.org_id().to_string())
+            .push(" AND r.status = 'sent' AND NOT EXISTS (SELECT 1 FROM report_triage t WHERE t.report_id = r.id AND t.state = 'done')");
+    }
     if let Some(ident) = &f.identifier {
         push_identifier(qb, "c.identifier", "r.sequence", ident);
     }
@@ -224,6 +232,17 @@ fn chain_from_row(r: &impl Get) -> Result<ChainRow> {
     })
 }
 
+fn triage_from_row(r: &impl Get) -> Result<TriageRow> {
+    let state = r.text("state")?;
+    Ok(TriageRow {
+        report_id: r.text("report_id")?,
+        state: TriageState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("triage state {state}")))?,
+        owner_user_id: r.opt_text("owner_user_id")?,
+        updated_by: r.text("updated_by")?,
+        updated_at: r.text("updated_at")?,
+    })
+}
+
 pub(crate) fn report_from_row(r: &impl Get) -> Result<ReportRow> {
     let status = r.text("status")?;
     Ok(ReportRow {
@@ -277,6 +296,24 @@ impl Store {
         })
     }
 
+    /// The triage of several renditions in one query (a list's page).
+    pub async fn triage_of_many(&self, report_ids: &[&str]) -> Result<Vec<TriageRow>> {
+        if report_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        on!(self.read().await?.conn(), c => {
+            let mut qb = QueryBuilder::new(
+                "SELECT report_id, state, owner_user_id, updated_by, updated_at FROM report_triage WHERE report_id IN (",
+            );
+            let mut ids = qb.separated(", ");
+            for id in report_ids {
+                ids.push_bind(id.to_string());
+            }
+            qb.push(")");
+            qb.build().fetch_all(&mut *c).await?.iter().map(triage_from_row).collect()
+        })
+    }
+
     /// The version of the reference data as a reader sees it.
     pub async fn reference_version(&self) -> Result<i64> {
         let sql = "SELECT version FROM reference_version WHERE id = 1";
@@ -313,7 +350,7 @@ impl Store {
         let keyset = f.chain_id.is_none();
         on!(self.read().await?.conn(), c => {
             let mut qb = scoped(&format!("{COLUMNS}, a.created_at AS listed_at"), FROM_SCOPED, scope);
-            push_filter(&mut qb, f);
+            push_filter(&mut qb, f, scope);
             if !keyset {
                 qb.push(" ORDER BY r.sequence ASC, r.created_at ASC, r.id ASC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset.max(0));
                 let rows = qb.build().fetch_all(&mut *c).await?.iter().map(report_from_row).collect::<Result<_>>()?;
@@ -327,7 +364,7 @@ impl Store {
     pub async fn count_reports(&self, scope: &ReadScope, f: &ReportFilter) -> Result<i64> {
         on!(self.read().await?.conn(), c => {
             let mut qb = scoped("SELECT COUNT(*)", FROM_SCOPED, scope);
-            push_filter(&mut qb, f);
+            push_filter(&mut qb, f, scope);
             Ok(qb.build_query_scalar().fetch_one(&mut *c).await?)
         })
     }
@@ -359,6 +396,24 @@ pub struct AccessFactsRow {
 impl Tx {
     pub async fn get_report(&mut self, scope: &ReadScope, id: &str) -> Result<Option<ReportRow>> {
         get_report(self.conn().await?, scope, id).await
+    }
+
+    /// Records where a rendition stands with its receiver (one row per rendition).
+    pub async fn set_triage(&mut self, t: &TriageRow) -> Result<()> {
+        let sql = "INSERT INTO report_triage (report_id, state, owner_user_id, updated_by, updated_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (report_id) DO UPDATE SET state = excluded.state, owner_user_id = excluded.owner_user_id,
+               updated_by = excluded.updated_by, updated_at = excluded.updated_at";
+        on!(self.conn().await?, c => sqlx::query(sql)
+            .bind(&t.report_id)
+            .bind(t.state.code())
+            .bind(&t.owner_user_id)
+            .bind(&t.updated_by)
+            .bind(&t.updated_at)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+        Ok(())
     }
 
     pub async fn shares_of(&mut self, report_id: &str) -> Result<Vec<String>> {

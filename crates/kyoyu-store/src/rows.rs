@@ -1,6 +1,6 @@
 //! Rows as the rest of kyoyu sees them.
 
-use kyoyu_domain::codes::{OrgKind, ReportStatus, Role, Route};
+use kyoyu_domain::codes::{OrgKind, ReportStatus, Role, Route, TriageState};
 use kyoyu_domain::report::ReportContent;
 use serde::{Deserialize, Serialize};
 
@@ -120,6 +120,16 @@ impl ChainRow {
         self.anonymous_originator()
             .map(|org| crate::Concealed { org_id: org.to_string(), secretariat_id: self.secretariat_org_id.clone() })
     }
+}
+
+/// Where a received rendition stands with its receiving organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TriageRow {
+    pub report_id: String,
+    pub state: TriageState,
+    pub owner_user_id: Option<String>,
+    pub updated_by: String,
+    pub updated_at: String,
 }
 
 /// One rendition with its chain.

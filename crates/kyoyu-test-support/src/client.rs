@@ -38,6 +38,10 @@ impl Client {
         self.send(self.http.post(self.url(path)).bearer_auth(token).json(body)).await
     }
 
+    pub async fn put<T: DeserializeOwned>(&self, path: &str, token: &str, body: &impl Serialize) -> Result<T, Refused> {
+        self.send(self.http.put(self.url(path)).bearer_auth(token).json(body)).await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

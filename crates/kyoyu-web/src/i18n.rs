@@ -2,7 +2,7 @@
 
 use kyoyu_domain::codes::{
     AckStatus, AdvisoryStatus, Cause, EventType, OrgKind, Outlook, PressStatus, ReportStatus, Role, Route, Severity,
-    SystemStatus,
+    SystemStatus, TriageState,
 };
 use kyoyu_domain::Tlp;
 
@@ -85,6 +85,7 @@ labels!(
     Outlook,
     PressStatus,
     ReportStatus,
+    TriageState,
     Role,
     Route,
     Severity,

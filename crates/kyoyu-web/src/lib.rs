@@ -15,7 +15,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use kyoyu_api::AppState;
-use pages::{admin, advisories, home, login, notices, print, report_list, reports, statistics, widenings};
+use pages::{admin, advisories, board, home, login, notices, print, report_list, reports, statistics, widenings};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// What every page forbids the browser: scripts, styles and frames from elsewhere, inline
@@ -50,6 +50,7 @@ fn pages() -> Router<AppState> {
         .route("/account/totp/remove", post(login::remove_totp))
         .route("/reports", get(report_list::list))
         .route("/reports/export.csv", get(report_list::export_csv))
+        .route("/reports/{id}/triage", post(board::save_triage))
         .route("/reports/new", get(reports::new_form).post(reports::submit_new))
         .route("/reports/{id}", get(reports::view))
         .route("/reports/{id}/forward", get(reports::forward_form).post(reports::submit_forward))

@@ -45,7 +45,7 @@ async fn reporting_chain_file_anonymise_forward_number_follow_up() {
     // The secretariat sees it in its inbox, reviews what anonymisation removes, forwards.
     b.login("gas-ceptoar.secretariat", &app.password("gas-ceptoar.secretariat")).await;
     b.shot("secretariat-home").await;
-    b.submit("main table a[href^='/reports/']").await;
+    b.submit("main .board a[href^='/reports/']").await;
     b.submit("a[href$='/forward']").await;
     let review = b.text("#review").await;
     assert!(review.contains(&org_name), "the removal preview names what goes: {review}");
@@ -57,7 +57,7 @@ async fn reporting_chain_file_anonymise_forward_number_follow_up() {
 
     // The ministry forwards to the coordinator, tightening nothing.
     b.login("meti.liaison", &app.password("meti.liaison")).await;
-    b.submit("main table a[href^='/reports/']").await;
+    b.submit("main .board a[href^='/reports/']").await;
     b.submit("a[href$='/forward']").await;
     assert!(b.count("input[name=tlp][value=GREEN]").await == 0, "the ministry may not loosen AMBER");
     b.shot("ministry-forward").await;

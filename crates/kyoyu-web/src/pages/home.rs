@@ -3,13 +3,13 @@
 use super::advisories::{self, table as advisory_table};
 use super::reports::{list_of, table as report_table};
 use crate::call::Names;
-use crate::i18n::{Label, Lang};
+use crate::i18n::Lang;
 use crate::layout::{ok, page, WebResult};
 use crate::session::Web;
 use axum::extract::State;
 use kyoyu_api::AppState;
-use kyoyu_app::views::{AdvisoryView, ReportView};
-use kyoyu_domain::codes::{OrgKind, Severity};
+use kyoyu_app::views::AdvisoryView;
+use kyoyu_domain::codes::OrgKind;
 use maud::{html, Markup};
 
 pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
@@ -17,10 +17,6 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
     let reports = list_of(&state, &web, Default::default()).await?;
     let advisories = advisories::list_of(&state, &web, Default::default()).await?;
     let me = web.caller.org_id();
-    let received = |r: &&ReportView| r.receiver_org_id == me;
-    // What the caller may forward, as the policy says in each view.
-    let inbox: Vec<ReportView> =
-        reports.iter().filter(|r| r.actions.as_ref().is_some_and(|a| a.forward)).cloned().collect();
     let lang = web.lang;
     let widenings = super::widenings::described(&state, &web).await?;
     let open: Vec<_> = widenings.into_iter().filter(|(w, _)| w.status.is_open()).collect();
@@ -38,20 +34,20 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
         },
         OrgKind::Ceptoar => html! {
             h2 { (lang.t("匿名化して転送する報告", "Reports to anonymise and forward")) }
-            (report_table(lang, &inbox, &names))
+            (super::board::board(&state, &web, &names).await?)
             h2 { (lang.t("構成員へ伝達する情報提供", "Advisories to relay to members")) }
             (advisory_table(lang, &advisories))
         },
         OrgKind::Ministry => html! {
             h2 { (lang.t("転送する報告", "Reports to forward")) }
-            (report_table(lang, &inbox, &names))
+            (super::board::board(&state, &web, &names).await?)
             h2 { (lang.t("伝達する情報提供・質問", "Advisories to relay, and questions")) }
             (advisory_table(lang, &advisories))
         },
         OrgKind::Coordinator => html! {
             div.actions { a.button href="/advisories/new" { (lang.t("情報提供の作成", "New advisory")) } }
             h2 { (lang.t("受信した報告（トリアージ）", "Incoming reports (triage)")) }
-            (triage(lang, &reports.iter().filter(received).cloned().collect::<Vec<_>>()))
+            (super::board::board(&state, &web, &names).await?)
             h2 { (lang.t("情報提供と受領確認", "Advisories and acknowledgments")) }
             (advisory_table(lang, &advisories))
         },
@@ -102,32 +98,6 @@ fn questions_table(lang: Lang, rows: &[(AdvisoryView, usize)]) -> Markup {
                     }
                 }
                 @if rows.is_empty() { tr { td colspan="2" .muted { (lang.t("質問はありません", "No questions")) } } }
-            }
-        }
-    }
-}
-
-/// The coordinator's board: one column per severity, each card with its sector.
-fn triage(lang: Lang, rows: &[ReportView]) -> Markup {
-    let columns: Vec<(Option<Severity>, String)> = Severity::ALL
-        .iter()
-        .map(|s| (Some(*s), crate::i18n::Label::label(*s, lang)))
-        .chain(std::iter::once((None, lang.t("重要度未設定", "No severity").to_string())))
-        .collect();
-    html! {
-        div.board {
-            @for (sev, title) in &columns {
-                @let cards: Vec<&ReportView> = rows.iter().filter(|r| r.content.severity == *sev).collect();
-                section {
-                    h3 { (title) " (" (cards.len()) ")" }
-                    ul { @for r in cards {
-                        li {
-                            a href={ "/reports/" (r.id) } { (r.identifier.as_deref().unwrap_or("—")) }
-                            " " (crate::layout::tlp_tag(Some(r.content.tlp.code())))
-                            br; (r.content.sector) " · " (r.content.event_type.map(|e| e.label(lang)).unwrap_or_default())
-                        }
-                    } }
-                }
             }
         }
     }

@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod advisories;
+pub mod board;
 pub mod home;
 pub mod login;
 pub mod notices;

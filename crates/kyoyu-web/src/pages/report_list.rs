@@ -22,7 +22,7 @@ use kyoyu_store::{Cursor, ReportFilter, MAX_PAGE};
 use maud::{html, Markup};
 
 /// The filters of the list, in the order the form shows them.
-const FILTERS: [&str; 8] = ["q", "sector", "event_type", "tlp", "status", "route", "since", "until"];
+const FILTERS: [&str; 9] = ["q", "sector", "event_type", "tlp", "status", "route", "since", "until", "inbox"];
 
 /// The most rows one export holds; narrow the filters for more.
 pub const MAX_EXPORT: usize = 100_000;
@@ -148,6 +148,7 @@ fn filter_of(st: &FormState) -> Result<ReportFilter, ValidationErrors> {
         route: route.flatten(),
         since,
         until,
+        inbox: st.value("inbox") == "true",
         ..Default::default()
     };
     errors.into_result(filter)
@@ -173,6 +174,9 @@ fn filter_form(lang: Lang, st: &FormState, names: &Names) -> Markup {
             div { (widgets::select_codes(lang, st, f("route", "経路", "Route"), Route::ALL)) }
             div { (widgets::input(lang, st, f("since", "期間（開始日）", "From (date)"), "date")) }
             div { (widgets::input(lang, st, f("until", "期間（終了日）", "To (date)"), "date")) }
+            div.filter-check {
+                label.inline { input type="checkbox" name="inbox" value="true" checked[st.value("inbox") == "true"]; " " (lang.t("対応が必要なものだけ", "Needs action only")) }
+            }
             div.filter-buttons {
                 button type="submit" { (lang.t("絞り込む", "Filter")) }
                 a href="/reports" { (lang.t("条件を解除", "Clear")) }

@@ -160,6 +160,7 @@ fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
         Some("shared") => Some(("報告を共有しました。", "The report has been shared.")),
         Some("consented") => Some(("開示への同意を記録しました。", "Your consent to disclosure has been recorded.")),
         Some("published") => Some(("報告を公開しました。", "The report has been published.")),
+        Some("triage") => Some(("対応状況を記録しました。", "The triage has been recorded.")),
         _ => None,
     };
     html! { @if let Some((ja, en)) = text { div.notice role="status" { (lang.t(ja, en)) } } }
@@ -191,6 +192,7 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
             a.button.secondary href={ "/reports/" (id) "/print" } { (web.t("印刷用", "Print view")) }
             a.button.secondary href={ "/reports/" (id) "/pdf" } { "PDF" }
         }
+        @if let Some(t) = &v.triage { (super::board::triage_form(web, id, t)) }
         (official(web.lang, &v, &names))
         (share_form(web, id, &may.share_with, &names))
         h2 { (web.t("この連絡の経路（閲覧できるもの）", "This chain (what you may read)")) }

@@ -18,6 +18,7 @@ use kyoyu_store::{new_id, now, AckRow, AdvisoryFilter, AdvisoryRow, HopRow, Ques
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 async fn readable(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<AdvisoryRow> {
     tx.get_advisory(&caller.scope(), id).await?.ok_or(AppError::NotFound)
@@ -346,16 +347,29 @@ fn advisory_text(d: &AdvisoryDraft) -> String {
 }
 
 /// Issues a draft past the sanitisation gate and the scope rule, to the first hops.
-pub async fn issue_advisory(app: &App, caller: &Caller, id: &str) -> AppResult<AdvisoryView> {
+/// Whether the draft would issue now, without issuing it: the same checks, in a transaction
+/// that is rolled back (so a page can confirm before anything is sent).
+pub async fn check_issue(app: &App, caller: &Caller, id: &str) -> AppResult<()> {
     let mut tx = app.store.begin(caller.actor()).await?;
-    let mut a = readable(&mut tx, caller, id).await?;
+    issuable(app, &mut tx, caller, id).await.map(|_| ())
+}
+
+/// The draft and the world it issues in, once every check before issuing has passed.
+async fn issuable(app: &App, tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<(AdvisoryRow, Arc<World>)> {
+    let a = readable(tx, caller, id).await?;
     kyoyu_policy::check_coordinator_officer(caller.principal())?;
     require_draft(&a)?;
     a.draft.check_issuable()?;
-    let world = app.world(&mut tx).await?;
-    check_draft(&mut tx, &world, caller, &a.draft).await?;
-    sanitisation_gate(&mut tx, &world, caller, &a.draft).await?;
-    scope_rule(&mut tx, &world, caller, &a).await?;
+    let world = app.world(tx).await?;
+    check_draft(tx, &world, caller, &a.draft).await?;
+    sanitisation_gate(tx, &world, caller, &a.draft).await?;
+    scope_rule(tx, &world, caller, &a).await?;
+    Ok((a, world))
+}
+
+pub async fn issue_advisory(app: &App, caller: &Caller, id: &str) -> AppResult<AdvisoryView> {
+    let mut tx = app.store.begin(caller.actor()).await?;
+    let (mut a, world) = issuable(app, &mut tx, caller, id).await?;
     // Concurrent issues of one draft: the first to move it acts, the others answer 409
     // before a number is drawn.
     if !tx.claim_issue(&a.id).await? {

@@ -15,7 +15,9 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use kyoyu_api::AppState;
-use pages::{admin, advisories, board, home, login, notices, print, report_list, reports, statistics, widenings};
+use pages::{
+    admin, advisories, board, confirm, home, login, notices, print, report_list, reports, statistics, widenings,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// What every page forbids the browser: scripts, styles and frames from elsewhere, inline
@@ -60,13 +62,14 @@ fn pages() -> Router<AppState> {
         .route("/advisories/new", get(advisories::new_form).post(advisories::submit_new))
         .route("/advisories/{id}", get(advisories::view).post(advisories::submit_draft))
         .route("/advisories/{id}/widening", post(advisories::request_widening))
+        .route("/advisories/{id}/issue", get(confirm::issue_advisory).post(advisories::issue))
         .route("/advisories/{id}/ack", post(advisories::acknowledge))
         .route("/advisories/{id}/relay", post(advisories::relay))
         .route("/advisories/{id}/questions", post(advisories::ask))
         .route("/advisories/{id}/follow-up", post(advisories::follow_up))
         .route("/reports/{id}/share", post(reports::share))
-        .route("/reports/{id}/consent", post(reports::consent))
-        .route("/reports/{id}/publish", post(reports::publish))
+        .route("/reports/{id}/consent", get(confirm::consent).post(reports::consent))
+        .route("/reports/{id}/publish", get(confirm::publish).post(reports::publish))
         .route("/notifications", get(notices::list))
         .route("/notifications/read", post(notices::read_all))
         .route("/advisories/{id}/print", get(print::advisory_print))

@@ -118,6 +118,12 @@ async fn advisory_chain_draft_issue_relay_acknowledge_in_english() {
     assert!(b.text(".notice").await.contains("saved"));
     b.shot("advisory-draft").await;
     b.submit("button[name=_action][value=issue]").await;
+    // A confirmation first: what goes to whom, at which TLP.
+    assert!(b.path().await.ends_with("/issue"), "{}", b.path().await);
+    assert!(b.text("main").await.contains("cannot be undone"), "{}", b.source().await);
+    assert!(b.text("table.official").await.contains("Ministry of Economy"), "{}", b.text("main").await);
+    b.shot("advisory-confirm").await;
+    b.submit("form input[name=confirmed] ~ button[type=submit]").await;
     assert!(b.text(".notice").await.contains("issued"), "{}", b.source().await);
     assert!(b.text("main h1").await.starts_with('T'), "numbered T…");
     assert!(b.text(".banner").await.contains("TLP:GREEN"));

@@ -79,3 +79,23 @@ async fn triage_states_move_a_report_across_the_board_and_off_it() {
     let refused = client.put::<ReportView>(&path, &app.user("gas-a.ntk").token, &json!({"state": "open"})).await;
     assert_eq!(refused.map(|_| ()).unwrap_err().status, 403, "the sender keeps no triage of what it sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_to_disclosure_is_explained_confirmed_and_then_shown() {
+    let app = spawn_web().await;
+    let client = Client::new(&app.base);
+    let filed = file(&client, &app, "公表予定のフィッシングサイト").await;
+    let mut b = Browser::start(&app.base, "consent").await;
+    b.login("gas-a.admin", &app.password("gas-a.admin")).await;
+    b.open(&format!("/reports/{}", filed.id)).await;
+    b.submit(&format!("a[href='/reports/{}/consent']", filed.id)).await;
+    assert!(b.text("main").await.contains("行政機関情報公開法"), "the page says what consent allows");
+    assert_eq!(b.count(".consent-given").await, 0, "nothing recorded yet");
+    b.shot("consent-confirm").await;
+    b.submit("form input[name=confirmed] ~ button[type=submit]").await;
+    assert!(b.text(".notice").await.contains("開示への同意を記録しました"));
+    assert!(b.text(".consent-given").await.contains("開示に同意しています"), "the report shows it was given");
+    assert_eq!(b.count(&format!("a[href='/reports/{}/consent']", filed.id)).await, 0, "not offered twice");
+    b.shot("consent-given").await;
+    b.close().await;
+}

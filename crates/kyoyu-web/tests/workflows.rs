@@ -146,7 +146,13 @@ async fn advisory_issue_shows_sanitisation_and_scope_problems_and_asks_the_sourc
         v
     })
     .await;
-    assert_eq!(r.status().as_u16(), 303, "issued once the source consented");
+    assert_eq!(r.status().as_u16(), 303, "issuable once the source consented");
+    let confirm_page = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(confirm_page, format!("/advisories/{id}/issue"), "checked, then confirmed before it goes");
+    let (_, shown) = coordinator.get(&confirm_page).await;
+    assert!(shown.contains("この操作は取り消せません") && shown.contains("ガス"), "what goes to whom: {shown}");
+    let (status, location) = coordinator.post_form(&confirm_page, &[("_csrf", &csrf), ("confirmed", "yes")]).await;
+    assert_eq!((status, location.ends_with("done=issued")), (303, true), "{location}");
 }
 
 #[tokio::test]
@@ -240,7 +246,19 @@ async fn issue_advisory(app: &WebApp, coordinator: &Session, summary: &str) -> S
     let id = created_id(&location, "advisories");
     let issue = advisory_form(app, coordinator, "issue", summary).await;
     assert_eq!(post_pairs(coordinator, &format!("/advisories/{id}"), &issue).await.0, 303);
+    confirm_issue(coordinator, &id).await;
     id
+}
+
+/// Confirms issuing a checked draft, as its confirmation page's button does.
+async fn confirm_issue(coordinator: &Session, id: &str) {
+    let csrf = coordinator.csrf().await;
+    let path = format!("/advisories/{id}/issue");
+    let (status, location) = coordinator.post_form(&path, &[("_csrf", &csrf)]).await;
+    assert_eq!((status, location.as_str()), (303, path.as_str()), "unconfirmed, it only shows the confirmation");
+    let (status, location) = coordinator.post_form(&path, &[("_csrf", &csrf), ("confirmed", "yes")]).await;
+    assert_eq!(status, 303, "{location}");
+    assert!(location.ends_with("done=issued"), "{location}");
 }
 
 #[tokio::test]
@@ -283,6 +301,7 @@ async fn advisory_follow_ups_and_notifications() {
     assert!(draft.contains("Phishing wave"), "the follow-up starts from the first advisory");
     let issue = advisory_form(&app, &coordinator, "issue", "Phishing wave: second wave").await;
     assert_eq!(post_pairs(&coordinator, &format!("/advisories/{second}"), &issue).await.0, 303);
+    confirm_issue(&coordinator, &second).await;
     let (_, page) = coordinator.get(&format!("/advisories/{second}")).await;
     assert!(page.contains("T2") && page.contains("-2</h1>"), "numbered as the chain's second advisory");
 
@@ -337,16 +356,26 @@ async fn shares_stay_inside_the_scope_and_publication_needs_the_operators_consen
     let (_, board) = coordinator.get("/").await;
     let at_coordinator = first_link(&board, "reports");
     let csrf_c = coordinator.csrf().await;
-    let (status, page) =
-        coordinator.post_form(&format!("/reports/{at_coordinator}/publish"), &[("_csrf", &csrf_c)]).await;
+    let (status, page) = coordinator
+        .post_form(&format!("/reports/{at_coordinator}/publish"), &[("_csrf", &csrf_c), ("confirmed", "yes")])
+        .await;
     assert_eq!(status, 422);
     assert!(page.contains("has not consented"), "{page}");
     let officer = app.client("gas-a.admin", "en").await;
     let (_, mine) = officer.get("/reports?q=phishing").await;
     let own = first_link(&mine, "reports");
     let csrf_o = officer.csrf().await;
-    assert_eq!(officer.post_form(&format!("/reports/{own}/consent"), &[("_csrf", &csrf_o)]).await.0, 303);
-    let (status, _) = coordinator.post_form(&format!("/reports/{at_coordinator}/publish"), &[("_csrf", &csrf_c)]).await;
+    let consent = format!("/reports/{own}/consent");
+    let (status, location) = officer.post_form(&consent, &[("_csrf", &csrf_o)]).await;
+    assert_eq!((status, location.as_str()), (303, consent.as_str()), "consent waits for its confirmation");
+    assert!(officer.get(&consent).await.1.contains("non-disclosure information"), "the page says what consent allows");
+    assert_eq!(officer.post_form(&consent, &[("_csrf", &csrf_o), ("confirmed", "yes")]).await.0, 303);
+    assert!(
+        officer.get(&format!("/reports/{own}")).await.1.contains("has consented to disclosure"),
+        "and then shows it"
+    );
+    let publish = format!("/reports/{at_coordinator}/publish");
+    let (status, _) = coordinator.post_form(&publish, &[("_csrf", &csrf_c), ("confirmed", "yes")]).await;
     assert_eq!(status, 303);
     let public = reqwest::get(format!("{}/api/v1/public/reports", app.base)).await.unwrap().text().await.unwrap();
     assert!(public.contains("Public notice about a phishing site"));

@@ -271,18 +271,14 @@ async fn create(state: &AppState, web: &Web, json: &Value) -> Result<AdvisoryVie
     Ok(ops::create_advisory(&state.app, &web.caller, input::<AdvisoryInput>(json)?).await?)
 }
 
-/// Saves a draft's edits and issues it when `issue`; answers what was done.
-async fn save(state: &AppState, web: &Web, id: &str, json: &Value, issue: bool) -> Result<&'static str, ApiError> {
+/// Saves a draft's edits.
+async fn save(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<(), ApiError> {
     ops::update_advisory(&state.app, &web.caller, id, input::<AdvisoryInput>(json)?).await?;
-    if !issue {
-        return Ok("saved");
-    }
-    ops::issue_advisory(&state.app, &web.caller, id).await?;
-    Ok("issued")
+    Ok(())
 }
 
-/// Saves a draft's edits, then issues it if asked; errors (sanitisation, scope) come back
-/// beside their fields, with a widening request offered for each source out of scope.
+/// Saves a draft's edits; "check and issue" then shows what issuing would do (see
+/// `confirm::issue_advisory`). Errors come back beside their fields.
 pub async fn submit_draft(
     State(state): State<AppState>,
     web: Web,
@@ -291,16 +287,44 @@ pub async fn submit_draft(
 ) -> WebResult {
     web.check_csrf(&form)?;
     let action = format!("/advisories/{id}");
-    let mut st = FormState::from_form(&form);
+    let st = FormState::from_form(&form);
     if form.get("_action") == Some("suggest") {
         return rerender(&state, &web, &st, &action, &[], StatusCode::OK).await;
     }
-    match save(&state, &web, &id, &draft_body(&form), form.get("_action") == Some("issue")).await {
-        Ok(done) => see_other(&format!("/advisories/{id}?done={done}")),
+    let issue = form.get("_action") == Some("issue");
+    let saved = save(&state, &web, &id, &draft_body(&form)).await;
+    // "Check and issue" runs every check first, so refusals show on the draft, not after.
+    let checked = match saved {
+        Ok(()) if issue => ops::check_issue(&state.app, &web.caller, &id).await.map_err(ApiError::from),
+        other => other,
+    };
+    match checked {
+        Ok(()) if issue => see_other(&format!("/advisories/{id}/issue")),
+        Ok(()) => see_other(&format!("/advisories/{id}?done=saved")),
+        Err(e) => refused(&state, &web, st, &action, e).await,
+    }
+}
+
+/// The draft form again with the refusal beside its fields, and a widening request offered
+/// for each source out of scope.
+async fn refused(state: &AppState, web: &Web, mut st: FormState, action: &str, e: ApiError) -> WebResult {
+    st.take_error(e)?;
+    let out_of_scope = sources_out_of_scope(&st);
+    rerender(state, web, &st, action, &out_of_scope, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+/// Issues a confirmed draft; a refusal (sanitisation, scope) shows on the draft form.
+pub async fn issue(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    if let Some(to_confirm) = super::confirm::unless_confirmed(&form, &format!("/advisories/{id}/issue")) {
+        return to_confirm;
+    }
+    match ops::issue_advisory(&state.app, &web.caller, &id).await {
+        Ok(_) => see_other(&format!("/advisories/{id}?done=issued")),
         Err(e) => {
-            st.take_error(e)?;
-            let out_of_scope = sources_out_of_scope(&st);
-            rerender(&state, &web, &st, &action, &out_of_scope, StatusCode::UNPROCESSABLE_ENTITY).await
+            let v = fetch(&state, &web, &id).await?;
+            let st = with_recipients(FormState::from_view(&v)?, &v);
+            refused(&state, &web, st, &format!("/advisories/{id}"), e.into()).await
         }
     }
 }

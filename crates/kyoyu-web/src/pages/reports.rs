@@ -187,10 +187,13 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
         div.actions {
             @if may.forward { a.button href={ "/reports/" (id) "/forward" } { (web.t("確認して転送", "Review and forward")) } }
             @if may.follow_up { a.button href={ "/reports/new?follow_up=" (id) } { (web.t("続報を作成", "File a follow-up")) } }
-            @if may.consent_to_disclosure { (action(web, id, "consent", web.t("開示に同意する", "Consent to disclosure"))) }
-            @if may.publish { (action(web, id, "publish", web.t("公開する", "Publish"))) }
+            @if may.consent_to_disclosure { a.button href={ "/reports/" (id) "/consent" } { (web.t("開示への同意…", "Consent to disclosure…")) } }
+            @if may.publish { a.button href={ "/reports/" (id) "/publish" } { (web.t("公開…", "Publish…")) } }
             a.button.secondary href={ "/reports/" (id) "/print" } { (web.t("印刷用", "Print view")) }
             a.button.secondary href={ "/reports/" (id) "/pdf" } { "PDF" }
+        }
+        @if let Some(at) = &v.disclosure_consent_at {
+            p.consent-given { (web.t("報告した事業者は開示に同意しています", "The reporting operator has consented to disclosure")) "（" (report_form::shown_time(at)) " JST）" }
         }
         @if let Some(t) = &v.triage { (super::board::triage_form(web, id, t)) }
         (official(web.lang, &v, &names))
@@ -200,13 +203,6 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
     };
     let title = v.identifier.clone().unwrap_or_else(|| web.t("報告", "Report").to_string());
     Ok(page(web, &title, body))
-}
-
-/// A one-button form posting to `/reports/{id}/{what}`.
-fn action(web: &Web, id: &str, what: &str, label: &str) -> Markup {
-    html! {
-        form.inline method="post" action={ "/reports/" (id) "/" (what) } { (csrf(web)) button type="submit" { (label) } }
-    }
 }
 
 /// The policy's share targets, by name and kind.
@@ -258,12 +254,18 @@ pub async fn share(State(state): State<AppState>, web: Web, Path(id): Path<Strin
 
 pub async fn consent(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
+    if let Some(to_confirm) = super::confirm::unless_confirmed(&form, &format!("/reports/{id}/consent")) {
+        return to_confirm;
+    }
     let result = ops::consent_to_disclosure(&state.app, &web.caller, &id).await;
     after(&state, &web, &id, result.map_err(ApiError::from), "consented").await
 }
 
 pub async fn publish(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
+    if let Some(to_confirm) = super::confirm::unless_confirmed(&form, &format!("/reports/{id}/publish")) {
+        return to_confirm;
+    }
     let result = ops::publish_report(&state.app, &web.caller, &id).await;
     after(&state, &web, &id, result.map_err(ApiError::from), "published").await
 }

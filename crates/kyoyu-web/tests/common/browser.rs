@@ -129,6 +129,31 @@ impl Browser {
         panic!("clicking {css} loaded no new page");
     }
 
+    /// Resizes the window so the page's layout viewport is `width` CSS pixels wide.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap();
+        // The window includes its frame; grow it until the page itself is `width` wide.
+        let inner: i64 = self.client.execute("return window.innerWidth", vec![]).await.unwrap().as_i64().unwrap();
+        let frame = width as i64 - inner;
+        if frame != 0 {
+            self.client.set_window_size((width as i64 + frame) as u32, height).await.unwrap();
+        }
+    }
+
+    /// How far the page reaches sideways, and the elements that reach past `width`.
+    pub async fn overflow(&self, width: u32) -> (i64, Vec<String>) {
+        let script = "const w = arguments[0];
+            const wide = [...document.querySelectorAll('body *')]
+              .filter(e => e.getBoundingClientRect().right > w + 0.5)
+              .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' + Math.round(e.getBoundingClientRect().right))
+              .slice(0, 10);
+            return [document.documentElement.scrollWidth, wide];";
+        let v = self.client.execute(script, vec![width.into()]).await.unwrap();
+        let scroll = v[0].as_i64().unwrap();
+        let wide = v[1].as_array().unwrap().iter().map(|x| x.as_str().unwrap_or("").to_string()).collect();
+        (scroll, wide)
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.unwrap()
     }

@@ -359,3 +359,88 @@ async fn a_password_an_administrator_set_only_serves_to_choose_ones_own() {
     assert_eq!(raw_login(&app, "gas-a.member", "set-by-admin-1", "").await.0, 401);
     assert_eq!(raw_login(&app, "gas-a.member", "my-own-pass-1", "").await.0, 303);
 }
+
+/// A PDF's text in content order with all whitespace gone, so labels that wrap inside their
+/// table cell still read whole.
+fn squeezed_text(name: &str) -> String {
+    let path = artefacts("pdf").join(name);
+    let out = std::process::Command::new("pdftotext").args(["-raw", path.to_str().unwrap(), "-"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().split_whitespace().collect()
+}
+
+/// Checks that every page of a PDF's text carries the TLP, the identifier and "n / N".
+fn every_page_carries(text: &str, tlp: &str, identifier: &str, what: &str) -> usize {
+    let pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
+    let total = pages.len();
+    for (i, page) in pages.iter().enumerate() {
+        let n = i + 1;
+        assert!(page.contains(&format!("TLP:{tlp}")), "{what} page {n} lacks its TLP:\n{page}");
+        assert!(page.contains(identifier), "{what} page {n} lacks {identifier}:\n{page}");
+        // pdftotext may drop the spaces around the slash.
+        let squeezed = page.replace(' ', "");
+        assert!(squeezed.contains(&format!("{n}/{total}")), "{what} page {n} lacks \"{n} / {total}\":\n{page}");
+    }
+    total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_pdf_page_carries_tlp_identifier_and_page_number_and_the_forms_grids() {
+    use kyoyu_app::views::{AdvisoryView, Forwarded, ReportView};
+    let app = spawn_web().await;
+    let client = kyoyu_test_support::Client::new(&app.base);
+    let token = |login: &str| app.user(login).token.clone();
+    let timeline: Vec<_> = (0..150)
+        .map(|i| json!({"at": format!("2026-04-01T{:02}:{:02}:00+09:00", 10 + i / 60, i % 60), "text": format!("対応記録 {i}：端末の隔離と調査を継続")}))
+        .collect();
+    let body = kyoyu_test_support::demo::report_body("gas", "direct", "AMBER", json!({"timeline": timeline}));
+    let filed: ReportView = client.post("/api/v1/reports", &token("gas-a.ntk"), &body).await.unwrap();
+    let path = format!("/api/v1/reports/{}/forward", filed.id);
+    let at_coordinator: Forwarded = client.post(&path, &token("meti.liaison"), &json!({})).await.unwrap();
+    let identifier = at_coordinator.report.identifier.clone().unwrap();
+
+    let coordinator = app.client("nisc.cip", "ja").await;
+    let (status, pdf) = coordinator.get_bytes(&format!("/reports/{}/pdf", at_coordinator.report.id)).await;
+    assert_eq!(status, 200);
+    let text = pdf_text(&pdf, "long-report.pdf");
+    let pages = every_page_carries(&text, "AMBER", &identifier, "report");
+    assert!(pages >= 4, "a long report runs over several pages, got {pages}");
+    for label in [
+        "（＊が付与された項目は必須事項）",
+        "■マルウェア等の感染",
+        "□情報の漏えい",
+        "■不審メール等の受信",
+        "□機器等の故障",
+        "■注意喚起",
+        "□警報",
+        "■TLP:AMBER",
+        "□TLP:RED",
+        "■直接連絡",
+        "ガス",
+    ] {
+        assert!(squeezed_text("long-report.pdf").contains(label), "{label} missing from the report PDF:\n{text}");
+    }
+
+    let recipients = json!([{"ministry_org_id": app.user("meti.liaison").org_id, "sector": "gas"}]);
+    let draft = json!({
+        "severity": "alert", "tlp": "GREEN", "has_attachments": false, "recipients": recipients,
+        "content": {"summary": "制御系への攻撃に注意", "countermeasures": "更新を適用する"},
+        "contact": {"name": "担当", "email": "cip@example.go.jp"}
+    });
+    let advisory: AdvisoryView = client.post("/api/v1/advisories", &token("nisc.cip"), &draft).await.unwrap();
+    let issue = format!("/api/v1/advisories/{}/issue", advisory.id);
+    let issued: AdvisoryView = client.post(&issue, &token("nisc.cip"), &json!({})).await.unwrap();
+    let (status, pdf) = coordinator.get_bytes(&format!("/advisories/{}/pdf", advisory.id)).await;
+    assert_eq!(status, 200);
+    let text = pdf_text(&pdf, "advisory-grids.pdf");
+    every_page_carries(&text, "GREEN", issued.identifier.as_deref().unwrap(), "advisory");
+    for label in [
+        "本件問合せ先（情報共有範囲からの問合せに限る。）",
+        "■警報",
+        "□注意喚起",
+        "■TLP:GREEN",
+        "□TLP:AMBER",
+        "（＊が付与された項目は必須事項）",
+    ] {
+        assert!(squeezed_text("advisory-grids.pdf").contains(label), "{label} missing from the advisory PDF:\n{text}");
+    }
+}

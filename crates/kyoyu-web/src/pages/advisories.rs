@@ -2,7 +2,7 @@
 //! sanitisation and scope checks and widening requests; reading with banners,
 //! acknowledgments, relays and questions.
 
-use super::report_form::shown_time;
+use super::report_form::{self, shown_time};
 use crate::call::{input, Names};
 use crate::form::{to_body, FormData, FormState, Kind};
 use crate::i18n::{Label, Lang};
@@ -372,27 +372,28 @@ pub fn official(lang: Lang, v: &AdvisoryView, names: &Names) -> Markup {
         .draft
         .recipients
         .iter()
-        .map(|r| format!("{}（{}）", names.name(Some(&r.ministry_org_id), lang), r.sector))
+        .map(|r| format!("{}（{}）", names.name(Some(&r.ministry_org_id), lang), names.sector(&r.sector, lang)))
         .collect();
     let (content, contact) = (&v.draft.content, &v.draft.contact);
     let tlp = v.draft.tlp.code();
     html! {
         p.form-title { (lang.t("情報提供様式", "Advisory form")) }
+        p.form-note { (lang.t("（＊が付与された項目は必須事項）", "(items marked ＊ are required)")) }
         (banner(lang, tlp, v.draft.severity.map(|s| s.code()), crate::i18n::advisory_tlp_en))
         table.official { tbody {
             tr { th { (lang.t("報数", "No.")) } td { (lang.t("第", "No. ")) (v.sequence) (lang.t("報", "")) @if v.draft.urgent { " " strong { (lang.t("【緊急】", "[URGENT]")) } } } }
             tr { th { (lang.t("識別番号", "Identifier")) } td { (v.identifier.as_deref().unwrap_or("")) } }
             tr { th { (lang.t("情報提供日時", "Issued at")) } td { (shown_time(v.issued_at.as_deref().unwrap_or(""))) } }
             tr { th { (lang.t("情報提供先", "Recipients")) } td { (recipients.join("、")) } }
-            tr { th { (lang.t("重要度", "Severity")) } td { (v.draft.severity.map(|s| s.label(lang)).unwrap_or_default()) } }
-            tr { th { (lang.t("情報共有範囲", "Sharing scope")) } td { "TLP:" (tlp) " " (crate::i18n::tlp_label(lang, tlp, crate::i18n::advisory_tlp_en)) @if let Some(n) = &v.draft.tlp_note { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
+            tr { th { (lang.t("重要度", "Severity")) } td { (report_form::grid(lang, Severity::ALL, v.draft.severity.as_slice())) } }
+            tr { th { (lang.t("情報共有範囲", "Sharing scope")) span.required-mark { "＊" } } td { (report_form::tlp_grid(lang, v.draft.tlp, crate::i18n::advisory_tlp_en)) @if let Some(n) = &v.draft.tlp_note { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
             tr { th { (lang.t("別紙有無", "Attachments")) } td { (if v.draft.has_attachments { lang.t("有", "yes") } else { lang.t("無", "no") }) } }
             tr { th.section colspan="2" { (lang.t("◆情報提供の内容", "Contents")) } }
             tr { th { (lang.t("(1) 概要", "(1) Summary")) } td { (multiline(&text(&content.summary))) } }
             tr { th { (lang.t("(2) 影響対象", "(2) Affected targets")) } td { (multiline(&text(&content.targets))) } }
             tr { th { (lang.t("(3) 対策", "(3) Countermeasures")) } td { (multiline(&text(&content.countermeasures))) } }
             tr { th { (lang.t("(4) その他", "(4) Other")) } td { (multiline(&text(&content.other))) } }
-            tr { th { (lang.t("問合せ先", "Contact")) } td {
+            tr { th { (lang.t("本件問合せ先（情報共有範囲からの問合せに限る。）", "Contact for this advisory (questions from within its sharing scope only)")) } td {
                 (lang.t("担当者名", "Name")) "：" (text(&contact.name)) "　" (lang.t("電話番号", "Phone")) "：" (text(&contact.phone)) "　"
                 (lang.t("FAX番号", "Fax")) "：" (text(&contact.fax)) "　" (lang.t("電子メールアドレス", "E-mail")) "：" (text(&contact.email))
             } }

@@ -17,17 +17,44 @@ fn chromium() -> String {
     std::env::var("KYOYU_CHROMIUM").unwrap_or_else(|_| "chromium".into())
 }
 
+/// What every page of a PDF carries in its margins: the TLP and the identifier at the top,
+/// "n / N" at the foot.
+pub struct Running<'a> {
+    pub tlp: &'a str,
+    pub identifier: Option<&'a str>,
+}
+
+impl Running<'_> {
+    /// The page margin boxes (CSS Paged Media, which Chromium lays out since version 131).
+    fn css(&self, lang: Lang) -> String {
+        let identifier = self.identifier.unwrap_or(lang.t("（未採番）", "(unnumbered)"));
+        format!(
+            "@page {{ @top-left {{ content: \"TLP:{}\"; font: bold 10pt sans-serif; }} \
+             @top-right {{ content: \"{}\"; font: 10pt sans-serif; }} \
+             @bottom-center {{ content: counter(page) \" / \" counter(pages); font: 9pt sans-serif; }} }}",
+            css_string(self.tlp),
+            css_string(identifier)
+        )
+    }
+}
+
+/// Text safe inside a CSS string literal.
+fn css_string(s: &str) -> String {
+    s.chars().filter(|c| !matches!(c, '"' | '\\' | '\n' | '\r' | '<' | '>')).collect()
+}
+
 /// A standalone A4 document. For the PDF the styles are inline, so it renders from a file
-/// with no server; in the browser they are linked (the pages' CSP allows no inline style).
-pub fn document(lang: Lang, title: &str, content: Markup, inline_styles: bool) -> Markup {
+/// with no server, and every page carries `running` in its margins; in the browser the styles
+/// are linked (the pages' CSP allows no inline style).
+pub fn document(lang: Lang, title: &str, content: Markup, running: Option<Running>) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 title { (title) }
-                @if inline_styles {
-                    style { (PreEscaped(include_str!("../../static/style.css"))) }
+                @if let Some(running) = running {
+                    style { (PreEscaped(include_str!("../../static/style.css"))) (PreEscaped(running.css(lang))) }
                 } @else {
                     link rel="stylesheet" href="/static/style.css";
                 }
@@ -45,7 +72,7 @@ fn print_page(lang: Lang, title: &str, content: Markup) -> WebResult {
             p.no-print { (lang.t("ブラウザの印刷機能で A4 に印刷できます。", "Use the browser's print command to print on A4.")) }
             (content)
         },
-        false,
+        None,
     );
     Ok(Html(doc.into_string()).into_response())
 }
@@ -106,7 +133,9 @@ pub async fn report_print(State(state): State<AppState>, web: Web, Path(id): Pat
 pub async fn report_pdf(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
     let v = super::reports::fetch(&state, &web, &id).await?;
     let content = super::reports::printable(&state, &web, &v).await?;
-    let bytes = pdf(document(web.lang, web.t("情報連絡様式", "Report form"), content, true)).await.map_err(WebError)?;
+    let running = Running { tlp: v.content.tlp.code(), identifier: v.identifier.as_deref() };
+    let doc = document(web.lang, web.t("情報連絡様式", "Report form"), content, Some(running));
+    let bytes = pdf(doc).await.map_err(WebError)?;
     pdf_response(bytes, &file_name("report", v.identifier.as_deref(), &id))
 }
 
@@ -119,7 +148,8 @@ pub async fn advisory_print(State(state): State<AppState>, web: Web, Path(id): P
 pub async fn advisory_pdf(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
     let v = super::advisories::fetch(&state, &web, &id).await?;
     let content = super::advisories::printable(&state, &web, &v).await?;
-    let bytes =
-        pdf(document(web.lang, web.t("情報提供様式", "Advisory form"), content, true)).await.map_err(WebError)?;
+    let running = Running { tlp: v.draft.tlp.code(), identifier: v.identifier.as_deref() };
+    let doc = document(web.lang, web.t("情報提供様式", "Advisory form"), content, Some(running));
+    let bytes = pdf(doc).await.map_err(WebError)?;
     pdf_response(bytes, &file_name("advisory", v.identifier.as_deref(), &id))
 }

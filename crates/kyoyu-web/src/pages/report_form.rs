@@ -249,6 +249,36 @@ fn timeline(lang: Lang, st: &FormState) -> Markup {
     }
 }
 
+/// Every choice of a code as on the printed form: ■ for what was chosen, □ for the rest.
+pub fn grid<T: Label + PartialEq>(lang: Lang, all: &[T], chosen: &[T]) -> Markup {
+    html! {
+        span.grid-choices {
+            @for c in all {
+                span.choice { (if chosen.contains(c) { "■" } else { "□" }) (c.label(lang)) }
+            }
+        }
+    }
+}
+
+/// The TLP choices with what each means (図4, 図7): ■ for the item's.
+pub fn tlp_grid(lang: Lang, chosen: Tlp, meaning_en: fn(Tlp) -> &'static str) -> Markup {
+    let shown = [Tlp::Red, Tlp::Amber, Tlp::Green, Tlp::White];
+    html! {
+        span.grid-choices.tlp-choices {
+            @for t in shown.iter().copied().chain((!shown.contains(&chosen)).then_some(chosen)) {
+                span.choice {
+                    (if t == chosen { "■" } else { "□" }) "TLP:" (t.code()) " = " (crate::i18n::tlp_label(lang, t.code(), meaning_en))
+                }
+            }
+        }
+    }
+}
+
+/// A heading cell with the form's required mark (＊).
+fn required_th(text: &str) -> Markup {
+    html! { th { (text) span.required-mark { "＊" } } }
+}
+
 fn yes_no_text(lang: Lang, v: Option<bool>) -> &'static str {
     match v {
         Some(true) => lang.t("有", "yes"),
@@ -277,20 +307,24 @@ pub fn official(lang: Lang, v: &ReportView, names: &Names) -> Markup {
     let row = |th: &str, td: Markup| html! { tr { th { (th) } td { (td) } } };
     let section = |title: &str| html! { tr { th.section colspan="2" { (title) } } };
     let c = &v.content;
-    let causes: Vec<String> = c.causes.iter().map(|x| x.label(lang)).collect();
     let contact = c.sender_contact.clone().unwrap_or_default();
     let text = |t: &Option<String>| t.clone().unwrap_or_default();
     let tlp = c.tlp.code();
+    let required = |th: &str, td: Markup| html! { tr { (required_th(th)) td { (td) } } };
     html! {
         p.form-title { (lang.t("情報連絡様式", "Report form")) }
+        p.form-note { (lang.t("（＊が付与された項目は必須事項）", "(items marked ＊ are required)")) }
         (banner(lang, tlp, c.severity.map(|s| s.code()), crate::i18n::report_tlp_en))
         table.official {
             tbody {
-                (row(lang.t("報数", "Report"), html! { (lang.t("第", "No. ")) (v.sequence) (lang.t("報", "")) }))
-                (row(lang.t("識別番号", "Identifier"), html! { @match &v.identifier { Some(i) => (i), None => span.muted { (lang.t("（第1報の識別番号は空欄）", "(not yet numbered)")) } } }))
-                (row(lang.t("情報連絡日時", "Sent at"), html! { (shown_time(&v.created_at)) }))
-                (row(lang.t("連絡経路", "Route"), html! { (v.route.label(lang)) }))
-                (row(lang.t("情報連絡元", "Sender"), html! {
+                (required(lang.t("報数", "Report"), html! { (lang.t("第", "No. ")) (v.sequence) (lang.t("報", "")) }))
+                (required(lang.t("識別番号", "Identifier"), html! { @match &v.identifier { Some(i) => (i), None => span.muted { (lang.t("（第1報の識別番号は空欄）", "(not yet numbered)")) } } }))
+                (required(lang.t("情報連絡日時", "Sent at"), html! { (shown_time(&v.created_at)) " JST" }))
+                (row(lang.t("連絡経路", "Route"), html! {
+                    (grid(lang, Route::ALL, &[v.route])) br;
+                    "（" (names.name(v.sender_org_id.as_deref(), lang)) " → " (names.name(Some(&v.receiver_org_id), lang)) "）"
+                }))
+                (required(lang.t("情報連絡元", "Sender"), html! {
                     (names.name(v.sender_org_id.as_deref(), lang)) " → " (names.name(Some(&v.receiver_org_id), lang)) br;
                     (lang.t("部局名", "Department")) "：" (text(&contact.department)) "　"
                     (lang.t("担当者名", "Person")) "：" (text(&contact.name)) br;
@@ -298,13 +332,13 @@ pub fn official(lang: Lang, v: &ReportView, names: &Names) -> Markup {
                     (lang.t("FAX番号", "Fax")) "：" (text(&contact.fax)) "　"
                     (lang.t("電子メールアドレス", "E-mail")) "：" (text(&contact.email))
                 }))
-                (row(lang.t("重要度", "Severity"), html! { (label(c.severity, lang)) }))
-                (row(lang.t("情報共有範囲", "Sharing scope"), html! { "TLP:" (tlp) " " (crate::i18n::tlp_label(lang, tlp, crate::i18n::report_tlp_en)) @if let Some(note) = c.tlp_note.as_deref().filter(|n| !n.is_empty()) { br; (lang.t("特記事項", "Special note")) "：" (note) } }))
+                (required(lang.t("重要度", "Severity"), html! { (grid(lang, Severity::ALL, c.severity.as_slice())) }))
+                (required(lang.t("情報共有範囲", "Sharing scope"), html! { (tlp_grid(lang, c.tlp, crate::i18n::report_tlp_en)) @if let Some(note) = c.tlp_note.as_deref().filter(|n| !n.is_empty()) { br; (lang.t("特記事項", "Special note")) "：" (note) } }))
                 (row(lang.t("別紙有無", "Attachments"), html! { (yes_no_text(lang, Some(c.has_attachments))) }))
                 (section(lang.t("◆情報連絡の内容", "Contents")))
-                (row(lang.t("①発生した事象の分類", "(1) Event type"), html! { (label(c.event_type, lang)) }))
-                (row(lang.t("②原因", "(2) Causes"), html! { (causes.join("、")) }))
-                (row(lang.t("③分野名", "(3) Sector"), html! { (c.sector) }))
+                (row(lang.t("①発生した事象の分類", "(1) Event type"), html! { (grid(lang, EventType::ALL, c.event_type.as_slice())) }))
+                (row(lang.t("②原因", "(2) Causes"), html! { (grid(lang, Cause::ALL, &c.causes)) }))
+                (row(lang.t("③分野名", "(3) Sector"), html! { (names.sector(&c.sector, lang)) }))
                 (row(lang.t("④事象が発生した重要インフラ事業者等名", "(4) Operator"), html! { (text(&c.operator_name)) }))
                 (row(lang.t("⑤概要", "(5) Summary"), html! {
                     (lang.t("発生事象の概要", "What happened")) "：" (multiline(&text(&c.summary.description))) br;

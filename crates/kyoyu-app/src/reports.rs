@@ -562,6 +562,12 @@ pub async fn list_reports(app: &App, caller: &Caller, filter: &ReportFilter, pag
     Ok(ReportList { items, limit: page.limit, offset: page.offset, next: listed.next.map(|c| c.encode()) })
 }
 
+/// How many renditions the list would show, counted no further than `cap` (pages show
+/// "N or more" past it).
+pub async fn count_reports_up_to(app: &App, caller: &Caller, filter: &ReportFilter, cap: i64) -> AppResult<Count> {
+    Ok(Count { count: app.store.count_reports_up_to(&caller.scope(), filter, cap).await? })
+}
+
 pub async fn count_reports(app: &App, caller: &Caller, filter: &ReportFilter) -> AppResult<Count> {
     Ok(Count { count: app.store.count_reports(&caller.scope(), filter).await? })
 }

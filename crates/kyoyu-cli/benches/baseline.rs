@@ -8,6 +8,7 @@
 //!    entry) with N concurrent clients: reports/s, p50/p99;
 //! 2. `listReports` first page for an operator who may read about 1% of the items, at each size;
 //! 3. get by id, for readable and for unreadable items;
+//! 3a. the coordinator's home page (its triage board) and report list page in the web UI;
 //! 4. the resident memory of the idle server after loading the largest size.
 //!
 //! The server is the real `kyoyu serve` binary in its own process; the world is generated
@@ -322,18 +323,56 @@ fn summary(mut d: Vec<Duration>) -> (f64, f64) {
 }
 
 async fn timed_gets(client: &reqwest::Client, url: &str, token: &str, n: usize, expect: u16) -> (f64, f64) {
+    timed(|| client.get(url).bearer_auth(token), url, n, expect).await
+}
+
+/// p50 and p99 of `n` requests made by `request`, after ten to warm up.
+async fn timed(request: impl Fn() -> reqwest::RequestBuilder, what: &str, n: usize, expect: u16) -> (f64, f64) {
     for _ in 0..10 {
-        client.get(url).bearer_auth(token).send().await.unwrap().bytes().await.unwrap();
+        request().send().await.unwrap().bytes().await.unwrap();
     }
     let mut times = Vec::new();
     for _ in 0..n {
         let t = Instant::now();
-        let resp = client.get(url).bearer_auth(token).send().await.unwrap();
-        assert_eq!(resp.status().as_u16(), expect, "{url}");
+        let resp = request().send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), expect, "{what}");
         resp.bytes().await.unwrap();
         times.push(t.elapsed());
     }
     summary(times)
+}
+
+/// A web session for the coordinator's benchmark user, as its log-in would make.
+async fn coordinator_session(store: &Store, w: &World) -> String {
+    let token = kyoyu_app::auth::new_token();
+    let t = TokenRow {
+        id: new_id(),
+        kind: "web".into(),
+        user_id: w.users[&w.coordinator].clone(),
+        label: "bench".into(),
+        expires_at: None,
+        revoked_at: None,
+        created_at: now(),
+    };
+    let mut tx = store.begin(Default::default()).await.unwrap();
+    tx.insert_token(&t, &kyoyu_app::auth::token_hash(&token)).await.unwrap();
+    tx.commit().await.unwrap();
+    format!("kyoyu_session={token}")
+}
+
+/// The coordinator's home (its triage board) and report list, as a browser asks for them.
+async fn time_pages(client: &reqwest::Client, base: &str, cookie: &str, size: usize) {
+    let readable = {
+        let resp = client.get(format!("{base}/reports")).header("cookie", cookie).send().await.unwrap();
+        let page = resp.text().await.unwrap();
+        let after = page.split("class=\"list-summary\"").nth(1).unwrap_or("");
+        after.split('>').nth(1).and_then(|s| s.split('<').next()).unwrap_or("").trim().to_string()
+    };
+    for (name, path) in [("home page (triage board)", "/"), ("report list page", "/reports")] {
+        let url = format!("{base}{path}");
+        let (p50, p99) = timed(|| client.get(&url).header("cookie", cookie), &url, 100, 200).await;
+        println!("| coordinator's {name} at {size} items ({readable}) | p50 {p50:.2} ms, p99 {p99:.2} ms |");
+    }
 }
 
 async fn ingest(server: &Server, w: &World, n: usize, clients: usize) -> (f64, f64, f64) {
@@ -379,6 +418,7 @@ async fn run(backend: &str, a: &Args) {
     println!("\n## {backend}\n");
     println!("| measure | value |\n|---|---|");
 
+    let cookie = coordinator_session(&store, &w).await;
     let server = target.serve();
     let (rate, p50, p99) = ingest(&server, &w, a.ingest, a.clients).await;
     println!(
@@ -434,6 +474,7 @@ async fn run(backend: &str, a: &Args) {
             timed_gets(&client, &format!("{}/api/v1/reports/{unreadable_id}", server.base), &token, 200, 404).await;
         println!("| getReport at {size} items, readable (200) | p50 {g50:.2} ms, p99 {g99:.2} ms |");
         println!("| getReport at {size} items, unreadable (404) | p50 {n50:.2} ms, p99 {n99:.2} ms |");
+        time_pages(&client, &server.base, &cookie, size).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
         println!("| server resident memory, idle, at {size} items | {:.1} MB |", rss_mb(&server));
     }

@@ -26,7 +26,7 @@ const BOARD_SIZE: i64 = 100;
 pub async fn board(state: &AppState, web: &Web, names: &Names) -> Result<Markup, ApiError> {
     let filter = ReportFilter { inbox: true, ..Default::default() };
     let list = ops::list_reports(&state.app, &web.caller, &filter, Page::first(BOARD_SIZE)).await?;
-    let total = ops::count_reports(&state.app, &web.caller, &filter).await?.count;
+    let total = super::report_list::Total::of(state, web, &filter).await?.shown(web.lang);
     let mut cards = list.items;
     cards.sort_by_key(|r| (severity_rank(r.content.severity), r.created_at.clone()));
     let lang = web.lang;

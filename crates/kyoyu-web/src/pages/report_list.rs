@@ -36,12 +36,12 @@ pub async fn list(State(state): State<AppState>, web: Web, Query(pairs): Pairs) 
         Ok(filter) => {
             let page = Page { limit: MAX_PAGE, offset: 0, after: cursor_of(&st) };
             let list = ops::list_reports(&state.app, &web.caller, &filter, page).await?;
-            let total = ops::count_reports(&state.app, &web.caller, &filter).await?.count;
+            let total = Total::of(&state, &web, &filter).await?;
             (list.items, total, list.next)
         }
         Err(e) => {
             st.errors = e.0;
-            (Vec::new(), 0, None)
+            (Vec::new(), Total::default(), None)
         }
     };
     let before: i64 = st.value("n").parse().unwrap_or(0);
@@ -186,9 +186,35 @@ fn filter_form(lang: Lang, st: &FormState, names: &Names) -> Markup {
     }
 }
 
+/// How many a list holds, counted up to [`Total::CAP`] so the total costs the same at a
+/// million items as at a hundred.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Total {
+    count: i64,
+}
+
+impl Total {
+    pub const CAP: i64 = 10_000;
+
+    pub async fn of(state: &AppState, web: &Web, filter: &ReportFilter) -> Result<Total, ApiError> {
+        let count = ops::count_reports_up_to(&state.app, &web.caller, filter, Total::CAP + 1).await?.count;
+        Ok(Total { count })
+    }
+
+    /// "123", or "10,000 以上" / "10,000 or more" past the cap.
+    pub fn shown(self, lang: Lang) -> String {
+        if self.count > Total::CAP {
+            lang.t("10,000 以上", "10,000 or more").to_string()
+        } else {
+            self.count.to_string()
+        }
+    }
+}
+
 /// "全 N 件中 a–b 件目".
-fn summary(lang: Lang, before: i64, shown: usize, total: i64) -> Markup {
+fn summary(lang: Lang, before: i64, shown: usize, total: Total) -> Markup {
     let (from, to) = (before + 1, before + shown as i64);
+    let total = total.shown(lang);
     html! {
         p.list-summary aria-live="polite" {
             @if shown == 0 {

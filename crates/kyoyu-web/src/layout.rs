@@ -83,6 +83,7 @@ pub fn shell(lang: Lang, title: &str, nav: Option<Markup>, body: Markup) -> Mark
                 script src="/static/app.js" defer {}
             }
             body {
+                a.skip-link href="#main" { (lang.t("本文へ移動", "Skip to content")) }
                 header.top {
                     a.brand href="/" { "kyoyu 共有" }
                     @if let Some(n) = nav { (n) }
@@ -90,7 +91,7 @@ pub fn shell(lang: Lang, title: &str, nav: Option<Markup>, body: Markup) -> Mark
                         (lang.t("English", "日本語"))
                     }
                 }
-                main { h1 { (title) } (body) }
+                main #main tabindex="-1" { h1 { (title) } (body) }
             }
         }
     }
@@ -178,9 +179,14 @@ pub fn banner(
 
 /// The messages beside one field, in the reader's language.
 pub fn field_errors(lang: Lang, state: &FormState, name: &str) -> Markup {
+    let errors = state.errors_for(name);
     html! {
-        @for e in state.errors_for(name) {
-            p.field-error role="alert" data-field=(e.field) { (lang.t(&e.ja, &e.en)) }
+        @if !errors.is_empty() {
+            div.field-errors id=(crate::widgets::errors_id(name)) {
+                @for e in errors {
+                    p.field-error data-field=(e.field) { (lang.t(&e.ja, &e.en)) }
+                }
+            }
         }
     }
 }
@@ -193,6 +199,11 @@ pub fn form_alert(lang: Lang, state: &FormState) -> Markup {
                 @if let Some((ja, en)) = &state.general { p { (lang.t(ja, en)) } }
                 @if !state.errors.is_empty() {
                     p { (lang.t("入力内容に誤りがあります。各項目の表示を確認してください。", "Some fields need attention; see the messages beside them.")) }
+                    ul.error-summary {
+                        @for e in &state.errors {
+                            li { a href={ "#" (crate::widgets::id_of(&crate::form::normalise_path(&e.field))) } { (lang.t(&e.ja, &e.en)) } }
+                        }
+                    }
                 }
             }
         }

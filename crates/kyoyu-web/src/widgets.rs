@@ -27,6 +27,19 @@ pub fn id_of(name: &str) -> String {
     format!("f-{}", name.replace('.', "-"))
 }
 
+/// The id of the messages beside a field, which the field names in `aria-describedby`.
+pub fn errors_id(name: &str) -> String {
+    format!("e-{}", name.replace('.', "-"))
+}
+
+/// `aria-invalid` and `aria-describedby` for a field: present only when it has errors.
+pub fn invalid(st: &FormState, name: &str) -> (Option<&'static str>, Option<String>) {
+    match st.errors_for(name).is_empty() {
+        true => (None, None),
+        false => (Some("true"), Some(errors_id(name))),
+    }
+}
+
 fn label(lang: Lang, field: F) -> Markup {
     html! { label for=(id_of(field.name)) { (lang.t(field.ja, field.en)) @if field.required { (required(lang)) } } }
 }
@@ -38,7 +51,8 @@ pub fn text(lang: Lang, st: &FormState, field: F) -> Markup {
 pub fn input(lang: Lang, st: &FormState, field: F, kind: &str) -> Markup {
     html! {
         (label(lang, field))
-        input id=(id_of(field.name)) type=(kind) name=(field.name) value=(st.value(field.name));
+        @let (bad, described) = invalid(st, field.name);
+        input id=(id_of(field.name)) type=(kind) name=(field.name) value=(st.value(field.name)) aria-invalid=[bad] aria-describedby=[described];
         (field_errors(lang, st, field.name))
     }
 }
@@ -50,7 +64,8 @@ pub fn time(lang: Lang, st: &FormState, field: F) -> Markup {
 pub fn area(lang: Lang, st: &FormState, field: F) -> Markup {
     html! {
         (label(lang, field))
-        textarea id=(id_of(field.name)) name=(field.name) { (st.value(field.name)) }
+        @let (bad, described) = invalid(st, field.name);
+        textarea id=(id_of(field.name)) name=(field.name) aria-invalid=[bad] aria-describedby=[described] { (st.value(field.name)) }
         (field_errors(lang, st, field.name))
     }
 }
@@ -60,7 +75,8 @@ pub fn lines(lang: Lang, st: &FormState, field: F) -> Markup {
     let joined = st.values.get(field.name).map(|v| v.join("\n")).unwrap_or_default();
     html! {
         (label(lang, field))
-        textarea id=(id_of(field.name)) name=(field.name) { (joined) }
+        @let (bad, described) = invalid(st, field.name);
+        textarea id=(id_of(field.name)) name=(field.name) aria-invalid=[bad] aria-describedby=[described] { (joined) }
         (field_errors(lang, st, field.name))
     }
 }
@@ -79,7 +95,8 @@ pub fn radio_codes<T: Label>(lang: Lang, st: &FormState, field: F, all: &[T]) ->
 
 pub fn choose(lang: Lang, st: &FormState, field: F, choices: &[(String, String)]) -> Markup {
     html! {
-        fieldset.choice id=(id_of(field.name)) {
+        @let (bad, described) = invalid(st, field.name);
+        fieldset.choice id=(id_of(field.name)) aria-invalid=[bad] aria-describedby=[described] {
             legend { (lang.t(field.ja, field.en)) @if field.required { (required(lang)) } }
             @for (value, text) in choices {
                 label.inline {
@@ -100,7 +117,8 @@ pub fn check_codes<T: Label>(lang: Lang, st: &FormState, field: F, all: &[T]) ->
 
 pub fn checks(lang: Lang, st: &FormState, field: F, choices: &[(String, String)]) -> Markup {
     html! {
-        fieldset.choice id=(id_of(field.name)) {
+        @let (bad, described) = invalid(st, field.name);
+        fieldset.choice id=(id_of(field.name)) aria-invalid=[bad] aria-describedby=[described] {
             legend { (lang.t(field.ja, field.en)) @if field.required { (required(lang)) } }
             input type="hidden" name=(field.name) value="";
             @for (value, text) in choices {
@@ -123,7 +141,8 @@ pub fn select_codes<T: Label>(lang: Lang, st: &FormState, field: F, all: &[T]) -
 pub fn select(lang: Lang, st: &FormState, field: F, choices: &[(String, String)]) -> Markup {
     html! {
         (label(lang, field))
-        select id=(id_of(field.name)) name=(field.name) {
+        @let (bad, described) = invalid(st, field.name);
+        select id=(id_of(field.name)) name=(field.name) aria-invalid=[bad] aria-describedby=[described] {
             @if !field.required { option value="" { "—" } }
             @for (value, text) in choices {
                 option value=(value) selected[st.has_value(field.name, value)] { (text) }

@@ -188,6 +188,15 @@ async fn validation_errors_sit_beside_their_fields_in_the_users_language_and_inp
         assert!(page.contains(r#"value="2026-04-01T09:00""#));
     }
     assert!(!en.contains("必須項目です") && !ja.contains("is required"), "one language per page");
+    // Assistive technology: the field says it is invalid and names its message; the summary
+    // links to each field; a skip link leads past the navigation.
+    assert!(ja.contains(r#"id="f-tlp" aria-invalid="true" aria-describedby="e-tlp""#), "{ja}");
+    assert!(ja.contains(r#"<div class="field-errors" id="e-tlp">"#));
+    assert!(
+        ja.contains(r##"<ul class="error-summary"><li><a href="#f-"##) && ja.contains(r##"href="#f-has_attachments""##)
+    );
+    assert!(ja.contains(r##"<a class="skip-link" href="#main">本文へ移動</a>"##) && ja.contains(r#"<main id="main""#));
+    assert!(!ja.contains(r#"id="f-summary-description" aria-invalid"#), "a valid field is not marked");
     std::fs::write(artefacts("validation").join("ja.html"), &ja).unwrap();
     std::fs::write(artefacts("validation").join("en.html"), &en).unwrap();
 }

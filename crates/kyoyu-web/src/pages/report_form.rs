@@ -236,8 +236,8 @@ fn timeline(lang: Lang, st: &FormState) -> Markup {
                         @let at = format!("timeline.{i}.at");
                         @let what = format!("timeline.{i}.text");
                         tr {
-                            td { input id=(id_of(&at)) type="datetime-local" name=(at) value=(st.value(&at)); (field_errors(lang, st, &at)) }
-                            td { input id=(id_of(&what)) type="text" name=(what) value=(st.value(&what)); (field_errors(lang, st, &what)) }
+                            td { @let (bad, described) = crate::widgets::invalid(st, &at); input id=(id_of(&at)) type="datetime-local" name=(at) value=(st.value(&at)) aria-invalid=[bad] aria-describedby=[described]; (field_errors(lang, st, &at)) }
+                            td { @let (bad, described) = crate::widgets::invalid(st, &what); input id=(id_of(&what)) type="text" name=(what) value=(st.value(&what)) aria-invalid=[bad] aria-describedby=[described]; (field_errors(lang, st, &what)) }
                         }
                     }
                 }

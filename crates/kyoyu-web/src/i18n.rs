@@ -14,6 +14,11 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The list separator of the language: 「、」 or ", ".
+    pub fn join(self, items: &[String]) -> String {
+        items.join(self.t("、", ", "))
+    }
+
     pub const COOKIE: &'static str = "kyoyu_lang";
 
     pub fn parse(code: &str) -> Option<Lang> {
@@ -62,6 +67,11 @@ pub trait Label: Copy {
 }
 
 fn readable(code: &str) -> String {
+    // Acronyms the generic rule would spell as words.
+    let acronym = [("cip_desk", "CIP desk"), ("dos", "DoS"), ("csirt", "CSIRT"), ("ceptoar", "CEPTOAR")];
+    if let Some((_, shown)) = acronym.iter().find(|(c, _)| *c == code) {
+        return shown.to_string();
+    }
     let spaced = code.replace('_', " ");
     let mut chars = spaced.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()

@@ -90,7 +90,7 @@ fn users_table(web: &Web, users: &[UserRow], names: &Names) -> Markup {
                     td { (u.login) }
                     td { (u.display_name) }
                     td { (names.name(Some(&u.org_id), lang)) }
-                    td { (u.roles.iter().map(|r| r.label(lang)).collect::<Vec<_>>().join("、")) }
+                    td { (lang.join(&u.roles.iter().map(|r| r.label(lang)).collect::<Vec<_>>())) }
                     td { (toggle(web, id, "need_to_know", u.need_to_know)) }
                     td { (toggle(web, id, "active", u.active)) }
                     td {

@@ -381,10 +381,10 @@ pub fn official(lang: Lang, v: &AdvisoryView, names: &Names) -> Markup {
         p.form-note { (lang.t("（＊が付与された項目は必須事項）", "(items marked ＊ are required)")) }
         (banner(lang, tlp, v.draft.severity.map(|s| s.code()), crate::i18n::advisory_tlp_en))
         table.official { tbody {
-            tr { th { (lang.t("報数", "No.")) } td { (lang.t("第", "No. ")) (v.sequence) (lang.t("報", "")) @if v.draft.urgent { " " strong { (lang.t("【緊急】", "[URGENT]")) } } } }
+            tr { th { (lang.t("報数", "Sequence")) } td { (lang.t("第", "No. ")) (v.sequence) (lang.t("報", "")) @if v.draft.urgent { " " strong { (lang.t("【緊急】", "[URGENT]")) } } } }
             tr { th { (lang.t("識別番号", "Identifier")) } td { (v.identifier.as_deref().unwrap_or("")) } }
             tr { th { (lang.t("情報提供日時", "Issued at")) } td { (shown_time(v.issued_at.as_deref().unwrap_or(""))) } }
-            tr { th { (lang.t("情報提供先", "Recipients")) } td { (recipients.join("、")) } }
+            tr { th { (lang.t("情報提供先", "Recipients")) } td { (lang.join(&recipients)) } }
             tr { th { (lang.t("重要度", "Severity")) } td { (report_form::grid(lang, Severity::ALL, v.draft.severity.as_slice())) } }
             tr { th { (lang.t("情報共有範囲", "Sharing scope")) span.required-mark { "＊" } } td { (report_form::tlp_grid(lang, v.draft.tlp, crate::i18n::advisory_tlp_en)) @if let Some(n) = &v.draft.tlp_note { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
             tr { th { (lang.t("別紙有無", "Attachments")) } td { (if v.draft.has_attachments { lang.t("有", "yes") } else { lang.t("無", "no") }) } }

@@ -33,7 +33,7 @@ pub async fn board(state: &AppState, web: &Web, names: &Names) -> Result<Markup,
     let now = chrono::Utc::now();
     Ok(html! {
         p.list-summary {
-            (lang.t(&format!("対応が必要な報告 {total} 件"), &format!("{total} reports need action")))
+            (lang.t(&format!("対応が必要な報告 {total}"), &format!("{total} reports need action")))
             " " a href="/reports?inbox=true" { (lang.t("一覧で見る", "See them as a list")) }
         }
         div.board.triage {

@@ -219,7 +219,7 @@ fn account_page(web: &Web, enrol: Option<&str>, message: Option<(&str, &str)>) -
             tr { th { (web.t("ログイン名", "Log-in name")) } td { (user.login) } }
             tr { th { (web.t("氏名", "Name")) } td { (user.display_name) } }
             tr { th { (web.t("組織", "Organisation")) } td { (web.caller.org().name_ja) " / " (web.caller.org().name_en) } }
-            tr { th { (web.t("役割", "Roles")) } td { (roles.join("、")) } }
+            tr { th { (web.t("役割", "Roles")) } td { (web.lang.join(&roles)) } }
             tr { th { (web.t("知る必要", "Need to know")) } td { (if user.need_to_know { web.t("あり", "yes") } else { web.t("なし", "no") }) } }
         } }
         p {

@@ -364,7 +364,7 @@ pub fn official(lang: Lang, v: &ReportView, names: &Names) -> Markup {
                     (lang.t("報道発表、報道等への掲載", "Press")) "：" (label(c.press.as_ref().map(|p| p.status), lang)) " "
                     (shown(c.press.as_ref().and_then(|p| p.at.as_ref()))) " " (c.press.as_ref().map(|p| text(&p.title)).unwrap_or_default()) br;
                     (lang.t("NISC以外に連絡を行った先", "Others notified")) "："
-                    (c.notified_parties.join("、"))
+                    (lang.join(&c.notified_parties))
                 }))
             }
         }

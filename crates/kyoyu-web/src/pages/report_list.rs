@@ -187,26 +187,28 @@ fn filter_form(lang: Lang, st: &FormState, names: &Names) -> Markup {
 }
 
 /// How many a list holds, counted up to [`Total::CAP`] so the total costs the same at a
-/// million items as at a hundred.
+/// million items as at a hundred (counting 10,000 rows took the coordinator's page from
+/// 30 to 120 ms at a million items; bench/RESULTS.md).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Total {
     count: i64,
 }
 
 impl Total {
-    pub const CAP: i64 = 10_000;
+    pub const CAP: i64 = 1_000;
 
     pub async fn of(state: &AppState, web: &Web, filter: &ReportFilter) -> Result<Total, ApiError> {
         let count = ops::count_reports_up_to(&state.app, &web.caller, filter, Total::CAP + 1).await?.count;
         Ok(Total { count })
     }
 
-    /// "123", or "10,000 以上" / "10,000 or more" past the cap.
+    /// "123 件", or "1,000 件以上" / "1,000 or more" past the cap.
     pub fn shown(self, lang: Lang) -> String {
-        if self.count > Total::CAP {
-            lang.t("10,000 以上", "10,000 or more").to_string()
-        } else {
-            self.count.to_string()
+        match (self.count > Total::CAP, lang) {
+            (true, Lang::Ja) => "1,000 件以上".to_string(),
+            (true, Lang::En) => "1,000 or more".to_string(),
+            (false, Lang::Ja) => format!("{} 件", self.count),
+            (false, Lang::En) => self.count.to_string(),
         }
     }
 }
@@ -218,9 +220,9 @@ fn summary(lang: Lang, before: i64, shown: usize, total: Total) -> Markup {
     html! {
         p.list-summary aria-live="polite" {
             @if shown == 0 {
-                (lang.t(&format!("全 {total} 件"), &format!("{total} in all")))
+                (lang.t(&format!("全 {total}"), &format!("{total} in all")))
             } @else {
-                (lang.t(&format!("全 {total} 件中 {from}–{to} 件目"), &format!("{from}–{to} of {total}")))
+                (lang.t(&format!("全 {total}中 {from}–{to} 件目"), &format!("{from}–{to} of {total}")))
             }
         }
     }

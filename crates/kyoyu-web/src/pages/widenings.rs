@@ -88,23 +88,16 @@ pub fn table(web: &Web, rows: &[(WideningView, Markup)]) -> Markup {
 }
 
 /// What consent is asked for: the advisory's TLP and its recipients (ministry, sector).
-fn asked(web: &Web, w: &WideningView, names: &crate::call::Names, sectors: &[kyoyu_store::SectorRow]) -> Markup {
-    let sector_name = |code: &str| {
-        sectors
-            .iter()
-            .find(|s| s.code == code)
-            .map(|s| web.t(&s.name_ja, &s.name_en).to_string())
-            .unwrap_or_else(|| code.to_string())
-    };
+fn asked(web: &Web, w: &WideningView, names: &crate::call::Names) -> Markup {
     let recipients: Vec<String> = w
         .target_recipients
         .iter()
-        .map(|r| format!("{}（{}）", names.name(Some(&r.ministry_org_id), web.lang), sector_name(&r.sector)))
+        .map(|r| format!("{}（{}）", names.name(Some(&r.ministry_org_id), web.lang), names.sector(&r.sector, web.lang)))
         .collect();
     html! {
         div.muted {
             (web.t("求める提供範囲: ", "Consent asked for: "))
-            (crate::layout::tlp_tag(w.target_tlp.map(|t| t.code()))) " " (recipients.join("、"))
+            (crate::layout::tlp_tag(w.target_tlp.map(|t| t.code()))) " " (web.lang.join(&recipients))
         }
     }
 }
@@ -112,11 +105,10 @@ fn asked(web: &Web, w: &WideningView, names: &crate::call::Names, sectors: &[kyo
 /// Each visible request with what it is about and what it asks.
 pub async fn described(state: &AppState, web: &Web) -> Result<Vec<(WideningView, Markup)>, ApiError> {
     let names = crate::call::Names::load(state).await?;
-    let sectors = state.store.list_sectors().await?;
     let mut out = Vec::new();
     for w in visible(state, web).await? {
         let a = about(state, web, &w).await?;
-        let a = html! { (a) (asked(web, &w, &names, &sectors)) };
+        let a = html! { (a) (asked(web, &w, &names)) };
         out.push((w, a));
     }
     Ok(out)

@@ -8,8 +8,8 @@
 //!    entry) with N concurrent clients: reports/s, p50/p99;
 //! 2. `listReports` first page for an operator who may read about 1% of the items, at each size;
 //! 3. get by id, for readable and for unreadable items;
-//! 3a. the coordinator's home page (its triage board) and report list page in the web UI;
-//! 4. the resident memory of the idle server after loading the largest size.
+//! 4. the coordinator's home page (its triage board) and report list page in the web UI;
+//! 5. the resident memory of the idle server after loading the largest size.
 //!
 //! The server is the real `kyoyu serve` binary in its own process; the world is generated
 //! straight into the store (15 sectors, 150 operators, every TLP and route, forwards,

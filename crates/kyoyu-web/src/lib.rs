@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use kyoyu_api::AppState;
 use pages::{
-    admin, advisories, board, confirm, home, login, notices, print, report_list, reports, statistics, widenings,
+    admin, advisories, board, confirm, home, login, notices, print, relay, report_list, reports, statistics, widenings,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -64,7 +64,7 @@ fn pages() -> Router<AppState> {
         .route("/advisories/{id}/widening", post(advisories::request_widening))
         .route("/advisories/{id}/issue", get(confirm::issue_advisory).post(advisories::issue))
         .route("/advisories/{id}/ack", post(advisories::acknowledge))
-        .route("/advisories/{id}/relay", post(advisories::relay))
+        .route("/advisories/{id}/relay", post(relay::relay))
         .route("/advisories/{id}/questions", post(advisories::ask))
         .route("/advisories/{id}/follow-up", post(advisories::follow_up))
         .route("/reports/{id}/share", post(reports::share))

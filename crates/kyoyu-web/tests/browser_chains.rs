@@ -133,9 +133,14 @@ async fn advisory_chain_draft_issue_relay_acknowledge_in_english() {
     // The ministry relays to the gas CEPTOAR and acknowledges.
     b.login("meti.liaison", &app.password("meti.liaison")).await;
     b.submit("main table a[href^='/advisories/']").await;
+    assert!(b.text("form.relay").await.contains("CEPTOAR"), "candidates grouped by kind");
     b.click(&format!("input[name=org_ids][value='{ceptoar}']")).await;
     b.shot("ministry-relay").await;
-    b.submit("form[action$='/relay'] button[type=submit]").await;
+    b.submit("form.relay button[type=submit]:not([name])").await;
+    // Who receives it at which TLP, before it goes.
+    assert!(b.text("main").await.contains("cannot be undone") && b.text("table.official").await.contains("TLP:GREEN"));
+    b.shot("ministry-relay-confirm").await;
+    b.submit("form input[name=confirmed] ~ button[type=submit]").await;
     assert!(b.text(".notice").await.contains("relayed"));
     b.submit("button[name=status][value=received]").await;
     assert!(b.text(".notice").await.contains("acknowledgment"));
@@ -145,7 +150,8 @@ async fn advisory_chain_draft_issue_relay_acknowledge_in_english() {
     b.login("gas-ceptoar.secretariat", &app.password("gas-ceptoar.secretariat")).await;
     b.submit("main table a[href^='/advisories/']").await;
     b.click(&format!("input[name=org_ids][value='{operator}']")).await;
-    b.submit("form[action$='/relay'] button[type=submit]").await;
+    b.submit("form.relay button[type=submit]:not([name])").await;
+    b.submit("form input[name=confirmed] ~ button[type=submit]").await;
     assert!(b.text(".notice").await.contains("relayed"));
     b.submit("button[name=status][value=received]").await;
     b.logout().await;

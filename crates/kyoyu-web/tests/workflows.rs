@@ -380,3 +380,52 @@ async fn shares_stay_inside_the_scope_and_publication_needs_the_operators_consen
     let public = reqwest::get(format!("{}/api/v1/public/reports", app.base)).await.unwrap().text().await.unwrap();
     assert!(public.contains("Public notice about a phishing site"));
 }
+
+/// The values a confirmation page carries for `name` (hidden inputs).
+fn carried(page: &str, name: &str) -> Vec<String> {
+    let marker = format!(r#"type="hidden" name="{name}" value=""#);
+    page.split(&marker).skip(1).map(|rest| rest.split('"').next().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn relaying_to_every_ceptoar_or_every_member_is_one_step_after_a_confirmation() {
+    let app = spawn_web().await;
+    let coordinator = app.client("nisc.cip", "ja").await;
+    let id = issue_advisory(&app, &coordinator, "全構成員への周知").await;
+    let relay = format!("/advisories/{id}/relay");
+
+    let ministry = app.client("meti.liaison", "ja").await;
+    let csrf = ministry.csrf().await;
+    let (status, page) = ministry.post_form(&relay, &[("_csrf", &csrf), ("_group", "ceptoar"), ("tlp", "GREEN")]).await;
+    assert_eq!(status, 200, "a confirmation, not the relay: {page}");
+    let ceptoars = carried(&page, "org_ids");
+    assert_eq!(ceptoars, [app.user("gas-ceptoar.secretariat").org_id.clone()], "the CEPTOARs in scope");
+    let mut form: Vec<(&str, &str)> = ceptoars.iter().map(|c| ("org_ids", c.as_str())).collect();
+    form.extend([("_csrf", csrf.as_str()), ("tlp", "GREEN"), ("confirmed", "yes")]);
+    assert_eq!(ministry.post_form(&relay, &form).await.0, 303);
+
+    let secretariat = app.client("gas-ceptoar.secretariat", "ja").await;
+    let csrf = secretariat.csrf().await;
+    let (_, advisory) = secretariat.get(&format!("/advisories/{id}")).await;
+    assert!(advisory.contains("すべての構成員へ伝達"), "the group button is offered");
+    let (status, page) =
+        secretariat.post_form(&relay, &[("_csrf", &csrf), ("_group", "operator"), ("tlp", "GREEN")]).await;
+    assert_eq!(status, 200);
+    let members = carried(&page, "org_ids");
+    for login in ["gas-a.ntk", "gas-b.ntk"] {
+        assert!(members.contains(&app.user(login).org_id), "{login}'s operator is a member to relay to");
+    }
+    assert_eq!(
+        app.client("gas-b.ntk", "ja").await.get(&format!("/advisories/{id}")).await.0,
+        404,
+        "not before confirming"
+    );
+    let mut form: Vec<(&str, &str)> = members.iter().map(|c| ("org_ids", c.as_str())).collect();
+    form.extend([("_csrf", csrf.as_str()), ("tlp", "GREEN"), ("confirmed", "yes")]);
+    assert_eq!(secretariat.post_form(&relay, &form).await.0, 303);
+    assert_eq!(
+        app.client("gas-b.ntk", "ja").await.get(&format!("/advisories/{id}")).await.0,
+        200,
+        "every member has it"
+    );
+}

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
-use kyoyu_app::advisories::{self as ops, AckRequest, QuestionRequest, RelayRequest, WideningRequest};
+use kyoyu_app::advisories::{self as ops, AckRequest, QuestionRequest, WideningRequest};
 use kyoyu_app::reads::Page;
 use kyoyu_app::views::AdvisoryView;
 use kyoyu_domain::advisory::AdvisoryInput;
@@ -151,7 +151,7 @@ async fn choices(state: &AppState, web: &Web, st: &FormState, names: &Names) -> 
     Ok(Choices { recipients, sources, suggested })
 }
 
-fn tlp_options(lang: Lang) -> Vec<(String, String)> {
+pub(super) fn tlp_options(lang: Lang) -> Vec<(String, String)> {
     [Tlp::Red, Tlp::AmberStrict, Tlp::Amber, Tlp::Green, Tlp::White, Tlp::Clear]
         .iter()
         .map(|t| (t.code().to_string(), format!("TLP:{} {}", t.code(), t.label(Lang::Ja)) + &lang_suffix(lang, *t)))
@@ -406,19 +406,6 @@ pub async fn printable(state: &AppState, web: &Web, v: &AdvisoryView) -> Result<
     Ok(official(web.lang, v, &names))
 }
 
-/// The policy's relay targets, by name and kind.
-fn relay_choices(web: &Web, v: &AdvisoryView, names: &Names) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = v
-        .actions
-        .relay_to
-        .iter()
-        .filter_map(|id| names.org(id))
-        .map(|o| (o.id.clone(), format!("{}（{}）", web.lang.t(&o.name_ja, &o.name_en), o.kind.label(web.lang))))
-        .collect();
-    out.sort_by(|a, b| a.1.cmp(&b.1));
-    out
-}
-
 pub async fn view(
     State(state): State<AppState>,
     web: Web,
@@ -455,7 +442,7 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
         }
         (official(web.lang, &v, &names))
         @if v.actions.acknowledge { (ack_form(web, id, &v)) }
-        (relay_form(web, id, &v, &names))
+        (super::relay::relay_form(web, id, &v, &names))
         (deliveries(web, &v, &names))
         @if v.actions.ask { (questions_block(web, id, &questions, &names)) }
     };
@@ -464,7 +451,13 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
 
 /// After an action on the advisory: back to it with a notice, or the page again with the
 /// refusal in the reader's language (not found and internal errors stay errors).
-async fn after<T>(state: &AppState, web: &Web, id: &str, result: Result<T, ApiError>, done: &str) -> WebResult {
+pub(super) async fn after<T>(
+    state: &AppState,
+    web: &Web,
+    id: &str,
+    result: Result<T, ApiError>,
+    done: &str,
+) -> WebResult {
     let e = match result {
         Ok(_) => return see_other(&format!("/advisories/{id}?done={done}")),
         Err(e) => e,
@@ -482,29 +475,6 @@ fn ack_form(web: &Web, id: &str, v: &AdvisoryView) -> Markup {
             (csrf(web))
             input type="text" name="comment" placeholder=(web.t("コメント（任意）", "Comment (optional)")) aria-label=(web.t("コメント", "Comment"));
             @for s in AckStatus::ALL { button type="submit" name="status" value=(s.code()) { (s.label(web.lang)) } }
-        }
-    }
-}
-
-/// Ministries and CEPTOARs pass advisories on (004 図6) to whom the policy lets them.
-fn relay_form(web: &Web, id: &str, v: &AdvisoryView, names: &Names) -> Markup {
-    let candidates = relay_choices(web, v, names);
-    let received = v.deliveries.iter().find(|d| d.to_org_id == web.caller.org_id()).map(|d| d.tlp).unwrap_or(Tlp::Red);
-    let tlps: Vec<(String, String)> = tlp_options(web.lang)
-        .into_iter()
-        .filter(|(c, _)| Tlp::parse(c).is_some_and(|t| t.keeps_or_tightens(received)))
-        .collect();
-    let mut st = FormState::default();
-    st.set("tlp", received.code());
-    html! {
-        @if !candidates.is_empty() {
-            h2 { (web.t("伝達（リレー）", "Relay")) }
-            form method="post" action={ "/advisories/" (id) "/relay" } {
-                (csrf(web))
-                (checks(web.lang, &st, req("org_ids", "伝達先", "Relay to"), &candidates))
-                (choose(web.lang, &st, req("tlp", "情報共有範囲（維持または縮小のみ）", "Sharing scope (keep or tighten only)"), &tlps))
-                button type="submit" { (web.t("伝達する", "Relay")) }
-            }
         }
     }
 }
@@ -556,18 +526,6 @@ pub async fn acknowledge(State(state): State<AppState>, web: Web, Path(id): Path
 
 async fn acknowledge_with(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<AdvisoryView, ApiError> {
     Ok(ops::acknowledge_advisory(&state.app, &web.caller, id, input::<AckRequest>(json)?).await?)
-}
-
-pub async fn relay(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
-    web.check_csrf(&form)?;
-    let targets: Vec<String> = form.all("org_ids").into_iter().filter(|s| !s.is_empty()).collect();
-    let b = json!({"org_ids": targets, "tlp": form.get("tlp").filter(|t| !t.is_empty())});
-    let result = relay_with(&state, &web, &id, &b).await;
-    after(&state, &web, &id, result, "relayed").await
-}
-
-async fn relay_with(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<AdvisoryView, ApiError> {
-    Ok(ops::relay_advisory(&state.app, &web.caller, id, input::<RelayRequest>(json)?).await?)
 }
 
 pub async fn ask(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {

@@ -21,11 +21,24 @@ pub fn confirmed(form: &FormData) -> bool {
 
 /// The page: what will happen (`what`), then the button that does it and a way back.
 fn confirmation(web: &Web, title: &str, what: Markup, action: &str, button: &str, back: &str) -> Markup {
+    confirmation_with(web, title, what, (action, &[]), button, back)
+}
+
+/// As [`confirmation`], re-posting the choices made on the previous form (`carried`).
+pub fn confirmation_with(
+    web: &Web,
+    title: &str,
+    what: Markup,
+    (action, carried): (&str, &[(String, String)]),
+    button: &str,
+    back: &str,
+) -> Markup {
     let body = html! {
         div.warning role="note" { p { (web.t("この操作は取り消せません。内容を確認してください。", "This cannot be undone. Check what it does.")) } }
         (what)
         form.actions method="post" action=(action) {
             (csrf(web))
+            @for (name, value) in carried { input type="hidden" name=(name) value=(value); }
             input type="hidden" name="confirmed" value="yes";
             button type="submit" { (button) }
             a.button.secondary href=(back) { (web.t("戻る", "Back")) }

@@ -6,6 +6,7 @@ pub mod home;
 pub mod login;
 pub mod notices;
 pub mod print;
+pub mod relay;
 pub mod report_form;
 pub mod report_list;
 pub mod reports;

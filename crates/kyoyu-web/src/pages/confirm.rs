@@ -12,6 +12,7 @@ use crate::session::Web;
 use axum::extract::{Path, State};
 use kyoyu_api::AppState;
 use kyoyu_app::views::{AdvisoryView, ReportView};
+use kyoyu_policy::ReportActions;
 use maud::{html, Markup};
 
 /// Whether a post came from a confirmation page.
@@ -83,40 +84,57 @@ fn advisory_summary(lang: Lang, v: &AdvisoryView, names: &Names) -> Markup {
     }
 }
 
+/// One irreversible step on a report: whether the view allows it, what it does, and its
+/// title and button, each in both languages.
+struct ReportStep {
+    path: &'static str,
+    allowed: fn(&ReportActions) -> bool,
+    explains: (&'static str, &'static str),
+    title: (&'static str, &'static str),
+    button: (&'static str, &'static str),
+}
+
+const CONSENT: ReportStep = ReportStep {
+    path: "consent",
+    allowed: |a| a.consent_to_disclosure,
+    explains: (
+        "報告は非開示情報として扱われています（行政機関情報公開法 第5条第2号ロ）。同意すると、調整機関と所管省庁はこの報告の一連の内容を開示でき、TLP:WHITE／CLEAR の報告は調整機関が公開できるようになります。",
+        "Reports are non-disclosure information (Act on Access to Information Held by Administrative Organs, art. 5(2)(b)). With your consent, the coordinator and the ministry may disclose this chain of reports, and the coordinator may publish those marked TLP:WHITE or CLEAR.",
+    ),
+    title: ("開示への同意の確認", "Confirm consent to disclosure"),
+    button: ("開示に同意する", "Consent to disclosure"),
+};
+
+const PUBLISH: ReportStep = ReportStep {
+    path: "publish",
+    allowed: |a| a.publish,
+    explains: (
+        "公開すると、この報告はログインなしで誰でも閲覧できる公開一覧に載ります。",
+        "Once published, this report is on the public list that anyone may read without signing in.",
+    ),
+    title: ("報告の公開の確認", "Confirm publishing the report"),
+    button: ("公開する", "Publish"),
+};
+
 pub async fn consent(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
-    let v = fetch_report(&state, &web, &id).await?;
-    if !v.actions.as_ref().is_some_and(|a| a.consent_to_disclosure) {
-        return see_other(&format!("/reports/{id}"));
-    }
-    let lang = web.lang;
-    let what = html! {
-        (report_line(lang, &v))
-        p { (lang.t(
-            "報告は非開示情報として扱われています（行政機関情報公開法 第5条第2号ロ）。同意すると、調整機関と所管省庁はこの報告の一連の内容を開示でき、TLP:WHITE／CLEAR の報告は調整機関が公開できるようになります。",
-            "Reports are non-disclosure information (Act on Access to Information Held by Administrative Organs, art. 5(2)(b)). With your consent, the coordinator and the ministry may disclose this chain of reports, and the coordinator may publish those marked TLP:WHITE or CLEAR."
-        )) }
-    };
-    let title = lang.t("開示への同意の確認", "Confirm consent to disclosure");
-    let button = lang.t("開示に同意する", "Consent to disclosure");
-    ok(confirmation(&web, title, what, &format!("/reports/{id}/consent"), button, &format!("/reports/{id}")))
+    report_step(&state, &web, &id, &CONSENT).await
 }
 
 pub async fn publish(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> WebResult {
-    let v = fetch_report(&state, &web, &id).await?;
-    if !v.actions.as_ref().is_some_and(|a| a.publish) {
+    report_step(&state, &web, &id, &PUBLISH).await
+}
+
+/// The confirmation of `step`, or back to the report when its actions do not offer it.
+async fn report_step(state: &AppState, web: &Web, id: &str, step: &ReportStep) -> WebResult {
+    let v = fetch_report(state, web, id).await?;
+    if !v.actions.as_ref().is_some_and(step.allowed) {
         return see_other(&format!("/reports/{id}"));
     }
     let lang = web.lang;
-    let what = html! {
-        (report_line(lang, &v))
-        p { (lang.t(
-            "公開すると、この報告はログインなしで誰でも閲覧できる公開一覧に載ります。",
-            "Once published, this report is on the public list that anyone may read without signing in."
-        )) }
-    };
-    let title = lang.t("報告の公開の確認", "Confirm publishing the report");
-    let button = lang.t("公開する", "Publish");
-    ok(confirmation(&web, title, what, &format!("/reports/{id}/publish"), button, &format!("/reports/{id}")))
+    let what = html! { (report_line(lang, &v)) p { (lang.t(step.explains.0, step.explains.1)) } };
+    let (title, button) = (lang.t(step.title.0, step.title.1), lang.t(step.button.0, step.button.1));
+    let action = format!("/reports/{id}/{}", step.path);
+    ok(confirmation(web, title, what, &action, button, &format!("/reports/{id}")))
 }
 
 fn report_line(lang: Lang, v: &ReportView) -> Markup {

@@ -60,6 +60,7 @@ async fn malformed_list_parameters_are_refused_naming_them() {
     let app = spawn_demo().await;
     for (query, field) in [
         ("after=not-a-cursor", "after"),
+        ("until=", "until"),
         ("since=2026-02-30", "since"),
         ("since=2026-04-02&until=2026-04-01", "until"),
         ("route=pigeon", "route"),

@@ -55,7 +55,8 @@ pub fn jst_days(
 ) -> Result<(Option<String>, Option<String>), ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let mut day = |field: &str, value: Option<&str>| -> Option<chrono::NaiveDate> {
-        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        // An empty value is malformed, not absent: the parameter is left out when unwanted.
+        let value = value?.trim();
         let parsed = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok();
         if parsed.is_none() {
             errors.push(FieldError::new(
@@ -96,6 +97,7 @@ mod tests {
     fn malformed_or_reversed_days_name_their_field() {
         let fields = |e: kyoyu_domain::ValidationErrors| e.0.iter().map(|f| f.field.clone()).collect::<Vec<_>>();
         assert_eq!(fields(jst_days(Some("4/1"), None).unwrap_err()), ["since"]);
+        assert_eq!(fields(jst_days(None, Some("")).unwrap_err()), ["until"]);
         assert_eq!(fields(jst_days(Some("2026-04-02"), Some("2026-04-01")).unwrap_err()), ["until"]);
     }
 }

@@ -77,8 +77,7 @@ pub async fn create_session(
     JsonBody(body): JsonBody<LoginBody>,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
     let attempt = json_attempt(&body.login, &body.password, &body.totp, &address.0)?;
-    let (user, _) = state.app.logins.authenticate(&state.store, attempt).await?;
-    let (token, row) = directory::open_session(&state.app, &user, "session").await?;
+    let (token, row) = directory::sign_in(&state.app, attempt, "session").await?;
     Ok((StatusCode::CREATED, Json(SessionView { token, expires_at: row.expires_at })))
 }
 

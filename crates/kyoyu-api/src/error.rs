@@ -7,7 +7,7 @@ use axum::Json;
 use kyoyu_app::AppError;
 use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_store::StoreError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -176,12 +176,12 @@ impl ApiError {
 }
 
 /// Every error the JSON API answers.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// `validation_failed`, `not_found`, `forbidden` …
     pub code: String,
@@ -191,7 +191,7 @@ pub struct ErrorDetail {
 }
 
 /// A message in Japanese and English.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub ja: String,
     pub en: String,

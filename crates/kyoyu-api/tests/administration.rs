@@ -3,18 +3,34 @@
 
 mod common;
 
-use common::{spawn_demo, TestApp};
+use common::{fields, spawn_demo, TestApp};
+use kyoyu_app::views::{
+    AuditList, DependencyList, Me, OrgView, SectorList, ServiceLevelRuleList, SessionView, UserList,
+};
+use kyoyu_store::UserRow;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 async fn audit_actions(app: &TestApp) -> Vec<String> {
-    let (_, body) = app.get("/api/v1/admin/audit?limit=100", "ops.admin").await;
-    body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect()
+    let audit: AuditList = app.typed("/api/v1/admin/audit?limit=100", "ops.admin").await;
+    audit.items.into_iter().map(|e| e.action).collect()
 }
 
 async fn user_id(app: &TestApp, admin: &str, login: &str) -> String {
-    let (_, users) = app.get("/api/v1/admin/users", admin).await;
-    users["items"].as_array().unwrap().iter().find(|u| u["login"] == login).unwrap()["id"].as_str().unwrap().to_string()
+    let users: UserList = app.typed("/api/v1/admin/users", admin).await;
+    users.items.into_iter().find(|u| u.login == login).unwrap().id
+}
+
+/// A refusal's status and the fields it names.
+async fn refused(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    login: &str,
+    body: serde_json::Value,
+) -> (u16, Vec<String>) {
+    let (status, err) = app.refusal(method, path, login, Some(body)).await;
+    (status, fields(&err))
 }
 
 #[tokio::test]
@@ -23,26 +39,24 @@ async fn system_admin_manages_organisations_users_and_tokens() {
     let body = json!({"kind": "operator", "name_ja": "北辰ガス株式会社", "name_en": "Hokushin Gas", "sector": "gas",
                       "identity": {"aliases": ["北辰ガス"], "domains": ["hokushin.example.jp"], "emails": [], "phones": ["011-222-3333"]}});
     assert_eq!(app.post("/api/v1/admin/orgs", "gas-a.admin", body.clone()).await.0, 403);
-    let (status, org) = app.post("/api/v1/admin/orgs", "ops.admin", body).await;
-    assert_eq!(status, 201, "{org}");
-    let org_id = org["id"].as_str().unwrap();
-    let (status, err) =
-        app.post("/api/v1/admin/orgs", "ops.admin", json!({"kind": "operator", "name_ja": "x", "name_en": "x"})).await;
-    assert_eq!((status, err["error"]["fields"][0]["field"].as_str()), (422, Some("sector")));
+    let org: OrgView = app.post_as("/api/v1/admin/orgs", "ops.admin", body).await;
+    let org_id = org.id.as_str();
+    let nameless = json!({"kind": "operator", "name_ja": "x", "name_en": "x"});
+    assert_eq!(
+        refused(&app, Method::POST, "/api/v1/admin/orgs", "ops.admin", nameless).await,
+        (422, vec!["sector".into()])
+    );
 
     let (status, user) = app
         .post("/api/v1/admin/users", "ops.admin", json!({"org_id": org_id, "login": "hokushin.csirt", "display_name": "CSIRT", "roles": ["admin"], "need_to_know": true, "password": "pass-word-123"}))
         .await;
     assert_eq!(status, 201, "{user}");
-    assert!(user.get("password_hash").is_none());
-    let (status, err) = app
-        .post(
-            "/api/v1/admin/users",
-            "ops.admin",
-            json!({"org_id": org_id, "login": "hokushin.x", "display_name": "x", "roles": ["liaison"]}),
-        )
-        .await;
-    assert_eq!((status, err["error"]["fields"][0]["field"].as_str()), (422, Some("roles[0]")));
+    assert!(common::view::<UserRow>(&user).password_hash.is_none() && !user.to_string().contains("password_hash"));
+    let liaison = json!({"org_id": org_id, "login": "hokushin.x", "display_name": "x", "roles": ["liaison"]});
+    assert_eq!(
+        refused(&app, Method::POST, "/api/v1/admin/users", "ops.admin", liaison).await,
+        (422, vec!["roles[0]".into()])
+    );
     let (status, _) = app
         .post(
             "/api/v1/admin/users",
@@ -64,9 +78,9 @@ async fn system_admin_manages_organisations_users_and_tokens() {
         )
         .await;
     assert_eq!(status, 201, "{session}");
-    let token = session["token"].as_str().unwrap();
-    let (status, me) = app.request_with_token(Method::GET, "/api/v1/me", Some(token), None).await;
-    assert_eq!((status, me["org"]["id"].as_str()), (200, Some(org_id)));
+    let token = common::view::<SessionView>(&session).token;
+    let (status, me) = app.request_with_token(Method::GET, "/api/v1/me", Some(&token), None).await;
+    assert_eq!((status, common::view::<Me>(&me).org.id), (200, org_id.to_string()));
     let (status, _) = app
         .request(Method::POST, "/api/v1/session", None, Some(json!({"login": "hokushin.csirt", "password": "wrong"})))
         .await;
@@ -85,7 +99,7 @@ async fn system_admin_manages_organisations_users_and_tokens() {
 async fn need_to_know_and_roles_are_granted_by_the_organisations_admin() {
     let app = spawn_demo().await;
     let amber = app.file("gas-a.ntk", "direct", "AMBER", json!({})).await;
-    let path = format!("/api/v1/reports/{}", amber["id"].as_str().unwrap());
+    let path = format!("/api/v1/reports/{}", amber.id);
     assert_eq!(app.get(&path, "meti.member").await.0, 404);
     let member = user_id(&app, "meti.admin", "meti.member").await;
     assert_eq!(
@@ -131,16 +145,9 @@ async fn need_to_know_and_roles_are_granted_by_the_organisations_admin() {
     assert!(audit_actions(&app).await.iter().any(|a| a == "user.update"));
     // An administrator cannot deactivate themselves (nobody might be left to undo it).
     let me = app.user("meti.admin").user_id.clone();
-    let (status, body) = app
-        .request(
-            Method::PATCH,
-            &format!("/api/v1/admin/users/{me}"),
-            Some("meti.admin"),
-            Some(json!({"active": false})),
-        )
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"]["fields"][0]["field"], "active");
+    let own = format!("/api/v1/admin/users/{me}");
+    let answer = refused(&app, Method::PATCH, &own, "meti.admin", json!({"active": false})).await;
+    assert_eq!(answer, (422, vec!["active".to_string()]));
     assert_eq!(app.get("/api/v1/me", "meti.admin").await.0, 200);
 }
 
@@ -148,7 +155,7 @@ async fn need_to_know_and_roles_are_granted_by_the_organisations_admin() {
 async fn moving_an_organisation_or_jurisdiction_moves_read_rights() {
     let app = spawn_demo().await;
     let amber = app.file("gas-a.ntk", "direct", "AMBER", json!({})).await;
-    let path = format!("/api/v1/reports/{}", amber["id"].as_str().unwrap());
+    let path = format!("/api/v1/reports/{}", amber.id);
     let ceptoar = app.org("gas-ceptoar.secretariat");
     let (status, _) = app.post(&format!("{path}/shares"), "meti.liaison", json!({"org_ids": [ceptoar]})).await;
     assert_eq!(status, 200);
@@ -174,52 +181,39 @@ async fn moving_an_organisation_or_jurisdiction_moves_read_rights() {
         .await;
     assert_eq!(status, 200, "{sector}");
     let next = app.file("gas-a.ntk", "direct", "AMBER", json!({})).await;
-    assert_eq!(next["receiver_org_id"], mic);
-    assert_eq!(app.get(&format!("/api/v1/reports/{}", next["id"].as_str().unwrap()), "meti.liaison").await.0, 404);
-    let (_, sectors) = app.get("/api/v1/sectors", "gas-a.member").await;
-    let gas = sectors["items"].as_array().unwrap().iter().find(|s| s["code"] == "gas").unwrap().clone();
-    assert_eq!(gas["ministry_org_id"], mic);
-    let (status, err) = app
-        .request(
-            Method::PUT,
-            "/api/v1/admin/sectors/gas",
-            Some("ops.admin"),
-            Some(json!({"ministry_org_id": app.org("gas-a.admin")})),
-        )
-        .await;
-    assert_eq!((status, err["error"]["fields"][0]["field"].as_str()), (422, Some("ministry_org_id")));
+    assert_eq!(next.receiver_org_id, mic);
+    assert_eq!(app.get(&format!("/api/v1/reports/{}", next.id), "meti.liaison").await.0, 404);
+    let sectors: SectorList = app.typed("/api/v1/sectors", "gas-a.member").await;
+    let gas = sectors.items.into_iter().find(|s| s.code == "gas").unwrap();
+    assert_eq!(gas.ministry_org_id, Some(mic));
+    let operator = json!({"ministry_org_id": app.org("gas-a.admin")});
+    let answer = refused(&app, Method::PUT, "/api/v1/admin/sectors/gas", "ops.admin", operator).await;
+    assert_eq!(answer, (422, vec!["ministry_org_id".to_string()]));
     assert!(audit_actions(&app).await.iter().any(|a| a == "sector.put"));
 }
 
 #[tokio::test]
 async fn service_level_rules_and_dependencies_are_editable_reference_data() {
     let app = spawn_demo().await;
-    let (_, rules) = app.get("/api/v1/service-level-rules", "gas-a.member").await;
-    let items = rules["items"].as_array().unwrap();
-    let electricity = items.iter().find(|r| r["sector"] == "electricity").unwrap().clone();
-    assert_eq!(electricity["min_interrupted_kw"], 100_000);
-    assert!(electricity["statute"].as_str().unwrap().contains("電気関係報告規則"));
-    let mut edited: Value = electricity.clone();
-    edited["min_duration_minutes"] = json!(15);
-    let path = format!("/api/v1/admin/service-level-rules/{}", electricity["id"].as_str().unwrap());
+    let rules = || app.typed::<ServiceLevelRuleList>("/api/v1/service-level-rules", "gas-a.member");
+    let electricity = rules().await.items.into_iter().find(|r| r.sector == "electricity").unwrap();
+    assert_eq!(electricity.min_interrupted_kw, Some(100_000));
+    assert!(electricity.statute.contains("電気関係報告規則"));
+    let mut edited = electricity.clone();
+    edited.min_duration_minutes = Some(15);
+    let edited = json!(edited);
+    let path = format!("/api/v1/admin/service-level-rules/{}", electricity.id);
     assert_eq!(app.request(Method::PUT, &path, Some("gas-a.admin"), Some(edited.clone())).await.0, 403);
     let (status, body) = app.request(Method::PUT, &path, Some("ops.admin"), Some(edited)).await;
     assert_eq!(status, 200, "{body}");
-    let (_, rules) = app.get("/api/v1/service-level-rules", "gas-a.member").await;
-    let after = rules["items"].as_array().unwrap().iter().find(|r| r["id"] == electricity["id"]).unwrap().clone();
-    assert_eq!(after["min_duration_minutes"], 15);
+    let after = rules().await.items.into_iter().find(|r| r.id == electricity.id).unwrap();
+    assert_eq!(after.min_duration_minutes, Some(15));
 
-    let (_, deps) = app.get("/api/v1/sector-dependencies", "gas-a.member").await;
-    assert!(deps["items"].as_array().unwrap().iter().any(|e| e["sector"] == "medical" && e["depends_on"] == "water"));
-    let (status, err) = app
-        .request(
-            Method::PUT,
-            "/api/v1/admin/sector-dependencies",
-            Some("ops.admin"),
-            Some(json!({"items": [{"sector": "gas", "depends_on": "moon"}]})),
-        )
-        .await;
-    assert_eq!((status, err["error"]["fields"][0]["field"].as_str()), (422, Some("items[0].depends_on")));
+    let deps = || app.typed::<DependencyList>("/api/v1/sector-dependencies", "gas-a.member");
+    assert!(deps().await.items.iter().any(|e| e.sector == "medical" && e.depends_on == "water"));
+    let moon = json!({"items": [{"sector": "gas", "depends_on": "moon"}]});
+    let answer = refused(&app, Method::PUT, "/api/v1/admin/sector-dependencies", "ops.admin", moon).await;
+    assert_eq!(answer, (422, vec!["items[0].depends_on".to_string()]));
     let (status, _) = app
         .request(
             Method::PUT,
@@ -229,8 +223,7 @@ async fn service_level_rules_and_dependencies_are_editable_reference_data() {
         )
         .await;
     assert_eq!(status, 200);
-    let (_, deps) = app.get("/api/v1/sector-dependencies", "gas-a.member").await;
-    assert_eq!(deps["items"].as_array().unwrap().len(), 1);
+    assert_eq!(deps().await.items.len(), 1);
     let actions = audit_actions(&app).await;
     assert!(
         actions.iter().any(|a| a == "service_level_rule.put") && actions.iter().any(|a| a == "sector_dependencies.put")

@@ -5,6 +5,9 @@
 mod common;
 
 use common::{report_body, spawn_bare};
+use kyoyu_app::views::{OrgList, OrgView, ReportList, ReportView};
+use kyoyu_domain::codes::OrgKind;
+use kyoyu_store::UserRow;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
@@ -84,43 +87,34 @@ async fn run(p: Profile) -> Result<(), TestCaseError> {
     let mut app = app;
     let org_body = json!({"kind": "operator", "name_ja": p.name, "name_en": format!("{} Corp", p.alias), "sector": "gas",
         "identity": {"aliases": [p.alias], "domains": [p.domain], "emails": [format!("csirt@{}", p.domain)], "phones": [p.phone]}});
-    let (_, op) = app.post("/api/v1/admin/orgs", "admin", org_body).await;
-    let op_id = op["id"].as_str().unwrap().to_string();
-    let (_, cep) = app
-        .post(
+    let op: OrgView = app.post_as("/api/v1/admin/orgs", "admin", org_body).await;
+    let op_id = op.id;
+    let cep: OrgView = app
+        .post_as(
             "/api/v1/admin/orgs",
             "admin",
             json!({"kind": "ceptoar", "name_ja": "ガスセプター", "name_en": "Gas CEPTOAR", "sector": "gas"}),
         )
         .await;
-    let (_, orgs) = app.get("/api/v1/orgs", "admin").await;
-    let find = |kind: &str, name: &str| {
-        orgs["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["kind"] == kind && o["name_ja"].as_str().unwrap().contains(name))
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
+    let orgs: OrgList = app.typed("/api/v1/orgs", "admin").await;
+    let find = |kind: OrgKind, name: &str| {
+        orgs.items.iter().find(|o| o.kind == kind && o.name_ja.contains(name)).unwrap().id.clone()
     };
-    let meti = find("ministry", "経済産業省");
-    let nisc = find("coordinator", "内閣");
+    let meti = find(OrgKind::Ministry, "経済産業省");
+    let nisc = find(OrgKind::Coordinator, "内閣");
     let mut tokens = std::collections::HashMap::new();
     for (key, org, login, name, role) in [
         ("op", op_id.as_str(), p.login.as_str(), p.person.as_str(), "admin"),
-        ("sec", cep["id"].as_str().unwrap(), "sec.x", "事務局", "secretariat"),
+        ("sec", cep.id.as_str(), "sec.x", "事務局", "secretariat"),
         ("meti", meti.as_str(), "meti.x", "リエゾン", "liaison"),
         ("nisc", nisc.as_str(), "nisc.x", "担当", "cip_desk"),
     ] {
-        let (status, u) = app
-            .post("/api/v1/admin/users", "admin", json!({"org_id": org, "login": login, "display_name": name, "roles": [role], "need_to_know": true, "phone": p.phone}))
+        let u: UserRow = app
+            .post_as("/api/v1/admin/users", "admin", json!({"org_id": org, "login": login, "display_name": name, "roles": [role], "need_to_know": true, "phone": p.phone}))
             .await;
-        prop_assert_eq!(status, 201, "{}", u);
         let mut cred = app.user("admin").clone();
-        cred.user_id = u["id"].as_str().unwrap().into();
-        cred.token = app.token_for(u["id"].as_str().unwrap()).await;
+        cred.token = app.token_for(&u.id).await;
+        cred.user_id = u.id;
         cred.sector = Some("gas".into());
         tokens.insert(key, cred.clone());
         app.users.insert(key.to_string(), cred);
@@ -138,37 +132,26 @@ async fn run(p: Profile) -> Result<(), TestCaseError> {
         "notified_parties": [text(8)],
         "sender_contact": {"name": p.person, "phone": p.phone, "email": format!("{}@{}", p.login, p.domain)},
     });
-    let (status, first) =
-        app.post("/api/v1/reports", "op", report_body("gas", "anonymised", "AMBER", extra.clone())).await;
-    prop_assert_eq!(status, 201, "{}", first);
-    let fid = first["id"].as_str().unwrap();
-    let (status, to_ministry) = app.post(&format!("/api/v1/reports/{fid}/forward"), "sec", json!({})).await;
-    prop_assert_eq!(status, 201, "{}", to_ministry);
-    let (status, to_nisc) =
-        app.post(&format!("/api/v1/reports/{}/forward", to_ministry["id"].as_str().unwrap()), "meti", json!({})).await;
-    prop_assert_eq!(status, 201, "{}", to_nisc);
+    let first: ReportView =
+        app.post_as("/api/v1/reports", "op", report_body("gas", "anonymised", "AMBER", extra.clone())).await;
+    let fid = first.id.as_str();
+    let to_ministry = app.forward(fid, "sec", json!({})).await;
+    app.forward(&to_ministry.id, "meti", json!({})).await;
     // A follow-up written the same way, forwarded with the ministry's own edits.
-    let (status, follow) = app
-        .post(&format!("/api/v1/reports/{fid}/follow-ups"), "op", report_body("gas", "anonymised", "AMBER", extra))
+    let follow: ReportView = app
+        .post_as(&format!("/api/v1/reports/{fid}/follow-ups"), "op", report_body("gas", "anonymised", "AMBER", extra))
         .await;
-    prop_assert_eq!(status, 201, "{}", follow);
-    let (_, f2) =
-        app.post(&format!("/api/v1/reports/{}/forward", follow["id"].as_str().unwrap()), "sec", json!({})).await;
-    let (_, _f3) = app
-        .post(
-            &format!("/api/v1/reports/{}/forward", f2["id"].as_str().unwrap()),
-            "meti",
-            json!({"lessons": "省庁の所見"}),
-        )
-        .await;
+    let f2 = app.forward(&follow.id, "sec", json!({})).await;
+    app.forward(&f2.id, "meti", json!({"lessons": "省庁の所見"})).await;
 
     for reader in ["meti", "nisc"] {
         let mut responses: Vec<Value> = vec![];
         let (_, list) = app.get("/api/v1/reports?limit=100", reader).await;
-        for item in list["items"].as_array().unwrap() {
-            responses.push(app.get(&format!("/api/v1/reports/{}", item["id"].as_str().unwrap()), reader).await.1);
+        let items = common::view::<ReportList>(&list).items;
+        for item in &items {
+            responses.push(app.get(&format!("/api/v1/reports/{}", item.id), reader).await.1);
         }
-        prop_assert!(list["items"].as_array().unwrap().len() >= 2);
+        prop_assert!(items.len() >= 2);
         responses.push(list);
         responses.push(app.get(&format!("/api/v1/reports?q={}", p.alias.to_lowercase()), reader).await.1);
         prop_assert_eq!(app.count(reader, &format!("q={}", p.alias.to_lowercase())).await, 0);

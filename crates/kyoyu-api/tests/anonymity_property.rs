@@ -15,6 +15,7 @@
 mod common;
 
 use common::{report_body, spawn_demo, TestApp};
+use kyoyu_app::views::{AdvisoryView, ReportView, WideningView};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use regex::Regex;
@@ -174,11 +175,10 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
         "lessons": text(&script.report_names),
         "timeline": [{"at": "2026-04-01T09:30:00+09:00", "text": text(&script.report_names)}],
     });
-    let (status, filed) =
-        app.post("/api/v1/reports", &filer_ntk, report_body("gas", "anonymised", script.tlp, extra)).await;
-    assert_eq!(status, 201, "{filed}");
+    let filed: ReportView =
+        app.post_as("/api/v1/reports", &filer_ntk, report_body("gas", "anonymised", script.tlp, extra)).await;
     let edits = json!({"lessons": text(&script.forward_names)});
-    let at_ceptoar = filed["id"].as_str().unwrap().to_string();
+    let at_ceptoar = filed.id;
     // The filer reads its own report, by id, in a list and as STIX (each read is audited).
     for path in [
         format!("/api/v1/reports/{at_ceptoar}"),
@@ -187,11 +187,10 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
     ] {
         assert_eq!(app.get(&path, &filer_ntk).await.0, 200, "{path}");
     }
-    let at_ministry =
-        app.forward(&at_ceptoar, "gas-ceptoar.secretariat", edits.clone()).await["id"].as_str().unwrap().to_string();
+    let at_ministry = app.forward(&at_ceptoar, "gas-ceptoar.secretariat", edits.clone()).await.id;
     r.post(&format!("/api/v1/reports/{at_ministry}/forward-preview"), "meti.liaison", edits.clone()).await;
     let (_, at_nisc) = r.post(&format!("/api/v1/reports/{at_ministry}/forward"), "meti.liaison", edits).await;
-    let at_nisc = at_nisc["id"].as_str().unwrap().to_string();
+    let at_nisc = common::view::<ReportView>(&at_nisc).id;
 
     // The coordinator drafts from it; the gate may refuse; widening may be asked and answered.
     let recipients = if script.wider {
@@ -204,12 +203,12 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
         "source_report_ids": [at_nisc], "content": {"summary": text(&script.advisory_names)}
     });
     let (_, draft) = r.post("/api/v1/advisories", "nisc.cip", draft).await;
-    let advisory = draft["id"].as_str().unwrap().to_string();
+    let advisory = common::view::<AdvisoryView>(&draft).id;
     let (issued, _) = r.post(&format!("/api/v1/advisories/{advisory}/issue"), "nisc.cip", json!({})).await;
     if script.wider && issued == 422 {
         let path = format!("/api/v1/advisories/{advisory}/scope-widenings");
         let (_, w) = r.post(&path, "nisc.cip", json!({"report_id": at_nisc})).await;
-        let w = w["id"].as_str().unwrap().to_string();
+        let w = common::view::<WideningView>(&w).id;
         assert_eq!(
             app.post(&format!("/api/v1/scope-widenings/{w}/relay"), "gas-ceptoar.secretariat", json!({})).await.0,
             200
@@ -277,9 +276,9 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
         .send()
         .await
         .unwrap();
-    let collections: Value = taxii.json().await.unwrap();
-    for c in collections["collections"].as_array().unwrap() {
-        let path = format!("/taxii2/kyoyu/collections/{}/objects/", c["id"].as_str().unwrap());
+    let collections: kyoyu_taxii::resources::Collections = taxii.json().await.unwrap();
+    for c in collections.collections {
+        let path = format!("/taxii2/kyoyu/collections/{}/objects/", c.id);
         for login in OBSERVERS {
             let resp = app
                 .client

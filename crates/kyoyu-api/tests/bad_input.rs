@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{report_body, spawn_demo, TestApp};
+use common::{report_body, spawn_demo, ErrorBody, TestApp};
+use kyoyu_app::views::NewToken;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -21,18 +22,17 @@ async fn post_raw(app: &TestApp, login: &str, body: Vec<u8>) -> (u16, Value) {
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
+/// The fields a refusal names; the answer must be the API's error type.
 fn fields(err: &Value) -> Vec<String> {
-    err["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect()
+    common::fields(&common::view(err))
 }
 
 fn assert_bilingual(err: &Value) {
-    let m = &err["error"]["message"];
-    assert!(
-        m["ja"].as_str().is_some_and(|s| !s.is_empty()) && m["en"].as_str().is_some_and(|s| !s.is_empty()),
-        "{err}"
-    );
-    for f in err["error"]["fields"].as_array().unwrap() {
-        assert!(f["ja"].as_str().is_some() && f["en"].as_str().is_some(), "{f}");
+    let err: ErrorBody = common::view(err);
+    let message = &err.error.message;
+    assert!(!message.ja.is_empty() && !message.en.is_empty(), "{err:?}");
+    for f in &err.error.fields {
+        assert!(!f.ja.is_empty() && !f.en.is_empty(), "{f:?}");
     }
 }
 
@@ -84,11 +84,10 @@ async fn every_malformed_request_names_its_field_and_writes_nothing() {
 
     let (status, err) = post_raw(&app, op, b"{\"route\": \"direct\",".to_vec()).await;
     assert_eq!(status, 400);
-    assert_eq!(err["error"]["code"], "malformed_request");
+    assert_eq!(common::view::<ErrorBody>(&err).error.code, "malformed_request");
     assert_bilingual(&err);
 
-    let mut huge = report_body("gas", "direct", "AMBER", json!({}));
-    huge["lessons"] = Value::String("x".repeat(kyoyu_api::BODY_LIMIT + 10));
+    let huge = report_body("gas", "direct", "AMBER", json!({"lessons": "x".repeat(kyoyu_api::BODY_LIMIT + 10)}));
     let (status, err) = post_raw(&app, op, serde_json::to_vec(&huge).unwrap()).await;
     assert_eq!(status, 413);
     assert_bilingual(&err);
@@ -130,18 +129,12 @@ async fn unknown_revoked_or_missing_tokens_answer_401() {
     assert_eq!(status, 404, "{created}");
     // The member mints its own token; its organisation's admin revokes it.
     let uid = user.user_id.as_str();
-    let (status, tok) =
-        app.post(&format!("/api/v1/admin/users/{uid}/tokens"), "gas-a.member", json!({"label": "script"})).await;
-    assert_eq!(status, 201);
-    let token = tok["token"].as_str().unwrap();
+    let tok: NewToken =
+        app.post_as(&format!("/api/v1/admin/users/{uid}/tokens"), "gas-a.member", json!({"label": "script"})).await;
+    let token = tok.token.as_str();
     assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(token), None).await.0, 200);
     let (status, _) = app
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/admin/users/{uid}/tokens/{}", tok["id"].as_str().unwrap()),
-            Some("gas-a.admin"),
-            None,
-        )
+        .request(Method::DELETE, &format!("/api/v1/admin/users/{uid}/tokens/{}", tok.id), Some("gas-a.admin"), None)
         .await;
     assert_eq!(status, 204);
     assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(token), None).await.0, 401);

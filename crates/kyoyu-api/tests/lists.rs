@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::spawn_demo;
+use common::{fields, spawn_demo};
 use kyoyu_app::views::{AdvisoryList, ReportList};
+use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
@@ -12,8 +13,7 @@ async fn keyset_pages_meet_every_report_once_in_order() {
     let app = spawn_demo().await;
     let mut filed = Vec::new();
     for _ in 0..7 {
-        let answer = app.file("gas-a.ntk", "direct", "GREEN", json!({})).await;
-        filed.push(common::view::<kyoyu_app::views::ReportView>(&answer).id);
+        filed.push(app.file("gas-a.ntk", "direct", "GREEN", json!({})).await.id);
     }
     let mut seen = Vec::new();
     let mut path = "/api/v1/reports?limit=3".to_string();
@@ -34,13 +34,12 @@ async fn keyset_pages_meet_every_report_once_in_order() {
 async fn search_finds_an_identifier_and_the_period_and_route_filters_narrow() {
     let app = spawn_demo().await;
     let first = app.file("gas-a.ntk", "direct", "GREEN", json!({})).await;
-    let forwarded = app.forward(first["id"].as_str().unwrap(), "meti.liaison", json!({})).await;
-    let forwarded: kyoyu_app::views::Forwarded = common::view(&forwarded);
-    let identifier = forwarded.report.identifier.expect("numbered at the coordinator");
+    let forwarded = app.forward(&first.id, "meti.liaison", json!({})).await;
+    let identifier = forwarded.identifier.expect("numbered at the coordinator");
     app.file("gas-a.ntk", "direct", "GREEN", json!({})).await;
 
     let found: ReportList = app.typed(&format!("/api/v1/reports?q={identifier}"), "nisc.cip").await;
-    assert_eq!(found.items.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [forwarded.report.id.as_str()]);
+    assert_eq!(found.items.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [forwarded.id.as_str()]);
 
     let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap()).date_naive();
     let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
@@ -65,12 +64,11 @@ async fn malformed_list_parameters_are_refused_naming_them() {
         ("since=2026-04-02&until=2026-04-01", "until"),
         ("route=pigeon", "route"),
     ] {
-        let (status, body) = app.get(&format!("/api/v1/reports?{query}"), "meti.liaison").await;
-        assert_eq!(status, 422, "{query}: {body}");
-        assert_eq!(body["error"]["fields"][0]["field"], field, "{query}: {body}");
+        let (status, err) = app.refusal(Method::GET, &format!("/api/v1/reports?{query}"), "meti.liaison", None).await;
+        assert_eq!((status, fields(&err)), (422, vec![field.to_string()]), "{query}");
     }
-    let (status, body) = app.get("/api/v1/advisories?after=x", "nisc.cip").await;
-    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (422, Some("after")), "{body}");
+    let (status, err) = app.refusal(Method::GET, "/api/v1/advisories?after=x", "nisc.cip", None).await;
+    assert_eq!((status, fields(&err)), (422, vec!["after".to_string()]));
     let list: AdvisoryList = app.typed("/api/v1/advisories", "nisc.cip").await;
     assert!(list.next.is_none(), "a page short of its limit is the last");
 }

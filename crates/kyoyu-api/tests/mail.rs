@@ -4,7 +4,8 @@
 mod common;
 
 use common::{spawn_demo, MAIL_PORT};
-use serde_json::{json, Value};
+use kyoyu_app::views::{AdvisoryView, OutboxList, OutboxView};
+use serde_json::json;
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -44,8 +45,16 @@ fn start_smtp(port: u16) -> SmtpServer {
     SmtpServer { child, maildir }
 }
 
+/// One message as the SMTP server received it.
+#[derive(Debug, serde::Deserialize)]
+struct Mail {
+    to: String,
+    subject: String,
+    body: String,
+}
+
 /// The messages received so far, decoded by Python's own mail parser.
-fn received(server: &SmtpServer) -> Vec<Value> {
+fn received(server: &SmtpServer) -> Vec<Mail> {
     let script = r#"
 import mailbox, json, sys
 from email.header import decode_header, make_header
@@ -75,18 +84,14 @@ async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-async fn issue(app: &common::TestApp, tlp: &str, summary: &str) -> Value {
+async fn issue(app: &common::TestApp, tlp: &str, summary: &str) -> AdvisoryView {
     let body = json!({
         "severity": "alert", "tlp": tlp, "has_attachments": false,
         "recipients": [{"ministry_org_id": app.org("meti.liaison"), "sector": "gas"}],
         "content": {"summary": summary}
     });
-    let (status, a) = app.post("/api/v1/advisories", "nisc.cip", body).await;
-    assert_eq!(status, 201, "{a}");
-    let (status, a) =
-        app.post(&format!("/api/v1/advisories/{}/issue", a["id"].as_str().unwrap()), "nisc.cip", json!({})).await;
-    assert_eq!(status, 200, "{a}");
-    a
+    let a: AdvisoryView = app.post_as("/api/v1/advisories", "nisc.cip", body).await;
+    app.post_as(&format!("/api/v1/advisories/{}/issue", a.id), "nisc.cip", json!({})).await
 }
 
 #[tokio::test]
@@ -100,32 +105,23 @@ async fn subjects_carry_the_banner_and_red_or_amber_mail_carries_no_content() {
     let green = issue(&app, "GREEN", "GREEN-SHARED-CONTENT").await;
     // METI users with need-to-know: admin, liaison and ntk get AMBER; GREEN reaches all four.
     let mails = wait_for("7 mails", || Some(received(&smtp)).filter(|m| m.len() >= 7)).await;
-    let amber_ident = amber["identifier"].as_str().unwrap();
-    let green_ident = green["identifier"].as_str().unwrap();
-    let amber_mail: Vec<&Value> =
-        mails.iter().filter(|m| m["subject"].as_str().unwrap().contains(amber_ident)).collect();
-    let green_mail: Vec<&Value> =
-        mails.iter().filter(|m| m["subject"].as_str().unwrap().contains(green_ident)).collect();
+    let amber_ident = amber.identifier.unwrap();
+    let green_ident = green.identifier.unwrap();
+    let amber_mail: Vec<&Mail> = mails.iter().filter(|m| m.subject.contains(&amber_ident)).collect();
+    let green_mail: Vec<&Mail> = mails.iter().filter(|m| m.subject.contains(&green_ident)).collect();
     assert_eq!(amber_mail.len(), 3, "{mails:?}");
     assert_eq!(green_mail.len(), 4, "{mails:?}");
     for m in &amber_mail {
-        assert_eq!(m["subject"], format!("[TLP:AMBER][警報/alert] {amber_ident} 情報提供 / advisory"));
-        let body = m["body"].as_str().unwrap();
-        assert!(!body.contains("AMBER-SECRET-CONTENT"), "{body}");
-        assert!(body.contains(&format!("/api/v1/advisories/{}", amber["id"].as_str().unwrap())), "{body}");
-        assert!(
-            !m["to"].as_str().unwrap().starts_with("meti-member"),
-            "a member without need-to-know gets no AMBER mail"
-        );
+        assert_eq!(m.subject, format!("[TLP:AMBER][警報/alert] {amber_ident} 情報提供 / advisory"));
+        assert!(!m.body.contains("AMBER-SECRET-CONTENT"), "{}", m.body);
+        assert!(m.body.contains(&format!("/api/v1/advisories/{}", amber.id)), "{}", m.body);
+        assert!(!m.to.starts_with("meti-member"), "a member without need-to-know gets no AMBER mail");
     }
     for m in &green_mail {
-        assert!(m["subject"].as_str().unwrap().starts_with("[TLP:GREEN][警報/alert]"));
-        assert!(m["body"].as_str().unwrap().contains("GREEN-SHARED-CONTENT"));
+        assert!(m.subject.starts_with("[TLP:GREEN][警報/alert]"));
+        assert!(m.body.contains("GREEN-SHARED-CONTENT"));
     }
-    assert!(
-        mails.iter().all(|m| m["to"].as_str().unwrap().ends_with("@meti.example.jp")),
-        "only the recipient ministry"
-    );
+    assert!(mails.iter().all(|m| m.to.ends_with("@meti.example.jp")), "only the recipient ministry");
 }
 
 #[tokio::test]
@@ -145,32 +141,29 @@ async fn a_mail_failure_is_retried_with_back_off_and_shown_to_system_administrat
                 .send()
                 .await
                 .unwrap();
-            resp.json::<Value>().await.unwrap()
+            resp.json::<OutboxList>().await.unwrap().items
         }
     };
     // Nothing listens yet: the mail stays, with its error, for system administration to see.
     let deadline = Instant::now() + Duration::from_secs(20);
     let failed = loop {
-        let o = outbox(&app).await;
-        let items = o["items"].as_array().unwrap().clone();
-        if !items.is_empty()
-            && items.iter().all(|m| m["attempts"].as_i64().unwrap() >= 1 && m["last_error"].is_string())
-        {
+        let items: Vec<OutboxView> = outbox(&app).await;
+        if !items.is_empty() && items.iter().all(|m| m.attempts >= 1 && m.last_error.is_some()) {
             break items;
         }
-        assert!(Instant::now() < deadline, "no failed attempt recorded: {o}");
+        assert!(Instant::now() < deadline, "no failed attempt recorded: {items:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(failed.len(), 3, "RED: the liaison, admin and ntk user of METI");
-    assert!(failed[0]["subject"].as_str().unwrap().contains(a["identifier"].as_str().unwrap()));
+    assert!(failed[0].subject.contains(&a.identifier.unwrap()));
     assert_eq!(app.get("/api/v1/admin/mail-outbox", "gas-a.admin").await.0, 403);
     // The server comes up: the retries deliver every mail, nothing lost.
     let smtp = start_smtp(port);
     let mails = wait_for("3 mails after retry", || Some(received(&smtp)).filter(|m| m.len() >= 3)).await;
     assert_eq!(mails.len(), 3);
-    assert!(mails.iter().all(|m| !m["body"].as_str().unwrap().contains("RED-CONTENT")));
+    assert!(mails.iter().all(|m| !m.body.contains("RED-CONTENT")));
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !outbox(&app).await["items"].as_array().unwrap().is_empty() {
+    while !outbox(&app).await.is_empty() {
         assert!(Instant::now() < deadline, "the outbox did not empty");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -6,7 +6,15 @@
 
 mod common;
 
-use common::{spawn_demo, TestApp};
+use kyoyu_app::views::{
+    AdvisoryView, AuditList, ForwardPreview, ReportView, SessionView, UserList, WideningList, WideningView,
+};
+use kyoyu_domain::Tlp;
+use kyoyu_store::UserRow;
+
+use common::ErrorBody;
+
+use common::{fields, spawn_demo, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -14,30 +22,26 @@ use serde_json::{json, Value};
 /// answers the ministry's rendition id.
 async fn at_ministry(app: &TestApp, login: &str, tlp: &str) -> String {
     let filed = app.file(login, "anonymised", tlp, json!({})).await;
-    let id = filed["id"].as_str().unwrap();
-    let fwd = app.forward(id, "gas-ceptoar.secretariat", json!({})).await;
-    fwd["id"].as_str().unwrap().to_string()
+    app.forward(&filed.id, "gas-ceptoar.secretariat", json!({})).await.id
 }
 
 /// The ministry forwards on to the coordinator; answers the coordinator's rendition id.
 async fn at_coordinator(app: &TestApp, login: &str, tlp: &str) -> String {
     let id = at_ministry(app, login, tlp).await;
-    app.forward(&id, "meti.liaison", json!({})).await["id"].as_str().unwrap().to_string()
+    app.forward(&id, "meti.liaison", json!({})).await.id
 }
 
 /// The coordinator drafts a GREEN advisory for the finance sector from `source` and asks the
 /// source's operator to consent to that wider audience; answers the request.
-async fn ask_widening(app: &TestApp, source: &str) -> Value {
+async fn ask_widening(app: &TestApp, source: &str) -> WideningView {
     let body = json!({
         "severity": "warning", "tlp": "GREEN", "has_attachments": false,
         "recipients": [{"ministry_org_id": app.org("fsa.liaison"), "sector": "finance"}],
         "source_report_ids": [source], "content": {"summary": "注意喚起"}
     });
-    let (_, draft) = app.post("/api/v1/advisories", "nisc.cip", body).await;
-    let path = format!("/api/v1/advisories/{}/scope-widenings", draft["id"].as_str().unwrap());
-    let (status, w) = app.post(&path, "nisc.cip", json!({"report_id": source})).await;
-    assert_eq!(status, 201, "{w}");
-    w
+    let draft: AdvisoryView = app.post_as("/api/v1/advisories", "nisc.cip", body).await;
+    let path = format!("/api/v1/advisories/{}/scope-widenings", draft.id);
+    app.post_as(&path, "nisc.cip", json!({"report_id": source})).await
 }
 
 /// An answer with its ids and times taken out, for comparing two worlds.
@@ -66,13 +70,13 @@ async fn forward_preview_is_not_an_oracle() {
             .post(&format!("/api/v1/reports/{id}/forward-preview"), "meti.liaison", json!({"lessons": CANDIDATES}))
             .await;
         assert_eq!(status, 200, "{preview}");
-        let removed: Vec<&str> =
-            preview["removed"].as_array().unwrap().iter().map(|r| r["text"].as_str().unwrap()).collect();
+        let removed: Vec<String> =
+            common::view::<ForwardPreview>(&preview).removed.into_iter().map(|r| r.text).collect();
         assert!(removed.len() >= 3, "every member's name is removed alike: {removed:?}");
         answers.push(masked(&preview));
         // The real forward and the rendition it makes answer alike too.
         let fwd = app.forward(&id, "meti.liaison", json!({"lessons": CANDIDATES})).await;
-        answers.push(masked(&fwd));
+        answers.push(masked(&serde_json::to_value(fwd).unwrap()));
     }
     assert_eq!(answers[0], answers[2], "the preview is the same whichever member filed");
     assert_eq!(answers[1], answers[3], "the forward is the same whichever member filed");
@@ -90,9 +94,8 @@ async fn sanitisation_gate_is_not_an_oracle() {
             "source_report_ids": [source],
             "content": {"summary": "東都ガス 東都ガス 東都ガス 西海ガス の件"}
         });
-        let (status, draft) = app.post("/api/v1/advisories", "nisc.cip", body).await;
-        assert_eq!(status, 201, "{draft}");
-        let path = format!("/api/v1/advisories/{}/issue", draft["id"].as_str().unwrap());
+        let draft: AdvisoryView = app.post_as("/api/v1/advisories", "nisc.cip", body).await;
+        let path = format!("/api/v1/advisories/{}/issue", draft.id);
         let (status, refusal) = app.post(&path, "nisc.cip", json!({})).await;
         assert_eq!(status, 422, "{refusal}");
         refusals.push(refusal);
@@ -110,7 +113,7 @@ async fn mail_outbox_and_audit_do_not_show_the_operator() {
     let source = at_coordinator(&app, "gas-a.ntk", "AMBER").await;
     // A widening request travels to the operator through its secretariat.
     let w = ask_widening(&app, &source).await;
-    let relay = format!("/api/v1/scope-widenings/{}/relay", w["id"].as_str().unwrap());
+    let relay = format!("/api/v1/scope-widenings/{}/relay", w.id);
     assert_eq!(app.post(&relay, "gas-ceptoar.secretariat", json!({})).await.0, 200);
     // The coordinator no longer reads the outbox; system administration sees none of it.
     assert_eq!(app.get("/api/v1/admin/mail-outbox", "nisc.cip").await.0, 403);
@@ -120,10 +123,11 @@ async fn mail_outbox_and_audit_do_not_show_the_operator() {
     let (_, audit) = app.get("/api/v1/admin/audit?limit=100", "ops.admin").await;
     let operator = app.org("gas-a.ntk");
     assert!(!audit.to_string().contains(&operator), "no audit row names the anonymous operator");
-    let actions: Vec<&Value> = audit["items"].as_array().unwrap().iter().map(|e| &e["action"]).collect();
-    let filed = audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "report.file");
+    let audit: AuditList = common::view(&audit);
+    let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
+    let filed = audit.items.iter().find(|e| e.action == "report.file");
     let filed = filed.unwrap_or_else(|| panic!("{actions:?}"));
-    assert!(filed["actor_org_id"].is_null() && filed["detail"]["concealed"] == true, "{filed}");
+    assert!(filed.actor_org_id.is_none() && filed.detail == json!({"concealed": true}), "{filed:?}");
 }
 
 #[tokio::test]
@@ -137,9 +141,10 @@ async fn system_administration_is_its_own_organisation_and_reads_no_items() {
     assert_eq!(app.count("ops.admin", "").await, 0);
     assert!(app.list_ids("ops.admin", "").await.is_empty());
     // System administration cannot be granted to a user of the coordinator.
-    let (_, nisc_users) = app.get(&format!("/api/v1/admin/users?org_id={}", app.org("nisc.cip")), "ops.admin").await;
-    let cip = nisc_users["items"].as_array().unwrap().iter().find(|u| u["login"] == "nisc.cip").unwrap().clone();
-    let path = format!("/api/v1/admin/users/{}", cip["id"].as_str().unwrap());
+    let nisc_users: UserList =
+        app.typed(&format!("/api/v1/admin/users?org_id={}", app.org("nisc.cip")), "ops.admin").await;
+    let cip = nisc_users.items.into_iter().find(|u| u.login == "nisc.cip").unwrap();
+    let path = format!("/api/v1/admin/users/{}", cip.id);
     let (status, err) = app
         .request(Method::PATCH, &path, Some("ops.admin"), Some(json!({"roles": ["cip_desk", "system_admin"]})))
         .await;
@@ -165,28 +170,26 @@ async fn a_relay_cannot_widen_through_named_recipients() {
     let filed = app.file("gas-a.ntk", "direct", "RED", json!({})).await;
     let vendor = app.org("vendor.admin");
     let other_sector = app.org("finance-a.ntk");
-    let path = format!("/api/v1/reports/{}/forward", filed["id"].as_str().unwrap());
+    let path = format!("/api/v1/reports/{}/forward", filed.id);
     let (status, err) =
-        app.post(&path, "meti.liaison", json!({"extra_recipient_org_ids": [vendor, other_sector]})).await;
-    assert_eq!(status, 422, "{err}");
-    let fields: Vec<&str> =
-        err["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["extra_recipient_org_ids[0]", "extra_recipient_org_ids[1]"]);
+        app.post_refused(&path, "meti.liaison", json!({"extra_recipient_org_ids": [vendor, other_sector]})).await;
+    assert_eq!(status, 422, "{err:?}");
+    assert_eq!(fields(&err), ["extra_recipient_org_ids[0]", "extra_recipient_org_ids[1]"]);
     assert!(app.list_ids("vendor.admin", "").await.is_empty() && app.list_ids("finance-a.ntk", "").await.is_empty());
 }
 
 #[tokio::test]
 async fn consent_needs_a_need_to_know_user_and_shows_what_it_widens() {
     let app = spawn_demo().await;
-    let source = app.file("gas-a.ntk", "urgent", "AMBER", json!({})).await["id"].as_str().unwrap().to_string();
+    let source = app.file("gas-a.ntk", "urgent", "AMBER", json!({})).await.id;
     let ids = app.list_ids("nisc.cip", "").await;
     let at_nisc = ids.iter().find(|id| **id != source).unwrap().clone();
     let w = ask_widening(&app, &at_nisc).await;
-    let (_, listed) = app.get("/api/v1/scope-widenings", "gas-a.ntk").await;
-    let seen = &listed["items"][0];
-    assert_eq!(seen["target_tlp"], "GREEN", "{seen}");
-    assert_eq!(seen["target_recipients"][0]["sector"], "finance");
-    let answer = format!("/api/v1/scope-widenings/{}/answer", w["id"].as_str().unwrap());
+    let listed: WideningList = app.typed("/api/v1/scope-widenings", "gas-a.ntk").await;
+    let seen = &listed.items[0];
+    assert_eq!(seen.target_tlp, Some(Tlp::Green), "{seen:?}");
+    assert_eq!(seen.target_recipients[0].sector, "finance");
+    let answer = format!("/api/v1/scope-widenings/{}/answer", w.id);
     assert_eq!(app.post(&answer, "gas-a.member", json!({"grant": true})).await.0, 403, "no need-to-know");
     assert_eq!(app.post(&answer, "gas-a.ntk", json!({"grant": true})).await.0, 200);
 }
@@ -195,39 +198,39 @@ async fn consent_needs_a_need_to_know_user_and_shows_what_it_widens() {
 async fn concurrent_forwards_issues_shares_relays_and_follow_ups_act_once() {
     let app = spawn_demo().await;
     let filed = app.file("gas-a.ntk", "direct", "GREEN", json!({}));
-    let path = format!("/api/v1/reports/{}/forward", filed.await["id"].as_str().unwrap());
+    let path = format!("/api/v1/reports/{}/forward", filed.await.id);
     let forwards = futures_all((0..10).map(|_| app.post(&path, "meti.liaison", json!({})))).await;
     assert_once(&forwards, 201);
     let body = json!({
         "severity": "info", "tlp": "GREEN", "has_attachments": false,
         "recipients": [{"ministry_org_id": app.org("meti.liaison"), "sector": "gas"}], "content": {"summary": "x"}
     });
-    let (_, draft) = app.post("/api/v1/advisories", "nisc.cip", body.clone()).await;
-    let issue = format!("/api/v1/advisories/{}/issue", draft["id"].as_str().unwrap());
+    let draft: AdvisoryView = app.post_as("/api/v1/advisories", "nisc.cip", body.clone()).await;
+    let issue = format!("/api/v1/advisories/{}/issue", draft.id);
     let issues = futures_all((0..8).map(|_| app.post(&issue, "nisc.cip", json!({})))).await;
     assert_once(&issues, 200);
-    let (_, next) = app.post("/api/v1/advisories", "nisc.cip", body).await;
-    let (_, next) =
-        app.post(&format!("/api/v1/advisories/{}/issue", next["id"].as_str().unwrap()), "nisc.cip", json!({})).await;
-    assert!(next["identifier"].as_str().unwrap().ends_with("-0002"), "no number burned: {}", next["identifier"]);
+    let next: AdvisoryView = app.post_as("/api/v1/advisories", "nisc.cip", body).await;
+    let next: AdvisoryView = app.post_as(&format!("/api/v1/advisories/{}/issue", next.id), "nisc.cip", json!({})).await;
+    let number = next.identifier.unwrap();
+    assert!(number.ends_with("-0002"), "no number burned: {number}");
     // Shares of one rendition and relays of one advisory to the same organisation act once.
     let ceptoar = app.org("gas-ceptoar.secretariat");
     let share = format!("/api/v1/reports/{}/shares", app.list_ids("meti.liaison", "").await[0]);
     let shares = futures_all((0..6).map(|_| app.post(&share, "meti.liaison", json!({"org_ids": [ceptoar]})))).await;
     assert_once(&shares, 200);
-    let relay = format!("/api/v1/advisories/{}/relay", draft["id"].as_str().unwrap());
+    let relay = format!("/api/v1/advisories/{}/relay", draft.id);
     let relays = futures_all((0..6).map(|_| app.post(&relay, "meti.liaison", json!({"org_ids": [ceptoar]})))).await;
     assert_once(&relays, 200);
     // Concurrent follow-ups of one chain each take their own sequence number.
     let first = app.file("gas-a.ntk", "direct", "GREEN", json!({})).await;
-    let follow = format!("/api/v1/reports/{}/follow-ups", first["id"].as_str().unwrap());
+    let follow = format!("/api/v1/reports/{}/follow-ups", first.id);
     let body = || common::report_body("gas", "direct", "GREEN", json!({}));
     let follow_ups = futures_all((0..6).map(|_| app.post(&follow, "gas-a.ntk", body()))).await;
     let mut sequences: Vec<i64> = follow_ups
         .iter()
         .map(|(s, v)| {
             assert_eq!(*s, 201, "{v}");
-            v["sequence"].as_i64().unwrap()
+            common::view::<ReportView>(v).sequence
         })
         .collect();
     sequences.sort();
@@ -288,7 +291,7 @@ async fn failed_basic_polls_do_not_lock_the_log_in_and_a_password_change_ends_ot
     };
     let (status, first) = session("first-pass-1").await;
     assert_eq!(status, 201, "Basic failures do not lock the JSON log-in: {first}");
-    let token = first["token"].as_str().unwrap().to_string();
+    let token = common::view::<SessionView>(&first).token;
     assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(&token), None).await.0, 200);
     own_password(&app, "gas-a.ntk", "gas-a.admin", "second-pass-2").await;
     assert_eq!(app.request_with_token(Method::GET, "/api/v1/me", Some(&token), None).await.0, 401, "session ended");
@@ -334,12 +337,11 @@ async fn own_password(app: &TestApp, login: &str, admin: &str, password: &str) {
 async fn an_administrator_cannot_log_in_with_a_password_it_set() {
     let app = spawn_demo().await;
     let path = format!("/api/v1/admin/users/{}", app.user("gas-a.ntk").user_id);
-    let (status, user) =
-        app.request(Method::PATCH, &path, Some("gas-a.admin"), Some(json!({"password": "chosen-by-admin"}))).await;
-    assert_eq!((status, user["password_must_change"].clone()), (200, json!(true)), "{user}");
+    let user: UserRow = app.patch_as(&path, "gas-a.admin", json!({"password": "chosen-by-admin"})).await;
+    assert!(user.password_must_change, "{user:?}");
     let log_in = |password: &str| json!({"login": "gas-a.ntk", "password": password});
     let (status, refusal) = app.request(Method::POST, "/api/v1/session", None, Some(log_in("chosen-by-admin"))).await;
-    assert_eq!((status, refusal["error"]["code"].clone()), (403, json!("password_change_required")), "{refusal}");
+    assert_eq!((status, common::view::<ErrorBody>(&refusal).error.code), (403, "password_change_required".into()));
     let basic = app
         .client
         .get(format!("{}/taxii2/", app.base))
@@ -349,7 +351,7 @@ async fn an_administrator_cannot_log_in_with_a_password_it_set() {
     // Only the user's own new password opens a session; the administrator's no longer works.
     let change = json!({"login": "gas-a.ntk", "password": "chosen-by-admin", "new_password": "chosen-by-admin"});
     let (status, err) = app.request(Method::POST, "/api/v1/password", None, Some(change)).await;
-    assert_eq!((status, err["error"]["fields"][0]["field"].clone()), (422, json!("new_password")), "{err}");
+    assert_eq!((status, fields(&common::view(&err))), (422, vec!["new_password".to_string()]));
     let change = json!({"login": "gas-a.ntk", "password": "chosen-by-admin", "new_password": "chosen-by-user"});
     assert_eq!(app.request(Method::POST, "/api/v1/password", None, Some(change)).await.0, 200);
     assert_eq!(app.request(Method::POST, "/api/v1/session", None, Some(log_in("chosen-by-admin"))).await.0, 401);
@@ -357,8 +359,8 @@ async fn an_administrator_cannot_log_in_with_a_password_it_set() {
     // A user the administrator creates with a password chooses its own at first log-in too.
     let org = app.org("gas-a.ntk");
     let b = json!({"org_id": org, "login": "gas-a.new", "display_name": "新任", "password": "chosen-by-admin"});
-    let (status, created) = app.post("/api/v1/admin/users", "gas-a.admin", b).await;
-    assert_eq!((status, created["password_must_change"].clone()), (201, json!(true)));
+    let created: UserRow = app.post_as("/api/v1/admin/users", "gas-a.admin", b).await;
+    assert!(created.password_must_change);
 }
 
 #[tokio::test]
@@ -381,23 +383,21 @@ async fn smaller_findings_answer_as_they_should() {
     let app = spawn_demo().await;
     // A NUL in a text, a query or a path is refused with 4xx naming where, never a 500.
     let body = common::report_body("gas", "direct", "GREEN", json!({"summary": {"description": "a\u{0}b"}}));
-    let (status, err) = app.post("/api/v1/reports", "gas-a.ntk", body).await;
-    assert_eq!(status, 422, "{err}");
-    assert_eq!(err["error"]["fields"][0]["field"], "summary.description");
+    let (status, err) = app.post_refused("/api/v1/reports", "gas-a.ntk", body).await;
+    assert_eq!((status, fields(&err)), (422, vec!["summary.description".to_string()]));
     assert_eq!(app.get("/api/v1/reports?q=%00", "gas-a.ntk").await.0, 422);
     assert_eq!(app.get("/api/v1/reports/%00", "gas-a.ntk").await.0, 422);
     // Years beyond 9999 are refused, naming the field.
     let far = json!({"summary": {"description": "x", "discovered_at": "9999-12-31T23:00:00-09:00"}});
     let (status, err) =
-        app.post("/api/v1/reports", "gas-a.ntk", common::report_body("gas", "direct", "GREEN", far)).await;
-    assert_eq!(status, 422, "{err}");
-    assert_eq!(err["error"]["fields"][0]["field"], "summary.discovered_at");
+        app.post_refused("/api/v1/reports", "gas-a.ntk", common::report_body("gas", "direct", "GREEN", far)).await;
+    assert_eq!((status, fields(&err)), (422, vec!["summary.discovered_at".to_string()]));
     // Look-alike log-ins cannot be made.
     let org = app.org("gas-a.ntk");
     for login in ["Gas-A.x", "gаs-a.x", "gas\u{200B}a.x", "ｇａｓ.x"] {
         let b = json!({"org_id": org, "login": login, "display_name": "x"});
-        let (status, err) = app.post("/api/v1/admin/users", "gas-a.admin", b).await;
-        assert_eq!((status, err["error"]["fields"][0]["field"].clone()), (422, json!("login")), "{login}");
+        let (status, err) = app.post_refused("/api/v1/admin/users", "gas-a.admin", b).await;
+        assert_eq!((status, fields(&err)), (422, vec!["login".to_string()]), "{login}");
     }
     // An oversized TAXII POST answers 413 in TAXII's error shape.
     let collection = "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f";
@@ -413,7 +413,7 @@ async fn smaller_findings_answer_as_they_should() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 413);
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/taxii+json"));
-    assert_eq!(r.json::<Value>().await.unwrap()["http_status"], "413");
+    assert_eq!(r.json::<kyoyu_taxii::resources::ErrorMessage>().await.unwrap().http_status, "413");
 }
 
 #[tokio::test]
@@ -422,13 +422,13 @@ async fn a_published_report_shows_no_personal_contact() {
     let contact =
         json!({"sender_contact": {"name": "山田太郎", "phone": "03-1111-2222", "email": "yamada@meti.example.go.jp"}});
     let filed = app.file("gas-a.ntk", "direct", "WHITE", json!({}));
-    let id = filed.await["id"].as_str().unwrap().to_string();
+    let id = filed.await.id;
     let consent = format!("/api/v1/reports/{id}/disclosure-consent");
     assert_eq!(app.post(&consent, "gas-a.ntk", json!({})).await.0, 200);
-    let at_nisc = app.forward(&id, "meti.liaison", contact).await["id"].as_str().unwrap().to_string();
+    let at_nisc = app.forward(&id, "meti.liaison", contact).await.id;
     let (status, published) = app.post(&format!("/api/v1/reports/{at_nisc}/publish"), "nisc.cip", json!({})).await;
     assert_eq!(status, 200, "{published}");
     let (_, public) = app.request(Method::GET, "/api/v1/public/reports", None, None).await;
-    assert_eq!(public["items"].as_array().unwrap().len(), 1);
+    assert_eq!(common::view::<kyoyu_app::views::PublishedList>(&public).items.len(), 1);
     assert!(!public.to_string().contains("山田") && !public.to_string().contains("1111"), "{public}");
 }

@@ -5,6 +5,7 @@
 
 use crate::views::DependencyList;
 use crate::world::World;
+use crate::login::Attempt;
 use crate::{App, AppError, AppResult, Caller};
 use kyoyu_domain::codes::{OrgKind, Role};
 use kyoyu_domain::{FieldError, ValidationErrors};
@@ -42,8 +43,27 @@ async fn recompute_access(tx: &mut Tx) -> AppResult<()> {
     Ok(())
 }
 
+/// Checks a log-in and opens a 12-hour session; `label` names the door ("session" for the
+/// JSON API, "web" for pages). Answers the token, shown this once, and its row.
+pub async fn sign_in(app: &App, attempt: Attempt<'_>, label: &str) -> AppResult<(String, TokenRow)> {
+    let (user, _) = app.logins.authenticate(&app.store, attempt).await?;
+    open_session(app, &user, label).await
+}
+
+/// Replaces a user's password (the current one proves who they are; every earlier session
+/// ends) and opens a session with the new one.
+pub async fn change_password_and_sign_in(
+    app: &App,
+    attempt: Attempt<'_>,
+    new_password: &str,
+    label: &str,
+) -> AppResult<(String, TokenRow)> {
+    let user = app.logins.change_password(&app.store, attempt, new_password).await?;
+    open_session(app, &user, label).await
+}
+
 /// Issues a 12-hour session token to a user who has just logged in.
-pub async fn open_session(app: &App, user: &UserRow, label: &str) -> AppResult<(String, TokenRow)> {
+async fn open_session(app: &App, user: &UserRow, label: &str) -> AppResult<(String, TokenRow)> {
     let expires = kyoyu_store::timestamp(chrono::Utc::now() + chrono::Duration::hours(12));
     let mut tx = app
         .store

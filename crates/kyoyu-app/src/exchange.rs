@@ -8,6 +8,7 @@ use crate::views::{Correlation, Correlations, Imported, ObjectVersion, StixBundl
 use crate::{App, AppError, AppResult, Caller};
 use kyoyu_domain::FieldError;
 use kyoyu_store::{AddOutcome, ItemRef, StixRow};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 /// The largest object brought in from outside, serialised.
@@ -101,18 +102,28 @@ pub async fn import_bundle(app: &App, caller: &Caller, objects: &[Value]) -> App
 #[derive(Default)]
 pub struct Outcome {
     pub successes: Vec<ObjectVersion>,
-    pub failures: Vec<Value>,
+    pub failures: Vec<ObjectFailure>,
     /// Each failure as a field error, with the path of the bad property.
     pub problems: Vec<FieldError>,
 }
 
+/// An object that was not added, and why (a TAXII status resource's failure).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectFailure {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub message: String,
+}
+
 impl Outcome {
     fn fail(&mut self, id: &str, version: Option<&str>, problem: FieldError) {
-        let mut f = json!({ "id": id, "message": format!("{}: {} / {}", problem.field, problem.ja, problem.en) });
-        if let Some(v) = version {
-            f["version"] = json!(v);
-        }
-        self.failures.push(f);
+        self.failures.push(ObjectFailure {
+            id: id.to_string(),
+            version: version.map(str::to_string),
+            message: format!("{}: {} / {}", problem.field, problem.ja, problem.en),
+        });
         self.problems.push(problem);
     }
 }

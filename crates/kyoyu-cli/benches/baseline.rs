@@ -20,6 +20,7 @@ mod ceiling;
 mod common;
 
 use common::{get_json, Server, Target};
+use kyoyu_app::views::{Count, ReportList};
 use kyoyu_domain::codes::{OrgKind, Role, Route};
 use kyoyu_domain::report::{ReportContent, ReportInput};
 use kyoyu_domain::Tlp;
@@ -442,16 +443,16 @@ async fn run(backend: &str, a: &Args) {
         loaded = size;
         let load_secs = started.elapsed().as_secs_f64();
         let server = target.serve();
-        let count = get_json(&client, &format!("{}/api/v1/reports/count", server.base), &token).await;
-        let readable = count["count"].as_i64().unwrap();
+        let count: Count = get_json(&client, &format!("{}/api/v1/reports/count", server.base), &token).await;
+        let readable = count.count;
         let (p50, p99) =
             timed_gets(&client, &format!("{}/api/v1/reports?limit=50", server.base), &token, 200, 200).await;
         println!(
             "| listReports first page at {size} items (reader holds {readable}, {:.2}%; loaded in {load_secs:.0} s) | p50 {p50:.2} ms, p99 {p99:.2} ms |",
             readable as f64 * 100.0 / size as f64
         );
-        let page = get_json(&client, &format!("{}/api/v1/reports?limit=50", server.base), &token).await;
-        let readable_id = page["items"][0]["id"].as_str().unwrap().to_string();
+        let page: ReportList = get_json(&client, &format!("{}/api/v1/reports?limit=50", server.base), &token).await;
+        let readable_id = page.items[0].id.clone();
         // Most items are unreadable to a 1% reader: take the newest that answers 404.
         let mut unreadable_id = None;
         for candidate in all_ids.iter().rev().take(200) {

@@ -22,6 +22,7 @@ mod common;
 use common::Target;
 use kyoyu_app::seed::{self, Passwords};
 use kyoyu_app::stix::EXTERNAL;
+use kyoyu_taxii::resources::Envelope;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -96,9 +97,9 @@ impl Peer {
             let t = Instant::now();
             let r = self.request(client, reqwest::Method::GET, &url).send().await.unwrap();
             assert_eq!(r.status().as_u16(), 200, "{} {path}", self.name);
-            let body: Value = r.json().await.unwrap();
+            let page: Envelope = r.json().await.unwrap();
             times.push(t.elapsed());
-            assert!(body["objects"].as_array().is_some_and(|o| !o.is_empty()), "{} {path} is empty", self.name);
+            assert!(!page.objects.is_empty(), "{} {path} is empty", self.name);
         }
         times.sort();
         let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1000.0;
@@ -323,7 +324,7 @@ async fn post_rate(client: &reqwest::Client, p: &Peer, per_post: usize, numbered
 async fn deep_page_path(client: &reqwest::Client, p: &Peer, depth: usize) -> String {
     let mut path = "objects/?limit=100".to_string();
     for _ in 1..depth {
-        let body: Value = p
+        let page: Envelope = p
             .request(client, reqwest::Method::GET, &format!("{}{path}", p.collection))
             .send()
             .await
@@ -331,7 +332,7 @@ async fn deep_page_path(client: &reqwest::Client, p: &Peer, depth: usize) -> Str
             .json()
             .await
             .unwrap();
-        let Some(next) = body["next"].as_str() else { break };
+        let Some(next) = page.next else { break };
         path = format!("objects/?limit=100&next={next}");
     }
     path

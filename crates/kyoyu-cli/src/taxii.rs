@@ -5,6 +5,8 @@
 
 use anyhow::{bail, Context};
 use clap::Args;
+use kyoyu_taxii::resources::{Envelope, ErrorMessage, Status};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -99,27 +101,33 @@ pub struct Copied {
     pub last_added: Option<String>,
 }
 
-async fn answer(resp: reqwest::Response, what: &str) -> anyhow::Result<(reqwest::header::HeaderMap, Value)> {
+/// A TAXII answer read as the resource `T`, or its error message as the reason.
+async fn answer<T: DeserializeOwned>(
+    resp: reqwest::Response,
+    what: &str,
+) -> anyhow::Result<(reqwest::header::HeaderMap, T)> {
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let text = resp.text().await.unwrap_or_default();
     if !status.is_success() {
-        let why = body.get("title").and_then(Value::as_str).unwrap_or("no TAXII error body");
-        let detail = body.get("description").and_then(Value::as_str).unwrap_or_default();
+        let (why, detail) = match serde_json::from_str::<ErrorMessage>(&text) {
+            Ok(e) => (e.title, e.description),
+            Err(_) => ("no TAXII error body".to_string(), String::new()),
+        };
         bail!("{what} answered {status}: {why} {detail}");
     }
+    let body = serde_json::from_str(&text).with_context(|| format!("{what} answered something that is not TAXII"))?;
     Ok((headers, body))
 }
 
 /// Waits until a status resource is final (kyoyu's are at once; other servers may queue).
-async fn settle(client: &reqwest::Client, to: &End, mut status: Value) -> anyhow::Result<Value> {
+async fn settle(client: &reqwest::Client, to: &End, mut status: Status) -> anyhow::Result<Status> {
     for _ in 0..120 {
-        if status["status"] == "complete" {
+        if status.status == "complete" {
             return Ok(status);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let id = status["id"].as_str().unwrap_or_default();
-        let url = format!("{}/status/{id}/", to.api_root());
+        let url = format!("{}/status/{}/", to.api_root(), status.id);
         status =
             answer(to.request(client, reqwest::Method::GET, &url).send().await?, "the destination's status").await?.1;
     }
@@ -158,13 +166,12 @@ async fn copy_once(
             .send()
             .await
             .with_context(|| format!("cannot reach {url}"))?;
-        let (headers, page) = answer(resp, "the source").await?;
+        let (headers, page): (_, Envelope) = answer(resp, "the source").await?;
         if let Some(last) = headers.get("X-TAXII-Date-Added-Last").and_then(|v| v.to_str().ok()) {
             done.last_added = Some(last.to_string());
         }
-        let objects = page.get("objects").and_then(Value::as_array).cloned().unwrap_or_default();
-        done.read += objects.len();
-        let (leave, stay): (Vec<Value>, Vec<Value>) = objects.into_iter().partition(may_leave);
+        done.read += page.objects.len();
+        let (leave, stay): (Vec<Value>, Vec<Value>) = page.objects.into_iter().partition(may_leave);
         done.kept_home += stay.len();
         if !leave.is_empty() {
             let url = format!("{}objects/", to.collection);
@@ -176,14 +183,10 @@ async fn copy_once(
                 .await
                 .with_context(|| format!("cannot reach {url}"))?;
             let status = settle(client, to, answer(resp, "the destination").await?.1).await?;
-            done.sent += status["success_count"].as_u64().unwrap_or(0) as usize;
-            done.failed += status["failure_count"].as_u64().unwrap_or(0) as usize;
-            for f in status["failures"].as_array().into_iter().flatten().take(5) {
-                bar.println(format!(
-                    "  refused {}: {}",
-                    f["id"].as_str().unwrap_or("?"),
-                    f["message"].as_str().unwrap_or("")
-                ));
+            done.sent += status.success_count;
+            done.failed += status.failure_count;
+            for f in status.failures.iter().take(5) {
+                bar.println(format!("  refused {}: {}", f.id, f.message));
             }
         }
         bar.set_message(format!(
@@ -191,9 +194,9 @@ async fn copy_once(
             done.read, done.sent, done.kept_home, done.failed
         ));
         bar.set_position(done.read as u64);
-        match page.get("next").and_then(Value::as_str) {
-            Some(n) if page["more"] == true => next = Some(n.to_string()),
-            _ if page["more"] == true => bail!("the source said more objects follow but gave no `next`"),
+        match page.next {
+            Some(n) if page.more => next = Some(n),
+            _ if page.more => bail!("the source said more objects follow but gave no `next`"),
             _ => break,
         }
     }

@@ -7,6 +7,7 @@ mod common;
 
 use common::Target;
 use kyoyu_app::seed::{self, Credential, Passwords};
+use kyoyu_taxii::resources::Envelope;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::process::Command;
@@ -71,10 +72,14 @@ impl Instance {
             .send()
             .await
             .unwrap();
-        let body: Value = r.json().await.unwrap();
-        let objects = body["objects"].as_array().cloned().unwrap_or_default();
-        objects.into_iter().map(|o| (o["id"].as_str().unwrap().to_string(), o)).collect()
+        let page: Envelope = r.json().await.unwrap();
+        page.objects.into_iter().map(|o| (stix_id(&o), o)).collect()
     }
+}
+
+/// A STIX object's id (objects are STIX's own JSON).
+fn stix_id(object: &Value) -> String {
+    object.get("id").and_then(Value::as_str).expect("a STIX object has an id").to_string()
 }
 
 fn indicator(n: u32, marking: Option<&str>) -> Value {
@@ -131,7 +136,7 @@ async fn two_instances_federate_and_the_scope_only_tightens() {
         MARKINGS.iter().enumerate().map(|(i, (_, m))| indicator(i as u32 + 1, Some(m))).collect();
     objects.push(indicator(9, None));
     isac.add(sender, objects.clone()).await;
-    let id_of = |i: usize| objects[i]["id"].as_str().unwrap().to_string();
+    let id_of = |i: usize| stix_id(&objects[i]);
 
     let push = |from: &Instance, from_login: &str, to: &Instance, to_login: &str, extra: &[&str]| {
         let mut args = vec![
@@ -160,7 +165,8 @@ async fn two_instances_federate_and_the_scope_only_tightens() {
         let stays = matches!(*name, "RED" | "AMBER+STRICT");
         assert_eq!(arrived.contains_key(&id_of(i)), !stays, "{name} at the coordinator");
         if !stays {
-            assert_eq!(arrived[&id_of(i)]["object_marking_refs"], json!([marking]), "{name} kept its marking exactly");
+            let kept = arrived[&id_of(i)].get("object_marking_refs");
+            assert_eq!(kept, Some(&json!([marking])), "{name} kept its marking exactly");
         }
     }
     assert!(arrived.contains_key(&id_of(5)), "an unmarked object travels as AMBER");
@@ -200,7 +206,7 @@ async fn two_instances_federate_and_the_scope_only_tightens() {
     let late = indicator(30, Some(MARKINGS[0].1));
     isac.add(sender, vec![late.clone()]).await;
     let waited = std::time::Instant::now();
-    while !coordinator.readable(receiver).await.contains_key(late["id"].as_str().unwrap()) {
+    while !coordinator.readable(receiver).await.contains_key(&stix_id(&late)) {
         assert!(waited.elapsed() < std::time::Duration::from_secs(20), "the poller never brought the new object");
         assert!(poller.0.try_wait().unwrap().is_none(), "the poller exited");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;

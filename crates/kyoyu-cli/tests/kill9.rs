@@ -8,7 +8,8 @@ mod common;
 
 use common::{get_json, Target};
 use kyoyu_app::seed::{self, Passwords};
-use serde_json::{json, Value};
+use kyoyu_app::views::{ReportList, ReportView};
+use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -39,8 +40,8 @@ async fn every_acknowledged_report_survives_a_kill() {
                 let sent = client.post(format!("{base}/api/v1/reports")).bearer_auth(&token).json(&body).send().await;
                 match sent {
                     Ok(r) if r.status().as_u16() == 201 => {
-                        if let Ok(v) = r.json::<Value>().await {
-                            acknowledged.push((token.clone(), v["id"].as_str().unwrap_or_default().to_string()));
+                        if let Ok(v) = r.json::<ReportView>().await {
+                            acknowledged.push((token.clone(), v.id));
                         }
                     }
                     Ok(r) => assert!(killed.load(Ordering::SeqCst), "before the kill every report is taken: {}", r.status()),
@@ -69,10 +70,11 @@ async fn every_acknowledged_report_survives_a_kill() {
     let mut identifiers = BTreeSet::new();
     let mut offset = 0;
     loop {
-        let page = get_json(&client, &format!("{}/api/v1/reports?limit=100&offset={offset}", server.base), &nisc).await;
-        let items = page["items"].as_array().unwrap().clone();
+        let page: ReportList =
+            get_json(&client, &format!("{}/api/v1/reports?limit=100&offset={offset}", server.base), &nisc).await;
+        let items = page.items;
         for item in &items {
-            let identifier = item["identifier"].as_str().unwrap().to_string();
+            let identifier = item.identifier.clone().expect("urgent reports are numbered at once");
             assert!(identifiers.insert(identifier.clone()), "identifier {identifier} issued twice");
         }
         if items.len() < 100 {

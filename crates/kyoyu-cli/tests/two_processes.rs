@@ -6,7 +6,8 @@ mod common;
 
 use common::{get_json, Target};
 use kyoyu_app::seed::{self, Passwords};
-use serde_json::{json, Value};
+use kyoyu_app::views::{Count, ReportView};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,8 +38,7 @@ async fn two_processes_number_uniquely_and_keep_one_audit_chain() {
             let resp =
                 client.post(format!("{base}/api/v1/reports")).bearer_auth(token).json(&body).send().await.unwrap();
             assert_eq!(resp.status().as_u16(), 201);
-            let v: Value = resp.json().await.unwrap();
-            v["identifier"].as_str().map(str::to_string)
+            resp.json::<ReportView>().await.unwrap().identifier
         });
     }
     let mut identifiers = BTreeSet::new();
@@ -51,8 +51,8 @@ async fn two_processes_number_uniquely_and_keep_one_audit_chain() {
     // Both processes see the same data.
     let nisc = users.iter().find(|u| u.login == "nisc.cip").unwrap().token.clone();
     for s in &servers {
-        let v = get_json(&client, &format!("{}/api/v1/reports/count", s.base), &nisc).await;
-        assert_eq!(v["count"], (REPORTS / 2) as i64, "the coordinator's urgent copies");
+        let v: Count = get_json(&client, &format!("{}/api/v1/reports/count", s.base), &nisc).await;
+        assert_eq!(v.count, (REPORTS / 2) as i64, "the coordinator's urgent copies");
     }
     drop(servers);
     let out = target.kyoyu(&["audit", "verify"]).output().unwrap();

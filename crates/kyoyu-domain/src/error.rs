@@ -1,9 +1,9 @@
 //! Validation errors that name the field and give the reason in Japanese and English.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One field that failed validation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub ja: String,

@@ -26,6 +26,9 @@ use kyoyu_store::{PagePosition, StixQuery, StixRow, VersionMatch};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+pub mod resources;
+use resources::{ApiRootInfo, Collection, Collections, Discovery, ErrorMessage, ManifestEntry, Status};
+
 pub const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 pub const API_ROOT: &str = "kyoyu";
@@ -127,12 +130,13 @@ pub struct Taxii {
 }
 
 impl Taxii {
-    fn ok(body: Value) -> Taxii {
+    fn ok(body: &impl serde::Serialize) -> Taxii {
         Taxii::with_status(StatusCode::OK, body)
     }
 
-    fn with_status(status: StatusCode, body: Value) -> Taxii {
-        Taxii { status, body: body.to_string(), added: None }
+    fn with_status(status: StatusCode, body: &impl serde::Serialize) -> Taxii {
+        // serde_json cannot fail on these resources: strings, numbers and lists of them.
+        Taxii { status, body: serde_json::to_string(body).unwrap_or_default(), added: None }
     }
 }
 
@@ -211,13 +215,13 @@ impl IntoResponse for TaxiiError {
         let Answer { status, code, ja, en, fields } = self.answer();
         let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
         let detail: Vec<String> = fields.iter().map(|f| format!("{}: {} / {}", f.field, f.ja, f.en)).collect();
-        let body = json!({
-            "title": en,
-            "description": if detail.is_empty() { ja } else { format!("{ja}: {}", detail.join("; ")) },
-            "error_code": code,
-            "http_status": status.as_u16().to_string(),
-        });
-        let mut r = Taxii::with_status(status, body).into_response();
+        let body = ErrorMessage {
+            title: en,
+            description: if detail.is_empty() { ja } else { format!("{ja}: {}", detail.join("; ")) },
+            error_code: code.to_string(),
+            http_status: status.as_u16().to_string(),
+        };
+        let mut r = Taxii::with_status(status, &body).into_response();
         if status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"kyoyu TAXII\""));
         }
@@ -258,44 +262,44 @@ fn base_url(headers: &HeaderMap) -> String {
 async fn discovery(headers: HeaderMap, auth: BasicOrBearer) -> TaxiiResult {
     let root = format!("{}/taxii2/{API_ROOT}/", base_url(&headers));
     caller(&headers, auth)?;
-    Ok(Taxii::ok(json!({
-        "title": "kyoyu TAXII 2.1",
-        "description": "重要インフラの情報共有 / critical-infrastructure information sharing",
-        "default": root,
-        "api_roots": [root],
-    })))
+    Ok(Taxii::ok(&Discovery {
+        title: "kyoyu TAXII 2.1".into(),
+        description: "重要インフラの情報共有 / critical-infrastructure information sharing".into(),
+        api_roots: vec![root.clone()],
+        default: root,
+    }))
 }
 
 async fn api_root(headers: HeaderMap, auth: BasicOrBearer) -> TaxiiResult {
     caller(&headers, auth)?;
-    Ok(Taxii::ok(json!({
-        "title": "kyoyu",
-        "description": "情報連絡・情報提供・外部情報 / reports, advisories and external information",
-        "versions": [TAXII_MEDIA_TYPE],
-        "max_content_length": MAX_CONTENT_LENGTH,
-    })))
+    Ok(Taxii::ok(&ApiRootInfo {
+        title: "kyoyu".into(),
+        description: "情報連絡・情報提供・外部情報 / reports, advisories and external information".into(),
+        versions: vec![TAXII_MEDIA_TYPE.into()],
+        max_content_length: MAX_CONTENT_LENGTH,
+    }))
 }
 
-fn collection_view(c: &CollectionDef, caller: &Caller) -> Value {
-    json!({
-        "id": c.id,
-        "title": c.title,
-        "description": c.description,
-        "can_read": true,
-        "can_write": c.writable && kyoyu_policy::may_import(caller.principal()),
-        "media_types": [STIX_MEDIA_TYPE],
-    })
+fn collection_view(c: &CollectionDef, caller: &Caller) -> Collection {
+    Collection {
+        id: c.id.into(),
+        title: c.title.into(),
+        description: c.description.into(),
+        can_read: true,
+        can_write: c.writable && kyoyu_policy::may_import(caller.principal()),
+        media_types: vec![STIX_MEDIA_TYPE.into()],
+    }
 }
 
 async fn list_collections(headers: HeaderMap, auth: BasicOrBearer) -> TaxiiResult {
     let caller = caller(&headers, auth)?;
-    let all: Vec<Value> = COLLECTIONS.iter().map(|c| collection_view(c, &caller)).collect();
-    Ok(Taxii::ok(json!({ "collections": all })))
+    let collections = COLLECTIONS.iter().map(|c| collection_view(c, &caller)).collect();
+    Ok(Taxii::ok(&Collections { collections }))
 }
 
 async fn get_collection(headers: HeaderMap, auth: BasicOrBearer, Path(id): Path<String>) -> TaxiiResult {
     let caller = caller(&headers, auth)?;
-    Ok(Taxii::ok(collection_view(collection(&id)?, &caller)))
+    Ok(Taxii::ok(&collection_view(collection(&id)?, &caller)))
 }
 
 /// Which filters an endpoint takes (§3.4).
@@ -491,26 +495,17 @@ async fn manifest(
     let caller = caller(&headers, auth)?;
     let q = StixQuery { without_bodies: true, ..query(collection(&id)?.id, &params, Endpoint::Objects)? };
     let p = page(&state, &caller, &q).await?;
-    let entries: Vec<ManifestEntry> = p
+    let entries: Vec<ManifestEntry<&str>> = p
         .rows
         .iter()
         .map(|r| ManifestEntry {
-            id: &r.stix_id,
-            date_added: &r.date_added,
-            version: &r.version,
+            id: r.stix_id.as_str(),
+            date_added: r.date_added.as_str(),
+            version: r.version.as_str(),
             media_type: STIX_MEDIA_TYPE,
         })
         .collect();
     Ok(envelope(&p, "objects", &entries))
-}
-
-/// One manifest entry (§5.3).
-#[derive(serde::Serialize)]
-struct ManifestEntry<'a> {
-    id: &'a str,
-    date_added: &'a str,
-    version: &'a str,
-    media_type: &'a str,
 }
 
 /// A query for one object id; an id that is not a STIX id answers 404 (nothing can match).
@@ -609,20 +604,18 @@ async fn delete_object(
 }
 
 /// The outcome of an add as a TAXII status resource.
-fn status_of(outcome: &Outcome, id: &str, at: &str) -> Value {
-    {
-        json!({
-            "id": id,
-            "status": "complete",
-            "request_timestamp": at,
-            "total_count": outcome.successes.len() + outcome.failures.len(),
-            "success_count": outcome.successes.len(),
-            "successes": outcome.successes,
-            "failure_count": outcome.failures.len(),
-            "failures": outcome.failures,
-            "pending_count": 0,
-            "pendings": [],
-        })
+fn status_of(outcome: Outcome, id: &str, at: &str) -> Status {
+    Status {
+        id: id.into(),
+        status: "complete".into(),
+        request_timestamp: Some(at.into()),
+        total_count: outcome.successes.len() + outcome.failures.len(),
+        success_count: outcome.successes.len(),
+        successes: outcome.successes,
+        failure_count: outcome.failures.len(),
+        failures: outcome.failures,
+        pending_count: 0,
+        pendings: Vec::new(),
     }
 }
 
@@ -661,17 +654,18 @@ async fn add_objects(
     let outcome = offer_objects(&mut tx, &caller, c.id, &objects).await?;
     let status_id = kyoyu_store::new_id();
     let at = kyoyu_store::now();
-    let status = status_of(&outcome, &status_id, &at);
-    tx.insert_taxii_status(&status_id, caller.org_id(), c.id, &at, &status.to_string()).await?;
+    let status = status_of(outcome, &status_id, &at);
+    let stored = serde_json::to_string(&status).map_err(|e| ApiError::internal("TAXII status", e))?;
+    tx.insert_taxii_status(&status_id, caller.org_id(), c.id, &at, &stored).await?;
     tx.audit(
         "stix.add",
         "collection",
         c.id,
-        json!({ "status": status_id, "added": outcome.successes.len(), "failed": outcome.failures.len() }),
+        json!({ "status": status_id, "added": status.success_count, "failed": status.failure_count }),
     )
     .await?;
     tx.commit().await?;
-    Ok(Taxii::with_status(StatusCode::ACCEPTED, status))
+    Ok(Taxii::with_status(StatusCode::ACCEPTED, &status))
 }
 
 async fn status(
@@ -682,7 +676,8 @@ async fn status(
 ) -> TaxiiResult {
     let caller = caller(&headers, auth)?;
     let (_, _, outcome) = state.store.taxii_status(&caller.scope(), &id).await?.ok_or(ApiError::NOT_FOUND)?;
-    Ok(Taxii::ok(serde_json::from_str(&outcome).map_err(|e| ApiError::internal("stored TAXII status", e))?))
+    let stored: Status = serde_json::from_str(&outcome).map_err(|e| ApiError::internal("stored TAXII status", e))?;
+    Ok(Taxii::ok(&stored))
 }
 
 #[cfg(test)]

@@ -1,8 +1,13 @@
 //! STIX 2.1 and TAXII 2.1 over HTTP: the mapping checked by OASIS's stix2-validator, the
 //! collections as views over the policy, every filter, outside markings kept and enforced,
 //! and correlations that never show what the caller may not read.
+//!
+//! TAXII resources and kyoyu's views are read as their types; STIX objects are read as the
+//! JSON they are (their schema is STIX 2.1's, and stix2-validator checks it here).
 
-use kyoyu_test_support::demo::{spawn_bare, spawn_demo, spawn_demo_without_background, TestApp};
+use kyoyu_app::views::{AdvisoryView, Correlations, ReportView, StixBundle};
+use kyoyu_taxii::resources::{Discovery, Envelope, ErrorMessage, ManifestEntry, Status, Versions};
+use kyoyu_test_support::demo::{fields, spawn_bare, spawn_demo, spawn_demo_without_background, view, TestApp};
 use kyoyu_test_support::python_with;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -51,11 +56,21 @@ async fn taxii(app: &TestApp, method: Method, path: &str, login: &str, body: Opt
 async fn objects(app: &TestApp, collection: &str, login: &str, query: &str) -> Vec<Value> {
     let r = taxii(app, Method::GET, &format!("collections/{collection}/objects/?{query}"), login, None).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["objects"].as_array().cloned().unwrap_or_default()
+    view::<Envelope>(&r.body).objects
+}
+
+/// A STIX object's string property.
+fn property<'o>(object: &'o Value, key: &str) -> &'o str {
+    object.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("no {key} in {object}"))
+}
+
+/// The objects of a bundle kyoyu made, as STIX JSON.
+fn bundle_objects(bundle: &Value) -> Vec<Value> {
+    view::<StixBundle>(bundle).objects.into_iter().map(Value::Object).collect()
 }
 
 fn ids(objects: &[Value]) -> Vec<String> {
-    objects.iter().map(|o| o["id"].as_str().unwrap().to_string()).collect()
+    objects.iter().map(|o| property(o, "id").to_string()).collect()
 }
 
 fn uuid() -> String {
@@ -85,7 +100,7 @@ fn indicator(id: &str, modified: &str, marking: Option<&str>, ip: &str) -> Value
     o
 }
 
-async fn add(app: &TestApp, login: &str, objects: Vec<Value>) -> Value {
+async fn add(app: &TestApp, login: &str, objects: Vec<Value>) -> Status {
     let r = taxii(
         app,
         Method::POST,
@@ -95,14 +110,14 @@ async fn add(app: &TestApp, login: &str, objects: Vec<Value>) -> Value {
     )
     .await;
     assert_eq!(r.status, 202, "{:?}", r.body);
-    r.body
+    view(&r.body)
 }
 
 /// Files a report naming `text`'s indicators and forwards it to the coordinator.
-async fn numbered_report(app: &TestApp, login: &str, tlp: &str, text: &str) -> Value {
+async fn numbered_report(app: &TestApp, login: &str, tlp: &str, text: &str) -> ReportView {
     let filed = app.file(login, "direct", tlp, json!({"summary": {"description": text}})).await;
     let ministry = if login.starts_with("gas") { "meti.liaison" } else { "fsa.liaison" };
-    app.forward(filed["id"].as_str().unwrap(), ministry, json!({})).await
+    app.forward(&filed.id, ministry, json!({})).await
 }
 
 /// Runs stix2-validator once over every bundle (it is slow to start).
@@ -135,29 +150,26 @@ async fn every_bundle_kyoyu_emits_passes_the_strict_validator() {
     let mut bundles = Vec::new();
     for tlp in ["RED", "AMBER+STRICT", "AMBER", "GREEN", "CLEAR"] {
         let fwd = numbered_report(&app, "gas-a.ntk", tlp, text).await;
-        let (s, bundle) = app.get(&format!("/api/v1/reports/{}/stix", fwd["id"].as_str().unwrap()), "nisc.cip").await;
+        let (s, bundle) = app.get(&format!("/api/v1/reports/{}/stix", fwd.id), "nisc.cip").await;
         assert_eq!(s, 200, "{bundle:?}");
         bundles.push((format!("report-{tlp}"), bundle));
     }
     // An anonymised report's bundle names no operator.
     let anon = app.file("gas-a.ntk", "anonymised", "AMBER", json!({"summary": {"description": text}})).await;
-    let (s, bundle) = app.get(&format!("/api/v1/reports/{}/stix", anon["id"].as_str().unwrap()), "gas-a.ntk").await;
+    let (s, bundle) = app.get(&format!("/api/v1/reports/{}/stix", anon.id), "gas-a.ntk").await;
     assert_eq!(s, 200);
     bundles.push(("anonymised".into(), bundle.clone()));
     let operator_name = app.user("gas-a.ntk").org_name.clone();
     assert!(!bundle.to_string().contains(&operator_name), "the anonymised operator is named");
-    let identities = bundle["objects"]
-        .as_array()
-        .unwrap()
+    let identities = bundle_objects(&bundle)
         .iter()
-        .filter(|o| o["type"] == "identity" && o["name"] != "kyoyu")
+        .filter(|o| property(o, "type") == "identity" && property(o, "name") != "kyoyu")
         .count();
     assert_eq!(identities, 1, "only the receiving secretariat is an identity");
     // Advisories and every TAXII page, too.
-    let advisory =
-        app.post("/api/v1/advisories", "nisc.cip", json!({"tlp": "CLEAR", "content": {"summary": text}})).await.1;
-    let (s, bundle) =
-        app.get(&format!("/api/v1/advisories/{}/stix", advisory["id"].as_str().unwrap()), "nisc.cip").await;
+    let advisory: AdvisoryView =
+        app.post_as("/api/v1/advisories", "nisc.cip", json!({"tlp": "CLEAR", "content": {"summary": text}})).await;
+    let (s, bundle) = app.get(&format!("/api/v1/advisories/{}/stix", advisory.id), "nisc.cip").await;
     assert_eq!(s, 200, "{bundle:?}");
     bundles.push(("advisory".into(), bundle));
     for collection in [REPORTS, ADVISORIES] {
@@ -180,9 +192,8 @@ async fn a_relayed_advisory_reaches_a_poller_that_asks_only_for_what_is_new() {
         "content": {"summary": "198.51.100.90 からの攻撃に注意", "targets": "ガス制御系", "countermeasures": "遮断", "other": ""},
         "contact": {"name": "NISC", "phone": "03-0000-0000", "fax": "", "email": "cip@example.go.jp"}
     });
-    let (s, a) = app.post("/api/v1/advisories", "nisc.cip", body).await;
-    assert_eq!(s, 201, "{a}");
-    let path = format!("/api/v1/advisories/{}", a["id"].as_str().unwrap());
+    let a: AdvisoryView = app.post_as("/api/v1/advisories", "nisc.cip", body).await;
+    let path = format!("/api/v1/advisories/{}", a.id);
     assert_eq!(app.post(&format!("{path}/issue"), "nisc.cip", json!({})).await.0, 200);
     // The ministry has it; the CEPTOAR has polled and seen nothing yet.
     let page = taxii(&app, Method::GET, &format!("collections/{ADVISORIES}/objects/"), "meti.liaison", None).await;
@@ -191,7 +202,7 @@ async fn a_relayed_advisory_reaches_a_poller_that_asks_only_for_what_is_new() {
     let relay = json!({"org_ids": [app.org("gas-ceptoar.admin")]});
     assert_eq!(app.post(&format!("{path}/relay"), "meti.liaison", relay).await.0, 200);
     let new = objects(&app, ADVISORIES, "gas-ceptoar.secretariat", &format!("added_after={polled}")).await;
-    assert!(new.iter().any(|o| o["type"] == "report"), "the relayed advisory is new to the CEPTOAR's poller");
+    assert!(new.iter().any(|o| property(o, "type") == "report"), "the relayed advisory is new to the CEPTOAR's poller");
 }
 
 #[tokio::test]
@@ -208,8 +219,8 @@ async fn http_basic_with_a_log_in_and_password_works_as_a_token_does() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let discovery: Value = r.json().await.unwrap();
-    assert!(discovery["api_roots"][0].as_str().unwrap().ends_with("/taxii2/kyoyu/"));
+    let discovery: Discovery = r.json().await.unwrap();
+    assert!(discovery.api_roots[0].ends_with("/taxii2/kyoyu/"));
     let r = app.client.get(&url).basic_auth(&admin.login, Some("not the password")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     let r = app.client.get(&url).basic_auth("nobody", Some(&admin.password)).send().await.unwrap();
@@ -223,7 +234,7 @@ async fn misp_reads_the_tlp_of_every_bundle_right() {
     let mut files = Vec::new();
     for tlp in ["RED", "AMBER+STRICT", "AMBER", "GREEN", "WHITE", "CLEAR"] {
         let fwd = numbered_report(&app, "gas-a.ntk", tlp, "203.0.113.80 から不審な通信").await;
-        let (s, bundle) = app.get(&format!("/api/v1/reports/{}/stix", fwd["id"].as_str().unwrap()), "nisc.cip").await;
+        let (s, bundle) = app.get(&format!("/api/v1/reports/{}/stix", fwd.id), "nisc.cip").await;
         assert_eq!(s, 200);
         let file = dir.path().join(format!("{tlp}.json"));
         std::fs::write(&file, bundle.to_string()).unwrap();
@@ -232,13 +243,12 @@ async fn misp_reads_the_tlp_of_every_bundle_right() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/misp_reads_markings.py");
     let out = Command::new(python()).arg(script).args(&files).output().unwrap();
     assert!(out.status.success(), "misp-stix failed: {}", String::from_utf8_lossy(&out.stderr));
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seen: std::collections::HashMap<String, Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
     for tlp in ["RED", "AMBER+STRICT", "AMBER", "GREEN", "WHITE", "CLEAR"] {
         assert_eq!(
-            seen[format!("{tlp}.json")],
-            json!([format!("tlp:{}", tlp.to_lowercase())]),
-            "MISP reads {tlp} as {}",
-            seen
+            seen[&format!("{tlp}.json")],
+            [format!("tlp:{}", tlp.to_lowercase())],
+            "MISP reads {tlp} as {seen:?}"
         );
     }
 }
@@ -248,8 +258,8 @@ async fn collections_show_only_what_the_reader_may_read() {
     let app = spawn_demo().await;
     let marker_ip = "198.51.100.77";
     let red = numbered_report(&app, "gas-a.ntk", "RED", &format!("{marker_ip} から侵入")).await;
-    let (_, bundle) = app.get(&format!("/api/v1/reports/{}/stix", red["id"].as_str().unwrap()), "nisc.cip").await;
-    let red_ids: Vec<String> = ids(bundle["objects"].as_array().unwrap())
+    let (_, bundle) = app.get(&format!("/api/v1/reports/{}/stix", red.id), "nisc.cip").await;
+    let red_ids: Vec<String> = ids(&bundle_objects(&bundle))
         .into_iter()
         .filter(|i| {
             !i.starts_with("identity--5f0e")
@@ -268,7 +278,7 @@ async fn collections_show_only_what_the_reader_may_read() {
         let manifest =
             taxii(&app, Method::GET, &format!("collections/{REPORTS}/manifest/?match[id]={report_id}"), prober, None)
                 .await;
-        assert!(manifest.body.get("objects").is_none(), "{prober} sees it in the manifest");
+        assert!(view::<Envelope<ManifestEntry>>(&manifest.body).objects.is_empty(), "{prober} sees it in the manifest");
         let unknown = taxii(
             &app,
             Method::GET,
@@ -284,9 +294,9 @@ async fn collections_show_only_what_the_reader_may_read() {
             taxii(&app, Method::GET, &format!("collections/{REPORTS}/objects/{report_id}/versions/"), prober, None)
                 .await;
         assert_eq!(versions.status, 404);
-        let (s, _) = app.get(&format!("/api/v1/reports/{}/stix", red["id"].as_str().unwrap()), prober).await;
+        let (s, _) = app.get(&format!("/api/v1/reports/{}/stix", red.id), prober).await;
         assert_eq!(s, 404);
-        let (s, _) = app.get(&format!("/api/v1/reports/{}/correlations", red["id"].as_str().unwrap()), prober).await;
+        let (s, _) = app.get(&format!("/api/v1/reports/{}/correlations", red.id), prober).await;
         assert_eq!(s, 404);
     }
     // Reading a RED object is a read of a secret item: it is audited.
@@ -307,18 +317,18 @@ async fn correlations_never_reveal_what_the_caller_cannot_read() {
         vec![indicator(&format!("indicator--{}", uuid()), "2026-01-01T00:00:00.000Z", Some(AMBER), ip)],
     )
     .await;
-    let path = format!("/api/v1/reports/{}/correlations", green["id"].as_str().unwrap());
+    let path = format!("/api/v1/reports/{}/correlations", green.id);
     let (s, coordinator) = app.get(&path, "nisc.cip").await;
     assert_eq!(s, 200);
     let found = |v: &Value, collection: &str| {
-        v["items"].as_array().unwrap().iter().any(|i| i["collection"] == collection && i["value"] == ip)
+        view::<Correlations>(v).items.iter().any(|i| i.collection == collection && i.value == ip)
     };
     assert!(found(&coordinator, REPORTS), "the coordinator reads both reports: {coordinator}");
     assert!(found(&coordinator, EXTERNAL));
     // gas-a reads its own GREEN report but neither the RED one nor the coordinator's feed.
     let (s, operator) = app.get(&path, "gas-a.ntk").await;
     assert_eq!(s, 200);
-    assert!(operator["items"].as_array().unwrap().is_empty(), "gas-a sees a correlation it may not read: {operator}");
+    assert!(view::<Correlations>(&operator).items.is_empty(), "gas-a sees a correlation it may not read: {operator}");
     let _ = red;
 }
 
@@ -342,7 +352,7 @@ async fn outside_markings_are_kept_and_enforced() {
         ],
     )
     .await;
-    assert_eq!(status["success_count"], 4, "{status}");
+    assert_eq!(status.success_count, 4, "{status:?}");
     let seen = |login: &'static str| {
         let app = &app;
         async move { ids(&objects(app, EXTERNAL, login, "limit=1000").await) }
@@ -369,7 +379,7 @@ async fn outside_markings_are_kept_and_enforced() {
     }
     // The kept object still carries its marking exactly.
     let kept = objects(&app, EXTERNAL, "finance-ceptoar.secretariat", &format!("match[id]={amber}")).await;
-    assert_eq!(kept[0]["object_marking_refs"], json!([AMBER]));
+    assert_eq!(kept[0].get("object_marking_refs"), Some(&json!([AMBER])));
     // A later version may not loosen the scope.
     let loosen = add(
         &app,
@@ -377,8 +387,8 @@ async fn outside_markings_are_kept_and_enforced() {
         vec![indicator(&amber, "2026-02-01T00:00:00.000Z", Some(WHITE), "198.51.100.2")],
     )
     .await;
-    assert_eq!(loosen["failure_count"], 1, "{loosen}");
-    assert!(loosen["failures"][0]["message"].as_str().unwrap().contains("AMBER"));
+    assert_eq!(loosen.failure_count, 1, "{loosen:?}");
+    assert!(loosen.failures[0].message.contains("AMBER"));
     // Someone else's object: unreadable answers 404, readable but not theirs 403.
     let r = taxii(&app, Method::DELETE, &format!("collections/{EXTERNAL}/objects/{amber}/"), "nisc.cip", None).await;
     assert_eq!(r.status, 404);
@@ -412,11 +422,11 @@ async fn outside_markings_are_kept_and_enforced() {
         objects(&app, EXTERNAL, "finance-ceptoar.secretariat", &format!("match[id]={tightened}&match[version]=all"))
             .await;
     assert_eq!(left.len(), 1);
-    assert_eq!(left[0]["object_marking_refs"], json!([RED]));
+    assert_eq!(left[0].get("object_marking_refs"), Some(&json!([RED])));
     // The same id from another organisation is its own object: no one learns what others hold.
     let same =
         add(&app, "nisc.cip", vec![indicator(&amber, "2026-01-01T00:00:00.000Z", Some(GREEN), "198.51.100.2")]).await;
-    assert_eq!(same["success_count"], 1, "{same}");
+    assert_eq!(same.success_count, 1, "{same:?}");
     // Members without an officer's role only read.
     let r = taxii(
         &app,
@@ -445,7 +455,7 @@ async fn every_filter_paging_and_version_endpoint() {
     // An older version arriving late is the first, not the last.
     let oldest = "2026-01-01T00:00:00.000Z";
     let late = add(&app, who, vec![indicator(&id, oldest, Some(GREEN), "203.0.113.9")]).await;
-    assert_eq!(late["success_count"], 1, "{late}");
+    assert_eq!(late.success_count, 1, "{late:?}");
     let mut others = Vec::new();
     for i in 0..7 {
         let o = format!("indicator--{}", uuid());
@@ -458,12 +468,12 @@ async fn every_filter_paging_and_version_endpoint() {
     // Default is the last version of each; all gives every version.
     let last = objects(&app, EXTERNAL, who, &format!("match[id]={id}")).await;
     assert_eq!(last.len(), 1);
-    assert_eq!(last[0]["modified"], versions[2]);
+    assert_eq!(property(&last[0], "modified"), versions[2]);
     assert_eq!(objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=all")).await.len(), 4);
     let first = objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=first")).await;
-    assert_eq!(first[0]["modified"], oldest);
+    assert_eq!(property(&first[0], "modified"), oldest);
     let exact = objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=2026-02-01T00:00:00Z")).await;
-    assert_eq!(exact[0]["modified"], versions[1]);
+    assert_eq!(property(&exact[0], "modified"), versions[1]);
     let both = objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=first,last")).await;
     assert_eq!(both.len(), 2);
     assert_eq!(objects(&app, EXTERNAL, who, "match[type]=ipv4-addr").await.len(), 1);
@@ -475,17 +485,17 @@ async fn every_filter_paging_and_version_endpoint() {
     loop {
         let r = taxii(&app, Method::GET, &format!("collections/{EXTERNAL}/objects/?{query}"), who, None).await;
         assert_eq!(r.status, 200);
-        let page = r.body["objects"].as_array().cloned().unwrap_or_default();
-        assert!(page.len() <= 3);
+        let page: Envelope = view(&r.body);
+        assert!(page.objects.len() <= 3);
         let first_added = r.headers["X-TAXII-Date-Added-First"].to_str().unwrap().to_string();
         assert!(first_added >= last_added, "pages go back in time");
         last_added = r.headers["X-TAXII-Date-Added-Last"].to_str().unwrap().to_string();
         assert_eq!(r.headers["content-type"], MEDIA);
-        seen.extend(ids(&page));
-        if r.body["more"] == true {
-            query = format!("limit=3&next={}", r.body["next"].as_str().expect("next set whenever more is true"));
+        seen.extend(ids(&page.objects));
+        if page.more {
+            query = format!("limit=3&next={}", page.next.expect("next set whenever more is true"));
         } else {
-            assert!(r.body.get("next").is_none());
+            assert!(page.next.is_none());
             break;
         }
     }
@@ -497,22 +507,23 @@ async fn every_filter_paging_and_version_endpoint() {
     // added_after excludes what came before.
     let manifest =
         taxii(&app, Method::GET, &format!("collections/{EXTERNAL}/manifest/?match[id]={}", others[3]), who, None).await;
-    let cut = manifest.body["objects"][0]["date_added"].as_str().unwrap().to_string();
+    let manifest: Envelope<ManifestEntry> = view(&manifest.body);
+    let cut = manifest.objects[0].date_added.clone();
     let after = ids(&objects(&app, EXTERNAL, who, &format!("added_after={cut}")).await);
     assert!(!after.contains(&others[3]) && after.contains(&others[4]) && !after.contains(&others[0]));
-    assert_eq!(manifest.body["objects"][0]["media_type"], "application/stix+json;version=2.1");
+    assert_eq!(manifest.objects[0].media_type, "application/stix+json;version=2.1");
     // Versions, one object, delete of one version then all.
     let v = taxii(&app, Method::GET, &format!("collections/{EXTERNAL}/objects/{id}/versions/"), who, None).await;
-    assert_eq!(v.body["versions"].as_array().unwrap().len(), 4);
+    assert_eq!(view::<Versions>(&v.body).versions.len(), 4);
     let one = taxii(&app, Method::GET, &format!("collections/{EXTERNAL}/objects/{id}/"), who, None).await;
-    assert_eq!(one.body["objects"].as_array().unwrap().len(), 1);
+    assert_eq!(view::<Envelope>(&one.body).objects.len(), 1);
     // `first` deletes the oldest version only (the late one, 2026-01-01).
     let d =
         taxii(&app, Method::DELETE, &format!("collections/{EXTERNAL}/objects/{id}/?match[version]=first"), who, None)
             .await;
     assert_eq!(d.status, 200);
     let first = objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=first")).await;
-    assert_eq!(first[0]["modified"], versions[0], "only the first version went");
+    assert_eq!(property(&first[0], "modified"), versions[0], "only the first version went");
     assert_eq!(objects(&app, EXTERNAL, who, &format!("match[id]={id}&match[version]=all")).await.len(), 3);
     let d = taxii(
         &app,
@@ -524,7 +535,7 @@ async fn every_filter_paging_and_version_endpoint() {
     .await;
     assert_eq!(d.status, 200);
     let now_last = objects(&app, EXTERNAL, who, &format!("match[id]={id}")).await;
-    assert_eq!(now_last[0]["modified"], versions[1], "the newest remaining version is the last");
+    assert_eq!(property(&now_last[0], "modified"), versions[1], "the newest remaining version is the last");
     let d = taxii(&app, Method::DELETE, &format!("collections/{EXTERNAL}/objects/{id}/"), who, None).await;
     assert_eq!(d.status, 200);
     assert_eq!(taxii(&app, Method::GET, &format!("collections/{EXTERNAL}/objects/{id}/"), who, None).await.status, 404);
@@ -532,8 +543,9 @@ async fn every_filter_paging_and_version_endpoint() {
     let posted =
         add(&app, who, vec![indicator(&format!("indicator--{}", uuid()), versions[0], Some(GREEN), "203.0.113.1")])
             .await;
-    let sid = posted["id"].as_str().unwrap();
-    assert_eq!(taxii(&app, Method::GET, &format!("status/{sid}/"), who, None).await.body["status"], "complete");
+    let sid = &posted.id;
+    let status = taxii(&app, Method::GET, &format!("status/{sid}/"), who, None).await;
+    assert_eq!(view::<Status>(&status.body).status, "complete");
     assert_eq!(taxii(&app, Method::GET, &format!("status/{sid}/"), "gas-a.ntk", None).await.status, 404);
 }
 
@@ -544,8 +556,9 @@ async fn malformed_requests_are_refused_with_the_reason() {
     for q in ["limit=0", "limit=ten", "added_after=yesterday", "next=%%%", "match[version]=newest", "colour=red"] {
         let r = taxii(&app, Method::GET, &format!("collections/{EXTERNAL}/objects/?{q}"), who, None).await;
         assert_eq!(r.status, 400, "{q}: {:?}", r.body);
-        assert_eq!(r.body["http_status"], "400");
-        assert!(r.body["description"].as_str().unwrap().contains(q.split('=').next().unwrap()), "{q}: {:?}", r.body);
+        let error: ErrorMessage = view(&r.body);
+        assert_eq!(error.http_status, "400");
+        assert!(error.description.contains(q.split('=').next().unwrap()), "{q}: {error:?}");
     }
     // Wrong media types, no credentials, wrong password, unknown collection.
     let url = format!("{}/taxii2/kyoyu/collections/{EXTERNAL}/objects/", app.base);
@@ -583,23 +596,22 @@ async fn malformed_requests_are_refused_with_the_reason() {
         })
         .collect();
     assert!(json!({ "objects": big }).to_string().len() > kyoyu_api::BODY_LIMIT);
-    assert_eq!(add(&app, who, big).await["success_count"], 3000);
+    assert_eq!(add(&app, who, big).await.success_count, 3000);
     // A bad object in a TAXII POST fails alone, with the path of the bad property.
     let good = indicator(&format!("indicator--{}", uuid()), "2026-01-01T00:00:00.000Z", Some(GREEN), "198.51.100.8");
     let mut bad = good.clone();
     bad["id"] = json!(format!("indicator--{}", uuid()));
     bad["modified"] = json!("last tuesday");
     let status = add(&app, who, vec![good, bad]).await;
-    assert_eq!((status["success_count"].as_i64(), status["failure_count"].as_i64()), (Some(1), Some(1)));
-    assert!(status["failures"][0]["message"].as_str().unwrap().starts_with("objects[1].modified"), "{status}");
+    assert_eq!((status.success_count, status.failure_count), (1, 1));
+    assert!(status.failures[0].message.starts_with("objects[1].modified"), "{status:?}");
     // The bundle import is all or nothing, naming the path.
     let fresh = format!("indicator--{}", uuid());
     let mut broken = indicator(&format!("indicator--{}", uuid()), "2026-01-01T00:00:00.000Z", None, "198.51.100.9");
     broken["object_marking_refs"] = json!(["TLP:RED"]);
     let bundle = json!({"type": "bundle", "id": format!("bundle--{}", uuid()), "objects": [indicator(&fresh, "2026-01-01T00:00:00.000Z", None, "198.51.100.10"), broken]});
-    let (s, body) = app.post("/api/v1/stix/bundles", who, bundle).await;
-    assert_eq!(s, 422, "{body}");
-    assert_eq!(body["error"]["fields"][0]["field"], "objects[1].object_marking_refs[0]");
+    let (s, err) = app.post_refused("/api/v1/stix/bundles", who, bundle).await;
+    assert_eq!((s, fields(&err)), (422, vec!["objects[1].object_marking_refs[0]".to_string()]));
     assert!(objects(&app, EXTERNAL, who, &format!("match[id]={fresh}")).await.is_empty(), "half a bundle was kept");
     let (s, _) = app.post("/api/v1/stix/bundles", who, json!({"type": "report"})).await;
     assert_eq!(s, 422);
@@ -610,16 +622,14 @@ async fn advisories_cite_outside_objects_only_within_their_scope() {
     let app = spawn_demo().await;
     let amber = format!("indicator--{}", uuid());
     add(&app, "nisc.cip", vec![indicator(&amber, "2026-01-01T00:00:00.000Z", Some(AMBER), "198.51.100.60")]).await;
-    let (s, body) =
-        app.post("/api/v1/advisories", "nisc.cip", json!({"tlp": "GREEN", "external_sources": [amber]})).await;
-    assert_eq!(s, 422, "{body}");
-    assert_eq!(body["error"]["fields"][0]["field"], "external_sources[0]");
-    let (s, body) =
-        app.post("/api/v1/advisories", "nisc.cip", json!({"tlp": "AMBER", "external_sources": [amber]})).await;
-    assert_eq!(s, 201, "{body}");
-    let (_, bundle) = app.get(&format!("/api/v1/advisories/{}/stix", body["id"].as_str().unwrap()), "nisc.cip").await;
-    let report = bundle["objects"].as_array().unwrap().iter().find(|o| o["type"] == "report").unwrap().clone();
-    assert!(report["object_refs"].as_array().unwrap().contains(&json!(amber)));
+    let (s, err) =
+        app.post_refused("/api/v1/advisories", "nisc.cip", json!({"tlp": "GREEN", "external_sources": [amber]})).await;
+    assert_eq!((s, fields(&err)), (422, vec!["external_sources[0]".to_string()]));
+    let cited: AdvisoryView =
+        app.post_as("/api/v1/advisories", "nisc.cip", json!({"tlp": "AMBER", "external_sources": [amber]})).await;
+    let (_, bundle) = app.get(&format!("/api/v1/advisories/{}/stix", cited.id), "nisc.cip").await;
+    let report = bundle_objects(&bundle).into_iter().find(|o| property(o, "type") == "report").unwrap();
+    assert!(report.get("object_refs").and_then(Value::as_array).unwrap().contains(&json!(amber)));
     // Someone else's AMBER object cannot be cited: it does not exist for the author.
     let theirs = format!("indicator--{}", uuid());
     add(
@@ -660,13 +670,13 @@ async fn a_colleagues_red_object_does_not_show_through_a_post() {
     let app = spawn_demo().await;
     let id = format!("indicator--{}", uuid());
     let held = add(&app, "gas-a.ntk", vec![indicator(&id, "2026-02-01T00:00:00.000Z", Some(RED), "203.0.113.9")]).await;
-    assert_eq!(held["success_count"], 1, "{held}");
+    assert_eq!(held.success_count, 1, "{held:?}");
     let fresh = format!("indicator--{}", uuid());
     let mut answers = Vec::new();
     for object_id in [&id, &fresh] {
         let later = indicator(object_id, "2026-03-01T00:00:00.000Z", Some(GREEN), "203.0.113.9");
         let status = add(&app, "gas-a.admin", vec![later]).await;
-        answers.push((status["success_count"].clone(), status["failure_count"].clone(), status["failures"].clone()));
+        answers.push((status.success_count, status.failure_count, status.failures));
     }
     assert_eq!(answers[0], answers[1], "a colleague's RED version changes nothing in the answer");
     assert_eq!(answers[0].0, 1);
@@ -680,8 +690,8 @@ async fn an_outside_object_over_the_size_limit_is_refused_by_its_place() {
     big["description"] = json!("x".repeat(kyoyu_app::exchange::MAX_OBJECT_BYTES));
     let small = indicator(&format!("indicator--{}", uuid()), "2026-02-01T00:00:00.000Z", Some(GREEN), "203.0.113.8");
     let status = add(&app, "gas-a.ntk", vec![small, big]).await;
-    assert_eq!((status["success_count"].clone(), status["failure_count"].clone()), (json!(1), json!(1)), "{status}");
-    assert!(status["failures"][0]["message"].as_str().unwrap().contains("objects[1]"), "{status}");
+    assert_eq!((status.success_count, status.failure_count), (1, 1), "{status:?}");
+    assert!(status.failures[0].message.contains("objects[1]"), "{status:?}");
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! The demo world served on port 0 with a fresh database, and a client that logs in as any of
 //! its users: what the API, TAXII and policy tests share.
 
+pub use kyoyu_api::error::ErrorBody;
 use kyoyu_app::seed::{self, Credential, Passwords};
+use kyoyu_app::views::{AuditList, Count, Forwarded, ReportView};
 use kyoyu_store::Store;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -32,6 +34,11 @@ pub async fn spawn_demo_without_background() -> TestApp {
     let state = kyoyu_api::AppState::new(store.clone(), mail_config().into());
     let server = crate::serve_router(kyoyu_api::app_with(state, kyoyu_web::beside_api())).await;
     test_app(server, dir, store, users)
+}
+
+/// The fields an error names, in its order.
+pub fn fields(error: &ErrorBody) -> Vec<String> {
+    error.error.fields.iter().map(|f| f.field.clone()).collect()
 }
 
 /// An answer read as its view type: a renamed or missing field fails the test here.
@@ -191,6 +198,38 @@ impl TestApp {
         resp.status().as_u16()
     }
 
+    /// A request expected to succeed, its answer read as `T`.
+    pub async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        login: &str,
+        body: Option<Value>,
+    ) -> T {
+        let (status, answer) = self.request(method.clone(), path, Some(login), body).await;
+        assert!((200..300).contains(&status), "{method} {path} as {login}: {status} {answer}");
+        view(&answer)
+    }
+
+    pub async fn post_as<T: serde::de::DeserializeOwned>(&self, path: &str, login: &str, body: Value) -> T {
+        self.call(Method::POST, path, login, Some(body)).await
+    }
+
+    pub async fn patch_as<T: serde::de::DeserializeOwned>(&self, path: &str, login: &str, body: Value) -> T {
+        self.call(Method::PATCH, path, login, Some(body)).await
+    }
+
+    /// A request expected to be refused: its status and its error, read as the API's error type.
+    pub async fn refusal(&self, method: Method, path: &str, login: &str, body: Option<Value>) -> (u16, ErrorBody) {
+        let (status, answer) = self.request(method.clone(), path, Some(login), body).await;
+        assert!(!(200..300).contains(&status), "{method} {path} as {login} was accepted: {answer}");
+        (status, view(&answer))
+    }
+
+    pub async fn post_refused(&self, path: &str, login: &str, body: Value) -> (u16, ErrorBody) {
+        self.refusal(Method::POST, path, login, Some(body)).await
+    }
+
     pub async fn get(&self, path: &str, login: &str) -> (u16, Value) {
         self.request(Method::GET, path, Some(login), None).await
     }
@@ -199,22 +238,24 @@ impl TestApp {
         self.request(Method::POST, path, Some(login), Some(body)).await
     }
 
-    /// Files a report, expecting success; the answer must be a `ReportView`.
-    pub async fn file(&self, login: &str, route: &str, tlp: &str, extra: Value) -> Value {
-        let (status, body) = self
-            .post("/api/v1/reports", login, report_body(self.user(login).sector.as_deref().unwrap(), route, tlp, extra))
-            .await;
-        assert_eq!(status, 201, "{body}");
-        view::<kyoyu_app::views::ReportView>(&body);
-        body
+    /// Files a report, expecting success.
+    pub async fn file(&self, login: &str, route: &str, tlp: &str, extra: Value) -> ReportView {
+        let body = report_body(self.user(login).sector.as_deref().unwrap(), route, tlp, extra);
+        let (status, answer) = self.post("/api/v1/reports", login, body).await;
+        assert_eq!(status, 201, "{answer}");
+        view(&answer)
     }
 
-    /// Forwards a rendition, expecting success; the answer must be a `Forwarded`.
-    pub async fn forward(&self, id: &str, login: &str, edits: Value) -> Value {
-        let (status, body) = self.post(&format!("/api/v1/reports/{id}/forward"), login, edits).await;
-        assert_eq!(status, 201, "{body}");
-        view::<kyoyu_app::views::Forwarded>(&body);
-        body
+    /// Forwards a rendition, expecting success; answers the rendition it made.
+    pub async fn forward(&self, id: &str, login: &str, edits: Value) -> ReportView {
+        self.forwarded(id, login, edits).await.report
+    }
+
+    /// Forwards a rendition, expecting success; answers the rendition and what scrubbing removed.
+    pub async fn forwarded(&self, id: &str, login: &str, edits: Value) -> Forwarded {
+        let (status, answer) = self.post(&format!("/api/v1/reports/{id}/forward"), login, edits).await;
+        assert_eq!(status, 201, "{answer}");
+        view(&answer)
     }
 
     /// The ids of every rendition a user's list returns (all pages) for a query string.
@@ -235,20 +276,16 @@ impl TestApp {
     }
 
     pub async fn count(&self, login: &str, query: &str) -> i64 {
-        let (status, body) = self.get(&format!("/api/v1/reports/count?{query}"), login).await;
-        assert_eq!(status, 200, "{body}");
-        body["count"].as_i64().unwrap()
+        self.typed::<Count>(&format!("/api/v1/reports/count?{query}"), login).await.count
     }
 
     pub async fn count_advisories(&self, login: &str) -> i64 {
-        let (status, body) = self.get("/api/v1/advisories/count", login).await;
-        assert_eq!(status, 200, "{body}");
-        body["count"].as_i64().unwrap()
+        self.typed::<Count>("/api/v1/advisories/count", login).await.count
     }
 
     pub async fn audit_len(&self) -> usize {
-        let (_, body) = self.get("/api/v1/admin/audit?limit=1", "ops.admin").await;
-        body["items"][0]["seq"].as_u64().unwrap_or(0) as usize
+        let audit: AuditList = self.typed("/api/v1/admin/audit?limit=1", "ops.admin").await;
+        audit.items.first().map_or(0, |entry| entry.seq as usize)
     }
 }
 

@@ -132,7 +132,8 @@ impl Target {
 }
 
 /// GET a JSON document with a bearer token.
-pub async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
+/// A GET answer read as its view type.
+pub async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, url: &str, token: &str) -> T {
     client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
 }
 

@@ -67,15 +67,10 @@ fn login_csrf(jar: &CookieJar, form: &FormData) -> Result<String, ApiError> {
     Ok(expected)
 }
 
-/// Opens a web session for a user who just proved who they are, and goes home.
-async fn logged_in(
-    state: &AppState,
-    user: &kyoyu_store::UserRow,
-    jar: CookieJar,
-) -> Result<Response, crate::layout::WebError> {
-    let (token, _) = kyoyu_app::directory::open_session(&state.app, user, "web").await?;
+/// Sets the web session just opened, and goes home.
+fn logged_in(token: String, jar: CookieJar) -> Response {
     let jar = jar.remove(removal(LOGIN_CSRF_COOKIE)).add(cookie(SESSION_COOKIE, token));
-    Ok((jar, Redirect::to("/")).into_response())
+    (jar, Redirect::to("/")).into_response()
 }
 
 pub async fn show_login(PageLang(lang): PageLang, jar: CookieJar) -> Response {
@@ -94,8 +89,8 @@ pub async fn submit_login(
     let password = form.get("password").unwrap_or_default();
     let code = form.get("totp").filter(|c| !c.trim().is_empty());
     let attempt = Attempt { login: &login, password, code, address: &address.0, door: Door::Web };
-    match state.app.logins.authenticate(&state.store, attempt).await {
-        Ok((user, _)) => logged_in(&state, &user, jar).await,
+    match kyoyu_app::directory::sign_in(&state.app, attempt, "web").await {
+        Ok((token, _)) => Ok(logged_in(token, jar)),
         Err(AppError::Unauthenticated) => {
             let page = login_form(lang, &expected, true, &login);
             Ok((StatusCode::UNAUTHORIZED, Html(page.into_string())).into_response())
@@ -164,8 +159,8 @@ pub async fn submit_password(
         address: &address.0,
         door: Door::Web,
     };
-    match state.app.logins.change_password(&state.store, attempt, new).await {
-        Ok(user) => logged_in(&state, &user, jar).await,
+    match kyoyu_app::directory::change_password_and_sign_in(&state.app, attempt, new, "web").await {
+        Ok((token, _)) => Ok(logged_in(token, jar)),
         Err(AppError::Unauthenticated) => again_page((
             "ログイン名、今のパスワード、確認コードを確かめてください。",
             "Check your log-in name, current password and code.",

@@ -155,6 +155,9 @@ async fn an_advisory_is_issued_relayed_hop_by_hop_and_acknowledged() {
     assert_eq!(ceptoar_view.deliveries.len(), 2, "not the coordinator's hop to the ministry");
     let member_view: AdvisoryView = app.typed(&path, "gas-b.ntk").await;
     assert!(member_view.draft.source_report_ids.is_empty(), "sources stay with the coordinator");
+    assert!(member_view.awaiting, "gas-b has neither acknowledged nor relayed it");
+    assert!(!ministry_view.awaiting && !ceptoar_view.awaiting, "acting takes it off the inbox");
+    assert!(!seen.awaiting, "the coordinator received nothing");
 
     // A follow-up continues the numbering.
     let follow: AdvisoryView = app

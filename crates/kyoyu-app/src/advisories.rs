@@ -91,7 +91,16 @@ fn assemble(
         .collect();
     let acknowledged = acks.iter().any(|k| k.org_id == caller.org().id);
     let actions = actions_on(world, caller, &a, hops)?;
-    Ok(AdvisoryView::new(a, coordinator, deliveries, acknowledged, actions))
+    let awaiting = awaits_action(hops, &caller.org().id, acknowledged);
+    Ok(AdvisoryView::new(a, coordinator, deliveries, (acknowledged, awaiting), actions))
+}
+
+/// Whether `org` received the advisory and has yet to act on it: neither acknowledged it nor
+/// relayed it onward (either takes it off the organisation's inbox).
+fn awaits_action(hops: &[HopRow], org: &str, acknowledged: bool) -> bool {
+    let received = hops.iter().any(|h| h.to_org_id == org);
+    let relayed = hops.iter().any(|h| h.from_org_id == org);
+    received && !acknowledged && !relayed
 }
 
 /// What the caller may do with the advisory, as the policy decides.

@@ -3,9 +3,9 @@
 //! change is audited in the transaction that makes it; a change to who is where recomputes
 //! every rendition's readers in the same transaction.
 
+use crate::login::Attempt;
 use crate::views::DependencyList;
 use crate::world::World;
-use crate::login::Attempt;
 use crate::{App, AppError, AppResult, Caller};
 use kyoyu_domain::codes::{OrgKind, Role};
 use kyoyu_domain::{FieldError, ValidationErrors};

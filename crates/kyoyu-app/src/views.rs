@@ -218,6 +218,9 @@ pub struct AdvisoryView {
     pub deliveries: Vec<DeliveryView>,
     /// The reader's organisation has acknowledged it.
     pub acknowledged: bool,
+    /// The reader's organisation received it and has yet to act on it (acknowledge it, or
+    /// relay it onward). Inboxes show these; acting takes it off them.
+    pub awaiting: bool,
     /// What the reader may do with it, decided by the policy.
     pub actions: AdvisoryActions,
 }
@@ -227,7 +230,7 @@ impl AdvisoryView {
         a: AdvisoryRow,
         coordinator: bool,
         deliveries: Vec<DeliveryView>,
-        acknowledged: bool,
+        (acknowledged, awaiting): (bool, bool),
         actions: AdvisoryActions,
     ) -> AdvisoryView {
         let mut draft = a.draft;
@@ -250,6 +253,7 @@ impl AdvisoryView {
             issued_at: a.issued_at,
             deliveries,
             acknowledged,
+            awaiting,
             actions,
         }
     }

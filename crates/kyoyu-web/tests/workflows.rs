@@ -176,6 +176,17 @@ async fn administration_edits_users_tokens_and_reference_data() {
     assert!(user.need_to_know, "need-to-know granted");
     let (status, _) = admin.post_form(&format!("/admin/users/{member}/unlock"), &[("_csrf", &csrf)]).await;
     assert_eq!(status, 303, "an administrator lifts a user's log-in delays");
+    // Deactivating first shows what it stops; only the confirmation's own form acts.
+    let deactivate = [("_csrf", csrf.as_str()), ("_org", gas_a.as_str()), ("active", "false")];
+    let (status, page) = admin.post_form(&format!("/admin/users/{member}"), &deactivate).await;
+    assert_eq!(status, 200, "a confirmation, not the change");
+    assert!(page.contains("gas-a.member") && page.contains("can no longer log in"), "{page}");
+    assert!(app.store.user_with_org(&member).await.unwrap().unwrap().0.active, "still active until confirmed");
+    let confirmed = [("_csrf", csrf.as_str()), ("active", "false"), ("confirmed", "yes")];
+    assert_eq!(admin.post_form(&format!("/admin/users/{member}"), &confirmed).await.0, 303);
+    assert!(!app.store.user_with_org(&member).await.unwrap().unwrap().0.active, "deactivated once confirmed");
+    let reactivate = [("_csrf", csrf.as_str()), ("active", "true")];
+    assert_eq!(admin.post_form(&format!("/admin/users/{member}"), &reactivate).await.0, 303, "no step to undo it");
     // An administrator does not mint tokens for others (that would be acting as them).
     let (status, page) =
         admin.post_form(&format!("/admin/users/{member}/tokens"), &[("_csrf", &csrf), ("label", "ci")]).await;
@@ -186,6 +197,10 @@ async fn administration_edits_users_tokens_and_reference_data() {
         admin.post_form(&format!("/admin/users/{own}/tokens"), &[("_csrf", &csrf), ("label", "ci")]).await;
     assert_eq!(status, 200);
     assert!(page.contains("id=\"new-token\">kyoyu_"), "the owner's token is shown once");
+    let sessions = page.find("Sessions logged in").expect("log-ins are listed apart from tokens");
+    assert!(page.find("<td>ci</td>").is_some_and(|t| t < sessions), "the API token is among the tokens");
+    assert!(page.rfind("<td>web</td>").is_some_and(|w| w > sessions), "the browser's log-in is a session");
+    assert!(page.contains(" JST</td>"), "times are labelled JST");
     let (status, _) =
         admin.post_form("/admin/dependencies", &[("_csrf", &csrf), ("edges", "finance electricity\n")]).await;
     assert_eq!(status, 303);
@@ -399,6 +414,8 @@ async fn relaying_to_every_ceptoar_or_every_member_is_one_step_after_a_confirmat
     let relay = format!("/advisories/{id}/relay");
 
     let ministry = app.client("meti.liaison", "ja").await;
+    let listed = format!("href=\"/advisories/{id}\"");
+    assert!(ministry.get("/").await.1.contains(&listed), "the ministry's inbox holds it until it acts");
     let csrf = ministry.csrf().await;
     let (status, page) = ministry.post_form(&relay, &[("_csrf", &csrf), ("_group", "ceptoar"), ("tlp", "GREEN")]).await;
     assert_eq!(status, 200, "a confirmation, not the relay: {page}");
@@ -407,6 +424,7 @@ async fn relaying_to_every_ceptoar_or_every_member_is_one_step_after_a_confirmat
     let mut form: Vec<(&str, &str)> = ceptoars.iter().map(|c| ("org_ids", c.as_str())).collect();
     form.extend([("_csrf", csrf.as_str()), ("tlp", "GREEN"), ("confirmed", "yes")]);
     assert_eq!(ministry.post_form(&relay, &form).await.0, 303);
+    assert!(!ministry.get("/").await.1.contains(&listed), "relayed, it leaves the ministry's inbox");
 
     let secretariat = app.client("gas-ceptoar.secretariat", "ja").await;
     let csrf = secretariat.csrf().await;

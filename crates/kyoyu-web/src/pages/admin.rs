@@ -2,6 +2,7 @@
 //! reference data (sectors and jurisdiction, service-level rules, sector dependencies).
 //! Every change goes through the API's admin handlers, which check the caller's roles.
 
+use super::report_form::jst;
 use crate::call::{input, Names};
 use crate::form::{to_body, FormData, Kind};
 use crate::i18n::{Label, Lang};
@@ -91,8 +92,8 @@ fn users_table(web: &Web, users: &[UserRow], names: &Names) -> Markup {
                     td { (u.display_name) }
                     td { (names.name(Some(&u.org_id), lang)) }
                     td { (lang.join(&u.roles.iter().map(|r| r.label(lang)).collect::<Vec<_>>())) }
-                    td { (toggle(web, id, "need_to_know", u.need_to_know)) }
-                    td { (toggle(web, id, "active", u.active)) }
+                    td { (toggle(web, u, "need_to_know", u.need_to_know)) }
+                    td { (toggle(web, u, "active", u.active)) }
                     td {
                         a href={ "/admin/users/" (id) "/tokens" } { (lang.t("トークン", "Tokens")) } " "
                         form.inline method="post" action={ "/admin/users/" (id) "/unlock" } {
@@ -107,10 +108,11 @@ fn users_table(web: &Web, users: &[UserRow], names: &Names) -> Markup {
 }
 
 /// A yes/no cell whose button flips the flag.
-fn toggle(web: &Web, user_id: &str, field: &str, on: bool) -> Markup {
+fn toggle(web: &Web, user: &UserRow, field: &str, on: bool) -> Markup {
     html! {
-        form.inline method="post" action={ "/admin/users/" (user_id) } {
+        form.inline method="post" action={ "/admin/users/" (user.id) } {
             (csrf(web))
+            input type="hidden" name="_org" value=(user.org_id);
             input type="hidden" name=(field) value=(if on { "false" } else { "true" });
             (if on { web.t("はい", "yes") } else { web.t("いいえ", "no") }) " "
             button.secondary type="submit" { (web.t("切替", "switch")) }
@@ -244,9 +246,47 @@ pub async fn create_user(State(state): State<AppState>, web: Web, form: FormData
 
 pub async fn update_user(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let edits: UserBody = input(&to_body(&form, &[("need_to_know", Kind::Bool), ("active", Kind::Bool)]))?;
+    let mut body = to_body(&form, &[("need_to_know", Kind::Bool), ("active", Kind::Bool)]);
+    if let Some(fields) = body.as_object_mut() {
+        fields.remove("confirmed");
+    }
+    let edits: UserBody = input(&body)?;
+    if edits.active == Some(false) && !super::confirm::confirmed(&form) {
+        // The toggle names the user's organisation (`_org`), whose list the user is in.
+        let org = form.get("_org").unwrap_or(&web.caller.org().id).to_string();
+        let users = ops::list_users(&state.app, &web.caller, Some(&org)).await.map_err(ApiError::from)?.items;
+        if let Some(user) = users.iter().find(|u| u.id == id) {
+            return ok(confirm_deactivation(&web, user));
+        }
+    }
     directory::update_user(&state.app, &web.caller, &id, edits).await?;
     see_other("/admin?done=1")
+}
+
+/// Deactivating a user acts at once: say what it stops before it does.
+fn confirm_deactivation(web: &Web, user: &UserRow) -> Markup {
+    let what = html! {
+        dl {
+            dt { (web.t("利用者", "User")) } dd { (user.display_name) "（" (user.login) "）" }
+        }
+        p { (web.t(
+            "無効にすると、この利用者はログインできなくなり、発行済みのトークンとセッションも使えなくなります。あとで有効に戻せます。",
+            "Once deactivated, the user can no longer log in, and their tokens and sessions stop working. You can activate them again later.",
+        )) }
+    };
+    let title = web.t("利用者を無効にする確認", "Confirm deactivating the user");
+    let warning =
+        ("この操作はすぐに効力を持ちます。内容を確認してください。", "This takes effect at once. Check what it does.");
+    let carried = [("active".to_string(), "false".to_string())];
+    let action = format!("/admin/users/{}", user.id);
+    super::confirm::confirmation_warning(
+        web,
+        (title, warning),
+        what,
+        (&action, &carried),
+        web.t("無効にする", "Deactivate"),
+        "/admin",
+    )
 }
 
 pub async fn unlock_user(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
@@ -262,26 +302,20 @@ pub async fn tokens(State(state): State<AppState>, web: Web, Path(id): Path<Stri
 
 fn tokens_body(web: &Web, user_id: &str, tokens: &[TokenRow], new_token: Option<&str>) -> Markup {
     let lang = web.lang;
+    // Log-ins (web pages, JSON API sessions) apart from the tokens scripts use; a session
+    // once ended is only noise.
+    let (sessions, api): (Vec<&TokenRow>, Vec<&TokenRow>) = tokens.iter().partition(|t| t.kind != "api");
+    let now = kyoyu_store::now();
+    let live = |t: &&TokenRow| t.revoked_at.is_none() && t.expires_at.as_deref().is_none_or(|e| e > now.as_str());
+    let live_sessions: Vec<&TokenRow> = sessions.into_iter().filter(live).collect();
     html! {
         @if let Some(t) = new_token {
             div.notice role="status" { p { (lang.t("新しいトークン（この画面でのみ表示されます）:", "New token (shown only now):")) } code #new-token { (t) } }
         }
-        table {
-            thead { tr { th { (lang.t("名前", "Label")) } th { (lang.t("作成", "Created")) } th { (lang.t("有効期限", "Expires")) } th { (lang.t("失効", "Revoked")) } th {} } }
-            tbody { @for t in tokens {
-                tr {
-                    td { (t.label) }
-                    td { (t.created_at) }
-                    td { (t.expires_at.as_deref().unwrap_or("—")) }
-                    td { (t.revoked_at.as_deref().unwrap_or("")) }
-                    td { @if t.revoked_at.is_none() {
-                        form.inline method="post" action={ "/admin/users/" (user_id) "/tokens/" (t.id) "/revoke" } {
-                            (csrf(web)) button.secondary type="submit" { (lang.t("失効させる", "Revoke")) }
-                        }
-                    } }
-                }
-            } }
-        }
+        h2 { (lang.t("API トークン", "API tokens")) }
+        (token_table(web, user_id, &api))
+        h2 { (lang.t("ログイン中のセッション", "Sessions logged in")) }
+        (token_table(web, user_id, &live_sessions))
         // Only the owner mints a token: an administrator lists and revokes.
         @if user_id == web.caller.user().id { form.card method="post" action={ "/admin/users/" (user_id) "/tokens" } {
             (csrf(web))
@@ -289,6 +323,29 @@ fn tokens_body(web: &Web, user_id: &str, tokens: &[TokenRow], new_token: Option<
             label for="t-days" { (lang.t("有効日数（空欄は無期限）", "Valid for days (blank: no expiry)")) } input #t-days type="number" name="expires_in_days" min="1";
             p { button type="submit" { (lang.t("発行", "Issue")) } }
         } }
+    }
+}
+
+fn token_table(web: &Web, user_id: &str, tokens: &[&TokenRow]) -> Markup {
+    let lang = web.lang;
+    html! {
+        table {
+            thead { tr { th { (lang.t("名前", "Label")) } th { (lang.t("作成", "Created")) } th { (lang.t("有効期限", "Expires")) } th { (lang.t("失効", "Revoked")) } th {} } }
+            tbody { @for t in tokens {
+                tr {
+                    td { (t.label) }
+                    td { (jst(&t.created_at)) }
+                    td { (t.expires_at.as_deref().map(jst).unwrap_or_else(|| "—".into())) }
+                    td { (jst(t.revoked_at.as_deref().unwrap_or(""))) }
+                    td { @if t.revoked_at.is_none() {
+                        form.inline method="post" action={ "/admin/users/" (user_id) "/tokens/" (t.id) "/revoke" } {
+                            (csrf(web)) button.secondary type="submit" { (lang.t("失効させる", "Revoke")) }
+                        }
+                    } }
+                }
+            } }
+            @if tokens.is_empty() { tbody { tr { td colspan="5" .muted { (lang.t("ありません", "None")) } } } }
+        }
     }
 }
 
@@ -417,7 +474,7 @@ pub async fn audit(State(state): State<AppState>, web: Web, Query(q): Query<Hash
             tbody { @for e in &rows {
                 tr {
                     td.num { (e.seq) }
-                    td { (super::report_form::shown_time(&e.at)) }
+                    td { (jst(&e.at)) }
                     td { code { (e.action) } }
                     td { (e.object_type) " " code { (short_id(&e.object_id)) } }
                     td { code { (short_id(e.actor_user_id.as_deref().unwrap_or("—"))) } }

@@ -2,7 +2,7 @@
 //! sanitisation and scope checks and widening requests; reading with banners,
 //! acknowledgments, relays and questions.
 
-use super::report_form::{self, shown_time};
+use super::report_form::{self, jst};
 use crate::call::{input, Names};
 use crate::form::{to_body, FormData, FormState, Kind};
 use crate::i18n::{Label, Lang};
@@ -383,7 +383,7 @@ pub fn official(lang: Lang, v: &AdvisoryView, names: &Names) -> Markup {
         table.official { tbody {
             tr { th { (lang.t("報数", "Sequence")) } td { (lang.t("第", "No. ")) (v.sequence) (lang.t("報", "")) @if v.draft.urgent { " " strong { (lang.t("【緊急】", "[URGENT]")) } } } }
             tr { th { (lang.t("識別番号", "Identifier")) } td { (v.identifier.as_deref().unwrap_or("")) } }
-            tr { th { (lang.t("情報提供日時", "Issued at")) } td { (shown_time(v.issued_at.as_deref().unwrap_or(""))) } }
+            tr { th { (lang.t("情報提供日時", "Issued at")) } td { (jst(v.issued_at.as_deref().unwrap_or(""))) } }
             tr { th { (lang.t("情報提供先", "Recipients")) } td { (lang.join(&recipients)) } }
             tr { th { (lang.t("重要度", "Severity")) } td { (report_form::grid(lang, Severity::ALL, v.draft.severity.as_slice())) } }
             tr { th { (lang.t("情報共有範囲", "Sharing scope")) span.required-mark { "＊" } } td { (report_form::tlp_grid(lang, v.draft.tlp, crate::i18n::advisory_tlp_en)) @if let Some(n) = &v.draft.tlp_note { br; (lang.t("特記事項", "Special note")) "：" (n) } } }
@@ -491,7 +491,7 @@ fn deliveries(web: &Web, v: &AdvisoryView, names: &Names) -> Markup {
                         td { (names.name(Some(&d.from_org_id), web.lang)) }
                         td { (names.name(Some(&d.to_org_id), web.lang)) @if d.copy { " " (web.t("（写し）", "(copy)")) } }
                         td { (d.tlp.code()) }
-                        td { (shown_time(&d.delivered_at)) }
+                        td { (jst(&d.delivered_at)) }
                         td { @match &d.acknowledgment { None => span.muted { (web.t("未確認", "pending")) }, Some(ack) => { (ack.status.label(web.lang)) " " (ack.comment) } } }
                         td.num { (d.acknowledgment.as_ref().and_then(|a| a.seconds_to_acknowledge).map(|s| s.to_string()).unwrap_or_default()) }
                     }
@@ -505,7 +505,7 @@ fn questions_block(web: &Web, id: &str, qs: &[QuestionRow], names: &Names) -> Ma
     html! {
         h2 { (web.t("質問", "Questions")) }
         @for q in qs {
-            div.card { p.muted { (names.name(Some(&q.author_org_id), web.lang)) "　" (shown_time(&q.created_at)) } p { (multiline(&q.text)) } }
+            div.card { p.muted { (names.name(Some(&q.author_org_id), web.lang)) "　" (jst(&q.created_at)) } p { (multiline(&q.text)) } }
         }
         form method="post" action={ "/advisories/" (id) "/questions" } {
             (csrf(web))

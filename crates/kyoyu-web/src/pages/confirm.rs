@@ -25,17 +25,34 @@ fn confirmation(web: &Web, title: &str, what: Markup, action: &str, button: &str
     confirmation_with(web, title, what, (action, &[]), button, back)
 }
 
+/// The warning above what cannot be undone.
+const IRREVERSIBLE: (&str, &str) =
+    ("この操作は取り消せません。内容を確認してください。", "This cannot be undone. Check what it does.");
+
 /// As [`confirmation`], re-posting the choices made on the previous form (`carried`).
 pub fn confirmation_with(
     web: &Web,
     title: &str,
+    what: Markup,
+    target: (&str, &[(String, String)]),
+    button: &str,
+    back: &str,
+) -> Markup {
+    confirmation_warning(web, (title, IRREVERSIBLE), what, target, button, back)
+}
+
+/// As [`confirmation_with`], under its own warning `(ja, en)` (for what can be undone later
+/// but acts at once, such as deactivating a user).
+pub fn confirmation_warning(
+    web: &Web,
+    (title, (warning_ja, warning_en)): (&str, (&str, &str)),
     what: Markup,
     (action, carried): (&str, &[(String, String)]),
     button: &str,
     back: &str,
 ) -> Markup {
     let body = html! {
-        div.warning role="note" { p { (web.t("この操作は取り消せません。内容を確認してください。", "This cannot be undone. Check what it does.")) } }
+        div.warning role="note" { p { (web.t(warning_ja, warning_en)) } }
         (what)
         form.actions method="post" action=(action) {
             (csrf(web))

@@ -29,20 +29,20 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
             div.actions { a.button href="/reports/new" { (lang.t("新規報告", "File a report")) } }
             h2 { (lang.t("自社の報告", "My reports")) }
             (report_table(lang, &reports.iter().filter(|r| r.sender_org_id.as_deref() == Some(me)).cloned().collect::<Vec<_>>(), &names))
-            h2 { (lang.t("受け取った情報提供", "Advisories received")) }
-            (advisory_table(lang, &advisories))
+            h2 { (lang.t("受領確認が済んでいない情報提供", "Advisories to acknowledge")) }
+            (awaiting_table(lang, &advisories))
         },
         OrgKind::Ceptoar => html! {
             h2 { (lang.t("匿名化して転送する報告", "Reports to anonymise and forward")) }
             (super::board::board(&state, &web, &names).await?)
             h2 { (lang.t("構成員へ伝達する情報提供", "Advisories to relay to members")) }
-            (advisory_table(lang, &advisories))
+            (awaiting_table(lang, &advisories))
         },
         OrgKind::Ministry => html! {
             h2 { (lang.t("転送する報告", "Reports to forward")) }
             (super::board::board(&state, &web, &names).await?)
-            h2 { (lang.t("伝達する情報提供・質問", "Advisories to relay, and questions")) }
-            (advisory_table(lang, &advisories))
+            h2 { (lang.t("伝達する情報提供", "Advisories to relay")) }
+            (awaiting_table(lang, &advisories))
         },
         OrgKind::Coordinator => html! {
             div.actions { a.button href="/advisories/new" { (lang.t("情報提供の作成", "New advisory")) } }
@@ -71,6 +71,16 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
         &format!("{} — {}", lang.t("ホーム", "Home"), lang.t(&web.caller.org().name_ja, &web.caller.org().name_en)),
         body,
     ))
+}
+
+/// The advisories the reader's organisation has yet to acknowledge or relay (acting takes
+/// one off), with a link to all of them.
+fn awaiting_table(lang: Lang, advisories: &[AdvisoryView]) -> Markup {
+    let awaiting: Vec<AdvisoryView> = advisories.iter().filter(|a| a.awaiting).cloned().collect();
+    html! {
+        (advisory_table(lang, &awaiting))
+        p { a href="/advisories" { (lang.t("すべての情報提供", "All advisories")) } }
+    }
 }
 
 /// Issued advisories with questions the reader may see (the coordinator and ministries in

@@ -292,6 +292,15 @@ pub fn shown_time(t: &str) -> String {
     crate::form::form_time(t).map(|x| x.replace('T', " ")).unwrap_or_else(|| t.to_string())
 }
 
+/// A stored time as shown in tables and notes: JST to the minute, labelled; blank when unset.
+pub fn jst(t: &str) -> String {
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!("{} JST", shown_time(t))
+    }
+}
+
 /// A time of the report's content as shown on the form; blank when unknown.
 fn shown(t: Option<&Time>) -> String {
     t.map(|t| shown_time(&t.to_rfc3339())).unwrap_or_default()

@@ -58,7 +58,7 @@ pub fn table(lang: Lang, rows: &[ReportView], names: &Names) -> Markup {
                         td { (r.content.event_type.map(|e| e.label(lang)).unwrap_or_default()) }
                         td { (names.name(r.sender_org_id.as_deref(), lang)) " → " (names.name(Some(&r.receiver_org_id), lang)) }
                         td { (r.status.label(lang)) }
-                        td { (report_form::shown_time(&r.created_at)) }
+                        td { (report_form::jst(&r.created_at)) }
                     }
                 }
                 @if rows.is_empty() { tr { td colspan="9" .muted { (lang.t("該当する報告はありません", "No reports")) } } }

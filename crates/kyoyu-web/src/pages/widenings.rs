@@ -2,7 +2,7 @@
 //! advisory reach further; in the anonymised route the CEPTOAR secretariat relays the request,
 //! so the coordinator never learns who answered.
 
-use super::report_form::shown_time;
+use super::report_form::jst;
 use super::reports::chain_of;
 use crate::i18n::Lang;
 use crate::layout::{csrf, ok, page, see_other, WebResult};
@@ -63,7 +63,7 @@ pub fn table(web: &Web, rows: &[(WideningView, Markup)]) -> Markup {
             tbody { @for (w, about) in rows {
                 @let id = &w.id;
                 tr {
-                    td { (shown_time(&w.requested_at)) }
+                    td { (jst(&w.requested_at)) }
                     td { (about) }
                     td { (status_label(lang, w.status)) }
                     td {

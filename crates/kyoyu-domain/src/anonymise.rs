@@ -5,7 +5,8 @@
 //! NFKC form (full- and half-width forms, ㈱ and the like fold together) without invisible
 //! characters and without regard to case; a name matches with spaces between its characters,
 //! and with the company form (株式会社, (株), 有限会社, (有)) on either side; phone numbers
-//! match whatever separators sit between digits. Scrubbed text comes back in that form.
+//! match whatever separators sit between digits. Scrubbed text keeps its own characters
+//! (full-width punctuation stays full-width); only what was found is replaced.
 
 use crate::report::ReportContent;
 use crate::FreeText;
@@ -79,15 +80,26 @@ impl Scrubber {
         Scrubber { patterns }
     }
 
-    /// The text with every identifying string replaced, and the strings found.
+    /// The text with every identifying string replaced, and the strings found (as folded).
+    /// Matching runs on the folded text; the replacement is made in the original, piece by
+    /// piece, so the rest keeps its own characters.
     fn scrub_text(&self, text: &str) -> (String, Vec<String>) {
-        let mut out = fold_width(text);
+        let mut pieces = pieces(text);
         let mut found = Vec::new();
         for re in &self.patterns {
-            found.extend(re.find_iter(&out).map(|m| m.as_str().to_string()));
-            out = re.replace_all(&out, REDACTED).into_owned();
+            let (folded, starts) = joined(&pieces);
+            let spans: Vec<(usize, usize)> = re
+                .find_iter(&folded)
+                .map(|m| {
+                    found.push(m.as_str().to_string());
+                    (m.start(), m.end())
+                })
+                .collect();
+            if !spans.is_empty() {
+                pieces = redact(pieces, &starts, &spans);
+            }
         }
-        (out, found)
+        (pieces.iter().map(|p| p.original.as_str()).collect(), found)
     }
 
     /// Removes every identifying string from every text field, and the operator name. Returns
@@ -128,6 +140,64 @@ impl Scrubber {
     pub fn count_in(&self, text: &str) -> usize {
         self.scrub_text(text).1.len()
     }
+}
+
+/// A run of the original text that folds on its own: a character with the marks that
+/// combine with it (NFKC composes only within such a run), and its folded form.
+#[derive(Clone)]
+struct Piece {
+    original: String,
+    folded: String,
+}
+
+/// The text cut into [`Piece`]s.
+fn pieces(text: &str) -> Vec<Piece> {
+    let mut runs: Vec<String> = Vec::new();
+    for c in text.chars() {
+        let joins = unicode_normalization::char::is_combining_mark(c)
+            || is_invisible(c)
+            || matches!(c, '\u{FF9E}' | '\u{FF9F}');
+        match runs.last_mut() {
+            Some(run) if joins => run.push(c),
+            _ => runs.push(c.to_string()),
+        }
+    }
+    runs.into_iter().map(|original| Piece { folded: fold_width(&original), original }).collect()
+}
+
+/// The folded text of `pieces`, and where each piece starts in it.
+fn joined(pieces: &[Piece]) -> (String, Vec<usize>) {
+    let mut folded = String::new();
+    let mut starts = Vec::with_capacity(pieces.len());
+    for p in pieces {
+        starts.push(folded.len());
+        folded.push_str(&p.folded);
+    }
+    (folded, starts)
+}
+
+/// `pieces` with every piece a span (sorted, apart) touches replaced, one [`REDACTED`] per span.
+fn redact(pieces: Vec<Piece>, starts: &[usize], spans: &[(usize, usize)]) -> Vec<Piece> {
+    let mut out = Vec::with_capacity(pieces.len());
+    let mut spans = spans.iter().peekable();
+    let mut i = 0;
+    while i < pieces.len() {
+        let end = starts[i] + pieces[i].folded.len();
+        match spans.peek() {
+            Some(&&(from, to)) if end > from && starts[i] < to => {
+                while i < pieces.len() && starts[i] < to {
+                    i += 1;
+                }
+                out.push(Piece { original: REDACTED.into(), folded: REDACTED.into() });
+                spans.next();
+            }
+            _ => {
+                out.push(pieces[i].clone());
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Text in the form it is compared in: NFKC (full-width ASCII, half-width kana, ㈱ and the
@@ -211,6 +281,19 @@ mod tests {
             s.scrub(&mut c);
             let d = c.summary.description.clone().unwrap();
             assert_eq!(d, format!("{REDACTED}の件"), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_rest_of_the_text_keeps_its_own_characters() {
+        let s = Scrubber::new(&profile());
+        for (text, kept) in [
+            ("東都ガスの障害（復旧済み）。ＡＢＣ対応：完了", "■■■の障害（復旧済み）。ＡＢＣ対応：完了"),
+            ("ﾄｳﾄ ﾀﾞｲﾔ、東都ガス㈱！", "ﾄｳﾄ ﾀﾞｲﾔ、■■■！"),
+        ] {
+            let mut c = content(text);
+            s.scrub(&mut c);
+            assert_eq!(c.summary.description.as_deref(), Some(kept), "{text}");
         }
     }
 

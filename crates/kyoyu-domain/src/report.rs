@@ -272,30 +272,39 @@ fn replace<T>(slot: &mut T, value: Option<T>) {
 /// Years a report's times may carry: STIX, PostgreSQL and every reader handle these.
 const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
 
-/// Every time on the form lies in [`YEARS`].
-fn check_years(c: &ReportContent, errors: &mut ValidationErrors) {
+/// How far ahead of this server's clock a sender's clock may run.
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Every time on the form lies in [`YEARS`]; what a report says happened (discovery,
+/// occurrence, recovery, the timeline) lies in the past, and only a planned press release
+/// may lie ahead. One error per field.
+fn check_times(c: &ReportContent, errors: &mut ValidationErrors) {
     use chrono::Datelike;
-    let mut times: Vec<(String, Option<Time>)> = vec![
-        ("summary.discovered_at".into(), c.summary.discovered_at),
-        ("summary.occurred_at".into(), c.summary.occurred_at),
-        ("impact.recovered_at".into(), c.impact.recovered_at),
-        ("press.at".into(), c.press.as_ref().and_then(|p| p.at)),
+    let latest = chrono::Utc::now() + CLOCK_SKEW;
+    let mut times: Vec<(String, Option<Time>, bool)> = vec![
+        ("summary.discovered_at".into(), c.summary.discovered_at, true),
+        ("summary.occurred_at".into(), c.summary.occurred_at, true),
+        ("impact.recovered_at".into(), c.impact.recovered_at, true),
+        ("press.at".into(), c.press.as_ref().and_then(|p| p.at), false),
     ];
-    times.extend(c.timeline.iter().enumerate().map(|(i, t)| (format!("timeline[{i}].at"), Some(t.at))));
-    for (field, t) in times {
+    times.extend(c.timeline.iter().enumerate().map(|(i, t)| (format!("timeline[{i}].at"), Some(t.at), true)));
+    for (field, t, happened) in times {
+        let Some(t) = t else { continue };
         // STIX and PostgreSQL hold times in UTC: judge the year there.
-        if t.is_some_and(|t| !YEARS.contains(&t.naive_utc().year())) {
+        if !YEARS.contains(&t.naive_utc().year()) {
             errors.push(FieldError::new(
                 field,
                 "日時は 1900 年から 9999 年の間で指定してください",
                 "times must lie between the years 1900 and 9999",
             ));
+        } else if happened && t > latest {
+            errors.push(FieldError::new(field, "未来の日時は指定できません", "must not lie in the future"));
         }
     }
 }
 
 fn check_content(c: &ReportContent, errors: &mut ValidationErrors) {
-    check_years(c, errors);
+    check_times(c, errors);
     if let (Some(occurred), Some(discovered)) = (c.summary.occurred_at, c.summary.discovered_at) {
         if occurred > discovered {
             errors.push(FieldError::new(
@@ -404,6 +413,18 @@ mod tests {
         });
         let err = input(j).into_new_report().unwrap_err();
         assert_eq!(err.0[0].field, "summary.occurred_at");
+    }
+
+    #[test]
+    fn refuses_a_recovery_in_the_future_but_not_a_planned_press_release() {
+        let ahead = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+        let mut j = minimal();
+        j["impact"] = serde_json::json!({"recovered_at": ahead});
+        let err = input(j).into_new_report().unwrap_err();
+        assert_eq!(err.0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["impact.recovered_at"]);
+        let mut j = minimal();
+        j["press"] = serde_json::json!({"status": "planned", "at": ahead});
+        assert!(input(j).into_new_report().is_ok(), "a press release may be planned ahead");
     }
 
     #[test]

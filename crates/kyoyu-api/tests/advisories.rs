@@ -266,8 +266,12 @@ async fn only_ministries_inside_the_scope_ask_and_see_questions() {
         app.post(&format!("{path}/questions"), "meti.liaison", json!({"text": "対象機器の型番は？"})).await;
     assert_eq!(status, 201, "{q}");
     let thread: QuestionList = app.typed(&format!("{path}/questions"), "nisc.cip").await;
-    assert_eq!(thread.items[0].text, "対象機器の型番は？");
+    assert_eq!(thread.items[0].post.text, "対象機器の型番は？");
+    assert_eq!((thread.items[0].answer, thread.items[0].answered, thread.unanswered()), (false, false, 1));
     assert_eq!(app.post(&format!("{path}/questions"), "nisc.cip", json!({"text": "型番は XX-100 です"})).await.0, 201);
+    let thread: QuestionList = app.typed(&format!("{path}/questions"), "meti.liaison").await;
+    let states: Vec<(bool, bool)> = thread.items.iter().map(|q| (q.answer, q.answered)).collect();
+    assert_eq!(states, [(false, true), (true, false)], "the coordinator's post answers the question");
     for outsider in ["gas-ceptoar.ntk", "fsa.liaison", "gas-a.ntk"] {
         assert_eq!(app.post(&format!("{path}/questions"), outsider, json!({"text": "?"})).await.0, 404, "{outsider}");
         assert_eq!(app.get(&format!("{path}/questions"), outsider).await.0, 404, "{outsider}");

@@ -626,7 +626,8 @@ pub async fn list_questions(app: &App, caller: &Caller, id: &str) -> AppResult<Q
         tx.audit("advisory.questions.read", "advisory", &a.id, json!({})).await?;
         tx.commit().await?;
     }
-    Ok(QuestionList { items: app.store.questions_of(&caller.scope(), id).await? })
+    let posts = app.store.questions_of(&caller.scope(), id).await?;
+    Ok(QuestionList::new(posts, app.world_for_read().await?.coordinator()?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

@@ -290,10 +290,42 @@ pub struct AdvisoryList {
     pub next: Option<String>,
 }
 
-/// An advisory's question thread.
+/// An advisory's question thread, oldest first.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuestionList {
-    pub items: Vec<QuestionRow>,
+    pub items: Vec<QuestionView>,
+}
+
+/// One post of a thread: a question from a ministry in scope, or the coordinator's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QuestionView {
+    #[serde(flatten)]
+    pub post: QuestionRow,
+    /// Posted by the coordinator: an answer.
+    pub answer: bool,
+    /// A question the coordinator has posted after (answered); false on an answer.
+    pub answered: bool,
+}
+
+impl QuestionList {
+    /// The thread from its posts, oldest first; `coordinator` is the coordinator's id.
+    pub fn new(posts: Vec<QuestionRow>, coordinator: &str) -> QuestionList {
+        let last_answer = posts.iter().rposition(|q| q.author_org_id == coordinator);
+        let items = posts
+            .into_iter()
+            .enumerate()
+            .map(|(i, post)| {
+                let answer = post.author_org_id == coordinator;
+                QuestionView { answered: !answer && last_answer.is_some_and(|a| a > i), answer, post }
+            })
+            .collect();
+        QuestionList { items }
+    }
+
+    /// Questions not answered yet.
+    pub fn unanswered(&self) -> usize {
+        self.items.iter().filter(|q| !q.answer && !q.answered).count()
+    }
 }
 
 /// A scope-widening request as one party sees it: the advisory's author never learns who

@@ -295,9 +295,22 @@ async fn ministries_in_scope_ask_questions_and_the_coordinator_sees_them_on_its_
         .post_form(&format!("/advisories/{id}/questions"), &[("_csrf", &csrf), ("text", "Which versions?")])
         .await;
     assert_eq!(status, 303, "{location}");
-    assert!(ministry.get(&format!("/advisories/{id}")).await.1.contains("Which versions?"));
+    let (_, page) = ministry.get(&format!("/advisories/{id}")).await;
+    assert!(page.contains("Which versions?") && page.contains("Not answered yet"), "{page}");
     let (_, home) = coordinator.get("/").await;
-    assert!(home.contains(&format!("href=\"/advisories/{id}\"")) && home.contains("Questions"));
+    let questions = &home[home.find("Questions not answered").expect("the questions table")..];
+    assert!(questions.contains(&format!("href=\"/advisories/{id}\"")), "the question waits on the coordinator's home");
+    // The coordinator answers in the same thread; the question then shows it was answered.
+    let (_, page) = coordinator.get(&format!("/advisories/{id}")).await;
+    assert!(page.contains("Send the answer"), "the coordinator's box answers");
+    let csrf = coordinator.csrf().await;
+    let answer = [("_csrf", csrf.as_str()), ("text", "Versions 2.1 and later.")];
+    assert_eq!(coordinator.post_form(&format!("/advisories/{id}/questions"), &answer).await.0, 303);
+    let (_, page) = ministry.get(&format!("/advisories/{id}")).await;
+    assert!(page.contains("Answered") && !page.contains("Not answered yet"), "{page}");
+    let (_, home) = coordinator.get("/").await;
+    let questions = &home[home.find("Questions not answered").expect("the questions table")..];
+    assert!(!questions.contains(&format!("href=\"/advisories/{id}\"")), "answered, it leaves the questions list");
     // An operator neither sees the thread nor may post to it.
     let operator = app.client("gas-a.ntk", "en").await;
     let csrf = operator.csrf().await;

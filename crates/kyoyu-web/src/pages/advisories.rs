@@ -16,11 +16,11 @@ use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
 use kyoyu_app::advisories::{self as ops, AckRequest, QuestionRequest, WideningRequest};
 use kyoyu_app::reads::Page;
-use kyoyu_app::views::AdvisoryView;
+use kyoyu_app::views::{AdvisoryView, QuestionList};
 use kyoyu_domain::advisory::AdvisoryInput;
-use kyoyu_domain::codes::{AckStatus, Severity};
+use kyoyu_domain::codes::{AckStatus, OrgKind, Severity};
 use kyoyu_domain::Tlp;
-use kyoyu_store::{AdvisoryFilter, QuestionRow};
+use kyoyu_store::AdvisoryFilter;
 use maud::{html, Markup};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -63,11 +63,11 @@ pub async fn list_of(state: &AppState, web: &Web, filter: AdvisoryFilter) -> Res
 }
 
 /// The questions of an advisory's thread, for those who take part in it.
-pub async fn questions_of(state: &AppState, web: &Web, v: &AdvisoryView) -> Result<Vec<QuestionRow>, ApiError> {
+pub async fn questions_of(state: &AppState, web: &Web, v: &AdvisoryView) -> Result<QuestionList, ApiError> {
     if !v.actions.ask {
-        return Ok(Vec::new());
+        return Ok(QuestionList { items: Vec::new() });
     }
-    Ok(ops::list_questions(&state.app, &web.caller, &v.id).await?.items)
+    Ok(ops::list_questions(&state.app, &web.caller, &v.id).await?)
 }
 
 /// Acknowledged deliveries out of all the reader may see.
@@ -501,17 +501,44 @@ fn deliveries(web: &Web, v: &AdvisoryView, names: &Names) -> Markup {
     }
 }
 
-fn questions_block(web: &Web, id: &str, qs: &[QuestionRow], names: &Names) -> Markup {
+fn questions_block(web: &Web, id: &str, thread: &QuestionList, names: &Names) -> Markup {
+    // The coordinator's posts are the answers.
+    let answering = web.caller.org().kind == OrgKind::Coordinator;
+    let (label, button) = if answering {
+        (
+            web.t(
+                "回答する（範囲内の省庁と調整機関だけが読めます）",
+                "Answer (read by the coordinator and ministries in scope only)",
+            ),
+            web.t("回答を送信", "Send the answer"),
+        )
+    } else {
+        (
+            web.t(
+                "質問する（範囲内の省庁と調整機関だけが読めます）",
+                "Ask a question (read by the coordinator and ministries in scope only)",
+            ),
+            web.t("質問を送信", "Send the question"),
+        )
+    };
     html! {
-        h2 { (web.t("質問", "Questions")) }
-        @for q in qs {
-            div.card { p.muted { (names.name(Some(&q.author_org_id), web.lang)) "　" (jst(&q.created_at)) } p { (multiline(&q.text)) } }
+        h2 { (web.t("質問と回答", "Questions and answers")) }
+        @for q in &thread.items {
+            div.card.answer[q.answer] {
+                p.muted {
+                    (names.name(Some(&q.post.author_org_id), web.lang)) "　" (jst(&q.post.created_at)) "　"
+                    @if q.answer { span.state { (web.t("回答", "Answer")) } }
+                    @else if q.answered { span.state { (web.t("回答済み", "Answered")) } }
+                    @else { span.state.pending { (web.t("未回答", "Not answered yet")) } }
+                }
+                p { (multiline(&q.post.text)) }
+            }
         }
         form method="post" action={ "/advisories/" (id) "/questions" } {
             (csrf(web))
-            label for="question" { (web.t("質問する（範囲内の省庁と調整機関だけが読めます）", "Ask a question (read by the coordinator and ministries in scope only)")) }
+            label for="question" { (label) }
             textarea #question name="text" required {}
-            button type="submit" { (web.t("送信", "Send")) }
+            button type="submit" { (button) }
         }
     }
 }

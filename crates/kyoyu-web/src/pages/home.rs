@@ -88,7 +88,7 @@ fn awaiting_table(lang: Lang, advisories: &[AdvisoryView]) -> Markup {
 async fn with_questions(state: &AppState, web: &Web, advisories: &[AdvisoryView]) -> Vec<(AdvisoryView, usize)> {
     let mut out = Vec::new();
     for a in advisories {
-        let n = advisories::questions_of(state, web, a).await.map(|q| q.len()).unwrap_or(0);
+        let n = advisories::questions_of(state, web, a).await.map(|q| q.unanswered()).unwrap_or(0);
         if n > 0 {
             out.push((a.clone(), n));
         }
@@ -99,7 +99,7 @@ async fn with_questions(state: &AppState, web: &Web, advisories: &[AdvisoryView]
 fn questions_table(lang: Lang, rows: &[(AdvisoryView, usize)]) -> Markup {
     html! {
         table {
-            thead { tr { th { (lang.t("情報提供", "Advisory")) } th { (lang.t("質問数", "Questions")) } } }
+            thead { tr { th { (lang.t("情報提供", "Advisory")) } th { (lang.t("未回答の質問", "Questions not answered")) } } }
             tbody {
                 @for (a, n) in rows {
                     tr {
@@ -107,7 +107,7 @@ fn questions_table(lang: Lang, rows: &[(AdvisoryView, usize)]) -> Markup {
                         td.num { (n) }
                     }
                 }
-                @if rows.is_empty() { tr { td colspan="2" .muted { (lang.t("質問はありません", "No questions")) } } }
+                @if rows.is_empty() { tr { td colspan="2" .muted { (lang.t("未回答の質問はありません", "No questions waiting for an answer")) } } }
             }
         }
     }

@@ -26,10 +26,14 @@ fn created_id(location: &str, kind: &str) -> String {
 }
 
 async fn file(app: &WebApp, s: &Session, tlp: &str, description: &str) -> String {
+    file_by(app, s, "direct", tlp, description).await
+}
+
+async fn file_by(app: &WebApp, s: &Session, route: &str, tlp: &str, description: &str) -> String {
     let csrf = s.csrf().await;
     let form = [
         ("_csrf", csrf.as_str()),
-        ("route", "direct"),
+        ("route", route),
         ("statutory", "false"),
         ("tlp", tlp),
         ("has_attachments", "false"),
@@ -40,6 +44,15 @@ async fn file(app: &WebApp, s: &Session, tlp: &str, description: &str) -> String
     assert_eq!(status, 303, "{location}");
     let _ = app;
     created_id(&location, "reports")
+}
+
+#[tokio::test]
+async fn the_urgent_routes_copy_to_the_coordinator_is_marked_as_such() {
+    let app = spawn_web().await;
+    let operator = app.client("gas-a.ntk", "en").await;
+    let id = file_by(&app, &operator, "urgent", "AMBER", "Control system down").await;
+    let (_, page) = operator.get(&format!("/reports/{id}")).await;
+    assert_eq!(page.matches("copy to the coordinator").count(), 1, "one of the two hops is the copy: {page}");
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use kyoyu_api::AppState;
 use kyoyu_app::reads::Page;
 use kyoyu_app::reports::{self as ops, ShareRequest};
 use kyoyu_app::views::{ForwardPreview, ReportView};
-use kyoyu_domain::codes::Route;
+use kyoyu_domain::codes::{OrgKind, Route};
 use kyoyu_domain::report::ReportInput;
 use kyoyu_store::ReportFilter;
 use maud::{html, Markup};
@@ -50,7 +50,10 @@ pub fn table(lang: Lang, rows: &[ReportView], names: &Names) -> Markup {
             tbody {
                 @for r in rows {
                     tr {
-                        td { a href={ "/reports/" (r.id) } { (r.identifier.as_deref().unwrap_or(lang.t("（未採番）", "(unnumbered)"))) } }
+                        td {
+                            a href={ "/reports/" (r.id) } { (r.identifier.as_deref().unwrap_or(lang.t("（未採番）", "(unnumbered)"))) }
+                            @if is_urgent_copy(r, names) { " " span.state { (lang.t("調整機関への写し", "copy to the coordinator")) } }
+                        }
                         td.num { (r.sequence) }
                         td { (crate::layout::tlp_tag(Some(r.content.tlp.code()))) }
                         td { (r.content.severity.map(|s| s.label(lang)).unwrap_or_default()) }
@@ -65,6 +68,14 @@ pub fn table(lang: Lang, rows: &[ReportView], names: &Names) -> Markup {
             }
         }
     }
+}
+
+/// The urgent route's copy straight to the coordinator, beside the hop to the ministry (both
+/// carry the report's one identifier).
+fn is_urgent_copy(r: &ReportView, names: &Names) -> bool {
+    r.route == Route::Urgent
+        && r.parent_id.is_none()
+        && names.org(&r.receiver_org_id).is_some_and(|o| o.kind == OrgKind::Coordinator)
 }
 
 /// Organisations the operator may name as extra recipients, by name.

@@ -50,6 +50,11 @@ async fn reporting_chain_file_anonymise_forward_number_follow_up() {
     let review = b.text("#review").await;
     assert!(review.contains(&org_name), "the removal preview names what goes: {review}");
     b.shot("anonymisation-review").await;
+    // The preview is read-only: the rendition as the ministry will receive it, then send.
+    b.submit("button[name=_action][value=preview]").await;
+    assert_eq!(b.count("form textarea").await, 0, "the preview is not the form again");
+    assert!(!b.text("table.official").await.contains(&org_name), "the preview shows the anonymised rendition");
+    b.shot("forward-preview").await;
     b.submit("button[name=_action][value=send]").await;
     assert!(b.text(".notice").await.contains("転送しました"));
     assert!(!b.text("table.official").await.contains(&org_name), "the forwarded rendition is anonymised");
@@ -61,6 +66,7 @@ async fn reporting_chain_file_anonymise_forward_number_follow_up() {
     b.submit("a[href$='/forward']").await;
     assert!(b.count("input[name=tlp][value=GREEN]").await == 0, "the ministry may not loosen AMBER");
     b.shot("ministry-forward").await;
+    b.submit("button[name=_action][value=preview]").await;
     b.submit("button[name=_action][value=send]").await;
     assert!(b.text(".notice").await.contains("転送しました"));
     b.logout().await;

@@ -292,36 +292,59 @@ fn forward_page(
     names: &Names,
 ) -> Markup {
     let received = v.content.tlp;
-    let anonymised = v.route == Route::Anonymised;
-    let next = preview.map(|p| names.name(Some(&p.receiver_org_id), web.lang));
     html! {
         (banner(web.lang, received.code(), v.content.severity.map(|s| s.code()), crate::i18n::report_tlp_en))
         (form_alert(web.lang, st))
-        @if let Some(p) = preview {
-            div.warning #review {
-                h2 { (web.t("送信前の確認", "Before sending")) }
-                p { (web.t("宛先: ", "Goes to: ")) strong { (next.clone().unwrap_or_default()) } }
-                @let removed = &p.removed;
-                @if anonymised {
-                    p { (web.t("匿名化により次の記載が削除されます。", "Anonymisation will remove the following.")) }
-                    table {
-                        thead { tr { th { (web.t("項目", "Field")) } th { (web.t("削除される記載", "Removed text")) } th { (web.t("件数", "Count")) } } }
-                        tbody {
-                            @for r in removed { tr { td { (report_form::field_label(web.lang, &r.field)) } td { del { (r.text) } } td.num { (r.count) } } }
-                            @if removed.is_empty() { tr { td colspan="3" { (web.t("削除される記載はありません", "Nothing identifying was found")) } } }
-                        }
-                    }
-                    p.muted { (web.t("事業者名欄は匿名化連絡では空欄になります。残したくない記載があれば下の欄で修正してください。", "The operator name is left blank on the anonymised route. Edit the fields below to remove anything else.")) }
-                }
-            }
-        }
+        @if let Some(p) = preview { (review_box(web, v, p, names)) }
         form method="post" action={ "/reports/" (id) "/forward" } novalidate {
             (csrf(web))
             (fields(web.lang, st, Mode::Forward(received), &[]))
             div.actions {
-                button.secondary type="submit" name="_action" value="preview" { (web.t("送信内容を確認", "Preview what is sent")) }
-                @if preview.is_some() { button type="submit" name="_action" value="send" { (web.t("転送する", "Forward")) } }
+                button type="submit" name="_action" value="preview" { (web.t("送信内容を確認", "Preview what is sent")) }
             }
+        }
+    }
+}
+
+/// Where the forward goes and, on the anonymised route, what scrubbing removes.
+fn review_box(web: &Web, v: &ReportView, p: &ForwardPreview, names: &Names) -> Markup {
+    let removed = &p.removed;
+    html! {
+        div.warning #review {
+            h2 { (web.t("送信前の確認", "Before sending")) }
+            p { (web.t("宛先: ", "Goes to: ")) strong { (names.name(Some(&p.receiver_org_id), web.lang)) } }
+            @if v.route == Route::Anonymised {
+                p { (web.t("匿名化により次の記載が削除されます。", "Anonymisation will remove the following.")) }
+                table {
+                    thead { tr { th { (web.t("項目", "Field")) } th { (web.t("削除される記載", "Removed text")) } th { (web.t("件数", "Count")) } } }
+                    tbody {
+                        @for r in removed { tr { td { (report_form::field_label(web.lang, &r.field)) } td { del { (r.text) } } td.num { (r.count) } } }
+                        @if removed.is_empty() { tr { td colspan="3" { (web.t("削除される記載はありません", "Nothing identifying was found")) } } }
+                    }
+                }
+                p.muted { (web.t("事業者名欄は匿名化連絡では空欄になります。残したくない記載があれば修正してください。", "The operator name is left blank on the anonymised route. Edit the fields to remove anything else.")) }
+            }
+        }
+    }
+}
+
+/// The forward as the next hop will receive it, read-only, with the choices made carried in
+/// hidden fields: send it, or go back and edit.
+fn review_page(web: &Web, id: &str, v: &ReportView, p: &ForwardPreview, form: &FormData, names: &Names) -> Markup {
+    let mut next = v.clone();
+    next.content = p.rendition.clone();
+    next.receiver_org_id = p.receiver_org_id.clone();
+    next.sender_org_id = Some(web.caller.org_id().to_string());
+    let carried = form.0.iter().filter(|(name, _)| !name.starts_with('_'));
+    html! {
+        (review_box(web, v, p, names))
+        h2 { (web.t("次の宛先が受け取る内容", "What the next recipient receives")) }
+        (official(web.lang, &next, names))
+        form.actions method="post" action={ "/reports/" (id) "/forward" } {
+            (csrf(web))
+            @for (name, value) in carried { input type="hidden" name=(name) value=(value); }
+            button type="submit" name="_action" value="send" { (web.t("転送する", "Forward")) }
+            button.secondary type="submit" name="_action" value="edit" { (web.t("修正する", "Edit")) }
         }
     }
 }
@@ -375,6 +398,10 @@ pub async fn submit_forward(
     let title = web.t("確認して転送", "Review and forward");
     if form.has("_add_row") || form.get("_action") != Some("send") {
         let preview = if form.has("_add_row") { None } else { run_preview(&state, &web, &id, &json, &mut st).await? };
+        if let (Some(p), Some("preview"), false) = (&preview, form.get("_action"), st.has_errors()) {
+            let title = web.t("送信内容の確認", "Review what is sent");
+            return ok(page(&web, title, review_page(&web, &id, &v, p, &form, &names)));
+        }
         let status = if st.has_errors() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
         return Ok((
             status,

@@ -56,6 +56,32 @@ async fn the_urgent_routes_copy_to_the_coordinator_is_marked_as_such() {
 }
 
 #[tokio::test]
+async fn a_follow_up_shows_what_changed_since_the_report_before() {
+    let app = spawn_web().await;
+    let operator = app.client("gas-a.ntk", "en").await;
+    let first = file(&app, &operator, "AMBER", "Odd traffic on the control network").await;
+    let csrf = operator.csrf().await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("_follow_up", first.as_str()),
+        ("route", "direct"),
+        ("statutory", "false"),
+        ("tlp", "AMBER"),
+        ("has_attachments", "false"),
+        ("sector", "gas"),
+        ("summary.description", "Control network isolated; investigating"),
+    ];
+    let (status, location) = operator.post_form("/reports/new", &form).await;
+    assert_eq!(status, 303, "{location}");
+    let (_, page) = operator.get(&location).await;
+    assert!(page.contains("Changes since the previous report"), "{page}");
+    assert!(page.contains("<del>Odd traffic on the control network</del>"), "{page}");
+    assert!(page.contains("<ins>Control network isolated; investigating</ins>"), "{page}");
+    let (_, original) = operator.get(&format!("/reports/{first}")).await;
+    assert!(!original.contains("Changes since the previous report"), "the first report has nothing before it");
+}
+
+#[tokio::test]
 async fn ministry_forward_keeps_or_tightens_the_scope_only() {
     let app = spawn_web().await;
     let operator = app.client("gas-a.ntk", "ja").await;

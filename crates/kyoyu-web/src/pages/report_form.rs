@@ -10,7 +10,7 @@ use crate::widgets::{
 };
 use kyoyu_app::views::ReportView;
 use kyoyu_domain::codes::{Cause, EventType, Outlook, PressStatus, Route, Severity, SystemStatus};
-use kyoyu_domain::report::Time;
+use kyoyu_domain::report::{ReportContent, Time};
 use kyoyu_domain::Tlp;
 use maud::{html, Markup};
 
@@ -87,6 +87,50 @@ const TEXT_FIELDS: &[F] = &[
     PRESS_TITLE,
     NOTIFIED_PARTIES,
 ];
+
+/// How one field of a report is shown.
+type Shown = fn(&ReportContent, Lang) -> String;
+
+/// What a follow-up changed since the report before it: each field that differs, labelled
+/// as the form labels it, with the earlier and the new value as shown.
+pub fn changes(lang: Lang, before: &ReportContent, now: &ReportContent) -> Vec<(String, String, String)> {
+    let coded: [(&str, &str, Shown); 9] = [
+        ("TLP", "TLP", |c, _| c.tlp.code().to_string()),
+        ("重要度", "Severity", |c, l| c.severity.map(|s| s.label(l)).unwrap_or_default()),
+        ("①事象", "(1) Event", |c, l| c.event_type.map(|e| e.label(l)).unwrap_or_default()),
+        ("②原因", "(2) Causes", |c, l| l.join(&c.causes.iter().map(|x| x.label(l)).collect::<Vec<_>>())),
+        ("システムの状況", "System status", |c, l| {
+            c.impact.system_status.map(|s| s.label(l)).unwrap_or_default()
+        }),
+        ("復旧日時", "Recovered at", |c, _| shown(c.impact.recovered_at.as_ref())),
+        ("今後の見通し", "Outlook", |c, l| c.outlook.map(|o| o.label(l)).unwrap_or_default()),
+        ("報道発表", "Press release", |c, l| c.press.as_ref().map(|p| p.status.label(l)).unwrap_or_default()),
+        ("⑦当該事象に係る推移等", "(7) Timeline", |c, _| {
+            c.timeline.iter().map(|t| format!("{} {}", shown(Some(&t.at)), t.text)).collect::<Vec<_>>().join(" / ")
+        }),
+    ];
+    let mut out: Vec<(String, String, String)> =
+        coded.iter().map(|(ja, en, show)| (lang.t(ja, en).to_string(), show(before, lang), show(now, lang))).collect();
+    let (before_json, now_json) =
+        (serde_json::to_value(before).unwrap_or_default(), serde_json::to_value(now).unwrap_or_default());
+    let text_at = |v: &serde_json::Value, path: &str| {
+        let found = path.split('.').try_fold(v, |v, key| v.get(key));
+        match found {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Array(lines)) => {
+                lines.iter().filter_map(|l| l.as_str()).collect::<Vec<_>>().join(" / ")
+            }
+            _ => String::new(),
+        }
+    };
+    out.extend(
+        TEXT_FIELDS
+            .iter()
+            .map(|f| (lang.t(f.ja, f.en).to_string(), text_at(&before_json, f.name), text_at(&now_json, f.name))),
+    );
+    out.retain(|(_, was, is)| was != is);
+    out
+}
 
 /// The label of a JSON path as the form shows it (timeline rows by their column).
 pub fn field_label(lang: Lang, path: &str) -> String {
@@ -390,5 +434,27 @@ mod tests {
         assert_eq!(field_label(Lang::En, "sender_contact.email"), "E-mail");
         assert_eq!(field_label(Lang::Ja, "timeline[1].text"), "⑦当該事象に係る推移等");
         assert_eq!(field_label(Lang::En, "something.else"), "something.else");
+    }
+
+    fn content(extra: serde_json::Value) -> ReportContent {
+        let mut body = serde_json::json!({
+            "route": "direct", "statutory": false, "tlp": "AMBER", "has_attachments": false, "sector": "gas",
+            "severity": "warning", "summary": {"description": "制御系で不審な通信"}
+        });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let input: kyoyu_domain::report::ReportInput = serde_json::from_value(body).unwrap();
+        input.into_new_report().unwrap().content
+    }
+
+    #[test]
+    fn a_follow_up_lists_only_what_changed_with_both_values_shown() {
+        let before = content(serde_json::json!({}));
+        let now = content(serde_json::json!({"severity": "alert", "summary": {"description": "制御系を停止して調査中"}}));
+        let changes = changes(Lang::Ja, &before, &now);
+        let fields: Vec<&str> = changes.iter().map(|(f, _, _)| f.as_str()).collect();
+        assert_eq!(fields, ["重要度", "発生事象の概要"]);
+        assert_eq!((changes[0].1.as_str(), changes[0].2.as_str()), (Severity::Warning.label_ja(), Severity::Alert.label_ja()));
+        assert_eq!(changes[1].2, "制御系を停止して調査中");
+        assert!(super::changes(Lang::En, &before, &before).is_empty());
     }
 }

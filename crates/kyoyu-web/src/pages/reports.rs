@@ -207,6 +207,7 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
             p.consent-given { (web.t("報告した事業者は開示に同意しています", "The reporting operator has consented to disclosure")) "（" (report_form::shown_time(at)) " JST）" }
         }
         @if let Some(t) = &v.triage { (super::board::triage_form(web, id, t)) }
+        @if let Some(before) = previous_report(&v, &chain) { (changed_since(web, before, &v)) }
         (official(web.lang, &v, &names))
         (share_form(web, id, &may.share_with, &names))
         h2 { (web.t("この連絡の経路（閲覧できるもの）", "This chain (what you may read)")) }
@@ -214,6 +215,33 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
     };
     let title = v.identifier.clone().unwrap_or_else(|| web.t("報告", "Report").to_string());
     Ok(page(web, &title, body))
+}
+
+/// The report before a follow-up in its chain, as the reader holds it: the rendition of the
+/// previous number that reached the same organisation, else any the reader may read.
+fn previous_report<'c>(v: &ReportView, chain: &'c [ReportView]) -> Option<&'c ReportView> {
+    let earlier: Vec<&ReportView> = chain.iter().filter(|r| r.sequence + 1 == v.sequence).collect();
+    earlier.iter().find(|r| r.receiver_org_id == v.receiver_org_id).or(earlier.first()).copied()
+}
+
+/// What changed since the report before (a follow-up's 続報 differences).
+fn changed_since(web: &Web, before: &ReportView, now: &ReportView) -> Markup {
+    let changes = report_form::changes(web.lang, &before.content, &now.content);
+    let before_name =
+        before.identifier.clone().unwrap_or_else(|| format!("{} {}", web.t("第", "No."), before.sequence));
+    html! {
+        details.changes open {
+            summary { (web.t("前報からの変更", "Changes since the previous report")) "（" (before_name) "）" }
+            @if changes.is_empty() {
+                p.muted { (web.t("前報から変更された項目はありません。", "Nothing changed since the previous report.")) }
+            } @else {
+                table {
+                    thead { tr { th { (web.t("項目", "Field")) } th { (web.t("前報", "Before")) } th { (web.t("今回", "Now")) } } }
+                    tbody { @for (field, was, is) in &changes { tr { td { (field) } td { del { (was) } } td { ins { (is) } } } } }
+                }
+            }
+        }
+    }
 }
 
 /// The policy's share targets, by name and kind.

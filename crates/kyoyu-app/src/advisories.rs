@@ -334,7 +334,7 @@ async fn notify_receivers(app: &App, tx: &mut Tx, a: &AdvisoryRow, hops: &[HopRo
             kind: "advisory.delivered",
             object_type: "advisory",
             object_id: &a.id,
-            subject: notify::subject(hop.tlp, a.draft.severity, identifier.as_deref(), "情報提供 / advisory"),
+            subject: notify::subject(hop.tlp, a.draft.severity, identifier.as_deref(), ("情報提供", "advisory")),
             body: advisory_text(&a.draft),
             tlp: hop.tlp,
             link_path: format!("/api/v1/advisories/{}", a.id),
@@ -608,7 +608,7 @@ pub async fn ask_question(app: &App, caller: &Caller, id: &str, body: QuestionRe
             kind: "advisory.question",
             object_type: "advisory",
             object_id: &a.id,
-            subject: notify::subject(a.draft.tlp, a.draft.severity, identifier.as_deref(), "質問 / question"),
+            subject: notify::subject(a.draft.tlp, a.draft.severity, identifier.as_deref(), ("質問", "question")),
             body: text.clone(),
             tlp: a.draft.tlp,
             link_path: format!("/api/v1/advisories/{}/questions", a.id),
@@ -639,13 +639,16 @@ pub struct WideningRequest {
 
 /// Notifies the users of an organisation about a widening request (their organisation takes
 /// part in it, so no reader rows apply).
-async fn notify_widening(app: &App, tx: &mut Tx, org_id: &str, w_id: &str, what: &str) -> AppResult<()> {
+async fn notify_widening(app: &App, tx: &mut Tx, org_id: &str, w_id: &str, what: (&str, &str)) -> AppResult<()> {
     let users: Vec<_> = tx.users_of(org_id).await?.into_iter().filter(|u| u.active && u.need_to_know).collect();
     let notice = Notice {
         kind: "scope_widening",
         object_type: "scope_widening",
         object_id: w_id,
-        subject: format!("[kyoyu] 提供範囲の拡大 / scope widening: {what}"),
+        subject: notify::Subject {
+            both: format!("[kyoyu] 提供範囲の拡大 / scope widening: {} / {}", what.0, what.1),
+            en: format!("[kyoyu] scope widening: {}", what.1),
+        },
         body: String::new(),
         tlp: Tlp::Amber,
         link_path: "/api/v1/scope-widenings".into(),
@@ -696,7 +699,7 @@ pub async fn request_scope_widening(
     };
     tx.insert_widening(&w).await?;
     let first = w.secretariat_org_id.clone().filter(|_| via_secretariat).unwrap_or(w.originator_org_id.clone());
-    notify_widening(app, &mut tx, &first, &w.id, "依頼 request").await?;
+    notify_widening(app, &mut tx, &first, &w.id, ("依頼", "request")).await?;
     tx.audit("scope_widening.request", "scope_widening", &w.id, json!({"advisory_id": a.id})).await?;
     tx.commit().await?;
     Ok(WideningView::new(&w, caller.principal()))
@@ -719,7 +722,7 @@ pub async fn relay_scope_widening(app: &App, caller: &Caller, id: &str) -> AppRe
     if w.status != from || !tx.set_widening_status(&w.id, from, to, None).await? {
         return Err(AppError::conflict("この依頼は伝達済みです", "this request has already been relayed"));
     }
-    notify_widening(app, &mut tx, &w.originator_org_id, &w.id, "依頼 request").await?;
+    notify_widening(app, &mut tx, &w.originator_org_id, &w.id, ("依頼", "request")).await?;
     tx.audit("scope_widening.relay", "scope_widening", &w.id, json!({})).await?;
     tx.commit().await?;
     widening_now(app, caller, id).await
@@ -756,8 +759,14 @@ pub async fn answer_scope_widening(
     if w.status != from || !tx.set_widening_status(&w.id, from, status, Some((&answered.0, &answered.1))).await? {
         return Err(AppError::conflict("この依頼には回答済みです", "this request has already been answered"));
     }
-    notify_widening(app, &mut tx, &w.author_org_id, &w.id, if grant { "同意 granted" } else { "不同意 refused" })
-        .await?;
+    notify_widening(
+        app,
+        &mut tx,
+        &w.author_org_id,
+        &w.id,
+        if grant { ("同意", "granted") } else { ("不同意", "refused") },
+    )
+    .await?;
     tx.audit("scope_widening.answer", "scope_widening", &w.id, json!({"grant": grant})).await?;
     tx.commit().await?;
     widening_now(app, caller, id).await

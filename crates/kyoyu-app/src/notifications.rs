@@ -1,6 +1,6 @@
 //! The user's notifications, digests, the mail outbox, and suggested advisory recipients.
 
-use crate::notify::{self, Notice};
+use crate::notify::{self, Notice, Subject};
 use crate::views::{Count, Done, NotificationList, OutboxList, OutboxView, Sent, Suggestion};
 use crate::{App, AppError, AppResult, Caller};
 use kyoyu_domain::codes::{Cause, EventType, SystemStatus};
@@ -74,7 +74,10 @@ pub async fn send_digests(app: &App, caller: &Caller) -> AppResult<Sent> {
             kind: "digest",
             object_type: "digest",
             object_id: &user.id,
-            subject: format!("[kyoyu] 未読 {} 件 / {} unread", unread.len(), unread.len()),
+            subject: Subject {
+                both: format!("[kyoyu] 未読 {} 件 / {} unread", unread.len(), unread.len()),
+                en: format!("[kyoyu] {} unread", unread.len()),
+            },
             body: lines.join("\n"),
             tlp: Tlp::Green,
             link_path: "/api/v1/notifications".into(),

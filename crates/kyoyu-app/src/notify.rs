@@ -68,7 +68,7 @@ pub struct Notice<'a> {
     pub kind: &'a str,
     pub object_type: &'a str,
     pub object_id: &'a str,
-    pub subject: String,
+    pub subject: Subject,
     /// Content for mail; left out when the item is RED or AMBER.
     pub body: String,
     pub tlp: Tlp,
@@ -76,15 +76,31 @@ pub struct Notice<'a> {
     pub link_path: String,
 }
 
-/// `[TLP:AMBER][注意喚起/warning] T2026-0001 情報提供 / advisory`.
+/// A notification's subject: Japanese and English together (mail, Japanese pages), and
+/// English alone (pages in English).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subject {
+    pub both: String,
+    pub en: String,
+}
+
+/// `[TLP:AMBER][注意喚起/warning] T2026-0001 情報提供 / advisory`, and in English
+/// `[TLP:AMBER][warning] T2026-0001 advisory`; `what` is `(ja, en)`.
 pub fn subject(
     tlp: Tlp,
     severity: Option<kyoyu_domain::codes::Severity>,
     identifier: Option<&str>,
-    what: &str,
-) -> String {
-    let sev = severity.map(|s| format!("[{}/{}]", s.label_ja(), s.code())).unwrap_or_default();
-    format!("[TLP:{}]{sev} {} {what}", tlp.code(), identifier.unwrap_or("(未採番 unnumbered)"))
+    (what_ja, what_en): (&str, &str),
+) -> Subject {
+    let (sev_both, sev_en) = match severity {
+        Some(s) => (format!("[{}/{}]", s.label_ja(), s.code()), format!("[{}]", s.code())),
+        None => Default::default(),
+    };
+    let tlp = tlp.code();
+    Subject {
+        both: format!("[TLP:{tlp}]{sev_both} {} {what_ja} / {what_en}", identifier.unwrap_or("(未採番 unnumbered)")),
+        en: format!("[TLP:{tlp}]{sev_en} {} {what_en}", identifier.unwrap_or("(unnumbered)")),
+    }
 }
 
 /// Notifies each user, in this transaction: one in-app notification, and one mail when SMTP
@@ -107,7 +123,8 @@ pub async fn notify(tx: &mut Tx, mail: &MailConfig, users: &[UserRow], notice: &
             kind: notice.kind.into(),
             object_type: notice.object_type.into(),
             object_id: notice.object_id.into(),
-            subject: notice.subject.clone(),
+            subject: notice.subject.both.clone(),
+            subject_en: Some(notice.subject.en.clone()),
             created_at: now(),
             read_at: None,
             concealed: None,
@@ -117,7 +134,7 @@ pub async fn notify(tx: &mut Tx, mail: &MailConfig, users: &[UserRow], notice: &
             let mail = MailRow {
                 id: new_id(),
                 to_address: address.clone(),
-                subject: notice.subject.clone(),
+                subject: notice.subject.both.clone(),
                 body: body.clone(),
                 attempts: 0,
                 next_attempt_at: now(),
@@ -227,9 +244,11 @@ mod tests {
     }
 
     #[test]
-    fn subjects_carry_tlp_severity_and_identifier() {
-        let s =
-            subject(Tlp::Amber, Some(kyoyu_domain::codes::Severity::Alert), Some("T2026-0001"), "情報提供 / advisory");
-        assert_eq!(s, "[TLP:AMBER][警報/alert] T2026-0001 情報提供 / advisory");
+    fn subjects_carry_tlp_severity_and_identifier_in_both_languages_and_in_english() {
+        let alert = Some(kyoyu_domain::codes::Severity::Alert);
+        let s = subject(Tlp::Amber, alert, Some("T2026-0001"), ("情報提供", "advisory"));
+        assert_eq!(s.both, "[TLP:AMBER][警報/alert] T2026-0001 情報提供 / advisory");
+        assert_eq!(s.en, "[TLP:AMBER][alert] T2026-0001 advisory");
+        assert_eq!(subject(Tlp::Red, None, None, ("報告", "report")).en, "[TLP:RED] (unnumbered) report");
     }
 }

@@ -156,8 +156,8 @@ async fn notify_arrival(
         tx.users_of(receiver).await?.into_iter().filter(|u| u.active && (!need_to_know || u.need_to_know)).collect();
     let c = &rendition.content;
     let what = match route {
-        Route::Urgent => "報告（緊急連絡）/ report (urgent)",
-        _ => "報告 / report",
+        Route::Urgent => ("報告（緊急連絡）", "report (urgent)"),
+        _ => ("報告", "report"),
     };
     let identifier = identifier.map(|chain| kyoyu_domain::identifier::report_identifier(chain, rendition.sequence));
     let notice = Notice {

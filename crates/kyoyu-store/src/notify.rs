@@ -13,7 +13,11 @@ pub struct NotificationRow {
     pub kind: String,
     pub object_type: String,
     pub object_id: String,
+    /// Japanese and English, as mail carries it.
     pub subject: String,
+    /// English alone, for pages in English; absent on notifications older than it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_en: Option<String>,
     pub created_at: String,
     pub read_at: Option<String>,
     /// The anonymous operator this notice concerns (set by the transaction that writes it).
@@ -56,6 +60,7 @@ fn notification_from_row(r: &impl Get) -> Result<NotificationRow> {
         object_type: r.text("object_type")?,
         object_id: r.text("object_id")?,
         subject: r.text("subject")?,
+        subject_en: r.opt_text("subject_en")?,
         created_at: r.text("created_at")?,
         read_at: r.opt_text("read_at")?,
         concealed: crate::concealed_from_row(r)?,
@@ -142,8 +147,8 @@ impl Tx {
     }
 
     pub async fn insert_notification(&mut self, n: &NotificationRow) -> Result<()> {
-        let sql = "INSERT INTO notifications (id, user_id, kind, object_type, object_id, subject, created_at, conceal_org_id, conceal_secretariat_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let sql = "INSERT INTO notifications (id, user_id, kind, object_type, object_id, subject, subject_en, created_at, conceal_org_id, conceal_secretariat_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         let (org, secretariat) = self.concealed();
         let (org, secretariat) = (org.map(str::to_string), secretariat.map(str::to_string));
         on!(self.conn().await?, c => sqlx::query(sql)
@@ -153,6 +158,7 @@ impl Tx {
             .bind(&n.object_type)
             .bind(&n.object_id)
             .bind(&n.subject)
+            .bind(&n.subject_en)
             .bind(&n.created_at)
             .bind(&org)
             .bind(&secretariat)

@@ -383,6 +383,7 @@ async fn advisory_follow_ups_and_notifications() {
             && notes.contains(&format!("href=\"/advisories/{second}\""))
     );
     assert!(notes.contains("<strong>unread</strong>"));
+    assert!(notes.contains(" advisory</a>") && !notes.contains("情報提供"), "subjects in English alone: {notes}");
     let csrf = ministry.csrf().await;
     assert_eq!(ministry.post_form("/notifications/read", &[("_csrf", &csrf)]).await.0, 303);
     assert!(!ministry.get("/notifications").await.1.contains("<strong>unread</strong>"));

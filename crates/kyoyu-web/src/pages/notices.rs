@@ -33,7 +33,7 @@ pub async fn list(State(state): State<AppState>, web: Web) -> WebResult {
                 @for n in &rows {
                     tr {
                         td { (super::report_form::jst(&n.created_at)) }
-                        td { a href=(link(n)) { (n.subject) } }
+                        td { a href=(link(n)) { (web.t(&n.subject, n.subject_en.as_deref().unwrap_or(&n.subject))) } }
                         td { @if n.read_at.is_none() { strong { (web.t("未読", "unread")) } } @else { (web.t("既読", "read")) } }
                     }
                 }

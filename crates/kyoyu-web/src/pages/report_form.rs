@@ -449,11 +449,15 @@ mod tests {
     #[test]
     fn a_follow_up_lists_only_what_changed_with_both_values_shown() {
         let before = content(serde_json::json!({}));
-        let now = content(serde_json::json!({"severity": "alert", "summary": {"description": "制御系を停止して調査中"}}));
+        let now =
+            content(serde_json::json!({"severity": "alert", "summary": {"description": "制御系を停止して調査中"}}));
         let changes = changes(Lang::Ja, &before, &now);
         let fields: Vec<&str> = changes.iter().map(|(f, _, _)| f.as_str()).collect();
         assert_eq!(fields, ["重要度", "発生事象の概要"]);
-        assert_eq!((changes[0].1.as_str(), changes[0].2.as_str()), (Severity::Warning.label_ja(), Severity::Alert.label_ja()));
+        assert_eq!(
+            (changes[0].1.as_str(), changes[0].2.as_str()),
+            (Severity::Warning.label_ja(), Severity::Alert.label_ja())
+        );
         assert_eq!(changes[1].2, "制御系を停止して調査中");
         assert!(super::changes(Lang::En, &before, &before).is_empty());
     }

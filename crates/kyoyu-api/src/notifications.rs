@@ -2,13 +2,15 @@
 //! `kyoyu_app::notifications`.
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::Caller;
+use crate::extract::{Caller, JsonBody};
 use crate::query::Params;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
 use kyoyu_app::notifications as ops;
-use kyoyu_app::views::{Count, Done, NotificationList, OutboxList, Sent, Suggestion};
+use kyoyu_app::views::{
+    Count, Done, NotificationList, NotificationSettings, NotificationSettingsRequest, OutboxList, Sent, Suggestion,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -60,6 +62,38 @@ pub async fn count_notifications(
     Params(query): Params<NotificationQuery>,
 ) -> ApiResult<Json<Count>> {
     Ok(Json(ops::count_notifications(&state.app, &caller, query.unread.unwrap_or(false)).await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/notification-settings",
+    operation_id = "getNotificationSettings",
+    tag = "notifications",
+    summary = "How the caller is told by mail: at once, or only in the digest / 通知の受け取り方",
+    responses((status = 200, description = "OK", body = NotificationSettings)),
+)]
+pub async fn get_notification_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<NotificationSettings>> {
+    Ok(Json(ops::notification_settings(&state.app, &caller).await?))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/notification-settings",
+    operation_id = "setNotificationSettings",
+    tag = "notifications",
+    summary = "The caller chooses mail at once or only the digest (in-app notifications either way) / 通知の受け取り方の設定",
+    request_body(content = NotificationSettingsRequest, content_type = "application/json"),
+    responses((status = 200, description = "OK", body = NotificationSettings)),
+)]
+pub async fn set_notification_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<NotificationSettingsRequest>,
+) -> ApiResult<Json<NotificationSettings>> {
+    Ok(Json(ops::set_notification_settings(&state.app, &caller, body).await?))
 }
 
 #[utoipa::path(

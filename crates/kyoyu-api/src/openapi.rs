@@ -190,6 +190,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::count_notifications))
         .routes(routes!(notifications::mark_all_read))
+        .routes(routes!(notifications::get_notification_settings, notifications::set_notification_settings))
         .routes(routes!(notifications::list_outbox))
         .routes(routes!(notifications::send_digests))
         .routes(routes!(admin::list_orgs))

@@ -4,7 +4,9 @@
 mod common;
 
 use common::{spawn_demo, MAIL_PORT};
-use kyoyu_app::views::{AdvisoryView, OutboxList, OutboxView};
+use kyoyu_app::views::{AdvisoryView, NotificationList, NotificationSettings, OutboxList, OutboxView, Sent};
+use kyoyu_domain::codes::NotifyMode;
+use reqwest::Method;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -167,4 +169,34 @@ async fn a_mail_failure_is_retried_with_back_off_and_shown_to_system_administrat
         assert!(Instant::now() < deadline, "the outbox did not empty");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn a_user_who_chose_the_digest_gets_no_mail_per_item_but_the_digest() {
+    let port = free_port();
+    let smtp = start_smtp(port);
+    MAIL_PORT.with(|p| *p.borrow_mut() = Some(port));
+    let app = spawn_demo().await;
+    let settings = "/api/v1/me/notification-settings";
+    let chosen: NotificationSettings =
+        app.call(Method::PUT, settings, "meti.ntk", Some(json!({"mode": "digest"}))).await;
+    assert_eq!(chosen.mode, NotifyMode::Digest);
+    let seen: NotificationSettings = app.typed(settings, "meti.ntk").await;
+    assert_eq!(seen.mode, NotifyMode::Digest, "the choice is kept");
+    let (status, err) = app.refusal(Method::PUT, settings, "meti.ntk", Some(json!({"mode": "hourly"}))).await;
+    assert_eq!((status, common::fields(&err)), (422, vec!["mode".to_string()]));
+
+    let amber = issue(&app, "AMBER", "DIGEST-ONLY-CONTENT").await;
+    let ident = amber.identifier.unwrap();
+    // METI's need-to-know users are admin, liaison and ntk; ntk takes only the digest.
+    let mails = wait_for("2 mails", || Some(received(&smtp)).filter(|m| m.len() >= 2)).await;
+    let in_app: NotificationList = app.typed("/api/v1/notifications", "meti.ntk").await;
+    assert!(in_app.items.iter().any(|n| n.object_id == amber.id), "the notification is made in the app all the same");
+    let sent: Sent = app.post_as("/api/v1/admin/digests", "ops.admin", json!({})).await;
+    let all = mails.len() + sent.digests;
+    let mails_then = wait_for("the digests", || Some(received(&smtp)).filter(|m| m.len() >= all)).await;
+    let to_ntk: Vec<&Mail> = mails_then.iter().filter(|m| m.to.starts_with("meti-ntk")).collect();
+    assert!(!to_ntk.is_empty(), "{mails_then:?}");
+    assert!(to_ntk.iter().all(|m| !m.subject.contains(&ident)), "no mail per item for ntk: {to_ntk:?}");
+    assert!(to_ntk.iter().any(|m| m.subject.contains("unread")), "but the digest: {to_ntk:?}");
 }

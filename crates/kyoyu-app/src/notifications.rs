@@ -1,9 +1,13 @@
 //! The user's notifications, digests, the mail outbox, and suggested advisory recipients.
 
 use crate::notify::{self, Notice, Subject};
-use crate::views::{Count, Done, NotificationList, OutboxList, OutboxView, Sent, Suggestion};
+use crate::views::{
+    Count, Done, NotificationList, NotificationSettings, NotificationSettingsRequest, OutboxList, OutboxView, Sent,
+    Suggestion,
+};
 use crate::{App, AppError, AppResult, Caller};
 use kyoyu_domain::codes::{Cause, EventType, SystemStatus};
+use kyoyu_domain::FieldError;
 use kyoyu_domain::Tlp;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -20,6 +24,26 @@ pub const COUNT_CAP: i64 = 100;
 /// [`COUNT_CAP`].
 pub async fn count_notifications(app: &App, caller: &Caller, unread: bool) -> AppResult<Count> {
     Ok(Count { count: app.store.count_notifications(&caller.scope(), unread, COUNT_CAP).await? })
+}
+
+/// How the caller is told by mail.
+pub async fn notification_settings(app: &App, caller: &Caller) -> AppResult<NotificationSettings> {
+    Ok(NotificationSettings { mode: app.store.notify_mode(&caller.user().id).await? })
+}
+
+/// The caller chooses how they are told by mail: every notification at once, or only the
+/// digest. In-app notifications are made either way. Each user sets their own.
+pub async fn set_notification_settings(
+    app: &App,
+    caller: &Caller,
+    body: NotificationSettingsRequest,
+) -> AppResult<NotificationSettings> {
+    let mode = body.mode.ok_or_else(|| FieldError::required("mode"))?;
+    let mut tx = app.store.begin(caller.actor()).await?;
+    tx.set_notify_mode(&caller.user().id, mode, &kyoyu_store::now()).await?;
+    tx.audit("notifications.settings", "user", &caller.user().id, json!({"mode": mode.code()})).await?;
+    tx.commit().await?;
+    Ok(NotificationSettings { mode })
 }
 
 pub async fn mark_all_read(app: &App, caller: &Caller) -> AppResult<Done> {
@@ -71,8 +95,8 @@ pub async fn send_digests(app: &App, caller: &Caller) -> AppResult<Sent> {
             tx.conceal(c);
         }
         let notice = Notice {
-            kind: "digest",
-            object_type: "digest",
+            kind: notify::DIGEST,
+            object_type: notify::DIGEST,
             object_id: &user.id,
             subject: Subject {
                 both: format!("[kyoyu] 未読 {} 件 / {} unread", unread.len(), unread.len()),

@@ -63,6 +63,9 @@ impl Default for MailConfig {
     }
 }
 
+/// The kind of the notification that sums up a user's unread ones.
+pub const DIGEST: &str = "digest";
+
 /// What one notification says, before it is addressed.
 pub struct Notice<'a> {
     pub kind: &'a str,
@@ -116,6 +119,9 @@ pub async fn notify(tx: &mut Tx, mail: &MailConfig, users: &[UserRow], notice: &
     } else {
         format!("{}\n\n{link}\n", notice.body)
     };
+    // Who takes mail only in the digest (asked only when mail goes out at all).
+    let digest_only =
+        if mail.smtp.is_some() && notice.kind != DIGEST { tx.digest_only_users().await? } else { Default::default() };
     for user in users {
         let n = NotificationRow {
             id: new_id(),
@@ -130,7 +136,7 @@ pub async fn notify(tx: &mut Tx, mail: &MailConfig, users: &[UserRow], notice: &
             concealed: None,
         };
         tx.insert_notification(&n).await?;
-        if let (Some(_), Some(address)) = (&mail.smtp, &user.email) {
+        if let (Some(_), Some(address), false) = (&mail.smtp, &user.email, digest_only.contains(&user.id)) {
             let mail = MailRow {
                 id: new_id(),
                 to_address: address.clone(),

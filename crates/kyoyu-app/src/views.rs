@@ -386,6 +386,20 @@ pub struct WideningList {
     pub items: Vec<WideningView>,
 }
 
+/// How a user is told by mail.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NotificationSettings {
+    pub mode: kyoyu_domain::codes::NotifyMode,
+}
+
+/// A user's choice of how they are told by mail.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettingsRequest {
+    #[schema(required = true, nullable = false)]
+    pub mode: Option<kyoyu_domain::codes::NotifyMode>,
+}
+
 /// The user's notifications.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NotificationList {

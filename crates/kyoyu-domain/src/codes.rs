@@ -196,6 +196,14 @@ impl WideningStatus {
 }
 
 code_enum!(
+    /// How a user is told by mail: every notification at once, or only in the digest.
+    NotifyMode {
+        Immediate = "immediate" / "その都度メールで通知",
+        Digest = "digest" / "ダイジェストにまとめて通知",
+    }
+);
+
+code_enum!(
     /// How a receiving organisation acknowledges an advisory.
     AckStatus {
         Received = "received" / "受領",

@@ -3,8 +3,10 @@
 //! notification (and digests, built from the same query, follow suit).
 
 use crate::{Get, Result, Store, Tx, UserRow};
+use kyoyu_domain::codes::NotifyMode;
 use kyoyu_policy::ReadScope;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NotificationRow {
@@ -120,6 +122,15 @@ impl Store {
         on!(self.read().await?.conn(), c => sqlx::query(sql).bind(now).bind(limit).fetch_all(&mut *c).await?.iter().map(mail_from_row).collect())
     }
 
+    /// How the user is told by mail (at once unless they chose the digest).
+    pub async fn notify_mode(&self, user_id: &str) -> Result<NotifyMode> {
+        let sql = "SELECT mode FROM notification_settings WHERE user_id = $1";
+        let code: Option<String> = on!(self.read().await?.conn(), c => sqlx::query(sql).bind(user_id).fetch_optional(&mut *c).await?.map(|r| r.text("mode")).transpose()?);
+        code.map_or(Ok(NotifyMode::Immediate), |c| {
+            crate::directory::parse_code("notification mode", &c, NotifyMode::parse)
+        })
+    }
+
     /// The outbox, newest first, as a viewer in `viewer_org` may see it: mail about an
     /// anonymised chain is left out (its count and addressees would tell who the operator
     /// is) unless the viewer is that operator or its secretariat.
@@ -165,6 +176,20 @@ impl Tx {
             .execute(&mut *c)
             .await?
             .rows_affected());
+        Ok(())
+    }
+
+    /// The users who chose to be told by mail only in the digest.
+    pub async fn digest_only_users(&mut self) -> Result<HashSet<String>> {
+        let sql = "SELECT user_id FROM notification_settings WHERE mode = $1";
+        let digest = NotifyMode::Digest.code();
+        on!(self.conn().await?, c => sqlx::query(sql).bind(digest).fetch_all(&mut *c).await?.iter().map(|r| r.text("user_id")).collect())
+    }
+
+    pub async fn set_notify_mode(&mut self, user_id: &str, mode: NotifyMode, at: &str) -> Result<()> {
+        let sql = "INSERT INTO notification_settings (user_id, mode, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id) DO UPDATE SET mode = excluded.mode, updated_at = excluded.updated_at";
+        on!(self.conn().await?, c => sqlx::query(sql).bind(user_id).bind(mode.code()).bind(at).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 

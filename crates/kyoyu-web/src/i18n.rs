@@ -1,8 +1,8 @@
 //! Japanese first, English second: the user's language and the labels of the code lists.
 
 use kyoyu_domain::codes::{
-    AckStatus, AdvisoryStatus, Cause, EventType, OrgKind, Outlook, PressStatus, ReportStatus, Role, Route, Severity,
-    SystemStatus, TriageState,
+    AckStatus, AdvisoryStatus, Cause, EventType, NotifyMode, OrgKind, Outlook, PressStatus, ReportStatus, Role, Route,
+    Severity, SystemStatus, TriageState,
 };
 use kyoyu_domain::Tlp;
 
@@ -89,6 +89,7 @@ macro_rules! labels {
 labels!(
     AckStatus,
     AdvisoryStatus,
+    NotifyMode,
     Cause,
     EventType,
     OrgKind,

@@ -72,6 +72,7 @@ fn pages() -> Router<AppState> {
         .route("/reports/{id}/publish", get(confirm::publish).post(reports::publish))
         .route("/notifications", get(notices::list))
         .route("/notifications/read", post(notices::read_all))
+        .route("/notifications/settings", post(notices::save_settings))
         .route("/advisories/{id}/print", get(print::advisory_print))
         .route("/advisories/{id}/pdf", get(print::advisory_pdf))
         .merge(statistics::routes())

@@ -384,6 +384,12 @@ async fn advisory_follow_ups_and_notifications() {
     );
     assert!(notes.contains("<strong>unread</strong>"));
     assert!(notes.contains(" advisory</a>") && !notes.contains("情報提供"), "subjects in English alone: {notes}");
+    // Each user chooses how mail tells them.
+    let csrf = ministry.csrf().await;
+    let choose = [("_csrf", csrf.as_str()), ("mode", "digest")];
+    assert_eq!(ministry.post_form("/notifications/settings", &choose).await.0, 303);
+    let (_, notes) = ministry.get("/notifications").await;
+    assert!(notes.contains(r#"value="digest" checked"#), "the choice is shown: {notes}");
     let csrf = ministry.csrf().await;
     assert_eq!(ministry.post_form("/notifications/read", &[("_csrf", &csrf)]).await.0, 303);
     assert!(!ministry.get("/notifications").await.1.contains("<strong>unread</strong>"));

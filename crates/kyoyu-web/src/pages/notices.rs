@@ -2,14 +2,17 @@
 //! lists only those whose item the user may still read.
 
 use crate::form::FormData;
+use crate::i18n::Label;
 use crate::layout::{csrf, ok, page, see_other, WebResult};
 use crate::session::Web;
 use axum::extract::State;
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
 use kyoyu_app::notifications as ops;
+use kyoyu_app::views::NotificationSettingsRequest;
+use kyoyu_domain::codes::NotifyMode;
 use kyoyu_store::NotificationRow;
-use maud::html;
+use maud::{html, Markup};
 
 /// The page a notification points to.
 fn link(n: &NotificationRow) -> String {
@@ -23,7 +26,9 @@ fn link(n: &NotificationRow) -> String {
 
 pub async fn list(State(state): State<AppState>, web: Web) -> WebResult {
     let rows = ops::list_notifications(&state.app, &web.caller, false).await.map_err(ApiError::from)?.items;
+    let settings = ops::notification_settings(&state.app, &web.caller).await.map_err(ApiError::from)?;
     let body = html! {
+        (settings_form(&web, settings.mode))
         form.actions method="post" action="/notifications/read" {
             (csrf(&web)) button.secondary type="submit" { (web.t("すべて既読にする", "Mark all as read")) }
         }
@@ -42,6 +47,36 @@ pub async fn list(State(state): State<AppState>, web: Web) -> WebResult {
         }
     };
     ok(page(&web, web.t("通知", "Notifications"), body))
+}
+
+/// The user's own choice: mail at once for every notification, or only the digest.
+fn settings_form(web: &Web, current: NotifyMode) -> Markup {
+    html! {
+        details.settings {
+            summary { (web.t("メール通知の受け取り方", "How you are told by mail")) "：" (current.label(web.lang)) }
+            form method="post" action="/notifications/settings" {
+                (csrf(web))
+                fieldset {
+                    legend { (web.t("受け取り方（画面上の通知はどちらでも届きます）", "Mail (notifications on screen arrive either way)")) }
+                    @for mode in NotifyMode::ALL {
+                        label.choice {
+                            input type="radio" name="mode" value=(mode.code()) checked[*mode == current];
+                            " " (mode.label(web.lang))
+                        }
+                    }
+                }
+                button type="submit" { (web.t("保存", "Save")) }
+            }
+        }
+    }
+}
+
+pub async fn save_settings(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
+    web.check_csrf(&form)?;
+    let mode = form.get("mode").and_then(NotifyMode::parse);
+    let request = NotificationSettingsRequest { mode };
+    ops::set_notification_settings(&state.app, &web.caller, request).await.map_err(ApiError::from)?;
+    see_other("/notifications")
 }
 
 pub async fn read_all(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {

@@ -227,8 +227,10 @@ fn previous_report<'c>(v: &ReportView, chain: &'c [ReportView]) -> Option<&'c Re
 /// What changed since the report before (a follow-up's 続報 differences).
 fn changed_since(web: &Web, before: &ReportView, now: &ReportView) -> Markup {
     let changes = report_form::changes(web.lang, &before.content, &now.content);
-    let before_name =
-        before.identifier.clone().unwrap_or_else(|| format!("{} {}", web.t("第", "No."), before.sequence));
+    let before_name = before
+        .identifier
+        .clone()
+        .unwrap_or_else(|| format!("{}{}{}", web.t("第", "No. "), before.sequence, web.t("報", "")));
     html! {
         details.changes open {
             summary { (web.t("前報からの変更", "Changes since the previous report")) "（" (before_name) "）" }

@@ -162,6 +162,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::list_published))
         .routes(routes!(reports::create_report, reports::list_reports))
         .routes(routes!(reports::count_reports))
+        .routes(routes!(reports::get_statistics))
         .routes(routes!(reports::get_report))
         .routes(routes!(reports::forward_report))
         .routes(routes!(reports::preview_forward))

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kyoyu_app::reports::{self as ops, ShareRequest, TriageRequest};
+use kyoyu_app::statistics::{Statistics, StatisticsQuery};
 use kyoyu_app::views::{Count, ForwardPreview, Forwarded, PublishedList, ReportList, ReportView, Shared};
 use kyoyu_domain::codes::{EventType, ReportStatus, Route};
 use kyoyu_domain::report::ReportInput;
@@ -257,6 +258,23 @@ pub async fn list_reports(
 ) -> ApiResult<Json<ReportList>> {
     let (filter, page) = query.filter()?;
     Ok(Json(ops::list_reports(&state.app, &caller, &filter, page).await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/statistics",
+    operation_id = "getStatistics",
+    tag = "reports",
+    summary = "Chains the caller may read, counted by year, sector, event type, cause, route, TLP and severity, and the time to the first report; exercises left out / 統計",
+    params(StatisticsQuery),
+    responses((status = 200, description = "OK", body = Statistics)),
+)]
+pub async fn get_statistics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(query): Params<StatisticsQuery>,
+) -> ApiResult<Json<Statistics>> {
+    Ok(Json(kyoyu_app::statistics::statistics(&state.app, &caller, &query).await?))
 }
 
 #[utoipa::path(

@@ -237,6 +237,7 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
             "/api/v1/notifications/count?unread=true".to_string(),
             "/api/v1/reports?route=anonymised&limit=1".to_string(),
             "/api/v1/reports?inbox=true".to_string(),
+            "/api/v1/statistics".to_string(),
             "/api/v1/orgs".to_string(),
             "/api/v1/admin/audit?limit=100".to_string(),
             "/api/v1/admin/mail-outbox".to_string(),
@@ -257,6 +258,7 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
             "/scope-widenings".to_string(),
             "/notifications".to_string(),
             "/statistics".to_string(),
+            "/statistics.csv".to_string(),
             "/admin/audit".to_string(),
         ] {
             r.page(&path, login).await;

@@ -96,6 +96,7 @@ async fn the_document_holds_the_contract_and_matches_the_router() {
         "answerScopeWidening",
         "listNotifications",
         "markNotificationsRead",
+        "getStatistics",
         "getNotificationSettings",
         "setNotificationSettings",
         "suggestRecipients",

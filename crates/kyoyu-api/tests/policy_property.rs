@@ -7,6 +7,7 @@
 mod common;
 
 use common::{report_body, spawn_bare, TestApp};
+use kyoyu_app::statistics::Statistics;
 use kyoyu_app::views::{
     AdvisoryList, AdvisoryView, NotificationList, OrgList, OrgView, ReportList, ReportView, SectorList, StixBundle,
 };
@@ -782,6 +783,10 @@ async fn check_pages(
     let (_, stats) = w.app.page("/statistics", login).await;
     let counted = format!("<strong>{}</strong>", chains.len());
     prop_assert!(stats.contains(&counted), "statistics count {} chains for {}", chains.len(), login);
+    let api: Statistics = w.app.typed("/api/v1/statistics", login).await;
+    prop_assert_eq!(api.chains, chains.len(), "getStatistics counts for {}", login);
+    let by_sector: usize = api.by_sector.iter().map(|t| t.count).sum();
+    prop_assert_eq!(by_sector, chains.len(), "each chain once by sector for {}", login);
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod reads;
 pub mod reports;
 pub mod seed;
+pub mod statistics;
 pub mod stix;
 pub mod views;
 pub mod world;
@@ -36,12 +37,13 @@ pub struct App {
     /// Password hashing and the HTTP Basic credential cache.
     pub logins: Arc<login::Logins>,
     world: Arc<WorldCache>,
+    recent: Arc<statistics::RecentCache>,
 }
 
 impl App {
     pub fn new(store: Store, mail: notify::MailConfig) -> App {
         caller::claim_authority();
-        App { store, mail, logins: Default::default(), world: Default::default() }
+        App { store, mail, logins: Default::default(), world: Default::default(), recent: Default::default() }
     }
 
     /// The reference data as of a write's transaction.

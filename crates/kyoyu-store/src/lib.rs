@@ -39,7 +39,7 @@ pub use advisories::{AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, W
 pub use audit::{AuditEntry, AuditProblem};
 pub use login::{LoginKey, LoginSubject, Throttle};
 pub use notify::{MailRow, NotificationRow};
-pub use reports::{AccessFactsRow, Cursor, Listed, ReportFilter, MAX_PAGE};
+pub use reports::{AccessFactsRow, ChainFirst, Cursor, Listed, ReportFilter, MAX_PAGE};
 pub use rows::*;
 pub use statistics::BackgroundTask;
 pub use stix::{AddOutcome, ItemRef, ObjectsOf, PagePosition, StixQuery, StixRow, VersionMatch, WaitingRendition};

@@ -1,9 +1,10 @@
 //! Report chains and renditions. Every item read takes a [`ReadScope`] and joins on the
 //! reader rows the policy wrote, so what a user cannot read is never loaded.
 
+use crate::directory::parse_code;
 use crate::rows::*;
 use crate::{Conn, Get, Result, Store, StoreError, Tx};
-use kyoyu_domain::codes::{EventType, ReportStatus, Route, TriageState};
+use kyoyu_domain::codes::{EventType, ReportStatus, Route, Severity, TriageState};
 use kyoyu_domain::identifier::parse_report_identifier;
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::Tlp;
@@ -243,6 +244,38 @@ fn triage_from_row(r: &impl Get) -> Result<TriageRow> {
     })
 }
 
+/// A chain as statistics count it: the facts of its first readable rendition.
+#[derive(Debug, Clone)]
+pub struct ChainFirst {
+    pub sector: String,
+    pub route: Route,
+    pub tlp: Tlp,
+    pub severity: Option<Severity>,
+    pub event_type: Option<EventType>,
+    pub created_at: String,
+    /// Present when asked for.
+    pub content: Option<ReportContent>,
+}
+
+fn chain_first_from_row(r: &impl Get, with_content: bool) -> Result<ChainFirst> {
+    let code = |col: &str| r.opt_text(col);
+    let content = match with_content {
+        true => {
+            Some(serde_json::from_str(&r.text("content")?).map_err(|e| StoreError::Corrupt(format!("content: {e}")))?)
+        }
+        false => None,
+    };
+    Ok(ChainFirst {
+        sector: r.text("chain_sector")?,
+        route: parse_code("route", &r.text("route")?, Route::parse)?,
+        tlp: parse_code("tlp", &r.text("tlp")?, Tlp::parse)?,
+        severity: code("severity")?.map(|s| parse_code("severity", &s, Severity::parse)).transpose()?,
+        event_type: code("event_type")?.map(|s| parse_code("event type", &s, EventType::parse)).transpose()?,
+        created_at: r.text("created_at")?,
+        content,
+    })
+}
+
 pub(crate) fn report_from_row(r: &impl Get) -> Result<ReportRow> {
     let status = r.text("status")?;
     Ok(ReportRow {
@@ -377,6 +410,34 @@ impl Store {
             let mut qb = scoped("SELECT COUNT(*)", FROM_SCOPED, scope);
             push_filter(&mut qb, f, scope);
             Ok(qb.build_query_scalar().fetch_one(&mut *c).await?)
+        })
+    }
+
+    /// Each chain the reader may read, by its first readable rendition (lowest number, then
+    /// earliest), exercises left out, first sent in `[since, until)` (RFC 3339, either open).
+    /// The content comes along only `with_content` (statistics of causes and times need it;
+    /// charts by sector, route or TLP do not).
+    pub async fn chain_firsts(
+        &self,
+        scope: &ReadScope,
+        (since, until): (Option<&str>, Option<&str>),
+        with_content: bool,
+    ) -> Result<Vec<ChainFirst>> {
+        let content = if with_content { ", r.content" } else { "" };
+        let select = format!(
+            "SELECT * FROM (SELECT c.sector AS chain_sector, c.route, r.tlp, r.severity, r.event_type, r.created_at{content},
+                ROW_NUMBER() OVER (PARTITION BY r.chain_id ORDER BY r.sequence, r.created_at, r.id) AS nth"
+        );
+        on!(self.read().await?.conn(), c => {
+            let mut qb = scoped(&select, FROM_SCOPED, scope);
+            qb.push(" AND NOT c.exercise) firsts WHERE nth = 1");
+            if let Some(since) = since {
+                qb.push(" AND created_at >= ").push_bind(since.to_string());
+            }
+            if let Some(until) = until {
+                qb.push(" AND created_at < ").push_bind(until.to_string());
+            }
+            qb.build().fetch_all(&mut *c).await?.iter().map(|r| chain_first_from_row(r, with_content)).collect()
         })
     }
 

@@ -4,6 +4,7 @@
 //! in-process ([`call`]), so the policy, validation, transactions and audit are the API's.
 
 pub mod call;
+pub mod export;
 pub mod form;
 pub mod i18n;
 pub mod layout;

@@ -300,6 +300,17 @@ async fn statistics_leave_out_exercises_and_count_only_readable_chains() {
     let other = app.client("gas-b.ntk", "en").await;
     let (_, theirs) = other.get("/statistics").await;
     assert!(theirs.contains("<strong>0</strong>"), "nothing readable, nothing counted");
+    // A year narrows it; TLP is counted; the same counts download as CSV.
+    let year = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap()).format("%Y");
+    let (_, this_year) = s.get(&format!("/statistics?year={year}")).await;
+    assert!(this_year.contains("<strong>2</strong>") && this_year.contains("By TLP"), "{this_year}");
+    assert!(this_year.contains("TLP:RED") && this_year.contains("TLP:GREEN"));
+    let (_, long_ago) = s.get("/statistics?year=1999").await;
+    assert!(long_ago.contains("<strong>0</strong>"), "no chain of 1999");
+    let (status, csv) = s.get(&format!("/statistics.csv?year={year}")).await;
+    assert_eq!(status, 200);
+    assert!(csv.contains("By TLP,TLP:RED,1") && csv.contains("By TLP,TLP:GREEN,1"), "{csv}");
+    assert_eq!(s.get("/statistics?year=soon").await.0, 422, "a year that is not one is named");
 }
 
 /// Issue #11: any API token worked as the web session cookie. Only a web log-in's does now;

@@ -53,6 +53,11 @@ async fn the_urgent_routes_copy_to_the_coordinator_is_marked_as_such() {
     let id = file_by(&app, &operator, "urgent", "AMBER", "Control system down").await;
     let (_, page) = operator.get(&format!("/reports/{id}")).await;
     assert_eq!(page.matches("copy to the coordinator").count(), 1, "one of the two hops is the copy: {page}");
+    // The coordinator's home charts the last 30 days: this chain, by sector, severity, route.
+    let (_, home) = app.client("nisc.cip", "en").await.get("/").await;
+    let recent = &home[home.find("Reports in the last 30 days").expect("the 30-day charts")..];
+    assert!(recent.contains("Chains: <strong>1</strong>"), "{recent}");
+    assert!(recent.contains(">Urgent</text>") && recent.contains("By severity"), "{recent}");
 }
 
 #[tokio::test]

@@ -4,13 +4,14 @@
 
 use super::reports::table;
 use crate::call::Names;
+use crate::export::CsvFile;
 use crate::form::FormState;
 use crate::i18n::{Label, Lang};
 use crate::layout::{form_alert, ok, page, WebResult};
 use crate::session::Web;
 use crate::widgets::{self, f};
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
 use kyoyu_app::reads::{jst_days, Page};
@@ -61,14 +62,13 @@ pub async fn export_csv(State(state): State<AppState>, web: Web, Query(pairs): P
     let st = FormState::from_pairs(&pairs);
     let filter = filter_of(&st)?;
     let names = Names::load(&state).await?;
-    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    out.write_record(csv_header(web.lang)).map_err(|e| ApiError::internal("CSV header", e))?;
+    let mut out = CsvFile::new(&csv_header(web.lang))?;
     let mut page = Page::first(MAX_PAGE);
     let mut written = 0;
     loop {
         let list = ops::list_reports(&state.app, &web.caller, &filter, page.clone()).await?;
         for r in &list.items {
-            out.write_record(csv_row(web.lang, r, &names)).map_err(|e| ApiError::internal("CSV row", e))?;
+            out.row(csv_row(web.lang, r, &names))?;
         }
         written += list.items.len();
         match list.next.as_deref().and_then(Cursor::decode) {
@@ -76,12 +76,7 @@ pub async fn export_csv(State(state): State<AppState>, web: Web, Query(pairs): P
             _ => break,
         }
     }
-    let bytes = out.into_inner().map_err(|e| ApiError::internal("CSV", e))?;
-    let headers = [
-        ("content-type", "text/csv; charset=utf-8"),
-        ("content-disposition", "attachment; filename=\"kyoyu-reports.csv\""),
-    ];
-    Ok((headers, bytes).into_response())
+    out.download("kyoyu-reports.csv")
 }
 
 fn csv_header(lang: Lang) -> Vec<&'static str> {

@@ -1,77 +1,169 @@
-//! Statistics (domain.md §13): chains by year, sector, event type, cause and route, and the
-//! time from discovery to first report, as SVG charts with tables beside them. Only chains
-//! the reader may read are counted (the reader's `ReadScope`), and exercises are left out.
+//! Statistics (domain.md §13): chains by year, sector, event type, cause, route, TLP and
+//! severity, and the time from discovery to first report, as SVG charts with tables beside
+//! them, for a year or all years, and as CSV. The counting is the application layer's
+//! (`kyoyu_app::statistics`), over the reader's `ReadScope`; exercises are left out.
 
+use crate::call::Names;
+use crate::export::CsvFile;
 use crate::i18n::{label_of, Lang};
 use crate::layout::{ok, page, WebResult};
 use crate::session::Web;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
-use kyoyu_domain::codes::{Cause, EventType, Route};
-use kyoyu_store::{ReportFilter, ReportRow, MAX_PAGE};
+use kyoyu_app::statistics::{self as ops, Statistics, StatisticsQuery, Tally};
+use kyoyu_domain::codes::{Cause, EventType, Route, Severity};
 use maud::{html, Markup};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/statistics", get(statistics))
+    Router::new().route("/statistics", get(statistics)).route("/statistics.csv", get(export_csv))
 }
 
-/// The first readable rendition of each chain the reader may read, exercises left out.
-async fn readable_chains(state: &AppState, web: &Web) -> Result<Vec<ReportRow>, kyoyu_api::error::ApiError> {
-    let scope = web.caller.scope();
-    let mut first: BTreeMap<String, ReportRow> = BTreeMap::new();
-    let mut offset = 0;
-    loop {
-        let rows = state.store.list_reports(&scope, &ReportFilter::default(), MAX_PAGE, offset).await?;
-        let n = rows.len() as i64;
-        for r in rows.into_iter().filter(|r| !r.chain.exercise) {
-            let keep = first.get(&r.chain.id).is_none_or(|k| (r.sequence, &r.created_at) < (k.sequence, &k.created_at));
-            if keep {
-                first.insert(r.chain.id.clone(), r);
-            }
-        }
-        if n < MAX_PAGE {
-            break;
-        }
-        offset += MAX_PAGE;
-    }
-    Ok(first.into_values().collect())
-}
-
-/// Counts by key, in key order.
-fn tally<K: Ord>(keys: impl Iterator<Item = K>) -> BTreeMap<K, usize> {
-    let mut out = BTreeMap::new();
-    for k in keys {
-        *out.entry(k).or_default() += 1;
-    }
-    out
-}
-
-/// Hours from discovery to the first report, in bands.
-const BANDS: &[(f64, &str, &str)] = &[
-    (1.0, "1時間以内", "within 1 h"),
-    (6.0, "1〜6時間", "1–6 h"),
-    (24.0, "6〜24時間", "6–24 h"),
-    (72.0, "1〜3日", "1–3 days"),
-    (f64::INFINITY, "3日超", "over 3 days"),
+/// The hour bands' labels, in the order of `kyoyu_app::statistics::HOUR_BANDS`.
+const BAND_LABELS: &[(&str, &str, &str)] = &[
+    ("1h", "1時間以内", "within 1 h"),
+    ("6h", "1〜6時間", "1–6 h"),
+    ("24h", "6〜24時間", "6–24 h"),
+    ("72h", "1〜3日", "1–3 days"),
+    ("over_72h", "3日超", "over 3 days"),
 ];
 
-fn hours_to_report(r: &ReportRow) -> Option<f64> {
-    let discovered = r.content.summary.discovered_at?;
-    let sent = chrono::DateTime::parse_from_rfc3339(&r.created_at).ok()?;
-    Some((sent - discovered).num_seconds().max(0) as f64 / 3600.0)
+/// One section of the page (and of the CSV): its title and its labelled counts.
+struct Section {
+    title: String,
+    rows: Vec<(String, usize)>,
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(v[n / 2]),
-        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+/// Every section, each key shown by its name.
+fn sections(lang: Lang, s: &Statistics, names: &Names) -> Vec<Section> {
+    let unset = lang.t("未記入", "not given").to_string();
+    let or_unset = |label: String, key: &str| if key.is_empty() { unset.clone() } else { label };
+    let rows = |tallies: &[Tally], label: &dyn Fn(&str) -> String| {
+        tallies.iter().map(|t| (or_unset(label(&t.key), &t.key), t.count)).collect::<Vec<_>>()
+    };
+    let band = |key: &str| {
+        BAND_LABELS.iter().find(|b| b.0 == key).map(|b| lang.t(b.1, b.2).to_string()).unwrap_or(key.to_string())
+    };
+    let section = |ja: &str, en: &str, rows: Vec<(String, usize)>| Section { title: lang.t(ja, en).to_string(), rows };
+    vec![
+        section("年別", "By year", rows(&s.by_year, &|k| k.to_string())),
+        section("分野別", "By sector", rows(&s.by_sector, &|k| names.sector(k, lang))),
+        section("事象の分類別", "By event type", rows(&s.by_event_type, &|k| label_of(EventType::parse, k, lang))),
+        section(
+            "原因別（複数計上）",
+            "By cause (a chain may count under several)",
+            rows(&s.by_cause, &|k| label_of(Cause::parse, k, lang)),
+        ),
+        section("連絡経路別", "By route", rows(&s.by_route, &|k| label_of(Route::parse, k, lang))),
+        section("TLP 別", "By TLP", rows(&s.by_tlp, &|k| format!("TLP:{k}"))),
+        section("重要度別", "By severity", rows(&s.by_severity, &|k| label_of(Severity::parse, k, lang))),
+        section("判明から第1報までの時間", "Time from discovery to first report", rows(&s.hours_to_report, &band)),
+    ]
+}
+
+/// The coordinator's home: the last 30 days by sector, severity and route, side by side.
+pub fn recent(lang: Lang, stats: &Statistics, names: &Names) -> Markup {
+    let all = sections(lang, stats, names);
+    let wanted = [lang.t("分野別", "By sector"), lang.t("重要度別", "By severity"), lang.t("連絡経路別", "By route")];
+    html! {
+        h2 { (lang.t("過去30日の報告", "Reports in the last 30 days")) }
+        p.muted { (lang.t("閲覧できる連絡（チェーン）を第1報で数えています（1分ごとに更新）。", "Chains you may read, each counted by its first report (updated every minute).")) " " (lang.t("対象", "Chains")) ": " strong { (stats.chains) } " · " a href="/statistics" { (lang.t("統計", "Statistics")) } }
+        div.recent {
+            @for s in all.iter().filter(|s| wanted.contains(&s.title.as_str())) {
+                figure {
+                    (bar_chart(&s.title, &s.rows))
+                    figcaption { (s.title) }
+                    table.sr-only {
+                        thead { tr { th { (s.title) } th { (lang.t("件数", "Chains")) } } }
+                        tbody { @for (label, n) in &s.rows { tr { td { (label) } td.num { (n) } } } }
+                    }
+                }
+            }
+        }
     }
+}
+
+/// The year chooser: every year the reader has chains in, or all years.
+fn year_form(lang: Lang, q: &StatisticsQuery, years: &[Tally]) -> Markup {
+    html! {
+        form.actions method="get" action="/statistics" {
+            label for="year" { (lang.t("年", "Year")) }
+            select #year name="year" {
+                option value="" selected[q.year.is_none()] { (lang.t("すべての年", "All years")) }
+                @for y in years.iter().rev() {
+                    option value=(y.key) selected[q.year.map(|v| v.to_string()) == Some(y.key.clone())] { (y.key) }
+                }
+            }
+            button.secondary type="submit" { (lang.t("表示", "Show")) }
+            a.button.secondary href={ "/statistics.csv" @if let Some(y) = q.year { "?year=" (y) } } { (lang.t("CSV で保存", "Download CSV")) }
+        }
+    }
+}
+
+/// The page's query: a year, or all years when none (or the chooser's blank) is given.
+fn query_of(pairs: &HashMap<String, String>) -> Result<StatisticsQuery, ApiError> {
+    let year = match pairs.get("year").map(|y| y.trim()).filter(|y| !y.is_empty()) {
+        Some(y) => {
+            Some(y.parse().map_err(|_| ApiError::field("year", "年を数字で指定してください", "must be a year"))?)
+        }
+        None => None,
+    };
+    Ok(StatisticsQuery { year, ..Default::default() })
+}
+
+pub async fn statistics(
+    State(state): State<AppState>,
+    web: Web,
+    Query(pairs): Query<HashMap<String, String>>,
+) -> WebResult {
+    let lang = web.lang;
+    let q = query_of(&pairs)?;
+    let stats = ops::statistics(&state.app, &web.caller, &q).await.map_err(ApiError::from)?;
+    // The chooser offers every year, whichever one is shown.
+    let all_years = match q.year {
+        Some(_) => {
+            ops::statistics(&state.app, &web.caller, &StatisticsQuery::default()).await.map_err(ApiError::from)?.by_year
+        }
+        None => stats.by_year.clone(),
+    };
+    let names = Names::load(&state).await?;
+    let body = html! {
+        (year_form(lang, &q, &all_years))
+        p.muted { (lang.t(
+            "閲覧できる連絡（チェーン）だけを数えています。訓練・演習は含みません。各連絡は第1報で数えます。",
+            "Only the chains you may read are counted; exercises are left out. Each chain counts once, by its first report."
+        )) " " (lang.t("対象", "Chains")) ": " strong { (stats.chains) } }
+        @for s in sections(lang, &stats, &names) { (section(lang, &s)) }
+        p { (lang.t("中央値", "Median")) ": " (stats.median_hours_to_report.map(|h| format!("{h:.1} h")).unwrap_or_else(|| "—".into())) }
+    };
+    ok(page(&web, lang.t("統計", "Statistics"), body))
+}
+
+/// The same counts as CSV: section, item, chains.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    web: Web,
+    Query(pairs): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = web.lang;
+    let q = query_of(&pairs)?;
+    let stats = ops::statistics(&state.app, &web.caller, &q).await?;
+    let names = Names::load(&state).await?;
+    let mut out = CsvFile::new(&[lang.t("区分", "Section"), lang.t("項目", "Item"), lang.t("件数", "Chains")])?;
+    for s in sections(lang, &stats, &names) {
+        for (label, n) in &s.rows {
+            out.row([s.title.as_str(), label.as_str(), &n.to_string()])?;
+        }
+    }
+    let name = match q.year {
+        Some(y) => format!("kyoyu-statistics-{y}.csv"),
+        None => "kyoyu-statistics.csv".to_string(),
+    };
+    out.download(&name)
 }
 
 /// A horizontal bar chart; bars scale to the largest count.
@@ -92,83 +184,26 @@ pub fn bar_chart(title: &str, rows: &[(String, usize)]) -> Markup {
     }
 }
 
-fn section(lang: Lang, title_ja: &str, title_en: &str, rows: &[(String, usize)]) -> Markup {
-    let title = lang.t(title_ja, title_en);
+fn section(lang: Lang, s: &Section) -> Markup {
     html! {
-        h2 { (title) }
-        @if rows.iter().all(|(_, n)| *n == 0) {
+        h2 { (s.title) }
+        @if s.rows.iter().all(|(_, n)| *n == 0) {
             p.muted { (lang.t("該当する連絡はありません", "No chains to count")) }
         } @else {
         div.chart-row {
-            (bar_chart(title, rows))
+            (bar_chart(&s.title, &s.rows))
             table {
-                thead { tr { th { (title) } th { (lang.t("件数", "Chains")) } } }
-                tbody { @for (label, n) in rows { tr { td { (label) } td.num { (n) } } } }
+                thead { tr { th { (s.title) } th { (lang.t("件数", "Chains")) } } }
+                tbody { @for (label, n) in &s.rows { tr { td { (label) } td.num { (n) } } } }
             }
         }
         }
     }
 }
 
-fn labelled<K: Ord>(counts: BTreeMap<K, usize>, label: impl Fn(&K) -> String) -> Vec<(String, usize)> {
-    counts.into_iter().map(|(k, n)| (label(&k), n)).collect()
-}
-
-pub async fn statistics(State(state): State<AppState>, web: Web) -> WebResult {
-    let chains = readable_chains(&state, &web).await?;
-    let lang = web.lang;
-    let year = tally(chains.iter().map(|r| {
-        let at = chrono::DateTime::parse_from_rfc3339(&r.created_at).map(|t| t.with_timezone(&chrono::Utc));
-        at.map(|t| kyoyu_domain::identifier::numbering_year(t).to_string()).unwrap_or_default()
-    }));
-    let sectors = state.store.list_sectors().await?;
-    let sector_name = |code: &String| {
-        sectors
-            .iter()
-            .find(|s| &s.code == code)
-            .map(|s| lang.t(&s.name_ja, &s.name_en).to_string())
-            .unwrap_or(code.clone())
-    };
-    let by_sector = tally(chains.iter().map(|r| r.chain.sector.clone()));
-    let by_event = tally(chains.iter().map(|r| r.content.event_type.map(|e| e.code()).unwrap_or("")));
-    let by_cause = tally(chains.iter().flat_map(|r| r.content.causes.iter().map(|c| c.code())));
-    let by_route = tally(chains.iter().map(|r| r.chain.route.code()));
-    let hours: Vec<f64> = chains.iter().filter_map(hours_to_report).collect();
-    let bands: Vec<(String, usize)> = BANDS
-        .iter()
-        .enumerate()
-        .map(|(i, (limit, ja, en))| {
-            let low = if i == 0 { f64::NEG_INFINITY } else { BANDS[i - 1].0 };
-            (lang.t(ja, en).to_string(), hours.iter().filter(|h| **h > low && **h <= *limit).count())
-        })
-        .collect();
-    let unset = lang.t("未記入", "not given").to_string();
-    let body = html! {
-        p.muted { (lang.t(
-            "閲覧できる連絡（チェーン）だけを数えています。訓練・演習は含みません。各連絡は第1報で数えます。",
-            "Only the chains you may read are counted; exercises are left out. Each chain counts once, by its first report."
-        )) " " (lang.t("対象", "Chains")) ": " strong { (chains.len()) } }
-        (section(lang, "年別", "By year", &labelled(year, |y| y.clone())))
-        (section(lang, "分野別", "By sector", &labelled(by_sector, sector_name)))
-        (section(lang, "事象の分類別", "By event type", &labelled(by_event, |c| if c.is_empty() { unset.clone() } else { label_of(EventType::parse, c, lang) })))
-        (section(lang, "原因別（複数計上）", "By cause (a chain may count under several)", &labelled(by_cause, |c| label_of(Cause::parse, c, lang))))
-        (section(lang, "連絡経路別", "By route", &labelled(by_route, |c| label_of(Route::parse, c, lang))))
-        (section(lang, "判明から第1報までの時間", "Time from discovery to first report", &bands))
-        p { (lang.t("中央値", "Median")) ": " (median(hours).map(|h| format!("{h:.1} h")).unwrap_or_else(|| "—".into())) }
-    };
-    ok(page(&web, lang.t("統計", "Statistics"), body))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn median_of_odd_and_even() {
-        assert_eq!(median(vec![]), None);
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
-    }
 
     #[test]
     fn bars_scale_to_the_largest() {

@@ -494,6 +494,15 @@ async fn relaying_to_every_ceptoar_or_every_member_is_one_step_after_a_confirmat
     let csrf = secretariat.csrf().await;
     let (_, advisory) = secretariat.get(&format!("/advisories/{id}")).await;
     assert!(advisory.contains("すべての構成員へ伝達"), "the group button is offered");
+    assert!(advisory.contains("このグループのすべてへ伝達"), "and one per group");
+    let (status, page) =
+        secretariat.post_form(&relay, &[("_csrf", &csrf), ("_group_index", "0"), ("tlp", "GREEN")]).await;
+    assert_eq!(status, 200, "one group's members go to a confirmation too");
+    let group = carried(&page, "org_ids");
+    assert!(
+        group.contains(&app.user("gas-a.ntk").org_id) && group.contains(&app.user("gas-b.ntk").org_id),
+        "{group:?}"
+    );
     let (status, page) =
         secretariat.post_form(&relay, &[("_csrf", &csrf), ("_group", "operator"), ("tlp", "GREEN")]).await;
     assert_eq!(status, 200);

@@ -28,6 +28,12 @@ struct Group {
     members: Vec<(String, String)>,
 }
 
+impl Group {
+    fn ids(self) -> Vec<String> {
+        self.members.into_iter().map(|(id, _)| id).collect()
+    }
+}
+
 /// The policy's relay targets (`actions.relay_to`), grouped: CEPTOARs first, then the
 /// operators of each sector, then anyone else.
 fn groups(lang: Lang, v: &AdvisoryView, names: &Names) -> Vec<Group> {
@@ -79,11 +85,17 @@ pub fn relay_form(web: &Web, id: &str, v: &AdvisoryView, names: &Names) -> Marku
             h2 { (web.t("伝達（リレー）", "Relay")) }
             form.relay method="post" action={ "/advisories/" (id) "/relay" } {
                 (csrf(web))
-                @for g in &groups {
+                @for (i, g) in groups.iter().enumerate() {
                     fieldset.choice {
                         legend { (g.title) " (" (g.members.len()) ")" }
                         @for (value, name) in &g.members {
                             label.inline { input type="checkbox" name="org_ids" value=(value); " " (name) }
+                        }
+                        @if g.members.len() > 1 {
+                            // Without scripts: the whole group, named on the confirmation.
+                            button.secondary.small type="submit" name="_group_index" value=(i) {
+                                (web.t("このグループのすべてへ伝達…", "Relay to all of this group…"))
+                            }
                         }
                     }
                 }
@@ -111,13 +123,12 @@ pub async fn relay(State(state): State<AppState>, web: Web, Path(id): Path<Strin
     web.check_csrf(&form)?;
     let v = fetch(&state, &web, &id).await?;
     let names = Names::load(&state).await?;
-    let targets = match form.get("_group").and_then(OrgKind::parse) {
-        Some(kind) => groups(web.lang, &v, &names)
-            .into_iter()
-            .filter(|g| g.kind == kind)
-            .flat_map(|g| g.members.into_iter().map(|(id, _)| id))
-            .collect(),
-        None => form.all("org_ids").into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+    let all = groups(web.lang, &v, &names);
+    let one_group = form.get("_group_index").and_then(|i| i.parse::<usize>().ok());
+    let targets = match (form.get("_group").and_then(OrgKind::parse), one_group) {
+        (Some(kind), _) => all.into_iter().filter(|g| g.kind == kind).flat_map(Group::ids).collect(),
+        (None, Some(i)) => all.into_iter().nth(i).map(Group::ids).unwrap_or_default(),
+        (None, None) => form.all("org_ids").into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>(),
     };
     let tlp = form.get("tlp").filter(|t| !t.is_empty()).map(str::to_string);
     if confirmed(&form) || targets.is_empty() {

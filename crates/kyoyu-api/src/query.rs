@@ -6,29 +6,9 @@ use axum::http::request::Parts;
 use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_store::MAX_PAGE;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use utoipa::IntoParams;
 
 pub use kyoyu_app::reads::Page;
-
-/// The paging parameters every list takes: `limit` (1 to 100) and `offset`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// How many items (1 to 100, default 50) / 件数
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// How many items to skip (default 0) / 読み飛ばす件数
-    #[param(minimum = 0, maximum = 1_000_000)]
-    pub offset: Option<i64>,
-}
-
-impl PageQuery {
-    pub fn page(&self) -> Result<Page, ValidationErrors> {
-        page(self.limit, self.offset, None)
-    }
-}
 
 /// A page from `limit`, `offset` and a list's `next` cursor given back as `after`, each in its
 /// range, or errors naming them.

@@ -128,6 +128,12 @@ async fn mail_outbox_and_audit_do_not_show_the_operator() {
     let filed = audit.items.iter().find(|e| e.action == "report.file");
     let filed = filed.unwrap_or_else(|| panic!("{actions:?}"));
     assert!(filed.actor_org_id.is_none() && filed.detail == json!({"concealed": true}), "{filed:?}");
+    // Nor does a filter on the acting organisation find what it did on the anonymised chain.
+    let by_operator: AuditList =
+        app.typed(&format!("/api/v1/admin/audit?limit=100&actor_org_id={operator}"), "ops.admin").await;
+    assert!(by_operator.items.is_empty(), "the filter names the operator: {:?}", by_operator.items);
+    let filings: AuditList = app.typed("/api/v1/admin/audit?action=report.file", "ops.admin").await;
+    assert_eq!(filings.items.len(), 1, "the action filter finds the filing, concealed");
 }
 
 #[tokio::test]

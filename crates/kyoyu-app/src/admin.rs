@@ -138,8 +138,27 @@ pub async fn unlock_user(app: &App, caller: &Caller, id: &str) -> AppResult<Unlo
 }
 
 /// The audit log, newest first, as system administration may see it.
-pub async fn list_audit(app: &App, caller: &Caller, page: Page) -> AppResult<AuditList> {
+/// Which audit entries to list: by action, by the acting organisation, by object, and by JST
+/// days (both ends included).
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub action: Option<String>,
+    pub actor_org_id: Option<String>,
+    pub object_id: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+pub async fn list_audit(app: &App, caller: &Caller, q: &AuditQuery, page: Page) -> AppResult<AuditList> {
     kyoyu_policy::check_system_admin(caller.principal())?;
-    let entries = app.store.list_audit(page.limit, page.offset).await?;
+    let (since, until) = crate::reads::jst_days(q.since.as_deref(), q.until.as_deref())?;
+    let filter = kyoyu_store::AuditFilter {
+        action: q.action.clone(),
+        actor_org_id: q.actor_org_id.clone(),
+        object_id: q.object_id.clone(),
+        since,
+        until,
+    };
+    let entries = app.store.list_audit(&filter, caller.org_id(), page.limit, page.offset).await?;
     Ok(AuditList { items: entries.into_iter().map(|e| e.for_viewer(caller.org_id())).collect() })
 }

@@ -460,6 +460,9 @@ mod tests {
         assert!(matches!(tx.save_user(&dup).await, Err(StoreError::Conflict(_))));
         drop(tx);
         assert_eq!(store.list_users(None).await.unwrap().len(), 1);
-        assert!(store.list_audit(10, 0).await.unwrap().is_empty(), "the audit entry rolled back with it");
+        assert!(
+            store.list_audit(&Default::default(), "", 10, 0).await.unwrap().is_empty(),
+            "the audit entry rolled back with it"
+        );
     }
 }

@@ -36,7 +36,7 @@ mod stix;
 mod writer;
 
 pub use advisories::{AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, WideningRow};
-pub use audit::{AuditEntry, AuditProblem};
+pub use audit::{AuditEntry, AuditFilter, AuditProblem};
 pub use login::{LoginKey, LoginSubject, Throttle};
 pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ChainFirst, Cursor, Listed, ReportFilter, MAX_PAGE};

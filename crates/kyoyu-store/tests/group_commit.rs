@@ -35,7 +35,7 @@ async fn org_ids(store: &Store) -> Vec<String> {
 }
 
 async fn audited_ids(store: &Store) -> Vec<String> {
-    store.list_audit(1000, 0).await.unwrap().into_iter().map(|e| e.object_id).collect()
+    store.list_audit(&Default::default(), "", 1000, 0).await.unwrap().into_iter().map(|e| e.object_id).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

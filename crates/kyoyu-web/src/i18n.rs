@@ -104,6 +104,64 @@ labels!(
     Tlp
 );
 
+/// What each audit action records, in Japanese and English.
+pub const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
+    ("report.file", "報告の送信", "report filed"),
+    ("report.forward", "報告の転送", "report forwarded"),
+    ("report.preview", "転送内容の確認", "forward previewed"),
+    ("report.number", "報告の採番", "report numbered"),
+    ("report.share", "報告の共有", "report shared"),
+    ("report.triage", "対応状況の更新", "triage updated"),
+    ("report.disclosure_consent", "開示への同意", "disclosure consented"),
+    ("report.publish", "報告の公開", "report published"),
+    ("report.read", "報告の閲覧", "report read"),
+    ("report.list", "報告一覧の閲覧", "report list read"),
+    ("report.pdf", "報告の PDF 出力", "report PDF made"),
+    ("advisory.create", "情報提供の作成", "advisory drafted"),
+    ("advisory.update", "情報提供の編集", "advisory edited"),
+    ("advisory.issue", "情報提供の発出", "advisory issued"),
+    ("advisory.deliver", "情報提供の伝達", "advisory relayed"),
+    ("advisory.acknowledge", "受領確認", "advisory acknowledged"),
+    ("advisory.follow_up", "続報の作成", "advisory follow-up drafted"),
+    ("advisory.question", "質問・回答", "question or answer"),
+    ("advisory.questions.read", "質問の閲覧", "questions read"),
+    ("advisory.read", "情報提供の閲覧", "advisory read"),
+    ("advisory.list", "情報提供一覧の閲覧", "advisory list read"),
+    ("scope_widening.request", "範囲拡大の依頼", "scope widening asked"),
+    ("scope_widening.relay", "範囲拡大の依頼の伝達", "scope widening passed on"),
+    ("scope_widening.answer", "範囲拡大への回答", "scope widening answered"),
+    ("stix.read", "STIX の閲覧", "STIX read"),
+    ("stix.add", "STIX の追加（TAXII）", "STIX added (TAXII)"),
+    ("stix.import", "STIX の取り込み", "STIX imported"),
+    ("stix.delete", "STIX の削除", "STIX deleted"),
+    ("notifications.read", "通知を既読に", "notifications read"),
+    ("notifications.digest", "ダイジェストの送信", "digest sent"),
+    ("notifications.settings", "通知の受け取り方の設定", "notification settings"),
+    ("mail.sent", "メール送信", "mail sent"),
+    ("mail.failed", "メール送信失敗", "mail failed"),
+    ("org.create", "組織の登録", "organisation created"),
+    ("org.update", "組織の編集", "organisation edited"),
+    ("user.create", "利用者の登録", "user created"),
+    ("user.update", "利用者の編集", "user edited"),
+    ("user.password_change", "パスワード変更", "password changed"),
+    ("user.throttle", "ログイン失敗による待ち", "log-in delayed after failures"),
+    ("user.unlock", "ログイン制限の解除", "log-in delay lifted"),
+    ("user.totp_enrol", "確認コードの登録", "TOTP enrolled"),
+    ("user.totp_remove", "確認コードの削除", "TOTP removed"),
+    ("token.create", "トークンの発行", "token issued"),
+    ("token.revoke", "トークンの失効", "token revoked"),
+    ("session.end", "ログアウト", "logged out"),
+    ("sector.put", "分野と所管の設定", "sector set"),
+    ("service_level_rule.put", "サービス維持レベルの設定", "service-level rule set"),
+    ("sector_dependencies.put", "分野間の依存の設定", "sector dependencies set"),
+    ("reference.install", "参照情報の導入", "reference data installed"),
+];
+
+/// An audit action's label, or its code when it has none.
+pub fn audit_action(lang: Lang, code: &str) -> String {
+    AUDIT_ACTIONS.iter().find(|a| a.0 == code).map(|a| lang.t(a.1, a.2).to_string()).unwrap_or(code.to_string())
+}
+
 /// The label of a code given as JSON text, or the code itself when it is not one of `T`'s.
 pub fn label_of<T: Label>(parse: fn(&str) -> Option<T>, code: &str, lang: Lang) -> String {
     parse(code).map(|c| c.label(lang)).unwrap_or_else(|| code.to_string())

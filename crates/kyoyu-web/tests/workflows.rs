@@ -256,6 +256,16 @@ async fn administration_edits_users_tokens_and_reference_data() {
     let (status, audit) = admin.get("/admin/audit").await;
     assert_eq!(status, 200);
     assert!(audit.contains("user.update"), "the change just made is in the audit log");
+    assert!(
+        audit.contains("user edited") && audit.contains("System operations</small>"),
+        "actions by label, who by name"
+    );
+    let (_, tokens_only) = admin.get("/admin/audit?action=token.create").await;
+    assert!(
+        tokens_only.contains("<code>token.create</code>") && !tokens_only.contains("<code>user.update</code>"),
+        "the action filter narrows"
+    );
+    assert_eq!(admin.get("/admin/audit?since=yesterday").await.0, 422, "a bad date is named");
     // Identity strings, which anonymisation removes, are edited per organisation.
     let (status, page) = admin.get(&format!("/admin/orgs/{gas_a}")).await;
     assert_eq!(status, 200);

@@ -5,7 +5,7 @@
 use super::report_form::jst;
 use crate::call::{input, Names};
 use crate::form::{to_body, FormData, Kind};
-use crate::i18n::{Label, Lang};
+use crate::i18n::{audit_action, Label, Lang, AUDIT_ACTIONS};
 use crate::layout::{csrf, ok, page, see_other, WebResult};
 use crate::session::Web;
 use axum::extract::{Path, Query, State};
@@ -14,11 +14,12 @@ use axum::Router;
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
 use kyoyu_app::admin as ops;
+use kyoyu_app::admin::AuditQuery;
 use kyoyu_app::directory::{self, OrgBody, SectorBody, UserBody};
 use kyoyu_app::reads::Page;
 use kyoyu_app::views::{Dependency, DependencyList};
 use kyoyu_domain::codes::{OrgKind, Role};
-use kyoyu_store::{TokenRow, UserRow};
+use kyoyu_store::{AuditEntry, TokenRow, UserRow};
 use maud::{html, Markup};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -462,27 +463,95 @@ pub async fn update_org(State(state): State<AppState>, web: Web, Path(id): Path<
 }
 
 /// The audit log, newest first, a page at a time (system administrators only; the API checks).
+/// The audit log's filters, from the page's query (blank fields are no filter).
+fn audit_query(q: &HashMap<String, String>) -> AuditQuery {
+    let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    AuditQuery {
+        action: get("action"),
+        actor_org_id: get("actor_org_id"),
+        object_id: get("object_id"),
+        since: get("since"),
+        until: get("until"),
+    }
+}
+
+fn audit_filters(web: &Web, q: &HashMap<String, String>, names: &Names) -> Markup {
+    let lang = web.lang;
+    let value = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let mut orgs: Vec<_> = names.all().collect();
+    orgs.sort_by(|a, b| (a.kind, &a.name_ja).cmp(&(b.kind, &b.name_ja)));
+    html! {
+        form.filters method="get" action="/admin/audit" {
+            label { (lang.t("操作", "Action")) " "
+                select name="action" {
+                    option value="" { (lang.t("すべて", "All")) }
+                    @for (code, ja, en) in AUDIT_ACTIONS { option value=(code) selected[value("action") == *code] { (lang.t(ja, en)) } }
+                }
+            }
+            label { (lang.t("操作した組織", "Acting organisation")) " "
+                select name="actor_org_id" {
+                    option value="" { (lang.t("すべて", "All")) }
+                    @for o in orgs { option value=(o.id) selected[value("actor_org_id") == o.id] { (lang.t(&o.name_ja, &o.name_en)) } }
+                }
+            }
+            label { (lang.t("対象の ID", "Object id")) " " input type="text" name="object_id" value=(value("object_id")); }
+            label { (lang.t("開始日", "From")) " " input type="date" name="since" value=(value("since")); }
+            label { (lang.t("終了日", "To")) " " input type="date" name="until" value=(value("until")); }
+            button.secondary type="submit" { (lang.t("絞り込む", "Filter")) }
+        }
+    }
+}
+
+/// Display names of the users who acted in `entries`, by id (looked up in their
+/// organisations, which system administration may list).
+async fn actor_names(state: &AppState, web: &Web, entries: &[AuditEntry]) -> Result<HashMap<String, String>, ApiError> {
+    let mut orgs: Vec<&str> = entries.iter().filter_map(|e| e.actor_org_id.as_deref()).collect();
+    orgs.sort();
+    orgs.dedup();
+    let mut out = HashMap::new();
+    for org in orgs {
+        for u in ops::list_users(&state.app, &web.caller, Some(org)).await?.items {
+            out.insert(u.id, u.display_name);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn audit(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {
     let offset: i64 = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0).max(0);
     let page_of = Page { limit: 100, offset, after: None };
-    let rows = ops::list_audit(&state.app, &web.caller, page_of).await.map_err(ApiError::from)?.items;
+    let rows = ops::list_audit(&state.app, &web.caller, &audit_query(&q), page_of).await.map_err(ApiError::from)?.items;
+    let names = Names::load(&state).await?;
+    let people = actor_names(&state, &web, &rows).await?;
     let lang = web.lang;
+    let mut older: Vec<(String, String)> =
+        q.iter().filter(|(k, _)| *k != "offset").map(|(k, v)| (k.clone(), v.clone())).collect();
+    older.push(("offset".into(), (offset + 100).to_string()));
+    let older: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(&older).finish();
     let body = html! {
         p.muted { (lang.t("変更と秘密情報（RED・AMBER）の閲覧の記録です。ハッシュ連鎖の検証は kyoyu audit verify で行います。", "Every change and every read of a RED or AMBER item. Verify the hash chain with kyoyu audit verify.")) }
+        (audit_filters(&web, &q, &names))
         table {
             thead { tr { th { "#" } th { (lang.t("日時", "Time")) } th { (lang.t("操作", "Action")) } th { (lang.t("対象", "Object")) } th { (lang.t("利用者", "User")) } th { (lang.t("ハッシュ", "Hash")) } } }
             tbody { @for e in &rows {
                 tr {
                     td.num { (e.seq) }
                     td { (jst(&e.at)) }
-                    td { code { (e.action) } }
-                    td { (e.object_type) " " code { (short_id(&e.object_id)) } }
-                    td { code { (short_id(e.actor_user_id.as_deref().unwrap_or("—"))) } }
+                    td { (audit_action(lang, &e.action)) br; small.muted { code { (e.action) } } }
+                    td { (e.object_type) " " code title=(e.object_id) { (short_id(&e.object_id)) } }
+                    td {
+                        @match (&e.actor_user_id, &e.actor_org_id) {
+                            (Some(user), org) => { (people.get(user).cloned().unwrap_or_else(|| short_id(user).to_string())) br; small.muted { (names.name(org.as_deref(), lang)) } }
+                            (None, Some(org)) => { (names.name(Some(org), lang)) }
+                            (None, None) => { "—" }
+                        }
+                    }
                     td { code { (e.hash.chars().take(12).collect::<String>()) } }
                 }
             } }
+            @if rows.is_empty() { tbody { tr { td colspan="6" .muted { (lang.t("該当する記録はありません", "No entries")) } } } }
         }
-        @if rows.len() == 100 { p { a href={ "/admin/audit?offset=" (offset + 100) } { (lang.t("さらに古い記録", "Older entries")) } } }
+        @if rows.len() == 100 { p { a href={ "/admin/audit?" (older) } { (lang.t("さらに古い記録", "Older entries")) } } }
     };
     ok(page(&web, lang.t("監査ログ", "Audit log"), body))
 }

@@ -245,14 +245,37 @@ async fn administration_edits_users_tokens_and_reference_data() {
     assert!(page.find("<td>ci</td>").is_some_and(|t| t < sessions), "the API token is among the tokens");
     assert!(page.rfind("<td>web</td>").is_some_and(|w| w > sessions), "the browser's log-in is a session");
     assert!(page.contains(" JST</td>"), "times are labelled JST");
+    // Dependencies are a matrix of sectors: one ticked cell per dependency.
+    let (_, overview) = admin.get("/admin").await;
+    assert!(overview.contains(r#"name="edge" value="medical:water" checked"#), "the demo's dependency is ticked");
     let (status, _) =
-        admin.post_form("/admin/dependencies", &[("_csrf", &csrf), ("edges", "finance electricity\n")]).await;
+        admin.post_form("/admin/dependencies", &[("_csrf", &csrf), ("edge", "finance:electricity")]).await;
     assert_eq!(status, 303);
     assert_eq!(app.store.list_dependencies().await.unwrap(), vec![("finance".to_string(), "electricity".to_string())]);
     let (status, page) =
-        admin.post_form("/admin/dependencies", &[("_csrf", &csrf), ("edges", "nowhere electricity")]).await;
+        admin.post_form("/admin/dependencies", &[("_csrf", &csrf), ("edge", "nowhere:electricity")]).await;
     assert_eq!(status, 422);
-    assert!(page.contains("items[0].sector"), "the bad line is named");
+    assert!(page.contains("items[0].sector"), "the bad cell is named");
+    // A service-level rule is a form of fields; a blank threshold is no threshold.
+    let rule =
+        app.store.list_service_level_rules().await.unwrap().into_iter().find(|r| r.sector == "electricity").unwrap();
+    assert!(overview.contains(&format!(r#"id="rule-{}-min_interrupted_kw""#, rule.id)), "thresholds are fields");
+    let minutes = rule.min_duration_minutes.unwrap_or(10).to_string();
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("sector", rule.sector.as_str()),
+        ("position", "0"),
+        ("service", rule.service.as_str()),
+        ("condition_ja", rule.condition_ja.as_str()),
+        ("condition_en", rule.condition_en.as_str()),
+        ("statute", rule.statute.as_str()),
+        ("min_interrupted_kw", "200000"),
+        ("min_duration_minutes", minutes.as_str()),
+        ("min_users", ""),
+    ];
+    assert_eq!(admin.post_form(&format!("/admin/service-level-rules/{}", rule.id), &fields).await.0, 303);
+    let saved = app.store.list_service_level_rules().await.unwrap().into_iter().find(|r| r.id == rule.id).unwrap();
+    assert_eq!((saved.min_interrupted_kw, saved.min_users), (Some(200_000), None));
     let (status, audit) = admin.get("/admin/audit").await;
     assert_eq!(status, 200);
     assert!(audit.contains("user.update"), "the change just made is in the audit log");

@@ -19,7 +19,7 @@ use kyoyu_app::directory::{self, OrgBody, SectorBody, UserBody};
 use kyoyu_app::reads::Page;
 use kyoyu_app::views::{Dependency, DependencyList};
 use kyoyu_domain::codes::{OrgKind, Role};
-use kyoyu_store::{AuditEntry, TokenRow, UserRow};
+use kyoyu_store::{AuditEntry, SectorRow, ServiceLevelRuleRow, TokenRow, UserRow};
 use maud::{html, Markup};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -186,12 +186,11 @@ async fn new_org_form(web: &Web, state: &AppState) -> Result<Markup, kyoyu_api::
 
 async fn reference(web: &Web, state: &AppState, names: &Names) -> Result<Markup, kyoyu_api::error::ApiError> {
     let lang = web.lang;
-    let sectors = state.store.list_sectors().await?;
-    let rules = state.store.list_service_level_rules().await?;
-    let deps = state.store.list_dependencies().await?;
+    let sectors = ops::list_sectors(&state.app).await?.items;
+    let rules = ops::list_service_level_rules(&state.app).await?.items;
+    let deps = ops::list_dependencies(&state.app).await?.items;
     let mut ministries: Vec<_> = names.all().filter(|o| o.kind == OrgKind::Ministry).collect();
     ministries.sort_by(|a, b| a.name_ja.cmp(&b.name_ja));
-    let dep_text: String = deps.iter().map(|(s, d)| format!("{s} {d}\n")).collect();
     Ok(html! {
         h2 { (lang.t("分野と所管省庁", "Sectors and their ministries")) }
         table {
@@ -211,22 +210,81 @@ async fn reference(web: &Web, state: &AppState, names: &Names) -> Result<Markup,
             } }
         }
         h2 { (lang.t("分野間の依存関係", "Sector dependencies")) }
+        (dependency_matrix(web, &sectors, &deps, names))
+        h2 { (lang.t("サービス維持レベル", "Service-maintenance levels")) }
+        @for r in &rules { (rule_form(web, r, names)) }
+    })
+}
+
+/// Which sector depends on which, as a matrix: a row per dependent sector, a column per
+/// sector it may depend on, ticked where the failure of the column's spreads to the row's.
+fn dependency_matrix(web: &Web, sectors: &[SectorRow], deps: &[Dependency], names: &Names) -> Markup {
+    let lang = web.lang;
+    let depends = |s: &str, on: &str| deps.iter().any(|d| d.sector == s && d.depends_on == on);
+    html! {
         form method="post" action="/admin/dependencies" {
             (csrf(web))
-            label for="deps" { (lang.t("1行に「依存する分野 依存先の分野」（例: finance electricity）", "One per line: dependent sector, then the sector it depends on (e.g. finance electricity)")) }
-            textarea #deps name="edges" rows="10" { (dep_text) }
+            p.muted { (lang.t("行の分野が列の分野に依存します（列の分野の停止が行の分野に波及します）。", "The row's sector depends on the column's (a stop of the column's spreads to the row's).")) }
+            div.scroll {
+                table.matrix {
+                    thead { tr {
+                        th scope="col" { (lang.t("依存する分野 ＼ 依存先", "Depends ＼ on")) }
+                        @for on in sectors { th scope="col" { (names.sector(&on.code, lang)) } }
+                    } }
+                    tbody { @for s in sectors { tr {
+                        th scope="row" { (names.sector(&s.code, lang)) }
+                        @for on in sectors {
+                            td {
+                                @if s.code != on.code {
+                                    input type="checkbox" name="edge" value={ (s.code) ":" (on.code) } checked[depends(&s.code, &on.code)]
+                                        aria-label={ (names.sector(&s.code, lang)) " → " (names.sector(&on.code, lang)) };
+                                }
+                            }
+                        }
+                    } } }
+                }
+            }
             p { button type="submit" { (lang.t("保存", "Save")) } }
         }
-        h2 { (lang.t("サービス維持レベル", "Service-maintenance levels")) }
-        @for r in &rules {
-            form.card method="post" action={ "/admin/service-level-rules/" (r.id) } {
-                (csrf(web))
-                label for={ "rule-" (r.id) } { (r.sector) " — " (r.service) }
-                textarea id={ "rule-" (r.id) } name="rule" rows="8" { (serde_json::to_string_pretty(r).unwrap_or_default()) }
-                button.secondary type="submit" { (lang.t("保存", "Save")) }
-            }
+    }
+}
+
+/// One service-level rule as a form: the service, its condition in both languages, the
+/// statute, and the thresholds (blank: not part of the rule).
+fn rule_form(web: &Web, r: &ServiceLevelRuleRow, names: &Names) -> Markup {
+    let lang = web.lang;
+    let id = |field: &str| format!("rule-{}-{field}", r.id);
+    let text = |field: &str, ja: &str, en: &str, value: &str| {
+        html! {
+            label for=(id(field)) { (lang.t(ja, en)) }
+            input id=(id(field)) type="text" name=(field) value=(value) required;
         }
-    })
+    };
+    let number = |field: &str, ja: &str, en: &str, value: Option<i64>| {
+        html! {
+            label for=(id(field)) { (lang.t(ja, en)) }
+            input id=(id(field)) type="number" name=(field) min="0" value=[value];
+        }
+    };
+    html! {
+        form.card method="post" action={ "/admin/service-level-rules/" (r.id) } {
+            (csrf(web))
+            h3 { (names.sector(&r.sector, lang)) " — " (r.service) }
+            input type="hidden" name="sector" value=(r.sector);
+            input type="hidden" name="position" value=(r.position);
+            (text("service", "サービス", "Service", &r.service))
+            (text("condition_ja", "条件（日本語）", "Condition (Japanese)", &r.condition_ja))
+            (text("condition_en", "条件（英語）", "Condition (English)", &r.condition_en))
+            (text("statute", "根拠法令", "Statute", &r.statute))
+            div.thresholds {
+                (number("min_users", "利用者数（以上）", "Users (at least)", r.min_users))
+                (number("min_duration_minutes", "継続時間・分（以上）", "Duration in minutes (at least)", r.min_duration_minutes))
+                (number("min_interrupted_kw", "供給支障電力 kW（以上）", "Interrupted supply in kW (at least)", r.min_interrupted_kw))
+                (number("min_households", "戸数（以上）", "Households (at least)", r.min_households))
+            }
+            button.secondary type="submit" { (lang.t("保存", "Save")) }
+        }
+    }
 }
 
 pub async fn create_org(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
@@ -388,25 +446,33 @@ pub async fn put_sector(
     see_other("/admin?done=1")
 }
 
+const RULE_NUMBERS: &[&str] =
+    &["position", "min_users", "min_duration_minutes", "min_interrupted_kw", "min_households"];
+
 pub async fn put_rule(State(state): State<AppState>, web: Web, Path(id): Path<String>, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
-    let rule: Value = serde_json::from_str(form.get("rule").unwrap_or_default()).map_err(|e| {
-        kyoyu_api::error::ApiError::field("rule", format!("JSON として読めません: {e}"), format!("not valid JSON: {e}"))
-    })?;
+    let kinds: Vec<(&str, Kind)> = RULE_NUMBERS.iter().map(|f| (*f, Kind::Number)).collect();
+    let mut rule = to_body(&form, &kinds);
+    if let Some(fields) = rule.as_object_mut() {
+        fields.insert("id".into(), Value::String(id.clone()));
+        // A blank threshold is none: the rule does not test it.
+        for field in &RULE_NUMBERS[1..] {
+            fields.entry(field.to_string()).or_insert(Value::Null);
+        }
+    }
     directory::put_service_level_rule(&state.app, &web.caller, &id, input(&rule)?).await?;
     see_other("/admin?done=1")
 }
 
 pub async fn put_dependencies(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
     web.check_csrf(&form)?;
+    // Each ticked cell is `sector:depends_on`.
     let items = form
-        .get("edges")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| {
-            let mut parts = l.split_whitespace();
-            let sector = parts.next()?.to_string();
-            Some(Dependency { sector, depends_on: parts.next().unwrap_or_default().to_string() })
+        .all("edge")
+        .into_iter()
+        .map(|edge| {
+            let (sector, depends_on) = edge.split_once(':').unwrap_or((edge.as_str(), ""));
+            Dependency { sector: sector.to_string(), depends_on: depends_on.to_string() }
         })
         .collect();
     directory::put_dependencies(&state.app, &web.caller, Some(DependencyList { items })).await?;

@@ -219,6 +219,17 @@ pub struct ReportQuery {
     offset: Option<i64>,
     /// The `next` of the previous page / 次のページ
     after: Option<String>,
+    /// Newest first (the default) or oldest first / 並び順
+    #[param(inline)]
+    order: Option<ListOrder>,
+}
+
+/// The order of a list by the time each item reached the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ListOrder {
+    Newest,
+    Oldest,
 }
 
 impl ReportQuery {
@@ -237,6 +248,7 @@ impl ReportQuery {
             inbox: self.inbox.unwrap_or(false),
             since,
             until,
+            oldest_first: self.order == Some(ListOrder::Oldest),
         };
         Ok((filter, page))
     }

@@ -26,6 +26,17 @@ async fn keyset_pages_meet_every_report_once_in_order() {
             None => break,
         }
     }
+    let mut oldest_first = Vec::new();
+    let mut path = "/api/v1/reports?limit=3&order=oldest".to_string();
+    loop {
+        let page: ReportList = app.typed(&path, "meti.liaison").await;
+        oldest_first.extend(page.items.into_iter().map(|r| r.id));
+        match page.next {
+            Some(next) => path = format!("/api/v1/reports?limit=3&order=oldest&after={}", urlencode(&next)),
+            None => break,
+        }
+    }
+    assert_eq!(oldest_first, filed, "oldest first, each once");
     filed.reverse();
     assert_eq!(seen, filed, "newest first, each once");
 }

@@ -34,6 +34,8 @@ pub struct ReportFilter {
     /// Free text, matched in the text of the rendition the reader holds; a report identifier
     /// (`R2026-0001`, `R2026-0001-2`) finds that chain or report instead.
     pub q: Option<String>,
+    /// Oldest first instead of newest first (a `next` cursor keeps to the order it came from).
+    pub oldest_first: bool,
 }
 
 /// Where a keyset page starts: just after the item the reader got at `at` with id `id`
@@ -153,7 +155,7 @@ where
 /// given (keyset), else from `offset`. The select must name the time `listed_at`.
 pub(crate) fn push_newest_first<DB: Database>(
     qb: &mut QueryBuilder<'_, DB>,
-    (at_col, id_col): (&str, &str),
+    cols: (&str, &str),
     limit: i64,
     offset: i64,
     after: Option<&Cursor>,
@@ -161,20 +163,35 @@ pub(crate) fn push_newest_first<DB: Database>(
     for<'a> String: Encode<'a, DB> + Type<DB>,
     for<'a> i64: Encode<'a, DB> + Type<DB>,
 {
+    push_keyset(qb, cols, false, (limit, offset), after)
+}
+
+/// A keyset page by `(at_col, id_col)`, newest first or (`oldest_first`) oldest first.
+pub(crate) fn push_keyset<DB: Database>(
+    qb: &mut QueryBuilder<'_, DB>,
+    (at_col, id_col): (&str, &str),
+    oldest_first: bool,
+    (limit, offset): (i64, i64),
+    after: Option<&Cursor>,
+) where
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+{
+    let (beyond, order) = if oldest_first { (">", "ASC") } else { ("<", "DESC") };
     let offset = match after {
         Some(after) => {
-            qb.push(format!(" AND ({at_col} < "))
+            qb.push(format!(" AND ({at_col} {beyond} "))
                 .push_bind(after.at.clone())
                 .push(format!(" OR ({at_col} = "))
                 .push_bind(after.at.clone())
-                .push(format!(" AND {id_col} < "))
+                .push(format!(" AND {id_col} {beyond} "))
                 .push_bind(after.id.clone())
                 .push("))");
             0
         }
         None => offset.max(0),
     };
-    qb.push(format!(" ORDER BY {at_col} DESC, {id_col} DESC LIMIT "))
+    qb.push(format!(" ORDER BY {at_col} {order}, {id_col} {order} LIMIT "))
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
@@ -389,7 +406,7 @@ impl Store {
                 let rows = qb.build().fetch_all(&mut *c).await?.iter().map(report_from_row).collect::<Result<_>>()?;
                 return Ok(Listed { rows, next: None });
             }
-            push_newest_first(&mut qb, ("a.created_at", "a.report_id"), limit, offset, after);
+            push_keyset(&mut qb, ("a.created_at", "a.report_id"), f.oldest_first, (limit, offset), after);
             listed(qb.build().fetch_all(&mut *c).await?, limit, report_from_row)
         })
     }

@@ -557,3 +557,17 @@ async fn relaying_to_every_ceptoar_or_every_member_is_one_step_after_a_confirmat
         "every member has it"
     );
 }
+
+#[tokio::test]
+async fn the_report_list_sorts_by_time_either_way_and_keeps_the_order_across_filters() {
+    let app = spawn_web().await;
+    let operator = app.client("gas-a.ntk", "en").await;
+    let older = file(&app, &operator, "GREEN", "First of two").await;
+    let newer = file(&app, &operator, "GREEN", "Second of two").await;
+    let (_, newest_first) = operator.get("/reports").await;
+    assert_eq!(first_link(&newest_first, "reports"), newer, "newest first by default");
+    assert!(newest_first.contains("&amp;sort=oldest"), "the time heading turns the order");
+    let (_, oldest_first) = operator.get("/reports?sort=oldest").await;
+    assert_eq!(first_link(&oldest_first, "reports"), older);
+    assert!(oldest_first.contains(r#"name="sort" value="oldest""#), "filtering keeps the order");
+}

@@ -2,7 +2,7 @@
 //! export of what the list shows. Every row comes from the application layer under the
 //! caller's read scope, so the total, the pages and the export hold only what it may read.
 
-use super::reports::table;
+use super::reports::table_with;
 use crate::call::Names;
 use crate::export::CsvFile;
 use crate::form::FormState;
@@ -23,7 +23,7 @@ use kyoyu_store::{Cursor, ReportFilter, MAX_PAGE};
 use maud::{html, Markup};
 
 /// The filters of the list, in the order the form shows them.
-const FILTERS: [&str; 9] = ["q", "sector", "event_type", "tlp", "status", "route", "since", "until", "inbox"];
+const FILTERS: [&str; 10] = ["q", "sector", "event_type", "tlp", "status", "route", "since", "until", "inbox", "sort"];
 
 /// The most rows one export holds; narrow the filters for more.
 pub const MAX_EXPORT: usize = 100_000;
@@ -50,7 +50,7 @@ pub async fn list(State(state): State<AppState>, web: Web, Query(pairs): Pairs) 
         (form_alert(web.lang, &st))
         (filter_form(web.lang, &st, &names))
         (summary(web.lang, before, rows.len(), total))
-        (table(web.lang, &rows, &names))
+        (table_with(web.lang, &rows, &names, time_heading(web.lang, &st)))
         (pager(web.lang, &st, before + rows.len() as i64, next.as_deref()))
     };
     ok(page(&web, web.t("報告一覧", "Reports"), body))
@@ -144,9 +144,26 @@ fn filter_of(st: &FormState) -> Result<ReportFilter, ValidationErrors> {
         since,
         until,
         inbox: st.value("inbox") == "true",
+        oldest_first: st.value("sort") == "oldest",
         ..Default::default()
     };
     errors.into_result(filter)
+}
+
+/// The time column's heading: a link that turns the order, from the first page.
+fn time_heading(lang: Lang, st: &FormState) -> Markup {
+    let oldest = st.value("sort") == "oldest";
+    let others: Vec<&str> = FILTERS.iter().copied().filter(|f| *f != "sort").collect();
+    let (arrow, now, turn) = if oldest {
+        ("▲", lang.t("古い順", "oldest first"), "newest")
+    } else {
+        ("▼", lang.t("新しい順", "newest first"), "oldest")
+    };
+    html! {
+        a href={ "/reports?" (query(st, &others)) "&sort=" (turn) } title=(lang.t("並び順を変える", "Change the order")) {
+            (lang.t("日時（JST）", "Sent (JST)")) " " span aria-hidden="true" { (arrow) } span.sr-only { "（" (now) "）" }
+        }
+    }
 }
 
 fn cursor_of(st: &FormState) -> Option<Cursor> {
@@ -172,6 +189,7 @@ fn filter_form(lang: Lang, st: &FormState, names: &Names) -> Markup {
             div.filter-check {
                 label.inline { input type="checkbox" name="inbox" value="true" checked[st.value("inbox") == "true"]; " " (lang.t("対応が必要なものだけ", "Needs action only")) }
             }
+            @if !st.value("sort").is_empty() { input type="hidden" name="sort" value=(st.value("sort")); }
             div.filter-buttons {
                 button type="submit" { (lang.t("絞り込む", "Filter")) }
                 a href="/reports" { (lang.t("条件を解除", "Clear")) }

@@ -40,12 +40,17 @@ pub async fn chain_of(state: &AppState, web: &Web, chain_id: &str) -> Result<Vec
 
 /// A table of renditions with a link to each.
 pub fn table(lang: Lang, rows: &[ReportView], names: &Names) -> Markup {
+    table_with(lang, rows, names, html! { (lang.t("日時", "Sent")) })
+}
+
+/// As [`table`], with the time column's heading given (a list makes it sort).
+pub fn table_with(lang: Lang, rows: &[ReportView], names: &Names, time_heading: Markup) -> Markup {
     html! {
         table {
             thead { tr {
                 th { (lang.t("識別番号", "Identifier")) } th { (lang.t("報数", "No.")) } th { "TLP" }
                 th { (lang.t("重要度", "Severity")) } th { (lang.t("分野", "Sector")) } th { (lang.t("事象", "Event")) }
-                th { (lang.t("送信元 → 宛先", "From → to")) } th { (lang.t("状態", "Status")) } th { (lang.t("日時", "Sent")) }
+                th { (lang.t("送信元 → 宛先", "From → to")) } th { (lang.t("状態", "Status")) } th { (time_heading) }
             } }
             tbody {
                 @for r in rows {

@@ -252,6 +252,7 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
             "/reports".to_string(),
             "/reports?q=ガス&route=anonymised".to_string(),
             "/reports/export.csv".to_string(),
+            "/reports/export.stix.json".to_string(),
             format!("/reports/{at_ministry}"),
             format!("/reports/{at_nisc}"),
             format!("/reports/{at_nisc}/print"),

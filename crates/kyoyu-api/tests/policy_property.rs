@@ -783,6 +783,9 @@ async fn check_pages(
     let (_, stats) = w.app.page("/statistics", login).await;
     let counted = format!("<strong>{}</strong>", chains.len());
     prop_assert!(stats.contains(&counted), "statistics count {} chains for {}", chains.len(), login);
+    let (_, export) = w.app.page("/reports/export.stix.json", login).await;
+    let exported = stix_reports(&common::view::<StixBundle>(&serde_json::from_str(&export).unwrap()).objects);
+    prop_assert_eq!(exported.len(), allowed.len(), "the list's STIX export as {}", login);
     let api: Statistics = w.app.typed("/api/v1/statistics", login).await;
     prop_assert_eq!(api.chains, chains.len(), "getStatistics counts for {}", login);
     let by_sector: usize = api.by_sector.iter().map(|t| t.count).sum();

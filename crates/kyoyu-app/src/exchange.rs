@@ -55,6 +55,23 @@ pub async fn item_bundle(app: &App, caller: &Caller, item: ItemRef<'_>) -> AppRe
     Ok(bundle_of(&rows))
 }
 
+/// Reports the caller may read (as a list shows them), as one STIX 2.1 bundle: an object that
+/// several of them share comes once. Ids the caller may not read add nothing.
+pub async fn reports_bundle(app: &App, caller: &Caller, ids: &[String]) -> AppResult<StixBundle> {
+    catch_up(app, caller).await?;
+    let mut rows = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        for row in app.store.stix_of_item(&caller.scope(), ItemRef::Report(id)).await? {
+            if seen.insert((row.stix_id.clone(), row.version.clone())) {
+                rows.push(row);
+            }
+        }
+    }
+    audit_stix_reads(app, caller, &rows).await?;
+    Ok(bundle_of(&rows))
+}
+
 /// What else the caller may read that names the same indicators as a report they may read.
 pub async fn report_correlations(app: &App, caller: &Caller, id: &str) -> AppResult<Correlations> {
     let item = ItemRef::Report(id);

@@ -172,6 +172,13 @@ async fn every_bundle_kyoyu_emits_passes_the_strict_validator() {
     let (s, bundle) = app.get(&format!("/api/v1/advisories/{}/stix", advisory.id), "nisc.cip").await;
     assert_eq!(s, 200, "{bundle:?}");
     bundles.push(("advisory".into(), bundle));
+    // The report list exported as one bundle, as the web UI offers it.
+    let (s, export) = app.page("/reports/export.stix.json", "nisc.cip").await;
+    assert_eq!(s, 200, "{export}");
+    let export: Value = serde_json::from_str(&export).unwrap();
+    let reports = bundle_objects(&export).iter().filter(|o| property(o, "type") == "report").count();
+    assert_eq!(reports, 5, "one report object per rendition the coordinator holds");
+    bundles.push(("list-export".into(), export));
     for collection in [REPORTS, ADVISORIES] {
         let page = objects(&app, collection, "nisc.cip", "limit=1000").await;
         assert!(!page.is_empty());

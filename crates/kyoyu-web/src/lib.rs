@@ -53,6 +53,7 @@ fn pages() -> Router<AppState> {
         .route("/account/totp/remove", post(login::remove_totp))
         .route("/reports", get(report_list::list))
         .route("/reports/export.csv", get(report_list::export_csv))
+        .route("/reports/export.stix.json", get(report_list::export_stix))
         .route("/reports/{id}/triage", post(board::save_triage))
         .route("/reports/new", get(reports::new_form).post(reports::submit_new))
         .route("/reports/{id}", get(reports::view))

@@ -11,7 +11,7 @@ use crate::layout::{form_alert, ok, page, WebResult};
 use crate::session::Web;
 use crate::widgets::{self, f};
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
 use kyoyu_app::reads::{jst_days, Page};
@@ -27,6 +27,9 @@ const FILTERS: [&str; 10] = ["q", "sector", "event_type", "tlp", "status", "rout
 
 /// The most rows one export holds; narrow the filters for more.
 pub const MAX_EXPORT: usize = 100_000;
+
+/// The most reports one STIX export holds (each brings its objects); narrow the filters for more.
+pub const MAX_STIX_EXPORT: usize = 1_000;
 
 type Pairs = Query<Vec<(String, String)>>;
 
@@ -59,24 +62,53 @@ pub async fn list(State(state): State<AppState>, web: Web, Query(pairs): Pairs) 
 /// The renditions the list shows, as CSV (UTF-8 with a byte-order mark, so spreadsheet
 /// software reads the Japanese), every page of them up to [`MAX_EXPORT`].
 pub async fn export_csv(State(state): State<AppState>, web: Web, Query(pairs): Pairs) -> Result<Response, ApiError> {
-    let st = FormState::from_pairs(&pairs);
-    let filter = filter_of(&st)?;
+    let filter = filter_of(&FormState::from_pairs(&pairs))?;
     let names = Names::load(&state).await?;
     let mut out = CsvFile::new(&csv_header(web.lang))?;
+    each_listed(&state, &web, &filter, MAX_EXPORT, |r| out.row(csv_row(web.lang, r, &names))).await?;
+    out.download("kyoyu-reports.csv")
+}
+
+/// The renditions the list shows as one STIX 2.1 bundle, up to [`MAX_STIX_EXPORT`] of them.
+pub async fn export_stix(State(state): State<AppState>, web: Web, Query(pairs): Pairs) -> Result<Response, ApiError> {
+    let filter = filter_of(&FormState::from_pairs(&pairs))?;
+    let mut ids = Vec::new();
+    each_listed(&state, &web, &filter, MAX_STIX_EXPORT, |r| {
+        ids.push(r.id.clone());
+        Ok(())
+    })
+    .await?;
+    let bundle = kyoyu_app::exchange::reports_bundle(&state.app, &web.caller, &ids).await?;
+    let body = serde_json::to_vec(&bundle).map_err(|e| ApiError::internal("STIX bundle", e))?;
+    let headers = [
+        ("content-type", "application/stix+json;version=2.1"),
+        ("content-disposition", "attachment; filename=\"kyoyu-reports.stix.json\""),
+    ];
+    Ok((headers, body).into_response())
+}
+
+/// Runs `each` over every rendition the list's filters find, page after page (one page in
+/// memory at a time), up to `at_most`.
+async fn each_listed(
+    state: &AppState,
+    web: &Web,
+    filter: &ReportFilter,
+    at_most: usize,
+    mut each: impl FnMut(&ReportView) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
     let mut page = Page::first(MAX_PAGE);
-    let mut written = 0;
+    let mut done = 0;
     loop {
-        let list = ops::list_reports(&state.app, &web.caller, &filter, page.clone()).await?;
-        for r in &list.items {
-            out.row(csv_row(web.lang, r, &names))?;
+        let list = ops::list_reports(&state.app, &web.caller, filter, page.clone()).await?;
+        for r in list.items.iter().take(at_most - done) {
+            each(r)?;
         }
-        written += list.items.len();
+        done += list.items.len().min(at_most - done);
         match list.next.as_deref().and_then(Cursor::decode) {
-            Some(next) if written < MAX_EXPORT => page.after = Some(next),
-            _ => break,
+            Some(next) if done < at_most => page.after = Some(next),
+            _ => return Ok(()),
         }
     }
-    out.download("kyoyu-reports.csv")
 }
 
 fn csv_header(lang: Lang) -> Vec<&'static str> {
@@ -194,6 +226,7 @@ fn filter_form(lang: Lang, st: &FormState, names: &Names) -> Markup {
                 button type="submit" { (lang.t("絞り込む", "Filter")) }
                 a href="/reports" { (lang.t("条件を解除", "Clear")) }
                 a href={ "/reports/export.csv?" (query(st, &FILTERS)) } download { (lang.t("CSV で書き出す", "Export CSV")) }
+                a href={ "/reports/export.stix.json?" (query(st, &FILTERS)) } download { (lang.t("STIX で書き出す", "Export STIX")) }
             }
         }
     }

@@ -18,6 +18,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBody<
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_string());
+        let method = req.method().to_string();
         let json_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -41,6 +43,12 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBody<
         // Every body is an object; serde would also read a struct from an array of its fields.
         if bytes.trim_ascii_start().first() != Some(&b'{') {
             return Err(ApiError::field("", "JSON のオブジェクトを送ってください", "the body must be a JSON object"));
+        }
+        if let Some(route) = route {
+            // Syntax errors are parse_json's to name, below.
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                crate::shape::check_body(&route, &method, &value).map_err(ApiError::from)?;
+            }
         }
         parse_json(&bytes).map(JsonBody)
     }

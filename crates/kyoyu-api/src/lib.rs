@@ -13,6 +13,7 @@ pub mod openapi;
 pub use kyoyu_app::notify;
 pub mod query;
 pub mod reports;
+mod shape;
 pub mod stix;
 
 use axum::extract::DefaultBodyLimit;

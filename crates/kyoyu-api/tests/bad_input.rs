@@ -82,6 +82,14 @@ async fn every_malformed_request_names_its_field_and_writes_nothing() {
     let (status, err) = app.post("/api/v1/reports", op, report_body("water", "direct", "AMBER", json!({}))).await;
     assert_eq!((status, fields(&err)), (422, vec!["sector".to_string()]));
 
+    // serde would read a struct from an array of its fields; the schema says object.
+    let (status, err) =
+        app.post("/api/v1/reports", op, report_body("gas", "direct", "AMBER", json!({"summary": ["x"]}))).await;
+    assert_eq!((status, fields(&err)), (422, vec!["summary".to_string()]));
+    let (status, err) =
+        app.post("/api/v1/advisories", "nisc.cip", json!({"tlp": "GREEN", "recipients": [["m", "gas"]]})).await;
+    assert_eq!((status, fields(&err)), (422, vec!["recipients[0]".to_string()]));
+
     let (status, err) = post_raw(&app, op, b"{\"route\": \"direct\",".to_vec()).await;
     assert_eq!(status, 400);
     assert_eq!(common::view::<ErrorBody>(&err).error.code, "malformed_request");

@@ -74,30 +74,50 @@ pub async fn statistics(app: &App, caller: &Caller, q: &StatisticsQuery) -> AppR
     })
 }
 
-/// How long the last 30 days' counts are kept for one read scope.
+/// How long the last 30 days' counts stay fresh for one read scope, at least; a count that
+/// took long stays fresh ten times as long as it took, so counting costs at most a tenth of
+/// the server's time.
 pub const RECENT_KEPT: Duration = Duration::from_secs(60);
 
-/// The last 30 days' counts per read scope (organisation and need-to-know), kept for
-/// [`RECENT_KEPT`]: the coordinator's home shows them on every visit, and counting several
-/// hundred thousand chains on each would make the home slow. Counts a minute old are fine on
-/// a chart of thirty days.
+/// The last 30 days' counts per read scope (organisation and need-to-know), counted in the
+/// background: at a million items counting takes seconds (bench/RESULTS.md), so a page never
+/// waits for it. A page gets what was last counted, however old, and a count older than
+/// [`RECENT_KEPT`] starts a new one; the first visit gets none yet.
 #[derive(Default)]
-pub struct RecentCache(Mutex<HashMap<(String, bool), (Instant, Statistics)>>);
+pub struct RecentCache(Mutex<HashMap<(String, bool), Recent>>);
+
+#[derive(Default)]
+struct Recent {
+    /// When the last count finished, how long it took, and what it found.
+    counted: Option<(Instant, Duration, Statistics)>,
+    counting: bool,
+}
 
 /// The coordinator's home charts: the last 30 days' chains by sector, severity and route
-/// (nothing is read from the content), at most [`RECENT_KEPT`] old.
-pub async fn last_30_days(app: &App, caller: &Caller) -> AppResult<Statistics> {
+/// (nothing is read from the content), as last counted; `None` until the first count is done.
+pub fn last_30_days(app: &App, caller: &Caller) -> Option<Statistics> {
     let scope = caller.scope();
     let key = (scope.org_id().to_string(), scope.need_to_know());
     // A cache is only a cache: one a panicking thread left behind is still good to use.
-    let cache = || app.recent.0.lock().unwrap_or_else(PoisonError::into_inner);
-    let kept = cache().get(&key).filter(|(at, _)| at.elapsed() < RECENT_KEPT).map(|(_, s)| s.clone());
-    if let Some(stats) = kept {
-        return Ok(stats);
+    let mut cache = app.recent.0.lock().unwrap_or_else(PoisonError::into_inner);
+    let entry = cache.entry(key.clone()).or_default();
+    let fresh = entry.counted.as_ref().is_some_and(|(at, took, _)| at.elapsed() < RECENT_KEPT.max(*took * 10));
+    if !fresh && !entry.counting {
+        entry.counting = true;
+        let (app, caller) = (app.clone(), caller.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let counted = count_last_30_days(&app, &caller).await;
+            let mut cache = app.recent.0.lock().unwrap_or_else(PoisonError::into_inner);
+            let entry = cache.entry(key).or_default();
+            entry.counting = false;
+            match counted {
+                Ok(stats) => entry.counted = Some((Instant::now(), started.elapsed(), stats)),
+                Err(e) => tracing::warn!(error = %e, "counting the last 30 days"),
+            }
+        });
     }
-    let stats = count_last_30_days(app, caller).await?;
-    cache().insert(key, (Instant::now(), stats.clone()));
-    Ok(stats)
+    entry.counted.as_ref().map(|(_, _, stats)| stats.clone())
 }
 
 async fn count_last_30_days(app: &App, caller: &Caller) -> AppResult<Statistics> {

@@ -369,13 +369,22 @@ async fn time_pages(client: &reqwest::Client, base: &str, cookie: &str, size: us
         let after = page.split("class=\"list-summary\"").nth(1).unwrap_or("");
         after.split('>').nth(1).and_then(|s| s.split('<').next()).unwrap_or("").trim().to_string()
     };
-    // The first visit counts the last 30 days for the charts; later ones within a minute reuse it.
+    // The first visit starts counting the last 30 days for the charts, in the background;
+    // the charts show once it is done.
     let first = Instant::now();
     let home = client.get(format!("{base}/")).header("cookie", cookie).send().await.unwrap();
     assert_eq!(home.status().as_u16(), 200);
     home.bytes().await.unwrap();
     let first_ms = first.elapsed().as_secs_f64() * 1000.0;
-    println!("| coordinator's home page, first visit (counts the last 30 days for its charts) at {size} items | {first_ms:.0} ms |");
+    loop {
+        let page = client.get(format!("{base}/")).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
+        if page.contains("対象: <strong>") || first.elapsed() > Duration::from_secs(300) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let counted_s = first.elapsed().as_secs_f64();
+    println!("| coordinator's home page, first visit at {size} items (starts counting the last 30 days) | {first_ms:.0} ms; charts counted in {counted_s:.1} s |");
     for (name, path) in [("home page (triage board, 30-day charts)", "/"), ("report list page", "/reports")] {
         let url = format!("{base}{path}");
         let (p50, p99) = timed(|| client.get(&url).header("cookie", cookie), &url, 100, 200).await;

@@ -53,8 +53,19 @@ async fn the_urgent_routes_copy_to_the_coordinator_is_marked_as_such() {
     let id = file_by(&app, &operator, "urgent", "AMBER", "Control system down").await;
     let (_, page) = operator.get(&format!("/reports/{id}")).await;
     assert_eq!(page.matches("copy to the coordinator").count(), 1, "one of the two hops is the copy: {page}");
-    // The coordinator's home charts the last 30 days: this chain, by sector, severity, route.
-    let (_, home) = app.client("nisc.cip", "en").await.get("/").await;
+    // The coordinator's home charts the last 30 days: this chain, by sector, severity, route,
+    // counted in the background (the first visit only starts it).
+    let coordinator = app.client("nisc.cip", "en").await;
+    let (_, first) = coordinator.get("/").await;
+    assert!(first.contains("Reports in the last 30 days"), "{first}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let home = loop {
+        let (_, home) = coordinator.get("/").await;
+        if home.contains("Chains: <strong>") || std::time::Instant::now() > deadline {
+            break home;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     let recent = &home[home.find("Reports in the last 30 days").expect("the 30-day charts")..];
     assert!(recent.contains("Chains: <strong>1</strong>"), "{recent}");
     assert!(recent.contains(">Urgent</text>") && recent.contains("By severity"), "{recent}");

@@ -7,7 +7,6 @@ use crate::i18n::Lang;
 use crate::layout::{ok, page, WebResult};
 use crate::session::Web;
 use axum::extract::State;
-use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
 use kyoyu_app::views::AdvisoryView;
 use kyoyu_domain::codes::OrgKind;
@@ -49,7 +48,7 @@ pub async fn home(State(state): State<AppState>, web: Web) -> WebResult {
             div.actions { a.button href="/advisories/new" { (lang.t("情報提供の作成", "New advisory")) } }
             h2 { (lang.t("受信した報告（トリアージ）", "Incoming reports (triage)")) }
             (super::board::board(&state, &web, &names).await?)
-            (super::statistics::recent(lang, &kyoyu_app::statistics::last_30_days(&state.app, &web.caller).await.map_err(ApiError::from)?, &names))
+            (super::statistics::recent(lang, kyoyu_app::statistics::last_30_days(&state.app, &web.caller).as_ref(), &names))
             h2 { (lang.t("情報提供と受領確認", "Advisories and acknowledgments")) }
             (advisory_table(lang, &advisories))
         },

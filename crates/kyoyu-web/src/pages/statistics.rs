@@ -66,12 +66,18 @@ fn sections(lang: Lang, s: &Statistics, names: &Names) -> Vec<Section> {
 }
 
 /// The coordinator's home: the last 30 days by sector, severity and route, side by side.
-pub fn recent(lang: Lang, stats: &Statistics, names: &Names) -> Markup {
+pub fn recent(lang: Lang, stats: Option<&Statistics>, names: &Names) -> Markup {
+    let Some(stats) = stats else {
+        return html! {
+            h2 { (lang.t("過去30日の報告", "Reports in the last 30 days")) }
+            p.muted { (lang.t("集計中です。しばらくしてから再読み込みしてください。", "Being counted; reload in a moment.")) }
+        };
+    };
     let all = sections(lang, stats, names);
     let wanted = [lang.t("分野別", "By sector"), lang.t("重要度別", "By severity"), lang.t("連絡経路別", "By route")];
     html! {
         h2 { (lang.t("過去30日の報告", "Reports in the last 30 days")) }
-        p.muted { (lang.t("閲覧できる連絡（チェーン）を第1報で数えています（1分ごとに更新）。", "Chains you may read, each counted by its first report (updated every minute).")) " " (lang.t("対象", "Chains")) ": " strong { (stats.chains) } " · " a href="/statistics" { (lang.t("統計", "Statistics")) } }
+        p.muted { (lang.t("閲覧できる連絡（チェーン）を第1報で数えています（およそ1分ごとに集計）。", "Chains you may read, each counted by its first report (counted about every minute).")) " " (lang.t("対象", "Chains")) ": " strong { (stats.chains) } " · " a href="/statistics" { (lang.t("統計", "Statistics")) } }
         div.recent {
             @for s in all.iter().filter(|s| wanted.contains(&s.title.as_str())) {
                 figure {

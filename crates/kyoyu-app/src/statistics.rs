@@ -167,7 +167,7 @@ fn code(c: Option<&str>) -> String {
 }
 
 fn causes(c: &ChainFirst) -> Vec<String> {
-    c.content.iter().flat_map(|x| x.causes.iter().map(|c| c.code().to_string())).collect()
+    c.causes.iter().map(|c| c.code().to_string()).collect()
 }
 
 fn year_of(c: &ChainFirst) -> Option<i32> {
@@ -185,7 +185,7 @@ fn tally(keys: impl Iterator<Item = String>) -> Vec<Tally> {
 }
 
 fn hours_to_report(c: &ChainFirst) -> Option<f64> {
-    let discovered = c.content.as_ref()?.summary.discovered_at?;
+    let discovered = c.discovered_at?;
     let sent = chrono::DateTime::parse_from_rfc3339(&c.created_at).ok()?;
     Some((sent - discovered).num_seconds().max(0) as f64 / 3600.0)
 }

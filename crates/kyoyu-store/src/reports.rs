@@ -270,18 +270,21 @@ pub struct ChainFirst {
     pub severity: Option<Severity>,
     pub event_type: Option<EventType>,
     pub created_at: String,
-    /// Present when asked for.
-    pub content: Option<ReportContent>,
+    /// From the content, when asked for (the rest of the content is not kept: a count over
+    /// hundreds of thousands of chains must not hold them all).
+    pub causes: Vec<kyoyu_domain::codes::Cause>,
+    pub discovered_at: Option<kyoyu_domain::report::Time>,
 }
 
 fn chain_first_from_row(r: &impl Get, with_content: bool) -> Result<ChainFirst> {
     let code = |col: &str| r.opt_text(col);
-    let content = match with_content {
+    let content: Option<ReportContent> = match with_content {
         true => {
             Some(serde_json::from_str(&r.text("content")?).map_err(|e| StoreError::Corrupt(format!("content: {e}")))?)
         }
         false => None,
     };
+    let (causes, discovered_at) = content.map(|c| (c.causes, c.summary.discovered_at)).unwrap_or_default();
     Ok(ChainFirst {
         sector: r.text("chain_sector")?,
         route: parse_code("route", &r.text("route")?, Route::parse)?,
@@ -289,7 +292,8 @@ fn chain_first_from_row(r: &impl Get, with_content: bool) -> Result<ChainFirst> 
         severity: code("severity")?.map(|s| parse_code("severity", &s, Severity::parse)).transpose()?,
         event_type: code("event_type")?.map(|s| parse_code("event type", &s, EventType::parse)).transpose()?,
         created_at: r.text("created_at")?,
-        content,
+        causes,
+        discovered_at,
     })
 }
 

@@ -178,7 +178,8 @@ async fn advisory_chain_draft_issue_relay_acknowledge_in_english() {
     assert!(!deliveries.contains(">pending<"), "every hop acknowledged");
     b.shot("coordinator-acknowledgments").await;
     b.open("/statistics").await;
-    assert_eq!(b.count("main h2").await, 6, "a section per dimension");
+    // Year, sector, event type, cause, route, TLP, severity, time to the first report.
+    assert_eq!(b.count("main h2").await, 8, "a section per dimension");
     b.shot("statistics").await;
     b.logout().await;
 

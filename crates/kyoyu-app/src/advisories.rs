@@ -363,6 +363,17 @@ pub async fn check_issue(app: &App, caller: &Caller, id: &str) -> AppResult<()> 
     issuable(app, &mut tx, caller, id).await.map(|_| ())
 }
 
+/// Whether a draft stays within its sources' scope (the scope rule alone, as issuing checks
+/// it), so the author is told on saving, before the draft is complete enough to issue.
+pub async fn check_scope(app: &App, caller: &Caller, id: &str) -> AppResult<()> {
+    let mut tx = app.store.begin(caller.actor()).await?;
+    let a = readable(&mut tx, caller, id).await?;
+    kyoyu_policy::check_coordinator_officer(caller.principal())?;
+    require_draft(&a)?;
+    let world = app.world(&mut tx).await?;
+    scope_rule(&mut tx, &world, caller, &a).await
+}
+
 /// The draft and the world it issues in, once every check before issuing has passed.
 async fn issuable(app: &App, tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<(AdvisoryRow, Arc<World>)> {
     let a = readable(tx, caller, id).await?;

@@ -98,6 +98,29 @@ async fn a_follow_up_shows_what_changed_since_the_report_before() {
 }
 
 #[tokio::test]
+async fn a_report_shows_the_systems_service_level_evaluation_and_the_figures() {
+    let app = spawn_web().await;
+    let body = kyoyu_test_support::demo::report_body(
+        "electricity",
+        "direct",
+        "AMBER",
+        serde_json::json!({"impact": {"system_status": "stopped", "figures": {"interrupted_kw": 150000, "duration_minutes": 12}}}),
+    );
+    let filed = reqwest::Client::new()
+        .post(format!("{}/api/v1/reports", app.base))
+        .bearer_auth(&app.user("electricity-a.ntk").token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status().as_u16(), 201);
+    let id = filed.json::<kyoyu_app::views::ReportView>().await.unwrap().id;
+    let (_, page) = app.client("meti.liaison", "en").await.get(&format!("/reports/{id}")).await;
+    assert!(page.contains("The system's evaluation") && page.contains("<strong>deviated</strong>"), "{page}");
+    assert!(page.contains("電気関係報告規則") && page.contains("kW interrupted 150000"), "the statute and figures");
+}
+
+#[tokio::test]
 async fn ministry_forward_keeps_or_tightens_the_scope_only() {
     let app = spawn_web().await;
     let operator = app.client("gas-a.ntk", "ja").await;
@@ -167,6 +190,10 @@ async fn advisory_issue_shows_sanitisation_and_scope_problems_and_asks_the_sourc
     let r = post("/advisories/new".into(), pairs(&form("save"))).await;
     assert_eq!(r.status().as_u16(), 303);
     let id = created_id(r.headers()["location"].to_str().unwrap(), "advisories");
+    // Saved beyond the AMBER source's scope (GREEN, to finance too): the draft says so at once.
+    let (_, saved) = coordinator.get(&format!("/advisories/{id}")).await;
+    assert!(saved.contains("共有範囲を超えています"), "the draft warns before any issue: {saved}");
+    assert!(saved.contains(r#"data-field="source_report_ids[0]""#), "beside the source");
     let r = post(format!("/advisories/{id}"), pairs(&form("issue"))).await;
     assert_eq!(r.status().as_u16(), 422);
     let page = r.text().await.unwrap();

@@ -329,6 +329,17 @@ pub async fn issue(State(state): State<AppState>, web: Web, Path(id): Path<Strin
     }
 }
 
+/// The sources a saved draft already reaches beyond (the scope check issuing makes, run at
+/// once so the author hears of it before issuing), marked beside their field; other checks
+/// wait for "check and issue" (a new draft is not yet complete).
+async fn scope_warnings(state: &AppState, web: &Web, id: &str, st: &mut FormState) -> Result<Vec<String>, ApiError> {
+    let Err(e) = ops::check_scope(&state.app, &web.caller, id).await else { return Ok(Vec::new()) };
+    let mut checked = FormState::default();
+    checked.take_error(e.into())?;
+    st.errors.extend(checked.errors.into_iter().filter(|e| e.field.starts_with("source_report_ids[")));
+    Ok(sources_out_of_scope(st))
+}
+
 /// The source reports the scope rule refused (`source_report_ids[i]`).
 fn sources_out_of_scope(st: &FormState) -> Vec<String> {
     let sources = st.values.get("source_report_ids").cloned().unwrap_or_default();
@@ -422,9 +433,18 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
     let v = fetch(state, web, id).await?;
     let names = Names::load(state).await?;
     if v.actions.edit {
-        let st = with_recipients(FormState::from_view(&v)?, &v);
+        let mut st = with_recipients(FormState::from_view(&v)?, &v);
+        let out_of_scope = scope_warnings(state, web, id, &mut st).await?;
         let c = choices(state, web, &st, &names).await?;
-        let body = html! { (notice) (draft_form(web, &st, &c, &format!("/advisories/{id}"), &[])) };
+        let warning = html! {
+            @if !out_of_scope.is_empty() {
+                div.warning role="note" { p { (web.t(
+                    "この下書きは情報源の報告の共有範囲を超えています。このままでは発出できません。範囲を狭めるか、情報源に同意を求めてください。",
+                    "This draft reaches beyond a source report's sharing scope and cannot be issued as it is. Narrow it, or ask the source to consent."
+                )) } }
+            }
+        };
+        let body = html! { (notice) (warning) (draft_form(web, &st, &c, &format!("/advisories/{id}"), &out_of_scope)) };
         return Ok(page(web, web.t("情報提供の下書き", "Advisory draft"), body));
     }
     let questions = questions_of(state, web, &v).await?;

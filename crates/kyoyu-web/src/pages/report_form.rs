@@ -91,6 +91,34 @@ const TEXT_FIELDS: &[F] = &[
 /// How one field of a report is shown.
 type Shown = fn(&ReportContent, Lang) -> String;
 
+/// The figures a report gives of the disruption, those given only.
+fn figures_text(lang: Lang, f: &kyoyu_domain::service_level::ImpactFigures) -> Markup {
+    let numbers = [
+        (lang.t("利用者数", "users"), f.affected_users),
+        (lang.t("継続時間（分）", "minutes"), f.duration_minutes),
+        (lang.t("供給支障電力（kW）", "kW interrupted"), f.interrupted_kw),
+        (lang.t("戸数", "households"), f.affected_households),
+        (lang.t("放送停止（分）", "broadcast stopped, minutes"), f.broadcast_stop_minutes),
+    ];
+    html! {
+        (lang.t("影響の数値", "Figures")) "："
+        @if let Some(s) = &f.service { (s) " " }
+        @for (label, n) in numbers.iter().filter_map(|(l, n)| n.map(|n| (l, n))) { (label) " " (n) "　" }
+    }
+}
+
+/// The system's own judgement of the service level, beside the sender's answer, with the
+/// rule and statute it used.
+fn evaluation_text(lang: Lang, e: &kyoyu_domain::service_level::Evaluation) -> Markup {
+    html! {
+        span.evaluation {
+            (lang.t("システムによる判定", "The system's evaluation")) "："
+            strong { @if e.deviated { (lang.t("逸脱あり", "deviated")) } @else { (lang.t("逸脱なし", "not deviated")) } }
+            "（" (e.service) "：" (lang.t(&e.condition_ja, &e.condition_en)) "／" (e.statute) "）"
+        }
+    }
+}
+
 /// What a follow-up changed since the report before it: each field that differs, labelled
 /// as the form labels it, with the earlier and the new value as shown.
 pub fn changes(lang: Lang, before: &ReportContent, now: &ReportContent) -> Vec<(String, String, String)> {
@@ -401,6 +429,8 @@ pub fn official(lang: Lang, v: &ReportView, names: &Names) -> Markup {
                 }))
                 (row(lang.t("⑥重要インフラサービス等への影響", "(6) Impact"), html! {
                     (lang.t("サービス維持レベル逸脱の有無", "Service level deviated")) "：" (yes_no_text(lang, c.impact.service_level_deviation)) br;
+                    @if let Some(figures) = &c.impact.figures { (figures_text(lang, figures)) br; }
+                    @if let Some(e) = &c.service_level_evaluation { (evaluation_text(lang, e)) br; }
                     (lang.t("他の事業者等への波及の可能性", "May spread")) "：" (yes_no_text(lang, c.impact.spread_possible)) br;
                     (lang.t("システムの稼働状況", "System status")) "：" (label(c.impact.system_status, lang))
                     @if let Some(at) = &c.impact.recovered_at { "（" (lang.t("復旧", "recovered")) " " (shown(Some(at))) "）" }

@@ -201,7 +201,10 @@ pub fn form_alert(lang: Lang, state: &FormState) -> Markup {
                     p { (lang.t("入力内容に誤りがあります。各項目の表示を確認してください。", "Some fields need attention; see the messages beside them.")) }
                     ul.error-summary {
                         @for e in &state.errors {
-                            li { a href={ "#" (crate::widgets::id_of(&crate::form::normalise_path(&e.field))) } { (lang.t(&e.ja, &e.en)) } }
+                            li { a href={ "#" (crate::widgets::id_of(&crate::form::normalise_path(&e.field))) } {
+                                // Each message with the field it is about, not a fragment.
+                                (crate::pages::report_form::field_label(lang, &e.field)) "：" (lang.t(&e.ja, &e.en))
+                            } }
                         }
                     }
                 }

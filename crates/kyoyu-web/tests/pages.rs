@@ -195,6 +195,9 @@ async fn validation_errors_sit_beside_their_fields_in_the_users_language_and_inp
     assert!(
         ja.contains(r##"<ul class="error-summary"><li><a href="#f-"##) && ja.contains(r##"href="#f-has_attachments""##)
     );
+    // Each summary line names its field, not only the reason.
+    assert!(en.contains(r##"href="#f-tlp">Sharing scope (TLP)："##), "{en}");
+    assert!(ja.contains(r##"href="#f-has_attachments">別紙有無：必須項目です"##), "{ja}");
     assert!(ja.contains(r##"<a class="skip-link" href="#main">本文へ移動</a>"##) && ja.contains(r#"<main id="main""#));
     assert!(!ja.contains(r#"id="f-summary-description" aria-invalid"#), "a valid field is not marked");
     std::fs::write(artefacts("validation").join("ja.html"), &ja).unwrap();

@@ -166,11 +166,59 @@ pub fn field_label(lang: Lang, path: &str) -> String {
     if let Some(field) = TEXT_FIELDS.iter().find(|f| f.name == norm) {
         return lang.t(field.ja, field.en).to_string();
     }
+    // Without list positions (`recipients.0.sector` is a recipient's sector).
+    let bare: Vec<&str> = norm.split('.').filter(|part| part.parse::<usize>().is_err()).collect();
+    if let Some((_, ja, en)) = OTHER_FIELDS.iter().find(|f| f.0 == bare.join(".")) {
+        return lang.t(ja, en).to_string();
+    }
     if norm.starts_with("timeline.") {
         return lang.t("⑦当該事象に係る推移等", "(7) Timeline").to_string();
     }
     norm
 }
+
+/// The fields of the forms that are not free text, by the labels the forms give them (an
+/// error summary names each field so).
+const OTHER_FIELDS: &[(&str, &str, &str)] = &[
+    ("route", "連絡経路", "Route"),
+    ("statutory", "法令に基づく報告", "Required by statute"),
+    ("exercise", "訓練・演習", "Exercise"),
+    ("tlp", "情報共有範囲", "Sharing scope (TLP)"),
+    ("severity", "重要度", "Severity"),
+    ("has_attachments", "別紙有無", "Attachments"),
+    ("sector", "③分野名", "(3) Sector"),
+    ("event_type", "①事象", "(1) Event"),
+    ("causes", "②原因", "(2) Causes"),
+    ("summary.discovered_at", "判明日時", "Discovered at"),
+    ("summary.occurred_at", "発生日時", "Occurred at"),
+    ("impact.recovered_at", "復旧日時", "Recovered at"),
+    ("impact.system_status", "システムの稼働状況", "System status"),
+    ("impact.service_level_deviation", "サービス維持レベル逸脱の有無", "Service level deviated"),
+    ("impact.spread_possible", "他の事業者等への波及の可能性", "May spread"),
+    ("timeline.at", "⑦推移の日時", "(7) Timeline time"),
+    ("outlook", "⑧今後の予定", "(8) Outlook"),
+    ("press.status", "報道発表", "Press release"),
+    ("press.at", "報道発表の日時", "Press release time"),
+    ("extra_recipient_org_ids", "追加の宛先", "Further recipients"),
+    ("recipients", "宛先（所管省庁・分野）", "Recipients (ministry, sector)"),
+    ("recipients.sector", "宛先の分野", "Recipient sector"),
+    ("recipients.ministry_org_id", "宛先の省庁", "Recipient ministry"),
+    ("source_report_ids", "情報源とする報告", "Source reports"),
+    ("external_sources", "外部の STIX オブジェクト", "Outside STIX objects"),
+    ("content.summary", "(1) 概要", "(1) Summary"),
+    ("content.targets", "(2) 影響対象", "(2) Affected targets"),
+    ("content.countermeasures", "(3) 対策", "(3) Countermeasures"),
+    ("content.other", "(4) その他", "(4) Other"),
+    ("org_ids", "宛先", "Recipients"),
+    ("text", "本文", "Text"),
+    ("login", "ログイン名", "Log-in name"),
+    ("display_name", "氏名", "Name"),
+    ("roles", "役割", "Roles"),
+    ("password", "パスワード", "Password"),
+    ("new_password", "新しいパスワード", "New password"),
+    ("since", "期間（開始日）", "From (date)"),
+    ("until", "期間（終了日）", "To (date)"),
+];
 
 /// Which form this is: the fields a forward may not change are not offered on it.
 #[derive(Clone, Copy, PartialEq)]
@@ -464,6 +512,8 @@ mod tests {
         assert_eq!(field_label(Lang::En, "sender_contact.email"), "E-mail");
         assert_eq!(field_label(Lang::Ja, "timeline[1].text"), "⑦当該事象に係る推移等");
         assert_eq!(field_label(Lang::En, "something.else"), "something.else");
+        assert_eq!(field_label(Lang::En, "recipients[0].sector"), "Recipient sector");
+        assert_eq!(field_label(Lang::Ja, "tlp"), "情報共有範囲");
     }
 
     fn content(extra: serde_json::Value) -> ReportContent {

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod advisories;
+pub mod attachments;
 pub mod error;
 pub mod extract;
 pub mod notifications;
@@ -42,18 +43,20 @@ pub struct AppState {
 pub struct ServerConfig {
     pub mail: notify::MailConfig,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where file keys come from, the zip inspector, and the limits on files.
+    pub files: kyoyu_app::files::FilesConfig,
 }
 
 impl From<notify::MailConfig> for ServerConfig {
     fn from(mail: notify::MailConfig) -> Self {
-        ServerConfig { mail, trusted_proxies: Vec::new() }
+        ServerConfig { mail, trusted_proxies: Vec::new(), files: Default::default() }
     }
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> AppState {
         AppState {
-            app: kyoyu_app::App::new(store.clone(), config.mail),
+            app: kyoyu_app::App::with_files(store.clone(), config.mail, config.files),
             store,
             trusted_proxies: std::sync::Arc::new(config.trusted_proxies),
         }

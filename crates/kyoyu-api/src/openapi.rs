@@ -3,7 +3,7 @@
 //! schemas come from the request and view types.
 
 use crate::error::ErrorBody;
-use crate::{admin, advisories, notifications, reports, stix, AppState};
+use crate::{admin, advisories, attachments, notifications, reports, stix, AppState};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr, Response, ResponseBuilder};
@@ -28,6 +28,7 @@ bodies are limited to 1 MiB (1,048,576 bytes).\n重要インフラの情報共�
         (name = "reports", description = "The reporting chain / 報告"),
         (name = "advisories", description = "Advisories down the chain / 情報提供"),
         (name = "widenings", description = "Asking an originator to widen a scope / 範囲拡大"),
+        (name = "attachments", description = "Files and samples on reports and advisories / 添付ファイル・検体"),
         (name = "notifications", description = "Notifications and mail / 通知"),
         (name = "stix", description = "STIX 2.1 in and out / STIX"),
         (name = "reference", description = "The directory and reference data / 参照情報"),
@@ -209,7 +210,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::put_service_level_rule))
         .routes(routes!(admin::put_dependencies))
         .routes(routes!(admin::list_audit))
+        .routes(routes!(attachments::list_attachments))
+        .routes(routes!(attachments::get_attachment))
+        .routes(routes!(attachments::download_attachment))
+        .routes(routes!(attachments::grant_sample_access))
+        .merge(uploads())
         .routes(routes!(get_openapi))
+}
+
+/// Uploads stream past the JSON body limit; the files' own limits apply as they arrive.
+fn uploads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(attachments::upload_report_attachment))
+        .routes(routes!(attachments::upload_advisory_attachment))
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// The contract as served: generated once, from the router.

@@ -62,16 +62,36 @@ pub async fn create_follow_up(
     summary = "Forward a received rendition up the chain, optionally edited / 転送",
     description = "A CEPTOAR secretariat forwards to the ministry (anonymising), a ministry's liaison to the coordinator. The body is optional.",
     request_body(content = Option<ReportInput>, content_type = "application/json"),
-    params(("id" = String, Path, description = "The item's id / ID")),
+    params(("id" = String, Path, description = "The item's id / ID"), CarryQuery),
     responses((status = 201, description = "OK", body = Forwarded), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody), (status = 409, description = "the item is not in a state that allows this / 状態が合いません", body = ErrorBody)),
 )]
 pub async fn forward_report(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Params(carry): Params<CarryQuery>,
     JsonBody(edits): JsonBody<ReportInput>,
 ) -> ApiResult<(StatusCode, Json<Forwarded>)> {
-    Ok((StatusCode::CREATED, Json(ops::forward_report(&state.app, &caller, &id, edits).await?)))
+    let chosen = carry.chosen();
+    Ok((StatusCode::CREATED, Json(ops::forward_report(&state.app, &caller, &id, edits, chosen.as_deref()).await?)))
+}
+
+/// Which of the received rendition's files a forward carries on.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CarryQuery {
+    /// File ids, comma-separated; empty for none. Absent: every file the forwarder reads /
+    /// 転送するファイル（省略時はすべて）
+    attachment_ids: Option<String>,
+}
+
+impl CarryQuery {
+    fn chosen(&self) -> Option<Vec<String>> {
+        self.attachment_ids
+            .as_ref()
+            .map(|ids| ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+    }
 }
 
 #[utoipa::path(
@@ -81,16 +101,18 @@ pub async fn forward_report(
     tag = "reports",
     summary = "What a forward would send and what anonymisation removes; writes nothing / 転送内容の確認",
     request_body(content = Option<ReportInput>, content_type = "application/json"),
-    params(("id" = String, Path, description = "The item's id / ID")),
+    params(("id" = String, Path, description = "The item's id / ID"), CarryQuery),
     responses((status = 200, description = "OK", body = ForwardPreview), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody), (status = 409, description = "the item is not in a state that allows this / 状態が合いません", body = ErrorBody)),
 )]
 pub async fn preview_forward(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Params(carry): Params<CarryQuery>,
     JsonBody(edits): JsonBody<ReportInput>,
 ) -> ApiResult<Json<ForwardPreview>> {
-    Ok(Json(ops::preview_forward(&state.app, &caller, &id, edits).await?))
+    let chosen = carry.chosen();
+    Ok(Json(ops::preview_forward(&state.app, &caller, &id, edits, chosen.as_deref()).await?))
 }
 
 #[utoipa::path(

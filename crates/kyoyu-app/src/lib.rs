@@ -10,6 +10,7 @@ pub mod caller;
 pub mod directory;
 pub mod error;
 pub mod exchange;
+pub mod files;
 pub mod login;
 pub mod notifications;
 pub mod notify;
@@ -36,14 +37,19 @@ pub struct App {
     pub mail: notify::MailConfig,
     /// Password hashing and the HTTP Basic credential cache.
     pub logins: Arc<login::Logins>,
+    pub files: files::FilesConfig,
     world: Arc<WorldCache>,
     recent: Arc<statistics::RecentCache>,
 }
 
 impl App {
     pub fn new(store: Store, mail: notify::MailConfig) -> App {
+        App::with_files(store, mail, files::FilesConfig::default())
+    }
+
+    pub fn with_files(store: Store, mail: notify::MailConfig, files: files::FilesConfig) -> App {
         caller::claim_authority();
-        App { store, mail, logins: Default::default(), world: Default::default(), recent: Default::default() }
+        App { store, mail, logins: Default::default(), files, world: Default::default(), recent: Default::default() }
     }
 
     /// The reference data as of a write's transaction.

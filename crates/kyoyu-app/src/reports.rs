@@ -359,7 +359,14 @@ async fn prepare_forward(
 
 /// Forwards a received rendition to the next receiver up the chain, scrubbed on the
 /// anonymised route.
-pub async fn forward_report(app: &App, caller: &Caller, id: &str, edits: ReportInput) -> AppResult<Forwarded> {
+/// `attachment_ids` chooses the files carried on (None: every file the forwarder reads).
+pub async fn forward_report(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    edits: ReportInput,
+    attachment_ids: Option<&[String]>,
+) -> AppResult<Forwarded> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, caller, id).await?;
     let world = app.world(&mut tx).await?;
@@ -372,6 +379,7 @@ pub async fn forward_report(app: &App, caller: &Caller, id: &str, edits: ReportI
     let owner = app.store.triage_of_many(&[row.id.as_str()]).await?.pop().and_then(|t| t.owner_user_id);
     record_triage(&mut tx, caller, &row.id, TriageState::Done, owner).await?;
     let hop = Hop { sender: caller.org_id(), receiver: &fwd.receiver, originator: &row.chain.originator_org_id };
+    let tlp = fwd.content.tlp;
     let new_id = insert_hop(
         app,
         &mut tx,
@@ -381,11 +389,12 @@ pub async fn forward_report(app: &App, caller: &Caller, id: &str, edits: ReportI
         caller,
     )
     .await?;
+    let files = crate::files::carry_forward(&mut tx, caller, &world, &row, &new_id, tlp, attachment_ids).await?;
     tx.audit(
         "report.forward",
         "report",
         &new_id,
-        json!({"from": row.id, "receiver": fwd.receiver, "removed_count": fwd.removed.len()}),
+        json!({"from": row.id, "receiver": fwd.receiver, "removed_count": fwd.removed.len(), "files": files}),
     )
     .await?;
     tx.commit().await?;
@@ -393,17 +402,24 @@ pub async fn forward_report(app: &App, caller: &Caller, id: &str, edits: ReportI
 }
 
 /// What a forward would send, without sending it: the secretariat checks the scrubbing.
-pub async fn preview_forward(app: &App, caller: &Caller, id: &str, edits: ReportInput) -> AppResult<ForwardPreview> {
+pub async fn preview_forward(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    edits: ReportInput,
+    attachment_ids: Option<&[String]>,
+) -> AppResult<ForwardPreview> {
     let mut tx = app.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, caller, id).await?;
     let world = app.world(&mut tx).await?;
     let fwd = prepare_forward(&mut tx, &world, caller, &row, edits).await?;
+    let attachments = crate::files::preview_carried(&mut tx, caller, &world, &row, attachment_ids).await?;
     // Nothing is written but the audit entry of reading a secret item.
     if row.content.tlp.needs_need_to_know() {
         tx.audit("report.preview", "report", &row.id, json!({})).await?;
         tx.commit().await?;
     }
-    Ok(ForwardPreview { receiver_org_id: fwd.receiver, rendition: fwd.content, removed: fwd.removed })
+    Ok(ForwardPreview { receiver_org_id: fwd.receiver, rendition: fwd.content, removed: fwd.removed, attachments })
 }
 
 /// Shares a rendition with organisations inside its ceiling, all or none.

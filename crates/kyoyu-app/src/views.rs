@@ -179,6 +179,9 @@ pub struct ForwardPreview {
     pub receiver_org_id: String,
     pub rendition: ReportContent,
     pub removed: Vec<Removal>,
+    /// The names of the files it would carry, as they would arrive (scrubbed on the
+    /// anonymised route).
+    pub attachments: Vec<String>,
 }
 
 /// Who a share added.

@@ -1,5 +1,6 @@
 //! The `kyoyu` command. Thin: everything it runs lives in the library crates.
 
+mod attachments;
 mod taxii;
 
 use anyhow::{bail, Context};
@@ -73,7 +74,7 @@ impl MailArgs {
             retry_base: std::time::Duration::from_secs(self.mail_retry_seconds.max(1)),
             poll_every: std::time::Duration::from_secs(self.mail_poll_seconds.max(1)),
         };
-        ServerConfig { mail, trusted_proxies: self.trusted_proxies.clone() }
+        ServerConfig { mail, trusted_proxies: self.trusted_proxies.clone(), files: Default::default() }
     }
 }
 
@@ -92,6 +93,8 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         mail: MailArgs,
+        #[command(flatten)]
+        files: attachments::FileArgs,
     },
     /// Build and serve a demo installation with sample organisations for every sector / デモを起動する
     Demo {
@@ -109,7 +112,17 @@ enum Command {
         credentials_out: Option<PathBuf>,
         #[command(flatten)]
         mail: MailArgs,
+        #[command(flatten)]
+        files: attachments::FileArgs,
     },
+    /// Files on reports and advisories: key rotation and verification / 添付ファイル
+    Attachments {
+        #[command(subcommand)]
+        command: attachments::AttachmentCommand,
+    },
+    /// The isolated worker the server runs to unpack a sample zip (reads stdin)
+    #[command(hide = true)]
+    InspectZip,
     /// Audit log tools / 監査ログ
     Audit {
         #[command(subcommand)]
@@ -162,12 +175,15 @@ async fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, database, listen, mail } => {
-            serve(database.as_deref(), &data_dir, listen, mail.config(listen)).await
+        Command::Serve { data_dir, database, listen, mail, files } => {
+            let config = ServerConfig { files: files.config(&data_dir)?, ..mail.config(listen) };
+            serve(database.as_deref(), &data_dir, listen, config).await
         }
-        Command::Demo { data_dir, database, listen, credentials_out, mail } => {
-            demo(database.as_deref(), data_dir, listen, credentials_out, mail.config(listen)).await
+        Command::Demo { data_dir, database, listen, credentials_out, mail, files } => {
+            demo(database.as_deref(), data_dir, listen, credentials_out, mail.config(listen), files).await
         }
+        Command::Attachments { command } => attachments::run(command).await,
+        Command::InspectZip => attachments::inspect_zip(),
         Command::Audit { command: AuditCommand::Verify { data_dir, database } } => {
             verify(database.as_deref(), &data_dir).await
         }
@@ -175,7 +191,7 @@ async fn run() -> anyhow::Result<()> {
     }
 }
 
-async fn open(database: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
+pub(crate) async fn open(database: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
     let place = database.map(redact).unwrap_or_else(|| data_dir.display().to_string());
     Store::open_any(database, data_dir).await.with_context(|| format!("cannot open the database at {place}"))
 }
@@ -221,12 +237,14 @@ async fn demo(
     listen: SocketAddr,
     credentials_out: Option<PathBuf>,
     mail: ServerConfig,
+    files: attachments::FileArgs,
 ) -> anyhow::Result<()> {
     let temp = match (&data_dir, database) {
         (None, None) => Some(tempfile::Builder::new().prefix("kyoyu-demo-").tempdir()?),
         _ => None,
     };
     let dir = data_dir.unwrap_or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()).unwrap_or_default());
+    let mail = ServerConfig { files: files.config(&dir)?, ..mail };
     let store = open(database, &dir).await?;
     if !store.is_empty().await? {
         bail!("that database already holds an installation; use `kyoyu serve` for it, or an empty one");

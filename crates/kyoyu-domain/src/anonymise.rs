@@ -110,18 +110,25 @@ impl Scrubber {
             removals.push(Removal { field: "operator_name".into(), text: name, count: 1 });
         }
         content.for_each_text_mut(|field, text| {
-            let (clean, found) = self.scrub_text(text);
+            let (clean, here) = self.scrub_field(field, text);
             *text = clean;
-            let mut here: Vec<Removal> = Vec::new();
-            for f in found {
-                match here.iter_mut().find(|r| r.text == f) {
-                    Some(r) => r.count += 1,
-                    None => here.push(Removal { field: field.to_string(), text: f, count: 1 }),
-                }
-            }
             removals.extend(here);
         });
         removals
+    }
+
+    /// One text (a field, a file name) with every identifying string replaced, and what was
+    /// removed from it as `field`.
+    pub fn scrub_field(&self, field: &str, text: &str) -> (String, Vec<Removal>) {
+        let (clean, found) = self.scrub_text(text);
+        let mut here: Vec<Removal> = Vec::new();
+        for f in found {
+            match here.iter_mut().find(|r| r.text == f) {
+                Some(r) => r.count += 1,
+                None => here.push(Removal { field: field.to_string(), text: f, count: 1 }),
+            }
+        }
+        (clean, here)
     }
 
     /// Counts identifying strings left in each field (empty when the content is clean).

@@ -229,3 +229,31 @@ mod tests {
         assert_eq!(OrgKind::parse("nope"), None);
     }
 }
+
+code_enum!(
+    /// What a file on an item is (004 2.3(3)): a document or notice, or a sample that may be
+    /// malicious and is never handed out as it is.
+    FileKind {
+        Attachment = "attachment" / "添付資料",
+        Sample = "sample" / "検体",
+    }
+);
+
+code_enum!(
+    /// The items files travel with.
+    ItemType {
+        Report = "report" / "報告",
+        Advisory = "advisory" / "情報提供",
+    }
+);
+
+code_enum!(
+    /// How a file is downloaded. Samples only ever leave inside a password zip, or as the
+    /// password zip they arrived in.
+    DownloadAs {
+        Raw = "raw" / "そのまま",
+        AesZip = "aes-zip" / "AES-256 暗号化 ZIP",
+        ZipcryptoZip = "zipcrypto-zip" / "ZipCrypto 暗号化 ZIP（旧方式）",
+        Original = "original" / "受け取ったパスワード付き ZIP のまま",
+    }
+);

@@ -5,6 +5,7 @@
 
 pub mod advisory;
 pub mod anonymise;
+pub mod attachment;
 pub mod codes;
 pub mod error;
 pub mod identifier;

@@ -11,6 +11,7 @@
 use kyoyu_domain::codes::{OrgKind, ReportStatus, Role};
 use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
 
+pub mod files;
 mod principal;
 pub use principal::{Account, Authority, Principal, ReadScope};
 

@@ -24,7 +24,9 @@ macro_rules! on {
 }
 
 mod advisories;
+mod attachments;
 mod audit;
+mod blobs;
 mod directory;
 mod login;
 mod notify;
@@ -36,7 +38,9 @@ mod stix;
 mod writer;
 
 pub use advisories::{AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, WideningRow};
+pub use attachments::{AttachmentRow, BlobRow};
 pub use audit::{AuditEntry, AuditFilter, AuditProblem};
+pub use blobs::{BlobReader, BlobWriter};
 pub use login::{LoginKey, LoginSubject, Throttle};
 pub use notify::{MailRow, NotificationRow};
 pub use reports::{AccessFactsRow, ChainFirst, Cursor, Listed, ReportFilter, MAX_PAGE};
@@ -134,6 +138,7 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     writes: writer::Writer,
+    blobs: blobs::Blobs,
 }
 
 /// A connection to either database; statements run on it through `on!`.
@@ -254,7 +259,7 @@ impl Store {
         let reader = pool().max_connections(8).connect_with(options.read_only(true)).await?;
         // SQLite has one writer: one lane.
         let writes = writer::Writer::new(writer::WriterPool::Sqlite(writer.clone()), 1);
-        Ok(Store { backend: Backend::Sqlite { reader, writer }, writes })
+        Ok(Store { backend: Backend::Sqlite { reader, writer }, writes, blobs: blobs::Blobs::folder(data_dir)? })
     }
 
     /// Connects to PostgreSQL (`postgres://…`) and applies the migrations.
@@ -269,7 +274,11 @@ impl Store {
         let lanes = writer_lanes();
         let writer = PgPoolOptions::new().max_connections(lanes as u32).connect_lazy_with(options);
         let writes = writer::Writer::new(writer::WriterPool::Postgres(writer.clone()), lanes);
-        Ok(Store { backend: Backend::Postgres { pool, writer }, writes })
+        Ok(Store {
+            backend: Backend::Postgres { pool: pool.clone(), writer },
+            writes,
+            blobs: blobs::Blobs::Postgres(pool),
+        })
     }
 
     /// A fresh schema in the PostgreSQL database at `url`, migrated and used through

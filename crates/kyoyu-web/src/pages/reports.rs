@@ -410,11 +410,11 @@ async fn run_preview(
 }
 
 async fn preview(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<ForwardPreview, ApiError> {
-    Ok(ops::preview_forward(&state.app, &web.caller, id, input(json)?).await?)
+    Ok(ops::preview_forward(&state.app, &web.caller, id, input(json)?, None).await?)
 }
 
 async fn forward(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<ReportView, ApiError> {
-    Ok(ops::forward_report(&state.app, &web.caller, id, input(json)?).await?.report)
+    Ok(ops::forward_report(&state.app, &web.caller, id, input(json)?, None).await?.report)
 }
 
 pub async fn submit_forward(

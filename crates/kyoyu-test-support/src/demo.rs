@@ -2,6 +2,7 @@
 //! its users: what the API, TAXII and policy tests share.
 
 pub use kyoyu_api::error::ErrorBody;
+use kyoyu_app::files::FilesConfig;
 use kyoyu_app::seed::{self, Credential, Passwords};
 use kyoyu_app::views::{AuditList, Count, Forwarded, ReportView};
 use kyoyu_store::Store;
@@ -21,8 +22,34 @@ pub struct TestApp {
 }
 
 async fn start(dir: tempfile::TempDir, store: Store, users: Vec<Credential>) -> TestApp {
-    let server = crate::serve(store.clone(), mail_config().into()).await;
+    start_with(dir, store, users, Default::default()).await
+}
+
+async fn start_with(dir: tempfile::TempDir, store: Store, users: Vec<Credential>, files: FilesConfig) -> TestApp {
+    let config = kyoyu_api::ServerConfig { files, ..mail_config().into() };
+    let server = crate::serve(store.clone(), config).await;
     test_app(server, dir, store, users)
+}
+
+/// The demo world with files kept as `files` says (a zip inspector, other limits or keys).
+pub async fn spawn_demo_with_files(files: FilesConfig) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_store(dir.path()).await;
+    let users = seed::seed_demo(&store, Passwords::TokensOnly).await.unwrap();
+    start_with(dir, store, users, files).await
+}
+
+/// A download's status, headers and bytes.
+pub struct Downloaded {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Downloaded {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
 }
 
 /// The demo world served by the bare API router, without the server's background tasks (so
@@ -236,6 +263,63 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, login: &str, body: Value) -> (u16, Value) {
         self.request(Method::POST, path, Some(login), Some(body)).await
+    }
+
+    /// Uploads `bytes` as the file `name` to `path` (an item's attachments), with the
+    /// metadata parts first; answers the status and the answer.
+    pub async fn upload(
+        &self,
+        path: &str,
+        login: &str,
+        parts: &[(&str, &str)],
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> (u16, Value) {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in parts {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+        let resp = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(&self.user(login).token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// Uploads a file onto a report, expecting success.
+    pub async fn attach(
+        &self,
+        report_id: &str,
+        login: &str,
+        parts: &[(&str, &str)],
+        name: &str,
+        bytes: &[u8],
+    ) -> kyoyu_app::files::AttachmentView {
+        let (status, answer) =
+            self.upload(&format!("/api/v1/reports/{report_id}/attachments"), login, parts, name, bytes.to_vec()).await;
+        assert_eq!(status, 201, "upload of {name} as {login}: {answer}");
+        view(&answer)
+    }
+
+    /// Downloads a file (`query` such as `as=raw`) as `login`.
+    pub async fn download(&self, id: &str, login: &str, query: &str) -> Downloaded {
+        let resp = self
+            .client
+            .get(format!("{}/api/v1/attachments/{id}/download?{query}", self.base))
+            .bearer_auth(&self.user(login).token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        Downloaded { status, headers, bytes: resp.bytes().await.unwrap().to_vec() }
     }
 
     /// Files a report, expecting success.

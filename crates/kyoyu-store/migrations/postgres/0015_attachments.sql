@@ -28,7 +28,7 @@ CREATE TABLE attachments (
     md5              TEXT NOT NULL,
     -- JSON (kyoyu_domain::attachment::Packed) when a sample arrived as a zip.
     packed           TEXT,
-    uploader_org_id  TEXT NOT NULL REFERENCES organisations(id),
+    uploader_org_id  TEXT NOT NULL REFERENCES orgs(id),
     uploader_user_id TEXT NOT NULL REFERENCES users(id),
     carried_from     TEXT REFERENCES attachments(id),
     created_at       TEXT NOT NULL
@@ -39,7 +39,7 @@ CREATE INDEX attachments_item ON attachments(item_id, created_at);
 CREATE TABLE sample_grants (
     id            TEXT PRIMARY KEY,
     attachment_id TEXT NOT NULL REFERENCES attachments(id),
-    org_id        TEXT NOT NULL REFERENCES organisations(id),
+    org_id        TEXT NOT NULL REFERENCES orgs(id),
     expires_at    TEXT NOT NULL,
     granted_by    TEXT NOT NULL REFERENCES users(id),
     created_at    TEXT NOT NULL

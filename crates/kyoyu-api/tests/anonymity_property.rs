@@ -184,6 +184,10 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
         app.post_as("/api/v1/reports", &filer_ntk, report_body("gas", "anonymised", script.tlp, extra)).await;
     let edits = json!({"lessons": text(&script.forward_names)});
     let at_ceptoar = filed.id;
+    // A file whose name names members, and a sample: the same bytes in both worlds.
+    let log_name = format!("{}.log", text(&script.report_names));
+    app.attach(&at_ceptoar, &filer_ntk, &[], &log_name, b"same log bytes").await;
+    app.attach(&at_ceptoar, &filer_ntk, &[("kind", "sample")], "dropper.exe", b"MZ same sample").await;
     // The filer reads its own report, by id, in a list and as STIX (each read is audited).
     for path in [
         format!("/api/v1/reports/{at_ceptoar}"),
@@ -249,6 +253,10 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
             format!("/api/v1/admin/audit?limit=100&actor_org_id={}", app.org("gas-a.ntk")),
             format!("/api/v1/admin/audit?limit=100&actor_org_id={}", app.org("gas-b.ntk")),
             "/api/v1/admin/mail-outbox".to_string(),
+            format!("/api/v1/attachments?item_id={at_ministry}"),
+            format!("/api/v1/attachments?item_id={at_nisc}"),
+            format!("/api/v1/attachments?item_id={at_ceptoar}"),
+            "/api/v1/attachments".to_string(),
         ] {
             r.get(&path, login).await;
         }

@@ -31,6 +31,7 @@ enum Op {
     Advise { recipients: u8, tlp: usize, urgent: bool },
     RelayAdvisory { advisory: usize, by: usize, target: usize, tighten: usize },
     ToggleNeedToKnow { user: usize },
+    Attach { rendition: usize, tighten: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +53,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..16usize, 0..8usize, 0..32usize, 0..3usize)
             .prop_map(|(advisory, by, target, tighten)| Op::RelayAdvisory { advisory, by, target, tighten }),
         1 => (0..96usize).prop_map(|user| Op::ToggleNeedToKnow { user }),
+        3 => (0..64usize, 0..3usize).prop_map(|(rendition, tighten)| Op::Attach { rendition, tighten }),
     ]
 }
 
@@ -107,8 +109,17 @@ struct Advisory {
     hops: Vec<(String, String, String)>,
 }
 
+/// A file on a rendition: uploaded (its id known) or carried on by a forward.
+#[derive(Debug, Clone)]
+struct FileRec {
+    id: Option<String>,
+    item: String,
+    tlp: String,
+}
+
 struct World {
     app: TestApp,
+    files: Vec<FileRec>,
     orgs: Vec<Org>,
     users: Vec<User>,
     jurisdiction: HashMap<String, String>,
@@ -170,6 +181,15 @@ impl World {
         let org = &self.orgs[user.org];
         let took_part = [&r.sender, &r.receiver, &r.originator].contains(&&org.id) || r.shares.contains(&org.id);
         took_part && self.inside(org, r) && (!secret(&r.tlp) || user.ntk)
+    }
+
+    /// A file is read by readers of its rendition; one marked tighter only by those inside
+    /// the ceiling at its own TLP (with need-to-know if that TLP is secret).
+    fn may_read_file(&self, user: &User, f: &FileRec) -> bool {
+        let r = self.renditions.iter().find(|r| r.id == f.item).unwrap();
+        let at_file = Rendition { tlp: f.tlp.clone(), ..r.clone() };
+        self.may_read(user, r)
+            && (f.tlp == r.tlp || (self.inside(&self.orgs[user.org], &at_file) && (!secret(&f.tlp) || user.ntk)))
     }
 
     /// The user of an organisation who relays for it, with need-to-know.
@@ -299,6 +319,7 @@ async fn build(spec: &Spec) -> World {
         renditions: Vec::new(),
         advisories: Vec::new(),
         notified: BTreeSet::new(),
+        files: Vec::new(),
     }
 }
 
@@ -414,6 +435,17 @@ async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
                 };
                 let made: ReportView = common::view(&body);
                 prop_assert_eq!(&made.receiver_org_id, &next);
+                let carried: Vec<FileRec> = w
+                    .files
+                    .iter()
+                    .filter(|f| f.item == r.id && w.may_read_file(&user, f))
+                    .map(|f| FileRec {
+                        id: None,
+                        item: made.id.clone(),
+                        tlp: if rank(&f.tlp) >= rank(&new_tlp) { f.tlp.clone() } else { new_tlp.clone() },
+                    })
+                    .collect();
+                w.files.extend(carried);
                 w.renditions.push(Rendition {
                     id: made.id,
                     sender: r.receiver.clone(),
@@ -423,6 +455,28 @@ async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
                     forwarded: false,
                     ..r
                 });
+            }
+        }
+        Op::Attach { rendition, tighten } if !w.renditions.is_empty() => {
+            let r = w.renditions[rendition % w.renditions.len()].clone();
+            let user = w.officer(&r.sender).clone();
+            let tlp = TLPS.iter().copied().filter(|t| rank(t) >= rank(&r.tlp)).nth(tighten).unwrap_or(r.tlp.as_str());
+            let path = format!("/api/v1/reports/{}/attachments", r.id);
+            let (status, body) =
+                w.app.upload(&path, &user.login, &[("tlp", tlp)], "evidence.log", b"log".to_vec()).await;
+            let expected = if !w.may_read(&user, &r) {
+                404
+            } else if r.forwarded {
+                409
+            } else if tlp != r.tlp && secret(tlp) && !user.ntk {
+                422
+            } else {
+                201
+            };
+            prop_assert_eq!(status, expected, "attach {} to {:?} as {:?}: {}", tlp, r, user, body);
+            if status == 201 {
+                let made: kyoyu_app::files::AttachmentView = common::view(&body);
+                w.files.push(FileRec { id: Some(made.id), item: r.id.clone(), tlp: tlp.to_string() });
             }
         }
         Op::Share { rendition, by_receiver, target } if !w.renditions.is_empty() => {
@@ -678,6 +732,7 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
             .map(|a| a.id.as_str())
             .collect();
         prop_assert_eq!(notified, delivered, "notifications of {:?}", user);
+        check_files(w, user, &allowed).await?;
         check_pages(w, &user.login, &allowed, &readable).await?;
         // Each chain in order, only what the user may read of it.
         for chain in w.renditions.iter().map(|r| r.chain_id.as_str()).collect::<BTreeSet<_>>() {
@@ -686,6 +741,29 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
             prop_assert_eq!(w.app.count(&user.login, &format!("chain_id={chain}")).await as usize, expected);
         }
     }
+    Ok(())
+}
+
+/// Files: an item's list answers 404 where its rendition does, and otherwise holds exactly
+/// the files the user reads; each file answers as the rule says.
+async fn check_files(w: &World, user: &User, allowed: &BTreeSet<&str>) -> Result<(), TestCaseError> {
+    for r in w.renditions.iter().filter(|r| w.files.iter().any(|f| f.item == r.id)) {
+        let (status, body) = w.app.get(&format!("/api/v1/attachments?item_id={}", r.id), &user.login).await;
+        prop_assert_eq!(status == 200, allowed.contains(r.id.as_str()), "files of {:?} as {:?}", r, user);
+        if status == 200 {
+            let list: kyoyu_app::files::AttachmentList = common::view(&body);
+            let expected = w.files.iter().filter(|f| f.item == r.id && w.may_read_file(user, f)).count();
+            prop_assert_eq!(list.items.len(), expected, "files of {:?} as {:?}", r, user);
+        }
+    }
+    for f in &w.files {
+        let Some(id) = &f.id else { continue };
+        let (status, _) = w.app.get(&format!("/api/v1/attachments/{id}"), &user.login).await;
+        prop_assert_eq!(status == 200, w.may_read_file(user, f), "file {:?} as {:?}", f, user);
+        prop_assert!(status == 200 || status == 404);
+    }
+    let granted: kyoyu_app::files::AttachmentList = w.app.typed("/api/v1/attachments", &user.login).await;
+    prop_assert!(granted.items.is_empty(), "no grants were made");
     Ok(())
 }
 

@@ -198,12 +198,14 @@ async fn rotating_the_master_key_keeps_every_file_readable_and_verify_finds_tamp
             stored[100] ^= 0x20;
             std::fs::write(&path, stored).unwrap();
         }
-        None => target
-            .tamper(&format!(
+        None => {
+            target
+                .tamper(&format!(
                 "UPDATE attachment_chunks SET bytes = decode('00', 'hex') || bytes WHERE blob_id = '{}' AND seq = 0",
                 blob.id
             ))
-            .await,
+                .await
+        }
     }
     let (ok, text) = run(&target, &["attachments", "verify"]);
     assert!(!ok, "{text}");

@@ -131,7 +131,9 @@ pub async fn keep_advisory(tx: &mut Tx, world: &World, a: &AdvisoryRow) -> AppRe
         created_at: &saved_at,
         issued_at: a.issued_at.as_deref(),
     };
-    let objects = kyoyu_stix::advisory_objects(&facts);
+    let mut objects = kyoyu_stix::advisory_objects(&facts);
+    let files = tx.files_on_item(&a.id).await?;
+    objects.extend(crate::files::file_objects(&a.id, a.draft.tlp, &files));
     let made = ObjectsOf {
         collection: ADVISORIES,
         item: ItemRef::Advisory(&a.id),

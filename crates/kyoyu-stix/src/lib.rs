@@ -9,7 +9,8 @@ pub mod markings;
 pub mod observables;
 
 pub use mapping::{
-    advisory_objects, normalise_timestamp, rendition_objects, AdvisoryFacts, OrgRef, RenditionFacts, StixObject,
+    advisory_objects, file_objects, normalise_timestamp, rendition_objects, AdvisoryFacts, FileFacts, OrgRef,
+    RenditionFacts, StixObject,
 };
 
 use serde_json::{json, Value};

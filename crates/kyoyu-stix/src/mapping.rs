@@ -13,6 +13,7 @@ use crate::extension::kyoyu_extension;
 use crate::markings::marking_id;
 use crate::observables::{extract, Observable};
 use kyoyu_domain::advisory::AdvisoryDraft;
+use kyoyu_domain::attachment::Hashes;
 use kyoyu_domain::codes::Route;
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::tlp::Tlp;
@@ -154,6 +155,20 @@ impl Builder {
         }
         body.insert("object_marking_refs".into(), json!([marking_id(self.tlp)]));
         self.push(Value::Object(body), vec![value.to_string()]);
+        id
+    }
+
+    /// A `file` observable: its name and size, and every hash (each compared when correlating).
+    fn add_file(&mut self, name: &str, size: u64, hashes: &Hashes) -> String {
+        let props = json!({
+            "name": name,
+            "size": size,
+            "hashes": { "SHA-256": hashes.sha256, "SHA-1": hashes.sha1, "MD5": hashes.md5 },
+        });
+        let id = self.add_sco("file", props, &hashes.sha256);
+        if let Some(last) = self.objects.last_mut() {
+            last.values = vec![hashes.sha256.clone(), hashes.sha1.clone(), hashes.md5.clone()];
+        }
         id
     }
 
@@ -435,4 +450,31 @@ mod tests {
         assert_eq!(ext["identifier"], "R2026-0001");
         assert_eq!(ext["route"], "anonymised");
     }
+}
+
+/// One file on an item, as STIX sees it; `inside` lists what a sample's zip held.
+pub struct FileFacts<'a> {
+    pub name: &'a str,
+    pub size: u64,
+    pub hashes: &'a Hashes,
+    pub inside: Vec<(&'a str, u64, &'a Hashes)>,
+}
+
+/// The `file` observables of an item's files (and of the files inside a sample's zip), with
+/// the item's marking, so correlation and TAXII see their hashes. An observable's id follows
+/// from the item and its SHA-256, so a file carried twice is one object.
+pub fn file_objects(item_id: &str, tlp: Tlp, created: &str, files: &[FileFacts]) -> Vec<StixObject> {
+    let mut b = Builder::new(tlp, created, item_id);
+    let mut seen = std::collections::HashSet::new();
+    let all = files.iter().flat_map(|f| {
+        std::iter::once((f.name, f.size, f.hashes)).chain(
+            f.inside.iter().map(|(path, size, hashes)| (path.rsplit('/').next().unwrap_or(path), *size, *hashes)),
+        )
+    });
+    for (name, size, hashes) in all {
+        if seen.insert(&hashes.sha256) {
+            b.add_file(name, size, hashes);
+        }
+    }
+    b.finish()
 }

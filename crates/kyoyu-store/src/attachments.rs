@@ -214,6 +214,14 @@ impl Tx {
         Ok(())
     }
 
+    /// Every file on an item, for its STIX objects (which are then read through the item's
+    /// reader rows); never for answering a reader directly.
+    pub async fn files_on_item(&mut self, item_id: &str) -> Result<Vec<AttachmentRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM attachments f WHERE f.item_id = $1 ORDER BY f.created_at, f.id");
+        on!(self.conn().await?, c => sqlx::query(&sql).bind(item_id)
+            .fetch_all(&mut *c).await?.iter().map(attachment_from_row).collect())
+    }
+
     /// One file, if the scope reads its item.
     pub async fn attachment(&mut self, scope: &ReadScope, id: &str) -> Result<Option<AttachmentRow>> {
         file_through_item(self.conn().await?, scope, id).await

@@ -166,6 +166,24 @@ async fn every_bundle_kyoyu_emits_passes_the_strict_validator() {
         .filter(|o| property(o, "type") == "identity" && property(o, "name") != "kyoyu")
         .count();
     assert_eq!(identities, 1, "only the receiving secretariat is an identity");
+    // Files become `file` observables of the rendition that carries them, and correlate with
+    // the reports whose text names their hash (an empty file's SHA-256 above).
+    let empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let filed = app.file("gas-b.ntk", "direct", "AMBER", json!({})).await;
+    app.attach(&filed.id, "gas-b.ntk", &[], "empty.txt", b"").await;
+    app.attach(&filed.id, "gas-b.ntk", &[("tlp", "RED")], "red.txt", b"red only").await;
+    let carried = app.forward(&filed.id, "meti.liaison", json!({})).await;
+    let (s, bundle) = app.get(&format!("/api/v1/reports/{}/stix", carried.id), "nisc.cip").await;
+    assert_eq!(s, 200);
+    let files: Vec<Value> = bundle_objects(&bundle).into_iter().filter(|o| property(o, "type") == "file").collect();
+    assert_eq!(files.len(), 1, "the RED file stays out of the AMBER rendition's objects: {files:?}");
+    assert_eq!(files[0]["hashes"]["SHA-256"], empty_sha256);
+    assert_eq!(files[0]["name"], "empty.txt");
+    bundles.push(("files".into(), bundle));
+    let found: kyoyu_app::views::Correlations =
+        app.typed(&format!("/api/v1/reports/{}/correlations", carried.id), "nisc.cip").await;
+    assert!(found.values.contains(&empty_sha256.to_string()), "{:?}", found.values);
+    assert!(found.items.iter().any(|c| c.value == empty_sha256 && c.kind == "indicator"), "{:?}", found.items.len());
     // Advisories and every TAXII page, too.
     let advisory: AdvisoryView =
         app.post_as("/api/v1/advisories", "nisc.cip", json!({"tlp": "CLEAR", "content": {"summary": text}})).await;
@@ -177,7 +195,7 @@ async fn every_bundle_kyoyu_emits_passes_the_strict_validator() {
     assert_eq!(s, 200, "{export}");
     let export: Value = serde_json::from_str(&export).unwrap();
     let reports = bundle_objects(&export).iter().filter(|o| property(o, "type") == "report").count();
-    assert_eq!(reports, 5, "one report object per rendition the coordinator holds");
+    assert_eq!(reports, 6, "one report object per rendition the coordinator holds (five, and the one with files)");
     bundles.push(("list-export".into(), export));
     for collection in [REPORTS, ADVISORIES] {
         let page = objects(&app, collection, "nisc.cip", "limit=1000").await;

@@ -626,7 +626,7 @@ async fn record_upload(app: &App, caller: &Caller, staged: Staged) -> AppResult<
     };
     tx.insert_blob(&stored.blob).await?;
     tx.insert_attachment(&row).await?;
-    mark_has_attachments(&mut tx, &item).await?;
+    after_upload(&mut tx, &world, &item, &row).await?;
     tx.audit(
         "attachment.upload",
         "attachment",
@@ -638,22 +638,61 @@ async fn record_upload(app: &App, caller: &Caller, staged: Staged) -> AppResult<
     Ok(view_of(caller, &row, Some(&item)))
 }
 
-/// 別紙有無 follows from the files: the first file marks the item as having attachments.
-async fn mark_has_attachments(tx: &mut Tx, item: &Item) -> AppResult<()> {
-    match item {
-        Item::Report { row, .. } if !row.content.has_attachments => {
-            let mut content = row.content.clone();
-            content.has_attachments = true;
-            tx.set_report_content(&row.id, &content).await?;
-        }
-        Item::Advisory(a) if !a.draft.has_attachments => {
-            let mut draft = a.draft.clone();
-            draft.has_attachments = true;
-            tx.set_advisory_draft(&a.id, &draft).await?;
-        }
-        _ => {}
+/// The STIX `file` observables of an item's files at the item's own TLP (a file marked
+/// tighter stays out: the item's readers would all see its hashes).
+pub(crate) fn file_objects(item_id: &str, tlp: Tlp, files: &[AttachmentRow]) -> Vec<kyoyu_stix::StixObject> {
+    let facts: Vec<kyoyu_stix::FileFacts> = files
+        .iter()
+        .filter(|f| f.tlp == tlp)
+        .map(|f| kyoyu_stix::FileFacts {
+            name: &f.name,
+            size: f.size as u64,
+            hashes: &f.hashes,
+            inside: f.packed.iter().flat_map(|p| &p.files).map(|i| (i.path.as_str(), i.size, &i.hashes)).collect(),
+        })
+        .collect();
+    kyoyu_stix::file_objects(item_id, tlp, &kyoyu_store::now(), &facts)
+}
+
+/// Adds the observables of new files on a report rendition to its STIX objects.
+async fn keep_report_files(tx: &mut Tx, report_id: &str, tlp: Tlp, files: &[AttachmentRow]) -> AppResult<()> {
+    let objects = file_objects(report_id, tlp, files);
+    if objects.is_empty() {
+        return Ok(());
     }
+    let now = kyoyu_store::now();
+    let made = kyoyu_store::ObjectsOf {
+        collection: crate::stix::REPORTS,
+        item: kyoyu_store::ItemRef::Report(report_id),
+        tlp,
+        date_added: &now,
+        objects,
+    };
+    tx.insert_item_objects(made).await?;
     Ok(())
+}
+
+/// 別紙有無 follows from the files: the first file marks the item as having attachments.
+/// Its STIX objects gain the new file's observables.
+async fn after_upload(tx: &mut Tx, world: &World, item: &Item, file: &AttachmentRow) -> AppResult<()> {
+    match item {
+        Item::Report { row, .. } => {
+            if !row.content.has_attachments {
+                let mut content = row.content.clone();
+                content.has_attachments = true;
+                tx.set_report_content(&row.id, &content).await?;
+            }
+            keep_report_files(tx, &row.id, row.content.tlp, std::slice::from_ref(file)).await
+        }
+        Item::Advisory(a) => {
+            let mut saved = a.clone();
+            if !saved.draft.has_attachments {
+                saved.draft.has_attachments = true;
+                tx.set_advisory_draft(&a.id, &saved.draft).await?;
+            }
+            crate::stix::keep_advisory(tx, world, &saved).await
+        }
+    }
 }
 
 /// Hashes what a sample's zip holds, in the inspector process, within the time limit.
@@ -747,6 +786,7 @@ pub(crate) async fn carry_forward(
 ) -> AppResult<usize> {
     let files = carried(tx, caller, world, parent, chosen).await?;
     let names = carried_names(tx, world, parent, &files).await?;
+    let mut rows = Vec::with_capacity(files.len());
     for (f, name) in files.iter().zip(names) {
         let row = AttachmentRow {
             id: kyoyu_store::new_id(),
@@ -760,8 +800,10 @@ pub(crate) async fn carry_forward(
             ..f.clone()
         };
         tx.insert_attachment(&row).await?;
+        rows.push(row);
     }
-    Ok(files.len())
+    keep_report_files(tx, new_id, new_tlp, &rows).await?;
+    Ok(rows.len())
 }
 
 /// The parent's files the forwarder reads, narrowed to `chosen`; a chosen id that is not

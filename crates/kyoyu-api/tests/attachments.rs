@@ -114,11 +114,11 @@ async fn a_file_marked_tighter_than_its_report_reaches_only_readers_inside_its_c
     let red = app.attach(&report.id, "gas-a.ntk", &[("tlp", "RED")], "detail.log", b"red detail").await;
     assert_eq!(red.tlp, Tlp::Red);
     let seen = |list: AttachmentList| list.items.into_iter().map(|f| f.id).collect::<Vec<_>>();
-    assert_eq!(seen(app.typed(&list_path(&report.id), "gas-ceptoar.secretariat").await), [open.id.clone()]);
+    assert_eq!(seen(app.typed(&list_path(&report.id), "gas-ceptoar.secretariat").await), [open.id.as_str()]);
     assert_eq!(app.download(&red.id, "gas-ceptoar.secretariat", "as=raw").await.status, 404);
-    assert_eq!(seen(app.typed(&list_path(&report.id), "meti.liaison").await), [open.id.clone(), red.id.clone()]);
+    assert_eq!(seen(app.typed(&list_path(&report.id), "meti.liaison").await), [open.id.as_str(), red.id.as_str()]);
     // A member without need-to-know reads the GREEN report, but not its RED file.
-    assert_eq!(seen(app.typed(&list_path(&report.id), "meti.member").await), [open.id.clone()]);
+    assert_eq!(seen(app.typed(&list_path(&report.id), "meti.member").await), [open.id.as_str()]);
     // Never wider than the item.
     let (status, body) = app
         .upload(

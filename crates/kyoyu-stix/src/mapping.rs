@@ -375,6 +375,33 @@ pub fn advisory_objects(f: &AdvisoryFacts) -> Vec<StixObject> {
     b.finish()
 }
 
+/// One file on an item, as STIX sees it; `inside` lists what a sample's zip held.
+pub struct FileFacts<'a> {
+    pub name: &'a str,
+    pub size: u64,
+    pub hashes: &'a Hashes,
+    pub inside: Vec<(&'a str, u64, &'a Hashes)>,
+}
+
+/// The `file` observables of an item's files (and of the files inside a sample's zip), with
+/// the item's marking, so correlation and TAXII see their hashes. An observable's id follows
+/// from the item and its SHA-256, so a file carried twice is one object.
+pub fn file_objects(item_id: &str, tlp: Tlp, created: &str, files: &[FileFacts]) -> Vec<StixObject> {
+    let mut b = Builder::new(tlp, created, item_id);
+    let mut seen = std::collections::HashSet::new();
+    let all = files.iter().flat_map(|f| {
+        std::iter::once((f.name, f.size, f.hashes)).chain(
+            f.inside.iter().map(|(path, size, hashes)| (path.rsplit('/').next().unwrap_or(path), *size, *hashes)),
+        )
+    });
+    for (name, size, hashes) in all {
+        if seen.insert(&hashes.sha256) {
+            b.add_file(name, size, hashes);
+        }
+    }
+    b.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,31 +477,4 @@ mod tests {
         assert_eq!(ext["identifier"], "R2026-0001");
         assert_eq!(ext["route"], "anonymised");
     }
-}
-
-/// One file on an item, as STIX sees it; `inside` lists what a sample's zip held.
-pub struct FileFacts<'a> {
-    pub name: &'a str,
-    pub size: u64,
-    pub hashes: &'a Hashes,
-    pub inside: Vec<(&'a str, u64, &'a Hashes)>,
-}
-
-/// The `file` observables of an item's files (and of the files inside a sample's zip), with
-/// the item's marking, so correlation and TAXII see their hashes. An observable's id follows
-/// from the item and its SHA-256, so a file carried twice is one object.
-pub fn file_objects(item_id: &str, tlp: Tlp, created: &str, files: &[FileFacts]) -> Vec<StixObject> {
-    let mut b = Builder::new(tlp, created, item_id);
-    let mut seen = std::collections::HashSet::new();
-    let all = files.iter().flat_map(|f| {
-        std::iter::once((f.name, f.size, f.hashes)).chain(
-            f.inside.iter().map(|(path, size, hashes)| (path.rsplit('/').next().unwrap_or(path), *size, *hashes)),
-        )
-    });
-    for (name, size, hashes) in all {
-        if seen.insert(&hashes.sha256) {
-            b.add_file(name, size, hashes);
-        }
-    }
-    b.finish()
 }

@@ -1,8 +1,8 @@
 //! Japanese first, English second: the user's language and the labels of the code lists.
 
 use kyoyu_domain::codes::{
-    AckStatus, AdvisoryStatus, Cause, EventType, NotifyMode, OrgKind, Outlook, PressStatus, ReportStatus, Role, Route,
-    Severity, SystemStatus, TriageState,
+    AckStatus, AdvisoryStatus, Cause, DownloadAs, EventType, FileKind, NotifyMode, OrgKind, Outlook, PressStatus,
+    ReportStatus, Role, Route, Severity, SystemStatus, TriageState,
 };
 use kyoyu_domain::Tlp;
 
@@ -88,6 +88,8 @@ macro_rules! labels {
 
 labels!(
     AckStatus,
+    DownloadAs,
+    FileKind,
     AdvisoryStatus,
     NotifyMode,
     Cause,
@@ -130,6 +132,11 @@ pub const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
     ("scope_widening.request", "範囲拡大の依頼", "scope widening asked"),
     ("scope_widening.relay", "範囲拡大の依頼の伝達", "scope widening passed on"),
     ("scope_widening.answer", "範囲拡大への回答", "scope widening answered"),
+    ("attachment.upload", "ファイルの添付", "file attached"),
+    ("attachment.read", "ファイル情報の閲覧", "file metadata read"),
+    ("attachment.download", "ファイルの取得", "file downloaded"),
+    ("attachment.grant", "検体の分析協力機関への共有", "sample shared with an analysis partner"),
+    ("attachment.rotate_key", "添付ファイルの鍵の更新", "file keys re-wrapped"),
     ("stix.read", "STIX の閲覧", "STIX read"),
     ("stix.add", "STIX の追加（TAXII）", "STIX added (TAXII)"),
     ("stix.import", "STIX の取り込み", "STIX imported"),

@@ -17,7 +17,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use kyoyu_api::AppState;
 use pages::{
-    admin, advisories, board, confirm, home, login, notices, print, relay, report_list, reports, statistics, widenings,
+    admin, advisories, board, confirm, files, home, login, notices, print, relay, report_list, reports, statistics,
+    widenings,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -72,14 +73,25 @@ fn pages() -> Router<AppState> {
         .route("/reports/{id}/share", post(reports::share))
         .route("/reports/{id}/consent", get(confirm::consent).post(reports::consent))
         .route("/reports/{id}/publish", get(confirm::publish).post(reports::publish))
+        .route("/files/{id}/download", get(files::download))
+        .route("/files/{id}/grants", post(files::grant))
         .route("/notifications", get(notices::list))
         .route("/notifications/read", post(notices::read_all))
         .route("/notifications/settings", post(notices::save_settings))
         .route("/advisories/{id}/print", get(print::advisory_print))
         .route("/advisories/{id}/pdf", get(print::advisory_pdf))
+        .merge(uploads())
         .merge(statistics::routes())
         .merge(admin::routes())
         .merge(widenings::routes())
+}
+
+/// File uploads stream past the form body limit; the files' own limits apply as they arrive.
+fn uploads() -> Router<AppState> {
+    Router::new()
+        .route("/reports/{id}/files", post(files::upload_to_report))
+        .route("/advisories/{id}/files", post(files::upload_to_advisory))
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// Everything served beside the JSON API: the web UI and the TAXII 2.1 server.

@@ -73,11 +73,15 @@ pub struct AttachmentView {
     pub created_at: String,
     /// The download forms open to this reader.
     pub download: Vec<DownloadAs>,
+    /// Whether the reader may share this sample with an analysis partner.
+    pub grantable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AttachmentList {
     pub items: Vec<AttachmentView>,
+    /// Whether the reader may attach files to the item.
+    pub may_attach: bool,
 }
 
 /// Sharing a sample with an analysis partner for some days.
@@ -124,8 +128,8 @@ pub struct Download {
 
 /// The item a file hangs on, as the caller reads it.
 enum Item {
-    Report { row: ReportRow, shared: Vec<String> },
-    Advisory(AdvisoryRow),
+    Report { row: Box<ReportRow>, shared: Vec<String> },
+    Advisory(Box<AdvisoryRow>),
 }
 
 impl Item {
@@ -176,9 +180,11 @@ async fn load_item(store: &Store, caller: &Caller, item_type: ItemType, id: &str
     Ok(match item_type {
         ItemType::Report => {
             let row = store.get_report(&scope, id).await?.ok_or(AppError::NotFound)?;
-            Item::Report { shared: store.shares_of(&row.id).await?, row }
+            Item::Report { shared: store.shares_of(&row.id).await?, row: Box::new(row) }
         }
-        ItemType::Advisory => Item::Advisory(store.get_advisory(&scope, id).await?.ok_or(AppError::NotFound)?),
+        ItemType::Advisory => {
+            Item::Advisory(Box::new(store.get_advisory(&scope, id).await?.ok_or(AppError::NotFound)?))
+        }
     })
 }
 
@@ -188,9 +194,9 @@ async fn load_item_tx(tx: &mut Tx, caller: &Caller, item_type: ItemType, id: &st
     let item = match item_type {
         ItemType::Report => {
             let row = tx.get_report(&scope, id).await?.ok_or(AppError::NotFound)?;
-            Item::Report { shared: tx.shares_of(&row.id).await?, row }
+            Item::Report { shared: tx.shares_of(&row.id).await?, row: Box::new(row) }
         }
-        ItemType::Advisory => Item::Advisory(tx.get_advisory(&scope, id).await?.ok_or(AppError::NotFound)?),
+        ItemType::Advisory => Item::Advisory(Box::new(tx.get_advisory(&scope, id).await?.ok_or(AppError::NotFound)?)),
     };
     if let Some(c) = item.concealed() {
         tx.conceal(c);
@@ -225,6 +231,9 @@ fn view_of(caller: &Caller, f: &AttachmentRow, item: Option<&Item>) -> Attachmen
         uploader_org_id: uploader_known.then(|| f.uploader_org_id.clone()),
         created_at: f.created_at.clone(),
         download,
+        grantable: f.kind == FileKind::Sample
+            && item.is_some()
+            && kyoyu_policy::check_coordinator_officer(caller.principal()).is_ok(),
     }
 }
 
@@ -254,12 +263,23 @@ pub async fn list_attachments(app: &App, caller: &Caller, item_id: Option<&str>)
     let scope = caller.scope();
     let Some(item_id) = item_id else {
         let rows = app.store.granted_samples(&scope, &kyoyu_store::now()).await?;
-        return Ok(AttachmentList { items: rows.iter().map(|f| view_of(caller, f, None)).collect() });
+        return Ok(AttachmentList {
+            items: rows.iter().map(|f| view_of(caller, f, None)).collect(),
+            may_attach: false,
+        });
     };
     let item = find_item(app, caller, item_id).await?;
     let rows = app.store.attachments_of(&scope, item_id).await?;
     let world = app.world_for_read().await?;
-    Ok(AttachmentList { items: readable_files(caller, &world, &item, rows)? })
+    let may_attach = item.check_open().is_ok()
+        && kyoyu_policy::files::check_attach(
+            caller.principal(),
+            item.author(),
+            &item.facts(&world)?,
+            item.facts(&world)?.tlp(),
+        )
+        .is_ok();
+    Ok(AttachmentList { items: readable_files(caller, &world, &item, rows)?, may_attach })
 }
 
 /// The item an id names, a report or an advisory, if the caller reads it.
@@ -685,7 +705,7 @@ async fn after_upload(tx: &mut Tx, world: &World, item: &Item, file: &Attachment
             keep_report_files(tx, &row.id, row.content.tlp, std::slice::from_ref(file)).await
         }
         Item::Advisory(a) => {
-            let mut saved = a.clone();
+            let mut saved = AdvisoryRow::clone(a);
             if !saved.draft.has_attachments {
                 saved.draft.has_attachments = true;
                 tx.set_advisory_draft(&a.id, &saved.draft).await?;

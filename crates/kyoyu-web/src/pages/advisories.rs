@@ -18,7 +18,7 @@ use kyoyu_app::advisories::{self as ops, AckRequest, QuestionRequest, WideningRe
 use kyoyu_app::reads::Page;
 use kyoyu_app::views::{AdvisoryView, QuestionList};
 use kyoyu_domain::advisory::AdvisoryInput;
-use kyoyu_domain::codes::{AckStatus, OrgKind, Severity};
+use kyoyu_domain::codes::{AckStatus, ItemType, OrgKind, Severity};
 use kyoyu_domain::Tlp;
 use kyoyu_store::AdvisoryFilter;
 use maud::{html, Markup};
@@ -371,7 +371,7 @@ fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
         Some("acknowledged") => Some(("受領確認を送りました。", "Your acknowledgment has been recorded.")),
         Some("asked") => Some(("質問を送りました。", "Your question has been sent.")),
         Some("widening") => Some(("範囲拡大の同意を求めました。", "Scope widening has been requested.")),
-        _ => None,
+        other => super::files::done_text(other),
     };
     html! { @if let Some((ja, en)) = text { div.notice role="status" { (lang.t(ja, en)) } } }
 }
@@ -444,7 +444,8 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
                 )) } }
             }
         };
-        let body = html! { (notice) (warning) (draft_form(web, &st, &c, &format!("/advisories/{id}"), &out_of_scope)) };
+        let files = super::files::section(state, web, ItemType::Advisory, id, &names).await?;
+        let body = html! { (notice) (warning) (draft_form(web, &st, &c, &format!("/advisories/{id}"), &out_of_scope)) (files) };
         return Ok(page(web, web.t("情報提供の下書き", "Advisory draft"), body));
     }
     let questions = questions_of(state, web, &v).await?;
@@ -461,6 +462,7 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
             a.button.secondary href={ "/advisories/" (id) "/pdf" } { "PDF" }
         }
         (official(web.lang, &v, &names))
+        (super::files::section(state, web, ItemType::Advisory, id, &names).await?)
         @if v.actions.acknowledge { (ack_form(web, id, &v)) }
         (super::relay::relay_form(web, id, &v, &names))
         (deliveries(web, &v, &names))

@@ -16,7 +16,7 @@ use kyoyu_api::AppState;
 use kyoyu_app::reads::Page;
 use kyoyu_app::reports::{self as ops, ShareRequest};
 use kyoyu_app::views::{ForwardPreview, ReportView};
-use kyoyu_domain::codes::{OrgKind, Route};
+use kyoyu_domain::codes::{ItemType, OrgKind, Route};
 use kyoyu_domain::report::ReportInput;
 use kyoyu_store::ReportFilter;
 use maud::{html, Markup};
@@ -177,7 +177,7 @@ fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
         Some("consented") => Some(("開示への同意を記録しました。", "Your consent to disclosure has been recorded.")),
         Some("published") => Some(("報告を公開しました。", "The report has been published.")),
         Some("triage") => Some(("対応状況を記録しました。", "The triage has been recorded.")),
-        _ => None,
+        other => super::files::done_text(other),
     };
     html! { @if let Some((ja, en)) = text { div.notice role="status" { (lang.t(ja, en)) } } }
 }
@@ -197,6 +197,7 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
     let v = fetch(state, web, id).await?;
     let names = Names::load(state).await?;
     let chain = chain_of(state, web, &v.chain_id).await?;
+    let files = super::files::section(state, web, ItemType::Report, id, &names).await?;
     let may = v.actions.clone().unwrap_or_default();
     let body = html! {
         (notice)
@@ -214,6 +215,7 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
         @if let Some(t) = &v.triage { (super::board::triage_form(web, id, t)) }
         @if let Some(before) = previous_report(&v, &chain) { (changed_since(web, before, &v)) }
         (official(web.lang, &v, &names))
+        (files)
         (share_form(web, id, &may.share_with, &names))
         h2 { (web.t("この連絡の経路（閲覧できるもの）", "This chain (what you may read)")) }
         (table(web.lang, &chain, &names))

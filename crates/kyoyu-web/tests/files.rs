@@ -125,3 +125,57 @@ async fn the_coordinator_shares_a_sample_with_an_analysis_partner_from_the_page(
         "only the coordinator grants"
     );
 }
+
+#[tokio::test]
+async fn the_secretariat_chooses_which_files_go_on_and_sees_their_names_as_they_arrive() {
+    let app = spawn_web().await;
+    let body = kyoyu_test_support::demo::report_body("gas", "anonymised", "AMBER", serde_json::json!({}));
+    let client = kyoyu_test_support::Client::new(&app.base);
+    let filed: kyoyu_app::views::ReportView =
+        client.post("/api/v1/reports", &app.user("gas-a.ntk").token, &body).await.unwrap();
+    let op = app.client("gas-a.ntk", "ja").await;
+    let csrf = common::hidden(&op.get(&format!("/reports/{}", filed.id)).await.1, "_csrf");
+    let files: [(&str, &[u8]); 2] = [("東都ガス株式会社_proxy.log", b"proxy"), ("internal-only.log", b"keep")];
+    assert_eq!(attach(&op, &filed.id, &csrf, "attachment", &files).await.0, 303);
+
+    let sec = app.client("gas-ceptoar.secretariat", "ja").await;
+    let (_, page) = sec.get(&format!("/reports/{}/forward", filed.id)).await;
+    assert!(page.contains("転送するファイル") && page.contains("internal-only.log"), "the files are listed to choose");
+    let list: kyoyu_app::files::AttachmentList = client
+        .get(&format!("/api/v1/attachments?item_id={}", filed.id), &app.user("gas-ceptoar.secretariat").token)
+        .await
+        .unwrap();
+    let proxy = list.items.iter().find(|f| f.name.ends_with("proxy.log")).unwrap().id.clone();
+    let csrf = common::hidden(&page, "_csrf");
+    let form = |action: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("_action", action.to_string()),
+            ("_files_listed", "1".to_string()),
+            ("_attachment_ids", proxy.clone()),
+            ("tlp", "AMBER".to_string()),
+            ("sender_contact.name", "事務局".to_string()),
+        ]
+    };
+    let preview_form = form("preview");
+    let pairs: Vec<(&str, &str)> = preview_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, review) = sec.post_form(&format!("/reports/{}/forward", filed.id), &pairs).await;
+    assert_eq!(status, 200, "{review}");
+    let sent_on = &review[review.find("送られるファイル").expect("the review names the files going on")..];
+    let sent_on = &sent_on[..sent_on.find("</p>").unwrap()];
+    assert!(
+        sent_on.contains("proxy.log") && !sent_on.contains("東都ガス") && !sent_on.contains("internal-only"),
+        "{sent_on}"
+    );
+
+    let send_form = form("send");
+    let pairs: Vec<(&str, &str)> = send_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location) = sec.post_form(&format!("/reports/{}/forward", filed.id), &pairs).await;
+    assert_eq!(status, 303, "{location}");
+    let ministry = app.client("meti.liaison", "ja").await;
+    let (_, page) = ministry.get(location.split('?').next().unwrap()).await;
+    assert!(
+        page.contains("proxy.log") && !page.contains("internal-only.log") && !page.contains("東都ガス株式会社_"),
+        "only the chosen file, scrubbed"
+    );
+}

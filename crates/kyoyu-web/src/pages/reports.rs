@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use kyoyu_api::error::ApiError;
 use kyoyu_api::AppState;
+use kyoyu_app::files::AttachmentList;
 use kyoyu_app::reads::Page;
 use kyoyu_app::reports::{self as ops, ShareRequest};
 use kyoyu_app::views::{ForwardPreview, ReportView};
@@ -320,6 +321,7 @@ pub async fn publish(State(state): State<AppState>, web: Web, Path(id): Path<Str
 
 /// The form a receiver forwards: pre-filled with what it received, TLP keep-or-tighten, and
 /// for an anonymised chain the list of what scrubbing will remove.
+#[allow(clippy::too_many_arguments)]
 fn forward_page(
     web: &Web,
     id: &str,
@@ -327,6 +329,8 @@ fn forward_page(
     st: &FormState,
     preview: Option<&ForwardPreview>,
     names: &Names,
+    files: &AttachmentList,
+    chosen: Option<&[String]>,
 ) -> Markup {
     let received = v.content.tlp;
     html! {
@@ -335,12 +339,37 @@ fn forward_page(
         @if let Some(p) = preview { (review_box(web, v, p, names)) }
         form method="post" action={ "/reports/" (id) "/forward" } novalidate {
             (csrf(web))
+            (carried_files(web, files, chosen))
             (fields(web.lang, st, Mode::Forward(received), &[]))
             div.actions {
                 button type="submit" name="_action" value="preview" { (web.t("送信内容を確認", "Preview what is sent")) }
             }
         }
     }
+}
+
+/// The received rendition's files, each chosen to go on or not (all, at first).
+fn carried_files(web: &Web, files: &AttachmentList, chosen: Option<&[String]>) -> Markup {
+    html! {
+        @if !files.items.is_empty() {
+            fieldset {
+                legend { (web.t("転送するファイル", "Files sent on")) }
+                input type="hidden" name="_files_listed" value="1";
+                @for f in &files.items {
+                    label.check {
+                        input type="checkbox" name="_attachment_ids" value=(f.id) checked[chosen.is_none_or(|c| c.contains(&f.id))];
+                        " " (f.name) " (" (f.kind.label(web.lang)) ", TLP:" (f.tlp.code()) ")"
+                    }
+                }
+                p.muted { (web.t("ファイルの中身は匿名化されません。転送する前に確認してください。", "File contents are not anonymised: check them before sending them on.")) }
+            }
+        }
+    }
+}
+
+/// The files a forward form chose: None when it listed none (every file goes on).
+fn chosen_files(form: &FormData) -> Option<Vec<String>> {
+    form.has("_files_listed").then(|| form.all("_attachment_ids").into_iter().filter(|id| !id.is_empty()).collect())
 }
 
 /// Where the forward goes and, on the anonymised route, what scrubbing removes.
@@ -361,6 +390,10 @@ fn review_box(web: &Web, v: &ReportView, p: &ForwardPreview, names: &Names) -> M
                 }
                 p.muted { (web.t("事業者名欄は匿名化連絡では空欄になります。残したくない記載があれば修正してください。", "The operator name is left blank on the anonymised route. Edit the fields to remove anything else.")) }
             }
+            @if !p.attachments.is_empty() {
+                p { (web.t("送られるファイル（受け取る側での名前）: ", "Files sent on (named as they arrive): "))
+                    @for (i, name) in p.attachments.iter().enumerate() { @if i > 0 { "、" } strong { (name) } } }
+            }
         }
     }
 }
@@ -372,7 +405,10 @@ fn review_page(web: &Web, id: &str, v: &ReportView, p: &ForwardPreview, form: &F
     next.content = p.rendition.clone();
     next.receiver_org_id = p.receiver_org_id.clone();
     next.sender_org_id = Some(web.caller.org_id().to_string());
-    let carried = form.0.iter().filter(|(name, _)| !name.starts_with('_'));
+    let carried = form
+        .0
+        .iter()
+        .filter(|(name, _)| !name.starts_with('_') || name == "_attachment_ids" || name == "_files_listed");
     html! {
         (review_box(web, v, p, names))
         h2 { (web.t("次の宛先が受け取る内容", "What the next recipient receives")) }
@@ -393,9 +429,10 @@ pub async fn forward_form(State(state): State<AppState>, web: Web, Path(id): Pat
     (prefill.content.sender_contact, prefill.actions) = (None, None);
     let mut st = FormState::from_view(&prefill)?;
     sender_defaults(&mut st, &web);
-    let preview = run_preview(&state, &web, &id, &to_body(&FormData(vec![]), KINDS), &mut st).await?;
+    let preview = run_preview(&state, &web, &id, &to_body(&FormData(vec![]), KINDS), None, &mut st).await?;
+    let files = kyoyu_app::files::list_attachments(&state.app, &web.caller, Some(&id)).await?;
     let title = web.t("確認して転送", "Review and forward");
-    ok(page(&web, title, forward_page(&web, &id, &v, &st, preview.as_ref(), &names)))
+    ok(page(&web, title, forward_page(&web, &id, &v, &st, preview.as_ref(), &names, &files, None)))
 }
 
 async fn run_preview(
@@ -403,20 +440,23 @@ async fn run_preview(
     web: &Web,
     id: &str,
     json: &Value,
+    chosen: Option<&[String]>,
     st: &mut FormState,
 ) -> Result<Option<ForwardPreview>, ApiError> {
-    match preview(state, web, id, json).await {
+    match ops::preview_forward(&state.app, &web.caller, id, input(json)?, chosen).await.map_err(ApiError::from) {
         Ok(v) => Ok(Some(v)),
         Err(e) => st.take_error(e).map(|_| None),
     }
 }
 
-async fn preview(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<ForwardPreview, ApiError> {
-    Ok(ops::preview_forward(&state.app, &web.caller, id, input(json)?, None).await?)
-}
-
-async fn forward(state: &AppState, web: &Web, id: &str, json: &Value) -> Result<ReportView, ApiError> {
-    Ok(ops::forward_report(&state.app, &web.caller, id, input(json)?, None).await?.report)
+async fn forward(
+    state: &AppState,
+    web: &Web,
+    id: &str,
+    json: &Value,
+    chosen: Option<&[String]>,
+) -> Result<ReportView, ApiError> {
+    Ok(ops::forward_report(&state.app, &web.caller, id, input(json)?, chosen).await?.report)
 }
 
 pub async fn submit_forward(
@@ -432,9 +472,14 @@ pub async fn submit_forward(
     st.set("sector", &v.content.sector);
     // The forward form offers only what a forward may change; emptied text is a deletion.
     let json = crate::form::to_body_keeping_empty_text(&form, KINDS);
+    let chosen = chosen_files(&form);
+    let files = kyoyu_app::files::list_attachments(&state.app, &web.caller, Some(&id)).await?;
     let title = web.t("確認して転送", "Review and forward");
     if form.has("_add_row") || form.get("_action") != Some("send") {
-        let preview = if form.has("_add_row") { None } else { run_preview(&state, &web, &id, &json, &mut st).await? };
+        let preview = match form.has("_add_row") {
+            true => None,
+            false => run_preview(&state, &web, &id, &json, chosen.as_deref(), &mut st).await?,
+        };
         if let (Some(p), Some("preview"), false) = (&preview, form.get("_action"), st.has_errors()) {
             let title = web.t("送信内容の確認", "Review what is sent");
             return ok(page(&web, title, review_page(&web, &id, &v, p, &form, &names)));
@@ -442,15 +487,22 @@ pub async fn submit_forward(
         let status = if st.has_errors() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
         return Ok((
             status,
-            Html(page(&web, title, forward_page(&web, &id, &v, &st, preview.as_ref(), &names)).into_string()),
+            Html(
+                page(
+                    &web,
+                    title,
+                    forward_page(&web, &id, &v, &st, preview.as_ref(), &names, &files, chosen.as_deref()),
+                )
+                .into_string(),
+            ),
         )
             .into_response());
     }
-    match forward(&state, &web, &id, &json).await {
+    match forward(&state, &web, &id, &json, chosen.as_deref()).await {
         Ok(out) => see_other(&format!("/reports/{}?done=forwarded", out.id)),
         Err(e) => {
             st.take_error(e)?;
-            let html = page(&web, title, forward_page(&web, &id, &v, &st, None, &names));
+            let html = page(&web, title, forward_page(&web, &id, &v, &st, None, &names, &files, chosen.as_deref()));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html.into_string())).into_response())
         }
     }

@@ -179,3 +179,40 @@ async fn the_secretariat_chooses_which_files_go_on_and_sees_their_names_as_they_
         "only the chosen file, scrubbed"
     );
 }
+
+#[tokio::test]
+async fn a_report_is_filed_with_its_files_from_the_report_form() {
+    let app = spawn_web().await;
+    let op = app.client("gas-a.ntk", "ja").await;
+    let (_, page) = op.get("/reports/new").await;
+    assert!(page.contains("enctype=\"multipart/form-data\"") && page.contains("type=\"file\""), "the form takes files");
+    let csrf = common::hidden(&page, "_csrf");
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("route", "direct"),
+        ("statutory", "false"),
+        ("tlp", "AMBER"),
+        ("has_attachments", "false"),
+        ("sector", "gas"),
+        ("summary.description", "不審な通信"),
+        ("_files_kind", "attachment"),
+    ];
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k, v.to_string());
+    }
+    for (name, bytes) in [("fw.log", &b"deny"[..]), ("notice.pdf", &b"%PDF"[..])] {
+        form = form.part("file", reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name));
+    }
+    let r = op.http.post(format!("{}/reports/new", app.base)).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.ends_with("?done=filed_with_files&files=2"), "{location}");
+    let (_, page) = op.get(&location).await;
+    assert!(page.contains("fw.log") && page.contains("notice.pdf"));
+    let id = location.trim_start_matches("/reports/").split('?').next().unwrap().to_string();
+    let client = kyoyu_test_support::Client::new(&app.base);
+    let v: kyoyu_app::views::ReportView =
+        client.get(&format!("/api/v1/reports/{id}"), &app.user("meti.liaison").token).await.unwrap();
+    assert!(v.content.has_attachments, "別紙有無 follows from the files");
+}

@@ -40,6 +40,9 @@ fn item_path(item_type: ItemType, id: &str) -> String {
 pub fn done_text(done: Option<&str>) -> Option<(&'static str, &'static str)> {
     match done {
         Some("attached") => Some(("ファイルを添付しました。", "The files have been attached.")),
+        Some("filed_with_files") => {
+            Some(("報告を送信し、ファイルを添付しました。", "The report has been sent with its files."))
+        }
         Some("granted") => Some((
             "検体を分析協力機関に共有しました。取得はすべて監査されます。",
             "The sample has been shared with the analysis partner; every download is audited.",
@@ -175,6 +178,47 @@ fn upload_form(web: &Web, item_type: ItemType, item_id: &str) -> Markup {
     }
 }
 
+/// The files part of the report form: their kind, then the files (several), last in the form.
+pub fn files_on_form(web: &Web) -> Markup {
+    html! {
+        fieldset.files {
+            legend { (web.t("別紙（添付ファイル・検体）", "Attachments (files and samples)")) }
+            label { (web.t("種別", "Kind")) " "
+                select name=(FILES_FOLLOW) { @for k in FileKind::ALL { option value=(k.code()) { (k.label(web.lang)) } } } }
+            label { (web.t("ファイル（複数可。添付すると別紙「有」になります）", "Files (several allowed; attaching marks the report as having attachments)")) " "
+                input type="file" name="file" multiple; }
+        }
+    }
+}
+
+/// After a report with files was filed: its files, then the report page (with a notice
+/// naming a file that could not be attached; the report itself was sent).
+pub(crate) async fn after_filing(
+    state: &AppState,
+    web: &Web,
+    id: &str,
+    form: &crate::form::FormData,
+    parts: &mut Multipart,
+) -> WebResult {
+    let request = UploadRequest { kind: form.get(FILES_FOLLOW).and_then(FileKind::parse), ..UploadRequest::default() };
+    match upload_rest(state, web, ItemType::Report, id, &request, parts).await {
+        Ok(0) => see_other(&format!("/reports/{id}?done=filed")),
+        Ok(n) => see_other(&format!("/reports/{id}?done=filed_with_files&files={n}")),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
+            let notice = crate::layout::refusal(web.lang, e.into())?;
+            let body = html! {
+                div.notice role="status" { (web.t("報告は送信されました。次のファイルは添付できませんでした。報告の画面から添付し直してください。",
+                    "The report was sent, but a file could not be attached; attach it again from the report's page.")) }
+                (notice)
+                p { a href={ "/reports/" (id) } { (web.t("報告を開く", "Open the report")) } }
+            };
+            let page = crate::layout::page(web, web.t("添付できなかったファイル", "A file was not attached"), body);
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(page.into_string())).into_response())
+        }
+        Err(e) => Err(ApiError::from(e).into()),
+    }
+}
+
 /// A text part of the upload form, refused when long.
 async fn text(field: Field<'_>, name: &str) -> AppResult<String> {
     let value = field.text().await.map_err(|_| AppError::field(name, "読めません", "could not be read"))?;
@@ -198,36 +242,68 @@ impl ops::Upload for FieldUpload<'_> {
     }
 }
 
+/// Uploads one `file` part with `request`'s metadata; false when no file was chosen.
+pub(crate) async fn upload_field(
+    state: &AppState,
+    web: &Web,
+    item_type: ItemType,
+    id: &str,
+    request: &UploadRequest,
+    field: Field<'_>,
+) -> AppResult<bool> {
+    let Some(name) = field.file_name().filter(|n| !n.is_empty()).map(str::to_string) else { return Ok(false) };
+    let one = UploadRequest { name, media_type: field.content_type().map(str::to_string), ..request.clone() };
+    ops::upload(&state.app, &web.caller, item_type, id, one, &mut FieldUpload(field)).await?;
+    Ok(true)
+}
+
+fn unreadable(_: axum::extract::multipart::MultipartError) -> AppError {
+    AppError::field("file", "フォームを読めません", "the form could not be read")
+}
+
+/// Uploads every later `file` part of `form`; answers how many.
+pub(crate) async fn upload_rest(
+    state: &AppState,
+    web: &Web,
+    item_type: ItemType,
+    id: &str,
+    request: &UploadRequest,
+    form: &mut Multipart,
+) -> AppResult<usize> {
+    let mut done = 0;
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        if field.name() == Some("file") && upload_field(state, web, item_type, id, request, field).await? {
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+fn expired() -> AppError {
+    AppError::forbidden(
+        "フォームの有効期限が切れています。ページを開き直してください",
+        "the form has expired (CSRF check failed); open the page again",
+    )
+}
+
 /// Reads the form's parts in order (token, kind, TLP, password, then each file) and uploads
 /// each file as it arrives; answers how many were attached.
 async fn receive(state: &AppState, web: &Web, item_type: ItemType, id: &str, mut form: Multipart) -> AppResult<usize> {
     let mut request = UploadRequest::default();
     let mut checked = false;
     let mut done = 0;
-    let unreadable = |_| AppError::field("file", "フォームを読めません", "the form could not be read");
     while let Some(field) = form.next_field().await.map_err(unreadable)? {
         match field.name().unwrap_or_default() {
-            "_csrf" => {
-                let token = text(field, "_csrf").await?;
-                checked = crate::session::same_secret(&token, &web.csrf);
-            }
-            _ if !checked => {
-                return Err(AppError::forbidden(
-                    "フォームの有効期限が切れています。ページを開き直してください",
-                    "the form has expired (CSRF check failed); open the page again",
-                ))
-            }
+            "_csrf" => checked = crate::session::same_secret(&text(field, "_csrf").await?, &web.csrf),
+            _ if !checked => return Err(expired()),
             "kind" => request.kind = FileKind::parse(&text(field, "kind").await?),
             "tlp" => request.tlp = Tlp::parse(&text(field, "tlp").await?),
             "password" => request.password = Some(text(field, "password").await?),
-            "file" if field.file_name().is_some_and(|n| !n.is_empty()) => {
-                let one = UploadRequest {
-                    name: field.file_name().unwrap_or_default().to_string(),
-                    media_type: field.content_type().map(str::to_string),
-                    ..request.clone()
-                };
-                ops::upload(&state.app, &web.caller, item_type, id, one, &mut FieldUpload(field)).await?;
-                done += 1;
+            "file" => {
+                if upload_field(state, web, item_type, id, &request, field).await? {
+                    done += 1;
+                }
+                done += upload_rest(state, web, item_type, id, &request, &mut form).await?;
             }
             _ => {}
         }
@@ -236,6 +312,25 @@ async fn receive(state: &AppState, web: &Web, item_type: ItemType, id: &str, mut
         return Err(AppError::field("file", "ファイルを選んでください", "choose at least one file"));
     }
     Ok(done)
+}
+
+/// The name of the field a form with files puts just before its file input: reading stops
+/// there, so the report can be filed before its files stream in.
+pub const FILES_FOLLOW: &str = "_files_kind";
+
+/// The fields of a multipart form up to [`FILES_FOLLOW`], as a plain form.
+pub(crate) async fn fields_before_files(form: &mut Multipart) -> AppResult<crate::form::FormData> {
+    let mut fields = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let value = field.text().await.map_err(unreadable)?;
+        let last = name == FILES_FOLLOW;
+        fields.push((name, value));
+        if last {
+            break;
+        }
+    }
+    Ok(crate::form::FormData(fields))
 }
 
 async fn upload(state: AppState, web: Web, item_type: ItemType, id: String, form: Multipart) -> WebResult {

@@ -113,10 +113,11 @@ fn new_page(web: &Web, st: &FormState, follow_up: Option<&str>, names: &Names) -
     let body = html! {
         (form_alert(web.lang, st))
         p.muted { (web.t("＊の項目は必須です。わかっていることだけを記入し、続報で補ってかまいません。", "Fields marked ＊ are required. Write what is known now; follow-ups can add the rest.")) }
-        form method="post" action="/reports/new" novalidate {
+        form method="post" action="/reports/new" enctype="multipart/form-data" novalidate {
             (csrf(web))
             @if let Some(id) = follow_up { input type="hidden" name="_follow_up" value=(id); }
             (fields(web.lang, st, mode, &orgs))
+            (super::files::files_on_form(web))
             div.actions { button type="submit" name="_action" value="file" { (web.t("送信する", "Send")) } }
         }
     };
@@ -140,22 +141,46 @@ pub async fn new_form(State(state): State<AppState>, web: Web, Query(q): Query<H
     ok(new_page(&web, &st, follow_up.as_deref(), &names))
 }
 
-pub async fn submit_new(State(state): State<AppState>, web: Web, form: FormData) -> WebResult {
+/// The report form, with files (multipart) or without (a plain form post).
+pub async fn submit_new(State(state): State<AppState>, web: Web, request: axum::extract::Request) -> WebResult {
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    if !multipart {
+        let form = <FormData as axum::extract::FromRequest<AppState>>::from_request(request, &state).await?;
+        return submit_form(&state, &web, form, None).await;
+    }
+    let mut parts = <axum::extract::Multipart as axum::extract::FromRequest<AppState>>::from_request(request, &state)
+        .await
+        .map_err(|e| ApiError::field("file", e.body_text(), e.body_text()))?;
+    let form = super::files::fields_before_files(&mut parts).await?;
+    submit_form(&state, &web, form, Some(&mut parts)).await
+}
+
+/// Files the report the form describes; then its files, when the form sent some.
+async fn submit_form(
+    state: &AppState,
+    web: &Web,
+    form: FormData,
+    files: Option<&mut axum::extract::Multipart>,
+) -> WebResult {
     web.check_csrf(&form)?;
-    let names = Names::load(&state).await?;
+    let names = Names::load(state).await?;
     let mut st = FormState::from_form(&form);
     let follow_up = form.get("_follow_up").map(str::to_string);
     if form.has("_add_row") {
-        return ok(new_page(&web, &st, follow_up.as_deref(), &names));
+        return ok(new_page(web, &st, follow_up.as_deref(), &names));
     }
-    match file(&state, &web, follow_up.as_deref(), &to_body(&form, KINDS)).await {
-        Ok(v) => see_other(&format!("/reports/{}?done=filed", v.id)),
+    match file(state, web, follow_up.as_deref(), &to_body(&form, KINDS)).await {
+        Ok(v) => match files {
+            None => see_other(&format!("/reports/{}?done=filed", v.id)),
+            Some(parts) => super::files::after_filing(state, web, &v.id, &form, parts).await,
+        },
         Err(e) => {
             st.take_error(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Html(new_page(&web, &st, follow_up.as_deref(), &names).into_string()),
-            )
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(new_page(web, &st, follow_up.as_deref(), &names).into_string()))
                 .into_response())
         }
     }

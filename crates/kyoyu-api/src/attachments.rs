@@ -222,7 +222,8 @@ pub struct DownloadQuery {
     tag = "attachments",
     summary = "A file's bytes, always as a download, never opened / ファイルの取得",
     params(("id" = String, Path, description = "The item's id / ID"), DownloadQuery),
-    responses((status = 200, description = "The bytes (Content-Disposition: attachment)", content_type = "application/octet-stream", body = Vec<u8>)),
+    responses((status = 200, description = "The bytes (Content-Disposition: attachment): the file as it is, or a zip",
+        content((Vec<u8> = "application/octet-stream"), (Vec<u8> = "application/zip")))),
 )]
 pub async fn download_attachment(
     State(state): State<AppState>,

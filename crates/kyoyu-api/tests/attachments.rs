@@ -332,3 +332,29 @@ async fn advisories_carry_files_to_their_readers() {
     let (status, _) = app.upload(&path, "nisc.cip", &[], "late.pdf", b"late".to_vec()).await;
     assert_eq!(status, 409, "issued advisories take no more files");
 }
+
+#[tokio::test]
+async fn stix_import_keeps_the_file_limits_for_artifacts() {
+    let files = FilesConfig {
+        limits: kyoyu_domain::attachment::Limits { file_bytes: 64 << 10, item_bytes: 100 << 10, item_files: 50 },
+        ..FilesConfig::default()
+    };
+    let app = spawn_demo_with_files(files).await;
+    let artifact = |kib: usize| {
+        use base64::Engine;
+        json!({
+            "type": "artifact", "spec_version": "2.1", "id": format!("artifact--{}", uuid::Uuid::new_v4()),
+            "mime_type": "application/octet-stream",
+            "payload_bin": base64::engine::general_purpose::STANDARD.encode(vec![7u8; kib << 10]),
+        })
+    };
+    let bundle = |objects: Vec<serde_json::Value>| json!({"type": "bundle", "id": format!("bundle--{}", uuid::Uuid::new_v4()), "objects": objects});
+    let (status, e) = app.post_refused("/api/v1/stix/bundles", "gas-a.ntk", bundle(vec![artifact(80)])).await;
+    assert_eq!((status, fields(&e)), (422, vec!["objects[0]".to_string()]), "one artifact over the file limit");
+    let (status, e) = app
+        .post_refused("/api/v1/stix/bundles", "gas-a.ntk", bundle(vec![artifact(40), artifact(40), artifact(40)]))
+        .await;
+    assert_eq!((status, fields(&e)), (422, vec!["objects[2].payload_bin".to_string()]), "together over the item limit");
+    let (status, body) = app.post("/api/v1/stix/bundles", "gas-a.ntk", bundle(vec![artifact(40), artifact(40)])).await;
+    assert_eq!(status, 201, "{body}");
+}

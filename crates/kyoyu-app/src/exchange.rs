@@ -106,13 +106,19 @@ pub async fn import_bundle(app: &App, caller: &Caller, objects: &[Value]) -> App
         ));
     }
     let mut tx = app.store.begin(caller.actor()).await?;
-    let outcome = offer_objects(&mut tx, caller, EXTERNAL, objects).await?;
+    let outcome = offer_objects(&mut tx, caller, EXTERNAL, objects, &app.files.limits).await?;
     if let Some(problem) = outcome.problems.into_iter().next() {
         return Err(problem.into());
     }
     tx.audit("stix.import", "collection", EXTERNAL, json!({ "objects": outcome.successes.len() })).await?;
     tx.commit().await?;
     Ok(Imported { collection: EXTERNAL.to_string(), added: outcome.successes })
+}
+
+/// The bytes an `artifact` carries in `payload_bin` (base64), decoded.
+fn payload_bytes(v: &Value) -> u64 {
+    let encoded = v.get("payload_bin").and_then(Value::as_str).map_or(0, str::len) as u64;
+    encoded / 4 * 3
 }
 
 /// The outcome of offering objects, per object (TAXII shows it as a status resource).
@@ -152,21 +158,39 @@ pub async fn offer_objects(
     caller: &Caller,
     collection: &str,
     objects: &[Value],
+    files: &kyoyu_domain::attachment::Limits,
 ) -> AppResult<Outcome> {
     let mut out = Outcome::default();
     let at = kyoyu_store::now();
     let mut offered = Vec::with_capacity(objects.len());
     let mut index_of = Vec::with_capacity(objects.len());
+    // An object is no larger than a file may be, and the files an offer carries (artifacts'
+    // payloads) no larger in all than an item's files: the file limits hold here too.
+    let object_limit = MAX_OBJECT_BYTES.min(files.file_bytes as usize);
+    let mut payloads = 0u64;
     for (i, v) in objects.iter().enumerate() {
-        if v.to_string().len() > MAX_OBJECT_BYTES {
-            let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
+        let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
+        if v.to_string().len() > object_limit {
             out.fail(
                 id,
                 None,
                 FieldError::new(
                     format!("objects[{i}]"),
-                    format!("オブジェクトが大きすぎます（上限 {MAX_OBJECT_BYTES} バイト）"),
-                    format!("the object is over the limit of {MAX_OBJECT_BYTES} bytes"),
+                    format!("オブジェクトが大きすぎます（上限 {object_limit} バイト）"),
+                    format!("the object is over the limit of {object_limit} bytes"),
+                ),
+            );
+            continue;
+        }
+        payloads += payload_bytes(v);
+        if payloads > files.item_bytes {
+            out.fail(
+                id,
+                None,
+                FieldError::new(
+                    format!("objects[{i}].payload_bin"),
+                    format!("ファイルの合計が上限（{} MiB）を超えます", files.item_bytes >> 20),
+                    format!("the files sent together exceed {} MiB", files.item_bytes >> 20),
                 ),
             );
             continue;
@@ -179,7 +203,6 @@ pub async fn offer_objects(
                 index_of.push(i);
             }
             Err(p) => {
-                let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
                 let path = if p.path.is_empty() { format!("objects[{i}]") } else { format!("objects[{i}].{}", p.path) };
                 out.fail(id, None, FieldError::new(&path, p.ja, p.en));
             }

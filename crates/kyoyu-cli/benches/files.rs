@@ -97,13 +97,27 @@ struct Measure {
     peak_mb: f64,
 }
 
-async fn upload(http: &reqwest::Client, base: &str, token: &str, report: &str, path: &std::path::Path, kind: &str, pid: u32) -> (Measure, String) {
+async fn upload(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    report: &str,
+    path: &std::path::Path,
+    kind: &str,
+    pid: u32,
+) -> (Measure, String) {
     let len = std::fs::metadata(path).unwrap().len();
     let part = reqwest::multipart::Part::stream_with_length(file_body(path), len).file_name("big.bin");
     let form = reqwest::multipart::Form::new().text("kind", kind.to_string()).part("file", part);
     let peak = PeakRss::start(pid);
     let started = Instant::now();
-    let r = http.post(format!("{base}/api/v1/reports/{report}/attachments")).bearer_auth(token).multipart(form).send().await.unwrap();
+    let r = http
+        .post(format!("{base}/api/v1/reports/{report}/attachments"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let id = r.json::<kyoyu_app::files::AttachmentView>().await.unwrap().id;
     let seconds = started.elapsed().as_secs_f64();
@@ -114,7 +128,8 @@ async fn download(http: &reqwest::Client, base: &str, token: &str, id: &str, how
     use futures_util::StreamExt;
     let peak = PeakRss::start(pid);
     let started = Instant::now();
-    let r = http.get(format!("{base}/api/v1/attachments/{id}/download?as={how}")).bearer_auth(token).send().await.unwrap();
+    let r =
+        http.get(format!("{base}/api/v1/attachments/{id}/download?as={how}")).bearer_auth(token).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let mut stream = r.bytes_stream();
     let mut n = 0usize;
@@ -155,7 +170,7 @@ fn disk_ceiling(dir: &std::path::Path, bytes: &[u8]) -> (f64, f64) {
 }
 
 async fn run_backend(backend: &str, a: &Args, path: &std::path::Path, bytes: &[u8]) {
-    let url = (backend == "postgres").then(|| kyoyu_test_support::postgres_url());
+    let url = (backend == "postgres").then(kyoyu_test_support::postgres_url);
     let (target, store) = Target::new(url).await;
     let users = kyoyu_app::seed::seed_demo(&store, kyoyu_app::seed::Passwords::TokensOnly).await.unwrap();
     store.close().await;
@@ -196,7 +211,11 @@ async fn run_backend(backend: &str, a: &Args, path: &std::path::Path, bytes: &[u
     row("upload as a sample", a.mb, &median(sample_up), idle);
     row("download a sample as an AES-256 zip", a.mb, &median(sample_zip), idle);
     let (write, read) = disk_ceiling(target.dir.path(), bytes);
-    println!("| ceiling: the same bytes written and synced / read back on this disk | {:.0} / {:.0} MB/s | |", a.mb as f64 / write, a.mb as f64 / read);
+    println!(
+        "| ceiling: the same bytes written and synced / read back on this disk | {:.0} / {:.0} MB/s | |",
+        a.mb as f64 / write,
+        a.mb as f64 / read
+    );
     drop(server);
     target.drop_schema().await;
 }

@@ -651,7 +651,7 @@ async fn add_objects(
     }
     let objects = objects_of(&body)?;
     let mut tx = state.store.begin(caller.actor()).await?;
-    let outcome = offer_objects(&mut tx, &caller, c.id, &objects).await?;
+    let outcome = offer_objects(&mut tx, &caller, c.id, &objects, &state.app.files.limits).await?;
     let status_id = kyoyu_store::new_id();
     let at = kyoyu_store::now();
     let status = status_of(outcome, &status_id, &at);

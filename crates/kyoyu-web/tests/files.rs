@@ -216,3 +216,20 @@ async fn a_report_is_filed_with_its_files_from_the_report_form() {
         client.get(&format!("/api/v1/reports/{id}"), &app.user("meti.liaison").token).await.unwrap();
     assert!(v.content.has_attachments, "別紙有無 follows from the files");
 }
+
+#[tokio::test]
+async fn a_refused_file_says_why_with_a_way_back() {
+    let app = spawn_web().await;
+    let report = filed(&app).await;
+    let op = app.client("gas-a.ntk", "en").await;
+    let csrf = common::hidden(&op.get(&format!("/reports/{report}")).await.1, "_csrf");
+    let client = kyoyu_test_support::Client::new(&app.base);
+    let _: kyoyu_app::views::Forwarded = client
+        .post(&format!("/api/v1/reports/{report}/forward"), &app.user("meti.liaison").token, &serde_json::json!({}))
+        .await
+        .unwrap();
+    let (status, page) = attach(&op, &report, &csrf, "attachment", &[("late.log", b"late")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("send them with a follow-up"), "the reason, in the user's language");
+    assert!(page.contains(&format!("href=\"/reports/{report}\"")), "a way back");
+}

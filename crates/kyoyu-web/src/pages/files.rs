@@ -204,18 +204,14 @@ pub(crate) async fn after_filing(
     match upload_rest(state, web, ItemType::Report, id, &request, parts).await {
         Ok(0) => see_other(&format!("/reports/{id}?done=filed")),
         Ok(n) => see_other(&format!("/reports/{id}?done=filed_with_files&files={n}")),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
-            let notice = crate::layout::refusal(web.lang, e.into())?;
-            let body = html! {
+        Err(e) => {
+            let sent = html! {
                 div.notice role="status" { (web.t("報告は送信されました。次のファイルは添付できませんでした。報告の画面から添付し直してください。",
                     "The report was sent, but a file could not be attached; attach it again from the report's page.")) }
-                (notice)
-                p { a href={ "/reports/" (id) } { (web.t("報告を開く", "Open the report")) } }
             };
-            let page = crate::layout::page(web, web.t("添付できなかったファイル", "A file was not attached"), body);
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(page.into_string())).into_response())
+            let back = (format!("/reports/{id}"), web.t("報告を開く", "Open the report"));
+            refused(web, e, sent, back)
         }
-        Err(e) => Err(ApiError::from(e).into()),
     }
 }
 
@@ -337,15 +333,20 @@ async fn upload(state: AppState, web: Web, item_type: ItemType, id: String, form
     let path = item_path(item_type, &id);
     match receive(&state, &web, item_type, &id, form).await {
         Ok(n) => see_other(&format!("{path}?done=attached&files={n}")),
-        // Refusals of the files themselves go back with a way back; others are error pages.
-        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
-            let notice = crate::layout::refusal(web.lang, e.into())?;
-            let body = html! { (notice) p { a href=(path) { (web.t("戻る", "Back")) } } };
-            let page = crate::layout::page(&web, web.t("添付できませんでした", "Not attached"), body);
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(page.into_string())).into_response())
-        }
-        Err(e) => Err(ApiError::from(e).into()),
+        Err(e) => refused(&web, e, html! {}, (path.clone(), web.t("戻る", "Back"))),
     }
+}
+
+/// A refused file: the refusal of the file itself (too large, a bad zip, the item closed) on
+/// a page with a way back, after `before`; any other error is an error page.
+fn refused(web: &Web, e: AppError, before: Markup, (back, label): (String, &str)) -> WebResult {
+    if !matches!(e, AppError::Validation(_) | AppError::Conflict { .. }) {
+        return Err(ApiError::from(e).into());
+    }
+    let notice = crate::layout::refusal(web.lang, e.into())?;
+    let body = html! { (before) (notice) p { a href=(back) { (label) } } };
+    let page = crate::layout::page(web, web.t("添付できなかったファイル", "A file was not attached"), body);
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(page.into_string())).into_response())
 }
 
 pub async fn upload_to_report(

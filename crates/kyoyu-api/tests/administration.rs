@@ -229,3 +229,15 @@ async fn service_level_rules_and_dependencies_are_editable_reference_data() {
         actions.iter().any(|a| a == "service_level_rule.put") && actions.iter().any(|a| a == "sector_dependencies.put")
     );
 }
+
+#[tokio::test]
+async fn the_demo_has_a_log_in_for_every_kind_of_organisation() {
+    let app = spawn_demo().await;
+    for kind in kyoyu_domain::codes::OrgKind::ALL {
+        let logins: Vec<&str> = app.users.values().filter(|u| u.org_kind == *kind).map(|u| u.login.as_str()).collect();
+        assert!(!logins.is_empty(), "no demo log-in for {kind}");
+        // Each logs in and reads who it is.
+        let me: Me = app.typed("/api/v1/me", logins[0]).await;
+        assert_eq!(me.org.kind, *kind);
+    }
+}

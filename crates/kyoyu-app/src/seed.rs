@@ -321,7 +321,20 @@ pub async fn seed_demo(store: &Store, passwords: Passwords) -> AppResult<Vec<Cre
     partner.analysis_partner = true;
     let agency = org(OrgKind::ResponseAgency, "事案対処省庁（警察）", "Response agency (police)", None);
     let vendor = org(OrgKind::CyberspaceVendor, "クラウド事業者", "Cloud vendor", None);
-    for (o, slug) in [(&partner, "institute"), (&agency, "police"), (&vendor, "vendor")] {
+    // Every other kind of domain.md §2, so each role can be tried.
+    let crisis = org(OrgKind::CrisisOffice, "内閣官房（事態対処・危機管理担当）", "Cabinet crisis office", None);
+    let council = org(OrgKind::CeptoarCouncil, "セプターカウンシル", "CEPTOAR Council", None);
+    let cyber = org(OrgKind::CyberMinistry, "サイバーセキュリティ関係省庁", "Cybersecurity-related ministry", None);
+    let disaster = org(OrgKind::DisasterAgency, "防災関係府省庁", "Disaster management agency", None);
+    for (o, slug) in [
+        (&partner, "institute"),
+        (&agency, "police"),
+        (&vendor, "vendor"),
+        (&crisis, "crisis"),
+        (&council, "council"),
+        (&cyber, "cyber"),
+        (&disaster, "disaster"),
+    ] {
         add_org(&mut tx, o).await?;
         accounts.extend(accounts_for(o, slug, &o.name_ja));
     }

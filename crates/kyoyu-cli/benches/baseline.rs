@@ -19,7 +19,7 @@ mod ceiling;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{get_json, Server, Target};
+use common::{backends_flag, flag, get_json, Server, Target};
 use kyoyu_app::views::{Count, ReportList};
 use kyoyu_domain::codes::{OrgKind, Role, Route};
 use kyoyu_domain::report::{ReportContent, ReportInput};
@@ -40,29 +40,14 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        backends: vec!["sqlite".into(), "postgres".into()],
-        sizes: vec![10_000, 100_000, 1_000_000],
-        ingest: 4000,
-        clients: 32,
-    };
-    let argv: Vec<String> = std::env::args().collect();
-    let mut i = 1;
-    while i < argv.len() {
-        let value = argv.get(i + 1).cloned().unwrap_or_default();
-        match argv[i].as_str() {
-            "--backend" => a.backends = if value == "both" { a.backends.clone() } else { vec![value] },
-            "--sizes" => a.sizes = value.split(',').map(|s| s.parse().expect("--sizes takes numbers")).collect(),
-            "--ingest" => a.ingest = value.parse().expect("--ingest takes a number"),
-            "--clients" => a.clients = value.parse().expect("--clients takes a number"),
-            _ => {
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
+    let sizes = |v: String| v.split(',').map(|s| s.parse().expect("--sizes takes numbers")).collect();
+    let number = |name: &str, default: usize| flag(name).map_or(default, |v| v.parse().expect("a number"));
+    Args {
+        backends: backends_flag(),
+        sizes: flag("--sizes").map_or(vec![10_000, 100_000, 1_000_000], sizes),
+        ingest: number("--ingest", 4000),
+        clients: number("--clients", 32),
     }
-    a
 }
 
 /// The generated world: organisations, and one need-to-know user's token per organisation.

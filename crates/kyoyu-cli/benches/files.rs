@@ -14,7 +14,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{rss_kb, Target};
+use common::{backends_flag, flag, rss_kb, Target};
 use rand::{RngCore, SeedableRng};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,23 +28,8 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { backends: vec!["sqlite".into(), "postgres".into()], mb: 50, runs: 3 };
-    let argv: Vec<String> = std::env::args().collect();
-    let mut i = 1;
-    while i < argv.len() {
-        let value = argv.get(i + 1).cloned().unwrap_or_default();
-        match argv[i].as_str() {
-            "--backend" => a.backends = if value == "both" { a.backends.clone() } else { vec![value] },
-            "--mb" => a.mb = value.parse().expect("--mb takes a number"),
-            "--runs" => a.runs = value.parse().expect("--runs takes a number"),
-            _ => {
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    a
+    let number = |name: &str, default: usize| flag(name).map_or(default, |v| v.parse().expect("a number"));
+    Args { backends: backends_flag(), mb: number("--mb", 50), runs: number("--runs", 3) }
 }
 
 /// Samples a process's resident memory until stopped; answers the peak, in MB.

@@ -122,23 +122,14 @@ mod tests {
     use super::*;
     use kyoyu_domain::codes::Role;
 
+    use crate::tests::{facts, org};
+
     fn principal(id: &str, kind: OrgKind, sector: Option<&str>, need_to_know: bool) -> Principal {
-        let org = OrgFacts { id: id.into(), kind, sector: sector.map(Into::into), analysis_partner: false };
-        Principal { user_id: "u".into(), org, roles: vec![Role::Admin], need_to_know }
+        Principal { user_id: "u".into(), org: org(id, kind, sector), roles: vec![Role::Admin], need_to_know }
     }
 
     fn report(tlp: Tlp) -> ItemFacts<'static> {
-        ItemFacts::Report(RenditionFacts {
-            tlp,
-            sector: "gas",
-            jurisdiction: Some("meti"),
-            sender: "op1",
-            receiver: "meti",
-            originator: "op1",
-            extras: &[],
-            shared_to: &[],
-            secretariat: None,
-        })
+        ItemFacts::Report(facts(tlp))
     }
 
     #[test]

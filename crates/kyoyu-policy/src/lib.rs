@@ -383,14 +383,15 @@ fn participants<'a>(r: &RenditionFacts<'a>) -> Vec<&'a str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn org(id: &str, kind: OrgKind, sector: Option<&str>) -> OrgFacts {
+    pub(crate) fn org(id: &str, kind: OrgKind, sector: Option<&str>) -> OrgFacts {
         OrgFacts { id: id.into(), kind, sector: sector.map(Into::into), analysis_partner: false }
     }
 
-    fn facts(tlp: Tlp) -> RenditionFacts<'static> {
+    /// A gas operator's rendition to its ministry.
+    pub(crate) fn facts(tlp: Tlp) -> RenditionFacts<'static> {
         RenditionFacts {
             tlp,
             sector: "gas",

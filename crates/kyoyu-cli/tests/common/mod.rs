@@ -137,6 +137,20 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, 
     client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
 }
 
+/// The value given after `--name` on a benchmark's command line, if any.
+pub fn flag(name: &str) -> Option<String> {
+    let argv: Vec<String> = std::env::args().collect();
+    argv.windows(2).find(|pair| pair[0] == name).map(|pair| pair[1].clone())
+}
+
+/// The backends a benchmark runs on: `--backend sqlite|postgres|both` (both by default).
+pub fn backends_flag() -> Vec<String> {
+    match flag("--backend").as_deref() {
+        None | Some("both") => vec!["sqlite".into(), "postgres".into()],
+        Some(one) => vec![one.to_string()],
+    }
+}
+
 /// Resident memory of a process, in kB (Linux).
 pub fn rss_kb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -197,9 +197,11 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
         assert_eq!(app.get(&path, &filer_ntk).await.0, 200, "{path}");
     }
     let at_ministry = app.forward(&at_ceptoar, "gas-ceptoar.secretariat", edits.clone()).await.id;
+    made_objects(&app, &at_ministry, "gas-ceptoar.secretariat").await;
     r.post(&format!("/api/v1/reports/{at_ministry}/forward-preview"), "meti.liaison", edits.clone()).await;
     let (_, at_nisc) = r.post(&format!("/api/v1/reports/{at_ministry}/forward"), "meti.liaison", edits).await;
     let at_nisc = common::view::<ReportView>(&at_nisc).id;
+    made_objects(&app, &at_nisc, "meti.liaison").await;
 
     // The coordinator drafts from it; the gate may refuse; widening may be asked and answered.
     let recipients = if script.wider {
@@ -313,6 +315,13 @@ async fn run(script: &Script, filer: &str) -> Vec<(String, String)> {
         }
     }
     r.answers
+}
+
+/// A forward's carried files get their STIX objects at once, its own objects when the
+/// background follower comes round (or a reader catches up): a STIX read by the forwarder
+/// fixes that order here, so TAXII lists compare across worlds whatever the follower's timing.
+async fn made_objects(app: &TestApp, report: &str, forwarder: &str) {
+    assert_eq!(app.get(&format!("/api/v1/reports/{report}/stix"), forwarder).await.0, 200);
 }
 
 #[test]

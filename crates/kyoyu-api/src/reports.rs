@@ -121,7 +121,7 @@ pub async fn preview_forward(
     operation_id = "shareReport",
     tag = "reports",
     summary = "Share with organisations inside the TLP ceiling / 共有",
-    description = "A ministry shares with a CEPTOAR, a CEPTOAR with its members, an operator within its own CEPTOAR, the coordinator with an analysis partner. All or nothing.",
+    description = "A ministry shares with a CEPTOAR, a CEPTOAR with its members, an operator within its own CEPTOAR, the coordinator with an analysis partner. An operator may also report its own submission to a response agency of its choosing as a crime, at any TLP (別添2.2, 表5 ※1): only the operator and that agency ever learn of it. All or nothing.",
     request_body(content = ShareRequest, content_type = "application/json"),
     params(("id" = String, Path, description = "The item's id / ID")),
     responses((status = 200, description = "OK", body = Shared), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),

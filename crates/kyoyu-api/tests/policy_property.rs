@@ -24,14 +24,46 @@ const ROUTES: [&str; 3] = ["direct", "anonymised", "urgent"];
 
 #[derive(Debug, Clone)]
 enum Op {
-    File { operator: usize, route: usize, tlp: usize },
-    Forward { rendition: usize, tighten: usize },
-    Share { rendition: usize, by_receiver: bool, target: usize },
-    FollowUp { rendition: usize },
-    Advise { recipients: u8, tlp: usize, urgent: bool },
-    RelayAdvisory { advisory: usize, by: usize, target: usize, tighten: usize },
-    ToggleNeedToKnow { user: usize },
-    Attach { rendition: usize, tighten: usize },
+    File {
+        operator: usize,
+        route: usize,
+        tlp: usize,
+    },
+    Forward {
+        rendition: usize,
+        tighten: usize,
+    },
+    Share {
+        rendition: usize,
+        by_receiver: bool,
+        target: usize,
+    },
+    /// The sender of a rendition shares it with the response agency (a crime report when the
+    /// sender is the operator that filed it).
+    ShareWithAgency {
+        rendition: usize,
+    },
+    FollowUp {
+        rendition: usize,
+    },
+    Advise {
+        recipients: u8,
+        tlp: usize,
+        urgent: bool,
+    },
+    RelayAdvisory {
+        advisory: usize,
+        by: usize,
+        target: usize,
+        tighten: usize,
+    },
+    ToggleNeedToKnow {
+        user: usize,
+    },
+    Attach {
+        rendition: usize,
+        tighten: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +81,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..64usize, 0..3usize).prop_map(|(rendition, tighten)| Op::Forward { rendition, tighten }),
         5 => (0..64usize, any::<bool>(), 0..32usize).prop_map(|(rendition, by_receiver, target)| Op::Share { rendition, by_receiver, target }),
         1 => (0..64usize).prop_map(|rendition| Op::FollowUp { rendition }),
+        2 => (0..64usize).prop_map(|rendition| Op::ShareWithAgency { rendition }),
         2 => (1..8u8, 0..6usize, any::<bool>()).prop_map(|(recipients, tlp, urgent)| Op::Advise { recipients, tlp, urgent }),
         4 => (0..16usize, 0..8usize, 0..32usize, 0..3usize)
             .prop_map(|(advisory, by, target, tighten)| Op::RelayAdvisory { advisory, by, target, tighten }),
@@ -95,6 +128,8 @@ struct Rendition {
     tlp: String,
     sector: String,
     shares: BTreeSet<String>,
+    /// Response agencies the operator reported this submission to as a crime.
+    crime: BTreeSet<String>,
     forwarded: bool,
     marker: String,
 }
@@ -158,7 +193,7 @@ impl World {
         if org.kind == "operations" {
             return false;
         }
-        if [&r.sender, &r.receiver, &r.originator].contains(&&org.id) {
+        if [&r.sender, &r.receiver, &r.originator].contains(&&org.id) || r.crime.contains(&org.id) {
             return true;
         }
         let coordinator = org.kind == "coordinator";
@@ -179,7 +214,9 @@ impl World {
     /// RED and AMBER only for need-to-know users.
     fn may_read(&self, user: &User, r: &Rendition) -> bool {
         let org = &self.orgs[user.org];
-        let took_part = [&r.sender, &r.receiver, &r.originator].contains(&&org.id) || r.shares.contains(&org.id);
+        let took_part = [&r.sender, &r.receiver, &r.originator].contains(&&org.id)
+            || r.shares.contains(&org.id)
+            || r.crime.contains(&org.id);
         took_part && self.inside(org, r) && (!secret(&r.tlp) || user.ntk)
     }
 
@@ -354,6 +391,7 @@ async fn learn_new_renditions(
             tlp: item.content.tlp.code().into(),
             sector: item.content.sector,
             shares: BTreeSet::new(),
+            crime: BTreeSet::new(),
             forwarded: false,
             marker: marker.into(),
         });
@@ -452,6 +490,7 @@ async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
                     receiver: next,
                     tlp: new_tlp,
                     shares: BTreeSet::new(),
+                    crime: BTreeSet::new(),
                     forwarded: false,
                     ..r
                 });
@@ -480,33 +519,12 @@ async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
             }
         }
         Op::Share { rendition, by_receiver, target } if !w.renditions.is_empty() => {
-            let idx = rendition % w.renditions.len();
-            let r = w.renditions[idx].clone();
-            let sharer_org = if by_receiver { r.receiver.clone() } else { r.sender.clone() };
-            let user = w.officer(&sharer_org).clone();
             let target = w.orgs[target % w.orgs.len()].clone();
-            let (status, body) = w
-                .app
-                .post(&format!("/api/v1/reports/{}/shares", r.id), &user.login, json!({"org_ids": [target.id]}))
-                .await;
-            let names_operator = r.route == "anonymised" && r.sender == r.originator;
-            let expected = if !w.may_read(&user, &r) {
-                404
-            } else if (names_operator && sharer_org != r.originator)
-                || !w.share_pattern_allows(w.org(&sharer_org), &target)
-                || !w.inside(&target, &r)
-            {
-                422
-            } else if r.shares.contains(&target.id) {
-                // Shared before: a share that adds no one acts not at all.
-                409
-            } else {
-                200
-            };
-            prop_assert_eq!(status, expected, "share of {:?} by {} to {:?}: {}", r, user.login, target, body);
-            if status == 200 {
-                w.renditions[idx].shares.insert(target.id);
-            }
+            share(w, rendition % w.renditions.len(), by_receiver, target).await?;
+        }
+        Op::ShareWithAgency { rendition } if !w.renditions.is_empty() => {
+            let agency = w.of_kind("response_agency", None).unwrap().clone();
+            share(w, rendition % w.renditions.len(), false, agency).await?;
         }
         Op::Advise { recipients, tlp, urgent } => {
             let sectors: Vec<String> =
@@ -891,4 +909,47 @@ fn every_read_endpoint_returns_exactly_what_the_rule_allows() {
             })
         })
         .unwrap();
+}
+
+/// One share of rendition `idx` by its receiver or sender, answered as the rule says.
+async fn share(w: &mut World, idx: usize, by_receiver: bool, target: Org) -> Result<(), TestCaseError> {
+    let r = w.renditions[idx].clone();
+    let sharer_org = if by_receiver { r.receiver.clone() } else { r.sender.clone() };
+    let user = w.officer(&sharer_org).clone();
+    let (status, body) =
+        w.app.post(&format!("/api/v1/reports/{}/shares", r.id), &user.login, json!({"org_ids": [target.id]})).await;
+    let names_operator = r.route == "anonymised" && r.sender == r.originator;
+    // An operator's share of its own submission with a response agency is a crime
+    // report, at any TLP (別添2.2, 表5 ※1).
+    let crime = target.kind == "response_agency"
+        && w.org(&sharer_org).kind == "operator"
+        && sharer_org == r.originator
+        && sharer_org == r.sender;
+    let expected = if !w.may_read(&user, &r) {
+        404
+    } else if crime {
+        if r.crime.contains(&target.id) {
+            409
+        } else {
+            200
+        }
+    } else if (names_operator && sharer_org != r.originator)
+            || !w.share_pattern_allows(w.org(&sharer_org), &target)
+            // Judging anyone else's share, the operator's crime reports count for nothing.
+            || !w.inside(&target, &Rendition { crime: BTreeSet::new(), ..r.clone() })
+    {
+        422
+    } else if r.shares.contains(&target.id) {
+        // Shared before: a share that adds no one acts not at all.
+        409
+    } else {
+        200
+    };
+    prop_assert_eq!(status, expected, "share of {:?} by {} to {:?}: {}", r, user.login, target, body);
+    if status == 200 && crime {
+        w.renditions[idx].crime.insert(target.id);
+    } else if status == 200 {
+        w.renditions[idx].shares.insert(target.id);
+    }
+    Ok(())
 }

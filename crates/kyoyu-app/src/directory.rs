@@ -31,7 +31,8 @@ async fn recompute_access(tx: &mut Tx) -> AppResult<()> {
             receiver: &f.receiver_org_id,
             originator: &f.originator_org_id,
             extras: &f.extras,
-            shared_to: &f.shared_to,
+            shared_to: &f.shares.community,
+            crime_shares: &f.shares.crime,
             secretariat: None,
         };
         let grants = kyoyu_policy::access_grants(&content_facts, world.facts_of());

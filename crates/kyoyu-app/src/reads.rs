@@ -1,6 +1,7 @@
 //! What reads share: paging, and the audit entry for reading secret items.
 
 use crate::{AppResult, Caller};
+use kyoyu_domain::codes::OrgKind;
 use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_store::{Concealed, Cursor, Store};
 use serde_json::json;
@@ -38,6 +39,11 @@ pub async fn audit_secret_reads(
 ) -> AppResult<()> {
     let Some(first) = ids.first() else { return Ok(()) };
     let mut tx = store.begin(caller.actor()).await?;
+    // A response agency reads secret items only through an operator's crime report, which
+    // nobody else may learn of: its reads show nobody who read.
+    let agency = caller.principal().org().kind == OrgKind::ResponseAgency;
+    let concealed =
+        concealed.or_else(|| agency.then(|| Concealed { org_id: caller.org_id().into(), secretariat_id: None }));
     if let Some(c) = concealed {
         tx.conceal(c);
     }

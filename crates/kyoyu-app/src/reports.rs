@@ -11,8 +11,8 @@ use kyoyu_domain::codes::{OrgKind, Route, TriageState};
 use kyoyu_domain::identifier::{chain_identifier, numbering_year};
 use kyoyu_domain::report::{ReportContent, ReportInput};
 use kyoyu_domain::{FieldError, ValidationErrors};
-use kyoyu_policy::{Denial, ReportState};
-use kyoyu_store::{new_id, now, ChainRow, NewRendition, ReportFilter, ReportRow, TriageRow, Tx, MAX_PAGE};
+use kyoyu_policy::{Denial, ReportState, ShareKind};
+use kyoyu_store::{new_id, now, ChainRow, NewRendition, ReportFilter, ReportRow, Shares, TriageRow, Tx, MAX_PAGE};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -35,7 +35,7 @@ impl From<Denial> for AppError {
 }
 
 /// The facts the policy decides a rendition's actions by.
-fn state_of<'a>(world: &'a World, row: &'a ReportRow, shared: &'a [String]) -> ReportState<'a> {
+fn state_of<'a>(world: &'a World, row: &'a ReportRow, shared: &'a Shares) -> ReportState<'a> {
     ReportState {
         facts: world.row_facts(row, shared),
         status: row.status,
@@ -72,10 +72,11 @@ async fn views_for(app: &App, caller: &Caller, rows: &[ReportRow]) -> AppResult<
     let staff = if received.is_empty() { Vec::new() } else { app.store.list_users(Some(caller.org_id())).await? };
     let world = app.world_for_read().await?;
     let directory = world.directory();
+    let none = Shares::default();
     let views = rows.iter().map(|r| {
-        let shared: Vec<String> = shares.iter().filter(|(id, _)| id == &r.id).map(|(_, org)| org.clone()).collect();
+        let shared = shares.get(&r.id).unwrap_or(&none);
         let mut view = ReportView::new(r, Some(caller.org_id()));
-        let state = state_of(&world, r, &shared);
+        let state = state_of(&world, r, shared);
         let actions = kyoyu_policy::report_actions(caller.principal(), &state, &directory);
         if actions.triage {
             view.triage = Some(TriageView::new(triage.iter().find(|t| t.report_id == r.id), &staff));
@@ -293,7 +294,7 @@ pub async fn file_follow_up(app: &App, caller: &Caller, id: &str, mut input: Rep
     let mut tx = app.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, caller, id).await?;
     let world = app.world(&mut tx).await?;
-    kyoyu_policy::check_follow_up(caller.principal(), &state_of(&world, &row, &[]))?;
+    kyoyu_policy::check_follow_up(caller.principal(), &state_of(&world, &row, &Shares::default()))?;
     let chain = row.chain.clone();
     let mut errors = ValidationErrors::default();
     for (field, differs) in [
@@ -422,7 +423,9 @@ pub async fn preview_forward(
     Ok(ForwardPreview { receiver_org_id: fwd.receiver, rendition: fwd.content, removed: fwd.removed, attachments })
 }
 
-/// Shares a rendition with organisations inside its ceiling, all or none.
+/// Shares a rendition with organisations inside its ceiling, all or none. An operator's
+/// share of its own submission with a response agency is a crime report: kept apart and
+/// concealed from everyone but the two of them.
 pub async fn share_report(app: &App, caller: &Caller, id: &str, request: ShareRequest) -> AppResult<Shared> {
     let targets = request.org_ids.filter(|ids| !ids.is_empty()).ok_or_else(|| FieldError::required("org_ids"))?;
     let mut tx = app.store.begin(caller.actor()).await?;
@@ -430,36 +433,55 @@ pub async fn share_report(app: &App, caller: &Caller, id: &str, request: ShareRe
     // Concurrent shares of one rendition compute its readers one after the other.
     tx.lock_report(&row.id).await?;
     let world = app.world(&mut tx).await?;
-    let mut shared = tx.shares_of(&row.id).await?;
-    check_share_targets(&world, caller, &row, &shared, &targets)?;
+    let mut shares = tx.shares_of(&row.id).await?;
+    let kinds = check_share_targets(&world, caller, &row, &shares, &targets)?;
+    let (crime, community): (Vec<_>, Vec<_>) = targets.iter().zip(kinds).partition(|(_, k)| *k == ShareKind::Crime);
+    let community: Vec<String> = community.into_iter().map(|(t, _)| t.clone()).collect();
+    let crime: Vec<String> = crime.into_iter().map(|(t, _)| t.clone()).collect();
     let at = now();
     let mut added = 0;
-    for target in &targets {
+    for target in &community {
         added += usize::from(tx.insert_share(&row.id, target, caller.org_id(), &at).await?);
+    }
+    for target in &crime {
+        added += usize::from(tx.insert_crime_share(&row.id, target, &caller.user().id, &at).await?);
     }
     if added == 0 {
         return Err(AppError::already_done());
     }
-    shared.extend(targets.iter().cloned());
-    shared.sort();
-    shared.dedup();
-    let grants = kyoyu_policy::access_grants(&world.row_facts(&row, &shared), world.facts_of());
+    add_sorted(&mut shares.community, &community);
+    add_sorted(&mut shares.crime, &crime);
+    let grants = kyoyu_policy::access_grants(&world.row_facts(&row, &shares), world.facts_of());
     tx.replace_access(&row.id, &grants).await?;
-    tx.audit("report.share", "report", &row.id, json!({"org_ids": targets})).await?;
+    if !community.is_empty() {
+        tx.audit("report.share", "report", &row.id, json!({"org_ids": community})).await?;
+    }
+    if !crime.is_empty() {
+        // Who reported what to whom stays with the operator; others see only that a share happened.
+        tx.conceal(kyoyu_store::Concealed { org_id: caller.org_id().to_string(), secretariat_id: None });
+        tx.audit("report.share", "report", &row.id, json!({"org_ids": crime, "crime": true})).await?;
+    }
     tx.commit().await?;
     Ok(Shared { report_id: row.id, shared_with: targets })
 }
 
-/// All or nothing: one refused receiver refuses the share.
+fn add_sorted(ids: &mut Vec<String>, more: &[String]) {
+    ids.extend_from_slice(more);
+    ids.sort();
+    ids.dedup();
+}
+
+/// All or nothing: one refused receiver refuses the share. Answers how each is kept.
 fn check_share_targets(
     world: &World,
     caller: &Caller,
     row: &ReportRow,
-    shared: &[String],
+    shares: &Shares,
     targets: &[String],
-) -> AppResult<()> {
-    let facts = world.row_facts(row, shared);
+) -> AppResult<Vec<ShareKind>> {
+    let facts = world.row_facts(row, shares);
     let mut errors = ValidationErrors::default();
+    let mut kinds = Vec::with_capacity(targets.len());
     for target in targets {
         let result = match world.org(target) {
             None => Err(FieldError::new(
@@ -469,11 +491,12 @@ fn check_share_targets(
             )),
             Some(org) => kyoyu_policy::check_share(caller.principal(), &org.facts(), &facts, row.identifies_operator),
         };
-        if let Err(e) = result {
-            errors.push(e);
+        match result {
+            Ok(kind) => kinds.push(kind),
+            Err(e) => errors.push(e),
         }
     }
-    Ok(errors.into_result(())?)
+    Ok(errors.into_result(kinds)?)
 }
 
 /// Records the reporting operator's consent to disclosure of its chain.
@@ -481,7 +504,7 @@ pub async fn consent_to_disclosure(app: &App, caller: &Caller, id: &str) -> AppR
     let mut tx = app.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, caller, id).await?;
     let world = app.world(&mut tx).await?;
-    kyoyu_policy::check_disclosure_consent(caller.principal(), &state_of(&world, &row, &[]))?;
+    kyoyu_policy::check_disclosure_consent(caller.principal(), &state_of(&world, &row, &Shares::default()))?;
     tx.set_disclosure_consent(&row.chain.id, &now(), &caller.user().id).await?;
     tx.audit("report.disclosure_consent", "chain", &row.chain.id, json!({"report_id": row.id})).await?;
     tx.commit().await?;
@@ -504,7 +527,7 @@ pub async fn set_triage(app: &App, caller: &Caller, id: &str, request: TriageReq
     let mut tx = app.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, caller, id).await?;
     let world = app.world(&mut tx).await?;
-    kyoyu_policy::check_triage(caller.principal(), &state_of(&world, &row, &[]))?;
+    kyoyu_policy::check_triage(caller.principal(), &state_of(&world, &row, &Shares::default()))?;
     if let Some(owner) = &request.owner_user_id {
         let staff = tx.users_of(caller.org_id()).await?;
         if !staff.iter().any(|u| &u.id == owner && u.active) {
@@ -545,7 +568,7 @@ pub async fn publish_report(app: &App, caller: &Caller, id: &str) -> AppResult<R
     let mut tx = app.store.begin(caller.actor()).await?;
     let row = readable(&mut tx, caller, id).await?;
     let world = app.world(&mut tx).await?;
-    kyoyu_policy::check_publish(caller.principal(), &state_of(&world, &row, &[]))?;
+    kyoyu_policy::check_publish(caller.principal(), &state_of(&world, &row, &Shares::default()))?;
     tx.set_published(&row.id, &now()).await?;
     tx.audit("report.publish", "report", &row.id, json!({})).await?;
     tx.commit().await?;

@@ -7,7 +7,7 @@ use kyoyu_domain::codes::{OrgKind, Route};
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::service_level::{deviates, Evaluation, Thresholds};
 use kyoyu_policy::{OrgFacts, RenditionFacts};
-use kyoyu_store::{OrgRow, ReportRow, SectorRow, ServiceLevelRuleRow, Tx};
+use kyoyu_store::{OrgRow, ReportRow, SectorRow, ServiceLevelRuleRow, Shares, Tx};
 use std::collections::HashMap;
 
 /// The ends of one hop and the operator the chain started from.
@@ -234,19 +234,20 @@ impl World {
             originator: hop.originator,
             extras: &content.extra_recipient_org_ids,
             shared_to,
+            crime_shares: &[],
             secretariat: None,
         }
     }
 
     /// The facts of a stored rendition.
-    pub fn row_facts<'a>(&'a self, row: &'a ReportRow, shared_to: &'a [String]) -> RenditionFacts<'a> {
+    pub fn row_facts<'a>(&'a self, row: &'a ReportRow, shares: &'a Shares) -> RenditionFacts<'a> {
         let hop = Hop {
             sender: &row.sender_org_id,
             receiver: &row.receiver_org_id,
             originator: &row.chain.originator_org_id,
         };
         let secretariat = row.chain.anonymous_originator().and(row.chain.secretariat_org_id.as_deref());
-        RenditionFacts { secretariat, ..self.facts(hop, &row.content, shared_to) }
+        RenditionFacts { secretariat, crime_shares: &shares.crime, ..self.facts(hop, &row.content, &shares.community) }
     }
 
     /// Judges the report's impact figures against its sector's service-level rule (the rule

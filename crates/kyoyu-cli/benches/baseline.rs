@@ -255,6 +255,7 @@ async fn load(store: &Store, w: &World, rng: &mut StdRng, from: usize, to: usize
                         originator: operator,
                         extras: &[],
                         shared_to: &shared,
+                        crime_shares: &[],
                         secretariat: None,
                     };
                     let grants = kyoyu_policy::access_grants(&rendition_facts, facts);

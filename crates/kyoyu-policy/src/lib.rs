@@ -44,6 +44,11 @@ pub struct RenditionFacts<'a> {
     pub originator: &'a str,
     pub extras: &'a [String],
     pub shared_to: &'a [String],
+    /// Response agencies the originating operator reported this rendition to as a crime
+    /// (別添2.2, a named recipient of 表5 ※1, so beyond the ceiling if need be). Only the
+    /// operator and the agency ever learn of it: judging anyone else's action, the policy
+    /// leaves these out ([`RenditionFacts::seen_by`]).
+    pub crime_shares: &'a [String],
     /// The secretariat of an anonymised chain: only it and the operator know who filed.
     /// Shares and offered actions are judged with it; reader grants do not use it, so the
     /// writes that compute grants leave it None.
@@ -52,7 +57,18 @@ pub struct RenditionFacts<'a> {
 
 impl<'a> RenditionFacts<'a> {
     fn is_named(&self, org: &str) -> bool {
-        org == self.sender || org == self.receiver || org == self.originator || self.extras.iter().any(|e| e == org)
+        org == self.sender
+            || org == self.receiver
+            || org == self.originator
+            || self.extras.iter().any(|e| e == org)
+            || self.crime_shares.iter().any(|e| e == org)
+    }
+
+    /// The facts as `org` may weigh them: crime shares count only for the operator that made
+    /// them, so no answer to anyone else differs with whether there were any.
+    pub fn seen_by(&self, org: &str) -> RenditionFacts<'a> {
+        let crime_shares = if org == self.originator { self.crime_shares } else { &[] };
+        RenditionFacts { crime_shares, ..self.clone() }
     }
 
     /// Whether `org` may know which operator filed the chain.
@@ -128,8 +144,12 @@ pub fn check_share(
     target: &OrgFacts,
     r: &RenditionFacts,
     names_anonymous_operator: bool,
-) -> Result<(), FieldError> {
+) -> Result<ShareKind, FieldError> {
     let field = "org_ids";
+    let r = &r.seen_by(&sharer.org.id);
+    if is_crime_report(sharer, target, r) {
+        return Ok(ShareKind::Crime);
+    }
     if !sharer.is_relay_officer() {
         return Err(FieldError::new(
             field,
@@ -176,14 +196,34 @@ pub fn check_share(
             format!("organisation {} is outside the TLP:{} ceiling", target.id, r.tlp.code()),
         ));
     }
-    Ok(())
+    Ok(ShareKind::Community)
+}
+
+/// How an accepted share is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareKind {
+    /// A share among the community, inside the ceiling, known to the rendition's readers.
+    Community,
+    /// An operator's crime report to a response agency (別添2.2): its own decision, made on
+    /// the submission it sent, reaching the agency at any TLP as a named recipient (表5 ※1),
+    /// and concealed from everyone but the two of them.
+    Crime,
+}
+
+/// Whether sharing with `target` is the operator reporting its own submission as a crime.
+fn is_crime_report(sharer: &Principal, target: &OrgFacts, r: &RenditionFacts) -> bool {
+    target.kind == OrgKind::ResponseAgency
+        && sharer.org.kind == OrgKind::Operator
+        && sharer.org.id == r.originator
+        && sharer.org.id == r.sender
 }
 
 /// Relays only tighten: a recipient a relay names must already lie inside the ceiling of the
 /// rendition it received (whose own named recipients count as inside). Only the operator's
 /// first report may name recipients beyond its scope (表5 ※1).
 pub fn check_named_recipient(target: &OrgFacts, received: &RenditionFacts) -> Result<(), FieldError> {
-    if inside_ceiling(target, received) {
+    // Relays never come from the operator itself, so its crime shares never count.
+    if inside_ceiling(target, &received.seen_by("")) {
         return Ok(());
     }
     Err(FieldError::new(
@@ -348,6 +388,9 @@ pub struct ReportActions {
     pub triage: bool,
     /// Organisations the reader may share the rendition with that do not read it yet.
     pub share_with: Vec<String>,
+    /// Response agencies the operator may report its own submission to as a crime (a share
+    /// only the two of them learn of), that do not have it yet.
+    pub report_crime_to: Vec<String>,
 }
 
 /// The actions `p` may take on a rendition; `orgs` is the directory to find share targets in,
@@ -357,13 +400,17 @@ pub fn report_actions<'o>(
     r: &ReportState,
     orgs: impl IntoIterator<Item = &'o OrgFacts>,
 ) -> ReportActions {
-    let readers = participants(&r.facts);
-    let share_with: Vec<String> = orgs
-        .into_iter()
-        .filter(|o| o.id != p.org.id && !readers.contains(&o.id.as_str()))
-        .filter(|o| check_share(p, o, &r.facts, r.identifies_operator).is_ok())
-        .map(|o| o.id.clone())
-        .collect();
+    let facts = r.facts.seen_by(&p.org.id);
+    let readers = participants(&facts);
+    let mut share_with = Vec::new();
+    let mut report_crime_to = Vec::new();
+    for o in orgs.into_iter().filter(|o| o.id != p.org.id && !readers.contains(&o.id.as_str())) {
+        match check_share(p, o, &r.facts, r.identifies_operator) {
+            Ok(ShareKind::Community) => share_with.push(o.id.clone()),
+            Ok(ShareKind::Crime) => report_crime_to.push(o.id.clone()),
+            Err(_) => {}
+        }
+    }
     ReportActions {
         forward: check_forward(p, r).is_ok(),
         follow_up: check_follow_up(p, r).is_ok(),
@@ -371,6 +418,7 @@ pub fn report_actions<'o>(
         publish: !r.published && check_publish(p, r).is_ok(),
         triage: check_triage(p, r).is_ok(),
         share_with,
+        report_crime_to,
     }
 }
 
@@ -379,6 +427,7 @@ fn participants<'a>(r: &RenditionFacts<'a>) -> Vec<&'a str> {
     let mut ids: Vec<&str> = vec![r.sender, r.receiver, r.originator];
     ids.extend(r.extras.iter().map(String::as_str));
     ids.extend(r.shared_to.iter().map(String::as_str));
+    ids.extend(r.crime_shares.iter().map(String::as_str));
     ids
 }
 
@@ -401,6 +450,7 @@ pub(crate) mod tests {
             originator: "op1",
             extras: &[],
             shared_to: &[],
+            crime_shares: &[],
             secretariat: None,
         }
     }
@@ -460,7 +510,7 @@ pub(crate) mod tests {
         assert!(check_share(&ministry, &org("c", OrgKind::Ceptoar, Some("gas")), &r, true).is_err());
     }
 
-    fn state(facts: RenditionFacts<'static>) -> ReportState<'static> {
+    fn state(facts: RenditionFacts<'_>) -> ReportState<'_> {
         ReportState {
             facts,
             status: ReportStatus::Sent,
@@ -514,6 +564,54 @@ pub(crate) mod tests {
             assert!(refusals[0].is_err() && refusals[0] == refusals[1], "{tlp:?}: {refusals:?}");
             assert_eq!(report_actions(&desk, &state(at_nisc), &members).share_with, Vec::<String>::new());
         }
+    }
+
+    #[test]
+    fn an_operator_reports_its_own_submission_as_a_crime_at_any_tlp() {
+        let filer = officer("op1", OrgKind::Operator, Some("gas"), Role::Member);
+        let police = org("npa", OrgKind::ResponseAgency, None);
+        for tlp in [Tlp::Red, Tlp::Amber, Tlp::Green] {
+            assert_eq!(check_share(&filer, &police, &facts(tlp), false), Ok(ShareKind::Crime), "{tlp:?}");
+        }
+        let at_nisc = RenditionFacts { sender: "meti", receiver: "nisc", ..facts(Tlp::Red) };
+        assert!(check_share(&filer, &police, &at_nisc, false).is_err(), "only the submission it sent");
+        let other = officer("op2", OrgKind::Operator, Some("gas"), Role::Member);
+        assert!(check_share(&other, &police, &facts(Tlp::Red), false).is_err());
+        let liaison = officer("meti", OrgKind::Ministry, None, Role::Liaison);
+        assert!(check_share(&liaison, &police, &facts(Tlp::Green), false).is_err());
+    }
+
+    #[test]
+    fn a_crime_share_reaches_the_agency_and_no_other_answer_changes() {
+        let police = org("npa", OrgKind::ResponseAgency, None);
+        let crime = vec!["npa".to_string()];
+        let without = facts(Tlp::Red);
+        let with = RenditionFacts { crime_shares: &crime, ..facts(Tlp::Red) };
+        assert!(inside_ceiling(&police, &with) && !inside_ceiling(&police, &without));
+        let world = |id: &str| match id {
+            "npa" => Some(police.clone()),
+            "meti" => Some(org(id, OrgKind::Ministry, None)),
+            "op1" => Some(org(id, OrgKind::Operator, Some("gas"))),
+            _ => None,
+        };
+        let readers: Vec<String> = access_grants(&with, world).rows().iter().map(|(id, _)| id.clone()).collect();
+        assert_eq!(readers, ["meti", "npa", "op1"]);
+        let orgs = [police.clone(), org("c", OrgKind::Ceptoar, Some("gas")), org("nisc", OrgKind::Coordinator, None)];
+        let desk = officer("nisc", OrgKind::Coordinator, None, Role::CipDesk);
+        for p in [officer("meti", OrgKind::Ministry, None, Role::Liaison), desk] {
+            for target in &orgs {
+                assert_eq!(check_share(&p, target, &with, false), check_share(&p, target, &without, false));
+            }
+            assert_eq!(
+                report_actions(&p, &state(with.clone()), &orgs),
+                report_actions(&p, &state(without.clone()), &orgs)
+            );
+        }
+        assert_eq!(check_named_recipient(&police, &with), check_named_recipient(&police, &without));
+        assert!(!source_allows(std::slice::from_ref(&police), false, &with, SourceAllowance::Ceiling));
+        let filer = officer("op1", OrgKind::Operator, Some("gas"), Role::Member);
+        assert_eq!(report_actions(&filer, &state(without), &orgs).report_crime_to, ["npa"]);
+        assert_eq!(report_actions(&filer, &state(with), &orgs).report_crime_to, Vec::<String>::new());
     }
 
     #[test]
@@ -727,7 +825,7 @@ pub fn source_allows(audience: &[OrgFacts], public: bool, source: &RenditionFact
         SourceAllowance::SanitisedWiderUse => !public || matches!(source.tlp, Tlp::White | Tlp::Clear),
         SourceAllowance::Ceiling => {
             (!public || matches!(source.tlp, Tlp::White | Tlp::Clear))
-                && audience.iter().all(|org| inside_ceiling(org, source))
+                && audience.iter().all(|org| inside_ceiling(org, &source.seen_by("")))
         }
     }
 }
@@ -998,6 +1096,7 @@ mod advisory_tests {
             originator: "op",
             extras: &[],
             shared_to: &[],
+            crime_shares: &[],
             secretariat: None,
         };
         let inside = [org("meti", OrgKind::Ministry, None), org("go", OrgKind::Operator, Some("gas"))];

@@ -322,34 +322,7 @@ async fn get_report(c: Conn<'_>, scope: &ReadScope, id: &str) -> Result<Option<R
     })
 }
 
-async fn shares_of(c: Conn<'_>, report_id: &str) -> Result<Vec<String>> {
-    let sql = "SELECT org_id FROM report_shares WHERE report_id = $1 ORDER BY org_id";
-    on!(c, c => Ok(sqlx::query_scalar(sql).bind(report_id).fetch_all(&mut *c).await?))
-}
-
 impl Store {
-    /// The organisations a rendition was shared with; ask only about one the caller read.
-    pub async fn shares_of(&self, report_id: &str) -> Result<Vec<String>> {
-        shares_of(self.read().await?.conn(), report_id).await
-    }
-
-    /// The shares of several renditions (a list's page) in one query: (rendition, organisation).
-    /// Ask only about renditions the caller read.
-    pub async fn shares_of_many(&self, report_ids: &[&str]) -> Result<Vec<(String, String)>> {
-        if report_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        on!(self.read().await?.conn(), c => {
-            let mut qb = QueryBuilder::new("SELECT report_id, org_id FROM report_shares WHERE report_id IN (");
-            let mut ids = qb.separated(", ");
-            for id in report_ids {
-                ids.push_bind(id.to_string());
-            }
-            qb.push(") ORDER BY report_id, org_id");
-            Ok(qb.build_query_as().fetch_all(&mut *c).await?)
-        })
-    }
-
     /// The triage of several renditions in one query (a list's page).
     pub async fn triage_of_many(&self, report_ids: &[&str]) -> Result<Vec<TriageRow>> {
         if report_ids.is_empty() {
@@ -483,7 +456,7 @@ pub struct AccessFactsRow {
     pub receiver_org_id: String,
     pub originator_org_id: String,
     pub extras: Vec<String>,
-    pub shared_to: Vec<String>,
+    pub shares: crate::Shares,
 }
 
 impl Tx {
@@ -507,10 +480,6 @@ impl Tx {
             .await?
             .rows_affected());
         Ok(())
-    }
-
-    pub async fn shares_of(&mut self, report_id: &str) -> Result<Vec<String>> {
-        shares_of(self.conn().await?, report_id).await
     }
 
     /// Adds a new chain (written with the batch: see the store's `pending` module).
@@ -593,16 +562,6 @@ impl Tx {
         Ok(())
     }
 
-    /// Records a share; false when the organisation already had it.
-    pub async fn insert_share(&mut self, report_id: &str, org_id: &str, by_org: &str, at: &str) -> Result<bool> {
-        let sql = "INSERT INTO report_shares (report_id, org_id, shared_by_org_id, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT DO NOTHING";
-        Ok(
-            on!(self.conn().await?, c => sqlx::query(sql).bind(report_id).bind(org_id).bind(by_org).bind(at).execute(&mut *c).await?.rows_affected())
-                == 1,
-        )
-    }
-
     /// Locks the rendition's row for the rest of the transaction (a no-op update), so
     /// concurrent shares of one rendition compute its readers one after the other.
     pub async fn lock_report(&mut self, report_id: &str) -> Result<()> {
@@ -682,7 +641,7 @@ impl Tx {
             let content: ReportContent =
                 serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
             out.push(AccessFactsRow {
-                shared_to: self.shares_of(&id).await?,
+                shares: self.shares_of(&id).await?,
                 report_id: id,
                 tlp: Tlp::parse(&tlp).ok_or_else(|| StoreError::Corrupt(format!("tlp {tlp}")))?,
                 sector,

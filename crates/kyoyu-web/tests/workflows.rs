@@ -609,3 +609,32 @@ async fn the_report_list_sorts_by_time_either_way_and_keeps_the_order_across_fil
     assert_eq!(first_link(&oldest_first, "reports"), older);
     assert!(oldest_first.contains(r#"name="sort" value="oldest""#), "filtering keeps the order");
 }
+
+#[tokio::test]
+async fn an_operator_reports_a_crime_to_the_police_from_its_report_page() {
+    let app = spawn_web().await;
+    let operator = app.client("gas-a.ntk", "en").await;
+    let id = file(&app, &operator, "RED", "Ransom demand received").await;
+    let (_, page) = operator.get(&format!("/reports/{id}")).await;
+    assert!(page.contains("Report to a response agency as a crime"), "{page}");
+    let police = app.user("police.ntk").org_id.clone();
+    assert!(page.contains(&format!(r#"value="{police}""#)), "the police are offered");
+    let ministry = app.client("meti.liaison", "en").await;
+    let (_, at_ministry) = ministry.get(&format!("/reports/{id}")).await;
+    assert!(!at_ministry.contains("as a crime"), "only the operator is offered it");
+
+    let csrf = operator.csrf().await;
+    let (status, _) =
+        operator.post_form(&format!("/reports/{id}/share"), &[("_csrf", &csrf), ("org_ids", &police)]).await;
+    assert_eq!(status, 303);
+    let agency = app.client("police.ntk", "en").await;
+    let (status, read) = agency.get(&format!("/reports/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(read.contains("Ransom demand received"));
+    assert!(!operator.get(&format!("/reports/{id}")).await.1.contains("as a crime"), "nothing more to offer");
+    assert_eq!(
+        ministry.get(&format!("/reports/{id}")).await.1.len(),
+        at_ministry.len(),
+        "the ministry's page is as before"
+    );
+}

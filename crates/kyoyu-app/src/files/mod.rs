@@ -22,7 +22,7 @@ use kyoyu_domain::codes::{DownloadAs, FileKind, ItemType};
 use kyoyu_domain::{FieldError, Tlp};
 use kyoyu_policy::files::ItemFacts;
 use kyoyu_policy::AdvisoryFacts;
-use kyoyu_store::{AdvisoryRow, AttachmentRow, BlobRow, Concealed, ReportRow, Store, Tx};
+use kyoyu_store::{AdvisoryRow, AttachmentRow, BlobRow, Concealed, ReportRow, Shares, Store, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
@@ -128,7 +128,7 @@ pub struct Download {
 
 /// The item a file hangs on, as the caller reads it.
 enum Item {
-    Report { row: Box<ReportRow>, shared: Vec<String> },
+    Report { row: Box<ReportRow>, shared: Shares },
     Advisory(Box<AdvisoryRow>),
 }
 

@@ -243,6 +243,7 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
         (official(web.lang, &v, &names))
         (files)
         (share_form(web, id, &may.share_with, &names))
+        (crime_report_form(web, id, &may.report_crime_to, &names))
         h2 { (web.t("この連絡の経路（閲覧できるもの）", "This chain (what you may read)")) }
         (table(web.lang, &chain, &names))
     };
@@ -300,6 +301,28 @@ fn share_form(web: &Web, id: &str, targets: &[String], names: &Names) -> Markup 
                     (csrf(web))
                     (crate::widgets::checks(web.lang, &FormState::default(), crate::widgets::req("org_ids", "共有先", "Share with"), &candidates))
                     button type="submit" { (web.t("共有する", "Share")) }
+                }
+            }
+        }
+    }
+}
+
+/// The operator's report of its own submission to a response agency as a crime (別添2.2):
+/// a share like the others, that nobody but the agency learns of.
+fn crime_report_form(web: &Web, id: &str, agencies: &[String], names: &Names) -> Markup {
+    let candidates = share_choices(web, agencies, names);
+    html! {
+        @if !candidates.is_empty() {
+            details {
+                summary { (web.t("犯罪被害として事案対処省庁へ通報する（任意）", "Report to a response agency as a crime (optional)")) }
+                p.muted { (web.t(
+                    "この報告を選んだ機関だけに共有します。TLP の範囲外でも届きます。通報したことは、貴組織と通報先のほかには誰にも表示されません。",
+                    "Shares this report with the agencies you choose, even beyond its TLP. Nobody but your organisation and the agency is shown that you did.",
+                )) }
+                form method="post" action={ "/reports/" (id) "/share" } {
+                    (csrf(web))
+                    (crate::widgets::checks(web.lang, &FormState::default(), crate::widgets::req("org_ids", "通報先", "Report to"), &candidates))
+                    button type="submit" { (web.t("通報する", "Report")) }
                 }
             }
         }

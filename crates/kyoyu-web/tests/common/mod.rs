@@ -22,6 +22,7 @@ pub const WEB_USERS: &[&str] = &[
     "ops.admin",
     "finance-a.ntk",
     "fsa.liaison",
+    "police.ntk",
 ];
 
 pub struct WebApp {

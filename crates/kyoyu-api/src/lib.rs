@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod advisories;
 pub mod attachments;
+pub mod council;
 pub mod error;
 pub mod extract;
 pub mod notifications;

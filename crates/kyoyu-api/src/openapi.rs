@@ -3,7 +3,7 @@
 //! schemas come from the request and view types.
 
 use crate::error::ErrorBody;
-use crate::{admin, advisories, attachments, notifications, reports, stix, AppState};
+use crate::{admin, advisories, attachments, council, notifications, reports, stix, AppState};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr, Response, ResponseBuilder};
@@ -28,6 +28,7 @@ bodies are limited to 1 MiB (1,048,576 bytes).\n重要インフラの情報共�
         (name = "reports", description = "The reporting chain / 報告"),
         (name = "advisories", description = "Advisories down the chain / 情報提供"),
         (name = "widenings", description = "Asking an originator to widen a scope / 範囲拡大"),
+        (name = "council", description = "The CEPTOAR council: membership and shares through it / セプターカウンシル"),
         (name = "attachments", description = "Files and samples on reports and advisories / 添付ファイル・検体"),
         (name = "notifications", description = "Notifications and mail / 通知"),
         (name = "stix", description = "STIX 2.1 in and out / STIX"),
@@ -169,6 +170,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::preview_forward))
         .routes(routes!(reports::create_follow_up))
         .routes(routes!(reports::share_report))
+        .routes(routes!(council::get_council))
+        .routes(routes!(council::join_council))
+        .routes(routes!(council::leave_council))
+        .routes(routes!(council::share_to_council))
         .routes(routes!(reports::record_disclosure_consent))
         .routes(routes!(reports::publish_report))
         .routes(routes!(reports::set_report_triage))

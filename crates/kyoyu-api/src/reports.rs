@@ -229,6 +229,8 @@ pub struct ReportQuery {
     route: Option<Route>,
     /// Only what still needs the caller's organisation: received, not forwarded, not done / 未対応の受信
     inbox: Option<bool>,
+    /// Only what was shared through the CEPTOAR council (its board) / カウンシル経由の共有
+    council: Option<bool>,
     /// Sent on or after this day (JST, YYYY-MM-DD) / 期間（開始日）
     #[param(format = Date)]
     since: Option<String>,
@@ -268,6 +270,7 @@ impl ReportQuery {
             status: self.status,
             route: self.route,
             inbox: self.inbox.unwrap_or(false),
+            via_council: self.council.unwrap_or(false),
             since,
             until,
             oldest_first: self.order == Some(ListOrder::Oldest),

@@ -4,16 +4,16 @@
 mod common;
 
 use common::{spawn_demo, TestApp};
+use kyoyu_app::council::CouncilView;
 use kyoyu_app::views::{OrgView, ReportView};
 use kyoyu_store::UserRow;
 use serde_json::{json, Value};
 
-/// Adds an organisation of `kind` with one need-to-know member, `login`.
-async fn add_org(app: &mut TestApp, kind: &str, name: &str, login: &str) -> String {
-    let body = json!({"kind": kind, "name_ja": name, "name_en": name});
+/// Adds an organisation of `kind` with one need-to-know user, `login`, in `role`.
+async fn add_org(app: &mut TestApp, kind: &str, sector: Option<&str>, name: &str, login: &str, role: &str) -> String {
+    let body = json!({"kind": kind, "name_ja": name, "name_en": name, "sector": sector});
     let org: OrgView = app.post_as("/api/v1/admin/orgs", "ops.admin", body).await;
-    let body =
-        json!({"org_id": org.id, "login": login, "display_name": login, "roles": ["member"], "need_to_know": true});
+    let body = json!({"org_id": org.id, "login": login, "display_name": login, "roles": [role], "need_to_know": true});
     let user: UserRow = app.post_as("/api/v1/admin/users", "ops.admin", body).await;
     let mut cred = app.user("ops.admin").clone();
     cred.token = app.token_for(&user.id).await;
@@ -21,7 +21,7 @@ async fn add_org(app: &mut TestApp, kind: &str, name: &str, login: &str) -> Stri
     cred.org_id = org.id.clone();
     cred.org_name = name.to_string();
     cred.org_kind = kyoyu_domain::codes::OrgKind::parse(kind).unwrap();
-    cred.sector = None;
+    cred.sector = sector.map(str::to_string);
     cred.login = login.to_string();
     app.users.insert(login.to_string(), cred);
     org.id
@@ -51,7 +51,7 @@ fn share(org: &str) -> Value {
 #[tokio::test]
 async fn a_crime_share_reaches_the_chosen_agency_and_nobody_else() {
     let mut app = spawn_demo().await;
-    let coast_guard = add_org(&mut app, "response_agency", "海上保安庁", "jcg.ntk").await;
+    let coast_guard = add_org(&mut app, "response_agency", None, "海上保安庁", "jcg.ntk", "member").await;
     for (route, tlp) in [("direct", "RED"), ("anonymised", "AMBER")] {
         let filed = app.file("gas-a.ntk", route, tlp, json!({})).await;
         let path = format!("/api/v1/reports/{}", filed.id);
@@ -94,4 +94,98 @@ async fn a_crime_share_reaches_the_chosen_agency_and_nobody_else() {
         assert_eq!((s0, e0.replace(&police, "AGENCY")), (s1, e1.replace(&coast_guard, "AGENCY")));
         assert_eq!(s0, 422);
     }
+}
+
+/// A report of `tlp` that the gas CEPTOAR holds: filed by a gas operator, shared to the
+/// CEPTOAR by its ministry (RED cannot be, and is only filed).
+async fn held_by_gas_ceptoar(app: &TestApp, tlp: &str) -> String {
+    let filed = app.file("gas-a.ntk", "direct", tlp, json!({})).await;
+    let path = format!("/api/v1/reports/{}/shares", filed.id);
+    let status = app.post(&path, "meti.liaison", share(&app.org("gas-ceptoar.secretariat"))).await.0;
+    assert_eq!(status, if tlp == "RED" { 422 } else { 200 });
+    filed.id
+}
+
+async fn set_membership(app: &TestApp, login: &str, join: bool) -> CouncilView {
+    let path = if join { "/api/v1/council/join" } else { "/api/v1/council/leave" };
+    app.post_as(path, login, json!({})).await
+}
+
+async fn share_to_council(app: &TestApp, login: &str, report_id: &str) -> (u16, Value) {
+    app.post("/api/v1/council/shares", login, json!({"report_id": report_id})).await
+}
+
+/// Which of `logins` read the report.
+async fn who_reads(app: &TestApp, id: &str, logins: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for login in logins {
+        if app.get(&format!("/api/v1/reports/{id}"), login).await.0 == 200 {
+            out.push(login.to_string());
+        }
+    }
+    out
+}
+
+const CEPTOARS: &[&str] = &["council.ntk", "city-gas-ceptoar.ntk", "water-ceptoar.ntk", "finance-ceptoar.ntk"];
+
+#[tokio::test]
+async fn shares_through_the_council_reach_its_members_inside_the_ceiling() {
+    let mut app = spawn_demo().await;
+    // A second CEPTOAR of the gas sector (a sector may have several).
+    add_org(&mut app, "ceptoar", Some("gas"), "都市ガスセプター", "city-gas-ceptoar.ntk", "secretariat").await;
+    assert_eq!(app.post("/api/v1/council/join", "gas-a.ntk", json!({})).await.0, 403, "an operator does not sit on it");
+    for login in ["gas-ceptoar.secretariat", "city-gas-ceptoar.ntk", "water-ceptoar.secretariat"] {
+        let view = set_membership(&app, login, true).await;
+        assert!(view.member && view.actions.leave && !view.actions.join, "{view:?}");
+    }
+    assert_eq!(app.post("/api/v1/council/join", "water-ceptoar.secretariat", json!({})).await.0, 409);
+    let council: CouncilView = app.typed("/api/v1/council", "finance-ceptoar.secretariat").await;
+    assert_eq!(council.member_org_ids.len(), 3);
+    assert!(!council.member && council.actions.join);
+    assert_eq!(council.council_org_id, Some(app.org("council.ntk")));
+
+    // GREEN: the council and every member; not a CEPTOAR that stayed out.
+    let green = held_by_gas_ceptoar(&app, "GREEN").await;
+    let offered: ReportView = app.typed(&format!("/api/v1/reports/{green}"), "gas-ceptoar.secretariat").await;
+    assert!(offered.actions.unwrap().share_to_council);
+    assert_eq!(share_to_council(&app, "gas-ceptoar.secretariat", &green).await.0, 200);
+    assert_eq!(who_reads(&app, &green, CEPTOARS).await, ["council.ntk", "city-gas-ceptoar.ntk", "water-ceptoar.ntk"]);
+    assert_eq!(share_to_council(&app, "gas-ceptoar.secretariat", &green).await.0, 409, "once");
+    let shared: ReportView = app.typed(&format!("/api/v1/reports/{green}"), "gas-ceptoar.secretariat").await;
+    assert!(!shared.actions.unwrap().share_to_council);
+
+    // AMBER: only the member CEPTOARs of the concerned sector.
+    let amber = held_by_gas_ceptoar(&app, "AMBER").await;
+    assert_eq!(share_to_council(&app, "gas-ceptoar.secretariat", &amber).await.0, 200);
+    assert_eq!(who_reads(&app, &amber, CEPTOARS).await, ["city-gas-ceptoar.ntk"]);
+
+    // RED never reaches a CEPTOAR; a report it does not hold answers as if it did not exist.
+    let red = held_by_gas_ceptoar(&app, "RED").await;
+    assert_eq!(share_to_council(&app, "gas-ceptoar.secretariat", &red).await.0, 404);
+    let unseen = app.file("water-a.ntk", "direct", "GREEN", json!({})).await;
+    assert_eq!(share_to_council(&app, "gas-ceptoar.secretariat", &unseen.id).await.0, 404);
+    let (status, body) = share_to_council(&app, "gas-ceptoar.secretariat", "").await;
+    assert_eq!(status, 422, "{body}");
+
+    // A member relays to its own operators under the usual rules.
+    let relay = format!("/api/v1/reports/{green}/shares");
+    assert_eq!(app.post(&relay, "water-ceptoar.secretariat", share(&app.org("water-a.ntk"))).await.0, 200);
+    assert_eq!(app.get(&format!("/api/v1/reports/{green}"), "water-a.ntk").await.0, 200);
+
+    // The board: what was shared through the council, as each reads it.
+    assert_eq!(app.list_ids("council.ntk", "council=true").await, std::slice::from_ref(&green));
+    let mut board = app.list_ids("city-gas-ceptoar.ntk", "council=true").await;
+    board.sort();
+    let mut both = vec![green.clone(), amber.clone()];
+    both.sort();
+    assert_eq!(board, both);
+
+    // A CEPTOAR that left receives nothing more; what reached it before stays.
+    let view = set_membership(&app, "water-ceptoar.secretariat", false).await;
+    assert!(!view.member && view.actions.join);
+    let later = held_by_gas_ceptoar(&app, "GREEN").await;
+    assert_eq!(share_to_council(&app, "gas-ceptoar.secretariat", &later).await.0, 200);
+    assert_eq!(who_reads(&app, &later, CEPTOARS).await, ["council.ntk", "city-gas-ceptoar.ntk"]);
+    assert_eq!(app.get(&format!("/api/v1/reports/{green}"), "water-ceptoar.ntk").await.0, 200);
+    assert_eq!(share_to_council(&app, "water-ceptoar.secretariat", &green).await.0, 409, "only members share");
 }

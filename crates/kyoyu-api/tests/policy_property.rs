@@ -1,6 +1,7 @@
 //! Property test of the access rule over HTTP. Random worlds (organisations of every kind,
 //! users with and without need-to-know, reports on every route with random TLPs, forwards,
-//! follow-ups and shares) are built through the API; then, for every user and every read
+//! follow-ups, shares, crime reports to response agencies, the CEPTOAR council's members and
+//! shares through it) are built through the API; then, for every user and every read
 //! endpoint (get, list with filters, count), what comes back must be exactly what the rule of
 //! domain.md §7 allows. The oracle below is written from the rule's table, not from the code.
 
@@ -43,6 +44,16 @@ enum Op {
     ShareWithAgency {
         rendition: usize,
     },
+    /// A CEPTOAR joins or leaves the council.
+    Council {
+        ceptoar: usize,
+        join: bool,
+    },
+    /// A CEPTOAR shares a rendition through the council.
+    ShareToCouncil {
+        rendition: usize,
+        ceptoar: usize,
+    },
     FollowUp {
         rendition: usize,
     },
@@ -72,6 +83,8 @@ struct Spec {
     operators: Vec<usize>,
     partner: bool,
     ntk: Vec<(bool, bool)>,
+    /// Which CEPTOARs sit on the council from the start (by sector order).
+    council: Vec<bool>,
     ops: Vec<Op>,
 }
 
@@ -82,6 +95,8 @@ fn op() -> impl Strategy<Value = Op> {
         5 => (0..64usize, any::<bool>(), 0..32usize).prop_map(|(rendition, by_receiver, target)| Op::Share { rendition, by_receiver, target }),
         1 => (0..64usize).prop_map(|rendition| Op::FollowUp { rendition }),
         2 => (0..64usize).prop_map(|rendition| Op::ShareWithAgency { rendition }),
+        3 => (0..8usize, prop::bool::weighted(0.8)).prop_map(|(ceptoar, join)| Op::Council { ceptoar, join }),
+        4 => (0..64usize, 0..8usize).prop_map(|(rendition, ceptoar)| Op::ShareToCouncil { rendition, ceptoar }),
         2 => (1..8u8, 0..6usize, any::<bool>()).prop_map(|(recipients, tlp, urgent)| Op::Advise { recipients, tlp, urgent }),
         4 => (0..16usize, 0..8usize, 0..32usize, 0..3usize)
             .prop_map(|(advisory, by, target, tighten)| Op::RelayAdvisory { advisory, by, target, tighten }),
@@ -96,9 +111,17 @@ fn spec() -> impl Strategy<Value = Spec> {
         prop::collection::vec(1..=2usize, 3),
         any::<bool>(),
         prop::collection::vec(any::<(bool, bool)>(), 32),
+        prop::collection::vec(prop::bool::weighted(0.7), 4),
         prop::collection::vec(op(), 6..22),
     )
-        .prop_map(|(sectors, operators, partner, ntk, ops)| Spec { sectors, operators, partner, ntk, ops })
+        .prop_map(|(sectors, operators, partner, ntk, council, ops)| Spec {
+            sectors,
+            operators,
+            partner,
+            ntk,
+            council,
+            ops,
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +153,8 @@ struct Rendition {
     shares: BTreeSet<String>,
     /// Response agencies the operator reported this submission to as a crime.
     crime: BTreeSet<String>,
+    /// Shared through the CEPTOAR council (once at most).
+    via_council: bool,
     forwarded: bool,
     marker: String,
 }
@@ -153,6 +178,8 @@ struct FileRec {
 }
 
 struct World {
+    /// The CEPTOARs on the council now.
+    council_members: BTreeSet<String>,
     app: TestApp,
     files: Vec<FileRec>,
     orgs: Vec<Org>,
@@ -318,6 +345,7 @@ async fn build(spec: &Spec) -> World {
     }
     to_create.push(("security_institution".into(), None, spec.partner));
     to_create.push(("cyberspace_vendor".into(), None, false));
+    to_create.push(("ceptoar_council".into(), None, false));
     to_create.push(("response_agency".into(), None, false));
     for (n, (kind, sector, partner)) in to_create.into_iter().enumerate() {
         let body = json!({"kind": kind, "name_ja": format!("組織{n}"), "name_en": format!("Org {n} {kind}"), "sector": sector, "analysis_partner": partner});
@@ -348,7 +376,7 @@ async fn build(spec: &Spec) -> World {
             users.push(User { id: user.id, login, org: i, ntk });
         }
     }
-    World {
+    let mut w = World {
         app,
         orgs: world_orgs,
         users,
@@ -357,7 +385,15 @@ async fn build(spec: &Spec) -> World {
         advisories: Vec::new(),
         notified: BTreeSet::new(),
         files: Vec::new(),
+        council_members: BTreeSet::new(),
+    };
+    let ceptoars: Vec<String> = w.orgs.iter().filter(|o| o.kind == "ceptoar").map(|o| o.id.clone()).collect();
+    for (ceptoar, _) in ceptoars.into_iter().zip(&spec.council).filter(|(_, join)| **join) {
+        let login = w.officer(&ceptoar).login.clone();
+        assert_eq!(w.app.post("/api/v1/council/join", &login, json!({})).await.0, 200);
+        w.council_members.insert(ceptoar);
     }
+    w
 }
 
 /// Learns the renditions a filing created, from the originator's own view of the chain.
@@ -392,6 +428,7 @@ async fn learn_new_renditions(
             sector: item.content.sector,
             shares: BTreeSet::new(),
             crime: BTreeSet::new(),
+            via_council: false,
             forwarded: false,
             marker: marker.into(),
         });
@@ -491,6 +528,7 @@ async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
                     tlp: new_tlp,
                     shares: BTreeSet::new(),
                     crime: BTreeSet::new(),
+                    via_council: false,
                     forwarded: false,
                     ..r
                 });
@@ -620,6 +658,45 @@ async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
                 w.record_notifications(idx, &target.id);
             }
         }
+        Op::Council { ceptoar, join } => {
+            let ceptoars: Vec<String> = w.orgs.iter().filter(|o| o.kind == "ceptoar").map(|o| o.id.clone()).collect();
+            let org = ceptoars[ceptoar % ceptoars.len()].clone();
+            let login = w.officer(&org).login.clone();
+            let path = if join { "/api/v1/council/join" } else { "/api/v1/council/leave" };
+            let (status, body) = w.app.post(path, &login, json!({})).await;
+            let changes = if join { !w.council_members.contains(&org) } else { w.council_members.contains(&org) };
+            prop_assert_eq!(status, if changes { 200 } else { 409 }, "{} by {}: {}", path, login, body);
+            if join {
+                w.council_members.insert(org);
+            } else {
+                w.council_members.remove(&org);
+            }
+        }
+        Op::ShareToCouncil { rendition, ceptoar } if !w.renditions.is_empty() => {
+            // Mostly a rendition at a ministry, by a CEPTOAR that holds it (the ministry shares
+            // it to its sector's CEPTOAR first where none does), so the council's own rules
+            // are reached; sometimes any rendition, by any CEPTOAR.
+            let at_ministry: Vec<usize> =
+                (0..w.renditions.len()).filter(|i| w.org(&w.renditions[*i].receiver).kind == "ministry").collect();
+            let idx = if ceptoar == 0 || at_ministry.is_empty() {
+                rendition % w.renditions.len()
+            } else {
+                at_ministry[rendition % at_ministry.len()]
+            };
+            let ceptoars: Vec<String> = w.orgs.iter().filter(|o| o.kind == "ceptoar").map(|o| o.id.clone()).collect();
+            let holders = |w: &World| -> Vec<String> {
+                ceptoars.iter().filter(|c| w.may_read(w.officer(c), &w.renditions[idx])).cloned().collect()
+            };
+            let r = w.renditions[idx].clone();
+            if ceptoar != 0 && holders(w).is_empty() && w.org(&r.receiver).kind == "ministry" {
+                let sector_ceptoar = w.of_kind("ceptoar", Some(&r.sector)).unwrap().clone();
+                share(w, idx, true, sector_ceptoar).await?;
+            }
+            let held = holders(w);
+            let pool = if held.is_empty() || ceptoar == 0 { &ceptoars } else { &held };
+            let by = pool[ceptoar % pool.len()].clone();
+            share_to_council(w, idx, &by).await?;
+        }
         Op::ToggleNeedToKnow { user } => {
             // Officers keep need-to-know so that every step above has someone to act.
             let members: Vec<usize> = (0..w.users.len()).filter(|i| !w.users[*i].login.ends_with("officer")).collect();
@@ -693,6 +770,8 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
         for sector in SECTOR_POOL {
             filters.push((format!("sector={sector}"), Box::new(move |r: &Rendition| r.sector == sector)));
         }
+        // The council's board.
+        filters.push(("council=true".into(), Box::new(|r: &Rendition| r.via_council)));
         for m in &markers {
             let m = m.to_string();
             filters.push((format!("q={}", m.to_lowercase()), Box::new(move |r: &Rendition| r.marker == m)));
@@ -950,6 +1029,39 @@ async fn share(w: &mut World, idx: usize, by_receiver: bool, target: Org) -> Res
         w.renditions[idx].crime.insert(target.id);
     } else if status == 200 {
         w.renditions[idx].shares.insert(target.id);
+    }
+    Ok(())
+}
+
+/// A CEPTOAR shares rendition `idx` through the council: GREEN reaches the council and every
+/// other member, AMBER the members of its sector, RED nobody (000 別紙5, issue #16).
+async fn share_to_council(w: &mut World, idx: usize, ceptoar: &str) -> Result<(), TestCaseError> {
+    let r = w.renditions[idx].clone();
+    let user = w.officer(ceptoar).clone();
+    let (status, body) = w.app.post("/api/v1/council/shares", &user.login, json!({"report_id": r.id})).await;
+    let targets: Vec<String> = w
+        .orgs
+        .iter()
+        .filter(|o| o.kind == "ceptoar_council" || (w.council_members.contains(&o.id) && o.id != ceptoar))
+        .filter(|o| w.inside(o, &r))
+        .map(|o| o.id.clone())
+        .collect();
+    let names_operator = r.route == "anonymised" && r.sender == r.originator;
+    let expected = if !w.may_read(&user, &r) {
+        404
+    } else if !w.council_members.contains(ceptoar) {
+        409
+    } else if r.tlp == "RED" || names_operator || targets.is_empty() {
+        422
+    } else if r.via_council {
+        409
+    } else {
+        200
+    };
+    prop_assert_eq!(status, expected, "council share of {:?} by {}: {}", r, ceptoar, body);
+    if status == 200 {
+        w.renditions[idx].via_council = true;
+        w.renditions[idx].shares.extend(targets);
     }
     Ok(())
 }

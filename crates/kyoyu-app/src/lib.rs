@@ -7,6 +7,7 @@ pub mod admin;
 pub mod advisories;
 pub mod auth;
 pub mod caller;
+pub mod council;
 pub mod directory;
 pub mod error;
 pub mod exchange;

@@ -42,12 +42,13 @@ fn state_of<'a>(world: &'a World, row: &'a ReportRow, shared: &'a Shares) -> Rep
         identifies_operator: row.identifies_operator,
         disclosure_consented: row.chain.disclosure_consent_at.is_some(),
         published: row.published_at.is_some(),
+        council: None,
     }
 }
 
 /// Loads a rendition the caller may read, inside the write's transaction; 404 otherwise,
 /// whatever the reason, so a write by id reveals nothing either.
-async fn readable(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<ReportRow> {
+pub(crate) async fn readable(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<ReportRow> {
     let row = tx.get_report(&caller.scope(), id).await?.ok_or(AppError::NotFound)?;
     // Whatever this write records about an anonymised chain is concealed from others.
     if let Some(c) = row.chain.concealed() {
@@ -72,11 +73,12 @@ async fn views_for(app: &App, caller: &Caller, rows: &[ReportRow]) -> AppResult<
     let staff = if received.is_empty() { Vec::new() } else { app.store.list_users(Some(caller.org_id())).await? };
     let world = app.world_for_read().await?;
     let directory = world.directory();
+    let council = crate::council::CouncilFacts::for_page(app, caller, &world, &ids).await?;
     let none = Shares::default();
     let views = rows.iter().map(|r| {
         let shared = shares.get(&r.id).unwrap_or(&none);
         let mut view = ReportView::new(r, Some(caller.org_id()));
-        let state = state_of(&world, r, shared);
+        let state = ReportState { council: council.offered_for(&r.id), ..state_of(&world, r, shared) };
         let actions = kyoyu_policy::report_actions(caller.principal(), &state, &directory);
         if actions.triage {
             view.triage = Some(TriageView::new(triage.iter().find(|t| t.report_id == r.id), &staff));
@@ -465,7 +467,7 @@ pub async fn share_report(app: &App, caller: &Caller, id: &str, request: ShareRe
     Ok(Shared { report_id: row.id, shared_with: targets })
 }
 
-fn add_sorted(ids: &mut Vec<String>, more: &[String]) {
+pub(crate) fn add_sorted(ids: &mut Vec<String>, more: &[String]) {
     ids.extend_from_slice(more);
     ids.sort();
     ids.dedup();

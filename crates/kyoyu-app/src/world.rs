@@ -117,6 +117,11 @@ impl World {
         })
     }
 
+    /// The CEPTOAR council (one per installation), if registered.
+    pub fn council(&self) -> Option<&OrgRow> {
+        self.first_of(OrgKind::CeptoarCouncil, None)
+    }
+
     pub fn ceptoar_of(&self, sector: &str) -> Option<&str> {
         self.first_of(OrgKind::Ceptoar, Some(sector)).map(|o| o.id.as_str())
     }

@@ -11,6 +11,7 @@
 use kyoyu_domain::codes::{OrgKind, ReportStatus, Role};
 use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
 
+pub mod council;
 pub mod files;
 mod principal;
 pub use principal::{Account, Authority, Principal, ReadScope};
@@ -264,6 +265,8 @@ pub struct ReportState<'a> {
     pub identifies_operator: bool,
     pub disclosure_consented: bool,
     pub published: bool,
+    /// The council, where the rendition has not been shared through it yet.
+    pub council: Option<council::Council<'a>>,
 }
 
 /// Why the policy refuses an action on an item: not the caller's to take (403), already
@@ -391,6 +394,8 @@ pub struct ReportActions {
     /// Response agencies the operator may report its own submission to as a crime (a share
     /// only the two of them learn of), that do not have it yet.
     pub report_crime_to: Vec<String>,
+    /// Share it through the CEPTOAR council (`shareToCouncil`).
+    pub share_to_council: bool,
 }
 
 /// The actions `p` may take on a rendition; `orgs` is the directory to find share targets in,
@@ -419,6 +424,9 @@ pub fn report_actions<'o>(
         triage: check_triage(p, r).is_ok(),
         share_with,
         report_crime_to,
+        share_to_council: r
+            .council
+            .is_some_and(|c| council::council_share_targets(p, &r.facts, r.identifies_operator, &c).is_ok()),
     }
 }
 
@@ -517,6 +525,7 @@ pub(crate) mod tests {
             identifies_operator: false,
             disclosure_consented: false,
             published: false,
+            council: None,
         }
     }
 

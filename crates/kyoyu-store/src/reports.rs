@@ -31,6 +31,8 @@ pub struct ReportFilter {
     /// Only what still needs the reader's organisation: renditions it received, has not
     /// forwarded, and has not marked done.
     pub inbox: bool,
+    /// Only renditions shared through the CEPTOAR council (its board).
+    pub via_council: bool,
     /// Free text, matched in the text of the rendition the reader holds; a report identifier
     /// (`R2026-0001`, `R2026-0001-2`) finds that chain or report instead.
     pub q: Option<String>,
@@ -116,6 +118,9 @@ where
         qb.push(" AND r.receiver_org_id = ")
             .push_bind(scope.org_id().to_string())
             .push(" AND r.status = 'sent' AND NOT EXISTS (SELECT 1 FROM report_triage t WHERE t.report_id = r.id AND t.state = 'done')");
+    }
+    if f.via_council {
+        qb.push(" AND EXISTS (SELECT 1 FROM council_shares cs WHERE cs.report_id = r.id)");
     }
     if let Some(ident) = &f.identifier {
         push_identifier(qb, "c.identifier", "r.sequence", ident);

@@ -85,3 +85,58 @@ impl Tx {
         Ok(added == 1)
     }
 }
+
+const MEMBERS: &str = "SELECT org_id FROM council_members ORDER BY org_id";
+
+/// The CEPTOAR council's members and its board.
+impl Store {
+    /// The CEPTOARs that sit on the council now.
+    pub async fn council_member_ids(&self) -> Result<Vec<String>> {
+        on!(self.read().await?.conn(), c => Ok(sqlx::query_scalar(MEMBERS).fetch_all(&mut *c).await?))
+    }
+
+    /// Which of these renditions (ones the caller read) were shared through the council.
+    pub async fn shared_via_council(&self, report_ids: &[&str]) -> Result<Vec<String>> {
+        if report_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        on!(self.read().await?.conn(), c => {
+            let mut qb = QueryBuilder::new("SELECT report_id FROM council_shares WHERE report_id IN (");
+            let mut ids = qb.separated(", ");
+            for id in report_ids {
+                ids.push_bind(id.to_string());
+            }
+            qb.push(")");
+            Ok(qb.build_query_scalar().fetch_all(&mut *c).await?)
+        })
+    }
+}
+
+impl Tx {
+    pub async fn council_member_ids(&mut self) -> Result<Vec<String>> {
+        on!(self.conn().await?, c => Ok(sqlx::query_scalar(MEMBERS).fetch_all(&mut *c).await?))
+    }
+
+    /// Seats a CEPTOAR on the council; false when it sat there already.
+    pub async fn join_council(&mut self, org_id: &str, by_user: &str, at: &str) -> Result<bool> {
+        let sql =
+            "INSERT INTO council_members (org_id, joined_by, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+        let added = on!(self.conn().await?, c => sqlx::query(sql).bind(org_id).bind(by_user).bind(at).execute(&mut *c).await?.rows_affected());
+        Ok(added == 1)
+    }
+
+    /// Takes a CEPTOAR off the council; false when it did not sit there.
+    pub async fn leave_council(&mut self, org_id: &str) -> Result<bool> {
+        let sql = "DELETE FROM council_members WHERE org_id = $1";
+        let removed =
+            on!(self.conn().await?, c => sqlx::query(sql).bind(org_id).execute(&mut *c).await?.rows_affected());
+        Ok(removed == 1)
+    }
+
+    /// Puts a rendition on the council's board; false when it was shared through it before.
+    pub async fn insert_council_share(&mut self, report_id: &str, by_org: &str, at: &str) -> Result<bool> {
+        let sql = "INSERT INTO council_shares (report_id, shared_by_org_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+        let added = on!(self.conn().await?, c => sqlx::query(sql).bind(report_id).bind(by_org).bind(at).execute(&mut *c).await?.rows_affected());
+        Ok(added == 1)
+    }
+}

@@ -23,7 +23,8 @@ use kyoyu_store::{Cursor, ReportFilter, MAX_PAGE};
 use maud::{html, Markup};
 
 /// The filters of the list, in the order the form shows them.
-const FILTERS: [&str; 10] = ["q", "sector", "event_type", "tlp", "status", "route", "since", "until", "inbox", "sort"];
+const FILTERS: [&str; 11] =
+    ["q", "sector", "event_type", "tlp", "status", "route", "since", "until", "inbox", "council", "sort"];
 
 /// The most rows one export holds; narrow the filters for more.
 pub const MAX_EXPORT: usize = 100_000;
@@ -176,6 +177,7 @@ fn filter_of(st: &FormState) -> Result<ReportFilter, ValidationErrors> {
         since,
         until,
         inbox: st.value("inbox") == "true",
+        via_council: st.value("council") == "true",
         oldest_first: st.value("sort") == "oldest",
         ..Default::default()
     };

@@ -109,6 +109,7 @@ fn nav(web: &Web) -> Markup {
             a href="/advisories" { (web.t("情報提供", "Advisories")) }
             @if kind == OrgKind::Coordinator { a href="/advisories/new" { (web.t("情報提供の作成", "New advisory")) } }
             a href="/scope-widenings" { (web.t("範囲拡大", "Widening")) }
+            @if matches!(kind, OrgKind::Ceptoar | OrgKind::CeptoarCouncil) { a href="/council" { (web.t("カウンシル", "Council")) } }
             a href="/notifications" {
                 (web.t("通知", "Notifications"))
                 @if web.unread > 0 {

@@ -17,8 +17,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use kyoyu_api::AppState;
 use pages::{
-    admin, advisories, board, confirm, files, home, login, notices, print, relay, report_list, reports, statistics,
-    widenings,
+    admin, advisories, board, confirm, council, files, home, login, notices, print, relay, report_list, reports,
+    statistics, widenings,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -71,6 +71,10 @@ fn pages() -> Router<AppState> {
         .route("/advisories/{id}/questions", post(advisories::ask))
         .route("/advisories/{id}/follow-up", post(advisories::follow_up))
         .route("/reports/{id}/share", post(reports::share))
+        .route("/reports/{id}/council-share", post(council::share))
+        .route("/council", get(council::show))
+        .route("/council/join", post(council::join))
+        .route("/council/leave", post(council::leave))
         .route("/reports/{id}/consent", get(confirm::consent).post(reports::consent))
         .route("/reports/{id}/publish", get(confirm::publish).post(reports::publish))
         .route("/files/{id}/download", get(files::download))

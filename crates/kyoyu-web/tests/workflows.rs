@@ -638,3 +638,36 @@ async fn an_operator_reports_a_crime_to_the_police_from_its_report_page() {
         "the ministry's page is as before"
     );
 }
+
+#[tokio::test]
+async fn a_ceptoar_joins_the_council_and_shares_through_it_from_the_pages() {
+    let app = spawn_web().await;
+    let operator = app.client("gas-a.ntk", "en").await;
+    let id = file(&app, &operator, "GREEN", "Phishing wave against gas customers").await;
+    let ministry = app.client("meti.liaison", "en").await;
+    let ceptoar_org = app.user("gas-ceptoar.secretariat").org_id.clone();
+    let csrf_m = ministry.csrf().await;
+    let share = [("_csrf", csrf_m.as_str()), ("org_ids", ceptoar_org.as_str())];
+    assert_eq!(ministry.post_form(&format!("/reports/{id}/share"), &share).await.0, 303);
+    assert!(!ministry.get("/").await.1.contains(r#"href="/council""#), "a ministry has no council link");
+
+    let ceptoar = app.client("gas-ceptoar.secretariat", "en").await;
+    let (_, before) = ceptoar.get(&format!("/reports/{id}")).await;
+    assert!(!before.contains("Share through the CEPTOAR council"), "not a member yet");
+    let (_, council) = ceptoar.get("/council").await;
+    assert!(council.contains("Join as this CEPTOAR") && council.contains("No CEPTOAR sits on it"), "{council}");
+    let csrf = ceptoar.csrf().await;
+    assert_eq!(ceptoar.post_form("/council/join", &[("_csrf", &csrf)]).await.0, 303);
+    let (_, council) = ceptoar.get("/council").await;
+    assert!(council.contains("Gas CEPTOAR") && council.contains("Leave"), "{council}");
+
+    let (_, page) = ceptoar.get(&format!("/reports/{id}")).await;
+    assert!(page.contains("Share through the CEPTOAR council"), "{page}");
+    assert_eq!(ceptoar.post_form(&format!("/reports/{id}/council-share"), &[("_csrf", &csrf)]).await.0, 303);
+    let board = app.client("council.ntk", "en").await;
+    let (_, listed) = board.get("/reports?council=true").await;
+    assert!(listed.contains(&id), "the council's board lists it");
+    assert_eq!(board.get(&format!("/reports/{id}")).await.0, 200);
+    // Once is enough: the page no longer offers it.
+    assert!(!ceptoar.get(&format!("/reports/{id}")).await.1.contains("Share through the CEPTOAR council"));
+}

@@ -2,6 +2,7 @@ pub mod admin;
 pub mod advisories;
 pub mod board;
 pub mod confirm;
+pub mod council;
 pub mod files;
 pub mod home;
 pub mod login;

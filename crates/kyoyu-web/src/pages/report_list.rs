@@ -222,6 +222,7 @@ fn filter_form(lang: Lang, st: &FormState, names: &Names) -> Markup {
             div { (widgets::input(lang, st, f("until", "期間（終了日）", "To (date)"), "date")) }
             div.filter-check {
                 label.inline { input type="checkbox" name="inbox" value="true" checked[st.value("inbox") == "true"]; " " (lang.t("対応が必要なものだけ", "Needs action only")) }
+                label.inline { input type="checkbox" name="council" value="true" checked[st.value("council") == "true"]; " " (lang.t("カウンシル経由の共有だけ", "Shared through the council only")) }
             }
             @if !st.value("sort").is_empty() { input type="hidden" name="sort" value=(st.value("sort")); }
             div.filter-buttons {

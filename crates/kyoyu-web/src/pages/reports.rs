@@ -244,6 +244,12 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
         (files)
         (share_form(web, id, &may.share_with, &names))
         (crime_report_form(web, id, &may.report_crime_to, &names))
+        @if may.share_to_council {
+            form method="post" action={ "/reports/" (id) "/council-share" } {
+                (csrf(web))
+                button.secondary type="submit" { (web.t("セプターカウンシルで共有する（範囲内の参加セプターへ）", "Share through the CEPTOAR council (members inside the scope)")) }
+            }
+        }
         h2 { (web.t("この連絡の経路（閲覧できるもの）", "This chain (what you may read)")) }
         (table(web.lang, &chain, &names))
     };
@@ -331,7 +337,13 @@ fn crime_report_form(web: &Web, id: &str, agencies: &[String], names: &Names) ->
 
 /// After an action on the report: back to it with a notice, or the page again with the
 /// refusal in the reader's language.
-async fn after<T>(state: &AppState, web: &Web, id: &str, result: Result<T, ApiError>, done: &str) -> WebResult {
+pub(crate) async fn after<T>(
+    state: &AppState,
+    web: &Web,
+    id: &str,
+    result: Result<T, ApiError>,
+    done: &str,
+) -> WebResult {
     match result {
         Ok(_) => see_other(&format!("/reports/{id}?done={done}")),
         Err(e) => {

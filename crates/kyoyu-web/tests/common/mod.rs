@@ -23,6 +23,7 @@ pub const WEB_USERS: &[&str] = &[
     "finance-a.ntk",
     "fsa.liaison",
     "police.ntk",
+    "council.ntk",
 ];
 
 pub struct WebApp {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod notifications;
 pub mod openapi;
+pub mod partner;
 /// Notifications and the mail outbox, from the application layer.
 pub use kyoyu_app::notify;
 pub mod query;

@@ -3,7 +3,7 @@
 //! schemas come from the request and view types.
 
 use crate::error::ErrorBody;
-use crate::{admin, advisories, attachments, council, notifications, reports, stix, AppState};
+use crate::{admin, advisories, attachments, council, notifications, partner, reports, stix, AppState};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr, Response, ResponseBuilder};
@@ -28,6 +28,7 @@ bodies are limited to 1 MiB (1,048,576 bytes).\n重要インフラの情報共�
         (name = "reports", description = "The reporting chain / 報告"),
         (name = "advisories", description = "Advisories down the chain / 情報提供"),
         (name = "widenings", description = "Asking an originator to widen a scope / 範囲拡大"),
+        (name = "partner-information", description = "Information partners send the coordinator / 関係機関からの情報"),
         (name = "council", description = "The CEPTOAR council: membership and shares through it / セプターカウンシル"),
         (name = "attachments", description = "Files and samples on reports and advisories / 添付ファイル・検体"),
         (name = "notifications", description = "Notifications and mail / 通知"),
@@ -120,6 +121,8 @@ const ITEM_MAKERS: &[(&str, &str)] = &[
     ("createAdvisory", "/api/v1/advisories/{id}"),
     ("createAdvisoryFollowUp", "/api/v1/advisories/{id}"),
     ("requestScopeWidening", "/api/v1/scope-widenings/{id}"),
+    ("createPartnerInformation", "/api/v1/partner-information/{id}"),
+    ("createPartnerFollowUp", "/api/v1/partner-information/{id}"),
     ("createOrg", "/api/v1/admin/orgs/{id}"),
     ("createUser", "/api/v1/admin/users/{id}"),
 ];
@@ -182,6 +185,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stix::report_correlations))
         .routes(routes!(stix::advisory_bundle))
         .routes(routes!(stix::import_bundle))
+        .routes(routes!(partner::create_partner_information, partner::list_partner_information))
+        .routes(routes!(partner::get_partner_information))
+        .routes(routes!(partner::create_partner_follow_up))
+        .routes(routes!(partner::share_partner_information))
         .routes(routes!(advisories::create_advisory, advisories::list_advisories))
         .routes(routes!(advisories::count_advisories))
         .routes(routes!(advisories::get_advisory, advisories::update_advisory))

@@ -5,6 +5,8 @@ mod common;
 
 use common::{spawn_demo, TestApp};
 use kyoyu_app::council::CouncilView;
+use kyoyu_app::partner::{PartnerList, PartnerView};
+use kyoyu_app::views::AdvisoryView;
 use kyoyu_app::views::{OrgView, ReportView};
 use kyoyu_store::UserRow;
 use serde_json::{json, Value};
@@ -188,4 +190,137 @@ async fn shares_through_the_council_reach_its_members_inside_the_ceiling() {
     assert_eq!(who_reads(&app, &later, CEPTOARS).await, ["council.ntk", "city-gas-ceptoar.ntk"]);
     assert_eq!(app.get(&format!("/api/v1/reports/{green}"), "water-ceptoar.ntk").await.0, 200);
     assert_eq!(share_to_council(&app, "water-ceptoar.secretariat", &green).await.0, 409, "only members share");
+}
+
+fn partner_body(tlp: &str, title: &str) -> Value {
+    json!({
+        "kind": "vulnerability", "tlp": tlp, "severity": "warning", "sectors": ["gas"],
+        "title": title, "content": "遠隔から認証を回避できる / authentication can be bypassed remotely",
+        "indicators": ["[ipv4-addr:value = '198.51.100.7']"]
+    })
+}
+
+async fn send_partner(app: &TestApp, login: &str, body: Value) -> PartnerView {
+    app.post_as("/api/v1/partner-information", login, body).await
+}
+
+fn advisory_citing(app: &TestApp, partner_id: &str, sector_login: &str, sector: &str, summary: &str) -> Value {
+    json!({
+        "severity": "warning", "tlp": "AMBER", "has_attachments": false,
+        "recipients": [{"ministry_org_id": app.org(sector_login), "sector": sector}],
+        "source_partner_ids": [partner_id], "content": {"summary": summary}
+    })
+}
+
+#[tokio::test]
+async fn a_security_institutions_information_is_numbered_followed_up_shared_and_cited() {
+    let app = spawn_demo().await;
+    let info = send_partner(&app, "institute.ntk", partner_body("AMBER", "ガス制御装置の脆弱性")).await;
+    assert!(regex::Regex::new(r"^P\d{4}-\d{4}$").unwrap().is_match(&info.identifier), "{}", info.identifier);
+    assert_eq!(info.sender_org_id, Some(app.org("institute.ntk")));
+    let path = format!("/api/v1/partner-information/{}", info.id);
+
+    // It reaches the coordinator, who knows the sender; nobody else reads it yet.
+    let at_nisc: PartnerView = app.typed(&path, "nisc.cip").await;
+    assert_eq!(
+        (at_nisc.sender_org_id.clone(), at_nisc.identifier.clone()),
+        (info.sender_org_id.clone(), info.identifier.clone())
+    );
+    let listed: PartnerList = app.typed("/api/v1/partner-information", "nisc.cip").await;
+    assert!(listed.items.iter().any(|i| i.id == info.id));
+    for login in ["meti.liaison", "gas-ceptoar.secretariat", "gas-a.ntk", "ops.admin", "institute.member"] {
+        assert_eq!(app.get(&path, login).await.0, 404, "{login}");
+    }
+    let notices: Value = app.typed("/api/v1/notifications", "nisc.cip").await;
+    assert!(notices.to_string().contains(&info.identifier), "the coordinator is told: {notices}");
+
+    // Follow-ups come from the sender, numbered -2, and replace only what they name.
+    let follow = format!("{path}/follow-ups");
+    let second: PartnerView = app.post_as(&follow, "institute.ntk", json!({"content": "修正版が公開された"})).await;
+    assert_eq!(second.identifier, format!("{}-2", info.identifier));
+    assert_eq!((second.title.as_str(), second.tlp), (info.title.as_str(), info.tlp));
+    assert_eq!(app.post(&follow, "nisc.cip", json!({"content": "x"})).await.0, 403);
+
+    // The coordinator shares inside the ceiling; the reader does not learn the sender.
+    let shares = format!("/api/v1/partner-information/{}/shares", second.id);
+    let offered: PartnerView = app.typed(&format!("/api/v1/partner-information/{}", second.id), "nisc.cip").await;
+    assert!(offered.actions.share_with.contains(&app.org("meti.liaison")));
+    assert!(!offered.actions.share_with.contains(&app.org("mlit.liaison")), "outside AMBER's sectors");
+    let (status, err) = app.post_refused(&shares, "nisc.cip", share(&app.org("water-ceptoar.secretariat"))).await;
+    assert_eq!((status, common::fields(&err)), (422, vec!["org_ids".to_string()]));
+    assert_eq!(app.post(&shares, "meti.liaison", share(&app.org("meti.liaison"))).await.0, 404, "unread yet");
+    assert_eq!(app.post(&shares, "nisc.cip", share(&app.org("meti.liaison"))).await.0, 200);
+    assert_eq!(app.post(&shares, "meti.liaison", share(&app.org("gas-ceptoar.secretariat"))).await.0, 403);
+    let shared: PartnerView = app.typed(&format!("/api/v1/partner-information/{}", second.id), "meti.liaison").await;
+    assert_eq!((shared.sender_org_id, shared.shared_with.len()), (None, 0), "the sender stays with the coordinator");
+    assert_eq!(app.get(&path, "meti.liaison").await.0, 404, "a share reaches the item shared, not its chain");
+
+    // An advisory cites it: refused while it names the institution, issued once it does not.
+    let body = advisory_citing(
+        &app,
+        &second.id,
+        "meti.liaison",
+        "gas",
+        "サイバーセキュリティ分析機関（分析協力先）によると脆弱性あり",
+    );
+    let draft: AdvisoryView = app.post_as("/api/v1/advisories", "nisc.cip", body).await;
+    let issue = format!("/api/v1/advisories/{}/issue", draft.id);
+    let (status, err) = app.post_refused(&issue, "nisc.cip", json!({})).await;
+    assert_eq!((status, common::fields(&err)), (422, vec!["content.summary".to_string()]));
+    let edit = json!({"content": {"summary": "ガス制御装置に脆弱性。修正版を適用してください"}});
+    app.patch_as::<AdvisoryView>(&format!("/api/v1/advisories/{}", draft.id), "nisc.cip", edit).await;
+    let issued: AdvisoryView = app.post_as(&issue, "nisc.cip", json!({})).await;
+    assert_eq!(issued.draft.source_partner_ids, vec![second.id.clone()]);
+    let received: AdvisoryView = app.typed(&format!("/api/v1/advisories/{}", draft.id), "meti.liaison").await;
+    assert!(received.draft.source_partner_ids.is_empty(), "recipients never learn the source");
+
+    // Beyond the source's TLP (another sector) without the sender's consent: refused.
+    let body = advisory_citing(&app, &second.id, "fsa.liaison", "finance", "脆弱性の注意喚起");
+    let wider: AdvisoryView = app.post_as("/api/v1/advisories", "nisc.cip", body).await;
+    let (status, err) =
+        app.post_refused(&format!("/api/v1/advisories/{}/issue", wider.id), "nisc.cip", json!({})).await;
+    assert_eq!((status, common::fields(&err)), (422, vec!["source_partner_ids[0]".to_string()]));
+    // With it, the advisory may reach further (still sanitised).
+    let consented = send_partner(&app, "institute.ntk", {
+        let mut b = partner_body("AMBER", "別の脆弱性");
+        b["sanitised_wider_use"] = json!(true);
+        b
+    })
+    .await;
+    let body = advisory_citing(&app, &consented.id, "fsa.liaison", "finance", "脆弱性の注意喚起");
+    let wider: AdvisoryView = app.post_as("/api/v1/advisories", "nisc.cip", body).await;
+    assert_eq!(app.post(&format!("/api/v1/advisories/{}/issue", wider.id), "nisc.cip", json!({})).await.0, 200);
+}
+
+#[tokio::test]
+async fn partner_information_refuses_who_may_not_send_and_what_is_malformed() {
+    let app = spawn_demo().await;
+    for login in ["gas-a.ntk", "institute.member", "gas-ceptoar.secretariat", "ops.admin"] {
+        let (status, body) = app.post("/api/v1/partner-information", login, partner_body("GREEN", "t")).await;
+        assert_eq!(status, 403, "{login}: {body}");
+    }
+    for login in ["vendor.ntk", "police.ntk", "cyber.ntk", "disaster.ntk", "meti.liaison"] {
+        let sent = send_partner(&app, login, partner_body("GREEN", "t")).await;
+        assert_eq!(sent.sender_org_id, Some(app.org(login)));
+    }
+    let (status, err) = app.post_refused("/api/v1/partner-information", "institute.ntk", json!({"tlp": "GREEN"})).await;
+    assert_eq!(
+        (status, common::fields(&err)),
+        (422, vec!["kind", "severity", "title", "content"].into_iter().map(String::from).collect::<Vec<_>>())
+    );
+    let mut bad = partner_body("GREEN", "t");
+    bad["sectors"] = json!(["no-such-sector"]);
+    bad["indicators"] = json!(["198.51.100.7"]);
+    let (status, err) = app.post_refused("/api/v1/partner-information", "institute.ntk", bad.clone()).await;
+    assert_eq!((status, common::fields(&err)), (422, vec!["indicators[0]".to_string()]));
+    bad["indicators"] = json!([]);
+    let (status, err) = app.post_refused("/api/v1/partner-information", "institute.ntk", bad).await;
+    assert_eq!((status, common::fields(&err)), (422, vec!["sectors[0]".to_string()]));
+    // RED stays with the sender and the coordinator.
+    let red = send_partner(&app, "institute.ntk", partner_body("RED", "t")).await;
+    let shares = format!("/api/v1/partner-information/{}/shares", red.id);
+    assert_eq!(app.post(&shares, "nisc.cip", share(&app.org("meti.liaison"))).await.0, 422);
+    let at_nisc: PartnerView = app.typed(&format!("/api/v1/partner-information/{}", red.id), "nisc.cip").await;
+    assert!(at_nisc.actions.share_with.is_empty());
+    assert_eq!(app.get(&format!("/api/v1/partner-information/{}", red.id), "nisc.member").await.0, 404, "need-to-know");
 }

@@ -61,6 +61,15 @@ async fn check_draft(tx: &mut Tx, world: &World, caller: &Caller, d: &AdvisoryDr
             ));
         }
     }
+    for (i, id) in d.source_partner_ids.iter().enumerate() {
+        if tx.get_partner(&caller.scope(), id).await?.is_none() {
+            errors.push(FieldError::new(
+                format!("source_partner_ids[{i}]"),
+                "参照できる関係機関からの情報ではありません",
+                "no such partner information among what you hold",
+            ));
+        }
+    }
     errors.into_result(()).map_err(AppError::from)
 }
 
@@ -236,15 +245,24 @@ pub async fn create_follow_up(app: &App, caller: &Caller, id: &str, input: Advis
 /// the sector's CEPTOAR), so the refusal and its count are the same whichever member filed.
 async fn sanitisation_gate(tx: &mut Tx, world: &World, caller: &Caller, d: &AdvisoryDraft) -> AppResult<()> {
     let mut counts: HashMap<String, usize> = HashMap::new();
-    for id in &d.source_report_ids {
-        let Some(report) = tx.get_report(&caller.scope(), id).await? else { continue };
-        let scrubber = world.chain_scrubber(tx, &report.chain).await?;
+    let mut count = |scrubber: &kyoyu_domain::anonymise::Scrubber| {
         d.clone().for_each_text_mut(|field, text| {
             let n = scrubber.count_in(text);
             if n > 0 {
                 *counts.entry(field.to_string()).or_default() += n;
             }
-        });
+        })
+    };
+    for id in &d.source_report_ids {
+        let Some(report) = tx.get_report(&caller.scope(), id).await? else { continue };
+        count(&world.chain_scrubber(tx, &report.chain).await?);
+    }
+    // A partner is protected among every partner of its kind, so neither the refusal nor its
+    // count tells which one contributed.
+    for id in &d.source_partner_ids {
+        let Some(info) = tx.get_partner(&caller.scope(), id).await? else { continue };
+        let Some(sender) = world.org(&info.sender_org_id) else { continue };
+        count(&world.kind_scrubber(tx, sender.kind).await?);
     }
     let mut fields: Vec<(String, usize)> = counts.into_iter().collect();
     fields.sort();
@@ -297,6 +315,24 @@ async fn scope_rule(tx: &mut Tx, world: &World, caller: &Caller, a: &AdvisoryRow
                 format!(
                     "the audience goes beyond what this source allowed (TLP:{}); request widening consent",
                     report.content.tlp.code()
+                ),
+            ));
+        }
+    }
+    for (i, id) in a.draft.source_partner_ids.iter().enumerate() {
+        let Some(info) = tx.get_partner(&caller.scope(), id).await? else { continue };
+        let facts = crate::partner::Facts::of(world, &info.content, tx.partner_shares(&info.id).await?)?;
+        let consented = info.content.sanitised_wider_use;
+        if !kyoyu_policy::partner::source_allows(&audience, public, &facts.of_row(&info), consented) {
+            errors.push(FieldError::new(
+                format!("source_partner_ids[{i}]"),
+                format!(
+                    "提供先がこの情報源の共有範囲（TLP:{}）を超えています。提供元の同意がありません",
+                    info.content.tlp.code()
+                ),
+                format!(
+                    "the audience goes beyond what this source allowed (TLP:{}) and its sender has not consented",
+                    info.content.tlp.code()
                 ),
             ));
         }

@@ -15,6 +15,7 @@ pub mod files;
 pub mod login;
 pub mod notifications;
 pub mod notify;
+pub mod partner;
 pub mod reads;
 pub mod reports;
 pub mod seed;

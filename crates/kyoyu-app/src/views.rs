@@ -212,7 +212,8 @@ pub struct AdvisoryView {
     pub sequence: i64,
     pub chain_id: String,
     pub status: AdvisoryStatus,
-    /// The form's fields; `source_report_ids` only for the coordinator, empty for others.
+    /// The form's fields; `source_report_ids` and `source_partner_ids` only for the
+    /// coordinator, empty for others.
     #[serde(flatten)]
     pub draft: AdvisoryDraft,
     pub created_at: String,
@@ -239,6 +240,7 @@ impl AdvisoryView {
         let mut draft = a.draft;
         if !coordinator {
             draft.source_report_ids.clear();
+            draft.source_partner_ids.clear();
         }
         AdvisoryView {
             identifier: a

@@ -194,25 +194,41 @@ impl World {
     pub async fn chain_scrubber(&self, tx: &mut Tx, chain: &kyoyu_store::ChainRow) -> AppResult<Scrubber> {
         let profile = if chain.anonymous_originator().is_some() {
             let users = tx.users_of_sector_operators(&chain.sector).await?;
-            let mut members: Vec<&OrgRow> = self
+            let members: Vec<&OrgRow> = self
                 .orgs
                 .values()
                 .filter(|o| o.kind == OrgKind::Operator && o.sector.as_deref() == Some(chain.sector.as_str()))
                 .collect();
-            members.sort_by(|a, b| a.id.cmp(&b.id));
-            let mut p = IdentityProfile::default();
-            for m in members {
-                let own: Vec<kyoyu_store::UserRow> = users.iter().filter(|u| u.org_id == m.id).cloned().collect();
-                let one = self.identity_profile(&m.id, &own);
-                p.texts.extend(one.texts);
-                p.phones.extend(one.phones);
-            }
-            p
+            self.profile_of_all(members, &users)
         } else {
             let users = tx.users_of(&chain.originator_org_id).await?;
             self.identity_profile(&chain.originator_org_id, &users)
         };
         Ok(Scrubber::new(&profile))
+    }
+
+    /// What identifies any partner of `kind`. An advisory citing one partner's information
+    /// protects it among all of its kind, so the gate answers alike whichever contributed.
+    pub async fn kind_scrubber(&self, tx: &mut Tx, kind: OrgKind) -> AppResult<Scrubber> {
+        let orgs: Vec<&OrgRow> = self.orgs.values().filter(|o| o.kind == kind).collect();
+        let mut users = Vec::new();
+        for o in &orgs {
+            users.extend(tx.users_of(&o.id).await?);
+        }
+        Ok(Scrubber::new(&self.profile_of_all(orgs, &users)))
+    }
+
+    /// One profile of several organisations and their users, in a fixed order.
+    fn profile_of_all(&self, mut orgs: Vec<&OrgRow>, users: &[kyoyu_store::UserRow]) -> IdentityProfile {
+        orgs.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut p = IdentityProfile::default();
+        for o in orgs {
+            let own: Vec<kyoyu_store::UserRow> = users.iter().filter(|u| u.org_id == o.id).cloned().collect();
+            let one = self.identity_profile(&o.id, &own);
+            p.texts.extend(one.texts);
+            p.phones.extend(one.phones);
+        }
+        p
     }
 
     /// Whether an organisation is a member of the anonymity set of an anonymised chain.

@@ -46,6 +46,9 @@ pub struct AdvisoryDraft {
     pub content: AdvisoryContent,
     pub contact: AdvisoryContact,
     pub source_report_ids: Vec<String>,
+    /// Partner information (情報の提供) the advisory draws on; protected as sources are.
+    #[serde(default)]
+    pub source_partner_ids: Vec<String>,
     pub external_sources: Vec<String>,
 }
 
@@ -70,6 +73,7 @@ pub struct AdvisoryInput {
     pub content: Option<AdvisoryContent>,
     pub contact: Option<AdvisoryContact>,
     pub source_report_ids: Option<Vec<String>>,
+    pub source_partner_ids: Option<Vec<String>>,
     pub external_sources: Option<Vec<String>>,
 }
 
@@ -89,6 +93,7 @@ impl AdvisoryInput {
             content: AdvisoryContent::default(),
             contact: AdvisoryContact::default(),
             source_report_ids: vec![],
+            source_partner_ids: vec![],
             external_sources: vec![],
         };
         self.apply_to(&empty)
@@ -124,6 +129,9 @@ impl AdvisoryInput {
         if let Some(v) = self.source_report_ids {
             d.source_report_ids = v;
         }
+        if let Some(v) = self.source_partner_ids {
+            d.source_partner_ids = v;
+        }
         if let Some(v) = self.external_sources {
             d.external_sources = v;
         }
@@ -131,6 +139,8 @@ impl AdvisoryInput {
         d.recipients.dedup();
         d.source_report_ids.sort();
         d.source_report_ids.dedup();
+        d.source_partner_ids.sort();
+        d.source_partner_ids.dedup();
         let mut errors = ValidationErrors::default();
         d.check_text_lengths(&mut errors);
         errors.into_result(d)

@@ -257,3 +257,15 @@ code_enum!(
         Original = "original" / "受け取ったパスワード付き ZIP のまま",
     }
 );
+
+code_enum!(
+    /// What partner information is about (004 3.1).
+    PartnerInfoKind {
+        Vulnerability = "vulnerability" / "脆弱性情報",
+        Attack = "attack" / "攻撃情報",
+        AttackAnnouncement = "attack_announcement" / "攻撃予告",
+        DisasterForecast = "disaster_forecast" / "災害の予報・警報",
+        ThreatIntelligence = "threat_intelligence" / "脅威情報",
+        Other = "other" / "その他",
+    }
+);

@@ -9,6 +9,7 @@ pub mod attachment;
 pub mod codes;
 pub mod error;
 pub mod identifier;
+pub mod partner;
 pub mod reference;
 pub mod report;
 pub mod service_level;

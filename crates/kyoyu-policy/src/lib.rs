@@ -13,6 +13,7 @@ use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
 
 pub mod council;
 pub mod files;
+pub mod partner;
 mod principal;
 pub use principal::{Account, Authority, Principal, ReadScope};
 

@@ -389,7 +389,7 @@ impl Tx {
     }
 
     pub async fn replace_advisory_access(&mut self, advisory_id: &str, grants: &AccessGrants) -> Result<()> {
-        self.replace_readers(crate::ItemRef::Advisory(advisory_id), grants).await
+        self.replace_readers(crate::reports::Readers::Item(crate::ItemRef::Advisory(advisory_id)), grants).await
     }
 
     pub async fn set_advisory_chain_identifier(&mut self, chain_id: &str, identifier: &str) -> Result<()> {

@@ -61,6 +61,14 @@ impl Cursor {
     }
 }
 
+/// The items whose reader rows [`Tx::replace_readers`] writes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Readers<'a> {
+    /// A report or advisory, whose STIX objects a new reader re-dates.
+    Item(crate::ItemRef<'a>),
+    Partner(&'a str),
+}
+
 /// One page of a list, and where the next starts when there may be more.
 #[derive(Debug, Clone)]
 pub struct Listed<T> {
@@ -503,21 +511,24 @@ impl Tx {
     /// Writes exactly the readers the policy granted, replacing any before. Each reader row
     /// carries its item's time, so lists walk an index newest first.
     pub async fn replace_access(&mut self, report_id: &str, grants: &AccessGrants) -> Result<()> {
-        self.replace_readers(crate::ItemRef::Report(report_id), grants).await
+        self.replace_readers(Readers::Item(crate::ItemRef::Report(report_id)), grants).await
     }
 
     /// Replaces an item's reader rows with `grants`, each carrying the item's time. A reader
     /// that is new re-dates the item's STIX objects, so TAXII clients polling by date see them.
-    pub(crate) async fn replace_readers(&mut self, item: crate::ItemRef<'_>, grants: &AccessGrants) -> Result<()> {
-        let (table, column, items, id) = match item {
-            crate::ItemRef::Report(id) => ("report_access", "report_id", "reports", id),
-            crate::ItemRef::Advisory(id) => ("advisory_access", "advisory_id", "advisories", id),
+    pub(crate) async fn replace_readers(&mut self, readers: Readers<'_>, grants: &AccessGrants) -> Result<()> {
+        let (table, column, items, id) = match readers {
+            Readers::Item(crate::ItemRef::Report(id)) => ("report_access", "report_id", "reports", id),
+            Readers::Item(crate::ItemRef::Advisory(id)) => ("advisory_access", "advisory_id", "advisories", id),
+            Readers::Partner(id) => ("partner_access", "partner_id", "partner_information", id),
         };
         let sql = format!("SELECT org_id FROM {table} WHERE {column} = $1");
         let before: Vec<String> =
             on!(self.conn().await?, c => sqlx::query_scalar(&sql).bind(id).fetch_all(&mut *c).await?);
-        if grants.rows().iter().any(|(org, _)| !before.contains(org)) {
-            self.redate_item_objects(item).await?;
+        if let Readers::Item(item) = readers {
+            if grants.rows().iter().any(|(org, _)| !before.contains(org)) {
+                self.redate_item_objects(item).await?;
+            }
         }
         let sql = format!("DELETE FROM {table} WHERE {column} = $1");
         on!(self.conn().await?, c => sqlx::query(&sql).bind(id).execute(&mut *c).await?.rows_affected());

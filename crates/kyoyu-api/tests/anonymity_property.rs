@@ -334,17 +334,7 @@ fn no_answer_to_others_depends_on_which_member_filed() {
             rt.block_on(async {
                 let a = run(&script, "gas-a").await;
                 let b = run(&script, "gas-b").await;
-                prop_assert_eq!(a.len(), b.len());
-                for ((what, in_a), (_, in_b)) in a.iter().zip(&b) {
-                    if in_a != in_b {
-                        return Err(TestCaseError::fail(format!(
-                            "{what} differs with the filer:\n  gas-a filed: {}\n  gas-b filed: {}",
-                            excerpt(in_a, in_b),
-                            excerpt(in_b, in_a)
-                        )));
-                    }
-                }
-                Ok(())
+                compare(&a, &b, ("gas-a filed", "gas-b filed"))
             })
         })
         .unwrap();
@@ -356,4 +346,134 @@ fn excerpt(s: &str, other: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let from = at.saturating_sub(200);
     chars[from..(at + 300).min(chars.len())].iter().collect()
+}
+
+/// Ways an advisory may name the two security institutions of the partner worlds.
+const PARTNER_NAMES: &[&str] = &[
+    "サイバーセキュリティ分析機関（分析協力先）",
+    "Security analysis institute (analysis partner)",
+    "インシデント対応調整センター",
+];
+
+/// The second security institution both partner worlds add beside the demo's.
+const SECOND_INSTITUTION: (&str, &str) = ("インシデント対応調整センター", "csirt-cc.ntk");
+
+#[derive(Debug, Clone)]
+struct PartnerScript {
+    tlp: &'static str,
+    advisory_names: Vec<usize>,
+    /// The coordinator shares the information itself with the ministry.
+    share: bool,
+    /// The advisory reaches another sector (beyond AMBER's), and whether the sender consented.
+    wider: bool,
+    consent: bool,
+}
+
+fn partner_script() -> impl Strategy<Value = PartnerScript> {
+    let names = prop::collection::vec(0..PARTNER_NAMES.len(), 0..3);
+    (prop::sample::select(vec!["GREEN", "AMBER"]), names, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(tlp, advisory_names, share, wider, consent)| PartnerScript { tlp, advisory_names, share, wider, consent },
+    )
+}
+
+const RECIPIENTS: &[&str] =
+    &["meti.liaison", "fsa.liaison", "gas-ceptoar.secretariat", "gas-a.ntk", "vendor.ntk", "ops.admin"];
+
+/// `sender` sends information; the coordinator may share it and cites it in an advisory;
+/// answers what everyone but the sender and the coordinator saw.
+async fn run_partner(script: &PartnerScript, sender: &str) -> Vec<(String, String)> {
+    common::MAIL_PORT.with(|p| *p.borrow_mut() = None);
+    let mut app = spawn_demo().await;
+    let (name, login) = SECOND_INSTITUTION;
+    app.add_org("security_institution", None, name, login, "member").await;
+    let mut r = Record { masker: Masker::new(&app), app: &app, answers: Vec::new() };
+    let body = json!({
+        "kind": "vulnerability", "tlp": script.tlp, "severity": "warning", "sectors": ["gas"],
+        "title": "ガス制御装置の脆弱性", "content": "遠隔から認証を回避できる",
+        "indicators": ["[ipv4-addr:value = '198.51.100.7']"], "sanitised_wider_use": script.consent
+    });
+    let sent: kyoyu_app::partner::PartnerView = app.post_as("/api/v1/partner-information", sender, body).await;
+    // The coordinator knows the sender: its own answers are not compared, only what it did.
+    if script.share {
+        let share = json!({"org_ids": [app.org("meti.liaison")]});
+        let path = format!("/api/v1/partner-information/{}/shares", sent.id);
+        assert_eq!(app.post(&path, "nisc.cip", share).await.0, 200);
+    }
+    let (ministry, sector) = if script.wider { ("fsa.liaison", "finance") } else { ("meti.liaison", "gas") };
+    let summary = format!(
+        "制御装置の脆弱性 {}",
+        script.advisory_names.iter().map(|i| PARTNER_NAMES[*i]).collect::<Vec<_>>().join(" ")
+    );
+    let draft = json!({
+        "severity": "warning", "tlp": "AMBER", "has_attachments": false,
+        "recipients": [{"ministry_org_id": app.org(ministry), "sector": sector}],
+        "source_partner_ids": [sent.id], "content": {"summary": summary}
+    });
+    let draft: AdvisoryView = app.post_as("/api/v1/advisories", "nisc.cip", draft).await;
+    let advisory = draft.id;
+    let (issued, _) = app.post(&format!("/api/v1/advisories/{advisory}/issue"), "nisc.cip", json!({})).await;
+    r.note("issue", issued, "");
+    for login in RECIPIENTS {
+        for path in [
+            "/api/v1/partner-information".to_string(),
+            format!("/api/v1/partner-information/{}", sent.id),
+            "/api/v1/advisories".to_string(),
+            format!("/api/v1/advisories/{advisory}"),
+            format!("/api/v1/advisories/{advisory}/stix"),
+            "/api/v1/notifications".to_string(),
+            "/api/v1/notifications/count?unread=true".to_string(),
+            "/api/v1/orgs".to_string(),
+            "/api/v1/admin/audit?limit=100".to_string(),
+            format!("/api/v1/admin/audit?limit=100&actor_org_id={}", app.org("institute.ntk")),
+            format!("/api/v1/admin/audit?limit=100&actor_org_id={}", app.org(login)),
+            "/api/v1/admin/mail-outbox".to_string(),
+        ] {
+            r.get(&path, login).await;
+        }
+        for path in [
+            "/".to_string(),
+            "/advisories".to_string(),
+            format!("/advisories/{advisory}"),
+            "/notifications".to_string(),
+            "/admin/audit".to_string(),
+        ] {
+            r.page(&path, login).await;
+        }
+    }
+    r.answers
+}
+
+#[test]
+fn no_answer_to_recipients_depends_on_which_partner_contributed() {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(4);
+    let mut runner = TestRunner::new(Config { cases, max_shrink_iters: 8, ..Config::default() });
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    runner
+        .run(&partner_script(), |script| {
+            rt.block_on(async {
+                let a = run_partner(&script, "institute.ntk").await;
+                let b = run_partner(&script, SECOND_INSTITUTION.1).await;
+                compare(&a, &b, ("the institute sent", "the second institution sent"))
+            })
+        })
+        .unwrap();
+}
+
+/// Two worlds' records must be equal answer by answer; the first difference fails with both.
+fn compare(
+    a: &[(String, String)],
+    b: &[(String, String)],
+    (label_a, label_b): (&str, &str),
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(a.len(), b.len());
+    for ((what, in_a), (_, in_b)) in a.iter().zip(b) {
+        if in_a != in_b {
+            return Err(TestCaseError::fail(format!(
+                "{what} differs:\n  {label_a}: {}\n  {label_b}: {}",
+                excerpt(in_a, in_b),
+                excerpt(in_b, in_a)
+            )));
+        }
+    }
+    Ok(())
 }

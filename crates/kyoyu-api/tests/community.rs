@@ -7,27 +7,8 @@ use common::{spawn_demo, TestApp};
 use kyoyu_app::council::CouncilView;
 use kyoyu_app::partner::{PartnerList, PartnerView};
 use kyoyu_app::views::AdvisoryView;
-use kyoyu_app::views::{OrgView, ReportView};
-use kyoyu_store::UserRow;
+use kyoyu_app::views::ReportView;
 use serde_json::{json, Value};
-
-/// Adds an organisation of `kind` with one need-to-know user, `login`, in `role`.
-async fn add_org(app: &mut TestApp, kind: &str, sector: Option<&str>, name: &str, login: &str, role: &str) -> String {
-    let body = json!({"kind": kind, "name_ja": name, "name_en": name, "sector": sector});
-    let org: OrgView = app.post_as("/api/v1/admin/orgs", "ops.admin", body).await;
-    let body = json!({"org_id": org.id, "login": login, "display_name": login, "roles": [role], "need_to_know": true});
-    let user: UserRow = app.post_as("/api/v1/admin/users", "ops.admin", body).await;
-    let mut cred = app.user("ops.admin").clone();
-    cred.token = app.token_for(&user.id).await;
-    cred.user_id = user.id;
-    cred.org_id = org.id.clone();
-    cred.org_name = name.to_string();
-    cred.org_kind = kyoyu_domain::codes::OrgKind::parse(kind).unwrap();
-    cred.sector = sector.map(str::to_string);
-    cred.login = login.to_string();
-    app.users.insert(login.to_string(), cred);
-    org.id
-}
 
 /// What the ministry, the coordinator and system administration get about a report.
 async fn others_answers(app: &TestApp, report_id: &str) -> Vec<(u16, Value)> {
@@ -53,7 +34,7 @@ fn share(org: &str) -> Value {
 #[tokio::test]
 async fn a_crime_share_reaches_the_chosen_agency_and_nobody_else() {
     let mut app = spawn_demo().await;
-    let coast_guard = add_org(&mut app, "response_agency", None, "海上保安庁", "jcg.ntk", "member").await;
+    let coast_guard = app.add_org("response_agency", None, "海上保安庁", "jcg.ntk", "member").await;
     for (route, tlp) in [("direct", "RED"), ("anonymised", "AMBER")] {
         let filed = app.file("gas-a.ntk", route, tlp, json!({})).await;
         let path = format!("/api/v1/reports/{}", filed.id);
@@ -134,7 +115,7 @@ const CEPTOARS: &[&str] = &["council.ntk", "city-gas-ceptoar.ntk", "water-ceptoa
 async fn shares_through_the_council_reach_its_members_inside_the_ceiling() {
     let mut app = spawn_demo().await;
     // A second CEPTOAR of the gas sector (a sector may have several).
-    add_org(&mut app, "ceptoar", Some("gas"), "都市ガスセプター", "city-gas-ceptoar.ntk", "secretariat").await;
+    app.add_org("ceptoar", Some("gas"), "都市ガスセプター", "city-gas-ceptoar.ntk", "secretariat").await;
     assert_eq!(app.post("/api/v1/council/join", "gas-a.ntk", json!({})).await.0, 403, "an operator does not sit on it");
     for login in ["gas-ceptoar.secretariat", "city-gas-ceptoar.ntk", "water-ceptoar.secretariat"] {
         let view = set_membership(&app, login, true).await;

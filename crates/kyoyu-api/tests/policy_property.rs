@@ -1,7 +1,7 @@
 //! Property test of the access rule over HTTP. Random worlds (organisations of every kind,
 //! users with and without need-to-know, reports on every route with random TLPs, forwards,
 //! follow-ups, shares, crime reports to response agencies, the CEPTOAR council's members and
-//! shares through it) are built through the API; then, for every user and every read
+//! shares through it, partner information sent to the coordinator and shared by it) are built through the API; then, for every user and every read
 //! endpoint (get, list with filters, count), what comes back must be exactly what the rule of
 //! domain.md §7 allows. The oracle below is written from the rule's table, not from the code.
 
@@ -75,6 +75,18 @@ enum Op {
         rendition: usize,
         tighten: usize,
     },
+    /// Some organisation's officer (or a member) sends partner information.
+    SendPartner {
+        org: usize,
+        officer: bool,
+        tlp: usize,
+        sectors: u8,
+    },
+    /// The coordinator shares partner information with some organisation.
+    SharePartner {
+        item: usize,
+        target: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +114,9 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(advisory, by, target, tighten)| Op::RelayAdvisory { advisory, by, target, tighten }),
         1 => (0..96usize).prop_map(|user| Op::ToggleNeedToKnow { user }),
         3 => (0..64usize, 0..3usize).prop_map(|(rendition, tighten)| Op::Attach { rendition, tighten }),
+        4 => (0..64usize, prop::bool::weighted(0.8), 0..6usize, 1..16u8)
+            .prop_map(|(org, officer, tlp, sectors)| Op::SendPartner { org, officer, tlp, sectors }),
+        8 => (0..16usize, 0..64usize).prop_map(|(item, target)| Op::SharePartner { item, target }),
     ]
 }
 
@@ -177,7 +192,18 @@ struct FileRec {
     tlp: String,
 }
 
+/// Partner information as the oracle keeps it.
+#[derive(Debug, Clone)]
+struct PartnerRec {
+    id: String,
+    sender: String,
+    tlp: String,
+    sectors: Vec<String>,
+    shares: BTreeSet<String>,
+}
+
 struct World {
+    partners: Vec<PartnerRec>,
     /// The CEPTOARs on the council now.
     council_members: BTreeSet<String>,
     app: TestApp,
@@ -302,6 +328,36 @@ impl World {
         self.notified.extend(readers);
     }
 
+    /// The ceiling of partner information: its sender and the coordinator; AMBER the
+    /// concerned sectors' ministries, CEPTOARs and operators and the analysis partners;
+    /// GREEN and beyond everyone; RED and AMBER+STRICT nobody else.
+    fn inside_partner(&self, org: &Org, p: &PartnerRec) -> bool {
+        if org.kind == "operations" {
+            return false;
+        }
+        if org.id == p.sender || org.kind == "coordinator" {
+            return true;
+        }
+        let in_sector = org.sector.as_ref().is_some_and(|s| p.sectors.contains(s));
+        let ministry = org.kind == "ministry" && p.sectors.iter().any(|s| self.jurisdiction.get(s) == Some(&org.id));
+        match p.tlp.as_str() {
+            "RED" | "AMBER+STRICT" => false,
+            "AMBER" => {
+                ministry
+                    || ((org.kind == "ceptoar" || org.kind == "operator") && in_sector)
+                    || (org.kind == "security_institution" && org.partner)
+            }
+            _ => true,
+        }
+    }
+
+    /// The sender and the coordinator read it, and whoever it was shared with inside it.
+    fn may_read_partner(&self, user: &User, p: &PartnerRec) -> bool {
+        let org = &self.orgs[user.org];
+        let reached = org.id == p.sender || org.kind == "coordinator" || p.shares.contains(&org.id);
+        reached && self.inside_partner(org, p) && (!secret(&p.tlp) || user.ntk)
+    }
+
     fn relay_pattern_allows(&self, relayer: &Org, target: &Org, a: &Advisory) -> bool {
         match relayer.kind.as_str() {
             "coordinator" => true,
@@ -386,6 +442,7 @@ async fn build(spec: &Spec) -> World {
         notified: BTreeSet::new(),
         files: Vec::new(),
         council_members: BTreeSet::new(),
+        partners: Vec::new(),
     };
     let ceptoars: Vec<String> = w.orgs.iter().filter(|o| o.kind == "ceptoar").map(|o| o.id.clone()).collect();
     for (ceptoar, _) in ceptoars.into_iter().zip(&spec.council).filter(|(_, join)| **join) {
@@ -697,6 +754,16 @@ async fn apply(w: &mut World, n: usize, op: &Op) -> Result<(), TestCaseError> {
             let by = pool[ceptoar % pool.len()].clone();
             share_to_council(w, idx, &by).await?;
         }
+        Op::SendPartner { org, officer, tlp, sectors } => {
+            let sent = send_partner(w, org, officer, tlp, sectors).await?;
+            if sent {
+                // Shared at once, so that shares meet every TLP and target.
+                share_partner(w, w.partners.len() - 1, n * 7 + org).await?;
+            }
+        }
+        Op::SharePartner { item, target } if !w.partners.is_empty() => {
+            share_partner(w, item % w.partners.len(), target).await?
+        }
         Op::ToggleNeedToKnow { user } => {
             // Officers keep need-to-know so that every step above has someone to act.
             let members: Vec<usize> = (0..w.users.len()).filter(|i| !w.users[*i].login.ends_with("officer")).collect();
@@ -830,6 +897,7 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
             .collect();
         prop_assert_eq!(notified, delivered, "notifications of {:?}", user);
         check_files(w, user, &allowed).await?;
+        check_partner(w, user).await?;
         check_pages(w, &user.login, &allowed, &readable).await?;
         // Each chain in order, only what the user may read of it.
         for chain in w.renditions.iter().map(|r| r.chain_id.as_str()).collect::<BTreeSet<_>>() {
@@ -988,6 +1056,98 @@ fn every_read_endpoint_returns_exactly_what_the_rule_allows() {
             })
         })
         .unwrap();
+}
+
+/// Partner information from the officer (or a member) of any organisation: only the
+/// need-to-know users of the partner kinds send it.
+async fn send_partner(
+    w: &mut World,
+    org: usize,
+    officer: bool,
+    tlp: usize,
+    sectors: u8,
+) -> Result<bool, TestCaseError> {
+    const PARTNER_KINDS: [&str; 6] = [
+        "ministry",
+        "cyber_ministry",
+        "response_agency",
+        "disaster_agency",
+        "security_institution",
+        "cyberspace_vendor",
+    ];
+    // Mostly a partner organisation, sometimes any (whom the rule refuses).
+    let partners: Vec<&Org> = w.orgs.iter().filter(|o| PARTNER_KINDS.contains(&o.kind.as_str())).collect();
+    let org =
+        if org.is_multiple_of(4) { w.orgs[org % w.orgs.len()].clone() } else { partners[org % partners.len()].clone() };
+    let idx = w.orgs.iter().position(|o| o.id == org.id).unwrap();
+    let suffix = if officer { "officer" } else { "m1" };
+    let user = w.users.iter().find(|u| u.org == idx && u.login.ends_with(suffix)).unwrap().clone();
+    let in_world: Vec<String> = w.jurisdiction.keys().filter(|s| SECTOR_POOL.contains(&s.as_str())).cloned().collect();
+    let mut chosen: Vec<String> =
+        SECTOR_POOL.iter().enumerate().filter(|(i, _)| sectors & (1 << i) != 0).map(|(_, s)| s.to_string()).collect();
+    chosen.retain(|s| in_world.contains(s));
+    chosen.sort();
+    let body = json!({
+        "kind": "threat_intelligence", "tlp": TLPS[tlp], "severity": "info", "sectors": chosen,
+        "title": "脅威情報", "content": "観測された攻撃基盤"
+    });
+    let (status, answer) = w.app.post("/api/v1/partner-information", &user.login, body).await;
+    let may = PARTNER_KINDS.contains(&org.kind.as_str()) && user.ntk;
+    prop_assert_eq!(status, if may { 201 } else { 403 }, "partner information from {:?}: {}", user, answer);
+    if status == 201 {
+        let view: kyoyu_app::partner::PartnerView = common::view(&answer);
+        let p = PartnerRec {
+            id: view.id,
+            sender: org.id,
+            tlp: TLPS[tlp].to_string(),
+            sectors: chosen,
+            shares: BTreeSet::new(),
+        };
+        w.partners.push(p);
+    }
+    Ok(status == 201)
+}
+
+/// The coordinator shares item `idx` with some organisation, answered as the rule says.
+async fn share_partner(w: &mut World, idx: usize, target: usize) -> Result<(), TestCaseError> {
+    let p = w.partners[idx].clone();
+    let target = w.orgs[target % w.orgs.len()].clone();
+    let coordinator = w.of_kind("coordinator", None).unwrap().id.clone();
+    let login = w.officer(&coordinator).login.clone();
+    let path = format!("/api/v1/partner-information/{}/shares", p.id);
+    let (status, body) = w.app.post(&path, &login, json!({"org_ids": [target.id]})).await;
+    let expected = match (w.inside_partner(&target, &p), p.shares.contains(&target.id)) {
+        (false, _) => 422,
+        (true, true) => 409,
+        (true, false) => 200,
+    };
+    prop_assert_eq!(status, expected, "share of {:?} with {:?}: {}", p, target, body);
+    if status == 200 {
+        w.partners[idx].shares.insert(target.id);
+    }
+    Ok(())
+}
+
+/// Partner information: get and list answer exactly what the rule allows, and only the
+/// sender and the coordinator learn who sent it.
+async fn check_partner(w: &World, user: &User) -> Result<(), TestCaseError> {
+    let org = &w.orgs[user.org];
+    let mut readable = BTreeSet::new();
+    for p in &w.partners {
+        let (status, body) = w.app.get(&format!("/api/v1/partner-information/{}", p.id), &user.login).await;
+        let may = w.may_read_partner(user, p);
+        prop_assert_eq!(status, if may { 200 } else { 404 }, "partner {:?} as {:?}", p, user);
+        if may {
+            readable.insert(p.id.as_str());
+            let view: kyoyu_app::partner::PartnerView = common::view(&body);
+            let knows = org.id == p.sender || org.kind == "coordinator";
+            prop_assert_eq!(view.sender_org_id.is_some(), knows, "sender of {:?} as {:?}", p, user);
+        }
+    }
+    let list: kyoyu_app::partner::PartnerList = w.app.typed("/api/v1/partner-information?limit=100", &user.login).await;
+    let listed: BTreeSet<&str> = list.items.iter().map(|i| i.id.as_str()).collect();
+    prop_assert_eq!(listed, readable, "partner information as {:?}", user);
+    Ok(())
 }
 
 /// One share of rendition `idx` by its receiver or sender, answered as the rule says.

@@ -131,6 +131,26 @@ pub async fn spawn_bare() -> TestApp {
 }
 
 impl TestApp {
+    /// Adds an organisation of `kind` (through system administration) with one need-to-know
+    /// user, `login`, in `role`; answers the organisation's id.
+    pub async fn add_org(&mut self, kind: &str, sector: Option<&str>, name: &str, login: &str, role: &str) -> String {
+        let body = json!({"kind": kind, "name_ja": name, "name_en": name, "sector": sector});
+        let org: kyoyu_app::views::OrgView = self.post_as("/api/v1/admin/orgs", "ops.admin", body).await;
+        let body =
+            json!({"org_id": org.id, "login": login, "display_name": login, "roles": [role], "need_to_know": true});
+        let user: kyoyu_store::UserRow = self.post_as("/api/v1/admin/users", "ops.admin", body).await;
+        let mut cred = self.user("ops.admin").clone();
+        cred.token = self.token_for(&user.id).await;
+        cred.user_id = user.id;
+        cred.org_id = org.id.clone();
+        cred.org_name = name.to_string();
+        cred.org_kind = kyoyu_domain::codes::OrgKind::parse(kind).expect("a kind of domain.md §2");
+        cred.sector = sector.map(str::to_string);
+        cred.login = login.to_string();
+        self.users.insert(login.to_string(), cred);
+        org.id
+    }
+
     /// Reads an answer as its view type, as `login` (see `crate::Client`).
     pub async fn typed<T: serde::de::DeserializeOwned>(&self, path: &str, login: &str) -> T {
         let client = crate::Client::new(&self.base);

@@ -157,6 +157,27 @@ pub async fn upload_advisory_attachment(
     Ok((StatusCode::CREATED, Json(receive(&state, &caller, ItemType::Advisory, &id, form).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/partner-information/{id}/attachments",
+    operation_id = "uploadPartnerAttachment",
+    tag = "attachments",
+    summary = "Attach a file or sample to partner information the caller sent / 関係機関からの情報にファイルを添付",
+    description = "multipart/form-data, as for reports. Readers other than the sender and the coordinator are not told who uploaded it.",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    params(("id" = String, Path, description = "The item's id / ID")),
+    responses((status = 201, description = "OK", body = AttachmentView), (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody)),
+)]
+pub async fn upload_partner_attachment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
+    let form = form.map_err(upload_rejected)?;
+    Ok((StatusCode::CREATED, Json(receive(&state, &caller, ItemType::Partner, &id, form).await?)))
+}
+
 /// Which files to list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -30,7 +30,7 @@ bodies are limited to 1 MiB (1,048,576 bytes).\n重要インフラの情報共�
         (name = "widenings", description = "Asking an originator to widen a scope / 範囲拡大"),
         (name = "partner-information", description = "Information partners send the coordinator / 関係機関からの情報"),
         (name = "council", description = "The CEPTOAR council: membership and shares through it / セプターカウンシル"),
-        (name = "attachments", description = "Files and samples on reports and advisories / 添付ファイル・検体"),
+        (name = "attachments", description = "Files and samples on reports, advisories and partner information / 添付ファイル・検体"),
         (name = "notifications", description = "Notifications and mail / 通知"),
         (name = "stix", description = "STIX 2.1 in and out / STIX"),
         (name = "reference", description = "The directory and reference data / 参照情報"),
@@ -235,6 +235,7 @@ fn uploads() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(attachments::upload_report_attachment))
         .routes(routes!(attachments::upload_advisory_attachment))
+        .routes(routes!(attachments::upload_partner_attachment))
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 

@@ -97,12 +97,13 @@ pub async fn get_partner_information(
     operation_id = "createPartnerFollowUp",
     tag = "partner-information",
     summary = "The sender follows it up (-2, -3 …) / 続報",
-    description = "The fields given replace the previous ones. The coordinator's shares carry over where the new TLP still allows them.",
+    description = "The fields given replace the previous ones; at least one must change. The coordinator's shares carry over where the new TLP still allows them.",
     request_body(content = PartnerInput, content_type = "application/json"),
     params(("id" = String, Path, description = "The item's id / ID")),
     responses(
         (status = 201, description = "OK", body = PartnerView),
         (status = 403, description = "the caller's role may not do this / 権限がありません", body = ErrorBody),
+        (status = 422, description = "refused: the error names the field and the reason / 入力誤り", body = ErrorBody),
     ),
 )]
 pub async fn create_partner_follow_up(

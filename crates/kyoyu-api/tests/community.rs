@@ -219,7 +219,7 @@ async fn a_security_institutions_information_is_numbered_followed_up_shared_and_
     let follow = format!("{path}/follow-ups");
     let second: PartnerView = app.post_as(&follow, "institute.ntk", json!({"content": "修正版が公開された"})).await;
     assert_eq!(second.identifier, format!("{}-2", info.identifier));
-    assert_eq!((second.title.as_str(), second.tlp), (info.title.as_str(), info.tlp));
+    assert_eq!((second.content.title.as_str(), second.content.tlp), (info.content.title.as_str(), info.content.tlp));
     assert_eq!(app.post(&follow, "nisc.cip", json!({"content": "x"})).await.0, 403);
 
     // The coordinator shares inside the ceiling; the reader does not learn the sender.
@@ -304,4 +304,37 @@ async fn partner_information_refuses_who_may_not_send_and_what_is_malformed() {
     let at_nisc: PartnerView = app.typed(&format!("/api/v1/partner-information/{}", red.id), "nisc.cip").await;
     assert!(at_nisc.actions.share_with.is_empty());
     assert_eq!(app.get(&format!("/api/v1/partner-information/{}", red.id), "nisc.member").await.0, 404, "need-to-know");
+}
+
+#[tokio::test]
+async fn files_on_partner_information_reach_its_readers_without_naming_who_sent_them() {
+    let app = spawn_demo().await;
+    let info = send_partner(&app, "institute.ntk", partner_body("AMBER", "検体付きの攻撃情報")).await;
+    let upload = format!("/api/v1/partner-information/{}/attachments", info.id);
+    let (status, file) =
+        app.upload(&upload, "institute.ntk", &[("kind", "attachment")], "ioc.txt", b"ioc".to_vec()).await;
+    assert_eq!(status, 201, "{file}");
+    let file_id = file["id"].as_str().unwrap().to_string();
+    // Only the sender attaches: the coordinator and outsiders are refused, outsiders as if absent.
+    let (status, _) = app.upload(&upload, "nisc.cip", &[], "x.txt", b"x".to_vec()).await;
+    assert_eq!(status, 403);
+    let (status, _) = app.upload(&upload, "gas-a.ntk", &[], "x.txt", b"x".to_vec()).await;
+    assert_eq!(status, 404);
+
+    let listing = format!("/api/v1/attachments?item_id={}", info.id);
+    let at_nisc: Value = app.typed(&listing, "nisc.cip").await;
+    assert_eq!(at_nisc["items"][0]["uploader_org_id"], json!(app.org("institute.ntk")), "the coordinator knows");
+    let file_path = format!("/api/v1/attachments/{file_id}");
+    for login in ["meti.liaison", "gas-a.ntk"] {
+        assert_eq!(app.get(&file_path, login).await.0, 404, "{login} reads nothing before a share");
+        assert_eq!(app.get(&listing, login).await.0, 404, "{login}");
+    }
+    let shares = format!("/api/v1/partner-information/{}/shares", info.id);
+    assert_eq!(app.post(&shares, "nisc.cip", share(&app.org("meti.liaison"))).await.0, 200);
+    let at_meti: Value = app.typed(&listing, "meti.liaison").await;
+    assert_eq!(at_meti["items"][0]["id"], json!(file_id));
+    assert_eq!(at_meti["items"][0]["uploader_org_id"], Value::Null, "a shared reader is not told the sender");
+    let (status, bytes) = app.get(&format!("{file_path}/download?as=raw"), "meti.liaison").await;
+    assert_eq!((status, bytes), (200, Value::String("ioc".into())));
+    assert_eq!(app.get(&file_path, "gas-a.ntk").await.0, 404, "still not the operator's");
 }

@@ -200,6 +200,8 @@ struct PartnerRec {
     tlp: String,
     sectors: Vec<String>,
     shares: BTreeSet<String>,
+    /// The sender's file on it, with the file's TLP (the item's or tighter).
+    file: Option<(String, String)>,
 }
 
 struct World {
@@ -356,6 +358,14 @@ impl World {
         let org = &self.orgs[user.org];
         let reached = org.id == p.sender || org.kind == "coordinator" || p.shares.contains(&org.id);
         reached && self.inside_partner(org, p) && (!secret(&p.tlp) || user.ntk)
+    }
+
+    /// A file on partner information: its readers, and at a tighter TLP only those of them
+    /// inside the ceiling at the file's TLP.
+    fn may_read_partner_file(&self, user: &User, p: &PartnerRec, tlp: &str) -> bool {
+        let at_file = PartnerRec { tlp: tlp.to_string(), ..p.clone() };
+        self.may_read_partner(user, p)
+            && (tlp == p.tlp || (self.inside_partner(&self.orgs[user.org], &at_file) && (!secret(tlp) || user.ntk)))
     }
 
     fn relay_pattern_allows(&self, relayer: &Org, target: &Org, a: &Advisory) -> bool {
@@ -1096,12 +1106,20 @@ async fn send_partner(
     prop_assert_eq!(status, if may { 201 } else { 403 }, "partner information from {:?}: {}", user, answer);
     if status == 201 {
         let view: kyoyu_app::partner::PartnerView = common::view(&answer);
+        // The sender attaches a file at the item's TLP or tighter.
+        let file_tlp = TLPS.iter().copied().filter(|t| rank(t) >= rank(TLPS[tlp])).nth(sectors as usize % 3);
+        let file_tlp = file_tlp.unwrap_or(TLPS[tlp]);
+        let path = format!("/api/v1/partner-information/{}/attachments", view.id);
+        let (status, made) = w.app.upload(&path, &user.login, &[("tlp", file_tlp)], "ioc.txt", b"ioc".to_vec()).await;
+        prop_assert_eq!(status, 201, "the sender attaches at {}: {}", file_tlp, made);
+        let file_id = made["id"].as_str().unwrap().to_string();
         let p = PartnerRec {
             id: view.id,
             sender: org.id,
             tlp: TLPS[tlp].to_string(),
             sectors: chosen,
             shares: BTreeSet::new(),
+            file: Some((file_id, file_tlp.to_string())),
         };
         w.partners.push(p);
     }
@@ -1143,10 +1161,32 @@ async fn check_partner(w: &World, user: &User) -> Result<(), TestCaseError> {
             let knows = org.id == p.sender || org.kind == "coordinator";
             prop_assert_eq!(view.sender_org_id.is_some(), knows, "sender of {:?} as {:?}", p, user);
         }
+        check_partner_file(w, user, p).await?;
     }
     let list: kyoyu_app::partner::PartnerList = w.app.typed("/api/v1/partner-information?limit=100", &user.login).await;
     let listed: BTreeSet<&str> = list.items.iter().map(|i| i.id.as_str()).collect();
     prop_assert_eq!(listed, readable, "partner information as {:?}", user);
+    Ok(())
+}
+
+/// The file on partner information: listed and read as the rule says, its uploader named
+/// only to the sender and the coordinator.
+async fn check_partner_file(w: &World, user: &User, p: &PartnerRec) -> Result<(), TestCaseError> {
+    let Some((id, tlp)) = &p.file else { return Ok(()) };
+    let (status, body) = w.app.get(&format!("/api/v1/attachments?item_id={}", p.id), &user.login).await;
+    prop_assert_eq!(status == 200, w.may_read_partner(user, p), "files of {:?} as {:?}", p, user);
+    let may = w.may_read_partner_file(user, p, tlp);
+    if status == 200 {
+        let list: kyoyu_app::files::AttachmentList = common::view(&body);
+        prop_assert_eq!(list.items.len(), usize::from(may), "files of {:?} as {:?}", p, user);
+        let org = &w.orgs[user.org];
+        let knows = org.id == p.sender || org.kind == "coordinator";
+        for f in &list.items {
+            prop_assert_eq!(f.uploader_org_id.is_some(), knows, "uploader of {:?} as {:?}", p, user);
+        }
+    }
+    let (status, _) = w.app.get(&format!("/api/v1/attachments/{id}"), &user.login).await;
+    prop_assert_eq!(status, if may { 200 } else { 404 }, "file of {:?} as {:?}", p, user);
     Ok(())
 }
 

@@ -9,10 +9,9 @@ use crate::reports::{add_sorted, ShareRequest};
 use crate::views::Banner;
 use crate::world::World;
 use crate::{App, AppError, AppResult, Caller};
-use kyoyu_domain::codes::{PartnerInfoKind, Severity};
 use kyoyu_domain::identifier::{chain_identifier, numbering_year, report_identifier};
 use kyoyu_domain::partner::{PartnerContent, PartnerInput};
-use kyoyu_domain::{FieldError, Tlp, ValidationErrors};
+use kyoyu_domain::{FieldError, ValidationErrors};
 use kyoyu_policy::partner::{self as policy, PartnerActions, PartnerFacts};
 use kyoyu_store::{new_id, now, Concealed, PartnerFilter, PartnerRow, Tx};
 use serde::{Deserialize, Serialize};
@@ -28,14 +27,8 @@ pub struct PartnerView {
     pub sequence: i64,
     /// Who sent it: only for the sender and the coordinator, null for everyone else.
     pub sender_org_id: Option<String>,
-    pub kind: PartnerInfoKind,
-    pub tlp: Tlp,
-    pub severity: Severity,
-    pub sectors: Vec<String>,
-    pub title: String,
-    pub content: String,
-    pub indicators: Vec<String>,
-    pub sanitised_wider_use: bool,
+    #[serde(flatten)]
+    pub content: PartnerContent,
     pub created_at: String,
     pub banner: Banner,
     /// Whom the coordinator shared it with: only for the sender and the coordinator.
@@ -69,6 +62,10 @@ impl Facts {
         Ok(Facts { coordinator: world.coordinator()?.to_string(), concerned_ministries, shared_to })
     }
 
+    pub(crate) fn coordinator(&self) -> &str {
+        &self.coordinator
+    }
+
     pub(crate) fn of_row<'a>(&'a self, row: &'a PartnerRow) -> PartnerFacts<'a> {
         PartnerFacts {
             tlp: row.content.tlp,
@@ -82,7 +79,7 @@ impl Facts {
 }
 
 /// Who acted on or read an item is for the sender and the coordinator to see.
-fn concealed(row: &PartnerRow, coordinator: &str) -> Concealed {
+pub(crate) fn concealed(row: &PartnerRow, coordinator: &str) -> Concealed {
     Concealed { org_id: row.sender_org_id.clone(), secretariat_id: Some(coordinator.to_string()) }
 }
 
@@ -98,14 +95,7 @@ fn view(world: &World, caller: &Caller, row: PartnerRow, facts: &Facts) -> Partn
         sequence: row.sequence,
         sender_org_id: knows.then_some(row.sender_org_id),
         banner: Banner::for_item(c.tlp, Some(c.severity)),
-        kind: c.kind,
-        tlp: c.tlp,
-        severity: c.severity,
-        sectors: c.sectors,
-        title: c.title,
-        content: c.content,
-        indicators: c.indicators,
-        sanitised_wider_use: c.sanitised_wider_use,
+        content: c,
         created_at: row.created_at,
         shared_with: if knows { facts.shared_to.clone() } else { Vec::new() },
         actions,
@@ -321,9 +311,11 @@ pub async fn list_partner_information(
     let listed = app.store.list_partner(&caller.scope(), f, limit, offset, after.as_ref()).await?;
     audit_reads(app, caller, "partner.list", &listed.rows.iter().collect::<Vec<_>>()).await?;
     let world = app.world_for_read().await?;
+    let ids: Vec<&str> = listed.rows.iter().map(|r| r.id.as_str()).collect();
+    let mut shares = app.store.partner_shares_of_many(&ids).await?;
     let mut items = Vec::with_capacity(listed.rows.len());
     for row in listed.rows {
-        let facts = Facts::of(&world, &row.content, app.store.partner_shares(&row.id).await?)?;
+        let facts = Facts::of(&world, &row.content, shares.remove(&row.id).unwrap_or_default())?;
         items.push(view(&world, caller, row, &facts));
     }
     Ok(PartnerList { items, limit, offset, next: listed.next.map(|c| c.encode()) })

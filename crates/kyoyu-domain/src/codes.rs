@@ -244,6 +244,7 @@ code_enum!(
     ItemType {
         Report = "report" / "報告",
         Advisory = "advisory" / "情報提供",
+        Partner = "partner" / "関係機関からの情報",
     }
 );
 

@@ -100,10 +100,10 @@ impl PartnerInput {
         errors.into_result(c)
     }
 
-    /// A follow-up: the fields given replace the previous ones.
+    /// A follow-up: the fields given replace the previous ones, and at least one must change.
     pub fn follow_up_of(self, previous: &PartnerContent) -> Result<PartnerContent, ValidationErrors> {
         let p = previous.clone();
-        PartnerInput {
+        let next = PartnerInput {
             kind: self.kind.or(Some(p.kind)),
             tlp: self.tlp.or(Some(p.tlp)),
             severity: self.severity.or(Some(p.severity)),
@@ -113,7 +113,17 @@ impl PartnerInput {
             indicators: self.indicators.or(Some(p.indicators)),
             sanitised_wider_use: self.sanitised_wider_use.or(Some(p.sanitised_wider_use)),
         }
-        .into_content()
+        .into_content()?;
+        if &next == previous {
+            let mut errors = ValidationErrors::default();
+            errors.push(FieldError::new(
+                "",
+                "続報は前報から少なくとも一つの項目を変えてください",
+                "a follow-up must change at least one field of the previous one",
+            ));
+            return Err(errors);
+        }
+        Ok(next)
     }
 }
 
@@ -190,5 +200,17 @@ mod tests {
             (next.content.as_str(), next.tlp, next.sectors.clone()),
             ("more", Tlp::Amber, vec!["gas".to_string()])
         );
+    }
+
+    #[test]
+    fn a_follow_up_that_changes_nothing_is_refused() {
+        let first = input(json!({
+            "kind": "attack", "tlp": "AMBER", "severity": "warning", "title": "t", "content": "c"
+        }))
+        .into_content()
+        .unwrap();
+        assert!(input(json!({})).follow_up_of(&first).is_err());
+        assert!(input(json!({"content": "c"})).follow_up_of(&first).is_err());
+        assert!(input(json!({"content": "d"})).follow_up_of(&first).is_ok());
     }
 }

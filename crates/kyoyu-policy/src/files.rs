@@ -3,6 +3,7 @@
 //! of the item's readers inside the ceiling at the file's TLP read it. Samples may also reach
 //! an analysis partner by the coordinator's explicit, expiring grant.
 
+use crate::partner::{inside_partner_ceiling, PartnerFacts};
 use crate::{
     check_coordinator_officer, inside_advisory_ceiling, inside_ceiling, AdvisoryFacts, Denial, OrgFacts, Principal,
     Refusal, RenditionFacts,
@@ -18,6 +19,7 @@ pub const MAX_GRANT_DAYS: i64 = 90;
 pub enum ItemFacts<'a> {
     Report(RenditionFacts<'a>),
     Advisory(AdvisoryFacts<'a>),
+    Partner(PartnerFacts<'a>),
 }
 
 impl ItemFacts<'_> {
@@ -25,6 +27,7 @@ impl ItemFacts<'_> {
         match self {
             ItemFacts::Report(r) => r.tlp,
             ItemFacts::Advisory(a) => a.tlp,
+            ItemFacts::Partner(f) => f.tlp,
         }
     }
 
@@ -32,6 +35,7 @@ impl ItemFacts<'_> {
         match self {
             ItemFacts::Report(r) => inside_ceiling(org, &RenditionFacts { tlp, ..r.clone() }),
             ItemFacts::Advisory(a) => inside_advisory_ceiling(org, &AdvisoryFacts { tlp, ..a.clone() }),
+            ItemFacts::Partner(f) => inside_partner_ceiling(org, &PartnerFacts { tlp, ..f.clone() }),
         }
     }
 }
@@ -46,7 +50,7 @@ pub fn reads_file(p: &Principal, item: &ItemFacts, file_tlp: Tlp) -> bool {
 }
 
 /// Who attaches files: the organisation that wrote the item (a rendition's sender, an
-/// advisory's coordinator), at the item's TLP or tighter.
+/// advisory's coordinator, partner information's sender), at the item's TLP or tighter.
 pub fn check_attach(p: &Principal, author_org: &str, item: &ItemFacts, file_tlp: Tlp) -> Result<(), Denial> {
     if p.org.id != author_org || !crate::reads_items(&p.org) {
         return Err(Denial::Forbidden(Refusal {

@@ -132,6 +132,8 @@ pub struct PartnerActions {
     pub follow_up: bool,
     /// Organisations the reader may share it with that do not read it yet.
     pub share_with: Vec<String>,
+    /// Whether the reader may cite it as the source of an advisory (the coordinator's desk).
+    pub cite: bool,
 }
 
 pub fn partner_actions<'o>(
@@ -147,6 +149,7 @@ pub fn partner_actions<'o>(
             .filter(|o| !reads(&o.id) && check_share(p, o, f).is_ok())
             .map(|o| o.id.clone())
             .collect(),
+        cite: check_coordinator_officer(p).is_ok(),
     }
 }
 

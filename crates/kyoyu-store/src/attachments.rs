@@ -51,7 +51,9 @@ const ITEM_READABLE: &str = "(
     (f.item_type = 'report' AND EXISTS (SELECT 1 FROM report_access a
        WHERE a.report_id = f.item_id AND a.org_id = $1 AND (NOT a.need_to_know OR $2)))
     OR (f.item_type = 'advisory' AND EXISTS (SELECT 1 FROM advisory_access a
-       WHERE a.advisory_id = f.item_id AND a.org_id = $1 AND (NOT a.need_to_know OR $2))))";
+       WHERE a.advisory_id = f.item_id AND a.org_id = $1 AND (NOT a.need_to_know OR $2)))
+    OR (f.item_type = 'partner' AND EXISTS (SELECT 1 FROM partner_access a
+       WHERE a.partner_id = f.item_id AND a.org_id = $1 AND (NOT a.need_to_know OR $2))))";
 
 /// An unexpired grant of the file to the organisation $1, at $2.
 const GRANTED: &str = "EXISTS (SELECT 1 FROM sample_grants g

@@ -7,6 +7,7 @@ use kyoyu_domain::partner::PartnerContent;
 use kyoyu_domain::{FreeText, Tlp};
 use kyoyu_policy::{AccessGrants, ReadScope};
 use sqlx::{Database, Encode, QueryBuilder, Type};
+use std::collections::HashMap;
 
 /// One item of partner information: the first of its chain, or a follow-up.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +106,28 @@ impl Store {
     /// Whom an item was shared with; ask only about one the caller read.
     pub async fn partner_shares(&self, id: &str) -> Result<Vec<String>> {
         on!(self.read().await?.conn(), c => Ok(sqlx::query_scalar(SHARES).bind(id).fetch_all(&mut *c).await?))
+    }
+
+    /// The shares of several items (a list's page) in one query; ask only about items the
+    /// caller read.
+    pub async fn partner_shares_of_many(&self, ids: &[&str]) -> Result<HashMap<String, Vec<String>>> {
+        let mut by_item: HashMap<String, Vec<String>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(by_item);
+        }
+        let rows: Vec<(String, String)> = on!(self.read().await?.conn(), c => {
+            let mut qb = QueryBuilder::new("SELECT partner_id, org_id FROM partner_shares WHERE partner_id IN (");
+            let mut each = qb.separated(", ");
+            for id in ids {
+                each.push_bind(id.to_string());
+            }
+            qb.push(") ORDER BY 1, 2");
+            qb.build_query_as().fetch_all(&mut *c).await?
+        });
+        for (id, org) in rows {
+            by_item.entry(id).or_default().push(org);
+        }
+        Ok(by_item)
     }
 }
 

@@ -22,7 +22,7 @@ use kyoyu_domain::codes::{DownloadAs, FileKind, ItemType};
 use kyoyu_domain::{FieldError, Tlp};
 use kyoyu_policy::files::ItemFacts;
 use kyoyu_policy::AdvisoryFacts;
-use kyoyu_store::{AdvisoryRow, AttachmentRow, BlobRow, Concealed, ReportRow, Shares, Store, Tx};
+use kyoyu_store::{AdvisoryRow, AttachmentRow, BlobRow, Concealed, PartnerRow, ReportRow, Shares, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
@@ -130,6 +130,7 @@ pub struct Download {
 enum Item {
     Report { row: Box<ReportRow>, shared: Shares },
     Advisory(Box<AdvisoryRow>),
+    Partner { row: Box<PartnerRow>, facts: crate::partner::Facts },
 }
 
 impl Item {
@@ -141,6 +142,7 @@ impl Item {
                 recipients: &a.draft.recipients,
                 coordinator: world.coordinator()?,
             }),
+            Item::Partner { row, facts } => ItemFacts::Partner(facts.of_row(row)),
         })
     }
 
@@ -148,6 +150,7 @@ impl Item {
         match self {
             Item::Report { row, .. } => &row.sender_org_id,
             Item::Advisory(a) => &a.author_org_id,
+            Item::Partner { row, .. } => &row.sender_org_id,
         }
     }
 
@@ -155,15 +158,18 @@ impl Item {
         match self {
             Item::Report { row, .. } => row.chain.concealed(),
             Item::Advisory(_) => None,
+            Item::Partner { row, facts } => Some(crate::partner::concealed(row, facts.coordinator())),
         }
     }
 
     /// Files are added while the item is still its author's: a report until it is forwarded
-    /// (later files go in a follow-up), an advisory while it is a draft.
+    /// (later files go in a follow-up), an advisory while it is a draft. Partner information
+    /// stays its sender's (there is no hop to pass).
     fn check_open(&self) -> AppResult<()> {
         let open = match self {
             Item::Report { row, .. } => row.status != kyoyu_domain::codes::ReportStatus::Forwarded,
             Item::Advisory(a) => a.status == kyoyu_domain::codes::AdvisoryStatus::Draft,
+            Item::Partner { .. } => true,
         };
         if open {
             return Ok(());
@@ -175,8 +181,8 @@ impl Item {
     }
 }
 
-async fn load_item(store: &Store, caller: &Caller, item_type: ItemType, id: &str) -> AppResult<Item> {
-    let scope = caller.scope();
+async fn load_item(app: &App, caller: &Caller, item_type: ItemType, id: &str) -> AppResult<Item> {
+    let (store, scope) = (&app.store, caller.scope());
     Ok(match item_type {
         ItemType::Report => {
             let row = store.get_report(&scope, id).await?.ok_or(AppError::NotFound)?;
@@ -185,11 +191,22 @@ async fn load_item(store: &Store, caller: &Caller, item_type: ItemType, id: &str
         ItemType::Advisory => {
             Item::Advisory(Box::new(store.get_advisory(&scope, id).await?.ok_or(AppError::NotFound)?))
         }
+        ItemType::Partner => {
+            let row = store.get_partner(&scope, id).await?.ok_or(AppError::NotFound)?;
+            let shared = store.partner_shares(&row.id).await?;
+            partner_item(&*app.world_for_read().await?, row, shared)?
+        }
     })
 }
 
-/// As [`load_item`], inside a transaction, concealing what it records about an anonymised chain.
-async fn load_item_tx(tx: &mut Tx, caller: &Caller, item_type: ItemType, id: &str) -> AppResult<Item> {
+fn partner_item(world: &World, row: PartnerRow, shared: Vec<String>) -> AppResult<Item> {
+    let facts = crate::partner::Facts::of(world, &row.content, shared)?;
+    Ok(Item::Partner { row: Box::new(row), facts })
+}
+
+/// As [`load_item`], inside a transaction, concealing what it records about an anonymised
+/// chain or a partner's item.
+async fn load_item_tx(tx: &mut Tx, app: &App, caller: &Caller, item_type: ItemType, id: &str) -> AppResult<Item> {
     let scope = caller.scope();
     let item = match item_type {
         ItemType::Report => {
@@ -197,6 +214,11 @@ async fn load_item_tx(tx: &mut Tx, caller: &Caller, item_type: ItemType, id: &st
             Item::Report { shared: tx.shares_of(&row.id).await?, row: Box::new(row) }
         }
         ItemType::Advisory => Item::Advisory(Box::new(tx.get_advisory(&scope, id).await?.ok_or(AppError::NotFound)?)),
+        ItemType::Partner => {
+            let row = tx.get_partner(&scope, id).await?.ok_or(AppError::NotFound)?;
+            let shared = tx.partner_shares(&row.id).await?;
+            partner_item(&*app.world(tx).await?, row, shared)?
+        }
     };
     if let Some(c) = item.concealed() {
         tx.conceal(c);
@@ -284,17 +306,20 @@ pub async fn list_attachments(app: &App, caller: &Caller, item_id: Option<&str>)
 
 /// The item an id names, a report or an advisory, if the caller reads it.
 async fn find_item(app: &App, caller: &Caller, id: &str) -> AppResult<Item> {
-    match load_item(&app.store, caller, ItemType::Report, id).await {
-        Err(AppError::NotFound) => load_item(&app.store, caller, ItemType::Advisory, id).await,
-        other => other,
+    for item_type in ItemType::ALL {
+        match load_item(app, caller, *item_type, id).await {
+            Err(AppError::NotFound) => continue,
+            other => return other,
+        }
     }
+    Err(AppError::NotFound)
 }
 
 /// A file the caller may read, through its item or a grant; 404 otherwise, whatever the reason.
 async fn readable_file(tx: &mut Tx, app: &App, caller: &Caller, id: &str) -> AppResult<(AttachmentRow, Option<Item>)> {
     let scope = caller.scope();
     if let Some(f) = tx.attachment(&scope, id).await? {
-        let item = load_item_tx(tx, caller, f.item_type, &f.item_id).await?;
+        let item = load_item_tx(tx, app, caller, f.item_type, &f.item_id).await?;
         let world = app.world(tx).await?;
         if kyoyu_policy::files::reads_file(caller.principal(), &item.facts(&world)?, f.tlp) {
             return Ok((f, Some(item)));
@@ -574,7 +599,7 @@ pub async fn stage_upload(
 ) -> AppResult<Staged> {
     let name = attachment::clean_name(&request.name)?;
     let kind = request.kind.unwrap_or(FileKind::Attachment);
-    let item = load_item(&app.store, caller, item_type, item_id).await?;
+    let item = load_item(app, caller, item_type, item_id).await?;
     let world = app.world_for_read().await?;
     let tlp = request.tlp.unwrap_or(item.facts(&world)?.tlp());
     let totals = app.store.item_file_totals(item_id).await?;
@@ -620,7 +645,7 @@ pub async fn commit_upload(app: &App, caller: &Caller, staged: Staged) -> AppRes
 async fn record_upload(app: &App, caller: &Caller, staged: Staged) -> AppResult<AttachmentView> {
     let Staged { item_type, item_id, name, kind, tlp, media_type, stored, packed } = staged;
     let mut tx = app.store.begin(caller.actor()).await?;
-    let item = load_item_tx(&mut tx, caller, item_type, &item_id).await?;
+    let item = load_item_tx(&mut tx, app, caller, item_type, &item_id).await?;
     let world = app.world(&mut tx).await?;
     let totals = tx.item_file_totals(&item_id).await?;
     check_attach(caller, &world, &item, tlp, totals, &app.files.limits)?;
@@ -712,6 +737,8 @@ async fn after_upload(tx: &mut Tx, world: &World, item: &Item, file: &Attachment
             }
             crate::stix::keep_advisory(tx, world, &saved).await
         }
+        // Partner information has no 別紙有無 and is not published as STIX.
+        Item::Partner { .. } => Ok(()),
     }
 }
 

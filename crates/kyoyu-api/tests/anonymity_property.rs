@@ -393,6 +393,8 @@ async fn run_partner(script: &PartnerScript, sender: &str) -> Vec<(String, Strin
         "indicators": ["[ipv4-addr:value = '198.51.100.7']"], "sanitised_wider_use": script.consent
     });
     let sent: kyoyu_app::partner::PartnerView = app.post_as("/api/v1/partner-information", sender, body).await;
+    let upload = format!("/api/v1/partner-information/{}/attachments", sent.id);
+    assert_eq!(app.upload(&upload, sender, &[], "ioc.txt", b"ioc".to_vec()).await.0, 201);
     // The coordinator knows the sender: its own answers are not compared, only what it did.
     if script.share {
         let share = json!({"org_ids": [app.org("meti.liaison")]});
@@ -417,6 +419,7 @@ async fn run_partner(script: &PartnerScript, sender: &str) -> Vec<(String, Strin
         for path in [
             "/api/v1/partner-information".to_string(),
             format!("/api/v1/partner-information/{}", sent.id),
+            format!("/api/v1/attachments?item_id={}", sent.id),
             "/api/v1/advisories".to_string(),
             format!("/api/v1/advisories/{advisory}"),
             format!("/api/v1/advisories/{advisory}/stix"),
@@ -432,6 +435,8 @@ async fn run_partner(script: &PartnerScript, sender: &str) -> Vec<(String, Strin
         }
         for path in [
             "/".to_string(),
+            "/partner-information".to_string(),
+            format!("/partner-information/{}", sent.id),
             "/advisories".to_string(),
             format!("/advisories/{advisory}"),
             "/notifications".to_string(),

@@ -1,8 +1,8 @@
 //! Japanese first, English second: the user's language and the labels of the code lists.
 
 use kyoyu_domain::codes::{
-    AckStatus, AdvisoryStatus, Cause, DownloadAs, EventType, FileKind, NotifyMode, OrgKind, Outlook, PressStatus,
-    ReportStatus, Role, Route, Severity, SystemStatus, TriageState,
+    AckStatus, AdvisoryStatus, Cause, DownloadAs, EventType, FileKind, ItemType, NotifyMode, OrgKind, Outlook,
+    PartnerInfoKind, PressStatus, ReportStatus, Role, Route, Severity, SystemStatus, TriageState,
 };
 use kyoyu_domain::Tlp;
 
@@ -103,7 +103,9 @@ labels!(
     Route,
     Severity,
     SystemStatus,
-    Tlp
+    Tlp,
+    PartnerInfoKind,
+    ItemType
 );
 
 /// What each audit action records, in Japanese and English.
@@ -129,6 +131,14 @@ pub const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
     ("advisory.questions.read", "質問の閲覧", "questions read"),
     ("advisory.read", "情報提供の閲覧", "advisory read"),
     ("advisory.list", "情報提供一覧の閲覧", "advisory list read"),
+    ("report.share_to_council", "カウンシル経由の共有", "report shared through the council"),
+    ("council.join", "カウンシルへの参加", "council joined"),
+    ("council.leave", "カウンシルからの脱退", "council left"),
+    ("partner.create", "関係機関からの情報の提供", "partner information sent"),
+    ("partner.follow_up", "関係機関からの情報の続報", "partner information followed up"),
+    ("partner.share", "関係機関からの情報の共有", "partner information shared"),
+    ("partner.read", "関係機関からの情報の閲覧", "partner information read"),
+    ("partner.list", "関係機関からの情報一覧の閲覧", "partner information list read"),
     ("scope_widening.request", "範囲拡大の依頼", "scope widening asked"),
     ("scope_widening.relay", "範囲拡大の依頼の伝達", "scope widening passed on"),
     ("scope_widening.answer", "範囲拡大への回答", "scope widening answered"),
@@ -192,6 +202,22 @@ pub fn report_tlp_en(t: Tlp) -> &'static str {
         Tlp::Amber => "concerned sectors only, need to know",
         Tlp::Green => "critical-infrastructure community",
         Tlp::White | Tlp::Clear => "public",
+    }
+}
+
+/// Who reads partner information at each TLP (kyoyu_policy::partner), in both languages.
+pub fn partner_tlp(t: Tlp) -> (&'static str, &'static str) {
+    match t {
+        Tlp::Red | Tlp::AmberStrict => ("提供元と内閣官房だけ", "the sender and the coordinator only"),
+        Tlp::Amber => (
+            "提供元と内閣官房、内閣官房が共有する関係分野の組織と分析協力機関",
+            "the sender, the coordinator, and the concerned sectors and analysis partners it shares with",
+        ),
+        Tlp::Green => (
+            "提供元と内閣官房、内閣官房が共有する重要インフラの関係者",
+            "the sender, the coordinator, and the community it shares with",
+        ),
+        Tlp::White | Tlp::Clear => ("制限なし", "public"),
     }
 }
 

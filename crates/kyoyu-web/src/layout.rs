@@ -108,6 +108,7 @@ fn nav(web: &Web) -> Markup {
             @if kind == OrgKind::Operator { a href="/reports/new" { (web.t("新規報告", "New report")) } }
             a href="/advisories" { (web.t("情報提供", "Advisories")) }
             @if kind == OrgKind::Coordinator { a href="/advisories/new" { (web.t("情報提供の作成", "New advisory")) } }
+            a href="/partner-information" { (web.t("関係機関からの情報", "Partner information")) }
             a href="/scope-widenings" { (web.t("範囲拡大", "Widening")) }
             @if matches!(kind, OrgKind::Ceptoar | OrgKind::CeptoarCouncil) { a href="/council" { (web.t("カウンシル", "Council")) } }
             a href="/notifications" {
@@ -202,10 +203,14 @@ pub fn form_alert(lang: Lang, state: &FormState) -> Markup {
                     p { (lang.t("入力内容に誤りがあります。各項目の表示を確認してください。", "Some fields need attention; see the messages beside them.")) }
                     ul.error-summary {
                         @for e in &state.errors {
-                            li { a href={ "#" (crate::widgets::id_of(&crate::form::normalise_path(&e.field))) } {
-                                // Each message with the field it is about, not a fragment.
-                                (crate::pages::report_form::field_label(lang, &e.field)) "：" (lang.t(&e.ja, &e.en))
-                            } }
+                            @if e.field.is_empty() {
+                                li { (lang.t(&e.ja, &e.en)) }
+                            } @else {
+                                li { a href={ "#" (crate::widgets::id_of(&crate::form::normalise_path(&e.field))) } {
+                                    // Each message with the field it is about, not a fragment.
+                                    (crate::pages::report_form::field_label(lang, &e.field)) "：" (lang.t(&e.ja, &e.en))
+                                } }
+                            }
                         }
                     }
                 }

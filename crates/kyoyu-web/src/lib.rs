@@ -17,8 +17,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use kyoyu_api::AppState;
 use pages::{
-    admin, advisories, board, confirm, council, files, home, login, notices, print, relay, report_list, reports,
-    statistics, widenings,
+    admin, advisories, board, confirm, council, files, home, login, notices, partner, print, relay, report_list,
+    reports, statistics, widenings,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -88,6 +88,7 @@ fn pages() -> Router<AppState> {
         .merge(statistics::routes())
         .merge(admin::routes())
         .merge(widenings::routes())
+        .merge(partner::routes())
 }
 
 /// File uploads stream past the form body limit; the files' own limits apply as they arrive.
@@ -95,6 +96,7 @@ fn uploads() -> Router<AppState> {
     Router::new()
         .route("/reports/{id}/files", post(files::upload_to_report))
         .route("/advisories/{id}/files", post(files::upload_to_advisory))
+        .route("/partner-information/{id}/files", post(files::upload_to_partner))
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 

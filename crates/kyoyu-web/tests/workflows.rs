@@ -671,3 +671,86 @@ async fn a_ceptoar_joins_the_council_and_shares_through_it_from_the_pages() {
     // Once is enough: the page no longer offers it.
     assert!(!ceptoar.get(&format!("/reports/{id}")).await.1.contains("Share through the CEPTOAR council"));
 }
+
+/// The partner form as a browser sends it: every field of a GREEN vulnerability for gas.
+async fn partner_form(s: &Session, title: &str, content: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("_csrf", s.csrf().await),
+        ("kind", "vulnerability".into()),
+        ("tlp", "GREEN".into()),
+        ("severity", "warning".into()),
+        ("sectors", String::new()),
+        ("sectors", "gas".into()),
+        ("title", title.to_string()),
+        ("content", content.to_string()),
+        ("indicators", "[ipv4-addr:value = '198.51.100.7']".into()),
+        ("sanitised_wider_use", "false".into()),
+    ]
+}
+
+#[tokio::test]
+async fn a_security_institution_sends_from_the_form_and_the_coordinator_shares_and_cites_it_by_the_pages() {
+    let app = spawn_web().await;
+    let institute = app.client("institute.ntk", "en").await;
+    assert!(institute.get("/partner-information").await.1.contains("Send information"));
+    let operator = app.client("gas-a.ntk", "en").await;
+    assert!(!operator.get("/partner-information").await.1.contains("Send information"), "operators report instead");
+
+    // A missing title comes back beside its field, with what was typed kept.
+    let mut form = partner_form(&institute, "", "Remote bypass in a gas controller").await;
+    let (status, page) = post_pairs(&institute, "/partner-information/new", &form).await;
+    assert_eq!(status, 422);
+    assert!(page.contains(r#"id="e-title""#) && page.contains("Remote bypass in a gas controller"), "{page}");
+    form[6].1 = "Gas controller flaw".into();
+    let (status, location) = post_pairs(&institute, "/partner-information/new", &form).await;
+    assert_eq!(status, 303, "{location}");
+    let id = created_id(&location, "partner-information");
+    let (_, page) = institute.get(&location).await;
+    assert!(page.contains("The information has been sent.") && page.contains("Gas controller flaw"), "{page}");
+
+    // The sender attaches a file; the coordinator is told, reads it with its sender and file.
+    let csrf = institute.csrf().await;
+    let upload = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .text("kind", "attachment")
+        .part("file", reqwest::multipart::Part::bytes(b"advisory text".to_vec()).file_name("vendor-note.txt"));
+    let r = institute.http.post(format!("{}/partner-information/{id}/files", app.base)).multipart(upload);
+    assert_eq!(r.send().await.unwrap().status().as_u16(), 303);
+    let sender = app.store.get_org(&app.user("institute.ntk").org_id).await.unwrap().unwrap().name_en;
+    let coordinator = app.client("nisc.cip", "en").await;
+    assert!(coordinator.get("/notifications").await.1.contains(&format!("/partner-information/{id}")));
+    let (status, page) = coordinator.get(&format!("/partner-information/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&sender) && page.contains("vendor-note.txt"), "{page}");
+    assert!(page.contains(&format!("/advisories/new?partner={id}")), "the coordinator may cite it");
+    let meti = app.user("meti.liaison").org_id.clone();
+    assert!(page.contains(&format!(r#"value="{meti}""#)), "the share form offers the ministry");
+
+    // Shared to the ministry: it reads the item and its file, never who sent it.
+    let csrf = coordinator.csrf().await;
+    let share = [("_csrf", csrf.as_str()), ("org_ids", meti.as_str())];
+    assert_eq!(coordinator.post_form(&format!("/partner-information/{id}/share"), &share).await.0, 303);
+    let ministry = app.client("meti.liaison", "en").await;
+    let (status, page) = ministry.get(&format!("/partner-information/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Gas controller flaw") && page.contains("vendor-note.txt"), "{page}");
+    assert!(!page.contains(&sender) && !page.contains("Sender"), "the sender stays hidden: {page}");
+    assert!(!page.contains("Send a follow-up") && !page.contains("advisories/new"), "{page}");
+    assert_eq!(operator.get(&format!("/partner-information/{id}")).await.0, 404);
+
+    // The sender's follow-up must change something; then it is numbered -2.
+    let path = format!("/partner-information/{id}/follow-up");
+    let unchanged = partner_form(&institute, "Gas controller flaw", "Remote bypass in a gas controller").await;
+    let (status, page) = post_pairs(&institute, &path, &unchanged).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("a follow-up must change at least one field"), "{page}");
+    let changed = partner_form(&institute, "Gas controller flaw", "A fixed firmware is out").await;
+    let (status, location) = post_pairs(&institute, &path, &changed).await;
+    assert_eq!(status, 303, "{location}");
+    let (_, page) = institute.get(&location).await;
+    assert!(page.contains("-2</") && page.contains("A fixed firmware is out"), "{page}");
+
+    // The advisory form offers it as a source, chosen when coming from its page.
+    let (_, page) = coordinator.get(&format!("/advisories/new?partner={id}")).await;
+    assert!(page.contains(&format!(r#"name="source_partner_ids" value="{id}" checked"#)), "{page}");
+}

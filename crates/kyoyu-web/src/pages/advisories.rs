@@ -31,6 +31,7 @@ const KINDS: &[(&str, Kind)] = &[
     ("has_attachments", Kind::Bool),
     ("urgent", Kind::Bool),
     ("source_report_ids", Kind::Many),
+    ("source_partner_ids", Kind::Many),
     ("external_sources", Kind::Lines),
 ];
 
@@ -109,6 +110,8 @@ pub async fn list(State(state): State<AppState>, web: Web) -> WebResult {
 struct Choices {
     recipients: Vec<(String, String)>,
     sources: Vec<(String, String)>,
+    /// Partner information the author may cite.
+    partner_sources: Vec<(String, String)>,
     suggested: BTreeSet<String>,
 }
 
@@ -148,7 +151,13 @@ async fn choices(state: &AppState, web: &Web, st: &FormState, names: &Names) -> 
             (r.id.clone(), label)
         })
         .collect();
-    Ok(Choices { recipients, sources, suggested })
+    let partner_sources = super::partner::list_of(state, web, &Default::default())
+        .await?
+        .iter()
+        .filter(|v| v.actions.cite)
+        .map(|v| (v.id.clone(), super::partner::label(v)))
+        .collect();
+    Ok(Choices { recipients, sources, partner_sources, suggested })
 }
 
 pub(super) fn tlp_options(lang: Lang) -> Vec<(String, String)> {
@@ -175,6 +184,9 @@ fn draft_form(web: &Web, st: &FormState, c: &Choices, action: &str, widenings: &
             fieldset {
                 legend { (lang.t("情報源", "Sources")) }
                 (checks(lang, st, f("source_report_ids", "情報源とする報告", "Source reports"), &c.sources))
+                @if !c.partner_sources.is_empty() {
+                    (checks(lang, st, f("source_partner_ids", "情報源とする関係機関からの情報（提供元は受信者に示されません）", "Source partner information (recipients are never told who sent it)"), &c.partner_sources))
+                }
                 (lines(lang, st, f("external_sources", "外部の STIX オブジェクト ID（1行に1件）", "Outside STIX object ids (one per line)")))
                 button.secondary type="submit" name="_action" value="suggest" { (lang.t("宛先の推奨を更新", "Update recipient suggestions")) }
                 @if !c.suggested.is_empty() { p.muted { (lang.t("★は情報源の分野と依存関係から推奨される宛先です。", "★ marks recipients suggested from the sources' sectors and dependencies.")) } }
@@ -223,6 +235,9 @@ pub async fn new_form(State(state): State<AppState>, web: Web, Query(q): Query<H
     let mut st = FormState::default();
     if let Some(source) = q.get("source") {
         st.set("source_report_ids", source);
+    }
+    if let Some(partner) = q.get("partner") {
+        st.set("source_partner_ids", partner);
     }
     st.set("contact.name", &web.caller.user().display_name);
     st.set("contact.email", web.caller.user().email.as_deref().unwrap_or(""));

@@ -29,10 +29,12 @@ fn size(bytes: i64) -> String {
     }
 }
 
-fn item_path(item_type: ItemType, id: &str) -> String {
+/// The page of an item.
+pub(crate) fn item_path(item_type: ItemType, id: &str) -> String {
     match item_type {
         ItemType::Report => format!("/reports/{id}"),
         ItemType::Advisory => format!("/advisories/{id}"),
+        ItemType::Partner => format!("/partner-information/{id}"),
     }
 }
 
@@ -367,6 +369,15 @@ pub async fn upload_to_advisory(
     upload(state, web, ItemType::Advisory, id, form).await
 }
 
+pub async fn upload_to_partner(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    form: Multipart,
+) -> WebResult {
+    upload(state, web, ItemType::Partner, id, form).await
+}
+
 #[derive(Deserialize)]
 pub struct DownloadQuery {
     #[serde(rename = "as")]
@@ -403,7 +414,7 @@ pub async fn grant(
     ops::grant_sample_access(&state.app, &web.caller, &id, request).await.map_err(ApiError::from)?;
     // Back to the item page the form was on; nothing else (no open redirect).
     let back = form.get("back").filter(|b| {
-        (b.starts_with("/reports/") || b.starts_with("/advisories/"))
+        ["/reports/", "/advisories/", "/partner-information/"].iter().any(|p| b.starts_with(p))
             && b.chars().all(|c| c.is_ascii_alphanumeric() || "/-".contains(c))
     });
     see_other(&format!("{}?done=granted", back.unwrap_or("/")))

@@ -7,6 +7,7 @@ pub mod files;
 pub mod home;
 pub mod login;
 pub mod notices;
+pub mod partner;
 pub mod print;
 pub mod relay;
 pub mod report_form;

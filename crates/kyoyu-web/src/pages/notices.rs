@@ -16,11 +16,9 @@ use maud::{html, Markup};
 
 /// The page a notification points to.
 fn link(n: &NotificationRow) -> String {
-    let id = &n.object_id;
-    match n.object_type.as_str() {
-        "advisory" => format!("/advisories/{id}"),
-        "report" => format!("/reports/{id}"),
-        _ => "/scope-widenings".into(),
+    match kyoyu_domain::codes::ItemType::parse(&n.object_type) {
+        Some(item_type) => super::files::item_path(item_type, &n.object_id),
+        None => "/scope-widenings".into(),
     }
 }
 

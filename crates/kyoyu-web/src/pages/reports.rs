@@ -242,7 +242,7 @@ async fn render(state: &AppState, web: &Web, id: &str, notice: Markup) -> Result
         @if let Some(before) = previous_report(&v, &chain) { (changed_since(web, before, &v)) }
         (official(web.lang, &v, &names))
         (files)
-        (share_form(web, id, &may.share_with, &names))
+        (share_form(web, &format!("/reports/{id}/share"), &may.share_with, &names))
         (crime_report_form(web, id, &may.report_crime_to, &names))
         @if may.share_to_council {
             form method="post" action={ "/reports/" (id) "/council-share" } {
@@ -297,13 +297,14 @@ fn share_choices(web: &Web, targets: &[String], names: &Names) -> Vec<(String, S
     out
 }
 
-fn share_form(web: &Web, id: &str, targets: &[String], names: &Names) -> Markup {
+/// Checkboxes of the organisations the view says the reader may share with, posting to `action`.
+pub(crate) fn share_form(web: &Web, action: &str, targets: &[String], names: &Names) -> Markup {
     let candidates = share_choices(web, targets, names);
     html! {
         @if !candidates.is_empty() {
             details {
                 summary { (web.t("共有する（情報共有範囲の内側の組織だけに共有できます）", "Share (only with organisations inside the sharing scope)")) }
-                form method="post" action={ "/reports/" (id) "/share" } {
+                form method="post" action=(action) {
                     (csrf(web))
                     (crate::widgets::checks(web.lang, &FormState::default(), crate::widgets::req("org_ids", "共有先", "Share with"), &candidates))
                     button type="submit" { (web.t("共有する", "Share")) }

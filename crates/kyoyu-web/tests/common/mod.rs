@@ -24,6 +24,7 @@ pub const WEB_USERS: &[&str] = &[
     "fsa.liaison",
     "police.ntk",
     "council.ntk",
+    "institute.ntk",
 ];
 
 pub struct WebApp {

@@ -27,6 +27,12 @@ async fn others_answers(app: &TestApp, report_id: &str) -> Vec<(u16, Value)> {
     answers
 }
 
+/// Whether `login` has a notification about item `id`.
+async fn notified(app: &TestApp, login: &str, id: &str) -> bool {
+    let list: Value = app.typed("/api/v1/notifications", login).await;
+    list["items"].as_array().unwrap().iter().any(|n| n["object_id"] == id)
+}
+
 fn share(org: &str) -> Value {
     json!({"org_ids": [org]})
 }
@@ -54,6 +60,8 @@ async fn a_crime_share_reaches_the_chosen_agency_and_nobody_else() {
         let files: Value = app.typed(&format!("/api/v1/attachments?item_id={}", filed.id), "police.ntk").await;
         assert_eq!(files["items"].as_array().unwrap().len(), 1, "{files}");
         assert_eq!(app.get(&path, "police.member").await.0, 404, "{tlp} needs need-to-know");
+        assert!(notified(&app, "police.ntk", &filed.id).await, "the agency is told");
+        assert!(!notified(&app, "police.member", &filed.id).await, "only its readers");
         assert_eq!(app.get(&path, "jcg.ntk").await.0, 404, "only the chosen agency");
         // Sharing again adds no one.
         assert_eq!(app.post(&format!("{path}/shares"), "gas-a.ntk", share(&app.org("police.ntk"))).await.0, 409);
@@ -141,6 +149,8 @@ async fn shares_through_the_council_reach_its_members_inside_the_ceiling() {
     let amber = held_by_gas_ceptoar(&app, "AMBER").await;
     assert_eq!(share_to_council(&app, "gas-ceptoar.secretariat", &amber).await.0, 200);
     assert_eq!(who_reads(&app, &amber, CEPTOARS).await, ["city-gas-ceptoar.ntk"]);
+    assert!(notified(&app, "city-gas-ceptoar.ntk", &amber).await, "members reached are told");
+    assert!(!notified(&app, "water-ceptoar.ntk", &amber).await);
 
     // RED never reaches a CEPTOAR; a report it does not hold answers as if it did not exist.
     let red = held_by_gas_ceptoar(&app, "RED").await;
@@ -169,6 +179,7 @@ async fn shares_through_the_council_reach_its_members_inside_the_ceiling() {
     let later = held_by_gas_ceptoar(&app, "GREEN").await;
     assert_eq!(share_to_council(&app, "gas-ceptoar.secretariat", &later).await.0, 200);
     assert_eq!(who_reads(&app, &later, CEPTOARS).await, ["council.ntk", "city-gas-ceptoar.ntk"]);
+    assert!(notified(&app, "council.ntk", &later).await && !notified(&app, "water-ceptoar.ntk", &later).await);
     assert_eq!(app.get(&format!("/api/v1/reports/{green}"), "water-ceptoar.ntk").await.0, 200);
     assert_eq!(share_to_council(&app, "water-ceptoar.secretariat", &green).await.0, 409, "only members share");
 }

@@ -906,6 +906,10 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
             .map(|a| a.id.as_str())
             .collect();
         prop_assert_eq!(notified, delivered, "notifications of {:?}", user);
+        // Arrivals and shares of reports are told only of what the user reads.
+        for n in notes.items.iter().filter(|n| n.object_type == "report") {
+            prop_assert!(allowed.contains(n.object_id.as_str()), "{:?} told of {:?}", user, n);
+        }
         check_files(w, user, &allowed).await?;
         check_partner(w, user).await?;
         check_pages(w, &user.login, &allowed, &readable).await?;
@@ -1134,7 +1138,8 @@ async fn share_partner(w: &mut World, idx: usize, target: usize) -> Result<(), T
     let login = w.officer(&coordinator).login.clone();
     let path = format!("/api/v1/partner-information/{}/shares", p.id);
     let (status, body) = w.app.post(&path, &login, json!({"org_ids": [target.id]})).await;
-    let expected = match (w.inside_partner(&target, &p), p.shares.contains(&target.id)) {
+    let reads_already = p.shares.contains(&target.id) || target.id == p.sender || target.kind == "coordinator";
+    let expected = match (w.inside_partner(&target, &p), reads_already) {
         (false, _) => 422,
         (true, true) => 409,
         (true, false) => 200,
@@ -1165,7 +1170,22 @@ async fn check_partner(w: &World, user: &User) -> Result<(), TestCaseError> {
     }
     let list: kyoyu_app::partner::PartnerList = w.app.typed("/api/v1/partner-information?limit=100", &user.login).await;
     let listed: BTreeSet<&str> = list.items.iter().map(|i| i.id.as_str()).collect();
-    prop_assert_eq!(listed, readable, "partner information as {:?}", user);
+    prop_assert_eq!(&listed, &readable, "partner information as {:?}", user);
+    // Notices: only of what the user reads; an officer (need-to-know throughout) of each item
+    // that reached its organisation from elsewhere.
+    let notes: NotificationList = w.app.typed("/api/v1/notifications", &user.login).await;
+    let told: BTreeSet<&str> =
+        notes.items.iter().filter(|n| n.object_type == "partner").map(|n| n.object_id.as_str()).collect();
+    prop_assert!(told.is_subset(&readable), "{:?} told of {:?}, reads {:?}", user, told, readable);
+    if user.login.ends_with("officer") {
+        let from_elsewhere: BTreeSet<&str> = w
+            .partners
+            .iter()
+            .filter(|p| p.sender != org.id && readable.contains(p.id.as_str()))
+            .map(|p| p.id.as_str())
+            .collect();
+        prop_assert_eq!(told, from_elsewhere, "partner notices of {:?}", user);
+    }
     Ok(())
 }
 

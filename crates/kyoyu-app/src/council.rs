@@ -150,6 +150,7 @@ pub async fn share_to_council(app: &App, caller: &Caller, request: CouncilShareR
     let grants = kyoyu_policy::access_grants(&world.row_facts(&row, &shares), world.facts_of());
     tx.replace_access(&row.id, &grants).await?;
     tx.audit("report.share_to_council", "report", &row.id, json!({"org_ids": targets})).await?;
+    crate::reports::notify_shared(app, &mut tx, &row, &grants, &targets).await?;
     tx.commit().await?;
     Ok(Shared { report_id: row.id, shared_with: targets })
 }

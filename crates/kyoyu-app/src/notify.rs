@@ -108,6 +108,23 @@ pub fn subject(
 
 /// Notifies each user, in this transaction: one in-app notification, and one mail when SMTP
 /// is configured and the user has an address.
+/// Tells the users of `orgs` who read the item by its reader rows (`grants`: active users,
+/// need-to-know ones where the row asks for it) of `notice`.
+pub async fn notify_readers(
+    tx: &mut Tx,
+    mail: &MailConfig,
+    grants: &kyoyu_policy::AccessGrants,
+    orgs: &[String],
+    notice: &Notice<'_>,
+) -> AppResult<()> {
+    for (org, need_to_know) in grants.rows().iter().filter(|(o, _)| orgs.contains(o)) {
+        let users: Vec<_> =
+            tx.users_of(org).await?.into_iter().filter(|u| u.active && (!need_to_know || u.need_to_know)).collect();
+        notify(tx, mail, &users, notice).await?;
+    }
+    Ok(())
+}
+
 pub async fn notify(tx: &mut Tx, mail: &MailConfig, users: &[UserRow], notice: &Notice<'_>) -> AppResult<()> {
     let link = format!("{}{}", mail.public_url.trim_end_matches('/'), notice.link_path);
     let body = if notice.tlp.needs_need_to_know() {

@@ -159,12 +159,7 @@ async fn notify_readers(
         tlp: row.content.tlp,
         link_path: format!("/partner-information/{}", row.id),
     };
-    for (org, need_to_know) in grants.rows().iter().filter(|(o, _)| orgs.contains(o)) {
-        let users: Vec<_> =
-            tx.users_of(org).await?.into_iter().filter(|u| u.active && (!need_to_know || u.need_to_know)).collect();
-        notify::notify(tx, &app.mail, &users, &notice).await?;
-    }
-    Ok(())
+    notify::notify_readers(tx, &app.mail, grants, orgs, &notice).await
 }
 
 /// A partner sends the coordinator what it knows; numbered at once in the P series.
@@ -258,7 +253,8 @@ pub async fn share_partner_information(
     errors.into_result(()).map_err(AppError::from)?;
     let at = now();
     let mut added = Vec::new();
-    for target in &targets {
+    // The sender and the coordinator read it already: a share adds nobody there.
+    for target in targets.iter().filter(|t| !facts.of_row(&row).knows_sender(t)) {
         if tx.insert_partner_share(&row.id, target, caller.org_id(), &at).await? {
             added.push(target.clone());
         }

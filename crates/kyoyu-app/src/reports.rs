@@ -153,10 +153,6 @@ async fn notify_arrival(
     grants: &kyoyu_policy::AccessGrants,
     identifier: Option<&str>,
 ) -> AppResult<()> {
-    let receiver = rendition.receiver_org_id.as_str();
-    let Some((_, need_to_know)) = grants.rows().iter().find(|(org, _)| org == receiver) else { return Ok(()) };
-    let users: Vec<_> =
-        tx.users_of(receiver).await?.into_iter().filter(|u| u.active && (!need_to_know || u.need_to_know)).collect();
     let c = &rendition.content;
     let what = match route {
         Route::Urgent => ("報告（緊急連絡）", "report (urgent)"),
@@ -172,7 +168,31 @@ async fn notify_arrival(
         tlp: c.tlp,
         link_path: format!("/reports/{}", rendition.id),
     };
-    notify::notify(tx, &app.mail, &users, &notice).await
+    notify::notify_readers(tx, &app.mail, grants, std::slice::from_ref(&rendition.receiver_org_id), &notice).await
+}
+
+/// Tells the readers of the organisations a share brought a rendition to (`orgs`), as an
+/// arrival is told: by TLP, severity and identifier, never by who shared or sent it.
+pub(crate) async fn notify_shared(
+    app: &App,
+    tx: &mut Tx,
+    row: &ReportRow,
+    grants: &kyoyu_policy::AccessGrants,
+    orgs: &[String],
+) -> AppResult<()> {
+    let c = &row.content;
+    let identifier =
+        row.chain.identifier.as_deref().map(|chain| kyoyu_domain::identifier::report_identifier(chain, row.sequence));
+    let notice = Notice {
+        kind: "report.shared",
+        object_type: "report",
+        object_id: &row.id,
+        subject: notify::subject(c.tlp, c.severity, identifier.as_deref(), ("共有された報告", "shared report")),
+        body: c.summary.description.clone().unwrap_or_default(),
+        tlp: c.tlp,
+        link_path: format!("/reports/{}", row.id),
+    };
+    notify::notify_readers(tx, &app.mail, grants, orgs, &notice).await
 }
 
 /// The chain's identifier, given on the coordinator's first receipt; exercises have their
@@ -441,14 +461,18 @@ pub async fn share_report(app: &App, caller: &Caller, id: &str, request: ShareRe
     let community: Vec<String> = community.into_iter().map(|(t, _)| t.clone()).collect();
     let crime: Vec<String> = crime.into_iter().map(|(t, _)| t.clone()).collect();
     let at = now();
-    let mut added = 0;
+    let mut added = Vec::new();
     for target in &community {
-        added += usize::from(tx.insert_share(&row.id, target, caller.org_id(), &at).await?);
+        if tx.insert_share(&row.id, target, caller.org_id(), &at).await? {
+            added.push(target.clone());
+        }
     }
     for target in &crime {
-        added += usize::from(tx.insert_crime_share(&row.id, target, &caller.user().id, &at).await?);
+        if tx.insert_crime_share(&row.id, target, &caller.user().id, &at).await? {
+            added.push(target.clone());
+        }
     }
-    if added == 0 {
+    if added.is_empty() {
         return Err(AppError::already_done());
     }
     add_sorted(&mut shares.community, &community);
@@ -463,6 +487,7 @@ pub async fn share_report(app: &App, caller: &Caller, id: &str, request: ShareRe
         tx.conceal(kyoyu_store::Concealed { org_id: caller.org_id().to_string(), secretariat_id: None });
         tx.audit("report.share", "report", &row.id, json!({"org_ids": crime, "crime": true})).await?;
     }
+    notify_shared(app, &mut tx, &row, &grants, &added).await?;
     tx.commit().await?;
     Ok(Shared { report_id: row.id, shared_with: targets })
 }

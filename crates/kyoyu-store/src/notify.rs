@@ -77,7 +77,9 @@ const VISIBLE: &str = " FROM notifications n
           WHERE a.advisory_id = n.object_id AND a.org_id = $2 AND (NOT a.need_to_know OR $3)))
        OR (n.object_type = 'report' AND EXISTS (SELECT 1 FROM report_access a
           WHERE a.report_id = n.object_id AND a.org_id = $2 AND (NOT a.need_to_know OR $3)))
-       OR n.object_type NOT IN ('advisory', 'report'))";
+       OR (n.object_type = 'partner' AND EXISTS (SELECT 1 FROM partner_access a
+          WHERE a.partner_id = n.object_id AND a.org_id = $2 AND (NOT a.need_to_know OR $3)))
+       OR n.object_type NOT IN ('advisory', 'report', 'partner'))";
 
 impl Store {
     /// The user's notifications for items they may still read, newest first.

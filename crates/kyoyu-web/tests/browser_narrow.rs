@@ -22,11 +22,26 @@ async fn no_page_scrolls_sideways_at_390_px() {
     let path = format!("/api/v1/reports/{}/forward", filed.id);
     let forwarded: Forwarded = client.post(&path, &app.user("meti.liaison").token, &json!({})).await.unwrap();
     let at_coordinator = forwarded.report.id;
+    let pattern = format!("[url:value = 'https://example.jp/{}']", "a".repeat(120));
+    let info = json!({
+        "kind": "threat_intelligence", "tlp": "GREEN", "severity": "warning", "sectors": ["gas"],
+        "title": "長い件名".repeat(20), "content": long, "indicators": [pattern]
+    });
+    let partner: kyoyu_app::partner::PartnerView =
+        client.post("/api/v1/partner-information", &app.user("institute.ntk").token, &info).await.unwrap();
 
     let mut b = Browser::start(&app.base, "narrow").await;
     b.viewport(WIDTH, 844).await;
     let pages: &[(&str, Vec<String>)] = &[
         ("gas-a.ntk", vec!["/".into(), "/reports/new".into(), format!("/reports/{}", filed.id)]),
+        (
+            "institute.ntk",
+            vec![
+                "/partner-information".into(),
+                "/partner-information/new".into(),
+                format!("/partner-information/{}", partner.id),
+            ],
+        ),
         (
             "nisc.cip",
             vec![
@@ -35,6 +50,7 @@ async fn no_page_scrolls_sideways_at_390_px() {
                 format!("/reports/{at_coordinator}"),
                 format!("/reports/{at_coordinator}/print"),
                 "/advisories/new".into(),
+                format!("/partner-information/{}", partner.id),
                 "/notifications".into(),
                 "/statistics".into(),
             ],

@@ -106,8 +106,6 @@ pub fn subject(
     }
 }
 
-/// Notifies each user, in this transaction: one in-app notification, and one mail when SMTP
-/// is configured and the user has an address.
 /// Tells the users of `orgs` who read the item by its reader rows (`grants`: active users,
 /// need-to-know ones where the row asks for it) of `notice`.
 pub async fn notify_readers(
@@ -125,6 +123,8 @@ pub async fn notify_readers(
     Ok(())
 }
 
+/// Notifies each user, in this transaction: one in-app notification, and one mail when SMTP
+/// is configured and the user has an address.
 pub async fn notify(tx: &mut Tx, mail: &MailConfig, users: &[UserRow], notice: &Notice<'_>) -> AppResult<()> {
     let link = format!("{}{}", mail.public_url.trim_end_matches('/'), notice.link_path);
     let body = if notice.tlp.needs_need_to_know() {

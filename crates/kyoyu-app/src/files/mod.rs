@@ -1,5 +1,6 @@
-//! Files on reports and advisories (issue 15): upload, list, metadata, download, carrying on
-//! forward, sample grants, and the key rotation and verification the CLI runs.
+//! Files on reports, advisories and partner information (issues 15, 16): upload, list,
+//! metadata, download, carrying on forward, sample grants, and the key rotation and
+//! verification the CLI runs.
 //!
 //! A file is read through its item: the store joins the item's reader rows for the caller,
 //! and the policy (`kyoyu_policy::files`) judges a file marked tighter than its item. Bytes
@@ -304,7 +305,7 @@ pub async fn list_attachments(app: &App, caller: &Caller, item_id: Option<&str>)
     Ok(AttachmentList { items: readable_files(caller, &world, &item, rows)?, may_attach })
 }
 
-/// The item an id names, a report or an advisory, if the caller reads it.
+/// The item an id names (a report, an advisory or partner information), if the caller reads it.
 async fn find_item(app: &App, caller: &Caller, id: &str) -> AppResult<Item> {
     for item_type in ItemType::ALL {
         match load_item(app, caller, *item_type, id).await {

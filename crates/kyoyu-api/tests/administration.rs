@@ -5,7 +5,7 @@ mod common;
 
 use common::{fields, spawn_demo, TestApp};
 use kyoyu_app::views::{
-    AuditList, DependencyList, Me, OrgView, SectorList, ServiceLevelRuleList, SessionView, UserList,
+    AuditList, DependencyList, Me, NotificationList, OrgView, SectorList, ServiceLevelRuleList, SessionView, UserList,
 };
 use kyoyu_store::UserRow;
 use reqwest::Method;
@@ -123,6 +123,11 @@ async fn need_to_know_and_roles_are_granted_by_the_organisations_admin() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(app.get(&path, "meti.member").await.0, 200);
+    // Notices go to whoever may read when the item arrives: the change is seen at once.
+    let later = app.file("gas-a.ntk", "direct", "AMBER", json!({})).await;
+    let notices: NotificationList = app.typed("/api/v1/notifications", "meti.member").await;
+    let told: Vec<&str> = notices.items.iter().map(|n| n.object_id.as_str()).collect();
+    assert!(told.contains(&later.id.as_str()) && !told.contains(&amber.id.as_str()), "{told:?}");
     // An organisation's admin cannot make anyone a system administrator.
     let (status, _) = app
         .request(

@@ -4,9 +4,10 @@
 //! Subjects carry TLP, severity and identifier. RED and AMBER mail carries no content, only a
 //! link. Recipients are the users the policy's reader rows allow, never more.
 
+use crate::world::World;
 use crate::AppResult;
 use kyoyu_domain::Tlp;
-use kyoyu_store::{new_id, now, timestamp, MailRow, NotificationRow, Store, Tx, UserRow};
+use kyoyu_store::{new_id, new_id_in_time_order, now, timestamp, MailRow, NotificationRow, Store, Tx, UserRow};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -110,15 +111,14 @@ pub fn subject(
 /// need-to-know ones where the row asks for it) of `notice`.
 pub async fn notify_readers(
     tx: &mut Tx,
+    world: &World,
     mail: &MailConfig,
     grants: &kyoyu_policy::AccessGrants,
     orgs: &[String],
     notice: &Notice<'_>,
 ) -> AppResult<()> {
     for (org, need_to_know) in grants.rows().iter().filter(|(o, _)| orgs.contains(o)) {
-        let users: Vec<_> =
-            tx.users_of(org).await?.into_iter().filter(|u| u.active && (!need_to_know || u.need_to_know)).collect();
-        notify(tx, mail, &users, notice).await?;
+        notify(tx, mail, &world.recipients(org, *need_to_know), notice).await?;
     }
     Ok(())
 }
@@ -141,7 +141,7 @@ pub async fn notify(tx: &mut Tx, mail: &MailConfig, users: &[UserRow], notice: &
         if mail.smtp.is_some() && notice.kind != DIGEST { tx.digest_only_users().await? } else { Default::default() };
     for user in users {
         let n = NotificationRow {
-            id: new_id(),
+            id: new_id_in_time_order(),
             user_id: user.id.clone(),
             kind: notice.kind.into(),
             object_type: notice.object_type.into(),
@@ -152,9 +152,11 @@ pub async fn notify(tx: &mut Tx, mail: &MailConfig, users: &[UserRow], notice: &
             read_at: None,
             concealed: None,
         };
-        tx.insert_notification(&n).await?;
+        tx.insert_notification(&n);
         if let (Some(_), Some(address), false) = (&mail.smtp, &user.email, digest_only.contains(&user.id)) {
             let mail = MailRow {
+                // Not in time order: the audit names a mail by id when it is sent, maybe
+                // long after it was queued.
                 id: new_id(),
                 to_address: address.clone(),
                 subject: notice.subject.both.clone(),
@@ -165,7 +167,7 @@ pub async fn notify(tx: &mut Tx, mail: &MailConfig, users: &[UserRow], notice: &
                 sent_at: None,
                 created_at: now(),
             };
-            tx.enqueue_mail(&mail, Some(&n.id)).await?;
+            tx.enqueue_mail(&mail, Some(&n.id));
         }
     }
     Ok(())

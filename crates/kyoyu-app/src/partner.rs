@@ -159,7 +159,8 @@ async fn notify_readers(
         tlp: row.content.tlp,
         link_path: format!("/partner-information/{}", row.id),
     };
-    notify::notify_readers(tx, &app.mail, grants, orgs, &notice).await
+    let world = app.world(tx).await?;
+    notify::notify_readers(tx, &world, &app.mail, grants, orgs, &notice).await
 }
 
 /// A partner sends the coordinator what it knows; numbered at once in the P series.

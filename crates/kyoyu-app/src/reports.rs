@@ -168,7 +168,9 @@ async fn notify_arrival(
         tlp: c.tlp,
         link_path: format!("/reports/{}", rendition.id),
     };
-    notify::notify_readers(tx, &app.mail, grants, std::slice::from_ref(&rendition.receiver_org_id), &notice).await
+    let world = app.world(tx).await?;
+    notify::notify_readers(tx, &world, &app.mail, grants, std::slice::from_ref(&rendition.receiver_org_id), &notice)
+        .await
 }
 
 /// Tells the readers of the organisations a share brought a rendition to (`orgs`), as an
@@ -192,7 +194,8 @@ pub(crate) async fn notify_shared(
         tlp: c.tlp,
         link_path: format!("/reports/{}", row.id),
     };
-    notify::notify_readers(tx, &app.mail, grants, orgs, &notice).await
+    let world = app.world(tx).await?;
+    notify::notify_readers(tx, &world, &app.mail, grants, orgs, &notice).await
 }
 
 /// The chain's identifier, given on the coordinator's first receipt; exercises have their

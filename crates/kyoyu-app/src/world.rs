@@ -7,7 +7,7 @@ use kyoyu_domain::codes::{OrgKind, Route};
 use kyoyu_domain::report::ReportContent;
 use kyoyu_domain::service_level::{deviates, Evaluation, Thresholds};
 use kyoyu_policy::{OrgFacts, RenditionFacts};
-use kyoyu_store::{OrgRow, ReportRow, SectorRow, ServiceLevelRuleRow, Shares, Tx};
+use kyoyu_store::{OrgRow, ReportRow, SectorRow, ServiceLevelRuleRow, Shares, Tx, UserRow};
 use std::collections::HashMap;
 
 /// The ends of one hop and the operator the chain started from.
@@ -22,6 +22,9 @@ pub struct World {
     pub orgs: HashMap<String, OrgRow>,
     pub sectors: Vec<SectorRow>,
     pub rules: Vec<ServiceLevelRuleRow>,
+    /// Users by organisation, without password hashes: whom notifications address, taken
+    /// from here so that telling people costs a write no statement.
+    pub users: HashMap<String, Vec<UserRow>>,
 }
 
 /// The last world loaded, by reference-data version, shared by every request of a process.
@@ -59,18 +62,43 @@ impl World {
         if let Some(world) = cache.get(version)? {
             return Ok(world);
         }
-        let orgs = store.list_orgs().await?.into_iter().map(|o| (o.id.clone(), o)).collect();
-        let world =
-            World { orgs, sectors: store.list_sectors().await?, rules: store.list_service_level_rules().await? };
+        let world = World::new(
+            store.list_orgs().await?,
+            store.list_sectors().await?,
+            store.list_service_level_rules().await?,
+            store.list_addressees().await?,
+        );
         cache.put(version, world)
     }
 
     /// Loads the reference data inside a transaction, bypassing the cache.
     pub async fn load(tx: &mut Tx) -> AppResult<World> {
-        let orgs = tx.list_orgs().await?.into_iter().map(|o| (o.id.clone(), o)).collect();
-        let sectors = tx.list_sectors().await?;
-        let rules = tx.list_service_level_rules().await?;
-        Ok(World { orgs, sectors, rules })
+        Ok(World::new(
+            tx.list_orgs().await?,
+            tx.list_sectors().await?,
+            tx.list_service_level_rules().await?,
+            tx.list_addressees().await?,
+        ))
+    }
+
+    pub fn new(
+        orgs: Vec<OrgRow>,
+        sectors: Vec<SectorRow>,
+        rules: Vec<ServiceLevelRuleRow>,
+        users: Vec<UserRow>,
+    ) -> World {
+        let mut by_org: HashMap<String, Vec<UserRow>> = HashMap::new();
+        for u in users {
+            by_org.entry(u.org_id.clone()).or_default().push(u);
+        }
+        World { orgs: orgs.into_iter().map(|o| (o.id.clone(), o)).collect(), sectors, rules, users: by_org }
+    }
+
+    /// The active users of `org` a notice may address: those with need-to-know where the
+    /// reader row asks for it.
+    pub fn recipients(&self, org: &str, need_to_know: bool) -> Vec<UserRow> {
+        let users = self.users.get(org).map(Vec::as_slice).unwrap_or_default();
+        users.iter().filter(|u| u.active && (!need_to_know || u.need_to_know)).cloned().collect()
     }
 
     pub fn org(&self, id: &str) -> Option<&OrgRow> {

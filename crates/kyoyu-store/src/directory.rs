@@ -111,6 +111,15 @@ pub(crate) async fn get_user(c: Conn<'_>, id: &str) -> Result<Option<UserRow>> {
     on!(c, c => sqlx::query(sql).bind(id).fetch_optional(&mut *c).await?.as_ref().map(user_from_row).transpose())
 }
 
+/// Every user, by organisation and login, without password hashes: what the reference data
+/// keeps to address notifications.
+async fn list_addressees(c: Conn<'_>) -> Result<Vec<UserRow>> {
+    let sql = "SELECT * FROM users ORDER BY org_id, login";
+    let users: Result<Vec<UserRow>> =
+        on!(c, c => sqlx::query(sql).fetch_all(&mut *c).await?.iter().map(user_from_row).collect());
+    Ok(users?.into_iter().map(|u| UserRow { password_hash: None, ..u }).collect())
+}
+
 pub(crate) async fn user_by_login(c: Conn<'_>, login: &str) -> Result<Option<UserRow>> {
     let sql = "SELECT * FROM users WHERE login = $1";
     on!(c, c => sqlx::query(sql).bind(login).fetch_optional(&mut *c).await?.as_ref().map(user_from_row).transpose())
@@ -132,6 +141,11 @@ impl Store {
 
     pub async fn get_user(&self, id: &str) -> Result<Option<UserRow>> {
         get_user(self.read().await?.conn(), id).await
+    }
+
+    /// Every user, without password hashes (see `list_addressees`).
+    pub async fn list_addressees(&self) -> Result<Vec<UserRow>> {
+        list_addressees(self.read().await?.conn()).await
     }
 
     pub async fn find_user_by_login(&self, login: &str) -> Result<Option<UserRow>> {
@@ -250,6 +264,10 @@ impl Tx {
         get_user(self.conn().await?, id).await
     }
 
+    pub async fn list_addressees(&mut self) -> Result<Vec<UserRow>> {
+        list_addressees(self.conn().await?).await
+    }
+
     /// Users of one organisation (their names, logins and addresses identify it too).
     pub async fn users_of(&mut self, org_id: &str) -> Result<Vec<UserRow>> {
         let sql = "SELECT * FROM users WHERE org_id = $1 ORDER BY login";
@@ -297,7 +315,8 @@ impl Tx {
             .await
             .map_err(conflict_on_unique("login"))?
             .rows_affected());
-        Ok(())
+        // Notifications are addressed from the reference data, which must see the change.
+        self.bump_reference_version().await
     }
 
     pub async fn insert_token(&mut self, t: &TokenRow, hash: &str) -> Result<()> {

@@ -127,6 +127,17 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A new id in time order (UUIDv7: the millisecond, then random bits, no counter), for rows
+/// whose time everyone who sees the id is shown anyway: a notification, seen only by its
+/// user beside its time. New ones append to the end of the id index instead of landing on a
+/// random page of it.
+pub fn new_id_in_time_order() -> String {
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let random = uuid::Uuid::new_v4();
+    let tail: &[u8; 10] = random.as_bytes()[6..].try_into().expect("16 bytes hold 10");
+    uuid::Builder::from_unix_timestamp_millis(millis, tail).into_uuid().to_string()
+}
+
 /// SQLite's `synchronous` setting: FULL syncs the WAL at every commit, so an acknowledged
 /// write survives a power loss, not just a killed process. Group commit makes that one sync
 /// per batch (ARCHITECTURE.md, "Durability").
@@ -387,17 +398,25 @@ impl Tx {
         self.concealed = Some(c);
     }
 
-    pub(crate) fn concealed(&self) -> (Option<&str>, Option<&str>) {
-        match &self.concealed {
-            Some(c) => (Some(c.org_id.as_str()), c.secretariat_id.as_deref()),
-            None => (None, None),
-        }
+    /// The concealment rows written now carry (see [`Tx::conceal`]).
+    pub(crate) fn concealment(&self) -> Option<Concealed> {
+        self.concealed.clone()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::statement_parts;
+    use super::{new_id_in_time_order, statement_parts};
+
+    #[test]
+    fn ids_in_time_order_are_uuid_v7_and_sort_by_their_millisecond() {
+        let first = new_id_in_time_order();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = new_id_in_time_order();
+        let parsed = uuid::Uuid::parse_str(&first).unwrap();
+        assert_eq!(parsed.get_version_num(), 7);
+        assert!(first < second, "{first} {second}");
+    }
 
     #[test]
     fn statement_parts_are_powers_of_two_and_cover_every_row_in_order() {

@@ -159,26 +159,11 @@ impl Tx {
         Ok(users)
     }
 
-    pub async fn insert_notification(&mut self, n: &NotificationRow) -> Result<()> {
-        let sql = "INSERT INTO notifications (id, user_id, kind, object_type, object_id, subject, subject_en, created_at, conceal_org_id, conceal_secretariat_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-        let (org, secretariat) = self.concealed();
-        let (org, secretariat) = (org.map(str::to_string), secretariat.map(str::to_string));
-        on!(self.conn().await?, c => sqlx::query(sql)
-            .bind(&n.id)
-            .bind(&n.user_id)
-            .bind(&n.kind)
-            .bind(&n.object_type)
-            .bind(&n.object_id)
-            .bind(&n.subject)
-            .bind(&n.subject_en)
-            .bind(&n.created_at)
-            .bind(&org)
-            .bind(&secretariat)
-            .execute(&mut *c)
-            .await?
-            .rows_affected());
-        Ok(())
+    /// Adds an in-app notification, concealed as this transaction is. It is written with the
+    /// batch, so telling people costs the writer no statement of its own.
+    pub fn insert_notification(&mut self, n: &NotificationRow) {
+        let concealed = self.concealment();
+        self.pending.add_notification(NotificationRow { concealed, ..n.clone() });
     }
 
     /// The users who chose to be told by mail only in the digest.
@@ -201,26 +186,11 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn enqueue_mail(&mut self, m: &MailRow, notification_id: Option<&str>) -> Result<()> {
-        let sql =
-            "INSERT INTO mail_outbox (id, notification_id, to_address, subject, body, next_attempt_at, created_at, conceal_org_id, conceal_secretariat_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        let (org, secretariat) = self.concealed();
-        let (org, secretariat) = (org.map(str::to_string), secretariat.map(str::to_string));
-        on!(self.conn().await?, c => sqlx::query(sql)
-            .bind(&m.id)
-            .bind(notification_id)
-            .bind(&m.to_address)
-            .bind(&m.subject)
-            .bind(&m.body)
-            .bind(&m.next_attempt_at)
-            .bind(&m.created_at)
-            .bind(&org)
-            .bind(&secretariat)
-            .execute(&mut *c)
-            .await?
-            .rows_affected());
-        Ok(())
+    /// Queues a mail, concealed as this transaction is; written with the batch, after the
+    /// notification it belongs to.
+    pub fn enqueue_mail(&mut self, m: &MailRow, notification_id: Option<&str>) {
+        let concealed = self.concealment();
+        self.pending.add_mail(m.clone(), notification_id, concealed);
     }
 
     pub async fn mark_mail_sent(&mut self, id: &str, at: &str) -> Result<()> {

@@ -10,7 +10,7 @@
 
 use crate::rows::{ChainRow, NewRendition};
 use crate::stix::{insert_objects, ItemRef, ObjectsOf, Placing};
-use crate::{statement_parts, Conn, Result};
+use crate::{statement_parts, Concealed, Conn, MailRow, NotificationRow, Result};
 use kyoyu_domain::codes::ReportStatus;
 use kyoyu_domain::{FreeText, Tlp};
 use kyoyu_policy::AccessGrants;
@@ -28,6 +28,16 @@ pub(crate) struct Pending {
     objects: Vec<ItemObjects>,
     /// Renditions whose STIX objects are made after the batch (`stix_backlog`).
     backlog: Vec<BacklogRow>,
+    /// In-app notifications, each with the concealment of the transaction that added it.
+    notifications: Vec<NotificationRow>,
+    mail: Vec<MailEntry>,
+}
+
+/// A mail to send, with the notification it tells of and its transaction's concealment.
+struct MailEntry {
+    row: MailRow,
+    notification_id: Option<String>,
+    concealed: Option<Concealed>,
 }
 
 struct BacklogRow {
@@ -91,6 +101,8 @@ impl Pending {
             && self.access.is_empty()
             && self.objects.is_empty()
             && self.backlog.is_empty()
+            && self.notifications.is_empty()
+            && self.mail.is_empty()
     }
 
     /// Takes another transaction's rows into this batch's.
@@ -100,6 +112,16 @@ impl Pending {
         self.access.extend(other.access);
         self.objects.extend(other.objects);
         self.backlog.extend(other.backlog);
+        self.notifications.extend(other.notifications);
+        self.mail.extend(other.mail);
+    }
+
+    pub(crate) fn add_notification(&mut self, n: NotificationRow) {
+        self.notifications.push(n);
+    }
+
+    pub(crate) fn add_mail(&mut self, row: MailRow, notification_id: Option<&str>, concealed: Option<Concealed>) {
+        self.mail.push(MailEntry { row, notification_id: notification_id.map(str::to_string), concealed });
     }
 
     pub(crate) fn add_backlog(&mut self, report_id: &str, identifier: Option<&str>) {
@@ -170,6 +192,12 @@ impl Pending {
         }
         for part in statement_parts(&self.backlog, ROWS_PER_STATEMENT) {
             insert_backlog(conn.re(), part).await?;
+        }
+        for part in statement_parts(&self.notifications, ROWS_PER_STATEMENT) {
+            insert_notifications(conn.re(), part).await?;
+        }
+        for part in statement_parts(&self.mail, ROWS_PER_STATEMENT) {
+            insert_mail(conn.re(), part).await?;
         }
         let placed: Vec<(&StixObject, Placing<'_>)> = self
             .objects
@@ -249,6 +277,61 @@ async fn insert_access(conn: Conn<'_>, rows: &[AccessRow]) -> Result<()> {
                 .push_bind(a.report_id.as_str())
                 .push_bind(a.need_to_know)
                 .push_bind(a.created_at.as_str());
+        });
+        qb.build().execute(&mut *c).await?.rows_affected()
+    });
+    Ok(())
+}
+
+/// The concealed operator and secretariat a row carries, as columns.
+fn conceal_columns(c: &Option<Concealed>) -> (Option<&str>, Option<&str>) {
+    match c {
+        Some(c) => (Some(c.org_id.as_str()), c.secretariat_id.as_deref()),
+        None => (None, None),
+    }
+}
+
+async fn insert_notifications(conn: Conn<'_>, rows: &[NotificationRow]) -> Result<()> {
+    on!(conn, c => {
+        let mut qb = QueryBuilder::new(
+            "INSERT INTO notifications (id, user_id, kind, object_type, object_id, subject, subject_en, created_at,
+               conceal_org_id, conceal_secretariat_id) ",
+        );
+        qb.push_values(rows, |mut b, n| {
+            let (org, secretariat) = conceal_columns(&n.concealed);
+            b.push_bind(n.id.as_str())
+                .push_bind(n.user_id.as_str())
+                .push_bind(n.kind.as_str())
+                .push_bind(n.object_type.as_str())
+                .push_bind(n.object_id.as_str())
+                .push_bind(n.subject.as_str())
+                .push_bind(n.subject_en.as_deref())
+                .push_bind(n.created_at.as_str())
+                .push_bind(org)
+                .push_bind(secretariat);
+        });
+        qb.build().execute(&mut *c).await?.rows_affected()
+    });
+    Ok(())
+}
+
+async fn insert_mail(conn: Conn<'_>, rows: &[MailEntry]) -> Result<()> {
+    on!(conn, c => {
+        let mut qb = QueryBuilder::new(
+            "INSERT INTO mail_outbox (id, notification_id, to_address, subject, body, next_attempt_at, created_at,
+               conceal_org_id, conceal_secretariat_id) ",
+        );
+        qb.push_values(rows, |mut b, m| {
+            let (org, secretariat) = conceal_columns(&m.concealed);
+            b.push_bind(m.row.id.as_str())
+                .push_bind(m.notification_id.as_deref())
+                .push_bind(m.row.to_address.as_str())
+                .push_bind(m.row.subject.as_str())
+                .push_bind(m.row.body.as_str())
+                .push_bind(m.row.next_attempt_at.as_str())
+                .push_bind(m.row.created_at.as_str())
+                .push_bind(org)
+                .push_bind(secretariat);
         });
         qb.build().execute(&mut *c).await?.rows_affected()
     });

@@ -280,9 +280,11 @@ impl Slot {
             }
             return;
         }
+        let started = std::time::Instant::now();
         let outcome = self.commit_batch(batch.pending, batch.audit).await;
-        if outcome.is_ok() {
-            tracing::debug!(members = batch.members, "write batch committed");
+        if let Ok(rows_written) = &outcome {
+            let (rows_ms, total_ms) = (rows_written.as_secs_f64() * 1e3, started.elapsed().as_secs_f64() * 1e3);
+            tracing::debug!(members = batch.members, rows_ms, total_ms, "write batch committed");
             self.counters.batches.fetch_add(1, Ordering::Relaxed);
             self.counters.transactions.fetch_add(batch.members as u64, Ordering::Relaxed);
         }
@@ -290,13 +292,17 @@ impl Slot {
             tracing::error!(error = %e, members = batch.members, "a write batch failed; none of it was kept");
             self.abandon_connection().await;
         }
-        batch.done.send_replace(Some(outcome.map_err(Arc::new)));
+        batch.done.send_replace(Some(outcome.map(|_| ()).map_err(Arc::new)));
     }
 
-    async fn commit_batch(&mut self, pending: Pending, audit: Vec<PendingAudit>) -> Result<()> {
+    /// Writes the batch's rows and commits; answers how long the rows took to write.
+    async fn commit_batch(&mut self, pending: Pending, audit: Vec<PendingAudit>) -> Result<std::time::Duration> {
+        let started = std::time::Instant::now();
         pending.write(self.conn().conn()).await?;
         crate::audit::append(self.conn().conn(), audit).await?;
-        execute(self.conn(), "COMMIT").await
+        let rows_written = started.elapsed();
+        execute(self.conn(), "COMMIT").await?;
+        Ok(rows_written)
     }
 
     /// Rolls the whole batch back after a failure, telling its members.

@@ -143,6 +143,11 @@ fn unread_label(web: &Web) -> String {
     web.lang.t(&format!("未読 {n} 件"), &format!("{n} unread")).to_string()
 }
 
+/// The line that says an action was done (`?done=…` after a redirect), when there is one.
+pub fn done_notice(lang: Lang, text: Option<(&str, &str)>) -> Markup {
+    html! { @if let Some((ja, en)) = text { div.notice role="status" { (lang.t(ja, en)) } } }
+}
+
 pub fn csrf(web: &Web) -> Markup {
     html! { input type="hidden" name="_csrf" value=(web.csrf); }
 }

@@ -41,7 +41,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn done_notice(lang: Lang, q: &HashMap<String, String>) -> Markup {
-    html! { @if q.contains_key("done") { div.notice role="status" { (lang.t("保存しました。", "Saved.")) } } }
+    crate::layout::done_notice(lang, q.contains_key("done").then_some(("保存しました。", "Saved.")))
 }
 
 pub async fn overview(State(state): State<AppState>, web: Web, Query(q): Query<HashMap<String, String>>) -> WebResult {

@@ -6,7 +6,7 @@ use super::report_form::{self, jst};
 use crate::call::{input, Names};
 use crate::form::{to_body, FormData, FormState, Kind};
 use crate::i18n::{Label, Lang};
-use crate::layout::{banner, csrf, field_errors, form_alert, multiline, ok, page, see_other, WebResult};
+use crate::layout::{self, banner, csrf, field_errors, form_alert, multiline, ok, page, see_other, WebResult};
 use crate::session::Web;
 use crate::widgets::{area, checks, choose, f, lines, radio_codes, req, text, yes_no};
 use axum::extract::{Path, Query, State};
@@ -388,7 +388,7 @@ fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
         Some("widening") => Some(("範囲拡大の同意を求めました。", "Scope widening has been requested.")),
         other => super::files::done_text(other),
     };
-    html! { @if let Some((ja, en)) = text { div.notice role="status" { (lang.t(ja, en)) } } }
+    layout::done_notice(lang, text)
 }
 
 /// The advisory laid out like 図7/図8.

@@ -7,7 +7,7 @@ use super::report_form::jst;
 use crate::call::{input, Names};
 use crate::form::{to_body, FormData, FormState, Kind};
 use crate::i18n::{Label, Lang};
-use crate::layout::{banner, csrf, form_alert, multiline, ok, page, see_other, WebResult};
+use crate::layout::{self, banner, csrf, form_alert, multiline, ok, page, see_other, WebResult};
 use crate::session::Web;
 use crate::widgets::{area, checks, choose, f, lines, radio_codes, req, text, yes_no};
 use axum::extract::{Path, Query, State};
@@ -196,7 +196,7 @@ fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
         Some("shared") => Some(("共有しました。", "It has been shared.")),
         other => super::files::done_text(other),
     };
-    html! { @if let Some((ja, en)) = text { div.notice role="status" { (lang.t(ja, en)) } } }
+    layout::done_notice(lang, text)
 }
 
 pub async fn view(

@@ -6,7 +6,7 @@ use crate::call::{input, Names};
 use crate::form::{to_body, FormData, FormState};
 use crate::i18n::Label;
 use crate::i18n::Lang;
-use crate::layout::{banner, csrf, form_alert, ok, page, see_other, WebResult};
+use crate::layout::{self, banner, csrf, form_alert, ok, page, see_other, WebResult};
 use crate::session::Web;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -205,7 +205,7 @@ fn done_notice(lang: Lang, done: Option<&String>) -> Markup {
         Some("triage") => Some(("対応状況を記録しました。", "The triage has been recorded.")),
         other => super::files::done_text(other),
     };
-    html! { @if let Some((ja, en)) = text { div.notice role="status" { (lang.t(ja, en)) } } }
+    layout::done_notice(lang, text)
 }
 
 pub async fn view(

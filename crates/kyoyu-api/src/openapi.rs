@@ -186,6 +186,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stix::advisory_bundle))
         .routes(routes!(stix::import_bundle))
         .routes(routes!(partner::create_partner_information, partner::list_partner_information))
+        .routes(routes!(partner::count_partner_information))
         .routes(routes!(partner::get_partner_information))
         .routes(routes!(partner::create_partner_follow_up))
         .routes(routes!(partner::share_partner_information))

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use kyoyu_app::partner::{self as ops, PartnerList, PartnerView};
 use kyoyu_app::reports::ShareRequest;
+use kyoyu_app::views::Count;
 use kyoyu_domain::partner::PartnerInput;
 use kyoyu_domain::Tlp;
 use kyoyu_store::PartnerFilter;
@@ -70,8 +71,30 @@ pub async fn list_partner_information(
     Params(query): Params<PartnerQuery>,
 ) -> ApiResult<Json<PartnerList>> {
     let page: Page = crate::query::page(query.limit, query.offset, query.after.as_deref())?;
-    let filter = PartnerFilter { identifier: query.identifier, tlp: query.tlp, q: query.q };
-    Ok(Json(ops::list_partner_information(&state.app, &caller, &filter, page).await?))
+    Ok(Json(ops::list_partner_information(&state.app, &caller, &query.filter(), page).await?))
+}
+
+impl PartnerQuery {
+    fn filter(&self) -> PartnerFilter {
+        PartnerFilter { identifier: self.identifier.clone(), tlp: self.tlp, q: self.q.clone() }
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/partner-information/count",
+    operation_id = "countPartnerInformation",
+    tag = "partner-information",
+    summary = "How many items of partner information the caller may read / 件数",
+    params(PartnerQuery),
+    responses((status = 200, description = "OK", body = Count)),
+)]
+pub async fn count_partner_information(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(query): Params<PartnerQuery>,
+) -> ApiResult<Json<Count>> {
+    Ok(Json(ops::count_partner_information(&state.app, &caller, &query.filter()).await?))
 }
 
 #[utoipa::path(

@@ -6,8 +6,8 @@ mod common;
 use common::{spawn_demo, TestApp};
 use kyoyu_app::council::CouncilView;
 use kyoyu_app::partner::{PartnerList, PartnerView};
-use kyoyu_app::views::AdvisoryView;
 use kyoyu_app::views::ReportView;
+use kyoyu_app::views::{AdvisoryView, Count};
 use serde_json::{json, Value};
 
 /// What the ministry, the coordinator and system administration get about a report.
@@ -220,8 +220,12 @@ async fn a_security_institutions_information_is_numbered_followed_up_shared_and_
     );
     let listed: PartnerList = app.typed("/api/v1/partner-information", "nisc.cip").await;
     assert!(listed.items.iter().any(|i| i.id == info.id));
+    let by_identifier = format!("/api/v1/partner-information/count?identifier={}", info.identifier);
+    let counted: Count = app.typed(&by_identifier, "nisc.cip").await;
+    assert_eq!(counted.count, 1);
     for login in ["meti.liaison", "gas-ceptoar.secretariat", "gas-a.ntk", "ops.admin", "institute.member"] {
         assert_eq!(app.get(&path, login).await.0, 404, "{login}");
+        assert_eq!(app.typed::<Count>(&by_identifier, login).await.count, 0, "{login}");
     }
     let notices: Value = app.typed("/api/v1/notifications", "nisc.cip").await;
     assert!(notices.to_string().contains(&info.identifier), "the coordinator is told: {notices}");

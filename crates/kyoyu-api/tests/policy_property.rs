@@ -1171,6 +1171,8 @@ async fn check_partner(w: &World, user: &User) -> Result<(), TestCaseError> {
     let list: kyoyu_app::partner::PartnerList = w.app.typed("/api/v1/partner-information?limit=100", &user.login).await;
     let listed: BTreeSet<&str> = list.items.iter().map(|i| i.id.as_str()).collect();
     prop_assert_eq!(&listed, &readable, "partner information as {:?}", user);
+    let count: kyoyu_app::views::Count = w.app.typed("/api/v1/partner-information/count", &user.login).await;
+    prop_assert_eq!(count.count as usize, readable.len(), "partner count as {:?}", user);
     // Notices: only of what the user reads; an officer (need-to-know throughout) of each item
     // that reached its organisation from elsewhere.
     let notes: NotificationList = w.app.typed("/api/v1/notifications", &user.login).await;

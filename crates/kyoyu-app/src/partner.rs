@@ -6,7 +6,7 @@
 use crate::notify::{self, Notice};
 use crate::reads::{audit_secret_reads, Page};
 use crate::reports::{add_sorted, ShareRequest};
-use crate::views::Banner;
+use crate::views::{Banner, Count};
 use crate::world::World;
 use crate::{App, AppError, AppResult, Caller};
 use kyoyu_domain::identifier::{chain_identifier, numbering_year, report_identifier};
@@ -298,6 +298,11 @@ pub async fn get_partner_information(app: &App, caller: &Caller, id: &str) -> Ap
 }
 
 /// A page of what the caller may read, newest first.
+/// How many items [`list_partner_information`] would list, by the same scope and filter.
+pub async fn count_partner_information(app: &App, caller: &Caller, f: &PartnerFilter) -> AppResult<Count> {
+    Ok(Count { count: app.store.count_partner(&caller.scope(), f).await? })
+}
+
 pub async fn list_partner_information(
     app: &App,
     caller: &Caller,

@@ -70,13 +70,16 @@ pub async fn list_partner_information(
     caller: Caller,
     Params(query): Params<PartnerQuery>,
 ) -> ApiResult<Json<PartnerList>> {
-    let page: Page = crate::query::page(query.limit, query.offset, query.after.as_deref())?;
-    Ok(Json(ops::list_partner_information(&state.app, &caller, &query.filter(), page).await?))
+    let (filter, page) = query.filter()?;
+    Ok(Json(ops::list_partner_information(&state.app, &caller, &filter, page).await?))
 }
 
 impl PartnerQuery {
-    fn filter(&self) -> PartnerFilter {
-        PartnerFilter { identifier: self.identifier.clone(), tlp: self.tlp, q: self.q.clone() }
+    /// The filter and the page, both checked (a count checks the page it ignores, as
+    /// `countReports` does, so that one query string means the same on both).
+    fn filter(&self) -> ApiResult<(PartnerFilter, Page)> {
+        let page = crate::query::page(self.limit, self.offset, self.after.as_deref())?;
+        Ok((PartnerFilter { identifier: self.identifier.clone(), tlp: self.tlp, q: self.q.clone() }, page))
     }
 }
 
@@ -94,7 +97,8 @@ pub async fn count_partner_information(
     caller: Caller,
     Params(query): Params<PartnerQuery>,
 ) -> ApiResult<Json<Count>> {
-    Ok(Json(ops::count_partner_information(&state.app, &caller, &query.filter()).await?))
+    let (filter, _) = query.filter()?;
+    Ok(Json(ops::count_partner_information(&state.app, &caller, &filter).await?))
 }
 
 #[utoipa::path(

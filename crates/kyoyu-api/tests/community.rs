@@ -223,6 +223,8 @@ async fn a_security_institutions_information_is_numbered_followed_up_shared_and_
     let by_identifier = format!("/api/v1/partner-information/count?identifier={}", info.identifier);
     let counted: Count = app.typed(&by_identifier, "nisc.cip").await;
     assert_eq!(counted.count, 1);
+    let bad_page = format!("{by_identifier}&offset=-1");
+    assert_eq!(app.get(&bad_page, "nisc.cip").await.0, 422, "a count checks the page as the list does");
     for login in ["meti.liaison", "gas-ceptoar.secretariat", "gas-a.ntk", "ops.admin", "institute.member"] {
         assert_eq!(app.get(&path, login).await.0, 404, "{login}");
         assert_eq!(app.typed::<Count>(&by_identifier, login).await.count, 0, "{login}");

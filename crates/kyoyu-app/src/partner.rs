@@ -297,12 +297,12 @@ pub async fn get_partner_information(app: &App, caller: &Caller, id: &str) -> Ap
     get(app, caller, id).await
 }
 
-/// A page of what the caller may read, newest first.
 /// How many items [`list_partner_information`] would list, by the same scope and filter.
 pub async fn count_partner_information(app: &App, caller: &Caller, f: &PartnerFilter) -> AppResult<Count> {
     Ok(Count { count: app.store.count_partner(&caller.scope(), f).await? })
 }
 
+/// A page of what the caller may read, newest first.
 pub async fn list_partner_information(
     app: &App,
     caller: &Caller,

@@ -103,6 +103,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::WriterBusy => AppError::Busy,
+            StoreError::BatchFailed(cause) if matches!(*cause, StoreError::ReferenceChanged) => AppError::Busy,
             StoreError::Conflict(what) => AppError::Conflict {
                 ja: format!("既に存在します: {what}"),
                 en: format!("already exists: {what}"),

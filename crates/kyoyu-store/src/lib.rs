@@ -82,6 +82,10 @@ pub enum StoreError {
     /// The batch this transaction committed in failed as a whole; none of it was kept.
     #[error("the write batch failed: {0}")]
     BatchFailed(std::sync::Arc<StoreError>),
+    /// Another process changed the reference data while a batch gathered on the version
+    /// before; its writes were computed against that and none was kept. Trying again works.
+    #[error("the reference data changed while the write was prepared")]
+    ReferenceChanged,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -303,8 +307,13 @@ impl Store {
         let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
         sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await?;
         admin.close().await;
-        let options = PgConnectOptions::from_str(url)?.options([("search_path", schema.as_str())]);
-        Ok((Self::connect_postgres_with(options).await?, schema))
+        Ok((Self::connect_postgres_in_schema(url, &schema).await?, schema))
+    }
+
+    /// Connects to PostgreSQL at `url`, using `schema` through `search_path`.
+    pub async fn connect_postgres_in_schema(url: &str, schema: &str) -> Result<Store> {
+        let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+        Self::connect_postgres_with(options).await
     }
 
     /// `postgres://…` connects to PostgreSQL; anything else is an SQLite data directory.

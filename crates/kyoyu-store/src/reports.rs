@@ -552,20 +552,12 @@ impl Tx {
     /// The version of the reference data, held shared until commit on PostgreSQL so that a
     /// change to who is where cannot interleave with computing readers.
     pub async fn reference_version(&mut self) -> Result<i64> {
-        // Read once per batch: on PostgreSQL its lock lasts until the batch commits.
+        // Read once per batch (or assumed from the batch before, and checked when the batch
+        // begins): on PostgreSQL its lock lasts until the batch commits.
         if let Some(version) = self.held.reference_version() {
             return Ok(version);
         }
-        let version = match self.conn().await? {
-            Conn::Sqlite(c) => {
-                sqlx::query_scalar("SELECT version FROM reference_version WHERE id = 1").fetch_one(&mut *c).await?
-            }
-            Conn::Postgres(c) => {
-                sqlx::query_scalar("SELECT version FROM reference_version WHERE id = 1 FOR SHARE")
-                    .fetch_one(&mut *c)
-                    .await?
-            }
-        };
+        let version = read_reference_version(self.conn().await?).await?;
         self.held.remember_reference_version(Some(version));
         Ok(version)
     }
@@ -669,4 +661,18 @@ impl Tx {
         }
         Ok(out)
     }
+}
+
+/// The reference version inside a write, locked shared until commit on PostgreSQL.
+pub(crate) async fn read_reference_version(conn: Conn<'_>) -> Result<i64> {
+    Ok(match conn {
+        Conn::Sqlite(c) => {
+            sqlx::query_scalar("SELECT version FROM reference_version WHERE id = 1").fetch_one(&mut *c).await?
+        }
+        Conn::Postgres(c) => {
+            sqlx::query_scalar("SELECT version FROM reference_version WHERE id = 1 FOR SHARE")
+                .fetch_one(&mut *c)
+                .await?
+        }
+    })
 }

@@ -2,13 +2,20 @@
 //! connection, runs inside a savepoint of its own, and is acknowledged only once the batch
 //! that holds it has committed.
 //!
-//! * A [`Tx`] holds its lane's connection from `begin` to `commit`, so transactions of one
-//!   lane run one after the other, as SQLite's single writer did before.
+//! * A [`Tx`] holds its lane from `begin` to `commit`, so transactions of one lane run one
+//!   after the other, as SQLite's single writer did before.
+//! * A batch gathers in memory and begins on the lane's connection only when one of its
+//!   transactions runs a statement, or when it commits. So while one batch commits (and
+//!   syncs), the next gathers: a filing runs no statement of its own.
+//! * A batch that follows closely assumes the reference version the last one ended with,
+//!   and checks it when it begins, under the lock that then lasts until its commit (PostgreSQL); if another
+//!   process changed the reference data in between, the batch fails with
+//!   [`StoreError::ReferenceChanged`] and its writers may try again.
 //! * A transaction that fails, or is dropped, is rolled back to its savepoint; the others in
 //!   the batch are untouched.
-//! * On `commit`, when others wait for the lane, the connection passes to them with the batch
+//! * On `commit`, when others wait for the lane, the lane passes to them with the batch
 //!   still open, and the lane's committer closes it once they are done. When nobody waits,
-//!   the batch commits at once.
+//!   the batch commits at once, or as soon as the batch before has committed.
 //! * Audit entries are kept in memory until the batch commits, then chained and inserted
 //!   together: the head is read (and on PostgreSQL locked) once per batch.
 //! * So are the rows of new items (`pending`), written before the next statement of the
@@ -23,13 +30,23 @@ use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 use tokio::sync::{watch, Mutex, Notify, OwnedMutexGuard};
+
+/// The lane's writer connection, while a batch has begun on it.
+type Line = OwnedMutexGuard<Option<WriterConn>>;
 
 /// At most this many transactions share one commit, bounding how long the first one waits.
 const MAX_BATCH: usize = 256;
 
 /// How long a write waits for its lane before it gives up with [`StoreError::WriterBusy`].
-pub(crate) const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// How long after a batch closes the next may assume its reference version. Batches that
+/// follow each other under load (when gathering during the last commit pays) stay within
+/// it; a process idle for longer reads the version afresh, so that a change another process
+/// made meanwhile does not fail its next batch.
+const ASSUME_VERSION_FOR: Duration = Duration::from_millis(100);
 
 /// What a batch's members learn once it ends.
 type Outcome = Option<Result<(), Arc<StoreError>>>;
@@ -105,8 +122,14 @@ impl Drop for Lane {
 pub(crate) struct Slot {
     pool: WriterPool,
     counters: Arc<Counters>,
-    conn: Option<WriterConn>,
+    /// The writer connection; a committing batch holds it while the next one gathers.
+    line: Arc<Mutex<Option<WriterConn>>>,
+    /// The connection, once the gathering batch has begun on it.
+    held_line: Option<Line>,
     batch: Option<Batch>,
+    /// The reference version the last batch ended with and when it closed: the next batch
+    /// assumes it if it gathers within [`ASSUME_VERSION_FOR`].
+    last_version: Option<(i64, Instant)>,
     /// A transaction was dropped inside its savepoint: roll that back before anything else.
     abandoned: bool,
 }
@@ -117,8 +140,16 @@ struct Batch {
     /// New rows of finished members, written at commit or before the next statement.
     pending: Pending,
     done: watch::Sender<Outcome>,
-    /// The reference version read in this batch; its lock (PostgreSQL) lasts until commit.
+    /// The reference version this batch's writers use: read in it (its lock, on PostgreSQL,
+    /// lasting until commit), or assumed from the batch before until it begins.
     reference_version: Option<i64>,
+}
+
+/// A batch taken off its lane to commit, with the connection it began on.
+pub(crate) struct Closed {
+    line: Line,
+    batch: Batch,
+    counters: Arc<Counters>,
 }
 
 impl Writer {
@@ -127,7 +158,15 @@ impl Writer {
         let lanes: Vec<Arc<Lane>> = (0..lanes.max(1))
             .map(|_| {
                 let counters = counters.clone();
-                let slot = Slot { pool: pool.clone(), counters, conn: None, batch: None, abandoned: false };
+                let slot = Slot {
+                    pool: pool.clone(),
+                    counters,
+                    line: Arc::new(Mutex::new(None)),
+                    held_line: None,
+                    batch: None,
+                    last_version: None,
+                    abandoned: false,
+                };
                 let lane = Arc::new(Lane {
                     slot: Arc::new(Mutex::new(slot)),
                     waiting: AtomicUsize::new(0),
@@ -160,9 +199,7 @@ impl Writer {
             tokio::time::timeout(MAX_WAIT, lane.slot.clone().lock_owned()).await.map_err(|_| StoreError::WriterBusy)?
         };
         slot.recover().await;
-        if slot.batch.is_none() {
-            slot.start().await?;
-        }
+        slot.gather();
         Ok(crate::Tx::new(Held { slot: Some(slot), lane, in_savepoint: false }, actor))
     }
 }
@@ -173,8 +210,10 @@ impl Writer {
         for lane in self.lanes.iter() {
             let mut slot = lane.slot.clone().lock_owned().await;
             slot.recover().await;
-            slot.finish().await;
-            slot.conn = None;
+            if let Some(batch) = slot.close(true).await {
+                batch.commit().await;
+            }
+            *slot.line.clone().lock_owned().await = None;
         }
     }
 }
@@ -195,42 +234,79 @@ impl Drop for Queued<'_> {
     }
 }
 
-/// Commits batches that were left open for transactions that have since ended.
+/// Commits batches that were left open for transactions that have since ended, once the
+/// connection is free of the batch before.
 async fn committer(lane: Weak<Lane>, wake: Arc<Notify>) {
     loop {
         wake.notified().await;
         let Some(lane) = lane.upgrade() else { return };
         let mut slot = lane.slot.clone().lock_owned().await;
         slot.recover().await;
-        slot.finish().await;
+        if let Some(batch) = slot.close(false).await {
+            drop(slot);
+            batch.commit().await;
+            // The next batch may have gathered meanwhile.
+            wake.notify_one();
+        }
     }
 }
 
 impl Slot {
-    async fn start(&mut self) -> Result<()> {
-        if self.conn.is_none() {
-            self.conn = Some(match &self.pool {
+    /// Opens a batch in memory unless one is gathering; it begins on the connection later.
+    fn gather(&mut self) {
+        if self.batch.is_none() {
+            let (done, _) = watch::channel(None);
+            self.batch = Some(Batch {
+                members: 0,
+                audit: Vec::new(),
+                pending: Pending::default(),
+                done,
+                reference_version: self
+                    .last_version
+                    .filter(|(_, at)| at.elapsed() < ASSUME_VERSION_FOR)
+                    .map(|(v, _)| v),
+            });
+        }
+    }
+
+    /// Begins the gathering batch on the connection, waiting for the batch before to commit.
+    async fn begin(&mut self) -> Result<()> {
+        if self.held_line.is_none() {
+            let line = self.line.clone().lock_owned().await;
+            self.begin_on(line).await?;
+        }
+        Ok(())
+    }
+
+    /// Begins the gathering batch on `line`, checking the reference version it assumed.
+    async fn begin_on(&mut self, mut line: Line) -> Result<()> {
+        if line.is_none() {
+            *line = Some(match &self.pool {
                 WriterPool::Sqlite(p) => WriterConn::Sqlite(p.acquire().await?),
                 WriterPool::Postgres(p) => WriterConn::Postgres(p.acquire().await?),
             });
         }
-        let conn = self.conn.as_mut().expect("acquired above");
+        let conn = line.as_mut().expect("acquired above");
         // IMMEDIATE takes SQLite's write lock now, so a later write cannot find it taken.
         let begin = if matches!(conn, WriterConn::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
         if let Err(e) = execute(conn, begin).await {
-            if let Some(c) = self.conn.take() {
+            if let Some(c) = line.take() {
                 c.discard();
             }
             return Err(e);
         }
-        let (done, _) = watch::channel(None);
-        self.batch =
-            Some(Batch { members: 0, audit: Vec::new(), pending: Pending::default(), done, reference_version: None });
-        Ok(())
+        self.held_line = Some(line);
+        let assumed = self.batch.as_ref().and_then(|b| b.reference_version);
+        let Some(assumed) = assumed else { return Ok(()) };
+        match crate::reports::read_reference_version(self.conn().conn()).await {
+            Ok(version) if version == assumed => Ok(()),
+            Ok(_) => Err(StoreError::BatchFailed(self.fail(StoreError::ReferenceChanged).await)),
+            Err(e) => Err(StoreError::BatchFailed(self.fail(e).await)),
+        }
     }
 
     fn conn(&mut self) -> &mut WriterConn {
-        self.conn.as_mut().expect("a batch is open on a connection")
+        self.held_line.as_mut().and_then(|l| l.as_mut()).expect("a batch has begun on the connection")
     }
 
     /// Writes the rows of the batch's finished members; a failure fails the whole batch.
@@ -268,62 +344,95 @@ impl Slot {
         execute(self.conn(), "RELEASE SAVEPOINT kyoyu_tx").await
     }
 
-    /// Commits the open batch, if any, and tells its members how it went.
-    async fn finish(&mut self) {
-        let Some(batch) = self.batch.take() else { return };
-        if batch.members == 0 {
-            if let Err(e) = execute(self.conn(), "ROLLBACK").await {
-                tracing::warn!(error = %e, "an empty write batch did not roll back");
-                if let Some(c) = self.conn.take() {
-                    c.discard();
-                }
-            }
-            return;
+    /// Takes the gathering batch off the lane to commit, once it has members and the
+    /// connection is free of the batch before (waiting for that only `if_busy_wait`).
+    async fn close(&mut self, if_busy_wait: bool) -> Option<Closed> {
+        let members = self.batch.as_ref()?.members;
+        if members == 0 {
+            self.drop_empty_batch().await;
+            return None;
         }
-        let started = std::time::Instant::now();
-        let outcome = self.commit_batch(batch.pending, batch.audit).await;
-        if let Ok(rows_written) = &outcome {
-            let (rows_ms, total_ms) = (rows_written.as_secs_f64() * 1e3, started.elapsed().as_secs_f64() * 1e3);
-            tracing::debug!(members = batch.members, rows_ms, total_ms, "write batch committed");
-            self.counters.batches.fetch_add(1, Ordering::Relaxed);
-            self.counters.transactions.fetch_add(batch.members as u64, Ordering::Relaxed);
+        if self.held_line.is_none() {
+            let line = match self.line.clone().try_lock_owned() {
+                Ok(line) => line,
+                Err(_) if if_busy_wait => self.line.clone().lock_owned().await,
+                Err(_) => return None,
+            };
+            // A failure here has already told the batch's members.
+            self.begin_on(line).await.ok()?;
         }
-        if let Err(e) = &outcome {
-            tracing::error!(error = %e, members = batch.members, "a write batch failed; none of it was kept");
-            self.abandon_connection().await;
-        }
-        batch.done.send_replace(Some(outcome.map(|_| ()).map_err(Arc::new)));
+        let batch = self.batch.take()?;
+        self.last_version = batch.reference_version.map(|v| (v, Instant::now()));
+        Some(Closed { line: self.held_line.take()?, batch, counters: self.counters.clone() })
     }
 
-    /// Writes the batch's rows and commits; answers how long the rows took to write.
-    async fn commit_batch(&mut self, pending: Pending, audit: Vec<PendingAudit>) -> Result<std::time::Duration> {
-        let started = std::time::Instant::now();
-        pending.write(self.conn().conn()).await?;
-        crate::audit::append(self.conn().conn(), audit).await?;
-        let rows_written = started.elapsed();
-        execute(self.conn(), "COMMIT").await?;
-        Ok(rows_written)
+    /// Ends a batch whose every transaction was dropped.
+    async fn drop_empty_batch(&mut self) {
+        self.batch = None;
+        if let Some(mut line) = self.held_line.take() {
+            self.last_version = None;
+            abandon(&mut line).await;
+        }
     }
 
     /// Rolls the whole batch back after a failure, telling its members.
     async fn fail(&mut self, error: StoreError) -> Arc<StoreError> {
         tracing::error!(error = %error, "a write batch failed; none of it was kept");
-        self.abandon_connection().await;
+        if let Some(mut line) = self.held_line.take() {
+            abandon(&mut line).await;
+        }
+        self.last_version = None;
         let error = Arc::new(error);
         if let Some(batch) = self.batch.take() {
             batch.done.send_replace(Some(Err(error.clone())));
         }
         error
     }
+}
 
-    async fn abandon_connection(&mut self) {
-        if let Some(mut conn) = self.conn.take() {
-            if execute(&mut conn, "ROLLBACK").await.is_ok() {
-                self.conn = Some(conn);
-            } else {
-                conn.discard();
+/// Rolls back whatever is open on the connection, or discards a connection that cannot.
+async fn abandon(line: &mut Line) {
+    if let Some(mut conn) = line.take() {
+        if execute(&mut conn, "ROLLBACK").await.is_ok() {
+            **line = Some(conn);
+        } else {
+            conn.discard();
+        }
+    }
+}
+
+impl Closed {
+    /// Commits the batch and tells its members how it went; the connection is free after.
+    pub(crate) async fn commit(mut self) {
+        let started = Instant::now();
+        let members = self.batch.members;
+        let outcome = self.write_and_commit().await;
+        match &outcome {
+            Ok(rows_written) => {
+                let (rows_ms, total_ms) = (rows_written.as_secs_f64() * 1e3, started.elapsed().as_secs_f64() * 1e3);
+                tracing::debug!(members, rows_ms, total_ms, "write batch committed");
+                self.counters.batches.fetch_add(1, Ordering::Relaxed);
+                self.counters.transactions.fetch_add(members as u64, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, members, "a write batch failed; none of it was kept");
+                abandon(&mut self.line).await;
             }
         }
+        drop(self.line);
+        self.batch.done.send_replace(Some(outcome.map(|_| ()).map_err(Arc::new)));
+    }
+
+    /// Writes the batch's rows and commits; answers how long the rows took to write.
+    async fn write_and_commit(&mut self) -> Result<Duration> {
+        let started = Instant::now();
+        let conn = self.line.as_mut().expect("a batch closes on its connection");
+        let pending = std::mem::take(&mut self.batch.pending);
+        pending.write(conn.conn()).await?;
+        crate::audit::append(conn.conn(), std::mem::take(&mut self.batch.audit)).await?;
+        let rows_written = started.elapsed();
+        execute(conn, "COMMIT").await?;
+        Ok(rows_written)
     }
 }
 
@@ -340,6 +449,7 @@ impl Held {
     pub(crate) async fn conn(&mut self) -> Result<Conn<'_>> {
         let slot = self.slot.as_mut().expect("a transaction holds its lane until it ends");
         if !self.in_savepoint {
+            slot.begin().await?;
             slot.write_pending().await?;
             execute(slot.conn(), "SAVEPOINT kyoyu_tx").await?;
             self.in_savepoint = true;
@@ -361,9 +471,10 @@ impl Held {
     /// Keeps this transaction's work in the batch and waits until the batch commits.
     pub(crate) async fn commit(mut self, audit: Vec<PendingAudit>, pending: Pending) -> Result<()> {
         let mut slot = self.slot.take().expect("a transaction commits once");
+        let mut pending = pending;
         if std::mem::take(&mut self.in_savepoint) {
             // Inside its savepoint, so that rows that fail leave the batch as it was.
-            if let Err(e) = pending.write(slot.conn().conn()).await {
+            if let Err(e) = std::mem::take(&mut pending).write(slot.conn().conn()).await {
                 slot.abandoned = true;
                 self.hand_on(slot).await;
                 return Err(e);
@@ -371,10 +482,11 @@ impl Held {
             if let Err(e) = slot.leave_savepoint(true).await {
                 return Err(StoreError::BatchFailed(slot.fail(e).await));
             }
-        } else {
-            slot.batch.as_mut().expect("a transaction runs inside a batch").pending.absorb(pending);
         }
-        let batch = slot.batch.as_mut().expect("a transaction runs inside a batch");
+        let Some(batch) = slot.batch.as_mut() else {
+            return Err(StoreError::Config("the batch of this transaction has already failed".into()));
+        };
+        batch.pending.absorb(pending);
         batch.audit.extend(audit);
         batch.members += 1;
         let mut done = batch.done.subscribe();
@@ -389,13 +501,18 @@ impl Held {
 }
 
 impl Held {
-    /// Commits the batch now when nobody waits for the lane (or it is full); else passes
-    /// the lane on with the batch open, for the committer to close after the others.
+    /// Commits the batch now when nobody waits for the lane (or it is full) and the batch
+    /// before has committed; else passes the lane on with the batch open, for the committer
+    /// to close after the others, or after the batch before.
     async fn hand_on(&self, mut slot: OwnedMutexGuard<Slot>) {
         let full = slot.batch.as_ref().is_some_and(|b| b.members >= MAX_BATCH);
         if full || self.lane.waiting.load(Ordering::SeqCst) == 0 {
             slot.recover().await;
-            slot.finish().await;
+            if let Some(batch) = slot.close(full).await {
+                drop(slot);
+                batch.commit().await;
+                self.lane.wake_committer.notify_one();
+            }
         } else {
             drop(slot);
             self.lane.wake_committer.notify_one();

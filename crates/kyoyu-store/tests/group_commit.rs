@@ -188,3 +188,39 @@ async fn rows_held_for_the_commit_are_seen_by_the_batch_and_dropped_with_their_t
     assert!(!chain_kept(&store, &read_then_dropped.id).await, "a dropped transaction's rows stay out");
     assert!(!chain_kept(&store, &dropped.id).await, "rows never written stay out");
 }
+
+/// A batch that follows another closely assumes its reference version without reading it.
+/// When another process changed the reference data in between, the batch must not commit
+/// what was computed against the old version; the next write reads the version afresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_never_commits_on_a_reference_version_another_process_changed() {
+    let (_dir, here, elsewhere) = kyoyu_test_support::two_test_stores().await;
+    let operator = new_id();
+    add(&here, &operator).await.unwrap();
+    let mut tx = here.begin(Actor::default()).await.unwrap();
+    let before = tx.reference_version().await.unwrap();
+    tx.commit().await.unwrap();
+    let since_commit = std::time::Instant::now();
+
+    let mut change = elsewhere.begin(Actor::default()).await.unwrap();
+    change.bump_reference_version().await.unwrap();
+    change.commit().await.unwrap();
+
+    let mut tx = here.begin(Actor::default()).await.unwrap();
+    let used = tx.reference_version().await.unwrap();
+    let quick = since_commit.elapsed() < Duration::from_millis(80);
+    tx.insert_chain(&chain(&operator)).await.unwrap();
+    let outcome = tx.commit().await;
+    assert!(outcome.is_err() || used == before + 1, "committed against version {used} after the change");
+    if quick {
+        assert_eq!(used, before, "a batch right after another assumes its version");
+        assert!(
+            matches!(&outcome, Err(kyoyu_store::StoreError::BatchFailed(e)) if matches!(**e, kyoyu_store::StoreError::ReferenceChanged)),
+            "{outcome:?}"
+        );
+    }
+    let mut retry = here.begin(Actor::default()).await.unwrap();
+    assert_eq!(retry.reference_version().await.unwrap(), before + 1, "after the failure the version is read again");
+    retry.insert_chain(&chain(&operator)).await.unwrap();
+    retry.commit().await.unwrap();
+}

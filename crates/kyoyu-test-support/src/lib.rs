@@ -48,3 +48,16 @@ pub async fn store_in(dir: &std::path::Path) -> Store {
         None => Store::open(dir).await.expect("SQLite for tests"),
     }
 }
+
+/// Two stores on one fresh database, as two processes would hold it.
+pub async fn two_test_stores() -> (tempfile::TempDir, Store, Store) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let Some(url) = backend_url() else {
+        let first = Store::open(dir.path()).await.expect("SQLite for tests");
+        let second = Store::open(dir.path()).await.expect("SQLite for tests");
+        return (dir, first, second);
+    };
+    let (first, schema) = Store::connect_postgres_fresh_schema(&url).await.expect("PostgreSQL for tests");
+    let second = Store::connect_postgres_in_schema(&url, &schema).await.expect("PostgreSQL for tests");
+    (dir, first, second)
+}

@@ -358,8 +358,14 @@ impl Slot {
                 Err(_) if if_busy_wait => self.line.clone().lock_owned().await,
                 Err(_) => return None,
             };
-            // A failure here has already told the batch's members.
-            self.begin_on(line).await.ok()?;
+            if let Err(e) = self.begin_on(line).await {
+                // Its members would wait for a commit nobody retries; tell them (a failed
+                // check of the reference version has told them already).
+                if self.batch.is_some() {
+                    self.fail(e).await;
+                }
+                return None;
+            }
         }
         let batch = self.batch.take()?;
         self.last_version = batch.reference_version.map(|v| (v, Instant::now()));

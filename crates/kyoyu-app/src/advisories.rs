@@ -80,7 +80,7 @@ async fn view(app: &App, caller: &Caller, id: &str) -> AppResult<AdvisoryView> {
     let a = app.store.get_advisory(&scope, id).await?.ok_or(AppError::NotFound)?;
     let hops = app.store.hops_of(&scope, id).await?;
     let acks = app.store.acks_of(&scope, id).await?;
-    assemble(&*app.world_for_read().await?, caller, a, &hops, &acks)
+    assemble(&*caller.world(app).await?, caller, a, &hops, &acks)
 }
 
 /// The view of an advisory the caller may read, from its deliveries and acknowledgments.
@@ -121,7 +121,7 @@ fn actions_on(world: &World, caller: &Caller, a: &AdvisoryRow, hops: &[HopRow]) 
         received: hops.iter().find(|h| h.to_org_id == caller.org().id).map(|h| h.tlp),
         delivered_to: &delivered_to,
     };
-    Ok(kyoyu_policy::advisory_actions(caller.principal(), &state, &world.directory()))
+    Ok(kyoyu_policy::advisory_actions(caller.principal(), &state, world.directory()))
 }
 
 /// The organisation and everyone its relays reached, directly or further down.
@@ -594,7 +594,7 @@ pub async fn list_advisories(app: &App, caller: &Caller, f: &AdvisoryFilter, pag
     let scope = caller.scope();
     let hops = app.store.hops_of_many(&scope, &ids).await?;
     let acks = app.store.acks_of_many(&scope, &ids).await?;
-    let world = app.world_for_read().await?;
+    let world = caller.world(app).await?;
     let of = |id: &str| -> (Vec<HopRow>, Vec<AckRow>) {
         let hops = hops.iter().filter(|(a, _)| a == id).map(|(_, h)| h.clone()).collect();
         (hops, acks.iter().filter(|(a, _)| a == id).map(|(_, k)| k.clone()).collect())
@@ -674,7 +674,7 @@ pub async fn list_questions(app: &App, caller: &Caller, id: &str) -> AppResult<Q
         tx.commit().await?;
     }
     let posts = app.store.questions_of(&caller.scope(), id).await?;
-    Ok(QuestionList::new(posts, app.world_for_read().await?.coordinator()?))
+    Ok(QuestionList::new(posts, caller.world(app).await?.coordinator()?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

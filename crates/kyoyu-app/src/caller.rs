@@ -1,10 +1,11 @@
 //! Who an operation runs as: an authenticated user with their organisation.
 
 use crate::login::Attempt;
+use crate::world::World;
 use crate::{App, AppError, AppResult};
 use kyoyu_policy::{Account, Authority, Principal, ReadScope};
 use kyoyu_store::{OrgRow, UserRow};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 /// The authenticated user. Every operation takes one, and the read scope it yields is the
 /// only key to item queries. Only this crate makes one, from a token or a password it has
@@ -17,6 +18,9 @@ pub struct Caller {
     org: OrgRow,
     /// The hash of the session token the caller came with (none for HTTP Basic).
     session_hash: Option<String>,
+    /// The reference data the caller was found in, read with the token: what the request's
+    /// views decide actions against, without reading the version again.
+    world: Option<Arc<World>>,
 }
 
 impl Caller {
@@ -24,15 +28,31 @@ impl Caller {
     /// a web session's token, so an API token never opens the web UI.
     pub async fn by_token(app: &App, token: &str, web_only: bool) -> AppResult<Caller> {
         let hash = crate::auth::token_hash(token.trim());
-        let found = app.store.user_by_token_hash(&hash, &kyoyu_store::now(), web_only).await?;
-        let (user, org) = found.ok_or(AppError::Unauthenticated)?;
-        Ok(Caller { principal: principal(&user, &org), user, org, session_hash: Some(hash) })
+        let found = app.store.token_holder(&hash, &kyoyu_store::now(), web_only).await?;
+        let holder = found.ok_or(AppError::Unauthenticated)?;
+        let world = World::at(&app.world, &app.store, holder.reference_version).await?;
+        let (user, org) = match world.user_with_org(&holder.user_id) {
+            Some((user, org)) => (user.clone(), org.clone()),
+            // Reference data loaded after a newer change than the token's read: ask the store.
+            None => app.store.user_with_org(&holder.user_id).await?.ok_or(AppError::Unauthenticated)?,
+        };
+        let principal = principal(&user, &org);
+        Ok(Caller { principal, user, org, session_hash: Some(hash), world: Some(world) })
+    }
+
+    /// The reference data this request decides against: the copy the caller was found in,
+    /// else the current one.
+    pub async fn world(&self, app: &App) -> AppResult<Arc<World>> {
+        match &self.world {
+            Some(world) => Ok(world.clone()),
+            None => app.world_for_read().await,
+        }
     }
 
     /// The caller behind a log-in and password (HTTP Basic for TAXII clients).
     pub async fn by_password(app: &App, attempt: Attempt<'_>) -> AppResult<Caller> {
         let (user, org) = app.logins.authenticate(&app.store, attempt).await?;
-        Ok(Caller { principal: principal(&user, &org), user, org, session_hash: None })
+        Ok(Caller { principal: principal(&user, &org), user, org, session_hash: None, world: None })
     }
 
     pub fn principal(&self) -> &Principal {

@@ -93,7 +93,7 @@ fn view(caller: &Caller, world: &World, member_ids: Vec<String>) -> CouncilView 
 
 /// The council, its members, and whether the caller may join or leave.
 pub async fn get_council(app: &App, caller: &Caller) -> AppResult<CouncilView> {
-    let world = app.world_for_read().await?;
+    let world = caller.world(app).await?;
     Ok(view(caller, &world, app.store.council_member_ids().await?))
 }
 

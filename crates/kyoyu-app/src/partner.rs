@@ -86,7 +86,7 @@ pub(crate) fn concealed(row: &PartnerRow, coordinator: &str) -> Concealed {
 fn view(world: &World, caller: &Caller, row: PartnerRow, facts: &Facts) -> PartnerView {
     let f = facts.of_row(&row);
     let knows = f.knows_sender(caller.org_id());
-    let actions = policy::partner_actions(caller.principal(), &f, &world.directory());
+    let actions = policy::partner_actions(caller.principal(), &f, world.directory());
     let c = row.content;
     PartnerView {
         identifier: report_identifier(&row.identifier, row.sequence),
@@ -275,13 +275,13 @@ pub async fn share_partner_information(
 
 async fn get(app: &App, caller: &Caller, id: &str) -> AppResult<PartnerView> {
     let row = app.store.get_partner(&caller.scope(), id).await?.ok_or(AppError::NotFound)?;
-    let world = app.world_for_read().await?;
+    let world = caller.world(app).await?;
     let facts = Facts::of(&world, &row.content, app.store.partner_shares(&row.id).await?)?;
     Ok(view(&world, caller, row, &facts))
 }
 
 async fn audit_reads(app: &App, caller: &Caller, action: &str, rows: &[&PartnerRow]) -> AppResult<()> {
-    let world = app.world_for_read().await?;
+    let world = caller.world(app).await?;
     let coordinator = world.coordinator()?;
     for row in rows.iter().filter(|r| r.content.tlp.needs_need_to_know()) {
         audit_secret_reads(&app.store, caller, action, "partner", &[&row.id], Some(concealed(row, coordinator)))
@@ -312,7 +312,7 @@ pub async fn list_partner_information(
     let Page { limit, offset, after } = page;
     let listed = app.store.list_partner(&caller.scope(), f, limit, offset, after.as_ref()).await?;
     audit_reads(app, caller, "partner.list", &listed.rows.iter().collect::<Vec<_>>()).await?;
-    let world = app.world_for_read().await?;
+    let world = caller.world(app).await?;
     let ids: Vec<&str> = listed.rows.iter().map(|r| r.id.as_str()).collect();
     let mut shares = app.store.partner_shares_of_many(&ids).await?;
     let mut items = Vec::with_capacity(listed.rows.len());

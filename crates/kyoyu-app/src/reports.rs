@@ -71,7 +71,7 @@ async fn views_for(app: &App, caller: &Caller, rows: &[ReportRow]) -> AppResult<
         rows.iter().filter(|r| r.receiver_org_id == caller.org_id()).map(|r| r.id.as_str()).collect();
     let triage = app.store.triage_of_many(&received).await?;
     let staff = if received.is_empty() { Vec::new() } else { app.store.list_users(Some(caller.org_id())).await? };
-    let world = app.world_for_read().await?;
+    let world = caller.world(app).await?;
     let directory = world.directory();
     let council = crate::council::CouncilFacts::for_page(app, caller, &world, &ids).await?;
     let none = Shares::default();
@@ -79,7 +79,7 @@ async fn views_for(app: &App, caller: &Caller, rows: &[ReportRow]) -> AppResult<
         let shared = shares.get(&r.id).unwrap_or(&none);
         let mut view = ReportView::new(r, Some(caller.org_id()));
         let state = ReportState { council: council.offered_for(&r.id), ..state_of(&world, r, shared) };
-        let actions = kyoyu_policy::report_actions(caller.principal(), &state, &directory);
+        let actions = kyoyu_policy::report_actions(caller.principal(), &state, directory);
         if actions.triage {
             view.triage = Some(TriageView::new(triage.iter().find(|t| t.report_id == r.id), &staff));
         }

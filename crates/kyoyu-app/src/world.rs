@@ -25,6 +25,10 @@ pub struct World {
     /// Users by organisation, without password hashes: whom notifications address, taken
     /// from here so that telling people costs a write no statement.
     pub users: HashMap<String, Vec<UserRow>>,
+    /// Where each user sits in `users`: who holds a token, without a statement.
+    user_places: HashMap<String, (String, usize)>,
+    /// Every organisation's facts in reading order, made once (see [`World::directory`]).
+    directory: Vec<OrgFacts>,
 }
 
 /// The last world loaded, by reference-data version, shared by every request of a process.
@@ -58,7 +62,11 @@ impl World {
     /// The reference data for a read, outside any transaction: what a view's actions are
     /// decided against.
     pub async fn for_read(cache: &WorldCache, store: &kyoyu_store::Store) -> AppResult<std::sync::Arc<World>> {
-        let version = store.reference_version().await?;
+        World::at(cache, store, store.reference_version().await?).await
+    }
+
+    /// The reference data of `version`, just read by the caller: the cached copy, or loaded.
+    pub async fn at(cache: &WorldCache, store: &kyoyu_store::Store, version: i64) -> AppResult<std::sync::Arc<World>> {
         if let Some(world) = cache.get(version)? {
             return Ok(world);
         }
@@ -88,10 +96,23 @@ impl World {
         users: Vec<UserRow>,
     ) -> World {
         let mut by_org: HashMap<String, Vec<UserRow>> = HashMap::new();
+        let mut user_places = HashMap::new();
         for u in users {
-            by_org.entry(u.org_id.clone()).or_default().push(u);
+            let of_org = by_org.entry(u.org_id.clone()).or_default();
+            user_places.insert(u.id.clone(), (u.org_id.clone(), of_org.len()));
+            of_org.push(u);
         }
-        World { orgs: orgs.into_iter().map(|o| (o.id.clone(), o)).collect(), sectors, rules, users: by_org }
+        let mut rows: Vec<&OrgRow> = orgs.iter().collect();
+        rows.sort_by(|a, b| (&a.name_ja, &a.id).cmp(&(&b.name_ja, &b.id)));
+        let directory = rows.into_iter().map(OrgRow::facts).collect();
+        let orgs = orgs.into_iter().map(|o| (o.id.clone(), o)).collect();
+        World { orgs, sectors, rules, users: by_org, user_places, directory }
+    }
+
+    /// A user (without password hash) and their organisation.
+    pub fn user_with_org(&self, user_id: &str) -> Option<(&UserRow, &OrgRow)> {
+        let (org_id, at) = self.user_places.get(user_id)?;
+        Some((self.users.get(org_id)?.get(*at)?, self.orgs.get(org_id)?))
     }
 
     /// The active users of `org` a notice may address: those with need-to-know where the
@@ -107,10 +128,8 @@ impl World {
 
     /// Every organisation's facts, in the order people read them (by name): the order
     /// share and relay targets are offered in, the same in every installation.
-    pub fn directory(&self) -> Vec<OrgFacts> {
-        let mut rows: Vec<&OrgRow> = self.orgs.values().collect();
-        rows.sort_by(|a, b| (&a.name_ja, &a.id).cmp(&(&b.name_ja, &b.id)));
-        rows.into_iter().map(OrgRow::facts).collect()
+    pub fn directory(&self) -> &[OrgFacts] {
+        &self.directory
     }
 
     pub fn facts_of(&self) -> impl Fn(&str) -> Option<OrgFacts> + '_ {

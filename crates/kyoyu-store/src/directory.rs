@@ -130,6 +130,13 @@ async fn user_with_org(mut c: Conn<'_>, user_id: &str) -> Result<Option<(UserRow
     Ok(get_org(c, &user.org_id).await?.map(|org| (user, org)))
 }
 
+/// Who holds a token, and the reference version read with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHolder {
+    pub user_id: String,
+    pub reference_version: i64,
+}
+
 impl Store {
     pub async fn get_org(&self, id: &str) -> Result<Option<OrgRow>> {
         get_org(self.read().await?.conn(), id).await
@@ -157,19 +164,17 @@ impl Store {
         on!(self.read().await?.conn(), c => sqlx::query(sql).bind(org_id).fetch_all(&mut *c).await?.iter().map(user_from_row).collect())
     }
 
-    /// The active user and organisation behind an unrevoked, unexpired token hash; with
-    /// `web_only`, only a web session's token.
-    pub async fn user_by_token_hash(&self, hash: &str, now: &str, web_only: bool) -> Result<Option<(UserRow, OrgRow)>> {
-        let sql = "SELECT u.id FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+    /// The active user behind an unrevoked, unexpired token hash (with `web_only`, only a web
+    /// session's token), and the reference version their rows are current in, read in the
+    /// same statement: every authenticated request pays for this, and takes the user and
+    /// organisation from the reference data of that version.
+    pub async fn token_holder(&self, hash: &str, now: &str, web_only: bool) -> Result<Option<TokenHolder>> {
+        let sql = "SELECT u.id, v.version FROM api_tokens t JOIN users u ON u.id = t.user_id
+               CROSS JOIN reference_version v
+             WHERE v.id = 1 AND t.token_hash = $1 AND t.revoked_at IS NULL
                AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active AND (NOT $3 OR t.kind = 'web')";
-        // One connection for the three reads: every authenticated request pays for this.
-        let mut conn = self.read().await?;
-        let id: Option<String> = on!(conn.conn(), c => sqlx::query_scalar(sql).bind(hash).bind(now).bind(web_only).fetch_optional(&mut *c).await?);
-        match id {
-            Some(id) => user_with_org(conn.conn(), &id).await,
-            None => Ok(None),
-        }
+        let found: Option<(String, i64)> = on!(self.read().await?.conn(), c => sqlx::query_as(sql).bind(hash).bind(now).bind(web_only).fetch_optional(&mut *c).await?);
+        Ok(found.map(|(user_id, reference_version)| TokenHolder { user_id, reference_version }))
     }
 
     pub async fn user_with_org(&self, user_id: &str) -> Result<Option<(UserRow, OrgRow)>> {
@@ -466,8 +471,8 @@ mod tests {
         let future = timestamp(chrono::Utc::now() + chrono::Duration::hours(1));
         token(&store, &user, "expired", Some(past)).await;
         token(&store, &user, "valid", Some(future)).await;
-        assert!(store.user_by_token_hash("expired", &now(), false).await.unwrap().is_none());
-        assert_eq!(store.user_by_token_hash("valid", &now(), false).await.unwrap().unwrap().0.id, user.id);
+        assert!(store.token_holder("expired", &now(), false).await.unwrap().is_none());
+        assert_eq!(store.token_holder("valid", &now(), false).await.unwrap().unwrap().user_id, user.id);
     }
 
     #[tokio::test]

@@ -43,6 +43,7 @@ pub use advisories::{AckRow, AdvisoryFilter, AdvisoryRow, HopRow, QuestionRow, W
 pub use attachments::{AttachmentRow, BlobRow};
 pub use audit::{AuditEntry, AuditFilter, AuditProblem};
 pub use blobs::{BlobReader, BlobWriter};
+pub use directory::TokenHolder;
 pub use login::{LoginKey, LoginSubject, Throttle};
 pub use notify::{MailRow, NotificationRow};
 pub use partner::{PartnerFilter, PartnerRow};

@@ -195,7 +195,7 @@ async fn load_item(app: &App, caller: &Caller, item_type: ItemType, id: &str) ->
         ItemType::Partner => {
             let row = store.get_partner(&scope, id).await?.ok_or(AppError::NotFound)?;
             let shared = store.partner_shares(&row.id).await?;
-            partner_item(&*app.world_for_read().await?, row, shared)?
+            partner_item(&*caller.world(app).await?, row, shared)?
         }
     })
 }
@@ -293,7 +293,7 @@ pub async fn list_attachments(app: &App, caller: &Caller, item_id: Option<&str>)
     };
     let item = find_item(app, caller, item_id).await?;
     let rows = app.store.attachments_of(&scope, item_id).await?;
-    let world = app.world_for_read().await?;
+    let world = caller.world(app).await?;
     let may_attach = item.check_open().is_ok()
         && kyoyu_policy::files::check_attach(
             caller.principal(),
@@ -601,7 +601,7 @@ pub async fn stage_upload(
     let name = attachment::clean_name(&request.name)?;
     let kind = request.kind.unwrap_or(FileKind::Attachment);
     let item = load_item(app, caller, item_type, item_id).await?;
-    let world = app.world_for_read().await?;
+    let world = caller.world(app).await?;
     let tlp = request.tlp.unwrap_or(item.facts(&world)?.tlp());
     let totals = app.store.item_file_totals(item_id).await?;
     check_attach(caller, &world, &item, tlp, totals, &app.files.limits)?;

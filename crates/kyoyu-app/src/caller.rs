@@ -33,7 +33,8 @@ impl Caller {
         let world = World::at(&app.world, &app.store, holder.reference_version).await?;
         let (user, org) = match world.user_with_org(&holder.user_id) {
             Some((user, org)) => (user.clone(), org.clone()),
-            // Reference data loaded after a newer change than the token's read: ask the store.
+            // Users are never deleted, so every copy holds the token's holder; should one not,
+            // the store answers rather than refusing a valid token.
             None => app.store.user_with_org(&holder.user_id).await?.ok_or(AppError::Unauthenticated)?,
         };
         let principal = principal(&user, &org);

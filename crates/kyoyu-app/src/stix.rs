@@ -11,7 +11,7 @@ use kyoyu_store::{
     AdvisoryRow, BackgroundTask, ItemRef, ObjectsOf, StixQuery, Store, Tx, VersionMatch, WaitingRendition,
 };
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The TAXII collections kyoyu serves, by id.
 pub const REPORTS: &str = "5f5b1f8e-3d5a-4f0e-9a43-2f6d1c7b9e01";
@@ -97,14 +97,23 @@ pub async fn catch_up(app: &App, caller: &Caller) -> AppResult<()> {
 }
 
 /// Makes waiting objects in the background, a round at a time, until the returned task is
-/// dropped with the server.
+/// dropped with the server. It gives way to a burst of other writes (see [`Pace`]): the
+/// burst's renditions get their objects once the writer is quiet, and a STIX read in between
+/// makes those it may read itself.
 pub fn spawn_follower(app: App) -> BackgroundTask {
     BackgroundTask::spawn(async move {
+        let mut pace = Pace::new(app.store.write_stats().transactions, Instant::now());
         loop {
-            match make_waiting_objects(&app, None).await {
-                Ok(n) if n as i64 == ROUND => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "making STIX objects of new renditions"),
+            if pace.may_run(app.store.write_stats().transactions, Instant::now()) {
+                match make_waiting_objects(&app, None).await {
+                    Ok(n) => {
+                        pace.ran(n > 0, Instant::now());
+                        if n as i64 == ROUND {
+                            continue;
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "making STIX objects of new renditions"),
+                }
             }
             tokio::time::sleep(FOLLOW_EVERY).await;
         }
@@ -114,6 +123,44 @@ pub fn spawn_follower(app: App) -> BackgroundTask {
 /// How often the follower looks for new renditions: often enough that TAXII clients see
 /// new reports within a second, seldom enough that each round takes many.
 const FOLLOW_EVERY: Duration = Duration::from_millis(250);
+
+/// Other writes a second above which the follower waits: the writer is then taking a burst,
+/// and a round (a transaction of up to a thousand objects on random pages of their indexes)
+/// would take a third of its time from the filings. Steady use is far below this.
+const BUSY_WRITES_PER_SECOND: f64 = 200.0;
+
+/// The longest the follower waits for a burst to pass before making one round anyway.
+const MAX_DEFER: Duration = Duration::from_secs(10);
+
+/// When the follower may make a round: whenever the writer was quiet since it last looked,
+/// and at least every [`MAX_DEFER`]. Deferring is safe because objects are only ever read
+/// after `catch_up`, and a deferred object's `date_added` is still the time it is made.
+struct Pace {
+    writes_seen: u64,
+    looked_at: Instant,
+    last_round: Instant,
+}
+
+impl Pace {
+    fn new(writes: u64, now: Instant) -> Pace {
+        Pace { writes_seen: writes, looked_at: now, last_round: now }
+    }
+
+    /// `writes` is the writer's count of committed transactions so far.
+    fn may_run(&mut self, writes: u64, now: Instant) -> bool {
+        let others = writes.saturating_sub(self.writes_seen) as f64;
+        let elapsed = now.saturating_duration_since(self.looked_at).as_secs_f64().max(0.001);
+        self.writes_seen = writes;
+        self.looked_at = now;
+        others / elapsed < BUSY_WRITES_PER_SECOND || now.saturating_duration_since(self.last_round) >= MAX_DEFER
+    }
+
+    /// After a round; its own transaction (if it made any objects) is not another's write.
+    fn ran(&mut self, wrote: bool, now: Instant) {
+        self.writes_seen += u64::from(wrote);
+        self.last_round = now;
+    }
+}
 
 /// Keeps an advisory (as saved now) as STIX objects, replacing those of its earlier saves.
 pub async fn keep_advisory(tx: &mut Tx, world: &World, a: &AdvisoryRow) -> AppResult<()> {
@@ -186,4 +233,50 @@ pub async fn check_citations(tx: &mut Tx, caller: &Caller, draft: &AdvisoryDraft
         }
     }
     errors.into_result(()).map_err(AppError::from)
+}
+
+#[cfg(test)]
+mod pace_tests {
+    use super::{Pace, BUSY_WRITES_PER_SECOND, MAX_DEFER};
+    use std::time::{Duration, Instant};
+
+    const TICK: Duration = Duration::from_millis(250);
+
+    fn writes_in_a_tick(per_second: f64) -> u64 {
+        (per_second * TICK.as_secs_f64()) as u64
+    }
+
+    #[test]
+    fn runs_while_the_writer_is_quiet() {
+        let start = Instant::now();
+        let mut pace = Pace::new(1_000, start);
+        let quiet = writes_in_a_tick(BUSY_WRITES_PER_SECOND / 2.0);
+        assert!(pace.may_run(1_000 + quiet, start + TICK));
+        let round_done = start + TICK + Duration::from_millis(2);
+        pace.ran(true, round_done);
+        let right_after = round_done + Duration::from_millis(1);
+        assert!(pace.may_run(1_000 + quiet + 1, right_after), "its own round is not a burst");
+    }
+
+    #[test]
+    fn waits_for_a_burst_but_not_longer_than_the_deferral() {
+        let start = Instant::now();
+        let mut pace = Pace::new(0, start);
+        let burst = writes_in_a_tick(BUSY_WRITES_PER_SECOND * 2.0);
+        let mut writes = 0;
+        let mut now = start;
+        let mut waited = Duration::ZERO;
+        loop {
+            writes += burst;
+            now += TICK;
+            if pace.may_run(writes, now) {
+                break;
+            }
+            waited += TICK;
+            assert!(waited < MAX_DEFER + TICK, "never deferred past the limit");
+        }
+        assert!(waited >= MAX_DEFER - TICK, "deferred during the burst: {waited:?}");
+        pace.ran(true, now);
+        assert!(!pace.may_run(writes + burst, now + TICK), "the burst goes on, so it waits again");
+    }
 }

@@ -1,6 +1,7 @@
 //! The audit log: append-only, each entry carrying the hash of the one before, so that an
 //! altered or deleted row shows when the chain is verified.
 
+use crate::inserts::Insert;
 use crate::{now, Conn, Get, Result, Store, Tx};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -116,11 +117,11 @@ impl Tx {
 }
 
 /// Chains a batch's entries onto the log: the head is read once (on PostgreSQL locked, so
-/// batches from several processes queue up and the chain stays one), the entries go in
-/// multi-row inserts, and the head moves once.
-pub(crate) async fn append(mut conn: Conn<'_>, pending: Vec<PendingAudit>) -> Result<()> {
+/// batches from several processes queue up and the chain stays one); [`inserts`] then writes
+/// the entries in multi-row inserts and moves the head once.
+pub(crate) async fn chain(mut conn: Conn<'_>, pending: Vec<PendingAudit>) -> Result<Vec<AuditEntry>> {
     if pending.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let head: Option<(i64, String)> = match conn.re() {
         Conn::Sqlite(c) => {
@@ -131,7 +132,7 @@ pub(crate) async fn append(mut conn: Conn<'_>, pending: Vec<PendingAudit>) -> Re
         }
     };
     let (mut seq, mut prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
-    let entries: Vec<AuditEntry> = pending
+    Ok(pending
         .into_iter()
         .map(|p| {
             seq += 1;
@@ -152,35 +153,40 @@ pub(crate) async fn append(mut conn: Conn<'_>, pending: Vec<PendingAudit>) -> Re
             prev_hash = e.hash.clone();
             e
         })
-        .collect();
+        .collect())
+}
+
+/// The inserts that append chained entries and move the head to the last of them.
+pub(crate) fn inserts(entries: &[AuditEntry]) -> Vec<Insert<'_>> {
+    let Some(last) = entries.last() else { return Vec::new() };
     // Twelve parameters a row: well under both databases' limits.
-    for chunk in crate::statement_parts(&entries, 1024) {
-        on!(conn.re(), c => {
-            let mut qb = QueryBuilder::new(
-                "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, detail, prev_hash, hash, conceal_org_id, conceal_secretariat_id) ",
-            );
-            qb.push_values(chunk, |mut b, e| {
-                let concealed = e.concealed.as_ref();
-                b.push_bind(e.seq)
-                    .push_bind(e.at.clone())
-                    .push_bind(e.actor_user_id.clone())
-                    .push_bind(e.actor_org_id.clone())
-                    .push_bind(e.action.clone())
-                    .push_bind(e.object_type.clone())
-                    .push_bind(e.object_id.clone())
-                    .push_bind(e.detail.to_string())
-                    .push_bind(e.prev_hash.clone())
-                    .push_bind(e.hash.clone())
-                    .push_bind(concealed.map(|c| c.org_id.clone()))
-                    .push_bind(concealed.and_then(|c| c.secretariat_id.clone()));
-            });
-            qb.build().execute(&mut *c).await?.rows_affected()
-        });
-    }
-    let sql = "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
-    on!(conn.re(), c => sqlx::query(sql).bind(seq).bind(&prev_hash).execute(&mut *c).await?.rows_affected());
-    Ok(())
+    let mut all = Insert::of(
+        "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, detail, prev_hash, hash, conceal_org_id, conceal_secretariat_id) ",
+        entries,
+        1024,
+        |e| {
+            let concealed = e.concealed.as_ref();
+            [
+                e.seq.into(),
+                e.at.as_str().into(),
+                e.actor_user_id.as_deref().into(),
+                e.actor_org_id.as_deref().into(),
+                e.action.as_str().into(),
+                e.object_type.as_str().into(),
+                e.object_id.as_str().into(),
+                e.detail.to_string().into(),
+                e.prev_hash.as_str().into(),
+                e.hash.as_str().into(),
+                concealed.map(|c| c.org_id.as_str()).into(),
+                concealed.and_then(|c| c.secretariat_id.as_deref()).into(),
+            ]
+        },
+    );
+    let mut head = Insert::new("INSERT INTO audit_head (id, seq, hash) ", 3)
+        .then(" ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
+    head.row([1i64.into(), last.seq.into(), last.hash.as_str().into()]);
+    all.push(head);
+    all
 }
 
 fn entry_from_row(r: &impl Get) -> Result<AuditEntry> {

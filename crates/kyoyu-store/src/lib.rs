@@ -28,6 +28,7 @@ mod attachments;
 mod audit;
 mod blobs;
 mod directory;
+mod inserts;
 mod login;
 mod notify;
 mod partner;
@@ -398,7 +399,7 @@ impl Tx {
     pub(crate) async fn conn(&mut self) -> Result<Conn<'_>> {
         let own = std::mem::take(&mut self.pending);
         let mut conn = self.held.conn().await?;
-        own.write(conn.re()).await?;
+        own.write(conn.re(), Vec::new()).await?;
         Ok(conn)
     }
 

@@ -8,14 +8,14 @@
 //! transaction's own inside its savepoint). Their ids are new, so nobody outside can name
 //! them before the batch commits.
 
+use crate::inserts::Insert;
 use crate::rows::{ChainRow, NewRendition};
 use crate::stix::{insert_objects, ItemRef, ObjectsOf, Placing};
-use crate::{statement_parts, Concealed, Conn, MailRow, NotificationRow, Result};
+use crate::{Concealed, Conn, MailRow, NotificationRow, Result};
 use kyoyu_domain::codes::ReportStatus;
 use kyoyu_domain::{FreeText, Tlp};
 use kyoyu_policy::AccessGrants;
 use kyoyu_stix::StixObject;
-use sqlx::QueryBuilder;
 
 /// Rows per multi-row statement: at most 16 parameters a row, well under both databases' limits.
 const ROWS_PER_STATEMENT: usize = 256;
@@ -176,29 +176,12 @@ impl Pending {
         });
     }
 
-    /// Writes every row, parents before the rows that refer to them.
-    pub(crate) async fn write(self, mut conn: Conn<'_>) -> Result<()> {
-        if self.is_empty() {
-            return Ok(());
-        }
-        for part in statement_parts(&self.chains, ROWS_PER_STATEMENT) {
-            insert_chains(conn.re(), part).await?;
-        }
-        for part in statement_parts(&self.renditions, ROWS_PER_STATEMENT) {
-            insert_renditions(conn.re(), part).await?;
-        }
-        for part in statement_parts(&self.access, ROWS_PER_STATEMENT) {
-            insert_access(conn.re(), part).await?;
-        }
-        for part in statement_parts(&self.backlog, ROWS_PER_STATEMENT) {
-            insert_backlog(conn.re(), part).await?;
-        }
-        for part in statement_parts(&self.notifications, ROWS_PER_STATEMENT) {
-            insert_notifications(conn.re(), part).await?;
-        }
-        for part in statement_parts(&self.mail, ROWS_PER_STATEMENT) {
-            insert_mail(conn.re(), part).await?;
-        }
+    /// Writes every row, parents before the rows that refer to them, and then `after` (rows
+    /// that refer to these), as one run of inserts (see [`crate::inserts`]).
+    pub(crate) async fn write(self, mut conn: Conn<'_>, after: Vec<Insert<'_>>) -> Result<()> {
+        let mut inserts = self.inserts();
+        inserts.extend(after);
+        crate::inserts::run(conn.re(), inserts).await?;
         let placed: Vec<(&StixObject, Placing<'_>)> = self
             .objects
             .iter()
@@ -217,70 +200,114 @@ impl Pending {
             .collect();
         insert_objects(conn, &placed).await
     }
-}
 
-async fn insert_chains(conn: Conn<'_>, rows: &[ChainRow]) -> Result<()> {
-    on!(conn, c => {
-        let mut qb = QueryBuilder::new(
+    fn inserts(&self) -> Vec<Insert<'_>> {
+        let mut all = Insert::of(
             "INSERT INTO chains (id, route, statutory, sector, originator_org_id, secretariat_org_id, identifier, created_at, exercise) ",
+            &self.chains,
+            ROWS_PER_STATEMENT,
+            |ch| {
+                [
+                    ch.id.as_str().into(),
+                    ch.route.code().into(),
+                    ch.statutory.into(),
+                    ch.sector.as_str().into(),
+                    ch.originator_org_id.as_str().into(),
+                    ch.secretariat_org_id.as_deref().into(),
+                    ch.identifier.as_deref().into(),
+                    ch.created_at.as_str().into(),
+                    ch.exercise.into(),
+                ]
+            },
         );
-        qb.push_values(rows, |mut b, ch| {
-            b.push_bind(ch.id.as_str())
-                .push_bind(ch.route.code())
-                .push_bind(ch.statutory)
-                .push_bind(ch.sector.as_str())
-                .push_bind(ch.originator_org_id.as_str())
-                .push_bind(ch.secretariat_org_id.as_deref())
-                .push_bind(ch.identifier.as_deref())
-                .push_bind(ch.created_at.as_str())
-                .push_bind(ch.exercise);
-        });
-        qb.build().execute(&mut *c).await?.rows_affected()
-    });
-    Ok(())
-}
-
-async fn insert_renditions(conn: Conn<'_>, rows: &[RenditionRow]) -> Result<()> {
-    on!(conn, c => {
-        let mut qb = QueryBuilder::new(
+        all.extend(Insert::of(
             "INSERT INTO reports (id, chain_id, sequence, parent_id, sender_org_id, receiver_org_id, status, tlp, severity,
                event_type, sector, identifies_operator, content, search_text, created_by, created_at) ",
-        );
-        qb.push_values(rows, |mut b, r| {
-            b.push_bind(r.id.as_str())
-                .push_bind(r.chain_id.as_str())
-                .push_bind(r.sequence)
-                .push_bind(r.parent_id.as_deref())
-                .push_bind(r.sender_org_id.as_str())
-                .push_bind(r.receiver_org_id.as_str())
-                .push_bind(ReportStatus::Sent.code())
-                .push_bind(r.tlp)
-                .push_bind(r.severity)
-                .push_bind(r.event_type)
-                .push_bind(r.sector.as_str())
-                .push_bind(r.identifies_operator)
-                .push_bind(r.content.as_str())
-                .push_bind(r.search_text.as_str())
-                .push_bind(r.created_by.as_str())
-                .push_bind(r.created_at.as_str());
-        });
-        qb.build().execute(&mut *c).await?.rows_affected()
-    });
-    Ok(())
-}
-
-async fn insert_access(conn: Conn<'_>, rows: &[AccessRow]) -> Result<()> {
-    on!(conn, c => {
-        let mut qb = QueryBuilder::new("INSERT INTO report_access (org_id, report_id, need_to_know, created_at) ");
-        qb.push_values(rows, |mut b, a| {
-            b.push_bind(a.org_id.as_str())
-                .push_bind(a.report_id.as_str())
-                .push_bind(a.need_to_know)
-                .push_bind(a.created_at.as_str());
-        });
-        qb.build().execute(&mut *c).await?.rows_affected()
-    });
-    Ok(())
+            &self.renditions,
+            ROWS_PER_STATEMENT,
+            |r| {
+                [
+                    r.id.as_str().into(),
+                    r.chain_id.as_str().into(),
+                    r.sequence.into(),
+                    r.parent_id.as_deref().into(),
+                    r.sender_org_id.as_str().into(),
+                    r.receiver_org_id.as_str().into(),
+                    ReportStatus::Sent.code().into(),
+                    r.tlp.into(),
+                    r.severity.into(),
+                    r.event_type.into(),
+                    r.sector.as_str().into(),
+                    r.identifies_operator.into(),
+                    r.content.as_str().into(),
+                    r.search_text.as_str().into(),
+                    r.created_by.as_str().into(),
+                    r.created_at.as_str().into(),
+                ]
+            },
+        ));
+        all.extend(Insert::of(
+            "INSERT INTO report_access (org_id, report_id, need_to_know, created_at) ",
+            &self.access,
+            ROWS_PER_STATEMENT,
+            |a| {
+                [
+                    a.org_id.as_str().into(),
+                    a.report_id.as_str().into(),
+                    a.need_to_know.into(),
+                    a.created_at.as_str().into(),
+                ]
+            },
+        ));
+        all.extend(Insert::of(
+            "INSERT INTO stix_backlog (report_id, identifier) ",
+            &self.backlog,
+            ROWS_PER_STATEMENT,
+            |w| [w.report_id.as_str().into(), w.identifier.as_deref().into()],
+        ));
+        all.extend(Insert::of(
+            "INSERT INTO notifications (id, user_id, kind, object_type, object_id, subject, subject_en, created_at,
+               conceal_org_id, conceal_secretariat_id) ",
+            &self.notifications,
+            ROWS_PER_STATEMENT,
+            |n| {
+                let (org, secretariat) = conceal_columns(&n.concealed);
+                [
+                    n.id.as_str().into(),
+                    n.user_id.as_str().into(),
+                    n.kind.as_str().into(),
+                    n.object_type.as_str().into(),
+                    n.object_id.as_str().into(),
+                    n.subject.as_str().into(),
+                    n.subject_en.as_deref().into(),
+                    n.created_at.as_str().into(),
+                    org.into(),
+                    secretariat.into(),
+                ]
+            },
+        ));
+        all.extend(Insert::of(
+            "INSERT INTO mail_outbox (id, notification_id, to_address, subject, body, next_attempt_at, created_at,
+               conceal_org_id, conceal_secretariat_id) ",
+            &self.mail,
+            ROWS_PER_STATEMENT,
+            |m| {
+                let (org, secretariat) = conceal_columns(&m.concealed);
+                [
+                    m.row.id.as_str().into(),
+                    m.notification_id.as_deref().into(),
+                    m.row.to_address.as_str().into(),
+                    m.row.subject.as_str().into(),
+                    m.row.body.as_str().into(),
+                    m.row.next_attempt_at.as_str().into(),
+                    m.row.created_at.as_str().into(),
+                    org.into(),
+                    secretariat.into(),
+                ]
+            },
+        ));
+        all
+    }
 }
 
 /// The concealed operator and secretariat a row carries, as columns.
@@ -289,62 +316,4 @@ fn conceal_columns(c: &Option<Concealed>) -> (Option<&str>, Option<&str>) {
         Some(c) => (Some(c.org_id.as_str()), c.secretariat_id.as_deref()),
         None => (None, None),
     }
-}
-
-async fn insert_notifications(conn: Conn<'_>, rows: &[NotificationRow]) -> Result<()> {
-    on!(conn, c => {
-        let mut qb = QueryBuilder::new(
-            "INSERT INTO notifications (id, user_id, kind, object_type, object_id, subject, subject_en, created_at,
-               conceal_org_id, conceal_secretariat_id) ",
-        );
-        qb.push_values(rows, |mut b, n| {
-            let (org, secretariat) = conceal_columns(&n.concealed);
-            b.push_bind(n.id.as_str())
-                .push_bind(n.user_id.as_str())
-                .push_bind(n.kind.as_str())
-                .push_bind(n.object_type.as_str())
-                .push_bind(n.object_id.as_str())
-                .push_bind(n.subject.as_str())
-                .push_bind(n.subject_en.as_deref())
-                .push_bind(n.created_at.as_str())
-                .push_bind(org)
-                .push_bind(secretariat);
-        });
-        qb.build().execute(&mut *c).await?.rows_affected()
-    });
-    Ok(())
-}
-
-async fn insert_mail(conn: Conn<'_>, rows: &[MailEntry]) -> Result<()> {
-    on!(conn, c => {
-        let mut qb = QueryBuilder::new(
-            "INSERT INTO mail_outbox (id, notification_id, to_address, subject, body, next_attempt_at, created_at,
-               conceal_org_id, conceal_secretariat_id) ",
-        );
-        qb.push_values(rows, |mut b, m| {
-            let (org, secretariat) = conceal_columns(&m.concealed);
-            b.push_bind(m.row.id.as_str())
-                .push_bind(m.notification_id.as_deref())
-                .push_bind(m.row.to_address.as_str())
-                .push_bind(m.row.subject.as_str())
-                .push_bind(m.row.body.as_str())
-                .push_bind(m.row.next_attempt_at.as_str())
-                .push_bind(m.row.created_at.as_str())
-                .push_bind(org)
-                .push_bind(secretariat);
-        });
-        qb.build().execute(&mut *c).await?.rows_affected()
-    });
-    Ok(())
-}
-
-async fn insert_backlog(conn: Conn<'_>, rows: &[BacklogRow]) -> Result<()> {
-    on!(conn, c => {
-        let mut qb = QueryBuilder::new("INSERT INTO stix_backlog (report_id, identifier) ");
-        qb.push_values(rows, |mut b, w| {
-            b.push_bind(w.report_id.as_str()).push_bind(w.identifier.as_deref());
-        });
-        qb.build().execute(&mut *c).await?.rows_affected()
-    });
-    Ok(())
 }

@@ -316,7 +316,7 @@ impl Slot {
         if pending.is_empty() {
             return Ok(());
         }
-        if let Err(e) = pending.write(self.conn().conn()).await {
+        if let Err(e) = pending.write(self.conn().conn(), Vec::new()).await {
             return Err(StoreError::BatchFailed(self.fail(e).await));
         }
         Ok(())
@@ -434,8 +434,8 @@ impl Closed {
         let started = Instant::now();
         let conn = self.line.as_mut().expect("a batch closes on its connection");
         let pending = std::mem::take(&mut self.batch.pending);
-        pending.write(conn.conn()).await?;
-        crate::audit::append(conn.conn(), std::mem::take(&mut self.batch.audit)).await?;
+        let audit = crate::audit::chain(conn.conn(), std::mem::take(&mut self.batch.audit)).await?;
+        pending.write(conn.conn(), crate::audit::inserts(&audit)).await?;
         let rows_written = started.elapsed();
         execute(conn, "COMMIT").await?;
         Ok(rows_written)
@@ -480,7 +480,7 @@ impl Held {
         let mut pending = pending;
         if std::mem::take(&mut self.in_savepoint) {
             // Inside its savepoint, so that rows that fail leave the batch as it was.
-            if let Err(e) = std::mem::take(&mut pending).write(slot.conn().conn()).await {
+            if let Err(e) = std::mem::take(&mut pending).write(slot.conn().conn(), Vec::new()).await {
                 slot.abandoned = true;
                 self.hand_on(slot).await;
                 return Err(e);

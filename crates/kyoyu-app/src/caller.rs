@@ -52,8 +52,14 @@ impl Caller {
 
     /// The caller behind a log-in and password (HTTP Basic for TAXII clients).
     pub async fn by_password(app: &App, attempt: Attempt<'_>) -> AppResult<Caller> {
-        let (user, org) = app.logins.authenticate(&app.store, attempt).await?;
-        Ok(Caller { principal: principal(&user, &org), user, org, session_hash: None, world: None })
+        let (user, reference_version) = app.logins.authenticate(&app.store, attempt).await?;
+        let world = World::at(&app.world, &app.store, reference_version).await?;
+        let org = match world.org(&user.org_id) {
+            Some(org) => org.clone(),
+            // As for a token: organisations are never deleted, but the store answers if one is missing.
+            None => app.store.get_org(&user.org_id).await?.ok_or(AppError::Unauthenticated)?,
+        };
+        Ok(Caller { principal: principal(&user, &org), user, org, session_hash: None, world: Some(world) })
     }
 
     pub fn principal(&self) -> &Principal {

@@ -19,7 +19,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use hmac::{Hmac, Mac};
-use kyoyu_store::{Actor, LoginKey, LoginSubject, OrgRow, Store, UserRow};
+use kyoyu_store::{Actor, LoginKey, LoginSubject, Store, UserRow};
 use serde_json::json;
 use sha2::Sha256;
 use std::collections::HashMap;
@@ -182,12 +182,13 @@ impl Logins {
     /// Checks a log-in and answers the user and organisation, or `Unauthorized` for any
     /// failure (`TooManyRequests` when the hashing queue is full), and
     /// `PasswordChangeRequired` for a right password an administrator set.
-    pub async fn authenticate(&self, store: &Store, a: Attempt<'_>) -> AppResult<(UserRow, OrgRow)> {
-        let (user, org) = self.check(store, a).await?;
+    /// The user a log-in proves, and the reference version read with it.
+    pub async fn authenticate(&self, store: &Store, a: Attempt<'_>) -> AppResult<(UserRow, i64)> {
+        let (user, reference_version) = self.check(store, a).await?;
         if user.password_must_change {
             return Err(AppError::PasswordChangeRequired);
         }
-        Ok((user, org))
+        Ok((user, reference_version))
     }
 
     /// Sets a new password for whoever logs in with `a` (a password an administrator set
@@ -206,7 +207,7 @@ impl Logins {
     }
 
     /// The log-in checks themselves: password, second factor, throttling, the Basic cache.
-    async fn check(&self, store: &Store, a: Attempt<'_>) -> AppResult<(UserRow, OrgRow)> {
+    async fn check(&self, store: &Store, a: Attempt<'_>) -> AppResult<(UserRow, i64)> {
         let subject =
             store.login_subject(&normalise_login(a.login), a.address, a.door.code()).await?.filter(|s| s.user.active);
         let stored = subject.as_ref().and_then(|s| s.user.password_hash.clone());
@@ -225,7 +226,7 @@ impl Logins {
             // The hash is always checked, so an unknown login costs the same time as a known one.
             _ => self.verify_password(a.password.to_string(), stored.clone()).await?,
         };
-        let Some(LoginSubject { user, org, throttle, totp_secret }) = subject else {
+        let Some(LoginSubject { user, reference_version, throttle, totp_secret }) = subject else {
             return Err(AppError::Unauthenticated);
         };
         let key = LoginKey { user_id: &user.id, address: a.address, door: a.door.code() };
@@ -252,7 +253,7 @@ impl Logins {
             tx.clear_login_failures(key).await?;
             tx.commit().await?;
         }
-        Ok((user, org))
+        Ok((user, reference_version))
     }
 }
 

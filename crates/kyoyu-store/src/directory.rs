@@ -26,7 +26,7 @@ fn org_from_row(r: &impl Get) -> Result<OrgRow> {
     })
 }
 
-fn user_from_row(r: &impl Get) -> Result<UserRow> {
+pub(crate) fn user_from_row(r: &impl Get) -> Result<UserRow> {
     let roles: Vec<String> = json_column("roles", &r.text("roles")?)?;
     Ok(UserRow {
         id: r.text("id")?,

@@ -8,7 +8,7 @@ use kyoyu_domain::advisory::AdvisoryDraft;
 use kyoyu_policy::ReadScope;
 use kyoyu_stix::{OrgRef, StixObject};
 use kyoyu_store::{
-    AdvisoryRow, BackgroundTask, ItemRef, ObjectsOf, StixQuery, Store, Tx, VersionMatch, WaitingRendition,
+    AdvisoryRow, BackgroundTask, ItemRef, ObjectsOf, StixQuery, Store, Tx, VersionMatch, WaitingRendition, WriteStats,
 };
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -102,13 +102,14 @@ pub async fn catch_up(app: &App, caller: &Caller) -> AppResult<()> {
 /// makes those it may read itself.
 pub fn spawn_follower(app: App) -> BackgroundTask {
     BackgroundTask::spawn(async move {
-        let mut pace = Pace::new(app.store.write_stats().transactions, Instant::now());
+        let mut pace = Pace::new(app.store.write_stats(), Instant::now());
         loop {
-            if pace.may_run(app.store.write_stats().transactions, Instant::now()) {
+            if pace.may_run(app.store.write_stats(), Instant::now()) {
                 match make_waiting_objects(&app, None).await {
                     Ok(n) => {
-                        pace.ran(n > 0, Instant::now());
-                        if n as i64 == ROUND {
+                        let full = n as i64 == ROUND;
+                        pace.ran(full, Instant::now());
+                        if full {
                             continue;
                         }
                     }
@@ -124,41 +125,48 @@ pub fn spawn_follower(app: App) -> BackgroundTask {
 /// new reports within a second, seldom enough that each round takes many.
 const FOLLOW_EVERY: Duration = Duration::from_millis(250);
 
-/// Other writes a second above which the follower waits: the writer is then taking a burst,
-/// and a round (a transaction of up to a thousand objects on random pages of their indexes)
-/// would take a third of its time from the filings. Steady use is far below this.
-const BUSY_WRITES_PER_SECOND: f64 = 200.0;
+/// Transactions a committed batch holds on average, at or above which the writer is taking a
+/// burst: batches gather several members only when writes arrive faster than commits end.
+/// Steady use, however many transactions a second, commits them one or two a batch. During a
+/// burst a round (a transaction of up to a thousand objects on random pages of their indexes)
+/// would take a third of the writer's time from the filings.
+const BUSY_MEMBERS_PER_BATCH: u64 = 4;
 
-/// The longest the follower waits for a burst to pass before making one round anyway.
+/// The longest the follower waits for a burst to pass; then it makes rounds until none is
+/// left waiting, so the backlog never holds more than this long's filings.
 const MAX_DEFER: Duration = Duration::from_secs(10);
 
-/// When the follower may make a round: whenever the writer was quiet since it last looked,
-/// and at least every [`MAX_DEFER`]. Deferring is safe because objects are only ever read
-/// after `catch_up`, and a deferred object's `date_added` is still the time it is made.
+/// When the follower may make a round: whenever the writer was not taking a burst since it
+/// last looked, and at least every [`MAX_DEFER`]. Deferring is safe because objects are only
+/// ever read after `catch_up`, and a deferred object's `date_added` is the time it is made.
 struct Pace {
-    writes_seen: u64,
-    looked_at: Instant,
+    seen: WriteStats,
     last_round: Instant,
+    /// Overdue: making rounds until one comes back less than full.
+    draining: bool,
 }
 
 impl Pace {
-    fn new(writes: u64, now: Instant) -> Pace {
-        Pace { writes_seen: writes, looked_at: now, last_round: now }
+    fn new(stats: WriteStats, now: Instant) -> Pace {
+        Pace { seen: stats, last_round: now, draining: false }
     }
 
-    /// `writes` is the writer's count of committed transactions so far.
-    fn may_run(&mut self, writes: u64, now: Instant) -> bool {
-        let others = writes.saturating_sub(self.writes_seen) as f64;
-        let elapsed = now.saturating_duration_since(self.looked_at).as_secs_f64().max(0.001);
-        self.writes_seen = writes;
-        self.looked_at = now;
-        others / elapsed < BUSY_WRITES_PER_SECOND || now.saturating_duration_since(self.last_round) >= MAX_DEFER
+    /// `stats` is the writer's count of committed batches and transactions so far.
+    fn may_run(&mut self, stats: WriteStats, now: Instant) -> bool {
+        let batches = stats.batches.saturating_sub(self.seen.batches);
+        let members = stats.transactions.saturating_sub(self.seen.transactions);
+        self.seen = stats;
+        let burst = batches > 0 && members >= BUSY_MEMBERS_PER_BATCH * batches;
+        if burst && !self.draining && now.saturating_duration_since(self.last_round) >= MAX_DEFER {
+            self.draining = true;
+        }
+        !burst || self.draining
     }
 
-    /// After a round; its own transaction (if it made any objects) is not another's write.
-    fn ran(&mut self, wrote: bool, now: Instant) {
-        self.writes_seen += u64::from(wrote);
+    /// After a round; a full one leaves more waiting.
+    fn ran(&mut self, full: bool, now: Instant) {
         self.last_round = now;
+        self.draining &= full;
     }
 }
 
@@ -237,46 +245,53 @@ pub async fn check_citations(tx: &mut Tx, caller: &Caller, draft: &AdvisoryDraft
 
 #[cfg(test)]
 mod pace_tests {
-    use super::{Pace, BUSY_WRITES_PER_SECOND, MAX_DEFER};
+    use super::{Pace, BUSY_MEMBERS_PER_BATCH, MAX_DEFER};
+    use kyoyu_store::WriteStats;
     use std::time::{Duration, Instant};
 
     const TICK: Duration = Duration::from_millis(250);
 
-    fn writes_in_a_tick(per_second: f64) -> u64 {
-        (per_second * TICK.as_secs_f64()) as u64
+    /// The writer's counts after `batches` more batches of `members` transactions each.
+    fn after(stats: WriteStats, batches: u64, members: u64) -> WriteStats {
+        WriteStats { batches: stats.batches + batches, transactions: stats.transactions + batches * members }
     }
 
     #[test]
-    fn runs_while_the_writer_is_quiet() {
+    fn runs_under_steady_use_however_many_transactions() {
         let start = Instant::now();
-        let mut pace = Pace::new(1_000, start);
-        let quiet = writes_in_a_tick(BUSY_WRITES_PER_SECOND / 2.0);
-        assert!(pace.may_run(1_000 + quiet, start + TICK));
-        let round_done = start + TICK + Duration::from_millis(2);
-        pace.ran(true, round_done);
-        let right_after = round_done + Duration::from_millis(1);
-        assert!(pace.may_run(1_000 + quiet + 1, right_after), "its own round is not a burst");
+        let mut stats = WriteStats { batches: 10, transactions: 12 };
+        let mut pace = Pace::new(stats, start);
+        // A thousand transactions a second, committed one a batch: busy, but no burst.
+        stats = after(stats, 250, 1);
+        assert!(pace.may_run(stats, start + TICK));
+        stats = after(stats, 125, BUSY_MEMBERS_PER_BATCH - 1);
+        assert!(pace.may_run(stats, start + TICK * 2));
+        assert!(pace.may_run(stats, start + TICK * 3), "nothing written since");
     }
 
     #[test]
-    fn waits_for_a_burst_but_not_longer_than_the_deferral() {
+    fn waits_for_a_burst_then_drains_and_waits_again() {
         let start = Instant::now();
-        let mut pace = Pace::new(0, start);
-        let burst = writes_in_a_tick(BUSY_WRITES_PER_SECOND * 2.0);
-        let mut writes = 0;
+        let mut stats = WriteStats::default();
+        let mut pace = Pace::new(stats, start);
         let mut now = start;
         let mut waited = Duration::ZERO;
         loop {
-            writes += burst;
+            stats = after(stats, 20, 12);
             now += TICK;
-            if pace.may_run(writes, now) {
+            if pace.may_run(stats, now) {
                 break;
             }
             waited += TICK;
             assert!(waited < MAX_DEFER + TICK, "never deferred past the limit");
         }
         assert!(waited >= MAX_DEFER - TICK, "deferred during the burst: {waited:?}");
+        // Overdue, it goes on while its rounds come back full, burst or not.
         pace.ran(true, now);
-        assert!(!pace.may_run(writes + burst, now + TICK), "the burst goes on, so it waits again");
+        stats = after(stats, 20, 12);
+        assert!(pace.may_run(stats, now + Duration::from_millis(50)));
+        pace.ran(false, now + Duration::from_millis(60));
+        stats = after(stats, 20, 12);
+        assert!(!pace.may_run(stats, now + TICK), "drained, and the burst goes on: it waits again");
     }
 }

@@ -1,6 +1,7 @@
 //! Soak (issue #12): the release `kyoyu serve` under a steady mixed load for a long time.
-//! Prints, every minute, the requests sent, the errors, the latency of reads and of writes
-//! and the server's resident memory (and on SQLite the size of the write-ahead log); at the end
+//! Prints, every minute, the requests sent, the errors, the latency of reads and of writes,
+//! the server's resident memory (and on SQLite the size of the write-ahead log), the reports
+//! stored and the renditions waiting for the STIX follower (its backlog); at the end
 //! the audit chain is verified. It fails (exit 1) on any error, on a broken audit chain, when
 //! memory at the end is more than 10 % above the middle minute's, or when the WAL ever passed
 //! 256 MB. Memory is judged from the middle because SQLite's page caches (up to 2 MiB per
@@ -56,8 +57,18 @@ async fn main() {
     let minute = Arc::new(Mutex::new(Minute::default()));
     println!("soak: {minutes} min at {rate} requests/s, {writes} % writes ({} backend)", target.backend());
     println!(
-        "{:>4} {:>8} {:>7} {:>11} {:>11} {:>12} {:>12} {:>8} {:>8}",
-        "min", "sent", "errors", "read p50", "read p99", "write p50", "write p99", "rss MB", "wal MB"
+        "{:>4} {:>8} {:>7} {:>11} {:>11} {:>12} {:>12} {:>8} {:>8} {:>9} {:>8}",
+        "min",
+        "sent",
+        "errors",
+        "read p50",
+        "read p99",
+        "write p50",
+        "write p99",
+        "rss MB",
+        "wal MB",
+        "reports",
+        "backlog"
     );
     // SQLite's write-ahead log must be checkpointed and restarted, not grow with the load.
     let wal_mb = || std::fs::metadata(target.dir.path().join("kyoyu.db-wal")).map(|m| m.len() >> 20).unwrap_or(0);
@@ -110,6 +121,8 @@ async fn main() {
         seen.reads.sort();
         seen.writes.sort();
         let (rss, wal) = (rss_kb(pid) / 1024, wal_mb());
+        let reports = target.read_number("SELECT count(*) FROM reports").await;
+        let backlog = target.read_number("SELECT count(*) FROM stix_backlog").await;
         largest_wal = largest_wal.max(wal);
         if m == 1 {
             first_rss = rss;
@@ -118,7 +131,7 @@ async fn main() {
             middle_rss = rss;
         }
         println!(
-            "{m:>4} {sent:>8} {:>7} {:>9.2}ms {:>9.2}ms {:>10.2}ms {:>10.2}ms {rss:>8} {wal:>8}",
+            "{m:>4} {sent:>8} {:>7} {:>9.2}ms {:>9.2}ms {:>10.2}ms {:>10.2}ms {rss:>8} {wal:>8} {reports:>9} {backlog:>8}",
             seen.errors.len(),
             p(&seen.reads, 0.5),
             p(&seen.reads, 0.99),

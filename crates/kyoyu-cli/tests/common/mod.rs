@@ -70,6 +70,25 @@ impl Target {
         }
     }
 
+    /// Reads one number with raw SQL behind the server's back (a SQLite reader is read-only).
+    pub async fn read_number(&self, sql: &str) -> i64 {
+        match &self.database {
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                n
+            }
+            None => {
+                let url = format!("sqlite://{}?mode=ro", self.dir.path().join("kyoyu.db").display());
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                n
+            }
+        }
+    }
+
     /// Runs raw SQL on the database behind the server's back.
     pub async fn tamper(&self, sql: &str) {
         match &self.database {

@@ -119,6 +119,7 @@ pub async fn serve_with(
     kyoyu_app::stix::install_definitions(&store).await.map_err(|e| std::io::Error::other(e.to_string()))?;
     notify::spawn_worker(store.clone(), config.mail.clone());
     let _statistics = store.keep_statistics().await.map_err(|e| std::io::Error::other(e.to_string()))?;
+    let _checkpoints = store.copy_wal_in_background().await.map_err(|e| std::io::Error::other(e.to_string()))?;
     let state = AppState::new(store, config);
     let _follower = kyoyu_app::stix::spawn_follower(state.app.clone());
     let app = app_with(state, extra);

@@ -27,6 +27,7 @@ mod advisories;
 mod attachments;
 mod audit;
 mod blobs;
+mod checkpoint;
 mod directory;
 mod inserts;
 mod login;
@@ -278,6 +279,8 @@ impl Store {
         // writes hundreds of pages, so at 1,000 nearly every other commit also copied the WAL
         // into the database, and pages written again by the next batches were copied each
         // time (bench/RESULTS.md: ingestion rose by a fifth). Commits still sync the WAL.
+        // `kyoyu serve` copies the WAL from beside the writer too (`checkpoint`), so that its
+        // commits seldom find much left to copy.
         let writer_options = options.clone().pragma("temp_store", "MEMORY").pragma("wal_autocheckpoint", "8000");
         let writer = pool().max_connections(1).connect_with(writer_options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;

@@ -20,12 +20,17 @@ const COPY_EVERY: Duration = Duration::from_millis(200);
 /// Pages (4 KiB) in the WAL at which it is restarted: 8 MB.
 const RESTART_AT: i64 = 2_000;
 
+/// How long a RESTART waits for the writer's lock and then for the readers still in the WAL;
+/// it holds off writers while it waits for readers, so a long read (an export) must not hold
+/// them for the connection's usual ten seconds. Past it the round gives up, and the next tries.
+const WAIT_AT_MOST: Duration = Duration::from_millis(50);
+
 impl Store {
     /// On SQLite, starts the task that copies the WAL into the database until the answer is
     /// dropped; nothing on PostgreSQL.
     pub async fn copy_wal_in_background(&self) -> Result<Option<BackgroundTask>> {
         let Backend::Sqlite { writer, .. } = &self.backend else { return Ok(None) };
-        let mut conn = writer.connect_options().connect().await?;
+        let mut conn = (*writer.connect_options()).clone().busy_timeout(WAIT_AT_MOST).connect().await?;
         Ok(Some(BackgroundTask::spawn(async move {
             loop {
                 tokio::time::sleep(COPY_EVERY).await;

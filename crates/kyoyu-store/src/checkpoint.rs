@@ -56,7 +56,7 @@ async fn copy_wal(conn: &mut SqliteConnection, restart_at: i64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::{Connection, Executor};
+    use sqlx::Executor;
 
     async fn wal_pages(conn: &mut SqliteConnection) -> i64 {
         let (_, pages, _): (i64, i64, i64) =

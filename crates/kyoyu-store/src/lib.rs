@@ -274,13 +274,13 @@ impl Store {
         // itself, after its commits (SQLite's default): a checkpoint on another connection
         // rarely finds the WAL fully copied just as a write starts, so the WAL never restarts
         // and grows without bound (6.7 GB in three minutes of the soak). Checkpointing on
-        // another connection beside the writer's did not help either: the disk is the limit.
+        // another connection beside the writer's did not raise ingestion: the disk is the limit.
         // It checkpoints once the WAL holds 8,000 pages (32 MB), not SQLite's 1,000: a batch
         // writes hundreds of pages, so at 1,000 nearly every other commit also copied the WAL
         // into the database, and pages written again by the next batches were copied each
         // time (bench/RESULTS.md: ingestion rose by a fifth). Commits still sync the WAL.
-        // `kyoyu serve` copies the WAL from beside the writer too (`checkpoint`), so that its
-        // commits seldom find much left to copy.
+        // This is now the fallback: `kyoyu serve` copies and restarts the WAL from beside the
+        // writer (`checkpoint`), which keeps the commits from stalling on a 32 MB copy.
         let writer_options = options.clone().pragma("temp_store", "MEMORY").pragma("wal_autocheckpoint", "8000");
         let writer = pool().max_connections(1).connect_with(writer_options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;

@@ -101,5 +101,5 @@ pub async fn import_bundle(
 ) -> ApiResult<(StatusCode, Json<Imported>)> {
     let bundle: StixBundleInput = crate::extract::parse_json(&body)?;
     let objects: Vec<Value> = bundle.objects.into_iter().map(Value::Object).collect();
-    Ok((StatusCode::CREATED, Json(exchange::import_bundle(&state.app, &caller, &objects).await?)))
+    Ok((StatusCode::CREATED, Json(exchange::import_bundle(&state.app, &caller, objects).await?)))
 }

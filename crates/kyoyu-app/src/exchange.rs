@@ -98,7 +98,7 @@ pub async fn report_correlations(app: &App, caller: &Caller, id: &str) -> AppRes
 
 /// Brings a bundle's objects into the external collection. All or nothing: the first bad
 /// object refuses the whole bundle with the path of its bad property.
-pub async fn import_bundle(app: &App, caller: &Caller, objects: &[Value]) -> AppResult<Imported> {
+pub async fn import_bundle(app: &App, caller: &Caller, objects: Vec<Value>) -> AppResult<Imported> {
     if !kyoyu_policy::may_import(caller.principal()) {
         return Err(AppError::forbidden(
             "外部情報を取り込めるのは組織の担当者です",
@@ -113,6 +113,23 @@ pub async fn import_bundle(app: &App, caller: &Caller, objects: &[Value]) -> App
     tx.audit("stix.import", "collection", EXTERNAL, json!({ "objects": outcome.successes.len() })).await?;
     tx.commit().await?;
     Ok(Imported { collection: EXTERNAL.to_string(), added: outcome.successes })
+}
+
+/// The length of `v` as JSON, counted without writing it out (an offer's objects are
+/// checked one by one against the size limit).
+fn encoded_len(v: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, v).map_or(usize::MAX, |()| counter.0)
 }
 
 /// The bytes an `artifact` carries in `payload_bin` (base64), decoded.
@@ -157,7 +174,7 @@ pub async fn offer_objects(
     tx: &mut kyoyu_store::Tx,
     caller: &Caller,
     collection: &str,
-    objects: &[Value],
+    objects: Vec<Value>,
     files: &kyoyu_domain::attachment::Limits,
 ) -> AppResult<Outcome> {
     let mut out = Outcome::default();
@@ -168,11 +185,11 @@ pub async fn offer_objects(
     // payloads) no larger in all than an item's files: the file limits hold here too.
     let object_limit = MAX_OBJECT_BYTES.min(files.file_bytes as usize);
     let mut payloads = 0u64;
-    for (i, v) in objects.iter().enumerate() {
-        let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
-        if v.to_string().len() > object_limit {
+    for (i, v) in objects.into_iter().enumerate() {
+        let id = v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        if encoded_len(&v) > object_limit {
             out.fail(
-                id,
+                &id,
                 None,
                 FieldError::new(
                     format!("objects[{i}]"),
@@ -182,10 +199,10 @@ pub async fn offer_objects(
             );
             continue;
         }
-        payloads += payload_bytes(v);
+        payloads += payload_bytes(&v);
         if payloads > files.item_bytes {
             out.fail(
-                id,
+                &id,
                 None,
                 FieldError::new(
                     format!("objects[{i}].payload_bin"),
@@ -204,7 +221,7 @@ pub async fn offer_objects(
             }
             Err(p) => {
                 let path = if p.path.is_empty() { format!("objects[{i}]") } else { format!("objects[{i}].{}", p.path) };
-                out.fail(id, None, FieldError::new(&path, p.ja, p.en));
+                out.fail(&id, None, FieldError::new(&path, p.ja, p.en));
             }
         }
     }

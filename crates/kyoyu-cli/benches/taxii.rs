@@ -198,7 +198,7 @@ async fn load(store: &kyoyu_store::Store, importer: &kyoyu_policy::Principal, fr
         let at = kyoyu_store::now();
         let offered: Vec<_> = (n..end)
             .map(|i| {
-                let checked = kyoyu_stix::import::check_object(&indicator(i), &at).unwrap();
+                let checked = kyoyu_stix::import::check_object(indicator(i), &at).unwrap();
                 let audience = kyoyu_policy::outside_audience(checked.tlp, importer);
                 (checked.object, checked.tlp.unwrap(), audience)
             })

@@ -124,7 +124,7 @@ fn check_refs(obj: &serde_json::Map<String, Value>) -> Result<Vec<String>, Probl
 }
 
 /// Checks one object and reads what kyoyu indexes from it.
-pub fn check_object(v: &Value, added_at: &str) -> Result<Checked, Problem> {
+pub fn check_object(v: Value, added_at: &str) -> Result<Checked, Problem> {
     let Some(obj) = v.as_object() else {
         return Err(problem("", "オブジェクトでなければなりません", "must be a JSON object"));
     };
@@ -133,7 +133,7 @@ pub fn check_object(v: &Value, added_at: &str) -> Result<Checked, Problem> {
         return Err(problem("type", "STIX の型名ではありません", "is not a STIX object type"));
     }
     let id = required(obj, "id")?;
-    if !is_stix_id(id) || !id.starts_with(&format!("{kind}--")) {
+    if !is_stix_id(id) || !id.strip_prefix(kind).is_some_and(|rest| rest.starts_with("--")) {
         return Err(problem(
             "id",
             "「型--UUID」の形で、型と一致しなければなりません",
@@ -171,7 +171,8 @@ pub fn check_object(v: &Value, added_at: &str) -> Result<Checked, Problem> {
     }
     let markings = check_refs(obj)?;
     let tlp = tightest_tlp(markings.iter().map(String::as_str));
-    Ok(Checked { object: StixObject::from_body(v.clone(), added_at, values_of(kind, obj)), tlp })
+    let values = values_of(kind, obj);
+    Ok(Checked { object: StixObject::from_body(v, added_at, values), tlp })
 }
 
 fn parse(t: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
@@ -226,7 +227,7 @@ mod tests {
 
     #[test]
     fn a_good_indicator_passes_with_its_marking_and_values() {
-        let c = check_object(&indicator(), "2026-11-22T00:00:00.000000Z").unwrap();
+        let c = check_object(indicator(), "2026-11-22T00:00:00.000000Z").unwrap();
         assert_eq!(c.tlp, Some(Tlp::Amber));
         assert_eq!(c.object.version, "2026-01-02T00:00:00.000000Z");
         assert_eq!(c.object.values, vec!["198.51.100.9".to_string(), "bad.example.org".to_string()]);
@@ -245,20 +246,20 @@ mod tests {
         for (key, bad, path) in cases {
             let mut o = indicator();
             o[key] = bad;
-            assert_eq!(check_object(&o, "x").unwrap_err().path, path, "{key}");
+            assert_eq!(check_object(o, "x").unwrap_err().path, path, "{key}");
         }
         let mut o = indicator();
         o.as_object_mut().unwrap().remove("created");
-        assert_eq!(check_object(&o, "x").unwrap_err().path, "created");
+        assert_eq!(check_object(o, "x").unwrap_err().path, "created");
         let mut o = indicator();
         o["modified"] = json!("2025-01-01T00:00:00Z");
-        assert_eq!(check_object(&o, "x").unwrap_err().path, "modified");
+        assert_eq!(check_object(o, "x").unwrap_err().path, "modified");
     }
 
     #[test]
     fn observables_need_no_spec_version_or_times() {
         let sco = json!({ "type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.3" });
-        let c = check_object(&sco, "2026-11-22T00:00:00.000000Z").unwrap();
+        let c = check_object(sco, "2026-11-22T00:00:00.000000Z").unwrap();
         assert_eq!(c.tlp, None);
         assert_eq!(c.object.version, "2026-11-22T00:00:00.000000Z");
         assert_eq!(c.object.values, vec!["198.51.100.3".to_string()]);

@@ -622,9 +622,9 @@ fn status_of(outcome: Outcome, id: &str, at: &str) -> Status {
 /// Reads `{"objects": [...]}`; anything else answers 400 naming what is wrong.
 pub fn objects_of(bytes: &[u8]) -> ApiResult<Vec<Value>> {
     kyoyu_api::extract::refuse_nul(bytes)?;
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
-    match v.get("objects") {
-        Some(Value::Array(a)) => Ok(a.clone()),
+    let mut v: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    match v.get_mut("objects").map(Value::take) {
+        Some(Value::Array(a)) => Ok(a),
         Some(_) => Err(ApiError::field("objects", "配列でなければなりません", "must be an array")),
         None => Err(ApiError::field("objects", "必須です", "is required")),
     }
@@ -651,7 +651,7 @@ async fn add_objects(
     }
     let objects = objects_of(&body)?;
     let mut tx = state.store.begin(caller.actor()).await?;
-    let outcome = offer_objects(&mut tx, &caller, c.id, &objects, &state.app.files.limits).await?;
+    let outcome = offer_objects(&mut tx, &caller, c.id, objects, &state.app.files.limits).await?;
     let status_id = kyoyu_store::new_id();
     let at = kyoyu_store::now();
     let status = status_of(outcome, &status_id, &at);

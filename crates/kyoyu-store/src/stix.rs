@@ -527,25 +527,26 @@ pub(crate) async fn insert_objects(mut conn: Conn<'_>, rows: &[(&StixObject, Pla
                 "INSERT INTO stix_objects (collection, stix_id, type, spec_version, version, date_added, tlp, body,
                  report_id, advisory_id, owner_org_id, audience_org_id, audience_user_id, need_to_know, latest) ",
             );
+            // Borrowed binds: only the body is written out anew.
             qb.push_values(chunk, |mut b, (o, at)| {
                 let (report, advisory) = match at.item {
-                    Some(ItemRef::Report(r)) => (Some(r.to_string()), None),
-                    Some(ItemRef::Advisory(a)) => (None, Some(a.to_string())),
+                    Some(ItemRef::Report(r)) => (Some(r), None),
+                    Some(ItemRef::Advisory(a)) => (None, Some(a)),
                     None => (None, None),
                 };
-                b.push_bind(at.collection.to_string())
-                    .push_bind(o.id.clone())
-                    .push_bind(o.kind.clone())
-                    .push_bind(o.spec_version.clone())
-                    .push_bind(o.version.clone())
-                    .push_bind(at.date_added.to_string())
-                    .push_bind(at.tlp.map(|t| t.code().to_string()))
+                b.push_bind(at.collection)
+                    .push_bind(o.id.as_str())
+                    .push_bind(o.kind.as_str())
+                    .push_bind(o.spec_version.as_str())
+                    .push_bind(o.version.as_str())
+                    .push_bind(at.date_added)
+                    .push_bind(at.tlp.map(|t| t.code()))
                     .push_bind(o.body.to_string())
                     .push_bind(report)
                     .push_bind(advisory)
-                    .push_bind(at.owner_org_id.map(str::to_string))
-                    .push_bind(at.audience.and_then(|a| a.org_id()).map(str::to_string))
-                    .push_bind(at.audience.and_then(|a| a.user_id()).map(str::to_string))
+                    .push_bind(at.owner_org_id)
+                    .push_bind(at.audience.and_then(|a| a.org_id()))
+                    .push_bind(at.audience.and_then(|a| a.user_id()))
                     .push_bind(at.audience.is_some_and(|a| a.need_to_know()))
                     .push_bind(at.latest);
             });
@@ -561,18 +562,18 @@ pub(crate) async fn insert_objects(mut conn: Conn<'_>, rows: &[(&StixObject, Pla
         // RETURNING need not keep the VALUES order; match rows back by id and version.
         let seq_of: std::collections::HashMap<(&str, &str), i64> =
             returned.iter().map(|(seq, id, v)| ((id.as_str(), v.as_str()), *seq)).collect();
-        let values: Vec<(String, i64)> = chunk
+        let values: Vec<(&str, i64)> = chunk
             .iter()
             .flat_map(|(o, _)| {
                 let seq = seq_of.get(&(o.id.as_str(), o.version.as_str())).copied().unwrap_or_default();
-                o.values.iter().map(move |v| (v.clone(), seq))
+                o.values.iter().map(move |v| (v.as_str(), seq))
             })
             .collect();
         for part in values.chunks(2000) {
             on!(conn.re(), c => {
                 let mut qb = QueryBuilder::new("INSERT INTO stix_values (value, seq) ");
                 qb.push_values(part, |mut b, (v, seq)| {
-                    b.push_bind(v.clone()).push_bind(*seq);
+                    b.push_bind(*v).push_bind(*seq);
                 });
                 qb.push(" ON CONFLICT DO NOTHING");
                 qb.build().execute(&mut *c).await?.rows_affected()

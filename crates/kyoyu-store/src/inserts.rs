@@ -120,20 +120,29 @@ impl<'a> Insert<'a> {
     }
 }
 
-/// Runs the inserts in order (see the module's note for why SQLite takes them at once).
-pub(crate) async fn run(conn: Conn<'_>, inserts: Vec<Insert<'_>>) -> Result<()> {
+/// Runs the inserts in order, then `finish` (a `RELEASE` or `COMMIT` that ends what they
+/// belong to, if any). On SQLite that statement joins the same execution, saving the writer
+/// a hand-off; a failed insert stops the execution before it, as running it apart would.
+pub(crate) async fn run(conn: Conn<'_>, inserts: Vec<Insert<'_>>, finish: Option<&'static str>) -> Result<()> {
     let inserts: Vec<Insert<'_>> = inserts.into_iter().filter(|i| !i.values.is_empty()).collect();
-    if inserts.is_empty() {
+    if inserts.is_empty() && finish.is_none() {
         return Ok(());
     }
     match conn {
         Conn::Sqlite(c) => {
             let mut qb = QueryBuilder::new("");
+            let statements = inserts.len() + usize::from(finish.is_some());
             for (i, insert) in inserts.into_iter().enumerate() {
                 if i > 0 {
                     qb.push(";\n");
                 }
                 insert.push_onto(&mut qb);
+            }
+            if let Some(finish) = finish {
+                if statements > 1 {
+                    qb.push(";\n");
+                }
+                qb.push(finish);
             }
             // Not kept in the statement cache: the mix of statements differs with each batch.
             qb.build().persistent(false).execute(&mut *c).await?;
@@ -143,6 +152,9 @@ pub(crate) async fn run(conn: Conn<'_>, inserts: Vec<Insert<'_>>) -> Result<()> 
                 let mut qb = QueryBuilder::new("");
                 insert.push_onto(&mut qb);
                 qb.build().execute(&mut *c).await?;
+            }
+            if let Some(finish) = finish {
+                sqlx::query(finish).execute(&mut *c).await?;
             }
         }
     }

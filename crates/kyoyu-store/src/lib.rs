@@ -402,7 +402,7 @@ impl Tx {
     pub(crate) async fn conn(&mut self) -> Result<Conn<'_>> {
         let own = std::mem::take(&mut self.pending);
         let mut conn = self.held.conn().await?;
-        own.write(conn.re(), Vec::new()).await?;
+        own.write(conn.re(), Vec::new(), None).await?;
         Ok(conn)
     }
 

@@ -31,6 +31,8 @@ pub(crate) struct Pending {
     /// In-app notifications, each with the concealment of the transaction that added it.
     notifications: Vec<NotificationRow>,
     mail: Vec<MailEntry>,
+    /// TAXII status resources: id, organisation, collection, time, outcome.
+    taxii_statuses: Vec<[String; 5]>,
 }
 
 /// A mail to send, with the notification it tells of and its transaction's concealment.
@@ -103,6 +105,7 @@ impl Pending {
             && self.backlog.is_empty()
             && self.notifications.is_empty()
             && self.mail.is_empty()
+            && self.taxii_statuses.is_empty()
     }
 
     /// Takes another transaction's rows into this batch's.
@@ -114,6 +117,7 @@ impl Pending {
         self.backlog.extend(other.backlog);
         self.notifications.extend(other.notifications);
         self.mail.extend(other.mail);
+        self.taxii_statuses.extend(other.taxii_statuses);
     }
 
     pub(crate) fn add_notification(&mut self, n: NotificationRow) {
@@ -122,6 +126,10 @@ impl Pending {
 
     pub(crate) fn add_mail(&mut self, row: MailRow, notification_id: Option<&str>, concealed: Option<Concealed>) {
         self.mail.push(MailEntry { row, notification_id: notification_id.map(str::to_string), concealed });
+    }
+
+    pub(crate) fn add_taxii_status(&mut self, row: [String; 5]) {
+        self.taxii_statuses.push(row);
     }
 
     pub(crate) fn add_backlog(&mut self, report_id: &str, identifier: Option<&str>) {
@@ -177,11 +185,20 @@ impl Pending {
     }
 
     /// Writes every row, parents before the rows that refer to them, and then `after` (rows
-    /// that refer to these), as one run of inserts (see [`crate::inserts`]).
-    pub(crate) async fn write(self, mut conn: Conn<'_>, after: Vec<Insert<'_>>) -> Result<()> {
+    /// that refer to these), as one run of inserts (see [`crate::inserts`]), and ends with
+    /// `finish` (see [`crate::inserts::run`]).
+    pub(crate) async fn write(
+        self,
+        mut conn: Conn<'_>,
+        after: Vec<Insert<'_>>,
+        finish: Option<&'static str>,
+    ) -> Result<()> {
         let mut inserts = self.inserts();
         inserts.extend(after);
-        crate::inserts::run(conn.re(), inserts).await?;
+        if self.objects.is_empty() {
+            return crate::inserts::run(conn, inserts, finish).await;
+        }
+        crate::inserts::run(conn.re(), inserts, None).await?;
         let placed: Vec<(&StixObject, Placing<'_>)> = self
             .objects
             .iter()
@@ -198,7 +215,8 @@ impl Pending {
                 set.objects.iter().map(move |o| (o, at))
             })
             .collect();
-        insert_objects(conn, &placed).await
+        insert_objects(conn.re(), &placed).await?;
+        crate::inserts::run(conn, Vec::new(), finish).await
     }
 
     fn inserts(&self) -> Vec<Insert<'_>> {
@@ -258,6 +276,12 @@ impl Pending {
                     a.created_at.as_str().into(),
                 ]
             },
+        ));
+        all.extend(Insert::of(
+            "INSERT INTO taxii_status (id, org_id, collection, created_at, outcome) ",
+            &self.taxii_statuses,
+            ROWS_PER_STATEMENT,
+            |row| row.each_ref().map(|v| v.as_str().into()),
         ));
         all.extend(Insert::of(
             "INSERT INTO stix_backlog (report_id, identifier) ",

@@ -483,8 +483,8 @@ impl Tx {
         at: &str,
         outcome: &str,
     ) -> Result<()> {
-        let sql = "INSERT INTO taxii_status (id, org_id, collection, created_at, outcome) VALUES ($1, $2, $3, $4, $5)";
-        on!(self.conn().await?, c => sqlx::query(sql).bind(id).bind(org_id).bind(collection).bind(at).bind(outcome).execute(&mut *c).await?.rows_affected());
+        // Nothing reads it before the commit: written with the batch's other rows.
+        self.pending.add_taxii_status([id, org_id, collection, at, outcome].map(str::to_string));
         Ok(())
     }
 

@@ -36,6 +36,9 @@ use tokio::sync::{watch, Mutex, Notify, OwnedMutexGuard};
 /// The lane's writer connection, while a batch has begun on it.
 type Line = OwnedMutexGuard<Option<WriterConn>>;
 
+/// Ends a member's savepoint, keeping its work in the batch.
+const RELEASE: &str = "RELEASE SAVEPOINT kyoyu_tx";
+
 /// At most this many transactions share one commit, bounding how long the first one waits.
 const MAX_BATCH: usize = 256;
 
@@ -316,7 +319,7 @@ impl Slot {
         if pending.is_empty() {
             return Ok(());
         }
-        if let Err(e) = pending.write(self.conn().conn(), Vec::new()).await {
+        if let Err(e) = pending.write(self.conn().conn(), Vec::new(), None).await {
             return Err(StoreError::BatchFailed(self.fail(e).await));
         }
         Ok(())
@@ -341,7 +344,7 @@ impl Slot {
                 b.reference_version = None;
             }
         }
-        execute(self.conn(), "RELEASE SAVEPOINT kyoyu_tx").await
+        execute(self.conn(), RELEASE).await
     }
 
     /// Takes the gathering batch off the lane to commit, once it has members and the
@@ -414,9 +417,9 @@ impl Closed {
         let members = self.batch.members;
         let outcome = self.write_and_commit().await;
         match &outcome {
-            Ok(rows_written) => {
-                let (rows_ms, total_ms) = (rows_written.as_secs_f64() * 1e3, started.elapsed().as_secs_f64() * 1e3);
-                tracing::debug!(members, rows_ms, total_ms, "write batch committed");
+            Ok(head_read) => {
+                let (head_ms, total_ms) = (head_read.as_secs_f64() * 1e3, started.elapsed().as_secs_f64() * 1e3);
+                tracing::debug!(members, head_ms, total_ms, "write batch committed");
                 self.counters.batches.fetch_add(1, Ordering::Relaxed);
                 self.counters.transactions.fetch_add(members as u64, Ordering::Relaxed);
             }
@@ -429,16 +432,16 @@ impl Closed {
         self.batch.done.send_replace(Some(outcome.map(|_| ()).map_err(Arc::new)));
     }
 
-    /// Writes the batch's rows and commits; answers how long the rows took to write.
+    /// Writes the batch's rows and commits, on SQLite in one execution; answers how long
+    /// reading the audit head took.
     async fn write_and_commit(&mut self) -> Result<Duration> {
         let started = Instant::now();
         let conn = self.line.as_mut().expect("a batch closes on its connection");
         let pending = std::mem::take(&mut self.batch.pending);
         let audit = crate::audit::chain(conn.conn(), std::mem::take(&mut self.batch.audit)).await?;
-        pending.write(conn.conn(), crate::audit::inserts(&audit)).await?;
-        let rows_written = started.elapsed();
-        execute(conn, "COMMIT").await?;
-        Ok(rows_written)
+        let head_read = started.elapsed();
+        pending.write(conn.conn(), crate::audit::inserts(&audit), Some("COMMIT")).await?;
+        Ok(head_read)
     }
 }
 
@@ -479,14 +482,13 @@ impl Held {
         let mut slot = self.slot.take().expect("a transaction commits once");
         let mut pending = pending;
         if std::mem::take(&mut self.in_savepoint) {
-            // Inside its savepoint, so that rows that fail leave the batch as it was.
-            if let Err(e) = std::mem::take(&mut pending).write(slot.conn().conn(), Vec::new()).await {
+            // Inside its savepoint, so that rows that fail leave the batch as it was; the
+            // savepoint is released in the same run.
+            let release = Some(RELEASE);
+            if let Err(e) = std::mem::take(&mut pending).write(slot.conn().conn(), Vec::new(), release).await {
                 slot.abandoned = true;
                 self.hand_on(slot).await;
                 return Err(e);
-            }
-            if let Err(e) = slot.leave_savepoint(true).await {
-                return Err(StoreError::BatchFailed(slot.fail(e).await));
             }
         }
         let Some(batch) = slot.batch.as_mut() else {

@@ -131,7 +131,7 @@ pub(crate) async fn run(conn: Conn<'_>, inserts: Vec<Insert<'_>>, finish: Option
     match conn {
         Conn::Sqlite(c) => {
             let mut qb = QueryBuilder::new("");
-            let statements = inserts.len() + usize::from(finish.is_some());
+            let after_inserts = !inserts.is_empty();
             for (i, insert) in inserts.into_iter().enumerate() {
                 if i > 0 {
                     qb.push(";\n");
@@ -139,7 +139,7 @@ pub(crate) async fn run(conn: Conn<'_>, inserts: Vec<Insert<'_>>, finish: Option
                 insert.push_onto(&mut qb);
             }
             if let Some(finish) = finish {
-                if statements > 1 {
+                if after_inserts {
                     qb.push(";\n");
                 }
                 qb.push(finish);
@@ -159,4 +159,39 @@ pub(crate) async fn run(conn: Conn<'_>, inserts: Vec<Insert<'_>>, finish: Option
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::{Connection, Executor, SqliteConnection};
+
+    fn one_row(v: i64) -> Insert<'static> {
+        let mut insert = Insert::new("INSERT INTO t (v) ", 1);
+        insert.row([v.into()]);
+        insert
+    }
+
+    async fn rows(c: &mut SqliteConnection) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(c).await.unwrap()
+    }
+
+    /// The COMMIT that ends a batch's inserts runs only if they all succeed: after a failed one
+    /// the transaction is still open, to be rolled back with what came before it.
+    #[tokio::test]
+    async fn a_failed_insert_stops_before_the_commit() {
+        let mut c = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        c.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)").await.unwrap();
+
+        c.execute("BEGIN").await.unwrap();
+        let clash = vec![one_row(1), one_row(1)];
+        assert!(run(Conn::Sqlite(&mut c), clash, Some("COMMIT")).await.is_err());
+        c.execute("ROLLBACK").await.expect("the transaction is still open");
+        assert_eq!(rows(&mut c).await, 0);
+
+        c.execute("BEGIN").await.unwrap();
+        run(Conn::Sqlite(&mut c), vec![one_row(2)], Some("COMMIT")).await.unwrap();
+        assert!(c.execute("ROLLBACK").await.is_err(), "committed: no transaction is left open");
+        assert_eq!(rows(&mut c).await, 1);
+    }
 }
